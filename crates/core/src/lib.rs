@@ -1,0 +1,13 @@
+//! Shared vocabulary of shopbridge: clock, platforms, error classes and the platforms' quota table.
+//!
+//! Every other crate depends on this one and on nothing above it; the sandbox depends on it
+//! alone, so that it can never share a connector's mistakes.
+
+pub mod clock;
+pub mod error;
+pub mod platform;
+pub mod quota;
+
+pub use clock::{Clock, SimClock, SystemClock};
+pub use error::ErrorClass;
+pub use platform::Platform;

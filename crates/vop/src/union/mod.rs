@@ -1,0 +1,21 @@
+//! Vipshop Union (唯品会联盟) affiliate services, in channel and tool-provider modes.
+
+pub mod goods;
+pub mod url;
+
+pub use goods::{GetByGoodsIds, GoodsInfo, GoodsInfoResponse, GoodsList};
+pub use url::{GenByGoodsId, UrlGenResponse, UrlInfo};
+
+/// `com.vip.adp.api.open.service.UnionGoodsService`
+pub const GOODS_SERVICE: &str = "com.vip.adp.api.open.service.UnionGoodsService";
+/// `com.vip.adp.api.open.service.UnionUrlService`
+pub const URL_SERVICE: &str = "com.vip.adp.api.open.service.UnionUrlService";
+/// `com.vip.adp.api.open.service.UnionOrderService`
+pub const ORDER_SERVICE: &str = "com.vip.adp.api.open.service.UnionOrderService";
+/// `com.vip.adp.api.open.service.UnionPidService`
+pub const PID_SERVICE: &str = "com.vip.adp.api.open.service.UnionPidService";
+
+/// A fresh `requestId`: the guide asks for a unique value per call and suggests a UUID.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
