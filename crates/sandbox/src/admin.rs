@@ -1,0 +1,268 @@
+//! `/_sandbox/...`: the admin API that tests and people use to steer the simulators.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use shopbridge_core::Clock;
+
+use crate::FaultConfig;
+use crate::state::SandboxState;
+use crate::vop::{DegradationConfig, Permission, Revocation};
+
+type Shared = State<Arc<SandboxState>>;
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn not_found(message: impl Into<String>) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "error": message.into() }))).into_response()
+}
+
+pub fn router() -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route("/_sandbox", get(index))
+        .route("/_sandbox/credentials", get(credentials))
+        .route("/_sandbox/clock", get(clock).post(advance_clock))
+        .route("/_sandbox/faults", get(faults).post(set_faults))
+        .route("/_sandbox/vop/apps/{app_key}", post(patch_app))
+        .route("/_sandbox/vop/users/{username}", post(patch_user))
+        .route("/_sandbox/vop/tokens", post(token_lifetimes))
+        .route("/_sandbox/vop/degradation", get(degradation).post(set_degradation))
+        .route("/_sandbox/vop/quotas/reset", post(reset_quotas))
+}
+
+async fn index() -> Json<serde_json::Value> {
+    Json(json!({
+        "endpoints": {
+            "GET /_sandbox/credentials": "demo apps, secrets, users and paths of every simulated platform",
+            "GET /_sandbox/clock": "the simulated clock: {now_ms, offset_ms}",
+            "POST /_sandbox/clock": "{\"advance_seconds\": N} moves the clock forward",
+            "GET|POST /_sandbox/faults": "{latency_ms, error_rate, drop_rate, malformed_rate, path_prefix}",
+            "POST /_sandbox/vop/apps/{app_key}": "{ip_allowlist, union_disabled, blacklisted, permissions, redirect_uris}",
+            "POST /_sandbox/vop/users/{username}": "{password, frozen, union_disabled}; a new password or a freeze ends the user's tokens",
+            "POST /_sandbox/vop/tokens": "{access_token_ttl_secs, refresh_token_ttl_secs} for tokens issued from now on",
+            "GET|POST /_sandbox/vop/degradation": "{error_threshold, window_secs, duration_secs}",
+            "POST /_sandbox/vop/quotas/reset": "forget every quota window, error count and degradation",
+        }
+    }))
+}
+
+async fn credentials(State(state): Shared) -> Response {
+    Json(state.credentials()).into_response()
+}
+
+async fn clock(State(state): Shared) -> Response {
+    Json(json!({ "now_ms": state.clock.now_ms(), "offset_ms": state.clock.offset_ms() })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    #[serde(default)]
+    advance_seconds: Option<i64>,
+    #[serde(default)]
+    advance_ms: Option<i64>,
+}
+
+async fn advance_clock(State(state): Shared, body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Ok(Json(advance)) = body else {
+        return bad_request("expected {\"advance_seconds\": N} or {\"advance_ms\": N}");
+    };
+    let ms = advance
+        .advance_seconds
+        .map(|secs| secs.saturating_mul(1000))
+        .unwrap_or(0)
+        .saturating_add(advance.advance_ms.unwrap_or(0));
+    if ms < 0 {
+        return bad_request("advance_seconds: the simulated clock only moves forward");
+    }
+    state.clock.advance_ms(ms);
+    clock(State(state)).await
+}
+
+async fn faults(State(state): Shared) -> Response {
+    Json(state.faults()).into_response()
+}
+
+async fn set_faults(State(state): Shared, body: Result<Json<FaultConfig>, axum::extract::rejection::JsonRejection>) -> Response {
+    let faults = match body {
+        Ok(Json(faults)) => faults,
+        Err(rejection) => return bad_request(format!("faults: {}", rejection.body_text())),
+    };
+    if let Err(problem) = faults.validate() {
+        return bad_request(problem);
+    }
+    state.set_faults(faults.clone());
+    Json(faults).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppPatch {
+    ip_allowlist: Option<Vec<String>>,
+    union_disabled: Option<bool>,
+    blacklisted: Option<bool>,
+    permissions: Option<Vec<Permission>>,
+    redirect_uris: Option<Vec<String>>,
+}
+
+async fn patch_app(
+    State(state): Shared,
+    Path(app_key): Path<String>,
+    body: Result<Json<AppPatch>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let patch = match body {
+        Ok(Json(patch)) => patch,
+        Err(rejection) => return bad_request(format!("app patch: {}", rejection.body_text())),
+    };
+    let allowlist = match patch.ip_allowlist.map(|ips| {
+        ips.iter()
+            .map(|ip| ip.parse::<IpAddr>().map_err(|_| format!("ip_allowlist: {ip:?} is not an IP address")))
+            .collect::<Result<Vec<_>, _>>()
+    }) {
+        Some(Err(problem)) => return bad_request(problem),
+        Some(Ok(ips)) => Some(ips),
+        None => None,
+    };
+    let mut vop = state.vop();
+    let Some(app) = vop.app_mut(&app_key) else {
+        return not_found(format!("no VOP app {app_key:?}"));
+    };
+    if let Some(ips) = allowlist {
+        app.ip_allowlist = ips;
+    }
+    if let Some(disabled) = patch.union_disabled {
+        app.union_disabled = disabled;
+    }
+    if let Some(blacklisted) = patch.blacklisted {
+        app.blacklisted = blacklisted;
+    }
+    if let Some(permissions) = patch.permissions {
+        app.permissions = permissions.into_iter().collect();
+    }
+    if let Some(uris) = patch.redirect_uris {
+        app.redirect_uris = uris;
+    }
+    Json(json!({
+        "app_key": app.app_key,
+        "ip_allowlist": app.ip_allowlist,
+        "union_disabled": app.union_disabled,
+        "blacklisted": app.blacklisted,
+        "permissions": app.permissions,
+        "redirect_uris": app.redirect_uris,
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    password: Option<String>,
+    frozen: Option<bool>,
+    union_disabled: Option<bool>,
+}
+
+async fn patch_user(
+    State(state): Shared,
+    Path(username): Path<String>,
+    body: Result<Json<UserPatch>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let patch = match body {
+        Ok(Json(patch)) => patch,
+        Err(rejection) => return bad_request(format!("user patch: {}", rejection.body_text())),
+    };
+    if patch.password.as_deref().is_some_and(str::is_empty) {
+        return bad_request("password: expected a non-empty string");
+    }
+    let mut vop = state.vop();
+    let Some(user) = vop.user_mut(&username) else {
+        return not_found(format!("no VOP user {username:?}"));
+    };
+    let mut ended = None;
+    if let Some(password) = patch.password {
+        if password != user.password {
+            user.password = password;
+            ended = Some(Revocation::PasswordChanged);
+        }
+    }
+    if let Some(frozen) = patch.frozen {
+        user.frozen = frozen;
+        if frozen {
+            ended = Some(Revocation::Frozen);
+        }
+    }
+    if let Some(disabled) = patch.union_disabled {
+        user.union_disabled = disabled;
+    }
+    let (frozen, union_disabled) = (user.frozen, user.union_disabled);
+    let revoked = ended.map_or(0, |why| vop.revoke_user_tokens(&username, why));
+    Json(json!({
+        "username": username,
+        "frozen": frozen,
+        "union_disabled": union_disabled,
+        "tokens_revoked": revoked,
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenLifetimes {
+    access_token_ttl_secs: Option<i64>,
+    refresh_token_ttl_secs: Option<i64>,
+}
+
+async fn token_lifetimes(State(state): Shared, body: Result<Json<TokenLifetimes>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Ok(Json(lifetimes)) = body else {
+        return bad_request("expected {\"access_token_ttl_secs\": N, \"refresh_token_ttl_secs\": N}");
+    };
+    for (name, value) in [
+        ("access_token_ttl_secs", lifetimes.access_token_ttl_secs),
+        ("refresh_token_ttl_secs", lifetimes.refresh_token_ttl_secs),
+    ] {
+        if value.is_some_and(|secs| secs <= 0) {
+            return bad_request(format!("{name}: expected a positive number of seconds"));
+        }
+    }
+    let mut vop = state.vop();
+    if let Some(secs) = lifetimes.access_token_ttl_secs {
+        vop.access_token_ttl_secs = secs;
+    }
+    if let Some(secs) = lifetimes.refresh_token_ttl_secs {
+        vop.refresh_token_ttl_secs = secs;
+    }
+    Json(json!({
+        "access_token_ttl_secs": vop.access_token_ttl_secs,
+        "refresh_token_ttl_secs": vop.refresh_token_ttl_secs,
+    }))
+    .into_response()
+}
+
+async fn degradation(State(state): Shared) -> Response {
+    Json(state.vop().degradation).into_response()
+}
+
+async fn set_degradation(State(state): Shared, body: Result<Json<DegradationConfig>, axum::extract::rejection::JsonRejection>) -> Response {
+    let config = match body {
+        Ok(Json(config)) => config,
+        Err(rejection) => return bad_request(format!("degradation: {}", rejection.body_text())),
+    };
+    if config.window_secs <= 0 || config.duration_secs <= 0 {
+        return bad_request("window_secs and duration_secs: expected positive numbers of seconds");
+    }
+    state.vop().degradation = config;
+    Json(config).into_response()
+}
+
+async fn reset_quotas(State(state): Shared) -> Response {
+    state.vop().quotas.reset();
+    Json(json!({ "reset": true })).into_response()
+}
