@@ -81,7 +81,11 @@ mod tests {
         let before = clock.now_ms();
         handle.advance_secs(3600);
         let after = clock.now_ms();
-        assert!(after - before >= 3_600_000, "advanced by {}", after - before);
+        assert!(
+            after - before >= 3_600_000,
+            "advanced by {}",
+            after - before
+        );
         assert!(after - before < 3_700_000);
         assert_eq!(clock.offset_ms(), 3_600_000);
     }

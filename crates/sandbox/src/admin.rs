@@ -19,11 +19,19 @@ use crate::vop::{DegradationConfig, Permission, Revocation};
 type Shared = State<Arc<SandboxState>>;
 
 fn bad_request(message: impl Into<String>) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": message.into() })),
+    )
+        .into_response()
 }
 
 fn not_found(message: impl Into<String>) -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({ "error": message.into() }))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": message.into() })),
+    )
+        .into_response()
 }
 
 pub fn router() -> Router<Arc<SandboxState>> {
@@ -35,7 +43,10 @@ pub fn router() -> Router<Arc<SandboxState>> {
         .route("/_sandbox/vop/apps/{app_key}", post(patch_app))
         .route("/_sandbox/vop/users/{username}", post(patch_user))
         .route("/_sandbox/vop/tokens", post(token_lifetimes))
-        .route("/_sandbox/vop/degradation", get(degradation).post(set_degradation))
+        .route(
+            "/_sandbox/vop/degradation",
+            get(degradation).post(set_degradation),
+        )
         .route("/_sandbox/vop/quotas/reset", post(reset_quotas))
 }
 
@@ -60,7 +71,8 @@ async fn credentials(State(state): Shared) -> Response {
 }
 
 async fn clock(State(state): Shared) -> Response {
-    Json(json!({ "now_ms": state.clock.now_ms(), "offset_ms": state.clock.offset_ms() })).into_response()
+    Json(json!({ "now_ms": state.clock.now_ms(), "offset_ms": state.clock.offset_ms() }))
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,7 +84,10 @@ struct Advance {
     advance_ms: Option<i64>,
 }
 
-async fn advance_clock(State(state): Shared, body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn advance_clock(
+    State(state): Shared,
+    body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Ok(Json(advance)) = body else {
         return bad_request("expected {\"advance_seconds\": N} or {\"advance_ms\": N}");
     };
@@ -92,7 +107,10 @@ async fn faults(State(state): Shared) -> Response {
     Json(state.faults()).into_response()
 }
 
-async fn set_faults(State(state): Shared, body: Result<Json<FaultConfig>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn set_faults(
+    State(state): Shared,
+    body: Result<Json<FaultConfig>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let faults = match body {
         Ok(Json(faults)) => faults,
         Err(rejection) => return bad_request(format!("faults: {}", rejection.body_text())),
@@ -125,7 +143,10 @@ async fn patch_app(
     };
     let allowlist = match patch.ip_allowlist.map(|ips| {
         ips.iter()
-            .map(|ip| ip.parse::<IpAddr>().map_err(|_| format!("ip_allowlist: {ip:?} is not an IP address")))
+            .map(|ip| {
+                ip.parse::<IpAddr>()
+                    .map_err(|_| format!("ip_allowlist: {ip:?} is not an IP address"))
+            })
             .collect::<Result<Vec<_>, _>>()
     }) {
         Some(Err(problem)) => return bad_request(problem),
@@ -220,9 +241,14 @@ struct TokenLifetimes {
     refresh_token_ttl_secs: Option<i64>,
 }
 
-async fn token_lifetimes(State(state): Shared, body: Result<Json<TokenLifetimes>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn token_lifetimes(
+    State(state): Shared,
+    body: Result<Json<TokenLifetimes>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Ok(Json(lifetimes)) = body else {
-        return bad_request("expected {\"access_token_ttl_secs\": N, \"refresh_token_ttl_secs\": N}");
+        return bad_request(
+            "expected {\"access_token_ttl_secs\": N, \"refresh_token_ttl_secs\": N}",
+        );
     };
     for (name, value) in [
         ("access_token_ttl_secs", lifetimes.access_token_ttl_secs),
@@ -250,7 +276,10 @@ async fn degradation(State(state): Shared) -> Response {
     Json(state.vop().degradation).into_response()
 }
 
-async fn set_degradation(State(state): Shared, body: Result<Json<DegradationConfig>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn set_degradation(
+    State(state): Shared,
+    body: Result<Json<DegradationConfig>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let config = match body {
         Ok(Json(config)) => config,
         Err(rejection) => return bad_request(format!("degradation: {}", rejection.body_text())),

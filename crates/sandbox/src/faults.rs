@@ -38,7 +38,9 @@ impl FaultConfig {
             ("malformed_rate", self.malformed_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
-                return Err(format!("{name}: expected a probability from 0 to 1, got {rate}"));
+                return Err(format!(
+                    "{name}: expected a probability from 0 to 1, got {rate}"
+                ));
             }
         }
         Ok(())
@@ -53,7 +55,11 @@ enum Fault {
 }
 
 /// Middleware applied to every platform route (never to `/_sandbox`).
-pub async fn inject(State(state): State<Arc<SandboxState>>, request: Request, next: Next) -> Response {
+pub async fn inject(
+    State(state): State<Arc<SandboxState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (latency, fault) = {
         let faults = state.faults();
         let applies = faults

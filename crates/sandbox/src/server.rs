@@ -31,7 +31,10 @@ impl Sandbox {
 
     /// The whole app: platform routes behind fault injection, plus the admin API.
     pub fn router(&self) -> Router {
-        let platforms = vop::router().layer(axum::middleware::from_fn_with_state(self.state.clone(), faults::inject));
+        let platforms = vop::router().layer(axum::middleware::from_fn_with_state(
+            self.state.clone(),
+            faults::inject,
+        ));
         Router::new()
             .merge(platforms)
             .merge(admin::router())
@@ -42,7 +45,9 @@ impl Sandbox {
     pub async fn start(self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let result = axum::serve(listener, app)
@@ -76,7 +81,9 @@ pub struct RunningSandbox {
 impl RunningSandbox {
     /// Starts a sandbox with `config` on a free loopback port.
     pub async fn spawn(config: SandboxConfig) -> std::io::Result<Self> {
-        Sandbox::new(config).start(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Sandbox::new(config)
+            .start(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -44,12 +44,19 @@ pub struct VopClient {
     last: Arc<Mutex<Option<LastInvocation>>>,
 }
 
-/// Builds the HTTP client shared by gateway and OAuth calls.
-fn build_http(config: &VopConfig) -> Result<reqwest::Client, VopError> {
-    // reqwest is built without a bundled crypto provider so that no C toolchain is needed;
-    // ring is installed as the process default (a no-op when one is already installed).
+/// A `reqwest` client builder that is safe to build in this workspace.
+///
+/// reqwest is compiled without a bundled TLS crypto provider (its default, aws-lc, needs cmake
+/// and a C build); ring is installed as the process-wide provider here, which is a no-op when
+/// one is already installed. Every HTTP client in shopbridge starts from this builder.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
+}
+
+/// Builds the HTTP client shared by gateway and OAuth calls.
+fn build_http(config: &VopConfig) -> Result<reqwest::Client, VopError> {
+    http_client_builder()
         .connect_timeout(config.connect_timeout)
         .read_timeout(config.read_timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -91,7 +98,10 @@ impl VopClient {
 
     /// What the last call through this client did.
     pub fn last_invocation(&self) -> Option<LastInvocation> {
-        self.last.lock().map(|last| last.clone()).unwrap_or_default()
+        self.last
+            .lock()
+            .map(|last| last.clone())
+            .unwrap_or_default()
     }
 
     fn record(&self, invocation: LastInvocation) {
@@ -113,7 +123,11 @@ impl VopClient {
             .call_raw(R::SERVICE, &request.method(), R::VERSION, &body)
             .await?;
         serde_json::from_value(result.clone()).map_err(|err| VopError::Undecodable {
-            reason: format!("result of {}.{} does not match its type: {err}", R::SERVICE, request.method()),
+            reason: format!(
+                "result of {}.{} does not match its type: {err}",
+                R::SERVICE,
+                request.method()
+            ),
             snippet: snippet(&result.to_string(), 300),
         })
     }
@@ -182,7 +196,10 @@ impl VopClient {
         let response = self
             .http
             .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/json;charset=utf-8",
+            )
             .header("X-Request-Id", &request_id)
             .body(body.to_owned())
             .send()
@@ -254,7 +271,13 @@ fn request_url(base: &Url, params: &[(&str, &str)], signature: &str) -> Url {
 
 /// A URL safe to log: the access token (and anything secret-like) is replaced by `***`.
 pub(crate) fn redacted_url(url: &Url) -> String {
-    const SECRET_PARAMS: &[&str] = &["accessToken", "access_token", "client_secret", "refresh_token", "code"];
+    const SECRET_PARAMS: &[&str] = &[
+        "accessToken",
+        "access_token",
+        "client_secret",
+        "refresh_token",
+        "code",
+    ];
     let mut redacted = url.clone();
     let pairs: Vec<(String, String)> = url
         .query_pairs()
@@ -289,7 +312,11 @@ fn decode_envelope(text: &str) -> Result<Value, EnvelopeError> {
     let code = match envelope.get("returnCode") {
         Some(Value::String(code)) => code.clone(),
         Some(Value::Number(code)) => code.to_string(),
-        Some(_) => return Err(EnvelopeError::Undecodable("returnCode is neither string nor number".into())),
+        Some(_) => {
+            return Err(EnvelopeError::Undecodable(
+                "returnCode is neither string nor number".into(),
+            ));
+        }
         None => return Err(EnvelopeError::Undecodable("no returnCode".into())),
     };
     if code == "0" {
@@ -325,13 +352,19 @@ mod tests {
             "http://127.0.0.1:1/vop/?appKey=k&format=json&method=m&service=s&sign=ABC&timestamp=1700000000&version=1.0.0&accessToken=tok+en"
         );
         let redacted = redacted_url(&url);
-        assert!(redacted.ends_with("accessToken=***") || redacted.ends_with("accessToken=%2A%2A%2A"), "{redacted}");
+        assert!(
+            redacted.ends_with("accessToken=***") || redacted.ends_with("accessToken=%2A%2A%2A"),
+            "{redacted}"
+        );
         assert!(!redacted.contains("tok"));
     }
 
     #[test]
     fn envelopes_decode_with_string_or_numeric_codes() {
-        assert!(matches!(decode_envelope(r#"{"returnCode":"0","result":null}"#), Ok(Value::Null)));
+        assert!(matches!(
+            decode_envelope(r#"{"returnCode":"0","result":null}"#),
+            Ok(Value::Null)
+        ));
         match decode_envelope(r#"{"returnCode":1008,"returnMessage":"限频"}"#) {
             Err(EnvelopeError::Api { code, message }) => {
                 assert_eq!(code, "1008");
@@ -339,7 +372,13 @@ mod tests {
             }
             _ => panic!("expected an API error"),
         }
-        assert!(matches!(decode_envelope("<html>"), Err(EnvelopeError::Undecodable(_))));
-        assert!(matches!(decode_envelope("[1]"), Err(EnvelopeError::Undecodable(_))));
+        assert!(matches!(
+            decode_envelope("<html>"),
+            Err(EnvelopeError::Undecodable(_))
+        ));
+        assert!(matches!(
+            decode_envelope("[1]"),
+            Err(EnvelopeError::Undecodable(_))
+        ));
     }
 }

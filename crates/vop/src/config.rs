@@ -120,7 +120,10 @@ pub(crate) fn parse_base_url(field: &'static str, url: &str) -> Result<Url, VopE
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(VopError::Config {
             field,
-            message: format!("expected an http or https URL, got scheme {:?}", parsed.scheme()),
+            message: format!(
+                "expected an http or https URL, got scheme {:?}",
+                parsed.scheme()
+            ),
         });
     }
     if !parsed.path().ends_with('/') {

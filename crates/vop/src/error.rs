@@ -65,7 +65,9 @@ impl ApiErrorKind {
                 ErrorClass::InvalidRequest
             }
             Self::UnknownMethod => ErrorClass::InvalidRequest,
-            Self::AppKeyUnknown | Self::AppKeyBlocked | Self::IpNotAllowed => ErrorClass::Credentials,
+            Self::AppKeyUnknown | Self::AppKeyBlocked | Self::IpNotAllowed => {
+                ErrorClass::Credentials
+            }
             Self::NoPermission => ErrorClass::Permission,
             Self::TokenInvalid => ErrorClass::NeedsReauthorization,
             Self::Throttled => ErrorClass::RateLimited,
@@ -103,7 +105,10 @@ pub enum VopError {
     InvalidArgument { field: String, message: String },
     /// Client configuration is unusable.
     #[error("invalid configuration {field}: {message}")]
-    Config { field: &'static str, message: String },
+    Config {
+        field: &'static str,
+        message: String,
+    },
     /// The request timed out (connect or read).
     #[error("VOP request timed out: {0}")]
     Timeout(String),
@@ -166,7 +171,9 @@ impl Classify for VopError {
                 }
             }
             VopError::AuthorizationDenied { .. } => ErrorClass::NeedsReauthorization,
-            VopError::InvalidArgument { .. } | VopError::Config { .. } => ErrorClass::InvalidRequest,
+            VopError::InvalidArgument { .. } | VopError::Config { .. } => {
+                ErrorClass::InvalidRequest
+            }
             VopError::Timeout(_) | VopError::Transport(_) | VopError::Undecodable { .. } => {
                 ErrorClass::Transient
             }
@@ -196,16 +203,36 @@ mod tests {
 
     #[test]
     fn return_codes_map_to_kinds() {
-        assert_eq!(ApiErrorKind::from_return_code("vipapis.sign-not-match"), ApiErrorKind::SignMismatch);
-        assert_eq!(ApiErrorKind::from_return_code("CALLEE_USER_30111"), ApiErrorKind::TokenInvalid);
         assert_eq!(
-            ApiErrorKind::from_return_code("CALLEE_USER_vipapis.JitDeliveryService.invalid-parameter"),
+            ApiErrorKind::from_return_code("vipapis.sign-not-match"),
+            ApiErrorKind::SignMismatch
+        );
+        assert_eq!(
+            ApiErrorKind::from_return_code("CALLEE_USER_30111"),
+            ApiErrorKind::TokenInvalid
+        );
+        assert_eq!(
+            ApiErrorKind::from_return_code(
+                "CALLEE_USER_vipapis.JitDeliveryService.invalid-parameter"
+            ),
             ApiErrorKind::InvalidParameter
         );
-        assert_eq!(ApiErrorKind::from_return_code("CALLEE_USER_vipapis.access-denied"), ApiErrorKind::NoPermission);
-        assert_eq!(ApiErrorKind::from_return_code("1008"), ApiErrorKind::Throttled);
-        assert_eq!(ApiErrorKind::from_return_code("1007"), ApiErrorKind::UnionAccountDisabled);
-        assert_eq!(ApiErrorKind::from_return_code("something-new"), ApiErrorKind::Other);
+        assert_eq!(
+            ApiErrorKind::from_return_code("CALLEE_USER_vipapis.access-denied"),
+            ApiErrorKind::NoPermission
+        );
+        assert_eq!(
+            ApiErrorKind::from_return_code("1008"),
+            ApiErrorKind::Throttled
+        );
+        assert_eq!(
+            ApiErrorKind::from_return_code("1007"),
+            ApiErrorKind::UnionAccountDisabled
+        );
+        assert_eq!(
+            ApiErrorKind::from_return_code("something-new"),
+            ApiErrorKind::Other
+        );
         assert!(ApiErrorKind::Throttled.class().is_retryable());
         assert!(!ApiErrorKind::SignMismatch.class().is_retryable());
     }

@@ -14,7 +14,7 @@ pub mod sign;
 pub mod time;
 pub mod union;
 
-pub use client::{LastInvocation, VopClient};
+pub use client::{LastInvocation, VopClient, http_client_builder};
 pub use config::{Format, VopConfig};
 pub use error::{ApiErrorKind, VopError};
 pub use request::{Mode, VopRequest};

@@ -237,7 +237,10 @@ fn oauth_status(value: &Value) -> Option<(i64, String)> {
     Some((code, message))
 }
 
-fn decode_oauth<T: serde::de::DeserializeOwned>(endpoint: &'static str, value: Value) -> Result<T, VopError> {
+fn decode_oauth<T: serde::de::DeserializeOwned>(
+    endpoint: &'static str,
+    value: Value,
+) -> Result<T, VopError> {
     if value.get("access_token").is_none() {
         if let Some((code, message)) = oauth_status(&value) {
             return Err(VopError::OAuth {
@@ -312,7 +315,9 @@ mod tests {
         assert_eq!(ok.state.as_deref(), Some("s1"));
         let denied = parse_callback("?error=access_denied&error_description=user%20cancelled")
             .expect_err("cancel");
-        assert!(matches!(denied, VopError::AuthorizationDenied { ref error, .. } if error == "access_denied"));
+        assert!(
+            matches!(denied, VopError::AuthorizationDenied { ref error, .. } if error == "access_denied")
+        );
         let neither = parse_callback("https://erp.example.com/cb?x=1").expect_err("nothing");
         assert!(neither.to_string().contains("callback"), "{neither}");
     }
@@ -338,11 +343,17 @@ mod tests {
         )
         .expect("decodes");
         assert_eq!(info.token_type.as_deref(), Some("Bearer"));
-        let revoked = decode_oauth::<TokenInfo>("token_info", serde_json::json!({"code": 0, "msg": "token revoked"}))
-            .expect_err("revoked");
+        let revoked = decode_oauth::<TokenInfo>(
+            "token_info",
+            serde_json::json!({"code": 0, "msg": "token revoked"}),
+        )
+        .expect_err("revoked");
         assert!(revoked.needs_reauthorization(), "{revoked}");
-        let invalid = decode_oauth::<TokenInfo>("token_info", serde_json::json!({"code": 30111, "msg": "access token invalid"}))
-            .expect_err("invalid");
+        let invalid = decode_oauth::<TokenInfo>(
+            "token_info",
+            serde_json::json!({"code": 30111, "msg": "access token invalid"}),
+        )
+        .expect_err("invalid");
         assert!(invalid.needs_reauthorization());
     }
 }

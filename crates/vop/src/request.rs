@@ -57,7 +57,11 @@ pub(crate) fn to_json<T: serde::Serialize>(field: &str, value: &T) -> Result<Val
 }
 
 /// Fails with a field-naming error when `ok` is false.
-pub(crate) fn ensure(ok: bool, field: &str, message: impl FnOnce() -> String) -> Result<(), VopError> {
+pub(crate) fn ensure(
+    ok: bool,
+    field: &str,
+    message: impl FnOnce() -> String,
+) -> Result<(), VopError> {
     if ok {
         Ok(())
     } else {

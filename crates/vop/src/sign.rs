@@ -13,7 +13,10 @@ use secrecy::{ExposeSecret, SecretString};
 /// The string that is signed: `k1v1k2v2...` over sorted non-empty parameters, then the body.
 ///
 /// `sign` itself is never part of it, whatever the caller passes.
-pub fn signing_string<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>, body: &str) -> String {
+pub fn signing_string<'a>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    body: &str,
+) -> String {
     let sorted: BTreeMap<&str, &str> = params
         .into_iter()
         .filter(|(name, value)| *name != "sign" && !value.is_empty())
@@ -111,14 +114,23 @@ mod tests {
             ("appKey", "testappkey"),
         ];
         assert_eq!(
-            sign(&secret(), params, r#"{"vendor_id":"550","page":1,"limit":50}"#),
+            sign(
+                &secret(),
+                params,
+                r#"{"vendor_id":"550","page":1,"limit":50}"#
+            ),
             "549818CAA17E7914186C861B012680E7"
         );
     }
 
     #[test]
     fn empty_parameters_and_sign_are_skipped() {
-        let with_empty = [("appKey", "k"), ("accessToken", ""), ("sign", "X"), ("format", "json")];
+        let with_empty = [
+            ("appKey", "k"),
+            ("accessToken", ""),
+            ("sign", "X"),
+            ("format", "json"),
+        ];
         assert_eq!(signing_string(with_empty, "{}"), "appKeykformatjson{}");
     }
 }

@@ -23,7 +23,10 @@ pub fn parse_datetime_ms(text: &str) -> Option<i64> {
 /// Formats epoch milliseconds as `yyyy-MM-dd HH:mm:ss` in Beijing time.
 pub fn format_datetime_ms(ms: i64) -> String {
     match DateTime::from_timestamp_millis(ms) {
-        Some(at) => at.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S").to_string(),
+        Some(at) => at
+            .with_timezone(&beijing())
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         None => String::new(),
     }
 }
@@ -32,7 +35,9 @@ pub fn format_datetime_ms(ms: i64) -> String {
 ///
 /// The refresh response's datetime fields are typed `datetime` in the generated SDK without a
 /// wire example, so both encodings are accepted.
-pub fn deserialize_opt_datetime_ms<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+pub fn deserialize_opt_datetime_ms<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -43,9 +48,9 @@ pub fn deserialize_opt_datetime_ms<'de, D: Deserializer<'de>>(deserializer: D) -
         None => Ok(None),
         Some(Raw::Millis(ms)) => Ok(Some(ms)),
         Some(Raw::Text(text)) if text.is_empty() => Ok(None),
-        Some(Raw::Text(text)) => parse_datetime_ms(&text)
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("expected yyyy-MM-dd HH:mm:ss, got {text:?}"))),
+        Some(Raw::Text(text)) => parse_datetime_ms(&text).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected yyyy-MM-dd HH:mm:ss, got {text:?}"))
+        }),
     }
 }
 

@@ -45,9 +45,16 @@ impl GatewayError {
     }
 }
 
-/// The envelope of a successful call.
+/// The envelope of a successful call, `returnCode` first as the real gateway writes it.
 pub fn success(result: Value) -> Response {
-    Json(json!({ "returnCode": "0", "result": result })).into_response()
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json;charset=UTF-8",
+        )],
+        format!(r#"{{"returnCode":"0","result":{result}}}"#),
+    )
+        .into_response()
 }
 
 fn failure(error: &GatewayError) -> Response {
@@ -77,7 +84,12 @@ fn requirements(service: &str, method: &str) -> Option<(Permission, bool)> {
     if service == "vipapis.oauth.OauthService" {
         return Some((Permission::RefreshToken, false));
     }
-    let jit = ["vipapis.delivery.", "vipapis.inventory.", "vipapis.product.", "vipapis.vreturn."];
+    let jit = [
+        "vipapis.delivery.",
+        "vipapis.inventory.",
+        "vipapis.product.",
+        "vipapis.vreturn.",
+    ];
     if jit.iter().any(|prefix| service.starts_with(prefix)) {
         return Some((Permission::Jit, true));
     }
@@ -86,12 +98,16 @@ fn requirements(service: &str, method: &str) -> Option<(Permission, bool)> {
 
 /// Whether the sandbox implements this method (unknown ones get `vipapis.path.Error`).
 fn implemented(service: &str, method: &str) -> bool {
-    union::implements(service, method) || (service == "vipapis.oauth.OauthService" && method == "refreshToken")
+    union::implements(service, method)
+        || (service == "vipapis.oauth.OauthService" && method == "refreshToken")
 }
 
 /// A bare GET: the real gateway answers "missing parameter" (clients use it as a liveness probe).
 pub async fn handle_get() -> Response {
-    failure(&GatewayError::new("vipapis.miss-parameter", "缺少参数: service, method (POST the call)"))
+    failure(&GatewayError::new(
+        "vipapis.miss-parameter",
+        "缺少参数: service, method (POST the call)",
+    ))
 }
 
 pub async fn handle(
@@ -101,9 +117,10 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let query: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     let now_ms = state.clock.now_ms();
     let request_id = headers
         .get("x-request-id")
@@ -141,7 +158,15 @@ fn process(
     body: &[u8],
     now_ms: i64,
 ) -> Result<Value, GatewayError> {
-    const REQUIRED: [&str; 7] = ["service", "method", "version", "timestamp", "format", "appKey", "sign"];
+    const REQUIRED: [&str; 7] = [
+        "service",
+        "method",
+        "version",
+        "timestamp",
+        "format",
+        "appKey",
+        "sign",
+    ];
     let missing: Vec<&str> = REQUIRED
         .iter()
         .copied()
@@ -150,18 +175,26 @@ fn process(
     if !missing.is_empty() {
         return Err(GatewayError::new(
             "vipapis.miss-parameter",
-            format!("缺少参数: {} (system parameters go in the URL query string)", missing.join(", ")),
+            format!(
+                "缺少参数: {} (system parameters go in the URL query string)",
+                missing.join(", ")
+            ),
         ));
     }
     let get = |name| param(query, name).unwrap_or_default();
     let (service, method, app_key) = (get("service"), get("method"), get("appKey"));
 
-    let app = vop
-        .app(app_key)
-        .cloned()
-        .ok_or_else(|| GatewayError::new("vipapis.appkey-not-exist", format!("APPKEY 不存在: {app_key}")))?;
+    let app = vop.app(app_key).cloned().ok_or_else(|| {
+        GatewayError::new(
+            "vipapis.appkey-not-exist",
+            format!("APPKEY 不存在: {app_key}"),
+        )
+    })?;
     if app.blacklisted {
-        return Err(GatewayError::new("vipapis.appKey-in-blackList", "APPKEY在黑名单"));
+        return Err(GatewayError::new(
+            "vipapis.appKey-in-blackList",
+            "APPKEY在黑名单",
+        ));
     }
     if !app.ip_allowlist.is_empty() && !app.ip_allowlist.contains(&peer.ip()) {
         return Err(GatewayError::new(
@@ -173,7 +206,9 @@ fn process(
     if !format.eq_ignore_ascii_case("json") {
         return Err(GatewayError::new(
             "vipapis.parameter-notmatch",
-            format!("format: expected json (any case), got {format:?}; the sandbox speaks JSON only"),
+            format!(
+                "format: expected json (any case), got {format:?}; the sandbox speaks JSON only"
+            ),
         ));
     }
     let expected = signature::expected_sign(&app.app_secret, query, body);
@@ -190,31 +225,51 @@ fn process(
     let timestamp: i64 = get("timestamp").parse().map_err(|_| {
         GatewayError::new(
             "vipapis.parameter-notmatch",
-            format!("timestamp: expected Unix epoch seconds, got {:?}", get("timestamp")),
+            format!(
+                "timestamp: expected Unix epoch seconds, got {:?}",
+                get("timestamp")
+            ),
         )
     })?;
     let skew = timestamp - now_ms.div_euclid(1000);
     if skew.abs() > TIMESTAMP_SKEW_SECS {
         return Err(GatewayError::new(
             "vipapis.parameter-notmatch",
-            format!("timestamp: {skew} s away from the gateway clock, at most {TIMESTAMP_SKEW_SECS} s allowed"),
+            format!(
+                "timestamp: {skew} s away from the gateway clock, at most {TIMESTAMP_SKEW_SECS} s allowed"
+            ),
         ));
     }
     let (permission, needs_token) = requirements(service, method)
         .filter(|_| implemented(service, method))
-        .ok_or_else(|| GatewayError::new("vipapis.path.Error", format!("请求路径异常: no method {service}.{method}")))?;
+        .ok_or_else(|| {
+            GatewayError::new(
+                "vipapis.path.Error",
+                format!("请求路径异常: no method {service}.{method}"),
+            )
+        })?;
     if !app.permissions.contains(&permission) {
         return Err(GatewayError::new(
             "vipapis.api-invalidate-permission",
-            format!("APPKEY无此方法访问权限: {method} needs the {} permission package", permission.as_str()),
+            format!(
+                "APPKEY无此方法访问权限: {method} needs the {} permission package",
+                permission.as_str()
+            ),
         ));
     }
     let user = if needs_token {
         let token = param(query, "accessToken").ok_or_else(|| {
-            GatewayError::new("vipapis.oauth-invalidate-failure", format!("oauth验证失败: {method} needs accessToken"))
+            GatewayError::new(
+                "vipapis.oauth-invalidate-failure",
+                format!("oauth验证失败: {method} needs accessToken"),
+            )
         })?;
-        let user = oauth::user_for_token(vop, token, app_key, now_ms)
-            .map_err(|reason| GatewayError::new("vipapis.oauth-invalidate-failure", format!("oauth验证失败: {reason}")))?;
+        let user = oauth::user_for_token(vop, token, app_key, now_ms).map_err(|reason| {
+            GatewayError::new(
+                "vipapis.oauth-invalidate-failure",
+                format!("oauth验证失败: {reason}"),
+            )
+        })?;
         Some(user)
     } else {
         None
@@ -233,12 +288,16 @@ fn process(
             None => app.union_disabled,
         };
         if disabled {
-            return Err(GatewayError::new("1007", "开发者账号或者授权用户账号未开通联盟账号或者联盟账号被禁用"));
+            return Err(GatewayError::new(
+                "1007",
+                "开发者账号或者授权用户账号未开通联盟账号或者联盟账号被禁用",
+            ));
         }
     }
     let degradation = vop.degradation;
     if let Err(throttled) = vop.quotas.try_acquire(service, method, &caller, now_ms) {
-        vop.quotas.record_business_error(&caller, now_ms, &degradation);
+        vop.quotas
+            .record_business_error(&caller, now_ms, &degradation);
         return Err(GatewayError {
             code: "1008".into(),
             message: format!(
@@ -252,7 +311,9 @@ fn process(
         Value::Object(Default::default())
     } else {
         serde_json::from_slice(body).map_err(|err| {
-            GatewayError::invalid_argument(format!("body: expected a JSON object of the method's arguments: {err}"))
+            GatewayError::invalid_argument(format!(
+                "body: expected a JSON object of the method's arguments: {err}"
+            ))
         })?
     };
     if !body.is_object() {
@@ -278,7 +339,8 @@ fn process(
     };
     if let Err(error) = &result {
         if error.business && union_call {
-            vop.quotas.record_business_error(&caller, now_ms, &degradation);
+            vop.quotas
+                .record_business_error(&caller, now_ms, &degradation);
         }
     }
     result

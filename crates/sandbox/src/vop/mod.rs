@@ -181,7 +181,10 @@ pub struct VopState {
 
 impl VopState {
     pub fn seeded(rng: &mut ChaCha8Rng, config: &SandboxConfig) -> Self {
-        let demo_redirects = vec![DEMO_REDIRECT_URI.to_owned(), "http://localhost/callback".to_owned()];
+        let demo_redirects = vec![
+            DEMO_REDIRECT_URI.to_owned(),
+            "http://localhost/callback".to_owned(),
+        ];
         let apps = vec![
             App {
                 name: "demo".into(),
@@ -274,7 +277,11 @@ impl VopState {
                 name: app.name.clone(),
                 app_key: app.app_key.clone(),
                 app_secret: app.app_secret.clone(),
-                permissions: app.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+                permissions: app
+                    .permissions
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
                 redirect_uris: app.redirect_uris.clone(),
             })
             .collect();
@@ -282,7 +289,9 @@ impl VopState {
         VopCredentials {
             app_key: DEMO_APP_KEY.into(),
             app_secret: DEMO_APP_SECRET.into(),
-            redirect_uris: demo.map(|app| app.redirect_uris.clone()).unwrap_or_default(),
+            redirect_uris: demo
+                .map(|app| app.redirect_uris.clone())
+                .unwrap_or_default(),
             gateway_path: "/vop/".into(),
             oauth_path: "/vop/".into(),
             vendor_id: DEMO_VENDOR_ID,
@@ -315,7 +324,10 @@ pub fn router() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/vop", post(gateway::handle).get(gateway::handle_get))
         .route("/vop/", post(gateway::handle).get(gateway::handle_get))
-        .route("/vop/oauth2/authorize", get(oauth::authorize_page).post(oauth::login))
+        .route(
+            "/vop/oauth2/authorize",
+            get(oauth::authorize_page).post(oauth::login),
+        )
         .route("/vop/oauth2/consent", post(oauth::consent))
         .route("/vop/oauth2/token", post(oauth::token))
         .route("/vop/oauth2/token_info", post(oauth::token_info))

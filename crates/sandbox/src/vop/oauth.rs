@@ -16,7 +16,9 @@ use url::Url;
 
 use super::gateway::{Call, GatewayError};
 use super::pages;
-use super::{AUTH_CODE_TTL_MS, AuthCode, ConsentTicket, Revocation, Token, User, VopState, random_hex};
+use super::{
+    AUTH_CODE_TTL_MS, AuthCode, ConsentTicket, Revocation, Token, User, VopState, random_hex,
+};
 use crate::state::SandboxState;
 
 /// The native flow's redirect URI: the code is shown on a page instead of redirected.
@@ -32,7 +34,11 @@ pub mod codes {
 }
 
 fn oauth_error(status: StatusCode, code: i64, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "code": code, "msg": message.into() }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "code": code, "msg": message.into() })),
+    )
+        .into_response()
 }
 
 /// The checks shared by the login page and the login form.
@@ -42,9 +48,12 @@ fn check_authorize_request(
     response_type: &str,
     redirect_uri: &str,
 ) -> Result<(), (String, String)> {
-    let app = vop
-        .app(client_id)
-        .ok_or_else(|| ("invalid_client".to_owned(), format!("unknown client_id {client_id:?}")))?;
+    let app = vop.app(client_id).ok_or_else(|| {
+        (
+            "invalid_client".to_owned(),
+            format!("unknown client_id {client_id:?}"),
+        )
+    })?;
     if response_type != "code" {
         return Err((
             "unsupported_response_type".into(),
@@ -54,20 +63,37 @@ fn check_authorize_request(
     if redirect_uri != OOB && !app.redirect_uris.iter().any(|uri| uri == redirect_uri) {
         return Err((
             "redirect_uri_mismatch".into(),
-            format!("redirect_uri {redirect_uri:?} is not registered for this app (exact match required)"),
+            format!(
+                "redirect_uri {redirect_uri:?} is not registered for this app (exact match required)"
+            ),
         ));
     }
     Ok(())
 }
 
 /// `GET /vop/oauth2/authorize`: the login page.
-pub async fn authorize_page(State(state): State<Arc<SandboxState>>, Query(params): Query<HashMap<String, String>>) -> Response {
+pub async fn authorize_page(
+    State(state): State<Arc<SandboxState>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let get = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
     let vop = state.vop();
-    if let Err((error, description)) = check_authorize_request(&vop, get("client_id"), get("response_type"), get("redirect_uri")) {
-        return (StatusCode::BAD_REQUEST, Html(pages::error_page(&error, &description))).into_response();
+    if let Err((error, description)) = check_authorize_request(
+        &vop,
+        get("client_id"),
+        get("response_type"),
+        get("redirect_uri"),
+    ) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(pages::error_page(&error, &description)),
+        )
+            .into_response();
     }
-    let app_name = vop.app(get("client_id")).map(|app| app.name.clone()).unwrap_or_default();
+    let app_name = vop
+        .app(get("client_id"))
+        .map(|app| app.name.clone())
+        .unwrap_or_default();
     drop(vop);
     Html(pages::login_page(&pages::LoginContext {
         app_name: &app_name,
@@ -95,16 +121,33 @@ pub struct LoginForm {
 }
 
 /// `POST /vop/oauth2/authorize`: the login form; on success, the consent page.
-pub async fn login(State(state): State<Arc<SandboxState>>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<Arc<SandboxState>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let now_ms = state.clock.now_ms();
     let mut vop = state.vop();
-    if let Err((error, description)) = check_authorize_request(&vop, &form.client_id, &form.response_type, &form.redirect_uri) {
-        return (StatusCode::BAD_REQUEST, Html(pages::error_page(&error, &description))).into_response();
+    if let Err((error, description)) = check_authorize_request(
+        &vop,
+        &form.client_id,
+        &form.response_type,
+        &form.redirect_uri,
+    ) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(pages::error_page(&error, &description)),
+        )
+            .into_response();
     }
-    let app_name = vop.app(&form.client_id).map(|app| app.name.clone()).unwrap_or_default();
+    let app_name = vop
+        .app(&form.client_id)
+        .map(|app| app.name.clone())
+        .unwrap_or_default();
     let problem = match vop.user(&form.username) {
         None => Some("用户名或密码错误 (unknown user or wrong password)"),
-        Some(user) if user.password != form.password => Some("用户名或密码错误 (unknown user or wrong password)"),
+        Some(user) if user.password != form.password => {
+            Some("用户名或密码错误 (unknown user or wrong password)")
+        }
         Some(user) if user.frozen => Some("账号已冻结 (this account is frozen)"),
         Some(_) => None,
     };
@@ -162,13 +205,23 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
 }
 
 /// `POST /vop/oauth2/consent`: 授权 issues a code, 取消 returns `error`/`error_description`.
-pub async fn consent(State(state): State<Arc<SandboxState>>, Form(form): Form<ConsentForm>) -> Response {
+pub async fn consent(
+    State(state): State<Arc<SandboxState>>,
+    Form(form): Form<ConsentForm>,
+) -> Response {
     let now_ms = state.clock.now_ms();
     let mut vop = state.vop();
-    let Some(ticket) = vop.tickets.remove(&form.ticket).filter(|ticket| ticket.expires_at_ms > now_ms) else {
+    let Some(ticket) = vop
+        .tickets
+        .remove(&form.ticket)
+        .filter(|ticket| ticket.expires_at_ms > now_ms)
+    else {
         return (
             StatusCode::BAD_REQUEST,
-            Html(pages::error_page("invalid_request", "this consent page has expired or was already answered; start again")),
+            Html(pages::error_page(
+                "invalid_request",
+                "this consent page has expired or was already answered; start again",
+            )),
         )
             .into_response();
     };
@@ -195,10 +248,17 @@ pub async fn consent(State(state): State<Arc<SandboxState>>, Form(form): Form<Co
     } else {
         drop(vop);
         if ticket.redirect_uri == OOB {
-            return Html(pages::error_page("access_denied", "用户取消了授权 (the user cancelled)")).into_response();
+            return Html(pages::error_page(
+                "access_denied",
+                "用户取消了授权 (the user cancelled)",
+            ))
+            .into_response();
         }
         params.push(("error", "access_denied"));
-        params.push(("error_description", "用户取消了授权 (the user cancelled the authorization)"));
+        params.push((
+            "error_description",
+            "用户取消了授权 (the user cancelled the authorization)",
+        ));
     }
     if let Some(state) = ticket.state.as_deref() {
         params.push(("state", state));
@@ -213,14 +273,34 @@ fn query_map(raw: Option<String>) -> HashMap<String, String> {
 }
 
 /// `POST /vop/oauth2/token`: parameters are read from the URL query string only.
-pub async fn token(State(state): State<Arc<SandboxState>>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<Arc<SandboxState>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
     let params = query_map(raw);
-    let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    const REQUIRED: [&str; 6] = ["client_id", "client_secret", "grant_type", "redirect_uri", "code", "request_client_ip"];
-    let missing: Vec<&str> = REQUIRED.into_iter().filter(|name| get(name).is_none()).collect();
+    let get = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    const REQUIRED: [&str; 6] = [
+        "client_id",
+        "client_secret",
+        "grant_type",
+        "redirect_uri",
+        "code",
+        "request_client_ip",
+    ];
+    let missing: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|name| get(name).is_none())
+        .collect();
     if !missing.is_empty() {
         let in_body = !body.is_empty()
-            && url::form_urlencoded::parse(&body).any(|(name, _)| REQUIRED.contains(&name.as_ref()));
+            && url::form_urlencoded::parse(&body)
+                .any(|(name, _)| REQUIRED.contains(&name.as_ref()));
         let hint = if in_body {
             "; they were sent in the request body, but auth.vip.com reads them from the URL query string only"
         } else {
@@ -248,10 +328,20 @@ pub async fn token(State(state): State<Arc<SandboxState>>, RawQuery(raw): RawQue
     let mut vop = state.vop();
     match vop.app(client_id) {
         Some(app) if Some(app.app_secret.as_str()) == get("client_secret") => {}
-        _ => return oauth_error(StatusCode::UNAUTHORIZED, codes::INVALID_CLIENT, "invalid_client: unknown client_id or wrong client_secret"),
+        _ => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                codes::INVALID_CLIENT,
+                "invalid_client: unknown client_id or wrong client_secret",
+            );
+        }
     }
     let Some(grant) = vop.codes.get(code).cloned() else {
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_GRANT, "invalid_grant: unknown authorization code");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_GRANT,
+            "invalid_grant: unknown authorization code",
+        );
     };
     if grant.used {
         // A replayed code may be stolen: revoke what it issued (RFC 6749 §4.1.2).
@@ -260,13 +350,25 @@ pub async fn token(State(state): State<Arc<SandboxState>>, RawQuery(raw): RawQue
                 token.revoked.get_or_insert(Revocation::CodeReplayed);
             }
         }
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_GRANT, "invalid_grant: authorization code already used");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_GRANT,
+            "invalid_grant: authorization code already used",
+        );
     }
     if grant.expires_at_ms <= now_ms {
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_GRANT, "invalid_grant: authorization code expired (codes last 10 minutes)");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_GRANT,
+            "invalid_grant: authorization code expired (codes last 10 minutes)",
+        );
     }
     if grant.client_id != client_id {
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_GRANT, "invalid_grant: authorization code was issued to another client");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_GRANT,
+            "invalid_grant: authorization code was issued to another client",
+        );
     }
     if grant.redirect_uri != redirect_uri {
         return oauth_error(
@@ -276,7 +378,11 @@ pub async fn token(State(state): State<Arc<SandboxState>>, RawQuery(raw): RawQue
         );
     }
     let Some(user) = vop.user(&grant.username).cloned() else {
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_GRANT, "invalid_grant: the user no longer exists");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_GRANT,
+            "invalid_grant: the user no longer exists",
+        );
     };
     let (access, token) = issue_token(&mut vop, &state, client_id, &user, now_ms, None);
     if let Some(grant) = vop.codes.get_mut(code) {
@@ -306,8 +412,12 @@ fn issue_token(
 ) -> (String, Token) {
     let mut rng = state.rng();
     let access = random_hex(&mut *rng, 40);
-    let (refresh_token, refresh_expires_ms) =
-        refresh.unwrap_or_else(|| (random_hex(&mut *rng, 40), now_ms + vop.refresh_token_ttl_secs * 1000));
+    let (refresh_token, refresh_expires_ms) = refresh.unwrap_or_else(|| {
+        (
+            random_hex(&mut *rng, 40),
+            now_ms + vop.refresh_token_ttl_secs * 1000,
+        )
+    });
     drop(rng);
     let token = Token {
         client_id: client_id.to_owned(),
@@ -323,7 +433,12 @@ fn issue_token(
 }
 
 /// The user an access token acts for, if the token is live and was issued to `client_id`.
-pub fn user_for_token(vop: &VopState, access_token: &str, client_id: &str, now_ms: i64) -> Result<User, String> {
+pub fn user_for_token(
+    vop: &VopState,
+    access_token: &str,
+    client_id: &str,
+    now_ms: i64,
+) -> Result<User, String> {
     let token = vop
         .tokens
         .get(access_token)
@@ -358,21 +473,37 @@ fn token_param(raw: Option<String>, body: &Bytes) -> Option<String> {
 }
 
 /// `POST /vop/oauth2/token_info`
-pub async fn token_info(State(state): State<Arc<SandboxState>>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+pub async fn token_info(
+    State(state): State<Arc<SandboxState>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
     let Some(access) = token_param(raw, &body) else {
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, "invalid_request: missing access_token");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            "invalid_request: missing access_token",
+        );
     };
     let now_ms = state.clock.now_ms();
     let vop = state.vop();
     let Some(token) = vop.tokens.get(&access) else {
-        return oauth_error(StatusCode::OK, codes::ACCESS_TOKEN_INVALID, "access token invalid");
+        return oauth_error(
+            StatusCode::OK,
+            codes::ACCESS_TOKEN_INVALID,
+            "access token invalid",
+        );
     };
     if token.revoked.is_some() {
         // The seed's shape for a revoked token.
         return oauth_error(StatusCode::OK, 0, "token revoked");
     }
     if token.expires_ms <= now_ms || vop.user(&token.username).is_none_or(|user| user.frozen) {
-        return oauth_error(StatusCode::OK, codes::ACCESS_TOKEN_INVALID, "access token invalid");
+        return oauth_error(
+            StatusCode::OK,
+            codes::ACCESS_TOKEN_INVALID,
+            "access token invalid",
+        );
     }
     let open_id = vop.user(&token.username).map(|user| user.open_id.clone());
     axum::Json(json!({
@@ -387,9 +518,17 @@ pub async fn token_info(State(state): State<Arc<SandboxState>>, RawQuery(raw): R
 }
 
 /// `POST /vop/oauth2/revoke_token`
-pub async fn revoke_token(State(state): State<Arc<SandboxState>>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+pub async fn revoke_token(
+    State(state): State<Arc<SandboxState>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
     let Some(access) = token_param(raw, &body) else {
-        return oauth_error(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, "invalid_request: missing access_token");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            "invalid_request: missing access_token",
+        );
     };
     let now_ms = state.clock.now_ms();
     let mut vop = state.vop();
@@ -398,7 +537,11 @@ pub async fn revoke_token(State(state): State<Arc<SandboxState>>, RawQuery(raw):
             token.revoked = Some(Revocation::Revoked);
             oauth_error(StatusCode::OK, 0, "success")
         }
-        _ => oauth_error(StatusCode::OK, codes::ACCESS_TOKEN_INVALID, "access token invalid"),
+        _ => oauth_error(
+            StatusCode::OK,
+            codes::ACCESS_TOKEN_INVALID,
+            "access token invalid",
+        ),
     }
 }
 
@@ -406,7 +549,10 @@ pub async fn revoke_token(State(state): State<Arc<SandboxState>>, RawQuery(raw):
 pub fn beijing(ms: i64) -> String {
     let offset = chrono::FixedOffset::east_opt(8 * 3600);
     match (chrono::DateTime::from_timestamp_millis(ms), offset) {
-        (Some(at), Some(offset)) => at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string(),
+        (Some(at), Some(offset)) => at
+            .with_timezone(&offset)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         _ => String::new(),
     }
 }
@@ -415,7 +561,11 @@ pub fn beijing(ms: i64) -> String {
 ///
 /// The refresh token itself is kept (with its original one-year expiry) and the previous
 /// access token stops working.
-pub fn refresh_through_gateway(vop: &mut VopState, state: &SandboxState, call: &Call<'_>) -> Result<Value, GatewayError> {
+pub fn refresh_through_gateway(
+    vop: &mut VopState,
+    state: &SandboxState,
+    call: &Call<'_>,
+) -> Result<Value, GatewayError> {
     let request = call
         .body
         .get("request")
@@ -427,9 +577,18 @@ pub fn refresh_through_gateway(vop: &mut VopState, state: &SandboxState, call: &
             .and_then(Value::as_str)
             .filter(|value| !value.is_empty())
             .map(str::to_owned)
-            .ok_or_else(|| GatewayError::new("vipapis.miss-parameter", format!("缺少参数: request.{name}")))
+            .ok_or_else(|| {
+                GatewayError::new(
+                    "vipapis.miss-parameter",
+                    format!("缺少参数: request.{name}"),
+                )
+            })
     };
-    let (refresh, client_id, client_secret) = (field("refresh_token")?, field("client_id")?, field("client_secret")?);
+    let (refresh, client_id, client_secret) = (
+        field("refresh_token")?,
+        field("client_id")?,
+        field("client_secret")?,
+    );
     field("request_client_ip")?;
     let secret_ok = vop
         .app(&client_id)
@@ -447,10 +606,16 @@ pub fn refresh_through_gateway(vop: &mut VopState, state: &SandboxState, call: &
         .max_by_key(|(_, token)| token.created_ms)
         .map(|(access, token)| (access.clone(), token.clone()));
     let Some((old_access, old)) = current else {
-        return Err(GatewayError::new("vipapis.oauth-invalidate-failure", "30111 refresh token invalid"));
+        return Err(GatewayError::new(
+            "vipapis.oauth-invalidate-failure",
+            "30111 refresh token invalid",
+        ));
     };
     if old.refresh_expires_ms <= now_ms {
-        return Err(GatewayError::new("vipapis.oauth-invalidate-failure", "30111 refresh token expired"));
+        return Err(GatewayError::new(
+            "vipapis.oauth-invalidate-failure",
+            "30111 refresh token expired",
+        ));
     }
     if let Some(why) = old.revoked.filter(|why| *why != Revocation::Refreshed) {
         return Err(GatewayError::new(
@@ -462,11 +627,23 @@ pub fn refresh_through_gateway(vop: &mut VopState, state: &SandboxState, call: &
         .user(&old.username)
         .cloned()
         .filter(|user| !user.frozen)
-        .ok_or_else(|| GatewayError::new("vipapis.oauth-invalidate-failure", "30111 user authorization frozen"))?;
+        .ok_or_else(|| {
+            GatewayError::new(
+                "vipapis.oauth-invalidate-failure",
+                "30111 user authorization frozen",
+            )
+        })?;
     if let Some(token) = vop.tokens.get_mut(&old_access) {
         token.revoked.get_or_insert(Revocation::Refreshed);
     }
-    let (access, token) = issue_token(vop, state, &client_id, &user, now_ms, Some((old.refresh_token, old.refresh_expires_ms)));
+    let (access, token) = issue_token(
+        vop,
+        state,
+        &client_id,
+        &user,
+        now_ms,
+        Some((old.refresh_token, old.refresh_expires_ms)),
+    );
     Ok(json!({
         "access_token": access,
         "create_at": beijing(token.created_ms),

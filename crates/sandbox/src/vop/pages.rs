@@ -57,7 +57,11 @@ pub struct LoginContext<'a> {
 }
 
 fn hidden(name: &str, value: &str) -> String {
-    format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(name), escape(value))
+    format!(
+        r#"<input type="hidden" name="{}" value="{}">"#,
+        escape(name),
+        escape(value)
+    )
 }
 
 pub fn login_page(ctx: &LoginContext<'_>) -> String {
@@ -142,7 +146,10 @@ mod tests {
 
     #[test]
     fn values_are_escaped() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         let page = login_page(&LoginContext {
             app_name: "<script>",
             client_id: "c",

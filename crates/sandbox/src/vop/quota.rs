@@ -40,7 +40,13 @@ pub struct QuotaBook {
 
 impl QuotaBook {
     /// Counts a call if the method's window has room: at most `limit` calls in any `window`.
-    pub fn try_acquire(&mut self, service: &str, method: &str, caller: &Caller, now_ms: i64) -> Result<(), Throttled> {
+    pub fn try_acquire(
+        &mut self,
+        service: &str,
+        method: &str,
+        caller: &Caller,
+        now_ms: i64,
+    ) -> Result<(), Throttled> {
         let Some((rule, _)) = vop_quota(service, method) else {
             return Ok(());
         };
@@ -63,7 +69,12 @@ impl QuotaBook {
     }
 
     /// Records a business error (bad parameter, throttled); degrades the caller past the threshold.
-    pub fn record_business_error(&mut self, caller: &Caller, now_ms: i64, config: &DegradationConfig) {
+    pub fn record_business_error(
+        &mut self,
+        caller: &Caller,
+        now_ms: i64,
+        config: &DegradationConfig,
+    ) {
         let window_ms = config.window_secs.saturating_mul(1000);
         let errors = self.errors.entry(caller.clone()).or_default();
         errors.push_back(now_ms);
@@ -72,8 +83,10 @@ impl QuotaBook {
         }
         if config.error_threshold > 0 && errors.len() >= config.error_threshold as usize {
             errors.clear();
-            self.degraded_until
-                .insert(caller.clone(), now_ms + config.duration_secs.saturating_mul(1000));
+            self.degraded_until.insert(
+                caller.clone(),
+                now_ms + config.duration_secs.saturating_mul(1000),
+            );
         }
     }
 
@@ -100,23 +113,47 @@ mod tests {
         let mut book = QuotaBook::default();
         let caller = Caller::App("k".into());
         for i in 0..180 {
-            book.try_acquire(ORDERS, "orderList", &caller, 1_000 + i).expect("within quota");
+            book.try_acquire(ORDERS, "orderList", &caller, 1_000 + i)
+                .expect("within quota");
         }
-        let refused = book.try_acquire(ORDERS, "orderList", &caller, 2_000).expect_err("181st");
+        let refused = book
+            .try_acquire(ORDERS, "orderList", &caller, 2_000)
+            .expect_err("181st");
         assert_eq!((refused.limit, refused.window_secs), (180, 30));
         assert_eq!(refused.retry_after_ms, 1_000 + 30_000 - 2_000);
         // One millisecond before the first call leaves the window: still refused.
-        assert!(book.try_acquire(ORDERS, "orderList", &caller, 30_999).is_err());
-        assert!(book.try_acquire(ORDERS, "orderList", &caller, 31_000).is_ok());
+        assert!(
+            book.try_acquire(ORDERS, "orderList", &caller, 30_999)
+                .is_err()
+        );
+        assert!(
+            book.try_acquire(ORDERS, "orderList", &caller, 31_000)
+                .is_ok()
+        );
         // Another caller and the OAuth twin per user have their own windows.
-        assert!(book.try_acquire(ORDERS, "orderList", &Caller::App("other".into()), 2_000).is_ok());
-        assert!(book.try_acquire(ORDERS, "orderListWithOauth", &Caller::User("u".into()), 2_000).is_ok());
+        assert!(
+            book.try_acquire(ORDERS, "orderList", &Caller::App("other".into()), 2_000)
+                .is_ok()
+        );
+        assert!(
+            book.try_acquire(
+                ORDERS,
+                "orderListWithOauth",
+                &Caller::User("u".into()),
+                2_000
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn degradation_after_threshold_then_recovery() {
         let mut book = QuotaBook::default();
-        let config = DegradationConfig { error_threshold: 3, window_secs: 60, duration_secs: 300 };
+        let config = DegradationConfig {
+            error_threshold: 3,
+            window_secs: 60,
+            duration_secs: 300,
+        };
         let caller = Caller::App("k".into());
         book.record_business_error(&caller, 0, &config);
         book.record_business_error(&caller, 1, &config);

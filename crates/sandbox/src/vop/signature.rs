@@ -51,7 +51,10 @@ mod tests {
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
     }
 
     const V2_BODY: &str =
@@ -68,10 +71,16 @@ mod tests {
         ];
         let mut v2 = q(&base);
         v2.extend(q(&[("method", "genByGoodsId"), ("format", "json")]));
-        assert_eq!(expected_sign("testappsecret", &v2, V2_BODY.as_bytes()), "16F7350B386E1D2C0D9D8BDD37CA2E64");
+        assert_eq!(
+            expected_sign("testappsecret", &v2, V2_BODY.as_bytes()),
+            "16F7350B386E1D2C0D9D8BDD37CA2E64"
+        );
         let mut v3 = q(&base);
         v3.extend(q(&[("method", "genByGoodsId"), ("format", "JSON")]));
-        assert_eq!(expected_sign("testappsecret", &v3, V2_BODY.as_bytes()), "E3863B17752C818555328BF643F6EA1A");
+        assert_eq!(
+            expected_sign("testappsecret", &v3, V2_BODY.as_bytes()),
+            "E3863B17752C818555328BF643F6EA1A"
+        );
         let mut v4 = q(&base);
         v4.extend(q(&[
             ("method", "genByGoodsIdWithOauth"),
@@ -79,7 +88,10 @@ mod tests {
             ("accessToken", "testtoken"),
             ("language", "zh"),
         ]));
-        assert_eq!(expected_sign("testappsecret", &v4, V2_BODY.as_bytes()), "FC87273A91B5C6ACF592748046B29315");
+        assert_eq!(
+            expected_sign("testappsecret", &v4, V2_BODY.as_bytes()),
+            "FC87273A91B5C6ACF592748046B29315"
+        );
         let v5 = q(&[
             ("service", "vipapis.delivery.JitDeliveryService"),
             ("method", "getPoList"),
@@ -89,7 +101,11 @@ mod tests {
             ("appKey", "testappkey"),
         ]);
         assert_eq!(
-            expected_sign("testappsecret", &v5, br#"{"vendor_id":"550","page":1,"limit":50}"#),
+            expected_sign(
+                "testappsecret",
+                &v5,
+                br#"{"vendor_id":"550","page":1,"limit":50}"#
+            ),
             "549818CAA17E7914186C861B012680E7"
         );
     }

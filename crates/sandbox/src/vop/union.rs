@@ -96,9 +96,17 @@ pub fn yuan(hundredths: i64) -> String {
 
 /// Parses a decimal yuan string into fen.
 fn parse_fen(field: &str, text: &str) -> Result<i64, GatewayError> {
-    let bad = || GatewayError::invalid_argument(format!("{field}: expected a decimal amount like \"99.50\", got {text:?}"));
+    let bad = || {
+        GatewayError::invalid_argument(format!(
+            "{field}: expected a decimal amount like \"99.50\", got {text:?}"
+        ))
+    };
     let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if whole.is_empty() || frac.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
@@ -114,7 +122,20 @@ pub struct UnionData {
 impl UnionData {
     /// 120 goods across the curated categories, deterministic for a seed.
     pub fn generate(rng: &mut ChaCha8Rng) -> Self {
-        const BRANDS: &[&str] = &["Vero Moda", "太平鸟", "李宁", "安踏", "欧莱雅", "兰蔻", "小米", "美的", "巴拉巴拉", "周大福", "百丽", "南极人"];
+        const BRANDS: &[&str] = &[
+            "Vero Moda",
+            "太平鸟",
+            "李宁",
+            "安踏",
+            "欧莱雅",
+            "兰蔻",
+            "小米",
+            "美的",
+            "巴拉巴拉",
+            "周大福",
+            "百丽",
+            "南极人",
+        ];
         const ITEMS: &[(&str, &[&str])] = &[
             ("女装精选", &["连衣裙", "针织开衫", "羊毛大衣", "阔腿裤"]),
             ("男装精选", &["羽绒服", "休闲衬衫", "牛仔裤", "卫衣"]),
@@ -187,7 +208,10 @@ pub fn handle(vop: &mut VopState, call: &Call<'_>) -> Result<Value, GatewayError
         (GOODS_SERVICE, "query") => query(vop, call),
         (GOODS_SERVICE, "getByGoodsIds") => get_by_goods_ids(vop, call),
         (URL_SERVICE, "genByGoodsId") => gen_by_goods_id(vop, call),
-        _ => Err(GatewayError::new("vipapis.path.Error", format!("no method {}.{}", call.service, call.method))),
+        _ => Err(GatewayError::new(
+            "vipapis.path.Error",
+            format!("no method {}.{}", call.service, call.method),
+        )),
     }
 }
 
@@ -201,9 +225,17 @@ impl<'a> Args<'a> {
     /// The struct argument `name` of the body (`{"request": {...}}`).
     pub fn wrapped(body: &'a Value, name: &'a str) -> Result<Self, GatewayError> {
         match body.get(name) {
-            Some(Value::Object(object)) => Ok(Self { prefix: name, object }),
-            Some(_) => Err(GatewayError::invalid_argument(format!("{name}: expected a JSON object"))),
-            None => Err(GatewayError::new("vipapis.miss-parameter", format!("缺少参数: {name} (the body must be {{\"{name}\": {{...}}}})"))),
+            Some(Value::Object(object)) => Ok(Self {
+                prefix: name,
+                object,
+            }),
+            Some(_) => Err(GatewayError::invalid_argument(format!(
+                "{name}: expected a JSON object"
+            ))),
+            None => Err(GatewayError::new(
+                "vipapis.miss-parameter",
+                format!("缺少参数: {name} (the body must be {{\"{name}\": {{...}}}})"),
+            )),
         }
     }
 
@@ -211,7 +243,9 @@ impl<'a> Args<'a> {
     pub fn top(body: &'a Value) -> Result<Self, GatewayError> {
         match body {
             Value::Object(object) => Ok(Self { prefix: "", object }),
-            _ => Err(GatewayError::invalid_argument("body: expected a JSON object")),
+            _ => Err(GatewayError::invalid_argument(
+                "body: expected a JSON object",
+            )),
         }
     }
 
@@ -226,15 +260,19 @@ impl<'a> Args<'a> {
     pub fn opt_i64(&self, field: &str) -> Result<Option<i64>, GatewayError> {
         match self.object.get(field) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| GatewayError::invalid_argument(format!("{}: expected an integer", self.path(field)))),
-            Some(Value::String(s)) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| GatewayError::invalid_argument(format!("{}: expected an integer, got {s:?}", self.path(field)))),
-            Some(other) => Err(GatewayError::invalid_argument(format!("{}: expected an integer, got {other}", self.path(field)))),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
+                GatewayError::invalid_argument(format!("{}: expected an integer", self.path(field)))
+            }),
+            Some(Value::String(s)) => s.parse().map(Some).map_err(|_| {
+                GatewayError::invalid_argument(format!(
+                    "{}: expected an integer, got {s:?}",
+                    self.path(field)
+                ))
+            }),
+            Some(other) => Err(GatewayError::invalid_argument(format!(
+                "{}: expected an integer, got {other}",
+                self.path(field)
+            ))),
         }
     }
 
@@ -243,36 +281,59 @@ impl<'a> Args<'a> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(GatewayError::invalid_argument(format!("{}: expected a string, got {other}", self.path(field)))),
+            Some(other) => Err(GatewayError::invalid_argument(format!(
+                "{}: expected a string, got {other}",
+                self.path(field)
+            ))),
         }
     }
 
     pub fn req_str(&self, field: &str) -> Result<&'a str, GatewayError> {
-        self.opt_str(field)?
-            .ok_or_else(|| GatewayError::new("vipapis.miss-parameter", format!("缺少参数: {}", self.path(field))))
+        self.opt_str(field)?.ok_or_else(|| {
+            GatewayError::new(
+                "vipapis.miss-parameter",
+                format!("缺少参数: {}", self.path(field)),
+            )
+        })
     }
 
     pub fn str_list(&self, field: &str) -> Result<Vec<&'a str>, GatewayError> {
         match self.object.get(field) {
-            None | Some(Value::Null) => Err(GatewayError::new("vipapis.miss-parameter", format!("缺少参数: {}", self.path(field)))),
+            None | Some(Value::Null) => Err(GatewayError::new(
+                "vipapis.miss-parameter",
+                format!("缺少参数: {}", self.path(field)),
+            )),
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|item| {
-                    item.as_str()
-                        .ok_or_else(|| GatewayError::invalid_argument(format!("{}: expected a list of strings", self.path(field))))
+                    item.as_str().ok_or_else(|| {
+                        GatewayError::invalid_argument(format!(
+                            "{}: expected a list of strings",
+                            self.path(field)
+                        ))
+                    })
                 })
                 .collect(),
-            Some(_) => Err(GatewayError::invalid_argument(format!("{}: expected a list of strings", self.path(field)))),
+            Some(_) => Err(GatewayError::invalid_argument(format!(
+                "{}: expected a list of strings",
+                self.path(field)
+            ))),
         }
     }
 
     /// `page` (required, from 1) and `pageSize` (default, at most `max`).
     pub fn paging(&self, default_size: i64, max_size: i64) -> Result<(usize, usize), GatewayError> {
-        let page = self
-            .opt_i64("page")?
-            .ok_or_else(|| GatewayError::new("vipapis.miss-parameter", format!("缺少参数: {}", self.path("page"))))?;
+        let page = self.opt_i64("page")?.ok_or_else(|| {
+            GatewayError::new(
+                "vipapis.miss-parameter",
+                format!("缺少参数: {}", self.path("page")),
+            )
+        })?;
         if page < 1 {
-            return Err(GatewayError::invalid_argument(format!("{}: expected 1 or more, got {page}", self.path("page"))));
+            return Err(GatewayError::invalid_argument(format!(
+                "{}: expected 1 or more, got {page}",
+                self.path("page")
+            )));
         }
         let size = self.opt_i64("pageSize")?.unwrap_or(default_size);
         if !(1..=max_size).contains(&size) {
@@ -307,7 +368,10 @@ fn sort_goods(goods: &mut [&Goods], args: &Args<'_>) -> Result<(), GatewayError>
         None | Some(0) => false,
         Some(1) => true,
         Some(other) => {
-            return Err(GatewayError::invalid_argument(format!("{}: expected 0 (asc) or 1 (desc), got {other}", args.path("order"))));
+            return Err(GatewayError::invalid_argument(format!(
+                "{}: expected 0 (asc) or 1 (desc), got {other}",
+                args.path("order")
+            )));
         }
     };
     goods.sort_by_key(|g| key(g));
@@ -346,23 +410,49 @@ fn goods_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
     args.req_str("requestId")?;
     let mut goods: Vec<&Goods> = match args.opt_i64("sourceType")?.unwrap_or(0) {
         0 => {
-            let channel = args
-                .opt_i64("channelType")?
-                .ok_or_else(|| GatewayError::new("vipapis.miss-parameter", "缺少参数: request.channelType (required when sourceType=0)"))?;
+            let channel = args.opt_i64("channelType")?.ok_or_else(|| {
+                GatewayError::new(
+                    "vipapis.miss-parameter",
+                    "缺少参数: request.channelType (required when sourceType=0)",
+                )
+            })?;
             match channel {
-                0 | 1 => vop.union.goods.iter().filter(|g| i64::from(g.channel_type) == channel).collect(),
-                2 => return Err(GatewayError::invalid_argument("request.channelType: 2 (每日精选) has been retired; use 0 or 1")),
-                other => return Err(GatewayError::invalid_argument(format!("request.channelType: expected 0 or 1, got {other}"))),
+                0 | 1 => vop
+                    .union
+                    .goods
+                    .iter()
+                    .filter(|g| i64::from(g.channel_type) == channel)
+                    .collect(),
+                2 => {
+                    return Err(GatewayError::invalid_argument(
+                        "request.channelType: 2 (每日精选) has been retired; use 0 or 1",
+                    ));
+                }
+                other => {
+                    return Err(GatewayError::invalid_argument(format!(
+                        "request.channelType: expected 0 or 1, got {other}"
+                    )));
+                }
             }
         }
         1 => {
             let code = args.req_str("jxCode")?;
             if !JX_CODES.iter().any(|(known, _)| *known == code) {
-                return Err(GatewayError::invalid_argument(format!("request.jxCode: unknown 组货码 {code:?}")));
+                return Err(GatewayError::invalid_argument(format!(
+                    "request.jxCode: unknown 组货码 {code:?}"
+                )));
             }
-            vop.union.goods.iter().filter(|g| g.jx_code == code).collect()
+            vop.union
+                .goods
+                .iter()
+                .filter(|g| g.jx_code == code)
+                .collect()
         }
-        other => return Err(GatewayError::invalid_argument(format!("request.sourceType: expected 0 or 1, got {other}"))),
+        other => {
+            return Err(GatewayError::invalid_argument(format!(
+                "request.sourceType: expected 0 or 1, got {other}"
+            )));
+        }
     };
     sort_goods(&mut goods, &args)?;
     Ok(page_of(goods, page, size))
@@ -373,14 +463,27 @@ fn query(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
     let (page, size) = args.paging(20, 50)?;
     args.req_str("requestId")?;
     let keyword = args.req_str("keyword")?;
-    let low = args.opt_str("priceStart")?.map(|p| parse_fen("request.priceStart", p)).transpose()?;
-    let high = args.opt_str("priceEnd")?.map(|p| parse_fen("request.priceEnd", p)).transpose()?;
+    let low = args
+        .opt_str("priceStart")?
+        .map(|p| parse_fen("request.priceStart", p))
+        .transpose()?;
+    let high = args
+        .opt_str("priceEnd")?
+        .map(|p| parse_fen("request.priceEnd", p))
+        .transpose()?;
     let mut goods: Vec<&Goods> = vop
         .union
         .goods
         .iter()
-        .filter(|g| g.name.contains(keyword) || g.brand_name.contains(keyword) || g.category_name.contains(keyword))
-        .filter(|g| low.is_none_or(|low| g.vip_price_fen >= low) && high.is_none_or(|high| g.vip_price_fen <= high))
+        .filter(|g| {
+            g.name.contains(keyword)
+                || g.brand_name.contains(keyword)
+                || g.category_name.contains(keyword)
+        })
+        .filter(|g| {
+            low.is_none_or(|low| g.vip_price_fen >= low)
+                && high.is_none_or(|high| g.vip_price_fen <= high)
+        })
         .collect();
     sort_goods(&mut goods, &args)?;
     Ok(page_of(goods, page, size))
@@ -390,7 +493,10 @@ fn get_by_goods_ids(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayErr
     let args = Args::top(call.body)?;
     let ids = args.str_list("goodsIdList")?;
     if ids.is_empty() || ids.len() > 10 {
-        return Err(GatewayError::invalid_argument(format!("goodsIdList: expected 1 to 10 goods ids, got {}", ids.len())));
+        return Err(GatewayError::invalid_argument(format!(
+            "goodsIdList: expected 1 to 10 goods ids, got {}",
+            ids.len()
+        )));
     }
     args.req_str("requestId")?;
     Ok(Value::Array(
@@ -414,7 +520,10 @@ fn short_code(parts: &[&str]) -> String {
 fn check_tag(field: &str, value: Option<&str>) -> Result<(), GatewayError> {
     if let Some(value) = value {
         if value.len() > 128 {
-            return Err(GatewayError::invalid_argument(format!("{field}: at most 128 bytes, got {}", value.len())));
+            return Err(GatewayError::invalid_argument(format!(
+                "{field}: at most 128 bytes, got {}",
+                value.len()
+            )));
         }
     }
     Ok(())
@@ -425,17 +534,30 @@ fn encode(text: &str) -> String {
 }
 
 /// All link types of the guide (§4.2.3) for one goods item and owner.
-pub fn links_for(goods: &Goods, owner: &str, chan_tag: Option<&str>, stat_param: Option<&str>) -> Value {
+pub fn links_for(
+    goods: &Goods,
+    owner: &str,
+    chan_tag: Option<&str>,
+    stat_param: Option<&str>,
+) -> Value {
     let tag = chan_tag.unwrap_or_default();
     let stat = stat_param.unwrap_or_default();
     let code = short_code(&[&goods.goods_id, owner, tag, stat]);
     let evoke_free = short_code(&[&goods.goods_id, owner, tag, stat, "no-evoke"]);
     let ad_code = short_code(&[owner])[..8].to_lowercase();
-    let third = if stat.is_empty() { ad_code.clone() } else { format!("{ad_code}*_*{stat}") };
+    let third = if stat.is_empty() {
+        ad_code.clone()
+    } else {
+        format!("{ad_code}*_*{stat}")
+    };
     let tail = short_code(&[&goods.goods_id, owner]).to_lowercase();
     let tra = |prefix: &str| format!("{prefix}:C01V4kv4xby8mydr:{third}:mig_code:{tag}:{tail}");
-    let dest = format!("https://m.vip.com/product-{}-{}.html", goods.brand_store_sn, goods.goods_id);
-    let long_payload = json!({"destUrl": dest, "chanTag": tag, "statParam": stat, "ucode": owner, "code": code});
+    let dest = format!(
+        "https://m.vip.com/product-{}-{}.html",
+        goods.brand_store_sn, goods.goods_id
+    );
+    let long_payload =
+        json!({"destUrl": dest, "chanTag": tag, "statParam": stat, "ucode": owner, "code": code});
     let long = base64::engine::general_purpose::STANDARD.encode(long_payload.to_string());
     let mut suffix = String::new();
     if !tag.is_empty() {
@@ -463,7 +585,9 @@ fn gen_by_goods_id(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayErro
     let args = Args::top(call.body)?;
     let ids = args.str_list("goodsIdList")?;
     if ids.is_empty() {
-        return Err(GatewayError::invalid_argument("goodsIdList: expected at least one goods id"));
+        return Err(GatewayError::invalid_argument(
+            "goodsIdList: expected at least one goods id",
+        ));
     }
     args.req_str("requestId")?;
     let chan_tag = args.opt_str("chanTag")?;
@@ -492,7 +616,11 @@ mod tests {
         assert_eq!(a.goods[5].goods_id, b.goods[5].goods_id);
         assert_ne!(a.goods[5].goods_id, c.goods[5].goods_id);
         assert_eq!(a.goods.len(), 120);
-        assert!(a.goods.iter().all(|g| g.goods_id.len() == 19 && g.vip_price_fen <= g.market_price_fen.max(990)));
+        assert!(
+            a.goods
+                .iter()
+                .all(|g| g.goods_id.len() == 19 && g.vip_price_fen <= g.market_price_fen.max(990))
+        );
     }
 
     #[test]

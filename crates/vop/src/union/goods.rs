@@ -124,7 +124,9 @@ impl VopRequest for GoodsList {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(self.page >= 1, "request.page", || format!("expected 1 or more, got {}", self.page))?;
+        ensure(self.page >= 1, "request.page", || {
+            format!("expected 1 or more, got {}", self.page)
+        })?;
         if let Some(size) = self.page_size {
             ensure((1..=100).contains(&size), "request.pageSize", || {
                 format!("expected 1 to 100, got {size}")

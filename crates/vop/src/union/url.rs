@@ -84,7 +84,9 @@ impl VopRequest for GenByGoodsId {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(!self.goods_id_list.is_empty(), "goodsIdList", || "expected at least one goods id".into())?;
+        ensure(!self.goods_id_list.is_empty(), "goodsIdList", || {
+            "expected at least one goods id".into()
+        })?;
         for (field, value) in [("chanTag", &self.chan_tag), ("statParam", &self.stat_param)] {
             if let Some(value) = value {
                 ensure(value.len() <= MAX_TAG_BYTES, field, || {

@@ -1,0 +1,8 @@
+//! The VOP client against the VOP sandbox over loopback HTTP.
+
+mod support;
+
+mod faults;
+mod gateway;
+mod oauth;
+mod quotas;
