@@ -208,11 +208,11 @@ async fn patch_user(
         return not_found(format!("no VOP user {username:?}"));
     };
     let mut ended = None;
-    if let Some(password) = patch.password {
-        if password != user.password {
-            user.password = password;
-            ended = Some(Revocation::PasswordChanged);
-        }
+    if let Some(password) = patch.password
+        && password != user.password
+    {
+        user.password = password;
+        ended = Some(Revocation::PasswordChanged);
     }
     if let Some(frozen) = patch.frozen {
         user.frozen = frozen;

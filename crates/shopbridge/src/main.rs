@@ -1,1 +1,57 @@
-fn main() {}
+//! The shopbridge command line: the only place that prints and exits.
+
+mod config;
+mod demo;
+mod sandbox_cmd;
+mod sign_cmd;
+mod vop_cmd;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Self-hosted integration hub for Chinese e-commerce open platforms.
+#[derive(Debug, Parser)]
+#[command(name = "shopbridge", version, about)]
+struct Cli {
+    /// Log filter (`info`, `debug`, `shopbridge_vop=debug`...); also read from RUST_LOG.
+    #[arg(long, global = true, env = "SHOPBRIDGE_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole flow against an embedded sandbox: OAuth login, channel and tool-provider
+    /// calls, refresh, revoke.
+    Demo(demo::DemoArgs),
+    /// Serve the platform simulators (VOP gateway and OAuth server, admin API).
+    Sandbox(sandbox_cmd::SandboxArgs),
+    /// Compute a platform signature, to debug 签名不匹配.
+    Sign(sign_cmd::SignArgs),
+    /// Call the Vipshop Open Platform.
+    Vop(vop_cmd::VopArgs),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Sign(args) => sign_cmd::run(args),
+        Command::Vop(args) => vop_cmd::run(args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

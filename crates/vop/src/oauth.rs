@@ -241,14 +241,14 @@ fn decode_oauth<T: serde::de::DeserializeOwned>(
     endpoint: &'static str,
     value: Value,
 ) -> Result<T, VopError> {
-    if value.get("access_token").is_none() {
-        if let Some((code, message)) = oauth_status(&value) {
-            return Err(VopError::OAuth {
-                endpoint,
-                code,
-                message,
-            });
-        }
+    if value.get("access_token").is_none()
+        && let Some((code, message)) = oauth_status(&value)
+    {
+        return Err(VopError::OAuth {
+            endpoint,
+            code,
+            message,
+        });
     }
     let shown = || snippet(&redact_tokens(&value).to_string(), 200);
     serde_json::from_value(value.clone()).map_err(|err| VopError::Undecodable {

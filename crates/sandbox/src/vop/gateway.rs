@@ -337,11 +337,12 @@ fn process(
     } else {
         union::handle(vop, &call)
     };
-    if let Err(error) = &result {
-        if error.business && union_call {
-            vop.quotas
-                .record_business_error(&caller, now_ms, &degradation);
-        }
+    if let Err(error) = &result
+        && error.business
+        && union_call
+    {
+        vop.quotas
+            .record_business_error(&caller, now_ms, &degradation);
     }
     result
 }

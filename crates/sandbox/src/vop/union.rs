@@ -518,13 +518,13 @@ fn short_code(parts: &[&str]) -> String {
 }
 
 fn check_tag(field: &str, value: Option<&str>) -> Result<(), GatewayError> {
-    if let Some(value) = value {
-        if value.len() > 128 {
-            return Err(GatewayError::invalid_argument(format!(
-                "{field}: at most 128 bytes, got {}",
-                value.len()
-            )));
-        }
+    if let Some(value) = value
+        && value.len() > 128
+    {
+        return Err(GatewayError::invalid_argument(format!(
+            "{field}: at most 128 bytes, got {}",
+            value.len()
+        )));
     }
     Ok(())
 }

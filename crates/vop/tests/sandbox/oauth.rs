@@ -8,7 +8,9 @@ use shopbridge_vop::oauth::{OOB_REDIRECT_URI, parse_callback};
 use shopbridge_vop::union::GoodsList;
 use shopbridge_vop::{ApiErrorKind, Mode, VopError};
 
-use crate::support::{TestEnv, location, oob_code};
+use shopbridge_sandbox::browser::hidden_inputs;
+
+use crate::support::TestEnv;
 
 fn oauth_code(err: &VopError) -> i64 {
     match err {
@@ -71,8 +73,8 @@ async fn cancel_returns_error_and_description() {
     let response = env
         .log_in_and_decide(url.as_str(), &username, &password, false)
         .await;
-    assert_eq!(response.status(), 302);
-    let callback = location(&response);
+    assert_eq!(response.status, 302);
+    let callback = response.location.expect("redirect");
     assert!(
         callback.starts_with(&env.redirect_uri()) && callback.contains("state=s9"),
         "{callback}"
@@ -101,8 +103,12 @@ async fn native_oob_flow_shows_the_code() {
     let page = env
         .log_in_and_decide(url.as_str(), &username, &password, true)
         .await;
-    assert_eq!(page.status(), 200);
-    let code = oob_code(&page.text().await.expect("html"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.location.is_none(),
+        "the native flow shows the code instead of redirecting"
+    );
+    let code = page.oob_code().expect("code on the page");
     let token = client
         .exchange_code(&code, OOB_REDIRECT_URI, "127.0.0.1")
         .await
@@ -400,7 +406,7 @@ async fn password_change_and_freeze_end_authorizations() {
         .text()
         .await
         .expect("html");
-    let mut form = crate::support::hidden_inputs(&page);
+    let mut form = hidden_inputs(&page);
     form.push(("username".into(), username.clone()));
     form.push(("password".into(), password));
     let refused = env
@@ -421,8 +427,10 @@ async fn password_change_and_freeze_end_authorizations() {
     let second = env
         .log_in_and_decide(url.as_str(), &username, "a-new-password", true)
         .await;
-    assert_eq!(second.status(), 302);
-    let code = parse_callback(&location(&second)).expect("code").code;
+    assert_eq!(second.status, 302);
+    let code = parse_callback(&second.location.expect("redirect"))
+        .expect("code")
+        .code;
     let fresh = client
         .exchange_code(&code, &env.redirect_uri(), "127.0.0.1")
         .await
@@ -447,7 +455,7 @@ async fn password_change_and_freeze_end_authorizations() {
         .text()
         .await
         .expect("html");
-    let mut form = crate::support::hidden_inputs(&page);
+    let mut form = hidden_inputs(&page);
     form.push(("username".into(), username));
     form.push(("password".into(), "a-new-password".into()));
     let login = env

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use shopbridge_sandbox::browser::{self, Decision};
 use shopbridge_sandbox::{Credentials, RunningSandbox, SandboxConfig};
 use shopbridge_vop::oauth::AccessToken;
 use shopbridge_vop::{VopClient, VopConfig};
@@ -97,45 +98,16 @@ impl TestEnv {
     }
 
     /// Opens the login page of `authorize_url`, signs in and answers the consent page.
-    /// Returns the final response (a redirect, or the page that shows the oob code).
     pub async fn log_in_and_decide(
         &self,
         authorize_url: &str,
         username: &str,
         password: &str,
         approve: bool,
-    ) -> reqwest::Response {
-        let page = self
-            .http
-            .get(authorize_url)
-            .send()
+    ) -> Decision {
+        browser::authorize(&self.http, authorize_url, username, password, approve)
             .await
-            .expect("login page");
-        assert_eq!(page.status(), 200, "login page status");
-        let html = page.text().await.expect("login html");
-        let mut form: Vec<(String, String)> = hidden_inputs(&html);
-        form.push(("username".into(), username.into()));
-        form.push(("password".into(), password.into()));
-        let login = self
-            .http
-            .post(format!("{}oauth2/authorize", self.sandbox.vop_oauth_url()))
-            .form(&form)
-            .send()
-            .await
-            .expect("login post");
-        assert_eq!(login.status(), 200, "consent page status");
-        let consent = login.text().await.expect("consent html");
-        let mut answer = hidden_inputs(&consent);
-        answer.push((
-            "decision".into(),
-            if approve { "approve" } else { "deny" }.into(),
-        ));
-        self.http
-            .post(format!("{}oauth2/consent", self.sandbox.vop_oauth_url()))
-            .form(&answer)
-            .send()
-            .await
-            .expect("consent post")
+            .expect("login and consent pages")
     }
 
     /// The whole server-side flow for the union demo user: returns the code.
@@ -147,8 +119,8 @@ impl TestEnv {
         let response = self
             .log_in_and_decide(url.as_str(), &username, &password, true)
             .await;
-        assert_eq!(response.status(), 302);
-        let location = location(&response);
+        assert_eq!(response.status, 302);
+        let location = response.location.expect("redirect back to the app");
         let callback =
             shopbridge_vop::oauth::parse_callback(&location).expect("callback with code");
         assert_eq!(callback.state.as_deref(), Some(state));
@@ -163,47 +135,4 @@ impl TestEnv {
             .await
             .expect("exchange")
     }
-}
-
-pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .expect("Location header")
-        .to_owned()
-}
-
-/// The `<input type="hidden" name=".." value="..">` pairs of a page, unescaped.
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
-        let attribute = |name: &str| {
-            let start = chunk.find(&format!("{name}=\""))? + name.len() + 2;
-            let end = chunk[start..].find('"')? + start;
-            Some(unescape(&chunk[start..end]))
-        };
-        if let (Some(name), Some(value)) = (attribute("name"), attribute("value")) {
-            out.push((name, value));
-        }
-    }
-    out
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// Text between `<code id="authorization-code">` and `</code>`.
-pub fn oob_code(html: &str) -> String {
-    let start = html
-        .find("<code id=\"authorization-code\">")
-        .expect("code element")
-        + "<code id=\"authorization-code\">".len();
-    let end = html[start..].find("</code>").expect("end of code") + start;
-    html[start..end].to_owned()
 }

@@ -1,0 +1,159 @@
+//! Where the CLI's VOP credentials come from: flags and environment, a TOML file, or a sandbox.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use secrecy::SecretString;
+use serde::Deserialize;
+use shopbridge_sandbox::Credentials;
+use shopbridge_vop::{Format, VopConfig};
+
+/// Credentials and endpoints; each flag also reads its environment variable, then the
+/// `[vop]` table of `--config`, then (with `--sandbox`) the sandbox's demo credentials.
+#[derive(Debug, Args)]
+pub struct VopCredentialArgs {
+    /// A TOML file with a `[vop]` table (app_key, app_secret, access_token, gateway_url,
+    /// oauth_url, language).
+    #[arg(long, env = "SHOPBRIDGE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Use a running shopbridge sandbox (e.g. http://127.0.0.1:8700): its URLs and demo app.
+    #[arg(long, env = "SHOPBRIDGE_SANDBOX", global = true)]
+    sandbox: Option<String>,
+    #[arg(long, env = "SHOPBRIDGE_VOP_APP_KEY", global = true)]
+    app_key: Option<String>,
+    /// Prefer the environment variable: arguments show up in `ps`.
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_VOP_APP_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    app_secret: Option<String>,
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_VOP_ACCESS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    access_token: Option<String>,
+    /// Gateway base URL (default https://vop.vipapis.com/).
+    #[arg(long, env = "SHOPBRIDGE_VOP_GATEWAY_URL", global = true)]
+    gateway_url: Option<String>,
+    /// OAuth server base URL (default https://auth.vip.com/).
+    #[arg(long, env = "SHOPBRIDGE_VOP_OAUTH_URL", global = true)]
+    oauth_url: Option<String>,
+    /// The `language` system parameter (zh, en, ja...).
+    #[arg(long, env = "SHOPBRIDGE_VOP_LANGUAGE", global = true)]
+    language: Option<String>,
+    /// Send `format=JSON` as the official SDKs do, instead of `json`.
+    #[arg(long, global = true)]
+    upper_format: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileVop {
+    app_key: Option<String>,
+    app_secret: Option<String>,
+    access_token: Option<String>,
+    gateway_url: Option<String>,
+    oauth_url: Option<String>,
+    language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileConfig {
+    #[serde(default)]
+    vop: FileVop,
+}
+
+/// Fetches `GET /_sandbox/credentials` from a running sandbox.
+pub async fn sandbox_credentials(base_url: &str) -> anyhow::Result<Credentials> {
+    let url = format!("{}/_sandbox/credentials", base_url.trim_end_matches('/'));
+    let http = shopbridge_vop::http_client_builder().build()?;
+    let response = http
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the sandbox at {url}"))?;
+    if !response.status().is_success() {
+        bail!("{url} answered HTTP {}", response.status());
+    }
+    response
+        .json()
+        .await
+        .with_context(|| format!("{url} did not return sandbox credentials"))
+}
+
+impl VopCredentialArgs {
+    pub async fn resolve(&self) -> anyhow::Result<VopConfig> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).with_context(|| {
+                    format!("{} is not a valid shopbridge config", path.display())
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let sandbox = match &self.sandbox {
+            Some(base) => {
+                let creds = sandbox_credentials(base).await?;
+                let base = base.trim_end_matches('/');
+                Some((
+                    creds.vop.app_key.clone(),
+                    creds.vop.app_secret.clone(),
+                    format!("{base}{}", creds.vop.gateway_path),
+                    format!("{base}{}", creds.vop.oauth_path),
+                ))
+            }
+            None => None,
+        };
+        let pick = |flag: &Option<String>, file: &Option<String>, sandbox: Option<&String>| {
+            flag.clone()
+                .or_else(|| file.clone())
+                .or_else(|| sandbox.cloned())
+        };
+        let app_key = pick(
+            &self.app_key,
+            &file.vop.app_key,
+            sandbox.as_ref().map(|s| &s.0),
+        )
+        .context(
+            "no VOP app key: pass --app-key, set SHOPBRIDGE_VOP_APP_KEY, use --config or --sandbox",
+        )?;
+        let app_secret = pick(
+            &self.app_secret,
+            &file.vop.app_secret,
+            sandbox.as_ref().map(|s| &s.1),
+        )
+        .context("no VOP app secret: set SHOPBRIDGE_VOP_APP_SECRET, use --config or --sandbox")?;
+        let mut config = VopConfig::new(app_key, SecretString::from(app_secret));
+        if let Some(url) = pick(
+            &self.gateway_url,
+            &file.vop.gateway_url,
+            sandbox.as_ref().map(|s| &s.2),
+        ) {
+            config = config.with_gateway_url(&url)?;
+        }
+        if let Some(url) = pick(
+            &self.oauth_url,
+            &file.vop.oauth_url,
+            sandbox.as_ref().map(|s| &s.3),
+        ) {
+            config = config.with_oauth_url(&url)?;
+        }
+        if let Some(token) = pick(&self.access_token, &file.vop.access_token, None) {
+            config = config.with_access_token(SecretString::from(token));
+        }
+        if let Some(language) = pick(&self.language, &file.vop.language, None) {
+            config = config.with_language(language);
+        }
+        if self.upper_format {
+            config = config.with_format(Format::JsonUpper);
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,240 @@
+//! `shopbridge vop call|auth`: the VOP SDK from the shell.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use shopbridge_vop::{VopClient, VopError};
+
+use crate::config::VopCredentialArgs;
+
+#[derive(Debug, Args)]
+pub struct VopArgs {
+    #[command(flatten)]
+    credentials: VopCredentialArgs,
+    #[command(subcommand)]
+    command: VopCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum VopCommand {
+    /// Call any service method and print its `result` (or the typed error).
+    Call {
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        method: String,
+        #[arg(long, default_value = "1.0.0")]
+        version: String,
+        /// The JSON body: an object of the method's arguments, e.g. '{"request":{...}}'.
+        #[arg(long, default_value = "{}")]
+        body: String,
+    },
+    /// OAuth 2.0 against auth.vip.com.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthCommand {
+    /// Print the authorize URL (server-side flow, or --native for the oob flow).
+    Url {
+        #[arg(long, required_unless_present = "native")]
+        redirect_uri: Option<String>,
+        #[arg(long)]
+        state: Option<String>,
+        /// Native application flow: redirect_uri=urn:ietf:wg:oauth:2.0:oob, display=mobile.
+        #[arg(long)]
+        native: bool,
+    },
+    /// Exchange an authorization code (or a full callback URL) for tokens.
+    Exchange {
+        /// The code, or the whole callback URL the browser landed on.
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value = shopbridge_vop::oauth::OOB_REDIRECT_URI)]
+        redirect_uri: String,
+        #[arg(long, default_value = "127.0.0.1")]
+        client_ip: String,
+    },
+    /// Look a token up (token_info).
+    Info {
+        #[arg(long, env = "SHOPBRIDGE_VOP_ACCESS_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Revoke a token.
+    Revoke {
+        #[arg(long, env = "SHOPBRIDGE_VOP_ACCESS_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Refresh through vipapis.oauth.OauthService.refreshToken.
+    Refresh {
+        #[arg(long, env = "SHOPBRIDGE_VOP_REFRESH_TOKEN", hide_env_values = true)]
+        refresh_token: String,
+        #[arg(long, default_value = "127.0.0.1")]
+        client_ip: String,
+    },
+}
+
+pub async fn run(args: VopArgs) -> anyhow::Result<()> {
+    let client = VopClient::new(args.credentials.resolve().await?)?;
+    match args.command {
+        VopCommand::Call {
+            service,
+            method,
+            version,
+            body,
+        } => {
+            let body: Value = serde_json::from_str(&body)
+                .context("--body: expected a JSON object of the method's arguments")?;
+            anyhow::ensure!(
+                body.is_object(),
+                "--body: expected a JSON object, got {body}"
+            );
+            let result = client
+                .call::<Value>(&service, &method, &version, &body)
+                .await;
+            print_invocation(&client);
+            let value = result.map_err(explain)?;
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        VopCommand::Auth { command } => auth(&client, command).await?,
+    }
+    Ok(())
+}
+
+/// The debugging facts of the last call, on stderr (no secrets: the URL is redacted).
+fn print_invocation(client: &VopClient) {
+    if let Some(last) = client.last_invocation() {
+        eprintln!(
+            "# {}.{} sign={} request_id={} latency={}ms http={} returnCode={}",
+            last.service,
+            last.method,
+            last.sign,
+            last.request_id,
+            last.latency.as_millis(),
+            last.http_status.map_or("-".to_owned(), |s| s.to_string()),
+            last.return_code.as_deref().unwrap_or("-"),
+        );
+        eprintln!("# {}", last.url);
+    }
+}
+
+/// A typed error with what to do about it.
+fn explain(err: VopError) -> anyhow::Error {
+    use shopbridge_core::error::{Classify, ErrorClass};
+    let hint = match err.class() {
+        ErrorClass::InvalidRequest => {
+            "fix the request; `shopbridge sign vop -v` shows what is signed"
+        }
+        ErrorClass::Credentials => "check the app key, secret and the IP allow-list",
+        ErrorClass::Permission => "the app needs the permission package for this method",
+        ErrorClass::NeedsReauthorization => {
+            "the user must authorize again (`shopbridge vop auth url`)"
+        }
+        ErrorClass::AccountDisabled => "the union account is missing or disabled",
+        ErrorClass::RateLimited => "quota exceeded: retry later, more slowly",
+        ErrorClass::Transient => "transient failure: retry with backoff",
+        ErrorClass::Platform | ErrorClass::Unsupported => "see the platform's message",
+    };
+    anyhow::Error::new(err).context(hint)
+}
+
+fn mask(secret: &SecretString) -> String {
+    let text = secret.expose_secret();
+    let shown: String = text.chars().take(6).collect();
+    format!("{shown}… ({} chars)", text.chars().count())
+}
+
+async fn auth(client: &VopClient, command: AuthCommand) -> anyhow::Result<()> {
+    match command {
+        AuthCommand::Url {
+            redirect_uri,
+            state,
+            native,
+        } => {
+            let url = if native {
+                client.native_authorize_url(state.as_deref())?
+            } else {
+                let redirect_uri =
+                    redirect_uri.context("--redirect-uri is required for the server-side flow")?;
+                client.authorize_url(&redirect_uri, state.as_deref())?
+            };
+            println!("{url}");
+        }
+        AuthCommand::Exchange {
+            code,
+            redirect_uri,
+            client_ip,
+        } => {
+            let code = if code.contains("code=") || code.contains("error=") {
+                shopbridge_vop::oauth::parse_callback(&code)
+                    .map_err(explain)?
+                    .code
+            } else {
+                code
+            };
+            let token = client
+                .exchange_code(&code, &redirect_uri, &client_ip)
+                .await
+                .map_err(explain)?;
+            // The one place tokens are printed: the user asked for them, on their own terminal.
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "access_token": token.access_token.expose_secret(),
+                    "refresh_token": token.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
+                    "expires_in": token.expires_in,
+                    "refresh_expires_time": token.refresh_expires_time,
+                    "open_id": token.open_id,
+                }))?
+            );
+        }
+        AuthCommand::Info { token } => {
+            let info = client
+                .token_info(&SecretString::from(token))
+                .await
+                .map_err(explain)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "access_token": mask(&info.access_token),
+                    "open_id": info.open_id,
+                    "expires_in": info.expires_in,
+                    "create_at": info.create_at.map(shopbridge_vop::time::format_datetime_ms),
+                    "expires_time": info.expires_time.map(shopbridge_vop::time::format_datetime_ms),
+                    "token_type": info.token_type,
+                }))?
+            );
+        }
+        AuthCommand::Revoke { token } => {
+            client
+                .revoke_token(&SecretString::from(token))
+                .await
+                .map_err(explain)?;
+            println!("revoked");
+        }
+        AuthCommand::Refresh {
+            refresh_token,
+            client_ip,
+        } => {
+            let token = client
+                .refresh_token(&SecretString::from(refresh_token), &client_ip)
+                .await
+                .map_err(explain)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "access_token": token.access_token.expose_secret(),
+                    "refresh_token": token.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
+                    "expires_in": token.expires_in,
+                    "expires_time": token.expires_time.map(shopbridge_vop::time::format_datetime_ms),
+                    "refresh_expires_time": token.refresh_expires_time.map(shopbridge_vop::time::format_datetime_ms),
+                }))?
+            );
+        }
+    }
+    Ok(())
+}
