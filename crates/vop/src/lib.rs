@@ -4,6 +4,21 @@
 //! that signs and sends every call ([`VopClient::call_raw`]), typed requests as data
 //! ([`VopRequest`]) for the services, OAuth 2.0 against auth.vip.com ([`oauth`]), and typed
 //! errors ([`VopError`], [`ApiErrorKind`]) a caller can act on.
+//!
+//! ```no_run
+//! use shopbridge_vop::union::{GenByGoodsId, GoodsList};
+//! use shopbridge_vop::{Mode, VopClient, VopConfig};
+//!
+//! # async fn example(user_token: secrecy::SecretString) -> Result<(), shopbridge_vop::VopError> {
+//! let client = VopClient::new(VopConfig::new("app-key", "app-secret"))?;
+//! let page = client.execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(20)).await?;
+//! let tool = client.with_access_token(user_token);
+//! let ids = page.goods_info_list.iter().map(|goods| goods.goods_id.clone());
+//! let links = tool.execute(&GenByGoodsId::new(Mode::ToolProvider, ids).chan_tag("pid_1")).await?;
+//! println!("{} links; last call {:?}", links.url_info_list.len(), tool.last_invocation());
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod client;
 pub mod config;

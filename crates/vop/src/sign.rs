@@ -42,6 +42,22 @@ pub fn hmac_md5_upper_hex(secret: &SecretString, message: &str) -> String {
 }
 
 /// Signs a request: system parameters (any order, empty ones skipped) plus the exact body.
+///
+/// ```
+/// use secrecy::SecretString;
+/// // Vector V5 of the VOP spec.
+/// let params = [
+///     ("service", "vipapis.delivery.JitDeliveryService"),
+///     ("method", "getPoList"),
+///     ("version", "1.0.0"),
+///     ("timestamp", "1700000000"),
+///     ("format", "json"),
+///     ("appKey", "testappkey"),
+/// ];
+/// let body = r#"{"vendor_id":"550","page":1,"limit":50}"#;
+/// let sign = shopbridge_vop::sign::sign(&SecretString::from("testappsecret"), params, body);
+/// assert_eq!(sign, "549818CAA17E7914186C861B012680E7");
+/// ```
 pub fn sign<'a>(
     secret: &SecretString,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
