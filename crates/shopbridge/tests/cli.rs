@@ -279,3 +279,187 @@ fn missing_credentials_are_explained() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no VOP app key"));
 }
+
+fn stdout_of(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn vop_auth_cycle_from_the_shell() {
+    let sandbox = SandboxProcess::start();
+    let creds: serde_json::Value = shopbridge_vop::http_client_builder()
+        .build()
+        .expect("http")
+        .get(format!("{}/_sandbox/credentials", sandbox.url))
+        .send()
+        .await
+        .expect("credentials")
+        .json()
+        .await
+        .expect("json");
+    let redirect_uri = creds["vop"]["redirect_uris"][0]
+        .as_str()
+        .expect("redirect uri")
+        .to_owned();
+    let user = &creds["vop"]["users"][0];
+    let url = last_line(&run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "url",
+        "--redirect-uri",
+        &redirect_uri,
+        "--state",
+        "cli",
+    ]));
+
+    let http = shopbridge_vop::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let decision = shopbridge_sandbox::browser::authorize(
+        &http,
+        &url,
+        user["username"].as_str().expect("username"),
+        user["password"].as_str().expect("password"),
+        true,
+    )
+    .await
+    .expect("login and approve");
+    let callback = decision.location.expect("redirect with the code");
+
+    let exchange = stdout_of(&run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "exchange",
+        "--code",
+        &callback,
+        "--redirect-uri",
+        &redirect_uri,
+    ]));
+    let tokens: serde_json::Value = serde_json::from_str(&exchange).expect("token JSON");
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+
+    let info = stdout_of(&run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "info",
+        "--token",
+        &access,
+    ]));
+    assert!(info.contains("\"token_type\": \"Bearer\""), "{info}");
+    assert!(!info.contains(&access), "token_info masks the token");
+
+    let tool_call = Command::new(BIN)
+        .args([
+            "vop",
+            "--sandbox",
+            &sandbox.url,
+            "call",
+            "--service",
+            "com.vip.adp.api.open.service.UnionGoodsService",
+        ])
+        .args([
+            "--method",
+            "goodsListWithOauth",
+            "--body",
+            r#"{"request":{"page":1,"channelType":1,"requestId":"cli-2"}}"#,
+        ])
+        .env("SHOPBRIDGE_VOP_ACCESS_TOKEN", &access)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&tool_call.stderr);
+    assert!(tool_call.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("accessToken=***") && !stderr.contains(&access),
+        "{stderr}"
+    );
+
+    let refreshed = stdout_of(&run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "refresh",
+        "--refresh-token",
+        &refresh,
+    ]));
+    let refreshed: serde_json::Value = serde_json::from_str(&refreshed).expect("refresh JSON");
+    let new_access = refreshed["access_token"]
+        .as_str()
+        .expect("new token")
+        .to_owned();
+    assert_ne!(new_access, access);
+    assert_eq!(
+        stdout_of(&run(&[
+            "vop",
+            "--sandbox",
+            &sandbox.url,
+            "auth",
+            "revoke",
+            "--token",
+            &new_access
+        ]))
+        .trim(),
+        "revoked"
+    );
+    let after = run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "info",
+        "--token",
+        &new_access,
+    ]);
+    assert!(!after.status.success());
+    assert!(String::from_utf8_lossy(&after.stderr).contains("token revoked"));
+}
+
+#[test]
+fn trace_logs_of_a_whole_demo_hold_no_secret_or_token() {
+    let output = Command::new(BIN)
+        .arg("demo")
+        .env("SHOPBRIDGE_LOG", "trace")
+        .output()
+        .expect("run demo");
+    assert!(output.status.success());
+    let everything = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(everything.lines().count() > 50, "trace logging is on");
+    assert!(
+        !everything.contains("sbx-vop-demo-secret"),
+        "the app secret leaked"
+    );
+    // Sandbox access and refresh tokens are 40 upper-case hex characters; none may appear.
+    let leaked = everything
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|run| {
+            run.len() >= 40
+                && run
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        });
+    assert_eq!(leaked, None, "a token leaked into the output");
+}
