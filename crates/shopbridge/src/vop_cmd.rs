@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use shopbridge_vop::time::format_datetime_ms;
 use shopbridge_vop::{VopClient, VopError};
 
 use crate::config::VopCredentialArgs;
@@ -148,6 +149,28 @@ fn mask(secret: &SecretString) -> String {
     format!("{shown}… ({} chars)", text.chars().count())
 }
 
+/// Prints newly issued tokens. This is the one place tokens are shown: the user asked for them,
+/// on their own terminal, to store them.
+fn print_issued(
+    access: &SecretString,
+    refresh: Option<&SecretString>,
+    expires_in: i64,
+    refresh_expires_ms: Option<i64>,
+    extra: Value,
+) -> anyhow::Result<()> {
+    let mut answer = json!({
+        "access_token": access.expose_secret(),
+        "refresh_token": refresh.map(|token| token.expose_secret().to_owned()),
+        "expires_in": expires_in,
+        "refresh_expires_time": refresh_expires_ms.map(format_datetime_ms),
+    });
+    if let (Value::Object(answer), Value::Object(extra)) = (&mut answer, extra) {
+        answer.extend(extra);
+    }
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    Ok(())
+}
+
 async fn auth(client: &VopClient, command: AuthCommand) -> anyhow::Result<()> {
     match command {
         AuthCommand::Url {
@@ -180,17 +203,13 @@ async fn auth(client: &VopClient, command: AuthCommand) -> anyhow::Result<()> {
                 .exchange_code(&code, &redirect_uri, &client_ip)
                 .await
                 .map_err(explain)?;
-            // The one place tokens are printed: the user asked for them, on their own terminal.
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "access_token": token.access_token.expose_secret(),
-                    "refresh_token": token.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
-                    "expires_in": token.expires_in,
-                    "refresh_expires_time": token.refresh_expires_time,
-                    "open_id": token.open_id,
-                }))?
-            );
+            print_issued(
+                &token.access_token,
+                token.refresh_token.as_ref(),
+                token.expires_in,
+                token.refresh_expires_time,
+                json!({ "open_id": token.open_id }),
+            )?;
         }
         AuthCommand::Info { token } => {
             let info = client
@@ -203,8 +222,8 @@ async fn auth(client: &VopClient, command: AuthCommand) -> anyhow::Result<()> {
                     "access_token": mask(&info.access_token),
                     "open_id": info.open_id,
                     "expires_in": info.expires_in,
-                    "create_at": info.create_at.map(shopbridge_vop::time::format_datetime_ms),
-                    "expires_time": info.expires_time.map(shopbridge_vop::time::format_datetime_ms),
+                    "create_at": info.create_at.map(format_datetime_ms),
+                    "expires_time": info.expires_time.map(format_datetime_ms),
                     "token_type": info.token_type,
                 }))?
             );
@@ -224,16 +243,13 @@ async fn auth(client: &VopClient, command: AuthCommand) -> anyhow::Result<()> {
                 .refresh_token(&SecretString::from(refresh_token), &client_ip)
                 .await
                 .map_err(explain)?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "access_token": token.access_token.expose_secret(),
-                    "refresh_token": token.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
-                    "expires_in": token.expires_in,
-                    "expires_time": token.expires_time.map(shopbridge_vop::time::format_datetime_ms),
-                    "refresh_expires_time": token.refresh_expires_time.map(shopbridge_vop::time::format_datetime_ms),
-                }))?
-            );
+            print_issued(
+                &token.access_token,
+                token.refresh_token.as_ref(),
+                token.expires_in,
+                token.refresh_expires_time,
+                json!({ "expires_time": token.expires_time.map(format_datetime_ms) }),
+            )?;
         }
     }
     Ok(())

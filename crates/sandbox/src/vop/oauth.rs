@@ -479,11 +479,7 @@ pub async fn token_info(
     body: Bytes,
 ) -> Response {
     let Some(access) = token_param(raw, &body) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            codes::INVALID_REQUEST,
-            "invalid_request: missing access_token",
-        );
+        return missing_token();
     };
     let now_ms = state.clock.now_ms();
     let vop = state.vop();
@@ -505,16 +501,13 @@ pub async fn token_info(
             "access token invalid",
         );
     }
-    let open_id = vop.user(&token.username).map(|user| user.open_id.clone());
-    axum::Json(json!({
-        "access_token": access,
-        "create_at": beijing(token.created_ms),
-        "expires_in": (token.expires_ms - now_ms) / 1000,
-        "expires_time": beijing(token.expires_ms),
-        "open_id": open_id,
-        "token_type": "Bearer",
-    }))
-    .into_response()
+    let mut answer = lifetime_fields(&access, token, now_ms);
+    answer.insert(
+        "open_id".into(),
+        json!(vop.user(&token.username).map(|user| user.open_id.clone())),
+    );
+    answer.insert("token_type".into(), json!("Bearer"));
+    axum::Json(answer).into_response()
 }
 
 /// `POST /vop/oauth2/revoke_token`
@@ -524,11 +517,7 @@ pub async fn revoke_token(
     body: Bytes,
 ) -> Response {
     let Some(access) = token_param(raw, &body) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            codes::INVALID_REQUEST,
-            "invalid_request: missing access_token",
-        );
+        return missing_token();
     };
     let now_ms = state.clock.now_ms();
     let mut vop = state.vop();
@@ -543,6 +532,29 @@ pub async fn revoke_token(
             "access token invalid",
         ),
     }
+}
+
+/// `access_token`, `create_at`, `expires_in` and `expires_time` of a token, as token_info and
+/// refreshToken both answer them.
+fn lifetime_fields(access: &str, token: &Token, now_ms: i64) -> serde_json::Map<String, Value> {
+    let mut fields = serde_json::Map::new();
+    fields.insert("access_token".into(), json!(access));
+    fields.insert("create_at".into(), json!(beijing(token.created_ms)));
+    fields.insert(
+        "expires_in".into(),
+        json!((token.expires_ms - now_ms) / 1000),
+    );
+    fields.insert("expires_time".into(), json!(beijing(token.expires_ms)));
+    fields
+}
+
+/// The answer when token_info or revoke_token gets no `access_token`.
+fn missing_token() -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        codes::INVALID_REQUEST,
+        "invalid_request: missing access_token",
+    )
 }
 
 /// VOP datetimes are Beijing time `yyyy-MM-dd HH:mm:ss`.
@@ -644,14 +656,13 @@ pub fn refresh_through_gateway(
         now_ms,
         Some((old.refresh_token, old.refresh_expires_ms)),
     );
-    Ok(json!({
-        "access_token": access,
-        "create_at": beijing(token.created_ms),
-        "expires_in": (token.expires_ms - now_ms) / 1000,
-        "expires_time": beijing(token.expires_ms),
-        "is_expired": false,
-        "refresh_token": token.refresh_token,
-        "refresh_expires_time": beijing(token.refresh_expires_ms),
-        "status": "1",
-    }))
+    let mut answer = lifetime_fields(&access, &token, now_ms);
+    answer.insert("is_expired".into(), json!(false));
+    answer.insert("refresh_token".into(), json!(token.refresh_token));
+    answer.insert(
+        "refresh_expires_time".into(),
+        json!(beijing(token.refresh_expires_ms)),
+    );
+    answer.insert("status".into(), json!("1"));
+    Ok(Value::Object(answer))
 }

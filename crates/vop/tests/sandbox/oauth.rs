@@ -8,8 +8,6 @@ use shopbridge_vop::oauth::{OOB_REDIRECT_URI, parse_callback};
 use shopbridge_vop::union::GoodsList;
 use shopbridge_vop::{ApiErrorKind, Mode, VopError};
 
-use shopbridge_sandbox::browser::hidden_inputs;
-
 use crate::support::TestEnv;
 
 fn oauth_code(err: &VopError) -> i64 {
@@ -397,33 +395,9 @@ async fn password_change_and_freeze_end_authorizations() {
     let url = client
         .authorize_url(&env.redirect_uri(), None)
         .expect("url");
-    let page = env
-        .http
-        .get(url.as_str())
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
-    let mut form = hidden_inputs(&page);
-    form.push(("username".into(), username.clone()));
-    form.push(("password".into(), password));
-    let refused = env
-        .http
-        .post(format!("{}oauth2/authorize", env.sandbox.vop_oauth_url()))
-        .form(&form)
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(refused.status(), 401);
-    assert!(
-        refused
-            .text()
-            .await
-            .expect("html")
-            .contains("用户名或密码错误")
-    );
+    let (status, message) = env.refused_login(url.as_str(), &username, &password).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("用户名或密码错误"), "{message}");
     let second = env
         .log_in_and_decide(url.as_str(), &username, "a-new-password", true)
         .await;
@@ -446,25 +420,9 @@ async fn password_change_and_freeze_end_authorizations() {
         .await
         .expect_err("frozen");
     assert!(frozen.needs_reauthorization());
-    let page = env
-        .http
-        .get(url.as_str())
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
-    let mut form = hidden_inputs(&page);
-    form.push(("username".into(), username));
-    form.push(("password".into(), "a-new-password".into()));
-    let login = env
-        .http
-        .post(format!("{}oauth2/authorize", env.sandbox.vop_oauth_url()))
-        .form(&form)
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(login.status(), 401);
-    assert!(login.text().await.expect("html").contains("冻结"));
+    let (status, message) = env
+        .refused_login(url.as_str(), &username, "a-new-password")
+        .await;
+    assert_eq!(status, 401);
+    assert!(message.contains("冻结"), "{message}");
 }

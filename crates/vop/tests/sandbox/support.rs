@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use shopbridge_sandbox::browser::{self, Decision};
+use shopbridge_sandbox::browser::{self, BrowserError, Decision};
 use shopbridge_sandbox::{Credentials, RunningSandbox, SandboxConfig};
 use shopbridge_vop::oauth::AccessToken;
 use shopbridge_vop::{VopClient, VopConfig};
@@ -108,6 +108,23 @@ impl TestEnv {
         browser::authorize(&self.http, authorize_url, username, password, approve)
             .await
             .expect("login and consent pages")
+    }
+
+    /// Signs in expecting a refusal; returns the status and the page's error message.
+    pub async fn refused_login(
+        &self,
+        authorize_url: &str,
+        username: &str,
+        password: &str,
+    ) -> (u16, String) {
+        match browser::authorize(&self.http, authorize_url, username, password, true).await {
+            Err(BrowserError::Page {
+                step: "login form",
+                status,
+                excerpt,
+            }) => (status, excerpt),
+            other => panic!("expected the login to be refused, got {other:?}"),
+        }
     }
 
     /// The whole server-side flow for the union demo user: returns the code.
