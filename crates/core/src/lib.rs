@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod money;
 pub mod platform;
 pub mod quota;
 

@@ -1,10 +1,20 @@
-//! Vipshop Union (唯品会联盟) affiliate services, in channel and tool-provider modes.
+//! Vipshop Union (唯品会联盟) affiliate services, in channel and tool-provider modes, plus the
+//! offline link tools and the earnings report.
 
+pub mod earnings;
 pub mod goods;
+pub mod links;
+pub mod order;
+pub mod pid;
 pub mod url;
 
-pub use goods::{GetByGoodsIds, GoodsInfo, GoodsInfoResponse, GoodsList};
-pub use url::{GenByGoodsId, UrlGenResponse, UrlInfo};
+pub use goods::{
+    CommonParams, GetByGoodsIds, GoodsInfo, GoodsInfoResponse, GoodsList, GoodsQueryFlags, JX_CODES, Query,
+    SimilarRecommend, SortField, UserRecommend,
+};
+pub use order::{OrderInfo, OrderList, OrderStage, OrderStatus, RefundOrderInfo, RefundOrderList, RefundSearch};
+pub use pid::{GenPid, PID_CAP, QueryPid};
+pub use url::{GenByGoodsId, GenByVipUrl, UrlGenResponse, UrlInfo, VIPSHOP_MINI_PROGRAM_APPID, VipLinkCheck};
 
 /// `com.vip.adp.api.open.service.UnionGoodsService`
 pub const GOODS_SERVICE: &str = "com.vip.adp.api.open.service.UnionGoodsService";
