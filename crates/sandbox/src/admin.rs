@@ -14,6 +14,7 @@ use shopbridge_core::Clock;
 
 use crate::FaultConfig;
 use crate::state::SandboxState;
+use crate::vop::union::orders::Click;
 use crate::vop::{DegradationConfig, Permission, Revocation};
 
 type Shared = State<Arc<SandboxState>>;
@@ -48,6 +49,7 @@ pub fn router() -> Router<Arc<SandboxState>> {
             get(degradation).post(set_degradation),
         )
         .route("/_sandbox/vop/quotas/reset", post(reset_quotas))
+        .route("/_sandbox/vop/union/clicks", post(union_click))
 }
 
 async fn index() -> Json<serde_json::Value> {
@@ -62,6 +64,7 @@ async fn index() -> Json<serde_json::Value> {
             "POST /_sandbox/vop/tokens": "{access_token_ttl_secs, refresh_token_ttl_secs} for tokens issued from now on",
             "GET|POST /_sandbox/vop/degradation": "{error_threshold, window_secs, duration_secs}",
             "POST /_sandbox/vop/quotas/reset": "forget every quota window, error count and degradation",
+            "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|presale} places orders now",
         }
     }))
 }
@@ -294,4 +297,21 @@ async fn set_degradation(
 async fn reset_quotas(State(state): Shared) -> Response {
     state.vop().quotas.reset();
     Json(json!({ "reset": true })).into_response()
+}
+
+async fn union_click(
+    State(state): Shared,
+    body: Result<Json<Click>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let click = match body {
+        Ok(Json(click)) => click,
+        Err(rejection) => return bad_request(format!("click: {}", rejection.body_text())),
+    };
+    let now = state.clock.now_ms();
+    let mut vop = state.vop();
+    let mut rng = state.rng();
+    match crate::vop::union::orders::click(&mut vop, &mut rng, now, &click) {
+        Ok(orders) => Json(json!({ "orders": orders })).into_response(),
+        Err(problem) => bad_request(problem),
+    }
 }

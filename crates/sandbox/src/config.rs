@@ -18,6 +18,8 @@ pub struct SandboxConfig {
     pub seed: u64,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// Size of the simulated Union goods catalog.
+    pub union_goods: usize,
     pub faults: FaultConfig,
 }
 
@@ -27,6 +29,7 @@ impl Default for SandboxConfig {
             seed: 20_190_618,
             access_token_ttl_secs: DEFAULT_ACCESS_TOKEN_TTL_SECS,
             refresh_token_ttl_secs: DEFAULT_REFRESH_TOKEN_TTL_SECS,
+            union_goods: 10_000,
             faults: FaultConfig::default(),
         }
     }

@@ -1,13 +1,15 @@
 //! Where the CLI's VOP credentials come from: flags and environment, a TOML file, or a sandbox.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use secrecy::SecretString;
 use serde::Deserialize;
+use shopbridge_core::{Clock, SimClock, SystemClock};
 use shopbridge_sandbox::Credentials;
-use shopbridge_vop::{Format, VopConfig};
+use shopbridge_vop::{Format, VopClient, VopConfig};
 
 /// Credentials and endpoints; each flag also reads its environment variable, then the
 /// `[vop]` table of `--config`, then (with `--sandbox`) the sandbox's demo credentials.
@@ -86,7 +88,38 @@ pub async fn sandbox_credentials(base_url: &str) -> anyhow::Result<Credentials> 
         .with_context(|| format!("{url} did not return sandbox credentials"))
 }
 
+/// `GET /_sandbox/clock`'s offset, so that a client's timestamps agree with a sandbox whose
+/// simulated clock has been moved forward.
+pub async fn sandbox_clock(base_url: &str) -> anyhow::Result<SimClock> {
+    let url = format!("{}/_sandbox/clock", base_url.trim_end_matches('/'));
+    let http = shopbridge_vop::http_client_builder().build()?;
+    let answer: serde_json::Value = http
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the sandbox at {url}"))?
+        .json()
+        .await
+        .with_context(|| format!("{url} did not return the clock"))?;
+    let offset = answer["offset_ms"]
+        .as_i64()
+        .with_context(|| format!("{url}: no offset_ms"))?;
+    let clock = SimClock::new();
+    clock.advance_ms(offset);
+    Ok(clock)
+}
+
 impl VopCredentialArgs {
+    /// A client for the resolved configuration; with `--sandbox`, on the sandbox's clock.
+    pub async fn client(&self) -> anyhow::Result<VopClient> {
+        let config = self.resolve().await?;
+        let clock: Arc<dyn Clock> = match &self.sandbox {
+            Some(base) => Arc::new(sandbox_clock(base).await?),
+            None => Arc::new(SystemClock),
+        };
+        Ok(VopClient::with_clock(config, clock)?)
+    }
+
     pub async fn resolve(&self) -> anyhow::Result<VopConfig> {
         let file = match &self.config {
             Some(path) => {

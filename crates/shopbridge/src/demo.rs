@@ -6,9 +6,14 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use shopbridge_core::Clock;
 use shopbridge_core::error::Classify;
+use shopbridge_core::money::Decimal;
 use shopbridge_sandbox::{Sandbox, SandboxConfig, browser};
-use shopbridge_vop::union::{GenByGoodsId, GetByGoodsIds, GoodsList};
+use shopbridge_vop::union::earnings::{self, GroupBy};
+use shopbridge_vop::union::links;
+use shopbridge_vop::union::{GenByGoodsId, GenPid, GetByGoodsIds, GoodsList, SortField};
 use shopbridge_vop::{Mode, VopClient, VopConfig};
 
 #[derive(Debug, Args)]
@@ -30,6 +35,12 @@ fn mask(secret: &SecretString) -> String {
     format!("{shown}…")
 }
 
+fn money(amount: Option<Decimal>) -> String {
+    amount.map_or_else(|| "-".to_owned(), |a| a.to_string())
+}
+
+const DAY_SECS: i64 = 86_400;
+
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let running = Sandbox::new(SandboxConfig {
         seed: args.seed,
@@ -39,10 +50,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await
     .context("cannot start the embedded sandbox")?;
     let creds = running.credentials();
-    println!(
-        "shopbridge demo — embedded VOP sandbox at {}",
-        running.base_url()
-    );
+    let base = running.base_url();
+    println!("shopbridge demo — embedded VOP sandbox at {base}");
+    let http = shopbridge_vop::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
 
     let config = VopConfig::new(
         creds.vop.app_key.clone(),
@@ -56,19 +68,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         1,
         "Channel mode (渠道商): goodsList, 超高佣 channel, top 5 by commission",
     );
-    let mut list = GoodsList::channel(Mode::Channel, 0, 1).page_size(5);
-    list.field_name = Some("COMMISSION".into());
-    list.order = Some(1);
+    let list = GoodsList::channel(Mode::Channel, 0, 1)
+        .page_size(5)
+        .sort_by(SortField::Commission, true);
     let goods = client.execute(&list).await?;
     println!("    {} goods in the channel; first page:", goods.total);
     for item in &goods.goods_info_list {
         println!(
-            "    {}  {:<24}  ¥{:>8}  commission ¥{:>7} ({}%)",
+            "    {}  ¥{:>8}  commission ¥{:>7} ({:>5}%)  {}",
             item.goods_id,
+            money(item.vip_price),
+            money(item.commission),
+            money(item.commission_rate),
             item.goods_name.as_deref().unwrap_or("-"),
-            item.vip_price.as_deref().unwrap_or("-"),
-            item.commission.as_deref().unwrap_or("-"),
-            item.commission_rate.as_deref().unwrap_or("-"),
         );
     }
     let first = goods
@@ -86,29 +98,113 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     step(
         2,
-        "Channel mode: getByGoodsIds and genByGoodsId with chanTag=demo_pid",
+        "Channel mode: getByGoodsIds, a PID, and a tracking link for it",
     );
     let details = client
         .execute(&GetByGoodsIds::new(Mode::Channel, [first.goods_id.clone()]))
         .await?;
+    let detail = details.first().context("no details")?;
     println!(
-        "    details of {}: {} in {}",
+        "    {}: {} in {}",
         first.goods_id,
-        details[0].goods_name.as_deref().unwrap_or("-"),
-        details[0].category_name.as_deref().unwrap_or("-")
+        detail.goods_name.as_deref().unwrap_or("-"),
+        detail.category_name.as_deref().unwrap_or("-")
     );
-    let links = client
-        .execute(&GenByGoodsId::new(Mode::Channel, [first.goods_id.clone()]).chan_tag("demo_pid"))
+    let pids = client
+        .execute(&GenPid::new(Mode::Channel, ["公众号推广", "社群推广"]))
         .await?;
-    let link = links.url_info_list.first().context("no link generated")?;
-    println!("    url:         {}", link.url.as_deref().unwrap_or("-"));
+    let pid = pids
+        .pid_info_list
+        .first()
+        .context("no PID created")?
+        .pid
+        .clone();
     println!(
-        "    deeplinkUrl: {}",
-        link.deeplink_url.as_deref().unwrap_or("-")
+        "    PIDs created: {} ({} more allowed)",
+        pids.pid_info_list.len(),
+        pids.remain_pid_count
     );
+    let links_answer = client
+        .execute(
+            &GenByGoodsId::new(Mode::Channel, [first.goods_id.clone()])
+                .chan_tag(pid.clone())
+                .stat_param("demo"),
+        )
+        .await?;
+    let link = links_answer
+        .url_info_list
+        .first()
+        .context("no link generated")?;
+    let short = link.url.clone().context("no short link")?;
+    let deeplink = link.deeplink_url.clone().context("no deeplink")?;
+    println!("    url:         {short}");
+    println!("    deeplinkUrl: {deeplink}");
+    let other_pid = pids
+        .pid_info_list
+        .get(1)
+        .map(|p| p.pid.clone())
+        .context("second PID")?;
+    let spliced = links::splice(&deeplink, Some(&other_pid), None)?;
+    println!("    spliced offline for PID {other_pid}: {}", spliced.link);
 
     step(
         3,
+        "Buyers click: orders arrive, attributed to the PIDs in the links",
+    );
+    let mut clicks = Vec::new();
+    for (link, scenario, orders) in [
+        (&short, "settles", 3),
+        (&short, "refund_after_settlement", 1),
+        (&spliced.link, "settles", 2),
+        (&spliced.link, "refund_before_settlement", 1),
+        (&short, "unpaid", 1),
+    ] {
+        let answer: serde_json::Value = http
+            .post(format!("{base}/_sandbox/vop/union/clicks"))
+            .json(&json!({"link": link, "scenario": scenario, "orders": orders}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let created = answer["orders"]
+            .as_array()
+            .context("clicks answered no orders")?;
+        clicks.extend(created.iter().cloned());
+    }
+    println!("    {} orders placed", clicks.len());
+
+    step(
+        4,
+        "15 days later on the sandbox clock: orders have settled; earnings per PID",
+    );
+    let start = running.clock().now_ms() - 60_000;
+    running.clock().advance_secs(15 * DAY_SECS);
+    let now = running.clock().now_ms();
+    let orders = earnings::orders_updated_between(&client, Mode::Channel, start, now, None).await?;
+    for stage in ["已结算", "已失效"] {
+        let count = orders
+            .iter()
+            .filter(|o| o.order_sub_status_name.as_deref() == Some(stage))
+            .count();
+        println!("    {count} orders {stage}");
+    }
+    let report =
+        earnings::fetch_report(&client, Mode::Channel, start, now, GroupBy::ChanTag).await?;
+    for row in &report.rows {
+        println!(
+            "    PID {:<14} settled {} orders ¥{:>8}  refunds {} −¥{:>7}  net ¥{:>8}",
+            row.key,
+            row.settled_orders,
+            row.settled_commission,
+            row.refunded_orders,
+            row.refund_deduction,
+            row.net
+        );
+    }
+    println!("    total net commission ¥{}", report.total.net);
+
+    step(
+        5,
         "OAuth (工具商): a union user signs in on the sandbox's login page and approves",
     );
     let (username, password) = creds
@@ -124,9 +220,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .clone();
     let authorize_url = client.authorize_url(&redirect_uri, Some("demo-state"))?;
     println!("    authorize:   {authorize_url}");
-    let http = shopbridge_vop::http_client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
     let decision =
         browser::authorize(&http, authorize_url.as_str(), &username, &password, true).await?;
     let callback = decision
@@ -144,7 +237,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "    token:       {} expires in {} days, open_id {}",
         mask(&token.access_token),
-        token.expires_in / 86_400,
+        token.expires_in / DAY_SECS,
         token.open_id.as_deref().unwrap_or("-")
     );
     let info = client.token_info(&token.access_token).await?;
@@ -155,7 +248,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
 
     step(
-        4,
+        6,
         "Tool-provider mode: goodsListWithOauth and genByGoodsIdWithOauth for the user",
     );
     let tool = client.with_access_token(token.access_token.clone());
@@ -178,7 +271,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
 
     step(
-        5,
+        7,
         "A mistake, and the typed error that explains it (wrong app secret)",
     );
     let wrong = VopClient::with_clock(
@@ -198,10 +291,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 
     step(
-        6,
-        "90 days later on the sandbox clock: the token has expired, the refresh token has not",
+        8,
+        "90 days later: the token has expired, the refresh token has not",
     );
-    running.clock().advance_secs(90 * 86_400 + 60);
+    running.clock().advance_secs(90 * DAY_SECS + 60);
     match tool
         .execute(&GoodsList::channel(Mode::ToolProvider, 1, 1))
         .await
@@ -220,7 +313,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "    refreshed:   {} expires in {} days",
         mask(&refreshed.access_token),
-        refreshed.expires_in / 86_400
+        refreshed.expires_in / DAY_SECS
     );
     let renewed = client.with_access_token(refreshed.access_token.clone());
     renewed
@@ -228,7 +321,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     println!("    calls work again with the refreshed token");
 
-    step(7, "Revoke: the user withdraws the authorization");
+    step(9, "Revoke: the user withdraws the authorization");
     client.revoke_token(&refreshed.access_token).await?;
     match client.token_info(&refreshed.access_token).await {
         Ok(_) => bail!("a revoked token is still valid"),

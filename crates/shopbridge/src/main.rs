@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod sandbox_cmd;
 mod sign_cmd;
+mod union_cmd;
 mod vop_cmd;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,8 @@ enum Command {
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Compute a platform signature, to debug 签名不匹配.
     Sign(sign_cmd::SignArgs),
+    /// The Vipshop Union (唯品会联盟) affiliate API: goods, links, orders, PIDs, earnings.
+    Union(union_cmd::UnionArgs),
     /// Call the Vipshop Open Platform.
     Vop(vop_cmd::VopArgs),
 }
@@ -45,6 +48,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
+        Command::Union(args) => union_cmd::run(args).await,
         Command::Vop(args) => vop_cmd::run(args).await,
     };
     match result {

@@ -19,6 +19,9 @@ pub struct SandboxArgs {
     /// Lifetime of new refresh tokens, in seconds (default one year).
     #[arg(long)]
     refresh_token_ttl: Option<i64>,
+    /// Size of the simulated Union goods catalog.
+    #[arg(long, default_value_t = SandboxConfig::default().union_goods)]
+    union_goods: usize,
     /// Delay every platform response by this many (real) milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -51,6 +54,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         path_prefix: None,
     };
     faults.validate().map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(args.union_goods > 0, "--union-goods: expected at least 1");
     let config = SandboxConfig {
         seed: args.seed,
         access_token_ttl_secs: args
@@ -59,6 +63,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         refresh_token_ttl_secs: args
             .refresh_token_ttl
             .unwrap_or(defaults.refresh_token_ttl_secs),
+        union_goods: args.union_goods,
         faults,
     };
     let running = Sandbox::new(config).start(args.addr).await?;

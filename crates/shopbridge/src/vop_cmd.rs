@@ -80,7 +80,7 @@ enum AuthCommand {
 }
 
 pub async fn run(args: VopArgs) -> anyhow::Result<()> {
-    let client = VopClient::new(args.credentials.resolve().await?)?;
+    let client = args.credentials.client().await?;
     match args.command {
         VopCommand::Call {
             service,
@@ -107,7 +107,7 @@ pub async fn run(args: VopArgs) -> anyhow::Result<()> {
 }
 
 /// The debugging facts of the last call, on stderr (no secrets: the URL is redacted).
-fn print_invocation(client: &VopClient) {
+pub fn print_invocation(client: &VopClient) {
     if let Some(last) = client.last_invocation() {
         eprintln!(
             "# {}.{} sign={} request_id={} latency={}ms http={} returnCode={}",
@@ -124,7 +124,7 @@ fn print_invocation(client: &VopClient) {
 }
 
 /// A typed error with what to do about it.
-fn explain(err: VopError) -> anyhow::Error {
+pub fn explain(err: VopError) -> anyhow::Error {
     use shopbridge_core::error::{Classify, ErrorClass};
     let hint = match err.class() {
         ErrorClass::InvalidRequest => {

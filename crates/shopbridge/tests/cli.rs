@@ -108,8 +108,10 @@ fn demo_runs_every_step_against_the_embedded_sandbox() {
     );
     for marker in [
         "[1] Channel mode",
-        "[3] OAuth",
-        "[4] Tool-provider mode",
+        "[3] Buyers click",
+        "total net commission",
+        "[5] OAuth",
+        "[6] Tool-provider mode",
         "vipapis.sign-not-match",
         "refreshed:",
         "token revoked",

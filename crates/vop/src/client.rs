@@ -85,6 +85,11 @@ impl VopClient {
         &self.config
     }
 
+    /// The clock the client's timestamps come from.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
     /// The same client acting for another authorized user (tool-provider mode).
     pub fn with_access_token(&self, token: impl Into<secrecy::SecretString>) -> Self {
         let config = (*self.config).clone().with_access_token(token);

@@ -335,7 +335,7 @@ fn process(
     let result = if service == "vipapis.oauth.OauthService" {
         oauth::refresh_through_gateway(vop, state, &call)
     } else {
-        union::handle(vop, &call)
+        union::handle(vop, &mut state.rng(), &call)
     };
     if let Err(error) = &result
         && error.business

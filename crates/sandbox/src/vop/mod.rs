@@ -1,5 +1,6 @@
 //! The Vipshop Open Platform simulator: signed gateway, OAuth server and Union/JIT services.
 
+pub mod args;
 pub mod gateway;
 pub mod oauth;
 pub mod pages;
@@ -237,7 +238,7 @@ impl VopState {
             refresh_token_ttl_secs: config.refresh_token_ttl_secs,
             quotas: quota::QuotaBook::default(),
             degradation: DegradationConfig::default(),
-            union: union::UnionData::generate(rng),
+            union: union::UnionData::generate(rng, config.union_goods),
         }
     }
 

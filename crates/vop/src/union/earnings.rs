@@ -7,7 +7,8 @@ use serde::Serialize;
 use shopbridge_core::money::Decimal;
 
 use super::order::{
-    MAX_WINDOW_MS, OrderInfo, OrderList, OrderStatus, RefundOrderInfo, RefundOrderList, RefundSearch, windows,
+    MAX_WINDOW_MS, OrderInfo, OrderList, OrderStatus, RefundOrderInfo, RefundOrderList,
+    RefundSearch, windows,
 };
 use crate::{Mode, VopClient, VopError};
 
@@ -64,13 +65,25 @@ fn key_of(order: Option<&OrderInfo>, group_by: GroupBy) -> String {
 /// its deduction was settled (`commissionSettledTime`, else booked: `commissionEnterTime`) in the
 /// period. A refund is grouped by its original order, which must be among `orders` to be keyed
 /// (it may have settled in an earlier period).
-pub fn report(orders: &[OrderInfo], refunds: &[RefundOrderInfo], start_ms: i64, end_ms: i64, group_by: GroupBy) -> EarningsReport {
+pub fn report(
+    orders: &[OrderInfo],
+    refunds: &[RefundOrderInfo],
+    start_ms: i64,
+    end_ms: i64,
+    group_by: GroupBy,
+) -> EarningsReport {
     let in_period = |at: Option<i64>| at.is_some_and(|at| at >= start_ms && at < end_ms);
-    let by_sn: HashMap<&str, &OrderInfo> = orders.iter().map(|order| (order.order_sn.as_str(), order)).collect();
+    let by_sn: HashMap<&str, &OrderInfo> = orders
+        .iter()
+        .map(|order| (order.order_sn.as_str(), order))
+        .collect();
     let mut rows: BTreeMap<String, EarningsRow> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
     for order in orders {
-        if !order.is_settled() || !in_period(order.settled_time) || !seen.insert(order.order_sn.as_str()) {
+        if !order.is_settled()
+            || !in_period(order.settled_time)
+            || !seen.insert(order.order_sn.as_str())
+        {
             continue;
         }
         let row = rows.entry(key_of(Some(order), group_by)).or_default();
@@ -79,13 +92,21 @@ pub fn report(orders: &[OrderInfo], refunds: &[RefundOrderInfo], start_ms: i64, 
     }
     let mut seen_refunds = std::collections::HashSet::new();
     for refund in refunds {
-        let booked = refund.commission_settled_time.or(refund.commission_enter_time);
-        let identity = (refund.order_sn.as_str(), refund.after_sale_sn.as_deref().unwrap_or_default());
+        let booked = refund
+            .commission_settled_time
+            .or(refund.commission_enter_time);
+        let identity = (
+            refund.order_sn.as_str(),
+            refund.after_sale_sn.as_deref().unwrap_or_default(),
+        );
         if !in_period(booked) || !seen_refunds.insert(identity) {
             continue;
         }
         let row = rows
-            .entry(key_of(by_sn.get(refund.order_sn.as_str()).copied(), group_by))
+            .entry(key_of(
+                by_sn.get(refund.order_sn.as_str()).copied(),
+                group_by,
+            ))
             .or_default();
         row.refunded_orders += 1;
         row.refund_deduction += refund.commission.unwrap_or_default().abs();
@@ -138,13 +159,20 @@ pub async fn orders_updated_between(
     Ok(out)
 }
 
-async fn collect_pages(client: &VopClient, list: OrderList, out: &mut Vec<OrderInfo>) -> Result<(), VopError> {
+async fn collect_pages(
+    client: &VopClient,
+    list: OrderList,
+    out: &mut Vec<OrderInfo>,
+) -> Result<(), VopError> {
     let mut page = 1;
     loop {
         let answer = client.execute(&list.clone().page(page)).await?;
         let got = answer.order_info_list.len();
         for order in answer.order_info_list {
-            match out.iter_mut().find(|known| known.order_sn == order.order_sn) {
+            match out
+                .iter_mut()
+                .find(|known| known.order_sn == order.order_sn)
+            {
                 Some(known) if known.last_update_time <= order.last_update_time => *known = order,
                 Some(_) => {}
                 None => out.push(order),
@@ -166,7 +194,8 @@ pub async fn refunds_settled_between(
 ) -> Result<Vec<RefundOrderInfo>, VopError> {
     let mut out = Vec::new();
     for (from, to) in windows(start_ms, end_ms, MAX_WINDOW_MS) {
-        let request = RefundOrderList::new(mode, RefundSearch::DeductionSettledAt, from, to - 1).page_size(PAGE_SIZE);
+        let request = RefundOrderList::new(mode, RefundSearch::DeductionSettledAt, from, to - 1)
+            .page_size(PAGE_SIZE);
         let mut page = 1;
         loop {
             let answer = client.execute(&request.clone().page(page)).await?;
@@ -191,7 +220,9 @@ pub async fn fetch_report(
     end_ms: i64,
     group_by: GroupBy,
 ) -> Result<EarningsReport, VopError> {
-    let mut orders = orders_updated_between(client, mode, start_ms, end_ms, Some(OrderStatus::Completed)).await?;
+    let mut orders =
+        orders_updated_between(client, mode, start_ms, end_ms, Some(OrderStatus::Completed))
+            .await?;
     let refunds = refunds_settled_between(client, mode, start_ms, end_ms).await?;
     let missing: Vec<String> = refunds
         .iter()
@@ -237,11 +268,18 @@ mod tests {
             order("5", "pid_b", "9.99", None),      // not settled
             order("6", "pid_a", "3.30", Some(50)),  // settled before, refunded inside
         ];
-        let refunds = [refund("6", "3.30", 120), refund("3", "-1.25", 180), refund("1", "2.00", 250)];
+        let refunds = [
+            refund("6", "3.30", 120),
+            refund("3", "-1.25", 180),
+            refund("1", "2.00", 250),
+        ];
         let report = report(&orders, &refunds, 100, 200, GroupBy::ChanTag);
         assert_eq!(report.rows.len(), 2);
         let a = &report.rows[0];
-        assert_eq!((a.key.as_str(), a.settled_orders, a.refunded_orders), ("pid_a", 2, 1));
+        assert_eq!(
+            (a.key.as_str(), a.settled_orders, a.refunded_orders),
+            ("pid_a", 2, 1)
+        );
         assert_eq!(a.settled_commission.to_string(), "10.30");
         assert_eq!(a.net.to_string(), "7.00");
         let b = &report.rows[1];

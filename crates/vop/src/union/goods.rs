@@ -165,17 +165,37 @@ pub struct GoodsInfo {
     /// 0 自营, 1 MP.
     #[serde(default)]
     pub source_type: Option<i32>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub market_price: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub vip_price: Option<Decimal>,
     /// Percent.
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission_rate: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission: Option<Decimal>,
     /// vipPrice / marketPrice.
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub discount: Option<Decimal>,
     #[serde(default)]
     pub brand_name: Option<String>,
@@ -241,7 +261,9 @@ pub struct GoodsInfoResponse {
 }
 
 fn check_page(page: i32) -> Result<(), VopError> {
-    ensure(page >= 1, "request.page", || format!("expected 1 or more, got {page}"))
+    ensure(page >= 1, "request.page", || {
+        format!("expected 1 or more, got {page}")
+    })
 }
 
 fn check_page_size(size: Option<i32>, max: i32) -> Result<(), VopError> {
@@ -390,9 +412,15 @@ pub struct Query {
     pub field_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_amount")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_amount"
+    )]
     pub price_start: Option<Decimal>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_amount")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_amount"
+    )]
     pub price_end: Option<Decimal>,
     #[serde(flatten)]
     pub flags: GoodsQueryFlags,
@@ -448,16 +476,25 @@ impl VopRequest for Query {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(!self.keyword.trim().is_empty(), "request.keyword", || "required".into())?;
+        ensure(!self.keyword.trim().is_empty(), "request.keyword", || {
+            "required".into()
+        })?;
         check_page(self.page)?;
         check_page_size(self.page_size, Self::MAX_PAGE_SIZE)?;
-        for (field, price) in [("request.priceStart", self.price_start), ("request.priceEnd", self.price_end)] {
+        for (field, price) in [
+            ("request.priceStart", self.price_start),
+            ("request.priceEnd", self.price_end),
+        ] {
             if let Some(price) = price {
-                ensure(price >= Decimal::ZERO, field, || format!("expected a non-negative amount, got {price}"))?;
+                ensure(price >= Decimal::ZERO, field, || {
+                    format!("expected a non-negative amount, got {price}")
+                })?;
             }
         }
         if let (Some(start), Some(end)) = (self.price_start, self.price_end) {
-            ensure(start <= end, "request.priceStart", || format!("{start} is above priceEnd {end}"))?;
+            ensure(start <= end, "request.priceStart", || {
+                format!("{start} is above priceEnd {end}")
+            })?;
         }
         Ok(())
     }
@@ -503,9 +540,11 @@ impl VopRequest for GetByGoodsIds {
         ensure((1..=Self::MAX_IDS).contains(&count), "goodsIdList", || {
             format!("expected 1 to {} goods ids, got {count}", Self::MAX_IDS)
         })?;
-        ensure(self.goods_id_list.iter().all(|id| !id.trim().is_empty()), "goodsIdList", || {
-            "goods ids must not be empty".into()
-        })
+        ensure(
+            self.goods_id_list.iter().all(|id| !id.trim().is_empty()),
+            "goodsIdList",
+            || "goods ids must not be empty".into(),
+        )
     }
 }
 
@@ -556,7 +595,9 @@ impl VopRequest for SimilarRecommend {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(!self.goods_id.trim().is_empty(), "request.goodsId", || "required".into())?;
+        ensure(!self.goods_id.trim().is_empty(), "request.goodsId", || {
+            "required".into()
+        })?;
         check_page(self.page)?;
         check_page_size(self.page_size, 100)
     }
@@ -579,7 +620,11 @@ pub struct UserRecommend {
 
 impl UserRecommend {
     /// Recommendations for a device: `device_type` (IMEI, IDFA, OAID...) and the MD5 of its id.
-    pub fn new(mode: Mode, device_type: impl Into<String>, device_value_md5: impl Into<String>) -> Self {
+    pub fn new(
+        mode: Mode,
+        device_type: impl Into<String>,
+        device_value_md5: impl Into<String>,
+    ) -> Self {
         Self {
             mode,
             page: 1,
@@ -611,12 +656,20 @@ impl VopRequest for UserRecommend {
         check_page(self.page)?;
         check_page_size(self.page_size, 100)?;
         for (field, value) in [
-            ("request.commonParams.deviceType", &self.common_params.device_type),
-            ("request.commonParams.deviceValue", &self.common_params.device_value),
+            (
+                "request.commonParams.deviceType",
+                &self.common_params.device_type,
+            ),
+            (
+                "request.commonParams.deviceValue",
+                &self.common_params.device_value,
+            ),
         ] {
-            ensure(value.as_deref().is_some_and(|v| !v.trim().is_empty()), field, || {
-                "required by userRecommend".into()
-            })?;
+            ensure(
+                value.as_deref().is_some_and(|v| !v.trim().is_empty()),
+                field,
+                || "required by userRecommend".into(),
+            )?;
         }
         Ok(())
     }
@@ -628,10 +681,15 @@ mod tests {
 
     #[test]
     fn false_flags_are_not_sent_and_true_ones_are() {
-        let plain = GoodsList::channel(Mode::Channel, 0, 1).arguments().expect("json");
+        let plain = GoodsList::channel(Mode::Channel, 0, 1)
+            .arguments()
+            .expect("json");
         assert!(plain["request"].get("queryStock").is_none());
         let flagged = GoodsList::channel(Mode::Channel, 0, 1)
-            .flags(GoodsQueryFlags { query_stock: true, ..GoodsQueryFlags::default() })
+            .flags(GoodsQueryFlags {
+                query_stock: true,
+                ..GoodsQueryFlags::default()
+            })
             .sort_by(SortField::CommissionRate, true)
             .arguments()
             .expect("json");
@@ -642,14 +700,29 @@ mod tests {
 
     #[test]
     fn limits_name_their_field() {
-        let err = Query::new(Mode::Channel, "裙", 1).page_size(51).validate().expect_err("51");
-        assert!(err.to_string().contains("request.pageSize") && err.to_string().contains("50"), "{err}");
-        let err = GoodsList::curated(Mode::Channel, "", 1).validate().expect_err("empty jxCode");
+        let err = Query::new(Mode::Channel, "裙", 1)
+            .page_size(51)
+            .validate()
+            .expect_err("51");
+        assert!(
+            err.to_string().contains("request.pageSize") && err.to_string().contains("50"),
+            "{err}"
+        );
+        let err = GoodsList::curated(Mode::Channel, "", 1)
+            .validate()
+            .expect_err("empty jxCode");
         assert!(err.to_string().contains("request.jxCode"));
-        let err = GoodsList::channel(Mode::Channel, 2, 1).validate().expect_err("retired");
+        let err = GoodsList::channel(Mode::Channel, 2, 1)
+            .validate()
+            .expect_err("retired");
         assert!(err.to_string().contains("retired"));
         let mut user = UserRecommend::new(Mode::Channel, "IMEI", "");
-        assert!(user.validate().expect_err("no value").to_string().contains("deviceValue"));
+        assert!(
+            user.validate()
+                .expect_err("no value")
+                .to_string()
+                .contains("deviceValue")
+        );
         user.common_params.device_value = Some("e10adc3949ba59abbe56e057f20f883e".into());
         user.validate().expect("complete");
         let price = Query::new(Mode::Channel, "x", 1)
@@ -657,7 +730,10 @@ mod tests {
             .validate()
             .expect_err("inverted range");
         assert!(price.to_string().contains("priceStart"));
-        assert_eq!(SortField::parse("comm_ratio"), Some(SortField::CommissionRate));
+        assert_eq!(
+            SortField::parse("comm_ratio"),
+            Some(SortField::CommissionRate)
+        );
     }
 
     #[test]

@@ -28,7 +28,10 @@ pub enum LinkError {
     #[error("{field}: must not be empty")]
     Empty { field: &'static str },
     #[error("{field}: must not contain {separator:?}, which separates tra_from's fields")]
-    Separator { field: &'static str, separator: &'static str },
+    Separator {
+        field: &'static str,
+        separator: &'static str,
+    },
     #[error("nothing to splice: give a chanTag, a statParam or both")]
     NothingToSplice,
     #[error("{0}")]
@@ -50,7 +53,10 @@ fn check_value(field: &'static str, value: Option<&str>) -> Result<(), LinkError
         return Err(LinkError::Empty { field });
     }
     if value.len() > MAX_TAG_BYTES {
-        return Err(LinkError::TooLong { field, bytes: value.len() });
+        return Err(LinkError::TooLong {
+            field,
+            bytes: value.len(),
+        });
     }
     for separator in [":", STAT_MARK, TIMESTAMP_MARK] {
         if value.contains(separator) {
@@ -70,13 +76,19 @@ fn decode(value: &str) -> String {
 
 /// The separator a `tra_from` value uses, in the form it is written (`%3A`, `%3a` or `:`).
 fn separator_of(value: &str) -> Option<&'static str> {
-    ["%3A", "%3a", ":"].into_iter().find(|sep| value.contains(sep))
+    ["%3A", "%3a", ":"]
+        .into_iter()
+        .find(|sep| value.contains(sep))
 }
 
 /// Rewrites a `tra_from` value as the guide's §4.2.5(2) and §4.2.6(2) describe: the fifth
 /// colon-separated segment is the chanTag; the third is `[adCode]@_@[timestamp]*_*[statParam]`.
 /// The value stays in the encoding it came in; untouched segments are kept byte for byte.
-pub fn rewrite_tra_from(value: &str, chan_tag: Option<&str>, stat_param: Option<&str>) -> Result<String, LinkError> {
+pub fn rewrite_tra_from(
+    value: &str,
+    chan_tag: Option<&str>,
+    stat_param: Option<&str>,
+) -> Result<String, LinkError> {
     check_value("chanTag", chan_tag)?;
     check_value("statParam", stat_param)?;
     let bad = |reason: &str| LinkError::BadTraFrom {
@@ -86,14 +98,18 @@ pub fn rewrite_tra_from(value: &str, chan_tag: Option<&str>, stat_param: Option<
     let separator = separator_of(value).ok_or_else(|| bad("no ':' separated fields"))?;
     let mut segments: Vec<String> = value.split(separator).map(str::to_owned).collect();
     if segments.len() < 5 {
-        return Err(bad("expected at least 5 ':' separated fields (the 5th is the chanTag)"));
+        return Err(bad(
+            "expected at least 5 ':' separated fields (the 5th is the chanTag)",
+        ));
     }
     if let Some(tag) = chan_tag {
         segments[4] = encode(tag);
     }
     if let Some(stat) = stat_param {
         let third = decode(&segments[2]);
-        let head = third.split_once(STAT_MARK).map_or(third.as_str(), |(head, _)| head);
+        let head = third
+            .split_once(STAT_MARK)
+            .map_or(third.as_str(), |(head, _)| head);
         segments[2] = format!("{}{STAT_MARK}{}", encode_keep_marks(head), encode(stat));
     }
     Ok(segments.join(separator))
@@ -101,7 +117,10 @@ pub fn rewrite_tra_from(value: &str, chan_tag: Option<&str>, stat_param: Option<
 
 /// Encodes `[adCode]@_@[timestamp]` keeping the mark literal.
 fn encode_keep_marks(head: &str) -> String {
-    head.split(TIMESTAMP_MARK).map(encode).collect::<Vec<_>>().join(TIMESTAMP_MARK)
+    head.split(TIMESTAMP_MARK)
+        .map(encode)
+        .collect::<Vec<_>>()
+        .join(TIMESTAMP_MARK)
 }
 
 /// The decoded fields of a `tra_from` value.
@@ -168,7 +187,11 @@ fn piece_name(piece: &str) -> &str {
 /// - deeplink, quick-app and mini-program links (`vipshop://`, `hap://`, `pages/...`): their
 ///   `tra_from` is rewritten;
 /// - a bare `tra_from` value (the `traFrom` field): rewritten as such.
-pub fn splice(link: &str, chan_tag: Option<&str>, stat_param: Option<&str>) -> Result<Spliced, LinkError> {
+pub fn splice(
+    link: &str,
+    chan_tag: Option<&str>,
+    stat_param: Option<&str>,
+) -> Result<Spliced, LinkError> {
     if chan_tag.is_none() && stat_param.is_none() {
         return Err(LinkError::NothingToSplice);
     }
@@ -188,7 +211,10 @@ pub fn splice(link: &str, chan_tag: Option<&str>, stat_param: Option<&str>) -> R
                     "a mini-program tra_from must start with adp: (use the traFrom the link service returned), or orders will not be attributed".into(),
                 );
             }
-            return Ok(Spliced { link: rewritten, warnings });
+            return Ok(Spliced {
+                link: rewritten,
+                warnings,
+            });
         }
         return Err(LinkError::Unsupported(format!(
             "{link:?} is neither an http(s), vipshop://, hap:// or mini-program link nor a tra_from value"
@@ -279,7 +305,9 @@ fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 fn digits_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     let start = text.find(marker)? + marker.len();
     let rest = &text[start..];
-    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     (end > 0).then(|| &rest[..end])
 }
 
@@ -287,9 +315,15 @@ fn classify(link: &str) -> DetectedLink {
     let lower = link.to_ascii_lowercase();
     let host = lower
         .split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default().to_owned())
+        .map(|(_, rest)| {
+            rest.split(['/', '?', '#'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .unwrap_or_default();
-    let vipshop = lower.starts_with("vipshop://") || host == "vip.com" || host.ends_with(".vip.com");
+    let vipshop =
+        lower.starts_with("vipshop://") || host == "vip.com" || host.ends_with(".vip.com");
     if !vipshop {
         return DetectedLink {
             link: link.to_owned(),
@@ -342,11 +376,16 @@ pub fn detect(text: &str) -> Detection {
     let mut rest = text;
     while let Some(at) = {
         let lower = rest.to_ascii_lowercase();
-        LINK_STARTS.iter().filter_map(|start| lower.find(start)).min()
+        LINK_STARTS
+            .iter()
+            .filter_map(|start| lower.find(start))
+            .min()
     } {
         let candidate = &rest[at..];
         let end = candidate
-            .find(|c: char| c.is_whitespace() || !c.is_ascii() || matches!(c, '<' | '>' | '"' | '\''))
+            .find(|c: char| {
+                c.is_whitespace() || !c.is_ascii() || matches!(c, '<' | '>' | '"' | '\'')
+            })
             .unwrap_or(candidate.len());
         let link = candidate[..end].trim_end_matches(TRAILING);
         if link.contains("://") && link.len() > "https://".len() {
@@ -378,7 +417,8 @@ mod tests {
     use super::*;
 
     // §4.2.5 (2): replace the 5th segment of an encoded tra_from.
-    const GUIDE_TRA_FROM: &str = "tra%3AC01V4kv4xby8mydr%3Am0bliqmq%3Amig_code%3Accc%3Aac013pq3nrhmc9sk1f99w0ttak5o88";
+    const GUIDE_TRA_FROM: &str =
+        "tra%3AC01V4kv4xby8mydr%3Am0bliqmq%3Amig_code%3Accc%3Aac013pq3nrhmc9sk1f99w0ttak5o88";
 
     #[test]
     fn guide_example_chan_tag_in_tra_from() {
@@ -392,8 +432,12 @@ mod tests {
     fn guide_example_stat_param_in_tra_from() {
         // §4.2.6 (2), steps 2 -> 3, on the decoded value.
         assert_eq!(
-            rewrite_tra_from("tra:C01V4kv4xby8mydr:m0bliqmq:mig_code:ccc:ac013pq3nrhmc9sk1f99w0ttak5o8858", None, Some("xxx"))
-                .expect("rewrite"),
+            rewrite_tra_from(
+                "tra:C01V4kv4xby8mydr:m0bliqmq:mig_code:ccc:ac013pq3nrhmc9sk1f99w0ttak5o8858",
+                None,
+                Some("xxx")
+            )
+            .expect("rewrite"),
             "tra:C01V4kv4xby8mydr:m0bliqmq*_*xxx:mig_code:ccc:ac013pq3nrhmc9sk1f99w0ttak5o8858"
         );
         // The same on the encoded form keeps its %3A separators and the literal *_*.
@@ -403,14 +447,21 @@ mod tests {
         );
         // A lower-case encoding stays lower case.
         let lower = GUIDE_TRA_FROM.replace("%3A", "%3a");
-        assert!(rewrite_tra_from(&lower, Some("t"), None).expect("rewrite").contains("%3at%3a"));
+        assert!(
+            rewrite_tra_from(&lower, Some("t"), None)
+                .expect("rewrite")
+                .contains("%3at%3a")
+        );
     }
 
     #[test]
     fn stat_param_replaces_and_keeps_ad_code_and_timestamp() {
         let value = "adp:C01:ad1@_@1700000000*_*old:mig_code:tag:tail";
         let rewritten = rewrite_tra_from(value, Some("new_tag"), Some("new")).expect("rewrite");
-        assert_eq!(rewritten, "adp:C01:ad1@_@1700000000*_*new:mig_code:new_tag:tail");
+        assert_eq!(
+            rewritten,
+            "adp:C01:ad1@_@1700000000*_*new:mig_code:new_tag:tail"
+        );
         let parsed = TraFrom::parse(&rewritten).expect("parse");
         assert_eq!(parsed.ad_code.as_deref(), Some("ad1"));
         assert_eq!(parsed.timestamp.as_deref(), Some("1700000000"));
@@ -423,7 +474,12 @@ mod tests {
 
     #[test]
     fn guide_example_short_and_long_links() {
-        assert_eq!(splice("https://t.vip.com", Some("xxx"), None).expect("splice").link, "https://t.vip.com?chanTag=xxx");
+        assert_eq!(
+            splice("https://t.vip.com", Some("xxx"), None)
+                .expect("splice")
+                .link,
+            "https://t.vip.com?chanTag=xxx"
+        );
         let long = "https://t.vip.com/redirect.php?url=eyJtb25pdG9yU3BvdENvZGUiOiJDMDFWNGt2NHhieThteWRyIn0==";
         let spliced = splice(long, Some("xxx"), Some("xxx")).expect("splice");
         assert_eq!(spliced.link, format!("{long}&chanTag=xxx&statParam=xxx"));
@@ -449,21 +505,33 @@ mod tests {
     fn app_and_mini_program_links_rewrite_tra_from_only() {
         let deeplink = format!("vipshop://showGoodsDetail?goodsId=1&tra_from={GUIDE_TRA_FROM}");
         let spliced = splice(&deeplink, Some("xxx"), None).expect("splice");
-        assert!(spliced.link.ends_with("mig_code%3Axxx%3Aac013pq3nrhmc9sk1f99w0ttak5o88"), "{}", spliced.link);
+        assert!(
+            spliced
+                .link
+                .ends_with("mig_code%3Axxx%3Aac013pq3nrhmc9sk1f99w0ttak5o88"),
+            "{}",
+            spliced.link
+        );
         assert!(!spliced.link.contains("chanTag="));
         let mini = format!("pages/goodsDetail/goodsDetail?goodsId=1&tra_from={GUIDE_TRA_FROM}");
         let spliced = splice(&mini, Some("xxx"), None).expect("splice");
-        assert!(spliced.warnings.iter().any(|w| w.contains("adp:")), "tra: prefix in a mini program");
-        let no_tra = splice("vipshop://showGoodsDetail?goodsId=1", Some("x"), None).expect_err("nothing to rewrite");
+        assert!(
+            spliced.warnings.iter().any(|w| w.contains("adp:")),
+            "tra: prefix in a mini program"
+        );
+        let no_tra = splice("vipshop://showGoodsDetail?goodsId=1", Some("x"), None)
+            .expect_err("nothing to rewrite");
         assert!(no_tra.to_string().contains("no tra_from"));
-        let bare = splice("adp%3AC01%3Aa%3Amig_code%3Aold%3Atail", Some("new"), None).expect("bare value");
+        let bare =
+            splice("adp%3AC01%3Aa%3Amig_code%3Aold%3Atail", Some("new"), None).expect("bare value");
         assert_eq!(bare.link, "adp%3AC01%3Aa%3Amig_code%3Anew%3Atail");
         assert!(bare.warnings.is_empty());
     }
 
     #[test]
     fn universal_links_without_tra_from_warn() {
-        let spliced = splice("https://mst.vip.com/ul/abc?goodsId=1", Some("x"), None).expect("splice");
+        let spliced =
+            splice("https://mst.vip.com/ul/abc?goodsId=1", Some("x"), None).expect("splice");
         assert!(spliced.warnings.iter().any(|w| w.contains("iOS")));
     }
 
@@ -471,17 +539,47 @@ mod tests {
     fn values_that_would_corrupt_a_link_are_refused() {
         assert_eq!(
             splice("https://t.vip.com/a", Some(&"x".repeat(129)), None),
-            Err(LinkError::TooLong { field: "chanTag", bytes: 129 })
+            Err(LinkError::TooLong {
+                field: "chanTag",
+                bytes: 129
+            })
         );
-        assert!(matches!(splice("https://t.vip.com/a", Some("a:b"), None), Err(LinkError::Separator { field: "chanTag", .. })));
-        assert!(matches!(splice("https://t.vip.com/a", None, Some("a*_*b")), Err(LinkError::Separator { field: "statParam", .. })));
-        assert_eq!(splice("https://t.vip.com/a", None, None), Err(LinkError::NothingToSplice));
-        assert!(matches!(splice("https://t.vip.com/a", Some(""), None), Err(LinkError::Empty { .. })));
-        assert!(matches!(splice("ftp://x", Some("a"), None), Err(LinkError::Unsupported(_))));
+        assert!(matches!(
+            splice("https://t.vip.com/a", Some("a:b"), None),
+            Err(LinkError::Separator {
+                field: "chanTag",
+                ..
+            })
+        ));
+        assert!(matches!(
+            splice("https://t.vip.com/a", None, Some("a*_*b")),
+            Err(LinkError::Separator {
+                field: "statParam",
+                ..
+            })
+        ));
+        assert_eq!(
+            splice("https://t.vip.com/a", None, None),
+            Err(LinkError::NothingToSplice)
+        );
+        assert!(matches!(
+            splice("https://t.vip.com/a", Some(""), None),
+            Err(LinkError::Empty { .. })
+        ));
+        assert!(matches!(
+            splice("ftp://x", Some("a"), None),
+            Err(LinkError::Unsupported(_))
+        ));
         // Special characters are encoded, not passed through.
         let spliced = splice("https://t.vip.com/a", Some("渠道&1"), None).expect("splice");
-        assert_eq!(spliced.link, "https://t.vip.com/a?chanTag=%E6%B8%A0%E9%81%93%261");
-        assert!(matches!(rewrite_tra_from("adp:a:b", Some("x"), None), Err(LinkError::BadTraFrom { .. })));
+        assert_eq!(
+            spliced.link,
+            "https://t.vip.com/a?chanTag=%E6%B8%A0%E9%81%93%261"
+        );
+        assert!(matches!(
+            rewrite_tra_from("adp:a:b", Some("x"), None),
+            Err(LinkError::BadTraFrom { .. })
+        ));
     }
 
     #[test]
@@ -491,11 +589,21 @@ mod tests {
         let found = detect(text);
         assert_eq!(found.links.len(), 3, "{found:?}");
         assert_eq!(found.links[0].link_type, VipLinkType::Goods);
-        assert_eq!(found.links[0].goods_id.as_deref(), Some("6918465055263683665"));
+        assert_eq!(
+            found.links[0].goods_id.as_deref(),
+            Some("6918465055263683665")
+        );
         assert_eq!(found.links[1].link_type, VipLinkType::Other);
         assert_eq!(found.links[2].link_type, VipLinkType::NotVipshopLink);
-        assert_eq!(found.goods_ids, vec!["6918465055263683665".to_owned(), "6919190827778651268".to_owned()]);
-        let deeplink = detect("vipshop://showGoodsDetail?goodsId=6919190827778651268&tra_from=adp%3Aa");
+        assert_eq!(
+            found.goods_ids,
+            vec![
+                "6918465055263683665".to_owned(),
+                "6919190827778651268".to_owned()
+            ]
+        );
+        let deeplink =
+            detect("vipshop://showGoodsDetail?goodsId=6919190827778651268&tra_from=adp%3Aa");
         assert_eq!(deeplink.links[0].link_type, VipLinkType::Goods);
         let brand = detect("https://m.vip.com/brand-123456.html");
         assert_eq!(brand.links[0].link_type, VipLinkType::Brand);

@@ -9,12 +9,16 @@ pub mod pid;
 pub mod url;
 
 pub use goods::{
-    CommonParams, GetByGoodsIds, GoodsInfo, GoodsInfoResponse, GoodsList, GoodsQueryFlags, JX_CODES, Query,
-    SimilarRecommend, SortField, UserRecommend,
+    CommonParams, GetByGoodsIds, GoodsInfo, GoodsInfoResponse, GoodsList, GoodsQueryFlags,
+    JX_CODES, Query, SimilarRecommend, SortField, UserRecommend,
 };
-pub use order::{OrderInfo, OrderList, OrderStage, OrderStatus, RefundOrderInfo, RefundOrderList, RefundSearch};
+pub use order::{
+    OrderInfo, OrderList, OrderStage, OrderStatus, RefundOrderInfo, RefundOrderList, RefundSearch,
+};
 pub use pid::{GenPid, PID_CAP, QueryPid};
-pub use url::{GenByGoodsId, GenByVipUrl, UrlGenResponse, UrlInfo, VIPSHOP_MINI_PROGRAM_APPID, VipLinkCheck};
+pub use url::{
+    GenByGoodsId, GenByVipUrl, UrlGenResponse, UrlInfo, VIPSHOP_MINI_PROGRAM_APPID, VipLinkCheck,
+};
 
 /// `com.vip.adp.api.open.service.UnionGoodsService`
 pub const GOODS_SERVICE: &str = "com.vip.adp.api.open.service.UnionGoodsService";

@@ -123,7 +123,11 @@ impl OrderStage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AfterSaleDetailInfo {
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub after_sale_changed_commission: Option<Decimal>,
     #[serde(default)]
     pub after_sale_changed_goods_count: Option<i32>,
@@ -150,12 +154,24 @@ pub struct OrderDetailInfo {
     pub goods_thumb: Option<String>,
     #[serde(default)]
     pub goods_count: Option<i32>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission_total_cost: Option<Decimal>,
     /// Percent.
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission_rate: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission: Option<Decimal>,
     #[serde(default)]
     pub comm_code: Option<String>,
@@ -198,9 +214,17 @@ pub struct OrderInfo {
     pub self_buy: Option<i32>,
     #[serde(default)]
     pub order_sub_status_name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub after_sale_change_commission: Option<Decimal>,
     #[serde(default)]
     pub after_sale_change_goods_count: Option<i32>,
@@ -220,7 +244,9 @@ pub struct OrderInfo {
 impl OrderInfo {
     /// The sub-status as a stage of the flow, when the name is a known one.
     pub fn stage(&self) -> Option<OrderStage> {
-        self.order_sub_status_name.as_deref().and_then(OrderStage::from_name)
+        self.order_sub_status_name
+            .as_deref()
+            .and_then(OrderStage::from_name)
     }
 
     pub fn is_settled(&self) -> bool {
@@ -229,7 +255,10 @@ impl OrderInfo {
 
     /// The PID (chanTag) the order is attributed to: `pid`, else `channelTag`.
     pub fn chan_tag(&self) -> Option<&str> {
-        self.pid.as_deref().or(self.channel_tag.as_deref()).filter(|tag| !tag.is_empty())
+        self.pid
+            .as_deref()
+            .or(self.channel_tag.as_deref())
+            .filter(|tag| !tag.is_empty())
     }
 }
 
@@ -302,7 +331,10 @@ impl OrderList {
     }
 
     /// Specific orders; time ranges may then be omitted.
-    pub fn by_order_sns(mode: Mode, order_sns: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn by_order_sns(
+        mode: Mode,
+        order_sns: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         let mut list = Self::new(mode);
         list.query.order_sn_list = Some(order_sns.into_iter().map(Into::into).collect());
         list
@@ -329,7 +361,9 @@ fn check_window(field: &str, start: Option<i64>, end: Option<i64>) -> Result<boo
     match (start, end) {
         (None, None) => Ok(false),
         (Some(start), Some(end)) => {
-            ensure(start <= end, field, || format!("start {start} is after end {end}"))?;
+            ensure(start <= end, field, || {
+                format!("start {start} is after end {end}")
+            })?;
             ensure(end - start <= MAX_WINDOW_MS, field, || {
                 format!(
                     "the window spans {} hours; the guide allows at most 72 (split it with union::order::windows)",
@@ -359,20 +393,37 @@ impl VopRequest for OrderList {
 
     fn validate(&self) -> Result<(), VopError> {
         let q = &self.query;
-        ensure(q.page >= 1, "queryModel.page", || format!("expected 1 or more, got {}", q.page))?;
+        ensure(q.page >= 1, "queryModel.page", || {
+            format!("expected 1 or more, got {}", q.page)
+        })?;
         if let Some(size) = q.page_size {
-            ensure((1..=MAX_PAGE_SIZE).contains(&size), "queryModel.pageSize", || {
-                format!("expected 1 to {MAX_PAGE_SIZE}, got {size}")
-            })?;
+            ensure(
+                (1..=MAX_PAGE_SIZE).contains(&size),
+                "queryModel.pageSize",
+                || format!("expected 1 to {MAX_PAGE_SIZE}, got {size}"),
+            )?;
         }
         if let Some(status) = q.status {
-            ensure(OrderStatus::from_code(status).is_some(), "queryModel.status", || {
-                format!("expected 0, 1 or 2, got {status}")
-            })?;
+            ensure(
+                OrderStatus::from_code(status).is_some(),
+                "queryModel.status",
+                || format!("expected 0, 1 or 2, got {status}"),
+            )?;
         }
-        let by_order = check_window("queryModel.orderTimeStart/orderTimeEnd", q.order_time_start, q.order_time_end)?;
-        let by_update = check_window("queryModel.updateTimeStart/updateTimeEnd", q.update_time_start, q.update_time_end)?;
-        let by_sn = q.order_sn_list.as_ref().is_some_and(|list| !list.is_empty());
+        let by_order = check_window(
+            "queryModel.orderTimeStart/orderTimeEnd",
+            q.order_time_start,
+            q.order_time_end,
+        )?;
+        let by_update = check_window(
+            "queryModel.updateTimeStart/updateTimeEnd",
+            q.update_time_start,
+            q.update_time_end,
+        )?;
+        let by_sn = q
+            .order_sn_list
+            .as_ref()
+            .is_some_and(|list| !list.is_empty());
         ensure(by_order || by_update || by_sn, "queryModel", || {
             "give an order time range, an update time range or orderSnList".into()
         })
@@ -398,13 +449,25 @@ pub struct RefundOrderDetail {
     pub goods_id: String,
     #[serde(default)]
     pub size_id: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub goods_price: Option<Decimal>,
     #[serde(default)]
     pub goods_count: Option<i32>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub total_cost: Option<Decimal>,
 }
 
@@ -418,10 +481,18 @@ pub struct RefundOrderInfo {
     /// 1 退货, 2 换货.
     #[serde(default)]
     pub refund_type: Option<i32>,
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission_total_cost: Option<Decimal>,
     /// The commission deducted.
-    #[serde(default, deserialize_with = "de_opt_amount", serialize_with = "ser_opt_amount")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_amount",
+        serialize_with = "ser_opt_amount"
+    )]
     pub commission: Option<Decimal>,
     #[serde(default)]
     pub goods_count: Option<i32>,
@@ -535,19 +606,31 @@ impl VopRequest for RefundOrderList {
 
     fn validate(&self) -> Result<(), VopError> {
         let r = &self.request;
-        ensure((0..=2).contains(&r.search_type), "request.searchType", || {
-            format!("expected 0, 1 or 2, got {}", r.search_type)
+        ensure(
+            (0..=2).contains(&r.search_type),
+            "request.searchType",
+            || format!("expected 0, 1 or 2, got {}", r.search_type),
+        )?;
+        ensure(r.page >= 1, "request.page", || {
+            format!("expected 1 or more, got {}", r.page)
         })?;
-        ensure(r.page >= 1, "request.page", || format!("expected 1 or more, got {}", r.page))?;
         if let Some(size) = r.page_size {
-            ensure((1..=100).contains(&size), "request.pageSize", || format!("expected 1 to 100, got {size}"))?;
+            ensure((1..=100).contains(&size), "request.pageSize", || {
+                format!("expected 1 to 100, got {size}")
+            })?;
         }
         let by_sn = r.order_sns.as_ref().is_some_and(|list| !list.is_empty());
         if !by_sn {
-            check_window("request.searchTimeStart/searchTimeEnd", r.search_time_start, r.search_time_end)?;
-            ensure(r.search_time_start.is_some(), "request.searchTimeStart", || {
-                "give a time range or orderSns".into()
-            })?;
+            check_window(
+                "request.searchTimeStart/searchTimeEnd",
+                r.search_time_start,
+                r.search_time_end,
+            )?;
+            ensure(
+                r.search_time_start.is_some(),
+                "request.searchTimeStart",
+                || "give a time range or orderSns".into(),
+            )?;
         }
         Ok(())
     }
@@ -560,7 +643,11 @@ mod tests {
     #[test]
     fn the_status_flow() {
         use OrderStage::*;
-        assert!(Ordered.can_become(Paid) && Paid.can_become(Signed) && Signed.can_become(PendingSettlement));
+        assert!(
+            Ordered.can_become(Paid)
+                && Paid.can_become(Signed)
+                && Signed.can_become(PendingSettlement)
+        );
         assert!(PendingSettlement.can_become(Settled) && Ordered.can_become(Settled));
         assert!(Ordered.can_become(Invalid) && Signed.can_become(Invalid));
         assert!(!Settled.can_become(Invalid), "settled orders are immutable");
@@ -573,14 +660,31 @@ mod tests {
     #[test]
     fn order_queries_need_a_bounded_window_or_order_sns() {
         let day = 24 * 3600 * 1000;
-        OrderList::by_update_time(Mode::Channel, 0, 3 * day).validate().expect("three days");
-        let err = OrderList::by_update_time(Mode::Channel, 0, 3 * day + 1).validate().expect_err("too long");
-        assert!(err.to_string().contains("updateTimeStart/updateTimeEnd"), "{err}");
-        let err = OrderList::by_order_sns(Mode::Channel, Vec::<String>::new()).validate().expect_err("nothing");
+        OrderList::by_update_time(Mode::Channel, 0, 3 * day)
+            .validate()
+            .expect("three days");
+        let err = OrderList::by_update_time(Mode::Channel, 0, 3 * day + 1)
+            .validate()
+            .expect_err("too long");
+        assert!(
+            err.to_string().contains("updateTimeStart/updateTimeEnd"),
+            "{err}"
+        );
+        let err = OrderList::by_order_sns(Mode::Channel, Vec::<String>::new())
+            .validate()
+            .expect_err("nothing");
         assert!(err.to_string().contains("orderSnList"));
-        OrderList::by_order_sns(Mode::Channel, ["1"]).validate().expect("by sn");
-        assert_eq!(windows(0, 7 * day, 3 * day), vec![(0, 3 * day), (3 * day, 6 * day), (6 * day, 7 * day)]);
-        let body = OrderList::by_order_time(Mode::ToolProvider, 1, 2).status(OrderStatus::Completed).arguments().expect("json");
+        OrderList::by_order_sns(Mode::Channel, ["1"])
+            .validate()
+            .expect("by sn");
+        assert_eq!(
+            windows(0, 7 * day, 3 * day),
+            vec![(0, 3 * day), (3 * day, 6 * day), (6 * day, 7 * day)]
+        );
+        let body = OrderList::by_order_time(Mode::ToolProvider, 1, 2)
+            .status(OrderStatus::Completed)
+            .arguments()
+            .expect("json");
         assert_eq!(body["queryModel"]["status"], 2);
         assert!(body["queryModel"].get("updateTimeStart").is_none());
     }

@@ -75,14 +75,18 @@ impl VopRequest for GenPid {
 
     fn validate(&self) -> Result<(), VopError> {
         let count = self.names.len();
-        ensure((1..=MAX_NAMES_PER_CALL).contains(&count), "pidGenRequest.pidNameList", || {
-            format!("expected 1 to {MAX_NAMES_PER_CALL} names per call, got {count}")
-        })?;
+        ensure(
+            (1..=MAX_NAMES_PER_CALL).contains(&count),
+            "pidGenRequest.pidNameList",
+            || format!("expected 1 to {MAX_NAMES_PER_CALL} names per call, got {count}"),
+        )?;
         for name in &self.names {
             let chars = name.chars().count();
-            ensure((1..=MAX_NAME_CHARS).contains(&chars), "pidGenRequest.pidNameList", || {
-                format!("name {name:?} has {chars} characters; expected 1 to {MAX_NAME_CHARS}")
-            })?;
+            ensure(
+                (1..=MAX_NAME_CHARS).contains(&chars),
+                "pidGenRequest.pidNameList",
+                || format!("name {name:?} has {chars} characters; expected 1 to {MAX_NAME_CHARS}"),
+            )?;
         }
         Ok(())
     }
@@ -133,9 +137,15 @@ impl VopRequest for QueryPid {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(self.page >= 1, "pidQueryRequest.page", || format!("expected 1 or more, got {}", self.page))?;
+        ensure(self.page >= 1, "pidQueryRequest.page", || {
+            format!("expected 1 or more, got {}", self.page)
+        })?;
         if let Some(size) = self.page_size {
-            ensure((1..=100).contains(&size), "pidQueryRequest.pageSize", || format!("expected 1 to 100, got {size}"))?;
+            ensure(
+                (1..=100).contains(&size),
+                "pidQueryRequest.pageSize",
+                || format!("expected 1 to 100, got {size}"),
+            )?;
         }
         Ok(())
     }
@@ -148,11 +158,26 @@ mod tests {
     #[test]
     fn name_limits() {
         let many: Vec<String> = (0..101).map(|i| format!("p{i}")).collect();
-        assert!(GenPid::new(Mode::Channel, many).validate().expect_err("101").to_string().contains("100"));
+        assert!(
+            GenPid::new(Mode::Channel, many)
+                .validate()
+                .expect_err("101")
+                .to_string()
+                .contains("100")
+        );
         let long = GenPid::new(Mode::Channel, ["推".repeat(51)]);
-        assert!(long.validate().expect_err("51 chars").to_string().contains("51 characters"));
-        GenPid::new(Mode::Channel, ["推".repeat(50)]).validate().expect("50 chars");
-        let body = GenPid::new(Mode::ToolProvider, ["a"]).arguments().expect("json");
+        assert!(
+            long.validate()
+                .expect_err("51 chars")
+                .to_string()
+                .contains("51 characters")
+        );
+        GenPid::new(Mode::Channel, ["推".repeat(50)])
+            .validate()
+            .expect("50 chars");
+        let body = GenPid::new(Mode::ToolProvider, ["a"])
+            .arguments()
+            .expect("json");
         assert_eq!(body["pidGenRequest"]["pidNameList"][0], "a");
     }
 }

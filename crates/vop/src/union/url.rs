@@ -112,7 +112,9 @@ impl VopRequest for GenByGoodsId {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(!self.goods_id_list.is_empty(), "goodsIdList", || "expected at least one goods id".into())?;
+        ensure(!self.goods_id_list.is_empty(), "goodsIdList", || {
+            "expected at least one goods id".into()
+        })?;
         check_tags(&self.chan_tag, &self.stat_param)
     }
 }
@@ -183,13 +185,17 @@ impl VopRequest for GenByVipUrl {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(!self.url_list.is_empty(), "urlList", || "expected at least one Vipshop URL".into())?;
+        ensure(!self.url_list.is_empty(), "urlList", || {
+            "expected at least one Vipshop URL".into()
+        })?;
         for raw in &self.url_list {
             let parsed = url::Url::parse(raw).map_err(|err| VopError::InvalidArgument {
                 field: "urlList".into(),
                 message: format!("{raw:?} is not an absolute URL: {err}"),
             })?;
-            let vip = parsed.host_str().is_some_and(|host| host == "vip.com" || host.ends_with(".vip.com"));
+            let vip = parsed
+                .host_str()
+                .is_some_and(|host| host == "vip.com" || host.ends_with(".vip.com"));
             ensure(vip, "urlList", || format!("{raw:?} is not a vip.com URL"))?;
         }
         for warning in self.warnings() {
@@ -265,11 +271,17 @@ impl VopRequest for VipLinkCheck {
     }
 
     fn validate(&self) -> Result<(), VopError> {
-        ensure(!self.source.trim().is_empty(), "vipLinkCheckReq.source", || "required (any name of the caller)".into())?;
+        ensure(
+            !self.source.trim().is_empty(),
+            "vipLinkCheckReq.source",
+            || "required (any name of the caller)".into(),
+        )?;
         let chars = self.content.chars().count();
-        ensure((1..=MAX_LINK_CHECK_CHARS).contains(&chars), "vipLinkCheckReq.content", || {
-            format!("expected 1 to {MAX_LINK_CHECK_CHARS} characters, got {chars}")
-        })
+        ensure(
+            (1..=MAX_LINK_CHECK_CHARS).contains(&chars),
+            "vipLinkCheckReq.content",
+            || format!("expected 1 to {MAX_LINK_CHECK_CHARS} characters, got {chars}"),
+        )
     }
 }
 
@@ -286,9 +298,20 @@ mod tests {
         other.validate().expect("still a vip.com URL");
         assert_eq!(other.warnings().len(), 1);
         let foreign = GenByVipUrl::new(Mode::Channel, ["https://item.taobao.com/item.htm?id=1"]);
-        assert!(foreign.validate().expect_err("not vip").to_string().contains("not a vip.com URL"));
+        assert!(
+            foreign
+                .validate()
+                .expect_err("not vip")
+                .to_string()
+                .contains("not a vip.com URL")
+        );
         let long = GenByGoodsId::new(Mode::Channel, ["1"]).chan_tag("x".repeat(129));
-        assert!(long.validate().expect_err("129 bytes").to_string().contains("chanTag"));
+        assert!(
+            long.validate()
+                .expect_err("129 bytes")
+                .to_string()
+                .contains("chanTag")
+        );
         // 43 three-byte characters are 129 bytes.
         let wide = GenByGoodsId::new(Mode::Channel, ["1"]).stat_param("唯".repeat(43));
         assert!(wide.validate().is_err());
@@ -296,10 +319,22 @@ mod tests {
 
     #[test]
     fn link_check_uses_the_official_typo_and_wrapper() {
-        let check = VipLinkCheck::new(Mode::ToolProvider, "shopbridge", "看看 https://m.vip.com/product-1-2.html");
+        let check = VipLinkCheck::new(
+            Mode::ToolProvider,
+            "shopbridge",
+            "看看 https://m.vip.com/product-1-2.html",
+        );
         assert_eq!(check.method(), "vipLinkCheckWithOuth");
-        assert_eq!(check.arguments().expect("json")["vipLinkCheckReq"]["source"], "shopbridge");
+        assert_eq!(
+            check.arguments().expect("json")["vipLinkCheckReq"]["source"],
+            "shopbridge"
+        );
         let long = VipLinkCheck::new(Mode::Channel, "s", "a".repeat(10_001));
-        assert!(long.validate().expect_err("too long").to_string().contains("10000"));
+        assert!(
+            long.validate()
+                .expect_err("too long")
+                .to_string()
+                .contains("10000")
+        );
     }
 }

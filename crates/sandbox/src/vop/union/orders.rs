@@ -1,0 +1,584 @@
+//! Simulated buyers and their orders: clicks on links become orders that move through the
+//! guide's status flow (§4.3.3-4.3.4) on the simulated clock; orderList and refundOrderList read
+//! them as they are at the current simulated time.
+
+use chrono::{Datelike, FixedOffset};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::super::VopState;
+use super::super::args::Args;
+use super::super::gateway::{Call, GatewayError};
+use super::catalog::{commission_fen, yuan};
+use super::links::{Attribution, attribute};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// How a simulated order will go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Paid after 10 minutes, signed 20 hours later, 待结算 on day 13 and 已结算 on day 14.
+    Settles,
+    /// Never paid: 已失效 after 30 minutes.
+    Unpaid,
+    /// Returned two days after signing, before settlement: 已失效, commission 0.
+    RefundBeforeSettlement,
+    /// Settles, then is returned: the order stays as settled and the deduction appears in
+    /// refundOrderList (applied 1 h, booked 2 h, settled 3 h after settlement).
+    RefundAfterSettlement,
+    /// A presale (预付) order: the deposit makes the order at its final price, the balance is
+    /// paid two days later, then it goes on like `Settles`.
+    Presale,
+}
+
+#[derive(Debug, Clone)]
+pub struct AfterSale {
+    pub after_sale_sn: String,
+    pub applied_at: i64,
+    pub finished_at: i64,
+    /// Only after settlement: when the deduction was booked and settled.
+    pub deduction: Option<(String, i64, i64)>,
+}
+
+/// One simulated order and its whole future.
+#[derive(Debug, Clone)]
+pub struct SimOrder {
+    pub order_sn: String,
+    pub owner: String,
+    pub chan_tag: Option<String>,
+    pub stat_param: Option<String>,
+    pub scenario: Scenario,
+    pub goods_id: String,
+    pub goods_name: String,
+    pub goods_count: i64,
+    pub unit_price_fen: i64,
+    pub rate_bp: i64,
+    pub size_id: String,
+    pub new_customer: i16,
+    pub order_time: i64,
+    pub paid_at: Option<i64>,
+    pub signed_at: Option<i64>,
+    pub pending_at: Option<i64>,
+    pub settled_at: Option<i64>,
+    pub invalid_at: Option<i64>,
+    pub after_sale: Option<AfterSale>,
+}
+
+fn before(at: Option<i64>, now: i64) -> bool {
+    at.is_some_and(|at| at <= now)
+}
+
+impl SimOrder {
+    fn base_fen(&self) -> i64 {
+        self.unit_price_fen * self.goods_count
+    }
+
+    fn commission_fen(&self) -> i64 {
+        commission_fen(self.base_fen(), self.rate_bp)
+    }
+
+    /// `orderSubStatusName` at `now`.
+    pub fn stage(&self, now: i64) -> &'static str {
+        if before(self.invalid_at, now) {
+            "已失效"
+        } else if before(self.settled_at, now) {
+            "已结算"
+        } else if before(self.pending_at, now) {
+            "待结算"
+        } else if before(self.signed_at, now) {
+            "已签收"
+        } else if before(self.paid_at, now) {
+            "已付款"
+        } else {
+            "已下单"
+        }
+    }
+
+    /// The last change visible at `now`. After-settlement refunds do not change the order.
+    pub fn last_update(&self, now: i64) -> i64 {
+        let pre_settlement_after_sale = self
+            .after_sale
+            .as_ref()
+            .filter(|sale| sale.deduction.is_none())
+            .map(|sale| sale.applied_at);
+        [
+            Some(self.order_time),
+            self.paid_at,
+            self.signed_at,
+            self.pending_at,
+            self.settled_at,
+            self.invalid_at,
+            pre_settlement_after_sale,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|&at| at <= now)
+        .max()
+        .unwrap_or(self.order_time)
+    }
+
+    /// The order as orderList shows it at `now`.
+    pub fn view(&self, now: i64) -> Value {
+        let stage = self.stage(now);
+        let status = match stage {
+            "已失效" => 0,
+            "待结算" | "已结算" => 2,
+            _ => 1,
+        };
+        let settled = stage == "已结算";
+        let base = self.commission_fen();
+        let refunded_before =
+            self.scenario == Scenario::RefundBeforeSettlement && before(self.invalid_at, now);
+        let commission = if status == 0 { 0 } else { base };
+        let after_sale: Vec<Value> = self
+            .after_sale
+            .iter()
+            .filter(|sale| sale.deduction.is_none() && sale.applied_at <= now)
+            .map(|sale| {
+                json!({
+                    "afterSaleChangedCommission": yuan(-base),
+                    "afterSaleChangedGoodsCount": -self.goods_count,
+                    "afterSaleSn": sale.after_sale_sn,
+                    "afterSaleStatus": if sale.finished_at <= now { 2 } else { 1 },
+                    "afterSaleType": 1,
+                    "afterSaleFinishTime": (sale.finished_at <= now).then_some(sale.finished_at),
+                })
+            })
+            .collect();
+        json!({
+            "orderSn": self.order_sn,
+            "status": status,
+            "newCustomer": self.new_customer,
+            "channelTag": self.chan_tag,
+            "pid": self.chan_tag,
+            "statParam": self.stat_param,
+            "orderTime": self.order_time,
+            "signTime": self.signed_at.filter(|&at| at <= now),
+            "settledTime": self.settled_at.filter(|&at| at <= now),
+            "settled": i32::from(settled),
+            "selfBuy": 0,
+            "orderSubStatusName": stage,
+            "commission": yuan(commission),
+            "afterSaleChangeCommission": if refunded_before { yuan(-base) } else { yuan(0) },
+            "afterSaleChangeGoodsCount": if refunded_before { -self.goods_count } else { 0 },
+            "commissionEnterTime": self.settled_at.filter(|&at| at <= now),
+            "orderSource": "sandbox",
+            "isPrepay": i32::from(self.scenario == Scenario::Presale),
+            "lastUpdateTime": self.last_update(now),
+            "detailList": [{
+                "goodsId": self.goods_id,
+                "goodsName": self.goods_name,
+                "goodsThumb": format!("https://h2.appsimg.com/sandbox/{}_thumb.jpg", self.goods_id),
+                "goodsCount": self.goods_count,
+                "commissionTotalCost": yuan(self.base_fen()),
+                "commissionRate": yuan(self.rate_bp),
+                "commission": yuan(commission),
+                "commCode": "C01",
+                "commName": "常规佣金",
+                "orderSource": "sandbox",
+                "afterSaleInfo": after_sale,
+                "sizeId": self.size_id,
+                "status": status,
+            }],
+        })
+    }
+
+    /// The after-settlement refund as refundOrderList shows it at `now`, once applied.
+    pub fn refund_view(&self, now: i64) -> Option<Value> {
+        let sale = self
+            .after_sale
+            .as_ref()
+            .filter(|sale| sale.applied_at <= now)?;
+        let (txn, booked_at, settled_at) = sale.deduction.as_ref()?;
+        let booked = (*booked_at <= now).then_some(*booked_at);
+        let settled = (*settled_at <= now).then_some(*settled_at);
+        Some(json!({
+            "orderSn": self.order_sn,
+            "applyTime": sale.applied_at,
+            "refundType": 1,
+            "commissionTotalCost": yuan(self.base_fen()),
+            "commission": yuan(self.commission_fen()),
+            "goodsCount": self.goods_count,
+            "commissionEnterTxn": booked.map(|_| txn.clone()),
+            "commissionEnterTime": booked,
+            "commissionSettledTime": settled,
+            "refundOrderDetails": [{
+                "goodsId": self.goods_id,
+                "sizeId": self.size_id,
+                "goodsPrice": yuan(self.unit_price_fen),
+                "goodsCount": self.goods_count,
+                "commission": yuan(self.commission_fen()),
+                "totalCost": yuan(self.base_fen()),
+            }],
+            "orderTime": self.order_time,
+            "originCommEnterTime": self.settled_at,
+            "settled": i32::from(settled.is_some()),
+            "afterSaleSn": sale.after_sale_sn,
+            "afterSaleStatus": if sale.finished_at <= now { 2 } else { 1 },
+        }))
+    }
+
+    /// The time refundOrderList's `searchType` looks at.
+    fn refund_time(&self, search_type: i64, now: i64) -> Option<i64> {
+        let sale = self.after_sale.as_ref()?;
+        let (_, booked, settled) = sale.deduction.as_ref()?;
+        let at = match search_type {
+            0 => sale.applied_at,
+            1 => *booked,
+            _ => *settled,
+        };
+        (at <= now).then_some(at)
+    }
+}
+
+fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+}
+
+/// Whether `now` is within ten days before a presale date (4.19, 6.16, 11.11, 12.8).
+fn near_presale_date(now: i64) -> bool {
+    let Some(at) = chrono::DateTime::from_timestamp_millis(now) else {
+        return false;
+    };
+    let date = at.with_timezone(&beijing()).date_naive();
+    [(4, 19), (6, 16), (11, 11), (12, 8)]
+        .into_iter()
+        .any(|(month, day)| {
+            chrono::NaiveDate::from_ymd_opt(date.year(), month, day)
+                .is_some_and(|event| (0..=10).contains(&(event - date).num_days()))
+        })
+}
+
+fn pick_scenario(rng: &mut ChaCha8Rng, now: i64) -> Scenario {
+    let roll = rng.random_range(0..100);
+    match roll {
+        0..15 => Scenario::Unpaid,
+        15..30 => Scenario::RefundBeforeSettlement,
+        30..45 => Scenario::RefundAfterSettlement,
+        _ if near_presale_date(now) && roll % 2 == 0 => Scenario::Presale,
+        _ => Scenario::Settles,
+    }
+}
+
+/// A click that became orders.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Click {
+    /// Any link type the link service returned, spliced or not.
+    pub link: String,
+    /// How many orders the click makes (default 1, at most 100).
+    #[serde(default)]
+    pub orders: Option<u32>,
+    /// How the orders will go (default: drawn from the seeded generator).
+    #[serde(default)]
+    pub scenario: Option<Scenario>,
+}
+
+/// Turns a click on `link` into orders placed now.
+pub fn click(
+    vop: &mut VopState,
+    rng: &mut ChaCha8Rng,
+    now: i64,
+    click: &Click,
+) -> Result<Vec<Value>, String> {
+    let count = click.orders.unwrap_or(1);
+    if !(1..=100).contains(&count) {
+        return Err(format!("orders: expected 1 to 100, got {count}"));
+    }
+    let Attribution {
+        record,
+        chan_tag,
+        stat_param,
+    } = attribute(&vop.union.links, &click.link).ok_or_else(|| {
+        format!(
+            "link: {:?} was not generated by this sandbox's link service",
+            click.link
+        )
+    })?;
+    let mut created = Vec::new();
+    for _ in 0..count {
+        let goods = match record
+            .goods_id
+            .as_deref()
+            .and_then(|id| vop.union.catalog.by_id(id))
+        {
+            Some(goods) => goods.clone(),
+            None => {
+                let i = rng.random_range(0..vop.union.catalog.goods.len().max(1));
+                vop.union
+                    .catalog
+                    .goods
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| "the catalog is empty".to_owned())?
+            }
+        };
+        let scenario = click.scenario.unwrap_or_else(|| pick_scenario(rng, now));
+        let date = chrono::DateTime::from_timestamp_millis(now)
+            .map(|at| at.with_timezone(&beijing()).format("%y%m%d").to_string())
+            .unwrap_or_default();
+        let order_sn = format!("{date}{:010}", rng.random_range(0..10_000_000_000_i64));
+        let mut order = SimOrder {
+            order_sn: order_sn.clone(),
+            owner: record.owner.clone(),
+            chan_tag: chan_tag.clone(),
+            stat_param: stat_param.clone(),
+            scenario,
+            goods_id: goods.goods_id.clone(),
+            goods_name: goods.name.clone(),
+            goods_count: rng.random_range(1..=3),
+            unit_price_fen: goods.price_fen(),
+            rate_bp: goods.commission_rate_bp,
+            size_id: format!("{}", rng.random_range(100_000_000..999_999_999_i64)),
+            new_customer: rng.random_range(1..=2),
+            order_time: now,
+            paid_at: None,
+            signed_at: None,
+            pending_at: None,
+            settled_at: None,
+            invalid_at: None,
+            after_sale: None,
+        };
+        if scenario == Scenario::Unpaid {
+            order.invalid_at = Some(now + 30 * MINUTE);
+        } else {
+            let paid = if scenario == Scenario::Presale {
+                now + 2 * DAY
+            } else {
+                now + 10 * MINUTE
+            };
+            let signed = paid + 20 * HOUR;
+            order.paid_at = Some(paid);
+            order.signed_at = Some(signed);
+            match scenario {
+                Scenario::RefundBeforeSettlement => {
+                    order.invalid_at = Some(signed + 3 * DAY);
+                    order.after_sale = Some(AfterSale {
+                        after_sale_sn: format!("AS{order_sn}"),
+                        applied_at: signed + 2 * DAY,
+                        finished_at: signed + 3 * DAY,
+                        deduction: None,
+                    });
+                }
+                _ => {
+                    order.pending_at = Some(signed + 13 * DAY);
+                    let settled = signed + 14 * DAY;
+                    order.settled_at = Some(settled);
+                    if scenario == Scenario::RefundAfterSettlement {
+                        order.after_sale = Some(AfterSale {
+                            after_sale_sn: format!("AS{order_sn}"),
+                            applied_at: settled + HOUR,
+                            finished_at: settled + 2 * HOUR,
+                            deduction: Some((
+                                format!("TXN{order_sn}"),
+                                settled + 2 * HOUR,
+                                settled + 3 * HOUR,
+                            )),
+                        });
+                    }
+                }
+            }
+        }
+        created.push(json!({
+            "order_sn": order.order_sn,
+            "owner": order.owner,
+            "chan_tag": order.chan_tag,
+            "stat_param": order.stat_param,
+            "scenario": scenario,
+            "goods_id": order.goods_id,
+            "goods_count": order.goods_count,
+            "commission": yuan(order.commission_fen()),
+        }));
+        vop.union.orders.push(order);
+    }
+    Ok(created)
+}
+
+fn owner_of(call: &Call<'_>) -> String {
+    call.user
+        .map_or_else(|| call.app_key.to_owned(), |user| user.open_id.clone())
+}
+
+fn range(args: &Args<'_>, start: &str, end: &str) -> Result<Option<(i64, i64)>, GatewayError> {
+    match (args.opt_i64(start)?, args.opt_i64(end)?) {
+        (None, None) => Ok(None),
+        (Some(from), Some(to)) if from <= to => Ok(Some((from, to))),
+        (Some(_), Some(_)) => Err(GatewayError::invalid_argument(format!(
+            "{}: must not be after {}",
+            args.path(start),
+            args.path(end)
+        ))),
+        _ => Err(GatewayError::invalid_argument(format!(
+            "{} and {}: give both or neither",
+            args.path(start),
+            args.path(end)
+        ))),
+    }
+}
+
+fn page(items: Vec<Value>, list_name: &str, page: usize, size: usize) -> Value {
+    let total = items.len();
+    let items: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
+    json!({ list_name: items, "total": total, "page": page, "pageSize": size })
+}
+
+pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
+    let args = Args::wrapped(call.body, "queryModel")?;
+    let (page_no, size) = args.paging(20, 100)?;
+    args.req_str("requestId")?;
+    let status = args.opt_i64("status")?;
+    if status.is_some_and(|s| !(0..=2).contains(&s)) {
+        return Err(GatewayError::invalid_argument(
+            "queryModel.status: expected 0, 1 or 2",
+        ));
+    }
+    let by_order_time = range(&args, "orderTimeStart", "orderTimeEnd")?;
+    let by_update_time = range(&args, "updateTimeStart", "updateTimeEnd")?;
+    let order_sns = args
+        .opt_str_list("orderSnList")?
+        .filter(|list| !list.is_empty());
+    if by_order_time.is_none() && by_update_time.is_none() && order_sns.is_none() {
+        return Err(GatewayError::invalid_argument(
+            "queryModel: give orderTimeStart/End, updateTimeStart/End or orderSnList",
+        ));
+    }
+    let owner = owner_of(call);
+    let now = call.now_ms;
+    let mut matching: Vec<&SimOrder> = vop
+        .union
+        .orders
+        .iter()
+        .filter(|order| order.owner == owner && order.order_time <= now)
+        .filter(|order| {
+            order_sns
+                .as_ref()
+                .is_none_or(|sns| sns.contains(&order.order_sn.as_str()))
+        })
+        .filter(|order| {
+            by_order_time.is_none_or(|(from, to)| (from..=to).contains(&order.order_time))
+        })
+        .filter(|order| {
+            by_update_time.is_none_or(|(from, to)| (from..=to).contains(&order.last_update(now)))
+        })
+        .collect();
+    matching.sort_by_key(|order| {
+        let time = if by_update_time.is_some() {
+            order.last_update(now)
+        } else {
+            order.order_time
+        };
+        (time, order.order_sn.clone())
+    });
+    let views: Vec<Value> = matching
+        .into_iter()
+        .map(|order| order.view(now))
+        .filter(|view| status.is_none_or(|s| view["status"] == s))
+        .collect();
+    Ok(page(views, "orderInfoList", page_no, size))
+}
+
+pub fn refund_order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
+    let args = Args::wrapped(call.body, "request")?;
+    let (page_no, size) = args.paging(20, 100)?;
+    args.req_str("requestId")?;
+    let search_type = args.opt_i64("searchType")?.ok_or_else(|| {
+        GatewayError::new("vipapis.miss-parameter", "缺少参数: request.searchType")
+    })?;
+    if !(0..=2).contains(&search_type) {
+        return Err(GatewayError::invalid_argument(format!(
+            "request.searchType: expected 0 (applied), 1 (deduction booked) or 2 (deduction settled), got {search_type}"
+        )));
+    }
+    let window = range(&args, "searchTimeStart", "searchTimeEnd")?;
+    let order_sns = args
+        .opt_str_list("orderSns")?
+        .filter(|list| !list.is_empty());
+    if window.is_none() && order_sns.is_none() {
+        return Err(GatewayError::invalid_argument(
+            "request: give searchTimeStart/End or orderSns",
+        ));
+    }
+    let owner = owner_of(call);
+    let now = call.now_ms;
+    let mut matching: Vec<(i64, &SimOrder)> = vop
+        .union
+        .orders
+        .iter()
+        .filter(|order| order.owner == owner)
+        .filter(|order| {
+            order_sns
+                .as_ref()
+                .is_none_or(|sns| sns.contains(&order.order_sn.as_str()))
+        })
+        .filter_map(|order| order.refund_time(search_type, now).map(|at| (at, order)))
+        .filter(|(at, _)| window.is_none_or(|(from, to)| (from..=to).contains(at)))
+        .collect();
+    matching.sort_by_key(|(at, order)| (*at, order.order_sn.clone()));
+    let views: Vec<Value> = matching
+        .into_iter()
+        .filter_map(|(_, order)| order.refund_view(now))
+        .collect();
+    Ok(page(views, "refundOrderInfoList", page_no, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(scenario: Scenario) -> SimOrder {
+        SimOrder {
+            order_sn: "1".into(),
+            owner: "app".into(),
+            chan_tag: Some("p".into()),
+            stat_param: None,
+            scenario,
+            goods_id: "g".into(),
+            goods_name: "n".into(),
+            goods_count: 2,
+            unit_price_fen: 10_050,
+            rate_bp: 1_250,
+            size_id: "s".into(),
+            new_customer: 1,
+            order_time: 0,
+            paid_at: Some(10 * MINUTE),
+            signed_at: Some(10 * MINUTE + 20 * HOUR),
+            pending_at: Some(10 * MINUTE + 20 * HOUR + 13 * DAY),
+            settled_at: Some(10 * MINUTE + 20 * HOUR + 14 * DAY),
+            invalid_at: None,
+            after_sale: None,
+        }
+    }
+
+    #[test]
+    fn stages_follow_the_clock_and_settled_orders_freeze() {
+        let o = order(Scenario::Settles);
+        let signed = 10 * MINUTE + 20 * HOUR;
+        assert_eq!(o.stage(0), "已下单");
+        assert_eq!(o.stage(10 * MINUTE), "已付款");
+        assert_eq!(o.stage(signed), "已签收");
+        assert_eq!(o.stage(signed + 13 * DAY), "待结算");
+        assert_eq!(o.stage(signed + 14 * DAY), "已结算");
+        let settled = o.view(signed + 14 * DAY);
+        assert_eq!(
+            settled["commission"], "25.13",
+            "201.00 x 12.5% rounded half up"
+        );
+        assert_eq!(settled["status"], 2);
+        assert_eq!(
+            settled,
+            o.view(signed + 400 * DAY),
+            "nothing changes after settlement"
+        );
+        assert_eq!(o.last_update(signed + 20 * DAY), signed + 14 * DAY);
+    }
+}
