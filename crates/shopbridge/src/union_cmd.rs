@@ -236,6 +236,13 @@ fn period(
     if start >= end {
         bail!("--from must be before --to");
     }
+    // Each 3-day window costs calls against a 180-per-30-s quota: keep one run reasonable.
+    const MAX_DAYS: i64 = 92;
+    if end - start > MAX_DAYS * 24 * 3_600_000 {
+        bail!(
+            "--from/--to: at most {MAX_DAYS} days per run (the API is walked in 3-day windows); split the period"
+        );
+    }
     Ok((start, end))
 }
 

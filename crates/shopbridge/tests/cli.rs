@@ -465,3 +465,190 @@ fn trace_logs_of_a_whole_demo_hold_no_secret_or_token() {
         });
     assert_eq!(leaked, None, "a token leaked into the output");
 }
+
+#[test]
+fn union_link_splice_prints_the_link_last_and_refuses_bad_values() {
+    let spliced = run(&[
+        "union",
+        "link",
+        "splice",
+        "--chan-tag",
+        "xxx",
+        "https://t.vip.com",
+    ]);
+    assert!(spliced.status.success());
+    assert_eq!(last_line(&spliced), "https://t.vip.com?chanTag=xxx");
+    let tra = run(&[
+        "union",
+        "link",
+        "splice",
+        "--stat-param",
+        "xxx",
+        "tra%3AC01V4kv4xby8mydr%3Am0bliqmq%3Amig_code%3Accc%3Aac013pq3nrhmc9sk1f99w0ttak5o88",
+    ]);
+    assert_eq!(
+        last_line(&tra),
+        "tra%3AC01V4kv4xby8mydr%3Am0bliqmq*_*xxx%3Amig_code%3Accc%3Aac013pq3nrhmc9sk1f99w0ttak5o88"
+    );
+    assert!(
+        String::from_utf8_lossy(&tra.stderr).contains("adp:"),
+        "warns about the mini-program prefix"
+    );
+    let bad = run(&[
+        "union",
+        "link",
+        "splice",
+        "--chan-tag",
+        "a:b",
+        "https://t.vip.com/x",
+    ]);
+    assert!(!bad.status.success());
+    assert!(bad.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("chanTag: must not contain \":\""));
+    let offline = run(&[
+        "union",
+        "check",
+        "--offline",
+        "看 https://m.vip.com/product-1-6918465055263683665.html 好",
+    ]);
+    assert!(String::from_utf8_lossy(&offline.stdout).contains("Goods\t6918465055263683665"));
+}
+
+#[tokio::test]
+async fn union_goods_links_orders_and_earnings_from_the_shell() {
+    let sandbox = SandboxProcess::start();
+    let goods = stdout_of(&run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "--json",
+        "goods",
+        "--page-size",
+        "1",
+        "--sort",
+        "commission",
+        "--desc",
+    ]));
+    let goods: serde_json::Value = serde_json::from_str(&goods).expect("goods JSON");
+    let goods_id = goods["goodsInfoList"][0]["goodsId"]
+        .as_str()
+        .expect("goods id")
+        .to_owned();
+    let table = stdout_of(&run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "search",
+        "连衣裙",
+        "--page-size",
+        "3",
+    ]));
+    assert!(table.contains("goods (page 1, 3 shown)"), "{table}");
+
+    let links = stdout_of(&run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "--json",
+        "link",
+        &goods_id,
+        "--chan-tag",
+        "cli_pid",
+    ]));
+    let links: serde_json::Value = serde_json::from_str(&links).expect("links JSON");
+    let short = links["urlInfoList"][0]["url"]
+        .as_str()
+        .expect("short link")
+        .to_owned();
+
+    let http = shopbridge_vop::http_client_builder().build().expect("http");
+    let placed: serde_json::Value = http
+        .post(format!("{}/_sandbox/vop/union/clicks", sandbox.url))
+        .json(&serde_json::json!({"link": short, "scenario": "settles", "orders": 2}))
+        .send()
+        .await
+        .expect("click")
+        .json()
+        .await
+        .expect("orders");
+    let expected: shopbridge_core::money::Decimal = placed["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| {
+            o["commission"]
+                .as_str()
+                .expect("commission")
+                .parse::<shopbridge_core::money::Decimal>()
+                .expect("decimal")
+        })
+        .sum();
+    http.post(format!("{}/_sandbox/clock", sandbox.url))
+        .json(&serde_json::json!({"advance_seconds": 15 * 86_400}))
+        .send()
+        .await
+        .expect("advance");
+
+    // The CLI syncs its clock with the sandbox's, so its timestamps are accepted.
+    let orders = stdout_of(&run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "--json",
+        "orders",
+    ]));
+    let orders: serde_json::Value = serde_json::from_str(&orders).expect("orders JSON");
+    let orders = orders.as_array().expect("a list");
+    assert_eq!(orders.len(), 2, "settled within the last day");
+    assert!(
+        orders
+            .iter()
+            .all(|o| o["orderSubStatusName"] == "已结算" && o["pid"] == "cli_pid")
+    );
+    let too_long = run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "orders",
+        "--from",
+        "2000-01-01",
+    ]);
+    assert!(!too_long.status.success());
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("at most 92 days"));
+    let report = stdout_of(&run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "--json",
+        "earnings",
+        "--by",
+        "pid",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&report).expect("report JSON");
+    let row = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == "cli_pid")
+        .expect("cli_pid row")
+        .clone();
+    assert_eq!(row["settled_orders"], 2);
+    assert_eq!(
+        row["net"].as_str().map(str::to_owned),
+        Some(expected.to_string())
+    );
+    let table = stdout_of(&run(&["union", "--sandbox", &sandbox.url, "earnings"]));
+    assert!(
+        table.lines().any(|line| line.starts_with("cli_pid")),
+        "{table}"
+    );
+    let pids = stdout_of(&run(&[
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "pids",
+        "gen",
+        "渠道一",
+    ]));
+    assert!(pids.contains("9999 more PIDs"), "{pids}");
+}

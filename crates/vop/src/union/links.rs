@@ -390,10 +390,10 @@ pub fn detect(text: &str) -> Detection {
         let link = candidate[..end].trim_end_matches(TRAILING);
         if link.contains("://") && link.len() > "https://".len() {
             let found = classify(link);
-            if let Some(id) = &found.goods_id {
-                if !detection.goods_ids.contains(id) {
-                    detection.goods_ids.push(id.clone());
-                }
+            if let Some(id) = &found.goods_id
+                && !detection.goods_ids.contains(id)
+            {
+                detection.goods_ids.push(id.clone());
             }
             detection.links.push(found);
         }

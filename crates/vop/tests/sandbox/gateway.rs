@@ -29,8 +29,8 @@ async fn channel_goods_list_round_trip_and_last_invocation() {
         .expect("goodsList");
     assert_eq!(page.goods_info_list.len(), 5);
     assert_eq!(
-        page.total, 80,
-        "every third of the 120 seeded goods is in channel 1, the rest in 0"
+        page.total, 6666,
+        "every third of the 10,000 seeded goods is in channel 1, the rest in 0"
     );
     assert!(
         page.goods_info_list
@@ -426,7 +426,7 @@ async fn goods_details_and_links_in_both_modes() {
         first
             .ul_url
             .as_deref()
-            .is_some_and(|u| u.contains("chanTag=pid_1"))
+            .is_some_and(|u| u.contains("%3Apid_1%3A"))
     );
 
     let token = env.access_token(&client).await;

@@ -6,3 +6,4 @@ mod faults;
 mod gateway;
 mod oauth;
 mod quotas;
+mod union;

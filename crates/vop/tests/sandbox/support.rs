@@ -153,3 +153,40 @@ impl TestEnv {
             .expect("exchange")
     }
 }
+
+/// Both cooperation modes: a channel client and a tool-provider client for the union demo user.
+pub struct Modes {
+    pub channel: VopClient,
+    pub tool: VopClient,
+}
+
+impl Modes {
+    pub fn client(&self, mode: shopbridge_vop::Mode) -> &VopClient {
+        match mode {
+            shopbridge_vop::Mode::Channel => &self.channel,
+            shopbridge_vop::Mode::ToolProvider => &self.tool,
+        }
+    }
+}
+
+impl TestEnv {
+    pub async fn modes(&self) -> Modes {
+        let channel = self.client();
+        let token = self.access_token(&channel).await;
+        Modes {
+            tool: channel.with_access_token(token.access_token),
+            channel,
+        }
+    }
+
+    /// Clicks a generated link through the admin API; returns the orders it placed.
+    pub async fn click(&self, link: &str, scenario: &str, orders: u32) -> Vec<Value> {
+        let answer = self
+            .admin(
+                "/_sandbox/vop/union/clicks",
+                json!({"link": link, "scenario": scenario, "orders": orders}),
+            )
+            .await;
+        answer["orders"].as_array().cloned().expect("orders")
+    }
+}
