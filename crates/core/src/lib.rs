@@ -3,8 +3,11 @@
 //! Every other crate depends on this one and on nothing above it; the sandbox depends on it
 //! alone, so that it can never share a connector's mistakes.
 
+pub mod capability;
 pub mod clock;
+pub mod codes;
 pub mod error;
+pub mod model;
 pub mod money;
 pub mod platform;
 pub mod quota;
