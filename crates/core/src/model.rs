@@ -90,6 +90,9 @@ pub struct OrderQuery {
     pub page: u32,
     /// At most 100.
     pub page_size: u32,
+    /// Which kind of orders, where a platform has several (Vipshop: `JH_005` JITX direct-ship
+    /// orders, `JH_001` JIT purchase orders).
+    pub shop_type: Option<ShopType>,
 }
 
 /// One page of results.
@@ -146,6 +149,9 @@ pub struct Shipment {
     /// Lines and counts when only part of the order ships; empty = the whole order.
     pub lines: Vec<(String, i64)>,
     pub warehouse: Option<String>,
+    /// Which flow ships it, where a platform has several (Vipshop: JITX ships the buyer's
+    /// order, JIT delivers a purchase order to a warehouse); guessed when absent.
+    pub shop_type: Option<ShopType>,
 }
 
 /// What the platform answered to a shipment.

@@ -23,6 +23,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod jit;
 pub mod oauth;
 pub mod request;
 pub mod sign;
