@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use shopbridge_core::SimClock;
+use shopbridge_core::{Clock, SimClock};
 
 use crate::vop::VopState;
 use crate::{FaultConfig, SandboxConfig};
@@ -30,9 +30,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SandboxState {
     pub fn new(config: SandboxConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let vop = VopState::seeded(&mut rng, &config);
+        let clock = SimClock::new();
+        let vop = VopState::seeded(&mut rng, &config, clock.now_ms());
         Self {
-            clock: SimClock::new(),
+            clock,
             faults: Mutex::new(config.faults.clone()),
             rng: Mutex::new(rng),
             vop: Mutex::new(vop),

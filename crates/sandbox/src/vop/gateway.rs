@@ -13,7 +13,7 @@ use shopbridge_core::Clock;
 use shopbridge_core::quota::{QuotaScope, vop_method_base, vop_quota};
 
 use super::quota::Caller;
-use super::{Permission, User, VopState, oauth, signature, union};
+use super::{Permission, User, VopState, jit, oauth, signature, union};
 use crate::config::TIMESTAMP_SKEW_SECS;
 use crate::state::SandboxState;
 
@@ -99,6 +99,7 @@ fn requirements(service: &str, method: &str) -> Option<(Permission, bool)> {
 /// Whether the sandbox implements this method (unknown ones get `vipapis.path.Error`).
 fn implemented(service: &str, method: &str) -> bool {
     union::implements(service, method)
+        || jit::implements(service, method)
         || (service == "vipapis.oauth.OauthService" && method == "refreshToken")
 }
 
@@ -334,8 +335,10 @@ fn process(
     };
     let result = if service == "vipapis.oauth.OauthService" {
         oauth::refresh_through_gateway(vop, state, &call)
-    } else {
+    } else if union_call {
         union::handle(vop, &mut state.rng(), &call)
+    } else {
+        jit::handle(vop, &mut state.rng(), &call)
     };
     if let Err(error) = &result
         && error.business

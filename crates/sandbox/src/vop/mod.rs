@@ -1,7 +1,9 @@
 //! The Vipshop Open Platform simulator: signed gateway, OAuth server and Union/JIT services.
 
 pub mod args;
+pub mod datetime;
 pub mod gateway;
+pub mod jit;
 pub mod oauth;
 pub mod pages;
 pub mod quota;
@@ -178,10 +180,11 @@ pub struct VopState {
     pub quotas: quota::QuotaBook,
     pub degradation: DegradationConfig,
     pub union: union::UnionData,
+    pub jit: jit::JitData,
 }
 
 impl VopState {
-    pub fn seeded(rng: &mut ChaCha8Rng, config: &SandboxConfig) -> Self {
+    pub fn seeded(rng: &mut ChaCha8Rng, config: &SandboxConfig, now_ms: i64) -> Self {
         let demo_redirects = vec![
             DEMO_REDIRECT_URI.to_owned(),
             "http://localhost/callback".to_owned(),
@@ -227,6 +230,15 @@ impl VopState {
                 frozen: false,
                 union_disabled: true,
             },
+            User {
+                username: "vendor_other".into(),
+                password: "vendor-other-pass".into(),
+                open_id: random_hex(rng, 32),
+                role: "vendor",
+                vendor_id: Some(DEMO_VENDOR_ID + 1),
+                frozen: false,
+                union_disabled: true,
+            },
         ];
         Self {
             apps,
@@ -239,6 +251,7 @@ impl VopState {
             quotas: quota::QuotaBook::default(),
             degradation: DegradationConfig::default(),
             union: union::UnionData::generate(rng, config.union_goods),
+            jit: jit::JitData::generate(rng, now_ms),
         }
     }
 

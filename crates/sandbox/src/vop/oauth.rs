@@ -559,14 +559,7 @@ fn missing_token() -> Response {
 
 /// VOP datetimes are Beijing time `yyyy-MM-dd HH:mm:ss`.
 pub fn beijing(ms: i64) -> String {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600);
-    match (chrono::DateTime::from_timestamp_millis(ms), offset) {
-        (Some(at), Some(offset)) => at
-            .with_timezone(&offset)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        _ => String::new(),
-    }
+    super::datetime::format(ms)
 }
 
 /// `vipapis.oauth.OauthService.refreshToken`: a new access token for a live refresh token.

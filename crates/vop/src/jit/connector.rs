@@ -303,9 +303,10 @@ impl JitConnector {
             .await
         {
             Ok(order) => Ok(Some(order)),
-            Err(VopError::Api { kind: crate::ApiErrorKind::InvalidParameter, .. }) => {
-                Ok(None)
-            }
+            Err(VopError::Api {
+                kind: crate::ApiErrorKind::InvalidParameter,
+                ..
+            }) => Ok(None),
             Err(err) => Err(err.into()),
         }
     }
