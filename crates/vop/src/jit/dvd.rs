@@ -343,6 +343,14 @@ pub struct GetOrderReturnList {
 }
 
 impl GetOrderReturnList {
+    /// Every return of the vendor.
+    pub fn default_for(vendor_id: i64) -> Self {
+        Self {
+            vendor_id,
+            ..Self::default()
+        }
+    }
+
     pub fn for_order(vendor_id: i64, order_id: impl Into<String>) -> Self {
         Self {
             vendor_id,

@@ -4,6 +4,7 @@ mod support;
 
 mod faults;
 mod gateway;
+mod jit;
 mod oauth;
 mod quotas;
 mod union;

@@ -190,3 +190,31 @@ impl TestEnv {
         answer["orders"].as_array().cloned().expect("orders")
     }
 }
+
+impl TestEnv {
+    /// A client acting for a vendor user (its access token is the JIT session key).
+    pub async fn vendor_client(&self, username: &str) -> VopClient {
+        let user = self
+            .creds
+            .vop
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .expect("vendor user");
+        let client = self.client();
+        let url = client
+            .authorize_url(&self.redirect_uri(), Some("v"))
+            .expect("url");
+        let decision = self
+            .log_in_and_decide(url.as_str(), &user.username, &user.password, true)
+            .await;
+        let code = shopbridge_vop::oauth::parse_callback(&decision.location.expect("redirect"))
+            .expect("code")
+            .code;
+        let token = client
+            .exchange_code(&code, &self.redirect_uri(), "127.0.0.1")
+            .await
+            .expect("exchange");
+        client.with_access_token(token.access_token)
+    }
+}
