@@ -8,9 +8,13 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use shopbridge_core::Clock;
+use shopbridge_core::capability::Connector;
+use shopbridge_core::codes::{OrderStatus, ShopType};
 use shopbridge_core::error::Classify;
+use shopbridge_core::model::{OrderQuery, OrderTimeType, Shipment, StockMode, StockUpdate};
 use shopbridge_core::money::Decimal;
 use shopbridge_sandbox::{Sandbox, SandboxConfig, browser};
+use shopbridge_vop::jit::connector::JitConnector;
 use shopbridge_vop::union::earnings::{self, GroupBy};
 use shopbridge_vop::union::links;
 use shopbridge_vop::union::{GenByGoodsId, GenPid, GetByGoodsIds, GoodsList, SortField};
@@ -272,6 +276,95 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     step(
         7,
+        "JIT supplier (唯品会JIT): the vendor authorizes; 订单下载, 发货同步, 库存同步, 退款检查",
+    );
+    let vendor = creds
+        .vop
+        .user("vendor")
+        .context("no vendor demo user")?
+        .clone();
+    let vendor_id = vendor
+        .vendor_id
+        .context("the vendor user has no vendor id")?;
+    let decision = browser::authorize(
+        &http,
+        authorize_url.as_str(),
+        &vendor.username,
+        &vendor.password,
+        true,
+    )
+    .await?;
+    let code = shopbridge_vop::oauth::parse_callback(&decision.location.context("no redirect")?)?;
+    let session_key = client
+        .exchange_code(&code.code, &redirect_uri, "127.0.0.1")
+        .await?;
+    let jit = JitConnector::new(
+        client.with_access_token(session_key.access_token),
+        vendor_id,
+    );
+    let now = running.clock().now_ms();
+    let query = OrderQuery {
+        status: OrderStatus::WaitSellerSend,
+        plat_order_no: None,
+        time_type: OrderTimeType::Created,
+        start_ms: now - 30 * DAY_SECS * 1000,
+        end_ms: now,
+        page: 1,
+        page_size: 50,
+        shop_type: Some(ShopType::Jitx),
+    };
+    let waiting = jit.orders()?.get_orders(&query).await?;
+    println!(
+        "    vendor {vendor_id}: {} direct-ship orders waiting to ship",
+        waiting.total
+    );
+    let order = waiting.items.first().context("no order to ship")?;
+    let shipment = Shipment {
+        plat_order_no: order.plat_order_no.clone(),
+        logistic_type: "JH_014".into(),
+        logistic_no: "SF1234567890".into(),
+        logistic_name: None,
+        lines: Vec::new(),
+        warehouse: None,
+        shop_type: Some(ShopType::Jitx),
+    };
+    jit.shipping()?.send(&shipment).await?;
+    println!(
+        "    shipped {} with 顺丰 (JH_014) SF1234567890: {} lines, ¥{}",
+        order.plat_order_no,
+        order.lines.len(),
+        order.total_amount
+    );
+    let barcode = order
+        .lines
+        .first()
+        .context("an order line")?
+        .outer_id
+        .clone()
+        .context("a barcode")?;
+    let stock = jit
+        .stock()?
+        .sync_stock(&StockUpdate {
+            product_id: None,
+            sku_id: None,
+            outer_id: barcode.clone(),
+            quantity: 88,
+            mode: StockMode::Full,
+            warehouse: Some("VIP_NH".into()),
+            circuit_break_ack: true,
+            batch_no: None,
+        })
+        .await?;
+    println!("    stock of {barcode} in VIP_NH is now {}", stock.quantity);
+    let check = jit.refunds()?.check_refund(&order.plat_order_no).await?;
+    println!(
+        "    refund check: {} {}",
+        check.status.code(),
+        check.status.description()
+    );
+
+    step(
+        8,
         "A mistake, and the typed error that explains it (wrong app secret)",
     );
     let wrong = VopClient::with_clock(
@@ -291,7 +384,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 
     step(
-        8,
+        9,
         "90 days later: the token has expired, the refresh token has not",
     );
     running.clock().advance_secs(90 * DAY_SECS + 60);
@@ -321,7 +414,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     println!("    calls work again with the refreshed token");
 
-    step(9, "Revoke: the user withdraws the authorization");
+    step(10, "Revoke: the user withdraws the authorization");
     client.revoke_token(&refreshed.access_token).await?;
     match client.token_info(&refreshed.access_token).await {
         Ok(_) => bail!("a revoked token is still valid"),

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod jit_cmd;
 mod sandbox_cmd;
 mod sign_cmd;
 mod union_cmd;
@@ -26,6 +27,8 @@ enum Command {
     /// Run the whole flow against an embedded sandbox: OAuth login, channel and tool-provider
     /// calls, refresh, revoke.
     Demo(demo::DemoArgs),
+    /// Vipshop JIT supplier operations: orders, products, ship, stock, refunds; po, pick, delivery.
+    Jit(jit_cmd::JitArgs),
     /// Serve the platform simulators (VOP gateway and OAuth server, admin API).
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Compute a platform signature, to debug 签名不匹配.
@@ -46,6 +49,7 @@ async fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
+        Command::Jit(args) => jit_cmd::run(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
         Command::Union(args) => union_cmd::run(args).await,

@@ -112,6 +112,8 @@ fn demo_runs_every_step_against_the_embedded_sandbox() {
         "total net commission",
         "[5] OAuth",
         "[6] Tool-provider mode",
+        "[7] JIT supplier",
+        "refund check: JH_07",
         "vipapis.sign-not-match",
         "refreshed:",
         "token revoked",
@@ -651,4 +653,234 @@ async fn union_goods_links_orders_and_earnings_from_the_shell() {
         "渠道一",
     ]));
     assert!(pids.contains("9999 more PIDs"), "{pids}");
+}
+
+/// A vendor's access token from a sandbox process, through the real login pages.
+async fn vendor_token(sandbox: &SandboxProcess, username: &str) -> String {
+    let http = shopbridge_vop::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let creds: serde_json::Value = http
+        .get(format!("{}/_sandbox/credentials", sandbox.url))
+        .send()
+        .await
+        .expect("credentials")
+        .json()
+        .await
+        .expect("json");
+    let user = creds["vop"]["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["username"] == username)
+        .expect("user")
+        .clone();
+    let redirect_uri = creds["vop"]["redirect_uris"][0]
+        .as_str()
+        .expect("redirect")
+        .to_owned();
+    let url = last_line(&run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "url",
+        "--redirect-uri",
+        &redirect_uri,
+    ]));
+    let decision = shopbridge_sandbox::browser::authorize(
+        &http,
+        &url,
+        user["username"].as_str().expect("name"),
+        user["password"].as_str().expect("password"),
+        true,
+    )
+    .await
+    .expect("approve");
+    let exchange = stdout_of(&run(&[
+        "vop",
+        "--sandbox",
+        &sandbox.url,
+        "auth",
+        "exchange",
+        "--code",
+        &decision.location.expect("redirect"),
+        "--redirect-uri",
+        &redirect_uri,
+    ]));
+    let tokens: serde_json::Value = serde_json::from_str(&exchange).expect("tokens");
+    tokens["access_token"].as_str().expect("token").to_owned()
+}
+
+fn jit(sandbox: &SandboxProcess, token: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["jit", "--sandbox", &sandbox.url, "--vendor-id", "550"])
+        .args(args)
+        .env("SHOPBRIDGE_VOP_ACCESS_TOKEN", token)
+        .output()
+        .expect("run jit")
+}
+
+#[tokio::test]
+async fn jit_orders_ship_stock_refunds_and_the_po_flow_from_the_shell() {
+    let sandbox = SandboxProcess::start();
+    let token = vendor_token(&sandbox, "vendor_demo").await;
+    let orders: serde_json::Value = serde_json::from_str(&stdout_of(&jit(
+        &sandbox,
+        &token,
+        &["--json", "orders", "--status", "JH_02"],
+    )))
+    .expect("orders JSON");
+    let order = orders["items"][0]["plat_order_no"]
+        .as_str()
+        .expect("an order to ship")
+        .to_owned();
+    let shipped = stdout_of(&jit(
+        &sandbox,
+        &token,
+        &[
+            "--json",
+            "ship",
+            &order,
+            "--logistic-type",
+            "JH_014",
+            "--logistic-no",
+            "SF1",
+        ],
+    ));
+    assert!(shipped.contains("\"logistic_no\": \"SF1\""), "{shipped}");
+    let table = stdout_of(&jit(&sandbox, &token, &["orders", "--no", &order]));
+    assert!(table.contains("JH_03"), "{table}");
+
+    let products: serde_json::Value =
+        serde_json::from_str(&stdout_of(&jit(&sandbox, &token, &["--json", "products"])))
+            .expect("products");
+    let barcode = products["items"][0]["skus"][0]["outer_id"]
+        .as_str()
+        .expect("barcode")
+        .to_owned();
+    let set = stdout_of(&jit(
+        &sandbox,
+        &token,
+        &["stock", &barcode, "120", "--warehouse", "VIP_NH"],
+    ));
+    assert!(set.contains(&format!("{barcode} now 120")), "{set}");
+    let added = stdout_of(&jit(
+        &sandbox,
+        &token,
+        &[
+            "stock",
+            &barcode,
+            "-20",
+            "--incremental",
+            "--warehouse",
+            "VIP_NH",
+        ],
+    ));
+    assert!(added.contains("now 100"), "{added}");
+    let tripped = jit(
+        &sandbox,
+        &token,
+        &["stock", &barcode, "0", "--warehouse", "VIP_NH"],
+    );
+    assert!(!tripped.status.success());
+    assert!(String::from_utf8_lossy(&tripped.stderr).contains("熔断"));
+
+    let refunds = stdout_of(&jit(&sandbox, &token, &["refunds", &order]));
+    assert!(refunds.contains("JH_07"), "{refunds}");
+
+    let pos: serde_json::Value = serde_json::from_str(&stdout_of(&jit(
+        &sandbox,
+        &token,
+        &["--json", "po", "list"],
+    )))
+    .expect("POs");
+    let po = pos[0]["po_no"].as_str().expect("po").to_owned();
+    let warehouse = pos[0]["warehouse"].as_str().expect("warehouse").to_owned();
+    let picks: serde_json::Value = serde_json::from_str(&stdout_of(&jit(
+        &sandbox,
+        &token,
+        &["--json", "pick", "create", &po],
+    )))
+    .expect("picks");
+    let pick = picks[0]["pick_no"].as_str().expect("pick").to_owned();
+    let detail: serde_json::Value = serde_json::from_str(&stdout_of(&jit(
+        &sandbox,
+        &token,
+        &["--json", "pick", "detail", &po, &pick],
+    )))
+    .expect("detail");
+    let line = format!(
+        "{}:{}",
+        detail["pick_product_list"][0]["barcode"]
+            .as_str()
+            .expect("barcode"),
+        detail["pick_product_list"][0]["stock"]
+    );
+    let delivery: serde_json::Value = serde_json::from_str(&stdout_of(&jit(
+        &sandbox,
+        &token,
+        &[
+            "--json",
+            "delivery",
+            "create",
+            "--po",
+            &po,
+            "--delivery-no",
+            "SF9",
+            "--warehouse",
+            &warehouse,
+            "--carrier-code",
+            "SF",
+            "--carrier-name",
+            "顺丰",
+        ],
+    )))
+    .expect("delivery");
+    let storage = delivery["storage_no"].as_str().expect("storage").to_owned();
+    stdout_of(&jit(
+        &sandbox,
+        &token,
+        &[
+            "delivery",
+            "import",
+            "--po",
+            &po,
+            "--storage-no",
+            &storage,
+            "--pick",
+            &pick,
+            &line,
+        ],
+    ));
+    stdout_of(&jit(&sandbox, &token, &["delivery", "confirm", &storage]));
+    let bad = jit(
+        &sandbox,
+        &token,
+        &[
+            "delivery",
+            "import",
+            "--po",
+            &po,
+            "--storage-no",
+            &storage,
+            "x:0",
+        ],
+    );
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("positive"));
+    let other = Command::new(BIN)
+        .args([
+            "jit",
+            "--sandbox",
+            &sandbox.url,
+            "--vendor-id",
+            "551",
+            "po",
+            "list",
+        ])
+        .env("SHOPBRIDGE_VOP_ACCESS_TOKEN", &token)
+        .output()
+        .expect("run jit");
+    assert!(!other.status.success() && String::from_utf8_lossy(&other.stderr).contains("551"));
 }
