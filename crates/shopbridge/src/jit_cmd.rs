@@ -16,11 +16,10 @@ use shopbridge_vop::jit::delivery::{
 };
 use shopbridge_vop::jit::{Warehouse, fetch_all};
 use shopbridge_vop::time::format_datetime_ms;
-use shopbridge_vop::{VopClient, VopRequest};
 
 use crate::config::VopCredentialArgs;
 use crate::union_cmd::parse_time;
-use crate::vop_cmd::{explain, print_invocation};
+use crate::vop_cmd::{explain, run_request};
 
 #[derive(Debug, Args)]
 pub struct JitArgs {
@@ -172,14 +171,6 @@ fn print<T: Serialize + std::fmt::Debug>(value: &T, json: bool) -> anyhow::Resul
         println!("{value:#?}");
     }
     Ok(())
-}
-
-async fn run_request<R: VopRequest>(client: &VopClient, request: &R) -> anyhow::Result<R::Output> {
-    let result = client.execute(request).await;
-    if result.is_err() {
-        print_invocation(client);
-    }
-    result.map_err(explain)
 }
 
 fn parse_line(text: &str) -> anyhow::Result<(String, i64, String)> {

@@ -15,10 +15,10 @@ use shopbridge_vop::union::{
     RefundOrderList, RefundSearch, SimilarRecommend, SortField, UrlGenResponse, UserRecommend,
     VipLinkCheck,
 };
-use shopbridge_vop::{Mode, VopClient, VopRequest};
+use shopbridge_vop::{Mode, VopClient};
 
 use crate::config::VopCredentialArgs;
-use crate::vop_cmd::{explain, print_invocation};
+use crate::vop_cmd::{explain, run_request};
 
 #[derive(Debug, Args)]
 pub struct UnionArgs {
@@ -253,14 +253,6 @@ fn money(amount: Option<Decimal>) -> String {
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
-}
-
-async fn run_request<R: VopRequest>(client: &VopClient, request: &R) -> anyhow::Result<R::Output> {
-    let result = client.execute(request).await;
-    if result.is_err() {
-        print_invocation(client);
-    }
-    result.map_err(explain)
 }
 
 fn print_goods(answer: &GoodsInfoResponse, json: bool) -> anyhow::Result<()> {

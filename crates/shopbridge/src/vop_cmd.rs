@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use shopbridge_vop::time::format_datetime_ms;
-use shopbridge_vop::{VopClient, VopError};
+use shopbridge_vop::{VopClient, VopError, VopRequest};
 
 use crate::config::VopCredentialArgs;
 
@@ -104,6 +104,18 @@ pub async fn run(args: VopArgs) -> anyhow::Result<()> {
         VopCommand::Auth { command } => auth(&client, command).await?,
     }
     Ok(())
+}
+
+/// Executes a typed request; on failure prints the last invocation and explains the error.
+pub async fn run_request<R: VopRequest>(
+    client: &VopClient,
+    request: &R,
+) -> anyhow::Result<R::Output> {
+    let result = client.execute(request).await;
+    if result.is_err() {
+        print_invocation(client);
+    }
+    result.map_err(explain)
 }
 
 /// The debugging facts of the last call, on stderr (no secrets: the URL is redacted).

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    DELIVERY_SERVICE, Paged, Warehouse, check_paging, check_vendor, de_lenient_i64, required,
-    vop_method,
+    DELIVERY_SERVICE, Paged, Warehouse, check_paging, check_vendor, de_lenient_i64, paged,
+    required, vop_method,
 };
 use crate::VopError;
 use crate::request::ensure;
@@ -95,21 +95,12 @@ impl GetPoList {
 
 vop_method!(GetPoList, DELIVERY_SERVICE, "getPoList", GetPoListResponse);
 
-impl Paged for GetPoList {
-    type Item = PurchaseOrder;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: GetPoListResponse) -> (Vec<PurchaseOrder>, i64) {
-        (output.purchase_order_list, output.total)
-    }
-}
+paged!(
+    GetPoList,
+    GetPoListResponse,
+    PurchaseOrder,
+    purchase_order_list
+);
 
 /// `PurchaseOrderSku`: one ordered barcode of a PO.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -180,21 +171,12 @@ vop_method!(
     GetPoSkuListResponse
 );
 
-impl Paged for GetPoSkuList {
-    type Item = PurchaseOrderSku;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: GetPoSkuListResponse) -> (Vec<PurchaseOrderSku>, i64) {
-        (output.purchase_order_sku_list, output.total)
-    }
-}
+paged!(
+    GetPoSkuList,
+    GetPoSkuListResponse,
+    PurchaseOrderSku,
+    purchase_order_sku_list
+);
 
 /// `SimplePick`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -304,21 +286,7 @@ vop_method!(
     GetPickListResponse
 );
 
-impl Paged for GetPickList {
-    type Item = Pick;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: GetPickListResponse) -> (Vec<Pick>, i64) {
-        (output.picks, output.total)
-    }
-}
+paged!(GetPickList, GetPickListResponse, Pick, picks);
 
 /// `PickProduct`: one barcode of a pick.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -712,21 +680,12 @@ vop_method!(
     GetDeliveryListResponse
 );
 
-impl Paged for GetDeliveryList {
-    type Item = DeliveryInfo;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: GetDeliveryListResponse) -> (Vec<DeliveryInfo>, i64) {
-        (output.delivery_list, output.total)
-    }
-}
+paged!(
+    GetDeliveryList,
+    GetDeliveryListResponse,
+    DeliveryInfo,
+    delivery_list
+);
 
 /// A carrier.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::delivery::{Carrier, GetCarrierListResponse};
-use super::{DVD_SERVICE, Paged, check_paging, check_vendor, de_lenient_i64, required, vop_method};
+use super::{DVD_SERVICE, check_paging, check_vendor, de_lenient_i64, paged, required, vop_method};
 use crate::VopError;
 use crate::request::ensure;
 
@@ -132,21 +132,7 @@ impl GetOrderList {
 
 vop_method!(GetOrderList, DVD_SERVICE, "getOrderList", DvdOrderList);
 
-impl Paged for GetOrderList {
-    type Item = DvdOrder;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: DvdOrderList) -> (Vec<DvdOrder>, i64) {
-        (output.dvd_order_list, output.total)
-    }
-}
+paged!(GetOrderList, DvdOrderList, DvdOrder, dvd_order_list);
 
 /// `getOrderDetail`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -287,21 +273,7 @@ vop_method!(
     GetCarrierListResponse
 );
 
-impl Paged for GetDvdCarrierList {
-    type Item = Carrier;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: GetCarrierListResponse) -> (Vec<Carrier>, i64) {
-        (output.carriers, output.total)
-    }
-}
+paged!(GetDvdCarrierList, GetCarrierListResponse, Carrier, carriers);
 
 /// A buyer's return of a direct-ship order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -372,18 +344,4 @@ vop_method!(
     DvdReturnList
 );
 
-impl Paged for GetOrderReturnList {
-    type Item = DvdReturn;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: DvdReturnList) -> (Vec<DvdReturn>, i64) {
-        (output.return_list, output.total)
-    }
-}
+paged!(GetOrderReturnList, DvdReturnList, DvdReturn, return_list);

@@ -44,6 +44,29 @@ macro_rules! vop_method {
 }
 pub(crate) use vop_method;
 
+/// Implements [`Paged`] for a request with top-level `page`/`limit` and an answer holding the
+/// items in `$list` next to `total`.
+macro_rules! paged {
+    ($ty:ty, $output:ty, $item:ty, $list:ident) => {
+        impl $crate::jit::Paged for $ty {
+            type Item = $item;
+
+            fn at_page(&self, page: i32, limit: i32) -> Self {
+                Self {
+                    page: Some(page),
+                    limit: Some(limit),
+                    ..self.clone()
+                }
+            }
+
+            fn split(output: $output) -> (Vec<$item>, i64) {
+                (output.$list, output.total)
+            }
+        }
+    };
+}
+pub(crate) use paged;
+
 /// `vipapis.common.Warehouse`, sent by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(non_camel_case_types)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{PRODUCT_SERVICE, Paged, check_paging, check_vendor, de_lenient_i64, vop_method};
+use super::{PRODUCT_SERVICE, check_paging, check_vendor, de_lenient_i64, paged, vop_method};
 use crate::VopError;
 
 /// `ProductSkuInfo` (the fields shopbridge reads; the rest is kept in `extra`).
@@ -110,21 +110,12 @@ vop_method!(
     ProductSkuList
 );
 
-impl Paged for MultiGetProductSkuInfo {
-    type Item = ProductSkuInfo;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: ProductSkuList) -> (Vec<ProductSkuInfo>, i64) {
-        (output.products, output.total)
-    }
-}
+paged!(
+    MultiGetProductSkuInfo,
+    ProductSkuList,
+    ProductSkuInfo,
+    products
+);
 
 /// `multiGetProductSpuInfo`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -167,18 +158,9 @@ vop_method!(
     ProductSpuList
 );
 
-impl Paged for MultiGetProductSpuInfo {
-    type Item = ProductSpuInfo;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: ProductSpuList) -> (Vec<ProductSpuInfo>, i64) {
-        (output.products, output.total)
-    }
-}
+paged!(
+    MultiGetProductSpuInfo,
+    ProductSpuList,
+    ProductSpuInfo,
+    products
+);

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Paged, RETURN_SERVICE, Warehouse, check_paging, check_vendor, de_lenient_i64, vop_method,
+    RETURN_SERVICE, Warehouse, check_paging, check_vendor, de_lenient_i64, paged, vop_method,
 };
 use crate::VopError;
 use crate::request::ensure;
@@ -141,21 +141,7 @@ vop_method!(
     ReturnInfoList
 );
 
-impl Paged for GetReturnInfo {
-    type Item = ReturnInfo;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: ReturnInfoList) -> (Vec<ReturnInfo>, i64) {
-        (output.return_infos, output.total)
-    }
-}
+paged!(GetReturnInfo, ReturnInfoList, ReturnInfo, return_infos);
 
 /// `getReturnDetail`.
 #[derive(Debug, Clone, Serialize)]
@@ -200,18 +186,9 @@ vop_method!(
     ReturnDetailList
 );
 
-impl Paged for GetReturnDetail {
-    type Item = ReturnDelivery;
-
-    fn at_page(&self, page: i32, limit: i32) -> Self {
-        Self {
-            page: Some(page),
-            limit: Some(limit),
-            ..self.clone()
-        }
-    }
-
-    fn split(output: ReturnDetailList) -> (Vec<ReturnDelivery>, i64) {
-        (output.return_delivery_infos, output.total)
-    }
-}
+paged!(
+    GetReturnDetail,
+    ReturnDetailList,
+    ReturnDelivery,
+    return_delivery_infos
+);
