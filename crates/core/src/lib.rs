@@ -7,6 +7,7 @@ pub mod capability;
 pub mod clock;
 pub mod codes;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod money;
 pub mod platform;

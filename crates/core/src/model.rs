@@ -20,6 +20,9 @@ pub struct Address {
     pub area: String,
     pub town: Option<String>,
     pub address: String,
+    /// The house number, where a carrier wants it apart (Winit's `doorplateNumbers`).
+    #[serde(default)]
+    pub house_number: Option<String>,
     pub zip: Option<String>,
 }
 
@@ -195,6 +198,17 @@ pub struct StockResult {
     pub outer_id: String,
     pub quantity: i64,
     pub batch_no: String,
+}
+
+/// Stock of one SKU in one warehouse (a fulfilment platform's answer, the source of `SyncStock`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub outer_id: String,
+    pub warehouse: String,
+    /// What can be sold now.
+    pub available: i64,
+    /// Everything physically in the warehouse.
+    pub in_stock: i64,
 }
 
 /// The refund state of one line.

@@ -44,14 +44,9 @@ pub struct VopClient {
     last: Arc<Mutex<Option<LastInvocation>>>,
 }
 
-/// A `reqwest` client builder that is safe to build in this workspace.
-///
-/// reqwest is compiled without a bundled TLS crypto provider (its default, aws-lc, needs cmake
-/// and a C build); ring is installed as the process-wide provider here, which is a no-op when
-/// one is already installed. Every HTTP client in shopbridge starts from this builder.
+/// A `reqwest` client builder with shopbridge's TLS setup (see [`shopbridge_core::http`]).
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    shopbridge_core::http::client_builder()
 }
 
 /// Builds the HTTP client shared by gateway and OAuth calls.

@@ -202,6 +202,7 @@ fn dvd_to_order(order: &DvdOrder) -> Order {
             area: order.county.clone().unwrap_or_default(),
             town: order.town.clone(),
             address: order.address.clone().unwrap_or_default(),
+            house_number: None,
             zip: order.postcode.clone(),
         },
         goods_fee,
