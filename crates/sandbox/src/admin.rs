@@ -50,6 +50,10 @@ pub fn router() -> Router<Arc<SandboxState>> {
         )
         .route("/_sandbox/vop/quotas/reset", post(reset_quotas))
         .route("/_sandbox/vop/union/clicks", post(union_click))
+        .route(
+            "/_sandbox/winit/settings",
+            get(winit_settings).post(set_winit_settings),
+        )
 }
 
 async fn index() -> Json<serde_json::Value> {
@@ -64,6 +68,7 @@ async fn index() -> Json<serde_json::Value> {
             "POST /_sandbox/vop/tokens": "{access_token_ttl_secs, refresh_token_ttl_secs} for tokens issued from now on",
             "GET|POST /_sandbox/vop/degradation": "{error_threshold, window_secs, duration_secs}",
             "POST /_sandbox/vop/quotas/reset": "forget every quota window, error count and degradation",
+            "GET|POST /_sandbox/winit/settings": "{\"token_in_fragment\": bool}: where the Winit authorize page puts the token",
             "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|presale} places orders now",
         }
     }))
@@ -313,5 +318,22 @@ async fn union_click(
     match crate::vop::union::orders::click(&mut vop, &mut rng, now, &click) {
         Ok(orders) => Json(json!({ "orders": orders })).into_response(),
         Err(problem) => bad_request(problem),
+    }
+}
+
+async fn winit_settings(State(state): Shared) -> Response {
+    Json(state.winit().settings).into_response()
+}
+
+async fn set_winit_settings(
+    State(state): Shared,
+    body: Result<Json<crate::winit::WinitSettings>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(settings)) => {
+            state.winit().settings = settings;
+            Json(settings).into_response()
+        }
+        Err(rejection) => bad_request(format!("winit settings: {}", rejection.body_text())),
     }
 }

@@ -12,6 +12,7 @@ pub mod faults;
 pub mod server;
 pub mod state;
 pub mod vop;
+pub mod winit;
 
 pub use config::SandboxConfig;
 pub use faults::FaultConfig;

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::state::{Credentials, SandboxState};
-use crate::{SandboxConfig, admin, faults, vop};
+use crate::{SandboxConfig, admin, faults, vop, winit};
 
 /// A sandbox that has not started listening yet.
 #[derive(Debug, Clone)]
@@ -31,10 +31,13 @@ impl Sandbox {
 
     /// The whole app: platform routes behind fault injection, plus the admin API.
     pub fn router(&self) -> Router {
-        let platforms = vop::router().layer(axum::middleware::from_fn_with_state(
-            self.state.clone(),
-            faults::inject,
-        ));
+        let platforms =
+            vop::router()
+                .merge(winit::router())
+                .layer(axum::middleware::from_fn_with_state(
+                    self.state.clone(),
+                    faults::inject,
+                ));
         Router::new()
             .merge(platforms)
             .merge(admin::router())
@@ -103,6 +106,16 @@ impl RunningSandbox {
     /// The VOP OAuth base URL; `oauth2/authorize` etc. resolve below it.
     pub fn vop_oauth_url(&self) -> String {
         format!("{}/vop/", self.base_url())
+    }
+
+    /// The Winit OpenAPI endpoint (`http://127.0.0.1:PORT/winit/openapi/service`).
+    pub fn winit_endpoint(&self) -> String {
+        format!("{}/winit/openapi/service", self.base_url())
+    }
+
+    /// The Winit authorize page.
+    pub fn winit_authorize_url(&self) -> String {
+        format!("{}/winit/openapi/oauth2/authorize", self.base_url())
     }
 
     /// A handle on the simulated clock (shared: advancing it moves the server's time).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use shopbridge_core::{Clock, SimClock};
 
 use crate::vop::VopState;
+use crate::winit::{WinitCredentials, WinitState};
 use crate::{FaultConfig, SandboxConfig};
 
 /// Everything the handlers share. Locks are never held across an `.await`.
@@ -18,6 +19,7 @@ pub struct SandboxState {
     faults: Mutex<FaultConfig>,
     rng: Mutex<ChaCha8Rng>,
     vop: Mutex<VopState>,
+    winit: Mutex<WinitState>,
 }
 
 /// Locks a mutex, recovering the data if a handler panicked while holding it.
@@ -32,11 +34,13 @@ impl SandboxState {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let clock = SimClock::new();
         let vop = VopState::seeded(&mut rng, &config, clock.now_ms());
+        let winit = WinitState::seeded(&mut rng);
         Self {
             clock,
             faults: Mutex::new(config.faults.clone()),
             rng: Mutex::new(rng),
             vop: Mutex::new(vop),
+            winit: Mutex::new(winit),
             config,
         }
     }
@@ -57,10 +61,15 @@ impl SandboxState {
         lock(&self.vop)
     }
 
+    pub fn winit(&self) -> MutexGuard<'_, WinitState> {
+        lock(&self.winit)
+    }
+
     /// The demo credentials, as `GET /_sandbox/credentials` returns them.
     pub fn credentials(&self) -> Credentials {
         Credentials {
             vop: self.vop().credentials(),
+            winit: self.winit().credentials(),
         }
     }
 }
@@ -69,6 +78,7 @@ impl SandboxState {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Credentials {
     pub vop: VopCredentials,
+    pub winit: WinitCredentials,
 }
 
 /// VOP: the main demo app (every permission package) plus the other apps and the demo users.
