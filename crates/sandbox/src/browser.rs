@@ -38,7 +38,8 @@ fn http_error(err: reqwest::Error) -> BrowserError {
     BrowserError::Http(err.without_url().to_string())
 }
 
-/// Opens `authorize_url`, signs in as `username`, and approves (or cancels) the consent page.
+/// Opens `authorize_url`, signs in as `username`, and approves (or cancels) the consent page
+/// when there is one.
 ///
 /// `http` must not follow redirects, so that the redirect back to the app can be read.
 pub async fn authorize(
@@ -72,6 +73,19 @@ pub async fn authorize(
         .await
         .map_err(http_error)?;
     let status = consent.status().as_u16();
+    // Pages without a consent step (Winit's) redirect straight after signing in.
+    if consent.status().is_redirection() {
+        let location = consent
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        return Ok(Decision {
+            status,
+            location,
+            body: String::new(),
+        });
+    }
     let html = consent.text().await.map_err(http_error)?;
     if status != 200 {
         return Err(BrowserError::Page {
