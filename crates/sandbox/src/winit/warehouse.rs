@@ -211,7 +211,7 @@ impl Outbound {
     }
 
     fn active(&self, now: i64) -> bool {
-        self.submitted_ms.is_some_and(|at| at <= now) && !self.voided_ms.is_some_and(|at| at <= now)
+        self.submitted_ms.is_some_and(|at| at <= now) && self.voided_ms.is_none_or(|at| at > now)
     }
 
     fn events(&self, now: i64) -> Vec<(i64, &'static str, &'static str)> {
