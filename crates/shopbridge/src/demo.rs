@@ -9,9 +9,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use shopbridge_core::Clock;
 use shopbridge_core::capability::Connector;
+use shopbridge_core::codes::RefundStatus;
 use shopbridge_core::codes::{OrderStatus, ShopType};
 use shopbridge_core::error::Classify;
-use shopbridge_core::model::{OrderQuery, OrderTimeType, Shipment, StockMode, StockUpdate};
+use shopbridge_core::model::{
+    Address, Order, OrderLine, OrderQuery, OrderTimeType, Shipment, StockMode, StockUpdate,
+};
 use shopbridge_core::money::Decimal;
 use shopbridge_sandbox::{Sandbox, SandboxConfig, browser};
 use shopbridge_vop::jit::connector::JitConnector;
@@ -19,6 +22,9 @@ use shopbridge_vop::union::earnings::{self, GroupBy};
 use shopbridge_vop::union::links;
 use shopbridge_vop::union::{GenByGoodsId, GenPid, GetByGoodsIds, GoodsList, SortField};
 use shopbridge_vop::{Mode, VopClient, VopConfig};
+use shopbridge_winit::actions::QueryWarehouse;
+use shopbridge_winit::connector::WinitConnector;
+use shopbridge_winit::{WinitClient, WinitConfig};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -365,6 +371,87 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     step(
         8,
+        "Winit (万邑通) overseas warehouse: an outbound order from a unified order, tracked",
+    );
+    let w = &creds.winit;
+    let winit = WinitConnector::new(WinitClient::with_clock(
+        WinitConfig::new(
+            w.app_key.clone(),
+            w.token.clone(),
+            w.client_id.clone(),
+            w.client_secret.clone(),
+            w.platform.clone(),
+        )
+        .with_endpoint(&running.winit_endpoint())?,
+        Arc::new(running.clock()),
+    )?);
+    let warehouses = winit.client().execute(&QueryWarehouse {}).await?;
+    let codes: Vec<String> = warehouses
+        .iter()
+        .filter_map(|w| w.warehouse_code.clone())
+        .collect();
+    println!("    {} warehouses: {}", warehouses.len(), codes.join(", "));
+    let overseas = Order {
+        plat_order_no: "DEMO-EXPORT-1".into(),
+        status: OrderStatus::WaitSellerSend,
+        shop_type: ShopType::Normal,
+        created_at_ms: running.clock().now_ms(),
+        modified_at_ms: running.clock().now_ms(),
+        paid_at_ms: None,
+        receiver: Address {
+            receiver_name: "Max Mustermann".into(),
+            mobile: Some("+49 151 0000000".into()),
+            country: Some("DE".into()),
+            province: "Hessen".into(),
+            city: "Frankfurt am Main".into(),
+            address: "Zeil".into(),
+            house_number: Some("12".into()),
+            zip: Some("60311".into()),
+            ..Address::default()
+        },
+        goods_fee: Decimal::ZERO,
+        post_fee: Decimal::ZERO,
+        total_amount: Decimal::ZERO,
+        real_paid: Decimal::ZERO,
+        discount: Decimal::ZERO,
+        warehouse: None,
+        buyer_remark: None,
+        seller_remark: None,
+        logistic_no: None,
+        logistic_name: None,
+        lines: vec![OrderLine {
+            sub_order_no: "1".into(),
+            product_id: "SKU-3".into(),
+            sku_id: None,
+            outer_id: Some("SKU-3".into()),
+            name: "Test product 3".into(),
+            spec: None,
+            count: 2,
+            price: Decimal::ONE,
+            refund_status: RefundStatus::NoRefund,
+            status: None,
+        }],
+    };
+    let outbound = winit
+        .create_shipment(&overseas, 1_000_089, 1_000_120)
+        .await?;
+    println!(
+        "    outbound order {outbound} from DE0001 by DHL Paket (the house number is required there)"
+    );
+    running.clock().advance_secs(7 * 3600);
+    let tracked = winit
+        .tracking(&outbound)
+        .await?
+        .context("no tracking number after dispatch")?;
+    println!(
+        "    7 hours later: {} {} ({}), ready to report to the sales platform with Send",
+        tracked.logistic_type,
+        tracked.logistic_no,
+        tracked.logistic_name.as_deref().unwrap_or("-")
+    );
+
+    step(
+        9,
         "A mistake, and the typed error that explains it (wrong app secret)",
     );
     let wrong = VopClient::with_clock(
@@ -384,7 +471,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 
     step(
-        9,
+        10,
         "90 days later: the token has expired, the refresh token has not",
     );
     running.clock().advance_secs(90 * DAY_SECS + 60);
@@ -414,7 +501,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     println!("    calls work again with the refreshed token");
 
-    step(10, "Revoke: the user withdraws the authorization");
+    step(11, "Revoke: the user withdraws the authorization");
     client.revoke_token(&refreshed.access_token).await?;
     match client.token_info(&refreshed.access_token).await {
         Ok(_) => bail!("a revoked token is still valid"),

@@ -7,6 +7,7 @@ mod sandbox_cmd;
 mod sign_cmd;
 mod union_cmd;
 mod vop_cmd;
+mod winit_cmd;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -37,6 +38,8 @@ enum Command {
     Union(union_cmd::UnionArgs),
     /// Call the Vipshop Open Platform.
     Vop(vop_cmd::VopArgs),
+    /// The Winit (万邑通) overseas-warehouse API: warehouses, outbound orders, inventory, tracking.
+    Winit(winit_cmd::WinitArgs),
 }
 
 #[tokio::main]
@@ -54,6 +57,7 @@ async fn main() -> std::process::ExitCode {
         Command::Sign(args) => sign_cmd::run(args),
         Command::Union(args) => union_cmd::run(args).await,
         Command::Vop(args) => vop_cmd::run(args).await,
+        Command::Winit(args) => winit_cmd::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! `shopbridge sign vop`: the platform's signature of a set of parameters and a body.
+//! `shopbridge sign vop|winit`: a platform's signature of a request, to debug 签名不匹配.
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -14,6 +14,91 @@ pub struct SignArgs {
 enum SignPlatform {
     /// VOP: upper-hex HMAC-MD5 over sorted non-empty system parameters + the body.
     Vop(VopSignArgs),
+    /// Winit: upper-hex MD5 of secret + action, app_key, data (canonical), format, platform,
+    /// sign_method, timestamp, version + secret. The token gives `sign`, the client secret
+    /// `client_sign`.
+    Winit(WinitSignArgs),
+}
+
+#[derive(Debug, Args)]
+struct WinitSignArgs {
+    /// The seller's token (for `sign`) or the client secret (for `client_sign`).
+    #[arg(long, env = "SHOPBRIDGE_WINIT_SECRET", hide_env_values = true)]
+    secret: String,
+    /// Also print the string that was signed (it contains the secret).
+    #[arg(short, long)]
+    verbose: bool,
+    /// action, app_key, data (JSON, canonicalized: keys sorted, compact), format (json),
+    /// platform, sign_method (md5), timestamp, version (1.0) as NAME=VALUE.
+    #[arg(value_name = "NAME=VALUE", required = true)]
+    params: Vec<String>,
+}
+
+fn winit_sign(args: WinitSignArgs) -> anyhow::Result<()> {
+    let pairs = parse_pairs(&args.params)?;
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    const KNOWN: [&str; 8] = [
+        "action",
+        "app_key",
+        "data",
+        "format",
+        "platform",
+        "sign_method",
+        "timestamp",
+        "version",
+    ];
+    if let Some((name, _)) = pairs.iter().find(|(n, _)| !KNOWN.contains(&n.as_str())) {
+        bail!(
+            "parameter {name:?} is not signed by Winit; expected one of {}",
+            KNOWN.join(", ")
+        );
+    }
+    let required = |name: &str| get(name).with_context(|| format!("parameter {name} is required"));
+    let data = match get("data") {
+        Some(text) if !text.is_empty() => {
+            let value: serde_json::Value =
+                serde_json::from_str(&text).context("data: expected JSON")?;
+            shopbridge_winit::sign::canonical_data(Some(&value))
+        }
+        _ => String::new(),
+    };
+    let (action, app_key, platform, timestamp) = (
+        required("action")?,
+        required("app_key")?,
+        required("platform")?,
+        required("timestamp")?,
+    );
+    let (format, sign_method, version) = (
+        get("format").unwrap_or_else(|| "json".into()),
+        get("sign_method").unwrap_or_else(|| "md5".into()),
+        get("version").unwrap_or_else(|| "1.0".into()),
+    );
+    let fields = shopbridge_winit::sign::Signed {
+        action: &action,
+        app_key: &app_key,
+        data: &data,
+        format: &format,
+        platform: &platform,
+        sign_method: &sign_method,
+        timestamp: &timestamp,
+        version: &version,
+    };
+    if args.verbose {
+        println!(
+            "signed string: {}",
+            shopbridge_winit::sign::signing_string(&args.secret, &fields)
+        );
+    }
+    println!(
+        "{}",
+        shopbridge_winit::sign::sign(&SecretString::from(args.secret), &fields)
+    );
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -65,5 +150,6 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        SignPlatform::Winit(args) => winit_sign(args),
     }
 }

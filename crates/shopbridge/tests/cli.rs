@@ -114,6 +114,8 @@ fn demo_runs_every_step_against_the_embedded_sandbox() {
         "[6] Tool-provider mode",
         "[7] JIT supplier",
         "refund check: JH_07",
+        "[8] Winit",
+        "ready to report to the sales platform",
         "vipapis.sign-not-match",
         "refreshed:",
         "token revoked",
@@ -883,4 +885,137 @@ async fn jit_orders_ship_stock_refunds_and_the_po_flow_from_the_shell() {
         .output()
         .expect("run jit");
     assert!(!other.status.success() && String::from_utf8_lossy(&other.stderr).contains("551"));
+}
+
+#[test]
+fn sign_winit_prints_the_spec_vectors() {
+    let common = [
+        "action=queryWarehouse",
+        "app_key=rebecca",
+        "data={}",
+        "platform=OWNERERP",
+        "timestamp=2024-01-01 12:00:00",
+    ];
+    let token = run(&[
+        &["sign", "winit", "--secret", "89435277FA3BA272DE795559998E-"][..],
+        &common[..],
+    ]
+    .concat());
+    assert_eq!(last_line(&token), "554B618743F9C1FA987F34E903C689D8");
+    let client = run(&[
+        &[
+            "sign",
+            "winit",
+            "--secret",
+            "ODQ4YWY0ZWETMZLLZC00MJFJLTG3NWUTYTMWNGIYMJFINJFJODK4OTMZNZY1NDA3MJE3MA==",
+        ][..],
+        &common[..],
+    ]
+    .concat());
+    assert_eq!(last_line(&client), "6496CF4FBB1ECBE85D4E2DDAB081FA20");
+    // Vector D with the data keys out of order and spaced: canonicalized before signing.
+    let data = r#"data={ "zipCode":"90001", "warehouseID":1000008, "state":"US", "sellerOrderNo":"SO-1001", "repeatable":"N", "region":"CA",
+        "recipientName":"José Müller", "productList":[{"specification":"","productNum":"2","productCode":"SKU-1","eBayTransactionID":"",
+        "eBaySellerID":"","eBayItemID":"","eBayBuyerID":""}], "phoneNum":"5551234567", "insuranceTypeID":1000000,
+        "emailAddress":"a@b.com", "eBayOrderID":"", "doorplateNumbers":"1", "deliveryWayID":"1000020", "city":"Los Angeles",
+        "address2":"", "address1":"1 Main St" }"#;
+    let d = run(&[
+        "sign",
+        "winit",
+        "--secret",
+        "89435277FA3BA272DE795559998E-",
+        "action=createOutboundOrder",
+        "app_key=rebecca",
+        data,
+        "platform=OWNERERP",
+        "timestamp=2024-01-01 12:00:00",
+    ]);
+    assert_eq!(last_line(&d), "6946F49138EC689A1A0CB289C0EF446E");
+    let unknown = run(&["sign", "winit", "--secret", "s", "action=a", "client_id=x"]);
+    assert!(
+        !unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("client_id")
+    );
+}
+
+#[tokio::test]
+async fn winit_warehouses_outbound_inventory_and_tracking_from_the_shell() {
+    let sandbox = SandboxProcess::start();
+    let winit = |args: &[&str]| run(&[&["winit", "--sandbox", &sandbox.url][..], args].concat());
+    let warehouses = stdout_of(&winit(&["warehouses"]));
+    assert!(warehouses.contains("DE0001"), "{warehouses}");
+    assert!(stdout_of(&winit(&["delivery-ways", "1000089"])).contains("house number required: Y"));
+    let created = stdout_of(&winit(&[
+        "outbound",
+        "create",
+        "--warehouse",
+        "1000008",
+        "--delivery-way",
+        "1000020",
+        "--order-no",
+        "CLI-1",
+        "--name",
+        "Ann",
+        "--phone",
+        "555",
+        "--country",
+        "US",
+        "--region",
+        "CA",
+        "--city",
+        "LA",
+        "--zip",
+        "90001",
+        "--address",
+        "1 Main St",
+        "SKU-1:2",
+    ]));
+    let number = created.trim().to_owned();
+    assert!(number.starts_with("WO"), "{created}");
+    let no_house = winit(&[
+        "outbound",
+        "create",
+        "--warehouse",
+        "1000089",
+        "--delivery-way",
+        "1000120",
+        "--order-no",
+        "CLI-2",
+        "--name",
+        "Max",
+        "--phone",
+        "49151",
+        "--country",
+        "DE",
+        "--region",
+        "Hessen",
+        "--city",
+        "Frankfurt",
+        "--zip",
+        "60311",
+        "--address",
+        "Zeil",
+        "SKU-1:1",
+    ]);
+    assert!(!no_house.status.success());
+    assert!(String::from_utf8_lossy(&no_house.stderr).contains("doorplateNumbers"));
+    let http = shopbridge_vop::http_client_builder().build().expect("http");
+    http.post(format!("{}/_sandbox/clock", sandbox.url))
+        .json(&serde_json::json!({"advance_seconds": 7 * 3600}))
+        .send()
+        .await
+        .expect("advance");
+    let tracking = stdout_of(&winit(&["track", &number]));
+    assert!(
+        tracking.contains("DLI") && tracking.contains("派送中"),
+        "{tracking}"
+    );
+    let inventory = stdout_of(&winit(&["inventory", "1000008"]));
+    assert!(
+        inventory.lines().any(|l| l.starts_with("SKU-1")),
+        "{inventory}"
+    );
+    assert!(
+        !winit(&["outbound", "void", &number]).status.success(),
+        "dispatched orders cannot be voided"
+    );
 }

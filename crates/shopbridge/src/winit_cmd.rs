@@ -1,0 +1,358 @@
+//! `shopbridge winit ...`: the Winit overseas-warehouse API from the shell.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use shopbridge_core::{Clock, SystemClock};
+use shopbridge_winit::actions::{
+    CreateOutboundOrder, ItemList, OrderVendorTracking, OutboundProduct, QueryDeliveryWay,
+    QueryOutboundOrder, QueryOutboundOrderList, QueryWarehouse, QueryWarehouseStorage,
+    VoidOutboundOrder,
+};
+use shopbridge_winit::{WinitClient, WinitConfig, WinitRequest};
+
+use crate::config::{sandbox_clock, sandbox_credentials};
+
+#[derive(Debug, Args)]
+pub struct WinitArgs {
+    /// Use a running shopbridge sandbox (its URLs, demo application and seller, and clock).
+    #[arg(long, env = "SHOPBRIDGE_SANDBOX", global = true)]
+    sandbox: Option<String>,
+    /// The seller's 万邑联 account.
+    #[arg(long, env = "SHOPBRIDGE_WINIT_APP_KEY", global = true)]
+    app_key: Option<String>,
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_WINIT_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    token: Option<String>,
+    #[arg(long, env = "SHOPBRIDGE_WINIT_CLIENT_ID", global = true)]
+    client_id: Option<String>,
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_WINIT_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    client_secret: Option<String>,
+    /// The application's Code.
+    #[arg(long, env = "SHOPBRIDGE_WINIT_PLATFORM", global = true)]
+    platform: Option<String>,
+    /// OpenAPI endpoint (default production).
+    #[arg(long, env = "SHOPBRIDGE_WINIT_ENDPOINT", global = true)]
+    endpoint: Option<String>,
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: WinitCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum WinitCommand {
+    /// queryWarehouse.
+    Warehouses,
+    /// queryDeliveryWay for a warehouse.
+    DeliveryWays { warehouse_id: i64 },
+    /// Outbound orders: create, get, list, void.
+    Outbound {
+        #[command(subcommand)]
+        command: OutboundCommand,
+    },
+    /// queryWarehouseStorage: stock per product in a warehouse.
+    Inventory { warehouse_id: i64 },
+    /// winit.mms.item.list: registered products.
+    Products,
+    /// tracking.getOrderVerdorTracking for outbound order or tracking numbers.
+    Track { numbers: Vec<String> },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboundCommand {
+    Create {
+        #[arg(long)]
+        warehouse: i64,
+        #[arg(long)]
+        delivery_way: i64,
+        #[arg(long)]
+        order_no: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: String,
+        /// The recipient's country (ISO-2): Winit calls it `state`.
+        #[arg(long)]
+        country: String,
+        /// The state or province: Winit calls it `region`.
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        city: String,
+        #[arg(long)]
+        zip: String,
+        #[arg(long)]
+        address: String,
+        #[arg(long, default_value = "")]
+        house_no: String,
+        /// SKU:QUANTITY (repeatable).
+        lines: Vec<String>,
+    },
+    Get {
+        number: String,
+    },
+    List,
+    Void {
+        number: String,
+    },
+}
+
+fn print<T: Serialize + std::fmt::Debug>(value: &T, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        println!("{value:#?}");
+    }
+    Ok(())
+}
+
+async fn run_request<R: WinitRequest>(
+    client: &WinitClient,
+    request: &R,
+) -> anyhow::Result<R::Output> {
+    client.execute(request).await.map_err(|err| {
+        use shopbridge_core::error::Classify;
+        let hint = match err.class() {
+            shopbridge_core::error::ErrorClass::InvalidRequest => {
+                "fix the request; `shopbridge sign winit -v` shows what is signed"
+            }
+            shopbridge_core::error::ErrorClass::Credentials => {
+                "check the client id, client secret and platform code"
+            }
+            shopbridge_core::error::ErrorClass::NeedsReauthorization => {
+                "the seller must authorize again"
+            }
+            shopbridge_core::error::ErrorClass::RateLimited => {
+                "over 1000 requests a minute: slow down"
+            }
+            _ => "see the platform's message",
+        };
+        anyhow::Error::new(err).context(hint)
+    })
+}
+
+impl WinitArgs {
+    async fn client(&self) -> anyhow::Result<WinitClient> {
+        let sandbox = match &self.sandbox {
+            Some(base) => Some((
+                sandbox_credentials(base).await?.winit,
+                base.trim_end_matches('/').to_owned(),
+            )),
+            None => None,
+        };
+        let pick = |flag: &Option<String>, from_sandbox: Option<String>, name: &str| {
+            flag.clone().or(from_sandbox).with_context(|| {
+                format!("no Winit {name}: pass --{name} or its environment variable, or --sandbox")
+            })
+        };
+        let s = sandbox.as_ref();
+        let config = WinitConfig::new(
+            pick(&self.app_key, s.map(|(c, _)| c.app_key.clone()), "app-key")?,
+            pick(&self.token, s.map(|(c, _)| c.token.clone()), "token")?,
+            pick(
+                &self.client_id,
+                s.map(|(c, _)| c.client_id.clone()),
+                "client-id",
+            )?,
+            pick(
+                &self.client_secret,
+                s.map(|(c, _)| c.client_secret.clone()),
+                "client-secret",
+            )?,
+            pick(
+                &self.platform,
+                s.map(|(c, _)| c.platform.clone()),
+                "platform",
+            )?,
+        );
+        let config = match self
+            .endpoint
+            .clone()
+            .or(s.map(|(c, base)| format!("{base}{}", c.service_path)))
+        {
+            Some(endpoint) => config.with_endpoint(&endpoint)?,
+            None => config,
+        };
+        let clock: Arc<dyn Clock> = match &self.sandbox {
+            Some(base) => Arc::new(sandbox_clock(base).await?) as Arc<dyn Clock>,
+            None => Arc::new(SystemClock),
+        };
+        Ok(WinitClient::with_clock(config, clock)?)
+    }
+}
+
+pub async fn run(args: WinitArgs) -> anyhow::Result<()> {
+    let client = args.client().await?;
+    let json = args.json;
+    match args.command {
+        WinitCommand::Warehouses => {
+            let warehouses = run_request(&client, &QueryWarehouse {}).await?;
+            if json {
+                return print(&warehouses, true);
+            }
+            for w in warehouses {
+                println!(
+                    "{:<9} {:<8} {}",
+                    w.warehouse_id.unwrap_or_default(),
+                    w.warehouse_code.unwrap_or_default(),
+                    w.warehouse_name.unwrap_or_default()
+                );
+            }
+        }
+        WinitCommand::DeliveryWays { warehouse_id } => {
+            let ways = run_request(&client, &QueryDeliveryWay::new(warehouse_id)).await?;
+            if json {
+                return print(&ways, true);
+            }
+            for w in ways {
+                println!(
+                    "{:<9} {:<20} house number required: {}",
+                    w.delivery_id.unwrap_or_default(),
+                    w.delivery_way.unwrap_or_default(),
+                    w.house_number_required.unwrap_or_default()
+                );
+            }
+        }
+        WinitCommand::Outbound { command } => match command {
+            OutboundCommand::Create {
+                warehouse,
+                delivery_way,
+                order_no,
+                name,
+                phone,
+                country,
+                region,
+                city,
+                zip,
+                address,
+                house_no,
+                lines,
+            } => {
+                let product_list = lines
+                    .iter()
+                    .map(|line| {
+                        let (sku, qty) = line
+                            .split_once(':')
+                            .with_context(|| format!("{line:?}: expected SKU:QUANTITY"))?;
+                        Ok(OutboundProduct {
+                            product_code: sku.into(),
+                            product_num: qty.into(),
+                            ..OutboundProduct::default()
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                if product_list.is_empty() {
+                    bail!("give at least one SKU:QUANTITY");
+                }
+                let request = CreateOutboundOrder {
+                    warehouse_id: warehouse,
+                    delivery_way_id: delivery_way.to_string(),
+                    insurance_type_id: 1_000_000,
+                    repeatable: "N".into(),
+                    seller_order_no: order_no,
+                    recipient_name: name,
+                    phone_num: phone,
+                    state: country,
+                    region,
+                    city,
+                    zip_code: zip,
+                    address1: address,
+                    doorplate_numbers: house_no,
+                    product_list,
+                    ..CreateOutboundOrder::default()
+                };
+                let created = run_request(&client, &request).await?;
+                if json {
+                    return print(&created, true);
+                }
+                println!("{}", created.outbound_order_num);
+            }
+            OutboundCommand::Get { number } => print(
+                &run_request(&client, &QueryOutboundOrder::new(number)).await?,
+                json,
+            )?,
+            OutboundCommand::List => {
+                let list = run_request(
+                    &client,
+                    &QueryOutboundOrderList {
+                        page_size: 100,
+                        page_num: 1,
+                        ..QueryOutboundOrderList::default()
+                    },
+                )
+                .await?;
+                print(&list, json)?;
+            }
+            OutboundCommand::Void { number } => {
+                run_request(&client, &VoidOutboundOrder::new(number.clone())).await?;
+                println!("voided {number}");
+            }
+        },
+        WinitCommand::Inventory { warehouse_id } => {
+            let rows = run_request(&client, &QueryWarehouseStorage::new(warehouse_id)).await?;
+            if json {
+                return print(&rows, true);
+            }
+            println!(
+                "{:<12} {:>9} {:>8} {:>8}",
+                "product", "available", "in stock", "wait out"
+            );
+            for row in rows.list {
+                println!(
+                    "{:<12} {:>9} {:>8} {:>8}",
+                    row.product_code,
+                    row.qty_available.unwrap_or_default(),
+                    row.in_stock_qty.unwrap_or_default(),
+                    row.qty_wait_out.unwrap_or_default()
+                );
+            }
+        }
+        WinitCommand::Products => {
+            print(&run_request(&client, &ItemList::page(1, 200)).await?, json)?
+        }
+        WinitCommand::Track { numbers } => {
+            if numbers.is_empty() {
+                bail!("give outbound order or tracking numbers");
+            }
+            let tracking = run_request(
+                &client,
+                &OrderVendorTracking {
+                    trackingnos: numbers.join(","),
+                },
+            )
+            .await?;
+            if json {
+                return print(&tracking, true);
+            }
+            for t in tracking {
+                println!(
+                    "{} {} {}",
+                    t.order_no.unwrap_or_default(),
+                    t.status.unwrap_or_default(),
+                    t.tracking_no.unwrap_or_default()
+                );
+                for event in t.trace {
+                    println!(
+                        "  {} {} {}",
+                        event.date.unwrap_or_default(),
+                        event.event_code.unwrap_or_default(),
+                        event.event_description.unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
