@@ -51,6 +51,8 @@ pub struct WinitArgs {
     command: WinitCommand,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum WinitCommand {
     /// queryWarehouse.
@@ -70,6 +72,7 @@ enum WinitCommand {
     Track { numbers: Vec<String> },
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum OutboundCommand {
     Create {

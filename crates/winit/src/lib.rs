@@ -4,6 +4,24 @@
 //! seller's token, `client_sign` with the application's secret, [`sign`]); OAuth2's implicit
 //! flow ([`oauth`]); the overseas-warehouse actions as typed requests ([`actions`]); a client-side
 //! limit of 1000 requests a minute; and a fulfilment connector ([`connector`]).
+//!
+//! ```
+//! use shopbridge_winit::sign::{Signed, canonical_data, sign};
+//! // Vector C of the Winit spec: queryWarehouse with empty data, signed with the demo token.
+//! let data = canonical_data(Some(&serde_json::json!({})));
+//! let fields = Signed {
+//!     action: "queryWarehouse",
+//!     app_key: "rebecca",
+//!     data: &data,
+//!     format: "json",
+//!     platform: "OWNERERP",
+//!     sign_method: "md5",
+//!     timestamp: "2024-01-01 12:00:00",
+//!     version: "1.0",
+//! };
+//! let token = secrecy::SecretString::from("89435277FA3BA272DE795559998E-");
+//! assert_eq!(sign(&token, &fields), "554B618743F9C1FA987F34E903C689D8");
+//! ```
 
 pub mod actions;
 pub mod client;
