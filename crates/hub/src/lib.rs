@@ -1,0 +1,1 @@
+//! The shopbridge hub: incremental sync of platform data into the store.

@@ -1,0 +1,286 @@
+//! Tenants and connections (shops): credentials sealed in the vault, and the connection state
+//! machine `pending -> active -> refreshing -> needs_reauth -> revoked` with an event per change.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{Sealed, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Pending,
+    Active,
+    Refreshing,
+    NeedsReauth,
+    Revoked,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Pending => "pending",
+            ConnectionState::Active => "active",
+            ConnectionState::Refreshing => "refreshing",
+            ConnectionState::NeedsReauth => "needs_reauth",
+            ConnectionState::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Active,
+            Self::Refreshing,
+            Self::NeedsReauth,
+            Self::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// The transitions the lifecycle allows; revoked is final.
+    pub fn can_become(self, next: ConnectionState) -> bool {
+        use ConnectionState::*;
+        match (self, next) {
+            (Revoked, _) => false,
+            (_, Revoked) => true,
+            (Pending, Active) | (Pending, NeedsReauth) => true,
+            (Active, Refreshing) | (Active, NeedsReauth) => true,
+            (Refreshing, Active) | (Refreshing, NeedsReauth) => true,
+            (NeedsReauth, Active) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A connection to create.
+#[derive(Debug)]
+pub struct NewConnection<'a> {
+    pub tenant_id: &'a str,
+    pub platform: &'a str,
+    pub mode: &'a str,
+    pub name: &'a str,
+    /// JSON with the platform's credentials (tokens, app key...), sealed before storing.
+    pub credentials: &'a SecretString,
+    pub access_expires_ms: Option<i64>,
+    pub refresh_expires_ms: Option<i64>,
+}
+
+/// A connection as stored, with its credentials opened.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: String,
+    pub tenant_id: String,
+    pub platform: String,
+    pub mode: String,
+    pub name: String,
+    pub state: ConnectionState,
+    pub last_error: Option<String>,
+    pub credentials: SecretString,
+    pub access_expires_ms: Option<i64>,
+    pub refresh_expires_ms: Option<i64>,
+}
+
+impl Store {
+    /// Creates a tenant (an ERP or affiliate app calling the hub); its secret is sealed.
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        app_key: &str,
+        secret: &SecretString,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = self.vault().seal(&id, secret.expose_secret().as_bytes())?;
+        sqlx::query("INSERT INTO tenants (id, name, app_key, key_id, secret_ct, created_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id)
+            .bind(name)
+            .bind(app_key)
+            .bind(&sealed.key_id)
+            .bind(sealed.bytes)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(id)
+    }
+
+    /// A tenant's id and secret by its app key.
+    pub async fn tenant_by_app_key(
+        &self,
+        app_key: &str,
+    ) -> Result<Option<(String, SecretString)>, StoreError> {
+        let row = sqlx::query("SELECT id, key_id, secret_ct FROM tenants WHERE app_key = $1")
+            .bind(app_key)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get("id")?;
+        let sealed = Sealed {
+            key_id: row.try_get("key_id")?,
+            bytes: row.try_get("secret_ct")?,
+        };
+        let secret = String::from_utf8(self.vault().open(&id, &sealed)?)
+            .map_err(|_| StoreError::Vault("secret is not UTF-8".into()))?;
+        Ok(Some((id, SecretString::from(secret))))
+    }
+
+    pub async fn create_connection(
+        &self,
+        new: &NewConnection<'_>,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = self
+            .vault()
+            .seal(&id, new.credentials.expose_secret().as_bytes())?;
+        sqlx::query(
+            "INSERT INTO connections (id, tenant_id, platform, mode, name, state, key_id, credentials_ct, access_expires_ms, refresh_expires_ms, created_ms, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(&id)
+        .bind(new.tenant_id)
+        .bind(new.platform)
+        .bind(new.mode)
+        .bind(new.name)
+        .bind(ConnectionState::Active.as_str())
+        .bind(&sealed.key_id)
+        .bind(sealed.bytes)
+        .bind(new.access_expires_ms)
+        .bind(new.refresh_expires_ms)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        self.record_event(
+            &id,
+            ConnectionState::Pending,
+            ConnectionState::Active,
+            Some("connected"),
+            now_ms,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn connection(&self, id: &str) -> Result<Connection, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, tenant_id, platform, mode, name, state, last_error, key_id, credentials_ct, access_expires_ms, refresh_expires_ms
+             FROM connections WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no connection {id}")))?;
+        let state: String = row.try_get("state")?;
+        let sealed = Sealed {
+            key_id: row.try_get("key_id")?,
+            bytes: row.try_get("credentials_ct")?,
+        };
+        let credentials = String::from_utf8(self.vault().open(id, &sealed)?)
+            .map_err(|_| StoreError::Vault("credentials are not UTF-8".into()))?;
+        Ok(Connection {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            platform: row.try_get("platform")?,
+            mode: row.try_get("mode")?,
+            name: row.try_get("name")?,
+            state: ConnectionState::parse(&state)
+                .ok_or_else(|| StoreError::Invalid(format!("unknown state {state:?}")))?,
+            last_error: row.try_get("last_error")?,
+            credentials: SecretString::from(credentials),
+            access_expires_ms: row.try_get("access_expires_ms")?,
+            refresh_expires_ms: row.try_get("refresh_expires_ms")?,
+        })
+    }
+
+    async fn record_event(
+        &self,
+        id: &str,
+        from: ConnectionState,
+        to: ConnectionState,
+        detail: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(now_ms)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(detail)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a connection to `next`, keeping `error` as its last error, with an event.
+    pub async fn set_state(
+        &self,
+        id: &str,
+        next: ConnectionState,
+        error: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let current = self.connection(id).await?.state;
+        if current == next {
+            return Ok(());
+        }
+        if !current.can_become(next) {
+            return Err(StoreError::Invalid(format!(
+                "connection {id}: {} cannot become {}",
+                current.as_str(),
+                next.as_str()
+            )));
+        }
+        sqlx::query(
+            "UPDATE connections SET state = $1, last_error = $2, updated_ms = $3 WHERE id = $4",
+        )
+        .bind(next.as_str())
+        .bind(error)
+        .bind(now_ms)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        self.record_event(id, current, next, error, now_ms).await
+    }
+
+    /// The state changes of a connection, oldest first: `(from, to, detail)`.
+    pub async fn connection_events(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT from_state, to_state, detail FROM connection_events WHERE connection_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("from_state")?,
+                    row.try_get("to_state")?,
+                    row.try_get("detail")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectionState::*;
+
+    #[test]
+    fn lifecycle_transitions() {
+        assert!(
+            Pending.can_become(Active)
+                && Active.can_become(Refreshing)
+                && Refreshing.can_become(Active)
+        );
+        assert!(
+            Refreshing.can_become(NeedsReauth)
+                && NeedsReauth.can_become(Active)
+                && Active.can_become(Revoked)
+        );
+        assert!(!Revoked.can_become(Active) && !Pending.can_become(Refreshing));
+    }
+}

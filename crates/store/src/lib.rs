@@ -1,0 +1,151 @@
+//! shopbridge's local store: tenants, connections with their encrypted credentials and states,
+//! synced Union orders with their history, sync checkpoints and runs, and the audit log — on
+//! SQLite (the default, a file in WAL mode) or PostgreSQL, chosen by the database URL.
+
+pub mod connection;
+pub mod union;
+pub mod vault;
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use connection::{Connection, ConnectionState, NewConnection};
+pub use union::{Checkpoint, UnionOrderRecord};
+pub use vault::{MasterKey, Sealed, Vault};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("vault: {0}")]
+    Vault(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A store: a pool, its backend, and the vault that seals credentials.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    vault: std::sync::Arc<Vault>,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates. `url` is `sqlite://path.db` or
+    /// `postgres://...`.
+    pub async fn open(url: &str, vault: Vault) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "database URL: expected sqlite:// or postgres://, got {:?}",
+                redact(url)
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let max = if backend == Backend::Sqlite { 1 } else { 10 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&pool)
+                    .await?;
+                sqlx::query("PRAGMA foreign_keys = ON")
+                    .execute(&pool)
+                    .await?;
+                SQLITE.run(&pool).await?;
+            }
+            Backend::Postgres => POSTGRES.run(&pool).await?,
+        }
+        Ok(Self {
+            pool,
+            backend,
+            vault: std::sync::Arc::new(vault),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Records an action in the audit log.
+    pub async fn audit(
+        &self,
+        at_ms: i64,
+        tenant_id: Option<&str>,
+        connection_id: Option<&str>,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_log (at_ms, tenant_id, connection_id, action, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(at_ms)
+            .bind(tenant_id)
+            .bind(connection_id)
+            .bind(action)
+            .bind(detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A database URL with its password replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://app:s3cret@db/x"),
+            "postgres://app:***@db/x"
+        );
+        assert_eq!(super::redact("sqlite://a.db"), "sqlite://a.db");
+    }
+}

@@ -1,0 +1,239 @@
+//! Synced Union orders: upserts that keep the newest version (never overwrite a settled order
+//! with older data), their history, and the per-stream checkpoint written in the same
+//! transaction as each page.
+
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+/// One order as the sync writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnionOrderRecord {
+    pub order_sn: String,
+    pub status: i64,
+    pub sub_status: Option<String>,
+    pub chan_tag: Option<String>,
+    pub stat_param: Option<String>,
+    pub commission: Option<String>,
+    pub order_time_ms: i64,
+    pub last_update_ms: i64,
+    pub settled: bool,
+    /// The platform's JSON of the order.
+    pub payload: String,
+}
+
+/// Where a stream's sync stands: everything updated up to `cursor_ms` is stored; a window in
+/// progress resumes at `next_page`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    pub cursor_ms: i64,
+    pub window: Option<(i64, i64, i64)>,
+}
+
+impl Store {
+    pub async fn checkpoint(
+        &self,
+        connection_id: &str,
+        stream: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        let row = sqlx::query("SELECT cursor_ms, window_start_ms, window_end_ms, next_page FROM sync_checkpoints WHERE connection_id = $1 AND stream = $2")
+            .bind(connection_id)
+            .bind(stream)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let start: Option<i64> = row.try_get("window_start_ms")?;
+        let end: Option<i64> = row.try_get("window_end_ms")?;
+        let page: Option<i64> = row.try_get("next_page")?;
+        Ok(Some(Checkpoint {
+            cursor_ms: row.try_get("cursor_ms")?,
+            window: match (start, end, page) {
+                (Some(s), Some(e), Some(p)) => Some((s, e, p)),
+                _ => None,
+            },
+        }))
+    }
+
+    /// Writes one page of orders and the new checkpoint atomically.
+    pub async fn save_union_page(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        orders: &[UnionOrderRecord],
+        checkpoint: Checkpoint,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let mut changed = 0;
+        for order in orders {
+            let existing = sqlx::query("SELECT last_update_ms, settled FROM union_orders WHERE connection_id = $1 AND order_sn = $2")
+                .bind(connection_id)
+                .bind(&order.order_sn)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let newer = match &existing {
+                None => true,
+                Some(row) => {
+                    let stored: i64 = row.try_get("last_update_ms")?;
+                    let settled: i64 = row.try_get("settled")?;
+                    // A settled order never changes again; older data never replaces newer.
+                    settled == 0 && order.last_update_ms > stored
+                }
+            };
+            if !newer {
+                continue;
+            }
+            changed += 1;
+            let settled = i64::from(order.settled);
+            if existing.is_some() {
+                sqlx::query(
+                    "UPDATE union_orders SET status = $1, sub_status = $2, chan_tag = $3, stat_param = $4, commission = $5,
+                     order_time_ms = $6, last_update_ms = $7, settled = $8, payload = $9, versions = versions + 1, synced_ms = $10
+                     WHERE connection_id = $11 AND order_sn = $12",
+                )
+                .bind(order.status)
+                .bind(&order.sub_status)
+                .bind(&order.chan_tag)
+                .bind(&order.stat_param)
+                .bind(&order.commission)
+                .bind(order.order_time_ms)
+                .bind(order.last_update_ms)
+                .bind(settled)
+                .bind(&order.payload)
+                .bind(now_ms)
+                .bind(connection_id)
+                .bind(&order.order_sn)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
+                     order_time_ms, last_update_ms, settled, payload, versions, synced_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)",
+                )
+                .bind(connection_id)
+                .bind(&order.order_sn)
+                .bind(order.status)
+                .bind(&order.sub_status)
+                .bind(&order.chan_tag)
+                .bind(&order.stat_param)
+                .bind(&order.commission)
+                .bind(order.order_time_ms)
+                .bind(order.last_update_ms)
+                .bind(settled)
+                .bind(&order.payload)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(connection_id)
+            .bind(&order.order_sn)
+            .bind(order.last_update_ms)
+            .bind(&order.sub_status)
+            .bind(&order.commission)
+            .bind(&order.payload)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let (start, end, page) = match checkpoint.window {
+            Some((s, e, p)) => (Some(s), Some(e), Some(p)),
+            None => (None, None, None),
+        };
+        sqlx::query(
+            "INSERT INTO sync_checkpoints (connection_id, stream, cursor_ms, window_start_ms, window_end_ms, next_page, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (connection_id, stream) DO UPDATE SET cursor_ms = excluded.cursor_ms, window_start_ms = excluded.window_start_ms,
+             window_end_ms = excluded.window_end_ms, next_page = excluded.next_page, updated_ms = excluded.updated_ms",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(checkpoint.cursor_ms)
+        .bind(start)
+        .bind(end)
+        .bind(page)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Every stored order of a connection: `(order_sn, sub_status, commission, last_update_ms)`.
+    pub async fn union_orders(
+        &self,
+        connection_id: &str,
+    ) -> Result<Vec<(String, Option<String>, Option<String>, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT order_sn, sub_status, commission, last_update_ms FROM union_orders WHERE connection_id = $1 ORDER BY order_sn")
+            .bind(connection_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("order_sn")?,
+                    row.try_get("sub_status")?,
+                    row.try_get("commission")?,
+                    row.try_get("last_update_ms")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// How many versions of an order were stored.
+    pub async fn union_order_history_len(
+        &self,
+        connection_id: &str,
+        order_sn: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM union_order_history WHERE connection_id = $1 AND order_sn = $2")
+            .bind(connection_id)
+            .bind(order_sn)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Starts a sync run; returns its id.
+    pub async fn start_run(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO sync_runs (connection_id, stream, started_ms, status, pages, records) VALUES ($1, $2, $3, 'fetching', 0, 0) RETURNING id",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(now_ms)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Ends a run with its status (`complete`, `fetch_error`, `auth_error`) and counts.
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        status: &str,
+        pages: i64,
+        records: i64,
+        error: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sync_runs SET finished_ms = $1, status = $2, pages = $3, records = $4, error = $5 WHERE id = $6")
+            .bind(now_ms)
+            .bind(status)
+            .bind(pages)
+            .bind(records)
+            .bind(error)
+            .bind(run_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

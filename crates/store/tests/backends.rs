@@ -1,0 +1,273 @@
+//! The store on SQLite and on PostgreSQL: the same behaviour on both.
+
+use secrecy::{ExposeSecret, SecretString};
+use shopbridge_store::{
+    Checkpoint, ConnectionState, MasterKey, NewConnection, Store, UnionOrderRecord, Vault,
+};
+
+fn vault() -> Vault {
+    Vault::new(MasterKey::from_bytes([42; 32]))
+}
+
+/// A fresh SQLite file and its path.
+async fn sqlite() -> (Store, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!("sb-store-{}.db", uuid::Uuid::new_v4()));
+    let store = Store::open(&format!("sqlite://{}", path.display()), vault())
+        .await
+        .expect("sqlite store");
+    (store, path)
+}
+
+/// A fresh PostgreSQL database on the machine's server, and a way to drop it afterwards.
+async fn postgres() -> (Store, sqlx::AnyPool, String) {
+    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL is running (see .ci/run)");
+    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let url = match admin_url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("unexpected URL {admin_url}"),
+    };
+    (
+        Store::open(&url, vault()).await.expect("postgres store"),
+        admin,
+        name,
+    )
+}
+
+fn order(sn: &str, update: i64, stage: &str, settled: bool) -> UnionOrderRecord {
+    UnionOrderRecord {
+        order_sn: sn.into(),
+        status: if settled { 2 } else { 1 },
+        sub_status: Some(stage.into()),
+        chan_tag: Some("pid".into()),
+        stat_param: None,
+        commission: Some("1.23".into()),
+        order_time_ms: 1,
+        last_update_ms: update,
+        settled,
+        payload: format!(r#"{{"orderSn":"{sn}","lastUpdateTime":{update}}}"#),
+    }
+}
+
+async fn exercise(store: &Store) {
+    let secret = SecretString::from("tenant-secret-value-9z");
+    let tenant = store
+        .create_tenant("erp", "erp-key", &secret, 10)
+        .await
+        .expect("tenant");
+    let (found, opened) = store
+        .tenant_by_app_key("erp-key")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(
+        (found.as_str(), opened.expose_secret()),
+        (tenant.as_str(), "tenant-secret-value-9z")
+    );
+    assert!(
+        store
+            .tenant_by_app_key("nope")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+
+    let credentials = SecretString::from(
+        r#"{"access_token":"ACCESS-TOKEN-VALUE-77","refresh_token":"REFRESH-TOKEN-VALUE-88"}"#,
+    );
+    let id = store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "vop",
+                mode: "union_tool",
+                name: "shop",
+                credentials: &credentials,
+                access_expires_ms: Some(1000),
+                refresh_expires_ms: Some(2000),
+            },
+            10,
+        )
+        .await
+        .expect("connection");
+    let connection = store.connection(&id).await.expect("read");
+    assert_eq!(
+        connection.credentials.expose_secret(),
+        credentials.expose_secret()
+    );
+    assert_eq!(connection.state, ConnectionState::Active);
+    store
+        .set_state(&id, ConnectionState::Refreshing, None, 11)
+        .await
+        .expect("refreshing");
+    store
+        .set_state(
+            &id,
+            ConnectionState::NeedsReauth,
+            Some("30111 access token expired"),
+            12,
+        )
+        .await
+        .expect("needs reauth");
+    let wrong = store
+        .set_state(&id, ConnectionState::Refreshing, None, 13)
+        .await
+        .expect_err("not allowed");
+    assert!(
+        wrong
+            .to_string()
+            .contains("needs_reauth cannot become refreshing")
+    );
+    let read = store.connection(&id).await.expect("read");
+    assert_eq!(
+        read.last_error.as_deref(),
+        Some("30111 access token expired")
+    );
+    let events = store.connection_events(&id).await.expect("events");
+    assert_eq!(events.len(), 3);
+    assert_eq!(
+        (events[2].0.as_str(), events[2].1.as_str()),
+        ("refreshing", "needs_reauth")
+    );
+
+    let page = [
+        order("A", 100, "已下单", false),
+        order("B", 100, "已下单", false),
+    ];
+    let checkpoint = Checkpoint {
+        cursor_ms: 0,
+        window: Some((0, 1000, 2)),
+    };
+    assert_eq!(
+        store
+            .save_union_page(&id, "union_orders", &page, checkpoint, 20)
+            .await
+            .expect("page"),
+        2
+    );
+    assert_eq!(
+        store.checkpoint(&id, "union_orders").await.expect("cp"),
+        Some(checkpoint)
+    );
+    // A newer version replaces, an older one does not, a settled one is final.
+    let later = [
+        order("A", 200, "已结算", true),
+        order("B", 50, "已失效", false),
+    ];
+    assert_eq!(
+        store
+            .save_union_page(
+                &id,
+                "union_orders",
+                &later,
+                Checkpoint {
+                    cursor_ms: 1000,
+                    window: None
+                },
+                21
+            )
+            .await
+            .expect("page"),
+        1
+    );
+    let stale = [order("A", 300, "已失效", false)];
+    assert_eq!(
+        store
+            .save_union_page(
+                &id,
+                "union_orders",
+                &stale,
+                Checkpoint {
+                    cursor_ms: 1000,
+                    window: None
+                },
+                22
+            )
+            .await
+            .expect("page"),
+        0
+    );
+    let stored = store.union_orders(&id).await.expect("orders");
+    assert_eq!(stored.len(), 2);
+    assert_eq!((stored[0].1.as_deref(), stored[0].3), (Some("已结算"), 200));
+    assert_eq!((stored[1].1.as_deref(), stored[1].3), (Some("已下单"), 100));
+    assert_eq!(
+        store
+            .union_order_history_len(&id, "A")
+            .await
+            .expect("history"),
+        2
+    );
+    assert_eq!(
+        store.checkpoint(&id, "union_orders").await.expect("cp"),
+        Some(Checkpoint {
+            cursor_ms: 1000,
+            window: None
+        })
+    );
+
+    let run = store.start_run(&id, "union_orders", 30).await.expect("run");
+    store
+        .finish_run(run, "complete", 3, 2, None, 31)
+        .await
+        .expect("finish");
+    store
+        .audit(32, Some(&tenant), Some(&id), "sync", "ok")
+        .await
+        .expect("audit");
+}
+
+#[tokio::test]
+async fn sqlite_store_and_no_secret_in_the_file() {
+    let (store, path) = sqlite().await;
+    exercise(&store).await;
+    store.pool().close().await;
+    let mut bytes = std::fs::read(&path).expect("db file");
+    for suffix in ["-wal", "-shm"] {
+        if let Ok(more) = std::fs::read(format!("{}{suffix}", path.display())) {
+            bytes.extend(more);
+        }
+    }
+    for secret in [
+        "tenant-secret-value-9z",
+        "ACCESS-TOKEN-VALUE-77",
+        "REFRESH-TOKEN-VALUE-88",
+    ] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in the database file"
+        );
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn postgres_store() {
+    let (store, admin, name) = postgres().await;
+    exercise(&store).await;
+    store.pool().close().await;
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("drop the test database");
+}
+
+#[tokio::test]
+async fn bad_urls_are_explained_without_passwords() {
+    let err = Store::open("mysql://user:hunter2@db/x", vault())
+        .await
+        .expect_err("unsupported");
+    let text = err.to_string();
+    assert!(
+        text.contains("sqlite:// or postgres://") && !text.contains("hunter2"),
+        "{text}"
+    );
+}
