@@ -1,1 +1,6 @@
-//! The shopbridge hub: incremental sync of platform data into the store.
+//! The shopbridge hub: incremental sync of platform data into the store. The HTTP API, the
+//! scheduler and the console build on this.
+
+pub mod sync;
+
+pub use sync::{RetryPolicy, RunReport, SyncError, UnionOrderSync};

@@ -1,0 +1,283 @@
+//! Union order sync against the sandbox over loopback, into SQLite and PostgreSQL: 20 simulated
+//! days end with the store equal to the sandbox's order set, also under injected faults and
+//! after runs cut off at random points.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use shopbridge_core::Clock;
+use shopbridge_hub::{RetryPolicy, UnionOrderSync};
+use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
+use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
+use shopbridge_vop::union::GenByGoodsId;
+use shopbridge_vop::union::goods::GoodsList;
+use shopbridge_vop::{Mode, VopClient, VopConfig};
+
+const DAY: i64 = 86_400;
+
+struct Env {
+    sandbox: RunningSandbox,
+    client: VopClient,
+    http: reqwest::Client,
+    links: Vec<String>,
+}
+
+impl Env {
+    async fn start() -> Self {
+        let sandbox = RunningSandbox::spawn(SandboxConfig {
+            union_goods: 300,
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox");
+        let creds = sandbox.credentials();
+        let config = VopConfig::new(
+            creds.vop.app_key.clone(),
+            SecretString::from(creds.vop.app_secret.clone()),
+        )
+        .with_gateway_url(&sandbox.vop_gateway_url())
+        .expect("gateway");
+        let client = VopClient::with_clock(config, Arc::new(sandbox.clock())).expect("client");
+        let goods = client
+            .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(5))
+            .await
+            .expect("goods")
+            .goods_info_list;
+        let mut links = Vec::new();
+        for (i, g) in goods.iter().enumerate() {
+            let made = client
+                .execute(
+                    &GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()])
+                        .chan_tag(format!("pid_{}", i % 3)),
+                )
+                .await
+                .expect("link");
+            links.push(made.url_info_list[0].url.clone().expect("url"));
+        }
+        let http = shopbridge_core::http::client_builder()
+            .build()
+            .expect("http");
+        Self {
+            sandbox,
+            client,
+            http,
+            links,
+        }
+    }
+
+    async fn admin(&self, path: &str, body: Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.sandbox.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin");
+        assert!(response.status().is_success(), "{path}");
+    }
+
+    /// The sandbox's truth: every order of the demo app as orderList shows it now.
+    fn truth(&self) -> Vec<(String, Option<String>, Option<String>, i64)> {
+        let now = self.sandbox.clock().now_ms();
+        // Read the app key before locking the sandbox's state (its lock is not reentrant).
+        let app_key = &self.sandbox.credentials().vop.app_key;
+        let state = self.sandbox.state();
+        let vop = state.vop();
+        let mut orders: Vec<_> = vop
+            .union
+            .orders
+            .iter()
+            .filter(|o| &o.owner == app_key)
+            .map(|o| {
+                let view = o.view(now);
+                (
+                    o.order_sn.clone(),
+                    view["orderSubStatusName"].as_str().map(str::to_owned),
+                    view["commission"].as_str().map(|c| {
+                        c.parse::<shopbridge_core::money::Decimal>()
+                            .expect("amount")
+                            .to_string()
+                    }),
+                    view["lastUpdateTime"].as_i64().expect("time"),
+                )
+            })
+            .collect();
+        orders.sort();
+        orders
+    }
+}
+
+async fn sqlite_store() -> Store {
+    let path = std::env::temp_dir().join(format!("sb-hub-{}.db", uuid::Uuid::new_v4()));
+    Store::open(
+        &format!("sqlite://{}", path.display()),
+        Vault::new(MasterKey::generate()),
+    )
+    .await
+    .expect("store")
+}
+
+async fn postgres_store() -> (Store, sqlx::AnyPool, String) {
+    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL is running (see .ci/run)");
+    let name = format!("sb_hub_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
+    (
+        Store::open(&url, Vault::new(MasterKey::generate()))
+            .await
+            .expect("store"),
+        admin,
+        name,
+    )
+}
+
+async fn sync_for(env: &Env, store: &Store) -> UnionOrderSync {
+    let tenant = store
+        .create_tenant("erp", "erp", &SecretString::from("s"), 0)
+        .await
+        .expect("tenant");
+    let connection = store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "vop",
+                mode: "union_channel",
+                name: "channel",
+                credentials: &SecretString::from("{}"),
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            0,
+        )
+        .await
+        .expect("connection");
+    let mut sync =
+        UnionOrderSync::new(store.clone(), env.client.clone(), Mode::Channel, connection);
+    sync.retry = RetryPolicy {
+        attempts: 12,
+        min_delay: Duration::from_millis(2),
+        max_delay: Duration::from_millis(20),
+    };
+    sync
+}
+
+/// 20 days of buyers and daily syncs, then 16 more days so that everything settles.
+async fn twenty_days(env: &Env, sync: &UnionOrderSync, interrupt: bool) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for day in 0..20 {
+        for _ in 0..rng.random_range(2..6) {
+            let link = &env.links[rng.random_range(0..env.links.len())];
+            env.admin(
+                "/_sandbox/vop/union/clicks",
+                json!({"link": link, "orders": rng.random_range(1..3)}),
+            )
+            .await;
+        }
+        env.admin("/_sandbox/clock", json!({"advance_seconds": DAY}))
+            .await;
+        if interrupt && day % 2 == 0 {
+            // Cut a run off at a random point; the next one resumes from the last page stored.
+            let cut = Duration::from_millis(rng.random_range(1..15));
+            let _ = tokio::time::timeout(cut, sync.run()).await;
+        }
+        sync.run()
+            .await
+            .unwrap_or_else(|err| panic!("day {day}: {err}"));
+    }
+    env.admin("/_sandbox/clock", json!({"advance_seconds": 16 * DAY}))
+        .await;
+    sync.run().await.expect("final run");
+}
+
+async fn assert_equal(env: &Env, sync: &UnionOrderSync) {
+    let stored = sync
+        .store
+        .union_orders(&sync.connection_id)
+        .await
+        .expect("stored");
+    let truth = env.truth();
+    assert!(truth.len() > 40, "{} orders", truth.len());
+    assert_eq!(stored.len(), truth.len(), "no order lost or duplicated");
+    assert_eq!(
+        stored, truth,
+        "statuses, commissions and update times match"
+    );
+    assert!(stored.iter().all(|(_, stage, _, _)| matches!(
+        stage.as_deref(),
+        Some("已结算" | "已失效" | "待结算" | "已签收")
+    )));
+}
+
+#[tokio::test]
+async fn twenty_days_into_sqlite_equal_the_sandbox() {
+    let env = Env::start().await;
+    let store = sqlite_store().await;
+    let sync = sync_for(&env, &store).await;
+    twenty_days(&env, &sync, false).await;
+    assert_equal(&env, &sync).await;
+    // A run with nothing new changes nothing.
+    let quiet = sync.run().await.expect("quiet run");
+    assert_eq!(quiet.changed, 0);
+}
+
+#[tokio::test]
+async fn twenty_days_into_postgres_equal_the_sandbox() {
+    let env = Env::start().await;
+    let (store, admin, name) = postgres_store().await;
+    let sync = sync_for(&env, &store).await;
+    twenty_days(&env, &sync, false).await;
+    assert_equal(&env, &sync).await;
+    store.pool().close().await;
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("drop");
+}
+
+#[tokio::test]
+async fn faults_and_interrupted_runs_lose_and_duplicate_nothing() {
+    let env = Env::start().await;
+    let store = sqlite_store().await;
+    let sync = sync_for(&env, &store).await;
+    env.admin("/_sandbox/faults", json!({"error_rate": 0.15, "malformed_rate": 0.1, "drop_rate": 0.05, "path_prefix": "/vop"})).await;
+    twenty_days(&env, &sync, true).await;
+    env.admin("/_sandbox/faults", json!({})).await;
+    assert_equal(&env, &sync).await;
+}
+
+#[tokio::test]
+async fn an_expired_token_marks_the_connection_for_reauthorization() {
+    let env = Env::start().await;
+    let store = sqlite_store().await;
+    let mut sync = sync_for(&env, &store).await;
+    sync.client = env.client.with_access_token("0000");
+    sync.mode = Mode::ToolProvider;
+    let err = sync.run().await.expect_err("no valid token");
+    assert!(err.to_string().contains("oauth"), "{err}");
+    let connection = store
+        .connection(&sync.connection_id)
+        .await
+        .expect("connection");
+    assert_eq!(
+        connection.state,
+        shopbridge_store::ConnectionState::NeedsReauth
+    );
+    assert!(
+        connection
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("30111"))
+    );
+    let _ = env.sandbox.clock().now_ms();
+}
