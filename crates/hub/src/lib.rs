@@ -2,5 +2,7 @@
 //! scheduler and the console build on this.
 
 pub mod sync;
+pub mod tokens;
 
 pub use sync::{RetryPolicy, RunReport, SyncError, UnionOrderSync};
+pub use tokens::{TokenError, TokenManager, VopTokens};

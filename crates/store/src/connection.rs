@@ -213,6 +213,35 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a connection's credentials (after a refresh), sealed again with the current key.
+    pub async fn update_credentials(
+        &self,
+        id: &str,
+        credentials: &SecretString,
+        access_expires_ms: Option<i64>,
+        refresh_expires_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sealed = self
+            .vault()
+            .seal(id, credentials.expose_secret().as_bytes())?;
+        let updated = sqlx::query(
+            "UPDATE connections SET key_id = $1, credentials_ct = $2, access_expires_ms = $3, refresh_expires_ms = $4, updated_ms = $5 WHERE id = $6",
+        )
+        .bind(&sealed.key_id)
+        .bind(sealed.bytes)
+        .bind(access_expires_ms)
+        .bind(refresh_expires_ms)
+        .bind(now_ms)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no connection {id}")));
+        }
+        Ok(())
+    }
+
     /// Moves a connection to `next`, keeping `error` as its last error, with an event.
     pub async fn set_state(
         &self,
