@@ -56,7 +56,7 @@ pub struct RunReport {
 }
 
 /// Syncs one connection's Union orders.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UnionOrderSync {
     pub store: Store,
     pub client: VopClient,
@@ -69,7 +69,12 @@ pub struct UnionOrderSync {
     /// Where the very first run starts, before now.
     pub initial_ms: i64,
     pub retry: RetryPolicy,
+    /// Called after every stored page with the run so far and the end of the current window.
+    pub on_page: Option<ProgressHook>,
 }
+
+/// A progress callback: `(report so far, window end in epoch ms)`.
+pub type ProgressHook = std::sync::Arc<dyn Fn(&RunReport, i64) + Send + Sync>;
 
 fn record(order: &OrderInfo) -> UnionOrderRecord {
     UnionOrderRecord {
@@ -83,6 +88,17 @@ fn record(order: &OrderInfo) -> UnionOrderRecord {
         last_update_ms: order.last_update_time,
         settled: order.is_settled(),
         payload: serde_json::to_string(order).unwrap_or_default(),
+    }
+}
+
+impl std::fmt::Debug for UnionOrderSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnionOrderSync")
+            .field("connection_id", &self.connection_id)
+            .field("mode", &self.mode)
+            .field("window_ms", &self.window_ms)
+            .field("lookback_ms", &self.lookback_ms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,6 +118,7 @@ impl UnionOrderSync {
             lookback_ms: 10 * 60_000,
             initial_ms: 30 * DAY_MS,
             retry: RetryPolicy::default(),
+            on_page: None,
         }
     }
 
@@ -234,6 +251,9 @@ impl UnionOrderSync {
                 report.pages += 1;
                 report.fetched += records.len() as u32;
                 report.changed += changed as u32;
+                if let Some(hook) = &self.on_page {
+                    hook(&report, end);
+                }
                 if done {
                     break;
                 }

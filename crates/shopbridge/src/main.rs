@@ -5,6 +5,7 @@ mod demo;
 mod jit_cmd;
 mod sandbox_cmd;
 mod sign_cmd;
+mod sync_cmd;
 mod union_cmd;
 mod vop_cmd;
 mod winit_cmd;
@@ -34,6 +35,8 @@ enum Command {
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Compute a platform signature, to debug 签名不匹配.
     Sign(sign_cmd::SignArgs),
+    /// Pull platform data into the local store (safe to interrupt; resumes where it stopped).
+    Sync(sync_cmd::SyncArgs),
     /// The Vipshop Union (唯品会联盟) affiliate API: goods, links, orders, PIDs, earnings.
     Union(union_cmd::UnionArgs),
     /// Call the Vipshop Open Platform.
@@ -55,6 +58,7 @@ async fn main() -> std::process::ExitCode {
         Command::Jit(args) => jit_cmd::run(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
+        Command::Sync(args) => sync_cmd::run(args).await,
         Command::Union(args) => union_cmd::run(args).await,
         Command::Vop(args) => vop_cmd::run(args).await,
         Command::Winit(args) => winit_cmd::run(args).await,

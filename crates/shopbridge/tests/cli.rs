@@ -1019,3 +1019,130 @@ async fn winit_warehouses_outbound_inventory_and_tracking_from_the_shell() {
         "dispatched orders cannot be voided"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_killed_ten_times_then_resumed_equals_the_sandbox() {
+    use rand::{Rng, SeedableRng};
+    use shopbridge_core::Clock;
+
+    let sandbox = shopbridge_sandbox::RunningSandbox::spawn(shopbridge_sandbox::SandboxConfig {
+        union_goods: 100,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let creds = sandbox.credentials();
+    let config = shopbridge_vop::VopConfig::new(
+        creds.vop.app_key.clone(),
+        secrecy::SecretString::from(creds.vop.app_secret.clone()),
+    )
+    .with_gateway_url(&sandbox.vop_gateway_url())
+    .expect("gateway");
+    let client =
+        shopbridge_vop::VopClient::with_clock(config, std::sync::Arc::new(sandbox.clock()))
+            .expect("client");
+    let goods = client
+        .execute(
+            &shopbridge_vop::union::GoodsList::channel(shopbridge_vop::Mode::Channel, 0, 1)
+                .page_size(3),
+        )
+        .await
+        .expect("goods")
+        .goods_info_list;
+    let ids: Vec<String> = goods.iter().map(|g| g.goods_id.clone()).collect();
+    let links = client
+        .execute(
+            &shopbridge_vop::union::GenByGoodsId::new(shopbridge_vop::Mode::Channel, ids)
+                .chan_tag("kill_pid"),
+        )
+        .await
+        .expect("links");
+    let http = shopbridge_vop::http_client_builder().build().expect("http");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..12 {
+        for info in &links.url_info_list {
+            http.post(format!("{}/_sandbox/vop/union/clicks", sandbox.base_url()))
+                .json(&serde_json::json!({"link": info.url, "orders": rng.random_range(1..4)}))
+                .send()
+                .await
+                .expect("click");
+        }
+        sandbox.clock().advance_secs(86_400);
+    }
+    let dir = std::env::temp_dir().join(format!("sb-kill-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("shop.db").display());
+    let key_file = dir.join("master.key");
+    let sync = || {
+        let mut command = Command::new(BIN);
+        command
+            .args(["sync", "--database", &database, "--master-key-file"])
+            .arg(&key_file)
+            .args([
+                "union",
+                "--sandbox",
+                &sandbox.base_url(),
+                "--initial-days",
+                "30",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    };
+    for _ in 0..10 {
+        let mut child = sync().spawn().expect("spawn sync");
+        // Kill at a random point: before start-up, mid-run, or after it finished.
+        tokio::time::sleep(std::time::Duration::from_millis(rng.random_range(5..250))).await;
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let finished = sync().stdout(Stdio::piped()).output().expect("final sync");
+    assert!(finished.status.success());
+    assert!(String::from_utf8_lossy(&finished.stdout).contains("synced union orders"));
+
+    let store = shopbridge_store::Store::open(
+        &database,
+        shopbridge_store::Vault::new(
+            shopbridge_store::MasterKey::load_or_create(&key_file).expect("key"),
+        ),
+    )
+    .await
+    .expect("store");
+    let (tenant, _) = store
+        .tenant_by_app_key("local")
+        .await
+        .expect("lookup")
+        .expect("tenant");
+    let connection = store
+        .connection_id_by_name(&tenant, "union")
+        .await
+        .expect("lookup")
+        .expect("connection");
+    let stored = store.union_orders(&connection).await.expect("orders");
+    let now = sandbox.clock().now_ms();
+    let state = sandbox.state();
+    let mut truth: Vec<(String, Option<String>, Option<String>, i64)> = state
+        .vop()
+        .union
+        .orders
+        .iter()
+        .filter(|o| o.owner == creds.vop.app_key)
+        .map(|o| {
+            let view = o.view(now);
+            (
+                o.order_sn.clone(),
+                view["orderSubStatusName"].as_str().map(str::to_owned),
+                view["commission"].as_str().map(|c| {
+                    c.parse::<shopbridge_core::money::Decimal>()
+                        .expect("amount")
+                        .to_string()
+                }),
+                view["lastUpdateTime"].as_i64().expect("time"),
+            )
+        })
+        .collect();
+    truth.sort();
+    assert!(truth.len() >= 36, "{}", truth.len());
+    assert_eq!(stored, truth, "nothing lost or duplicated across ten kills");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -163,6 +163,20 @@ impl Store {
         Ok(id)
     }
 
+    /// The id of a tenant's connection by name, if there is one.
+    pub async fn connection_id_by_name(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT id FROM connections WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant_id)
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|row| row.try_get("id")).transpose()?)
+    }
+
     pub async fn connection(&self, id: &str) -> Result<Connection, StoreError> {
         let row = sqlx::query(
             "SELECT id, tenant_id, platform, mode, name, state, last_error, key_id, credentials_ct, access_expires_ms, refresh_expires_ms

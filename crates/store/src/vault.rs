@@ -62,7 +62,14 @@ impl MasterKey {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate();
                 write_private(path, &hex::encode(key.key.expose_secret()))?;
-                Ok(key)
+                // Read back: if another process won the race, its key is the one in the file.
+                let text = std::fs::read_to_string(path).map_err(|err| {
+                    StoreError::Vault(format!(
+                        "cannot read the master key file {}: {err}",
+                        path.display()
+                    ))
+                })?;
+                Self::from_hex(&SecretString::from(text))
             }
             Err(err) => Err(StoreError::Vault(format!(
                 "cannot read the master key file {}: {err}",
@@ -76,33 +83,38 @@ impl MasterKey {
     }
 }
 
-#[cfg(unix)]
+/// Writes the key file atomically: a private temporary file, then linked into place, so that a
+/// process killed halfway never leaves a truncated key behind. If another process created the
+/// file first, its key wins and is read back by the caller.
 fn write_private(path: &Path, text: &str) -> Result<(), StoreError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|err| {
-            StoreError::Vault(format!(
-                "cannot create the master key file {}: {err}",
-                path.display()
-            ))
-        })?;
-    file.write_all(text.as_bytes()).map_err(|err| {
+    let fail = |what: &str, err: std::io::Error| {
         StoreError::Vault(format!(
-            "cannot write the master key file {}: {err}",
+            "cannot {what} the master key file {}: {err}",
             path.display()
         ))
-    })
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> Result<(), StoreError> {
-    std::fs::write(path, text)
-        .map_err(|err| StoreError::Vault(format!("cannot write {}: {err}", path.display())))
+    };
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).map_err(|err| fail("create", err))?;
+        file.write_all(text.as_bytes())
+            .map_err(|err| fail("write", err))?;
+        file.sync_all().map_err(|err| fail("write", err))?;
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(fail("create", err)),
+    }
 }
 
 /// Encrypts with the current key; decrypts with whichever key a ciphertext names.
