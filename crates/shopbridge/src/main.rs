@@ -31,6 +31,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Vipshop JIT supplier operations: orders, products, ship, stock, refunds; po, pick, delivery.
     Jit(jit_cmd::JitArgs),
+    /// The vault's master key: `keys rotate`.
+    Keys(sync_cmd::KeysArgs),
     /// Serve the platform simulators (VOP gateway and OAuth server, admin API).
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Compute a platform signature, to debug 签名不匹配.
@@ -56,6 +58,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Jit(args) => jit_cmd::run(args).await,
+        Command::Keys(args) => sync_cmd::keys(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args).await,

@@ -53,13 +53,89 @@ enum SyncStream {
     },
 }
 
-/// Opens the store with the master key from `SHOPBRIDGE_MASTER_KEY` (64 hex) or the key file.
-pub async fn open_store(database: &str, key_file: &std::path::Path) -> anyhow::Result<Store> {
+/// A key file next to the main one (`.old` after a rotation, `.next` during one).
+fn sibling(key_file: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The vault: the master key from `SHOPBRIDGE_MASTER_KEY` (64 hex) or the key file, plus the
+/// keys a rotation left beside it, so that secrets sealed under any of them still open.
+pub fn load_vault(key_file: &std::path::Path) -> anyhow::Result<Vault> {
     let key = match std::env::var("SHOPBRIDGE_MASTER_KEY") {
         Ok(hex) => MasterKey::from_hex(&SecretString::from(hex))?,
         Err(_) => MasterKey::load_or_create(key_file)?,
     };
-    Ok(Store::open(database, Vault::new(key)).await?)
+    let mut vault = Vault::new(key);
+    for suffix in [".old", ".next"] {
+        let path = sibling(key_file, suffix);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            vault = vault.with_old_key(MasterKey::from_hex(&SecretString::from(text))?);
+        }
+    }
+    Ok(vault)
+}
+
+pub async fn open_store(database: &str, key_file: &std::path::Path) -> anyhow::Result<Store> {
+    Ok(Store::open(database, load_vault(key_file)?).await?)
+}
+
+/// `shopbridge keys rotate`: a new master key; every secret re-sealed with it; the old key kept
+/// as `<file>.old`. Safe to interrupt: the new key is written as `<file>.next` before the
+/// database changes, and both are loaded until the rename completes.
+pub async fn rotate(database: &str, key_file: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        std::env::var("SHOPBRIDGE_MASTER_KEY").is_err(),
+        "the master key comes from SHOPBRIDGE_MASTER_KEY: rotate it where that variable is set, not here"
+    );
+    let old = MasterKey::load_or_create(key_file)?;
+    let next_path = sibling(key_file, ".next");
+    let next = MasterKey::load_or_create(&next_path)?;
+    let vault = Vault::new(next).with_old_key(old);
+    let store = Store::open(database, vault).await?;
+    let count = store.rotate_keys().await?;
+    std::fs::rename(key_file, sibling(key_file, ".old"))
+        .with_context(|| format!("cannot keep the old key as {}.old", key_file.display()))?;
+    std::fs::rename(&next_path, key_file)
+        .with_context(|| format!("cannot move the new key to {}", key_file.display()))?;
+    println!(
+        "re-encrypted {count} secrets with key {}",
+        store.vault().current_key_id()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_DATABASE_URL",
+        default_value = "sqlite://shopbridge.db"
+    )]
+    database: String,
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_MASTER_KEY_FILE",
+        default_value = "shopbridge.key"
+    )]
+    master_key_file: PathBuf,
+    #[command(subcommand)]
+    command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Generate a new master key and re-encrypt every stored secret with it.
+    Rotate,
+}
+
+pub async fn keys(args: KeysArgs) -> anyhow::Result<()> {
+    match args.command {
+        KeysCommand::Rotate => rotate(&args.database, &args.master_key_file).await,
+    }
 }
 
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {

@@ -1146,3 +1146,48 @@ async fn sync_killed_ten_times_then_resumed_equals_the_sandbox() {
     assert_eq!(stored, truth, "nothing lost or duplicated across ten kills");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn keys_rotate_reencrypts_and_the_store_still_opens() {
+    let sandbox = SandboxProcess::start();
+    let dir = std::env::temp_dir().join(format!("sb-rotate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("shop.db").display());
+    let key_file = dir.join("master.key");
+    let key = key_file.to_str().expect("path");
+    let sync = || {
+        run(&[
+            "sync",
+            "--database",
+            &database,
+            "--master-key-file",
+            key,
+            "union",
+            "--sandbox",
+            &sandbox.url,
+            "--initial-days",
+            "2",
+        ])
+    };
+    assert!(stdout_of(&sync()).contains("synced union orders"));
+    let before = std::fs::read_to_string(&key_file).expect("key");
+    let rotated = stdout_of(&run(&[
+        "keys",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "rotate",
+    ]));
+    assert!(rotated.contains("re-encrypted 2 secrets"), "{rotated}");
+    let after = std::fs::read_to_string(&key_file).expect("key");
+    assert_ne!(before, after);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("master.key.old")).expect("old key"),
+        before
+    );
+    // Without the old key file the store opens with the new key alone.
+    std::fs::remove_file(dir.join("master.key.old")).expect("remove old key");
+    assert!(stdout_of(&sync()).contains("synced union orders"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

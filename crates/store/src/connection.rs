@@ -163,6 +163,42 @@ impl Store {
         Ok(id)
     }
 
+    /// Re-encrypts every tenant secret and connection credential with the vault's current key
+    /// (the old key must still be in the vault). Returns how many secrets were re-sealed.
+    pub async fn rotate_keys(&self) -> Result<usize, StoreError> {
+        let current = self.vault().current_key_id().to_owned();
+        let mut count = 0;
+        let mut tx = self.pool().begin().await?;
+        for (table, column) in [("tenants", "secret_ct"), ("connections", "credentials_ct")] {
+            let rows = sqlx::query(&format!(
+                "SELECT id, key_id, {column} AS ct FROM {table} WHERE key_id <> $1"
+            ))
+            .bind(&current)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in rows {
+                let id: String = row.try_get("id")?;
+                let sealed = Sealed {
+                    key_id: row.try_get("key_id")?,
+                    bytes: row.try_get("ct")?,
+                };
+                let plain = self.vault().open(&id, &sealed)?;
+                let resealed = self.vault().seal(&id, &plain)?;
+                sqlx::query(&format!(
+                    "UPDATE {table} SET key_id = $1, {column} = $2 WHERE id = $3"
+                ))
+                .bind(&resealed.key_id)
+                .bind(resealed.bytes)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                count += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
     /// The id of a tenant's connection by name, if there is one.
     pub async fn connection_id_by_name(
         &self,

@@ -91,6 +91,15 @@ impl Store {
         })
     }
 
+    /// The same database with another vault (key rotation, tests).
+    pub fn with_vault(&self, vault: Vault) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            vault: std::sync::Arc::new(vault),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -214,6 +214,32 @@ async fn exercise(store: &Store) {
         })
     );
 
+    // Rotation: a vault with a new current key and the old one re-seals everything.
+    let rotated = store.with_vault(
+        Vault::new(MasterKey::from_bytes([43; 32])).with_old_key(MasterKey::from_bytes([42; 32])),
+    );
+    assert_eq!(rotated.rotate_keys().await.expect("rotate"), 2);
+    assert_eq!(
+        rotated.rotate_keys().await.expect("again"),
+        0,
+        "nothing left under the old key"
+    );
+    let only_new = store.with_vault(Vault::new(MasterKey::from_bytes([43; 32])));
+    assert_eq!(
+        only_new
+            .connection(&id)
+            .await
+            .expect("read")
+            .credentials
+            .expose_secret(),
+        credentials.expose_secret()
+    );
+    let only_old = store.with_vault(vault());
+    assert!(
+        only_old.connection(&id).await.is_err(),
+        "the old key alone no longer opens it"
+    );
+
     let run = store.start_run(&id, "union_orders", 30).await.expect("run");
     store
         .finish_run(run, "complete", 3, 2, None, 31)
