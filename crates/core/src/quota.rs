@@ -105,3 +105,137 @@ mod tests {
         assert!(vop_quota(UNION_GOODS, "orderList").is_none());
     }
 }
+
+/// Who is asking for a call slot: interactive callers go first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A caller waiting on the answer (a unified API request): may use the whole quota, and
+    /// is refused with a retry-after instead of waiting.
+    Interactive,
+    /// Background work (sync): waits, and leaves a reserve for interactive callers.
+    Background,
+}
+
+/// An exact sliding-window limiter: never more than `limit` acquisitions in any window of
+/// `window_ms`. Background acquisitions stop `reserve` short of the limit, so that interactive
+/// callers always find room. Time is passed in, so the limiter runs on any clock.
+#[derive(Debug, Clone)]
+pub struct SlidingWindow {
+    pub limit: u32,
+    pub window_ms: i64,
+    pub reserve: u32,
+    granted: std::collections::VecDeque<i64>,
+}
+
+impl SlidingWindow {
+    /// A limiter for `rule`, reserving 2% (at least one call) for interactive callers.
+    pub fn for_rule(rule: &QuotaRule) -> Self {
+        Self::new(
+            rule.limit,
+            i64::from(rule.window_secs) * 1000,
+            (rule.limit / 50).max(1),
+        )
+    }
+
+    pub fn new(limit: u32, window_ms: i64, reserve: u32) -> Self {
+        Self {
+            limit,
+            window_ms,
+            reserve: reserve.min(limit.saturating_sub(1)),
+            granted: Default::default(),
+        }
+    }
+
+    fn prune(&mut self, now_ms: i64) {
+        while self
+            .granted
+            .front()
+            .is_some_and(|&at| at <= now_ms - self.window_ms)
+        {
+            self.granted.pop_front();
+        }
+    }
+
+    /// Takes a slot at `now_ms`, or says how many milliseconds until one frees up.
+    pub fn try_acquire(&mut self, now_ms: i64, priority: Priority) -> Result<(), i64> {
+        self.prune(now_ms);
+        let cap = match priority {
+            Priority::Interactive => self.limit,
+            Priority::Background => self.limit - self.reserve,
+        } as usize;
+        if self.granted.len() < cap {
+            self.granted.push_back(now_ms);
+            return Ok(());
+        }
+        // The slot frees when enough of the oldest grants leave the window.
+        let index = self.granted.len() - cap;
+        let frees_at = self.granted.get(index).copied().unwrap_or(now_ms) + self.window_ms;
+        Err((frees_at - now_ms).max(1))
+    }
+
+    /// Calls granted in the window ending at `now_ms`.
+    pub fn in_window(&mut self, now_ms: i64) -> usize {
+        self.prune(now_ms);
+        self.granted.len()
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    /// The largest number of grants in any window of `window_ms`.
+    fn worst(grants: &[i64], window_ms: i64) -> usize {
+        (0..grants.len())
+            .map(|i| {
+                grants[i..]
+                    .iter()
+                    .take_while(|&&at| at < grants[i] + window_ms)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn background_saturates_without_exceeding_and_leaves_the_reserve() {
+        let rule = QuotaRule {
+            platform: Platform::Vop,
+            service: "s",
+            method: "orderList",
+            limit: 180,
+            window_secs: 30,
+        };
+        let mut limiter = SlidingWindow::for_rule(&rule);
+        let mut now = 0;
+        let mut grants = Vec::new();
+        // A background worker asking as fast as it may for ten minutes.
+        while now < 600_000 {
+            match limiter.try_acquire(now, Priority::Background) {
+                Ok(()) => grants.push(now),
+                Err(wait) => now += wait,
+            }
+        }
+        assert!(worst(&grants, 30_000) <= 180);
+        let used = grants.len() as f64 / (180.0 * 20.0);
+        assert!(used >= 0.95, "uses {used:.3} of the quota");
+        // The reserve is there for an interactive caller at any moment.
+        assert!(limiter.try_acquire(now, Priority::Interactive).is_ok());
+    }
+
+    #[test]
+    fn interactive_callers_get_a_retry_after_instead_of_waiting() {
+        let mut limiter = SlidingWindow::new(3, 1_000, 1);
+        assert!(limiter.try_acquire(0, Priority::Background).is_ok());
+        assert!(limiter.try_acquire(100, Priority::Background).is_ok());
+        assert_eq!(
+            limiter.try_acquire(200, Priority::Background),
+            Err(800),
+            "background stops at the reserve"
+        );
+        assert!(limiter.try_acquire(200, Priority::Interactive).is_ok());
+        assert_eq!(limiter.try_acquire(300, Priority::Interactive), Err(700));
+        assert!(limiter.try_acquire(1_000, Priority::Interactive).is_ok());
+        assert_eq!(limiter.in_window(1_000), 3);
+    }
+}

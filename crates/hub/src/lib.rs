@@ -1,8 +1,10 @@
 //! The shopbridge hub: incremental sync of platform data into the store. The HTTP API, the
 //! scheduler and the console build on this.
 
+pub mod quota;
 pub mod sync;
 pub mod tokens;
 
+pub use quota::{QuotaGate, RetryAfter};
 pub use sync::{RetryPolicy, RunReport, SyncError, UnionOrderSync};
 pub use tokens::{TokenError, TokenManager, VopTokens};

@@ -69,6 +69,8 @@ pub struct UnionOrderSync {
     /// Where the very first run starts, before now.
     pub initial_ms: i64,
     pub retry: RetryPolicy,
+    /// Waits for a quota slot before every call (background priority) when set.
+    pub gate: Option<crate::QuotaGate>,
     /// Called after every stored page with the run so far and the end of the current window.
     pub on_page: Option<ProgressHook>,
 }
@@ -119,6 +121,7 @@ impl UnionOrderSync {
             initial_ms: 30 * DAY_MS,
             retry: RetryPolicy::default(),
             on_page: None,
+            gate: None,
         }
     }
 
@@ -136,7 +139,27 @@ impl UnionOrderSync {
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.attempts)
             .with_jitter();
-        let answer = (|| async { self.client.execute(&request.clone().page(page)).await })
+        let caller = self.client.config().access_token.as_ref().map_or_else(
+            || self.client.config().app_key.clone(),
+            |_| self.connection_id.clone(),
+        );
+        let method = self.mode.method("orderList");
+        let answer = (|| async {
+            if let Some(gate) = &self.gate {
+                // Background work never fails on the gate: it waits for a slot.
+                let _ = gate.acquire(shopbridge_vop::union::ORDER_SERVICE, &method, &caller, shopbridge_core::quota::Priority::Background).await;
+            }
+            let result = self.client.execute(&request.clone().page(page)).await;
+            let at = self.client.clock().now_ms();
+            if let Err(err) = self
+                .store
+                .record_call(at, "vop", shopbridge_vop::union::ORDER_SERVICE, &method, &caller, result.is_ok())
+                .await
+            {
+                tracing::warn!(error = %err, "could not record the API call");
+            }
+            result
+        })
             .retry(backoff)
             .when(|err: &VopError| err.class().is_retryable())
             .notify(|err: &VopError, wait: Duration| tracing::warn!(error = %err, ?wait, "Union order page failed; retrying"))

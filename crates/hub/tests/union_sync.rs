@@ -229,6 +229,13 @@ async fn twenty_days_into_sqlite_equal_the_sandbox() {
     // A run with nothing new changes nothing.
     let quiet = sync.run().await.expect("quiet run");
     assert_eq!(quiet.changed, 0);
+    let report = store.quota_report(0, i64::MAX / 2).await.expect("report");
+    assert_eq!(report.len(), 1);
+    assert_eq!(
+        (report[0].method.as_str(), report[0].success_rate),
+        ("orderList", 1.0)
+    );
+    assert!(report[0].calls > 50 && report[0].peak_use.is_some_and(|p| p <= 1.0));
 }
 
 #[tokio::test]
@@ -254,6 +261,13 @@ async fn faults_and_interrupted_runs_lose_and_duplicate_nothing() {
     twenty_days(&env, &sync, true).await;
     env.admin("/_sandbox/faults", json!({})).await;
     assert_equal(&env, &sync).await;
+    let report = store.quota_report(0, i64::MAX / 2).await.expect("report");
+    assert!(
+        report[0].success_rate < 0.98,
+        "faults show in the success rate: {}",
+        report[0].success_rate
+    );
+    assert!(!report[0].upgrade_eligible);
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@ enum Command {
     Jit(jit_cmd::JitArgs),
     /// The vault's master key: `keys rotate`.
     Keys(sync_cmd::KeysArgs),
+    /// Quota use from the recorded API calls: `quota report`.
+    Quota(sync_cmd::QuotaArgs),
     /// Serve the platform simulators (VOP gateway and OAuth server, admin API).
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Compute a platform signature, to debug 签名不匹配.
@@ -59,6 +61,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo::run(args).await,
         Command::Jit(args) => jit_cmd::run(args).await,
         Command::Keys(args) => sync_cmd::keys(args).await,
+        Command::Quota(args) => sync_cmd::quota(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args).await,

@@ -228,3 +228,74 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_DATABASE_URL",
+        default_value = "sqlite://shopbridge.db"
+    )]
+    database: String,
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_MASTER_KEY_FILE",
+        default_value = "shopbridge.key"
+    )]
+    master_key_file: PathBuf,
+    #[arg(long)]
+    json: bool,
+    #[command(subcommand)]
+    command: QuotaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum QuotaCommand {
+    /// Per method and caller over the last days: calls, success rate, peak and average use of
+    /// the limit, and whether the Union FAQ's upgrade conditions (98% success, 50% use) are met.
+    Report {
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
+}
+
+pub async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.database, &args.master_key_file).await?;
+    match args.command {
+        QuotaCommand::Report { days } => {
+            anyhow::ensure!((1..=90).contains(&days), "--days: expected 1 to 90");
+            let now = shopbridge_core::Clock::now_ms(&shopbridge_core::SystemClock);
+            // Calls are stamped with the platform's clock (a sandbox's may run ahead): include them.
+            let until = i64::MAX / 2;
+            let report = store.quota_report(now - days * 86_400_000, until).await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(());
+            }
+            println!(
+                "{:<16} {:<14} {:>7} {:>8} {:>9} {:>9}  upgrade",
+                "method", "caller", "calls", "success", "peak use", "avg use"
+            );
+            let percent =
+                |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.1}%", v * 100.0));
+            for row in report {
+                let caller: String = row.caller.chars().take(14).collect();
+                println!(
+                    "{:<16} {:<14} {:>7} {:>7.1}% {:>9} {:>9}  {}",
+                    row.method,
+                    caller,
+                    row.calls,
+                    row.success_rate * 100.0,
+                    percent(row.peak_use),
+                    percent(row.average_use),
+                    if row.upgrade_eligible {
+                        "eligible"
+                    } else {
+                        "no"
+                    }
+                );
+            }
+        }
+    }
+    Ok(())
+}

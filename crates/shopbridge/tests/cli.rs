@@ -1189,5 +1189,18 @@ async fn keys_rotate_reencrypts_and_the_store_still_opens() {
     // Without the old key file the store opens with the new key alone.
     std::fs::remove_file(dir.join("master.key.old")).expect("remove old key");
     assert!(stdout_of(&sync()).contains("synced union orders"));
+    let report = stdout_of(&run(&[
+        "quota",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "report",
+    ]));
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("orderList"))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(line.contains("100.0%") && line.ends_with("no"), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,7 @@
 //! synced Union orders with their history, sync checkpoints and runs, and the audit log — on
 //! SQLite (the default, a file in WAL mode) or PostgreSQL, chosen by the database URL.
 
+pub mod calls;
 pub mod connection;
 pub mod union;
 pub mod vault;
@@ -11,6 +12,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use calls::QuotaUse;
 pub use connection::{Connection, ConnectionState, NewConnection};
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};

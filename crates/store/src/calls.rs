@@ -1,0 +1,125 @@
+//! Platform API calls as they happened, and the quota report built from them: the Union FAQ's
+//! conditions for a higher quota tier are a 98% success rate and 50% use of the limit over the
+//! last seven days.
+
+use serde::Serialize;
+use shopbridge_core::quota::vop_quota;
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+/// One method's use over the report's period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuotaUse {
+    pub service: String,
+    pub method: String,
+    pub caller: String,
+    pub calls: i64,
+    pub success_rate: f64,
+    /// The documented limit and window, when the method has one.
+    pub limit: Option<(u32, u32)>,
+    /// Most calls in any window, over the limit.
+    pub peak_use: Option<f64>,
+    /// All calls over what the limit would have allowed in the period.
+    pub average_use: Option<f64>,
+    /// Success at least 98% and average use at least 50%.
+    pub upgrade_eligible: bool,
+}
+
+impl Store {
+    pub async fn record_call(
+        &self,
+        at_ms: i64,
+        platform: &str,
+        service: &str,
+        method: &str,
+        caller: &str,
+        ok: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_calls (at_ms, platform, service, method, caller, ok) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(at_ms)
+            .bind(platform)
+            .bind(service)
+            .bind(method)
+            .bind(caller)
+            .bind(i64::from(ok))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Use per (service, method, caller) in `[since_ms, until_ms)`.
+    pub async fn quota_report(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<QuotaUse>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT service, method, caller, at_ms, ok FROM api_calls WHERE at_ms >= $1 AND at_ms < $2 ORDER BY service, method, caller, at_ms",
+        )
+        .bind(since_ms)
+        .bind(until_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let mut groups: Vec<(String, String, String, Vec<(i64, bool)>)> = Vec::new();
+        for row in rows {
+            let key: (String, String, String) = (
+                row.try_get("service")?,
+                row.try_get("method")?,
+                row.try_get("caller")?,
+            );
+            let call = (
+                row.try_get::<i64, _>("at_ms")?,
+                row.try_get::<i64, _>("ok")? == 1,
+            );
+            match groups.last_mut() {
+                Some(group) if (&group.0, &group.1, &group.2) == (&key.0, &key.1, &key.2) => {
+                    group.3.push(call)
+                }
+                _ => groups.push((key.0, key.1, key.2, vec![call])),
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(service, method, caller, calls)| {
+                let total = calls.len() as i64;
+                let ok = calls.iter().filter(|(_, ok)| *ok).count() as f64;
+                let success_rate = if total == 0 { 0.0 } else { ok / total as f64 };
+                let rule = vop_quota(&service, &method).map(|(rule, _)| *rule);
+                let (peak_use, average_use) = match rule {
+                    Some(rule) => {
+                        let window = i64::from(rule.window_secs) * 1000;
+                        let times: Vec<i64> = calls.iter().map(|(at, _)| *at).collect();
+                        let peak = (0..times.len())
+                            .map(|i| {
+                                times[i..]
+                                    .iter()
+                                    .take_while(|&&at| at < times[i] + window)
+                                    .count()
+                            })
+                            .max()
+                            .unwrap_or(0);
+                        let windows = ((until_ms - since_ms) as f64 / window as f64).max(1.0);
+                        (
+                            Some(peak as f64 / f64::from(rule.limit)),
+                            Some(total as f64 / (f64::from(rule.limit) * windows)),
+                        )
+                    }
+                    None => (None, None),
+                };
+                QuotaUse {
+                    upgrade_eligible: success_rate >= 0.98
+                        && average_use.is_some_and(|used| used >= 0.5),
+                    limit: rule.map(|r| (r.limit, r.window_secs)),
+                    service,
+                    method,
+                    caller,
+                    calls: total,
+                    success_rate,
+                    peak_use,
+                    average_use,
+                }
+            })
+            .collect())
+    }
+}
