@@ -26,6 +26,14 @@ pub struct QuotaUse {
     pub upgrade_eligible: bool,
 }
 
+/// The calls of one (service, method, caller): `(at_ms, ok)` in time order.
+struct CallGroup {
+    service: String,
+    method: String,
+    caller: String,
+    calls: Vec<(i64, bool)>,
+}
+
 impl Store {
     pub async fn record_call(
         &self,
