@@ -69,65 +69,79 @@ impl Store {
         .bind(until_ms)
         .fetch_all(self.pool())
         .await?;
-        let mut groups: Vec<(String, String, String, Vec<(i64, bool)>)> = Vec::new();
+        let mut groups: Vec<CallGroup> = Vec::new();
         for row in rows {
-            let key: (String, String, String) = (
-                row.try_get("service")?,
-                row.try_get("method")?,
-                row.try_get("caller")?,
-            );
+            let service: String = row.try_get("service")?;
+            let method: String = row.try_get("method")?;
+            let caller: String = row.try_get("caller")?;
             let call = (
                 row.try_get::<i64, _>("at_ms")?,
                 row.try_get::<i64, _>("ok")? == 1,
             );
             match groups.last_mut() {
-                Some(group) if (&group.0, &group.1, &group.2) == (&key.0, &key.1, &key.2) => {
-                    group.3.push(call)
+                Some(group)
+                    if group.service == service
+                        && group.method == method
+                        && group.caller == caller =>
+                {
+                    group.calls.push(call)
                 }
-                _ => groups.push((key.0, key.1, key.2, vec![call])),
+                _ => groups.push(CallGroup {
+                    service,
+                    method,
+                    caller,
+                    calls: vec![call],
+                }),
             }
         }
         Ok(groups
             .into_iter()
-            .map(|(service, method, caller, calls)| {
-                let total = calls.len() as i64;
-                let ok = calls.iter().filter(|(_, ok)| *ok).count() as f64;
-                let success_rate = if total == 0 { 0.0 } else { ok / total as f64 };
-                let rule = vop_quota(&service, &method).map(|(rule, _)| *rule);
-                let (peak_use, average_use) = match rule {
-                    Some(rule) => {
-                        let window = i64::from(rule.window_secs) * 1000;
-                        let times: Vec<i64> = calls.iter().map(|(at, _)| *at).collect();
-                        let peak = (0..times.len())
-                            .map(|i| {
-                                times[i..]
-                                    .iter()
-                                    .take_while(|&&at| at < times[i] + window)
-                                    .count()
-                            })
-                            .max()
-                            .unwrap_or(0);
-                        let windows = ((until_ms - since_ms) as f64 / window as f64).max(1.0);
-                        (
-                            Some(peak as f64 / f64::from(rule.limit)),
-                            Some(total as f64 / (f64::from(rule.limit) * windows)),
-                        )
+            .map(
+                |CallGroup {
+                     service,
+                     method,
+                     caller,
+                     calls,
+                 }| {
+                    let total = calls.len() as i64;
+                    let ok = calls.iter().filter(|(_, ok)| *ok).count() as f64;
+                    let success_rate = if total == 0 { 0.0 } else { ok / total as f64 };
+                    let rule = vop_quota(&service, &method).map(|(rule, _)| *rule);
+                    let (peak_use, average_use) = match rule {
+                        Some(rule) => {
+                            let window = i64::from(rule.window_secs) * 1000;
+                            let times: Vec<i64> = calls.iter().map(|(at, _)| *at).collect();
+                            let peak = (0..times.len())
+                                .map(|i| {
+                                    times[i..]
+                                        .iter()
+                                        .take_while(|&&at| at < times[i] + window)
+                                        .count()
+                                })
+                                .max()
+                                .unwrap_or(0);
+                            let windows = ((until_ms - since_ms) as f64 / window as f64).max(1.0);
+                            (
+                                Some(peak as f64 / f64::from(rule.limit)),
+                                Some(total as f64 / (f64::from(rule.limit) * windows)),
+                            )
+                        }
+                        None => (None, None),
+                    };
+                    QuotaUse {
+                        upgrade_eligible: success_rate >= 0.98
+                            && average_use.is_some_and(|used| used >= 0.5),
+                        limit: rule.map(|r| (r.limit, r.window_secs)),
+                        service,
+                        method,
+                        caller,
+                        calls: total,
+                        success_rate,
+                        peak_use,
+                        average_use,
                     }
-                    None => (None, None),
-                };
-                QuotaUse {
-                    upgrade_eligible: success_rate >= 0.98
-                        && average_use.is_some_and(|used| used >= 0.5),
-                    limit: rule.map(|r| (r.limit, r.window_secs)),
-                    service,
-                    method,
-                    caller,
-                    calls: total,
-                    success_rate,
-                    peak_use,
-                    average_use,
-                }
-            })
+                },
+            )
             .collect())
     }
 }
