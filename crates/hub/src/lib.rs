@@ -1,6 +1,7 @@
 //! The shopbridge hub: incremental sync of platform data into the store. The HTTP API, the
 //! scheduler and the console build on this.
 
+pub mod connect;
 pub mod quota;
 pub mod sync;
 pub mod tokens;

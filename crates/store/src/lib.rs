@@ -3,6 +3,7 @@
 //! SQLite (the default, a file in WAL mode) or PostgreSQL, chosen by the database URL.
 
 pub mod calls;
+pub mod connect;
 pub mod connection;
 pub mod union;
 pub mod vault;
@@ -13,6 +14,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use calls::QuotaUse;
+pub use connect::ConnectState;
 pub use connection::{Connection, ConnectionState, NewConnection};
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};

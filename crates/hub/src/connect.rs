@@ -1,0 +1,464 @@
+//! Connecting a shop through the hub: `GET /connect/{platform}` sends the person to the platform
+//! with a `state` bound to the tenant and the shop (single use, expiring); the callback exchanges
+//! the code (or reads Winit's token) and stores the connection's credentials in the vault. The
+//! native flow takes a pasted code; shops can also be connected with credentials they have.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+use shopbridge_core::Clock;
+use shopbridge_store::{ConnectState, NewConnection, Store};
+use shopbridge_vop::VopClient;
+use shopbridge_vop::oauth::OOB_REDIRECT_URI;
+use shopbridge_winit::WinitClient;
+
+use crate::tokens::VopTokens;
+
+/// A `state` is good for ten minutes.
+pub const STATE_TTL_MS: i64 = 10 * 60_000;
+
+/// What the connect endpoints need.
+#[derive(Clone)]
+pub struct ConnectApp {
+    pub store: Store,
+    /// The hub's public base URL (callbacks are built from it).
+    pub public_url: String,
+    /// The VOP application (no access token).
+    pub vop: VopClient,
+    /// The Winit application, when configured.
+    pub winit: Option<WinitClient>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ConnectApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectApp")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn router(app: ConnectApp) -> Router {
+    Router::new()
+        .route("/connect/vop/callback", get(vop_callback))
+        .route("/connect/vop/oob", post(vop_oob))
+        .route("/connect/winit/callback", get(winit_callback))
+        .route("/connect/{platform}/credentials", post(with_credentials))
+        .route("/connect/{platform}", get(start))
+        .with_state(Arc::new(app))
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    (
+        status,
+        Html(format!(
+            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{t}</title></head><body><h1 id="title">{t}</h1><p id="detail">{b}</p></body></html>"#,
+            t = escape(title),
+            b = escape(body)
+        )),
+    )
+        .into_response()
+}
+
+fn failure(message: impl Into<String>) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "连接失败 · Not connected",
+        &message.into(),
+    )
+}
+
+fn new_state() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[derive(Debug, Deserialize)]
+struct StartQuery {
+    /// The tenant's app key.
+    tenant: String,
+    /// The shop's name in the hub.
+    name: String,
+    #[serde(default)]
+    mode: Option<String>,
+    /// Winit: the seller account (万邑联) being authorized.
+    #[serde(default)]
+    seller: Option<String>,
+    /// VOP: the native (oob) flow; the person pastes the code shown by the platform.
+    #[serde(default)]
+    native: Option<String>,
+}
+
+async fn start(
+    State(app): State<Arc<ConnectApp>>,
+    Path(platform): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let tenant = match app.store.tenant_by_app_key(&query.tenant).await {
+        Ok(Some((id, _))) => id,
+        Ok(None) => return failure(format!("tenant: no tenant with app key {:?}", query.tenant)),
+        Err(err) => return failure(err.to_string()),
+    };
+    if query.name.trim().is_empty() {
+        return failure("name: give the shop a name");
+    }
+    let state = new_state();
+    let now = app.clock.now_ms();
+    let (redirect_uri, location) = match platform.as_str() {
+        "vop" => {
+            let mode = query.mode.clone().unwrap_or_else(|| "union_tool".into());
+            if !matches!(mode.as_str(), "union_tool" | "jit") {
+                return failure(format!("mode: expected union_tool or jit, got {mode:?}"));
+            }
+            let native = query
+                .native
+                .as_deref()
+                .is_some_and(|v| v == "1" || v == "true");
+            let redirect_uri = if native {
+                OOB_REDIRECT_URI.to_owned()
+            } else {
+                format!("{}/connect/vop/callback", app.public_url)
+            };
+            let url = if native {
+                app.vop.native_authorize_url(Some(&state))
+            } else {
+                app.vop.authorize_url(&redirect_uri, Some(&state))
+            };
+            match url {
+                Ok(url) => (redirect_uri, url.to_string()),
+                Err(err) => return failure(err.to_string()),
+            }
+        }
+        "winit" => {
+            let Some(winit) = &app.winit else {
+                return failure("winit is not configured in this hub");
+            };
+            if query.seller.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return failure(
+                    "seller: the Winit seller account (万邑联) to authorize is required",
+                );
+            }
+            let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
+            match winit.authorize_url(&redirect_uri, Some(&state)) {
+                Ok(url) => (redirect_uri, url.to_string()),
+                Err(err) => return failure(err.to_string()),
+            }
+        }
+        other => return failure(format!("platform: expected vop or winit, got {other:?}")),
+    };
+    let issued = ConnectState {
+        tenant_id: tenant,
+        platform: platform.clone(),
+        mode: query.mode.clone().unwrap_or_else(|| {
+            if platform == "vop" {
+                "union_tool".into()
+            } else {
+                "oswh".into()
+            }
+        }),
+        name: query.name.clone(),
+        seller: query.seller.clone(),
+        redirect_uri,
+    };
+    if let Err(err) = app
+        .store
+        .create_connect_state(&state, &issued, now + STATE_TTL_MS)
+        .await
+    {
+        return failure(err.to_string());
+    }
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+}
+
+async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Response {
+    let now = app.clock.now_ms();
+    let token = match app
+        .vop
+        .exchange_code(code, &issued.redirect_uri, "127.0.0.1")
+        .await
+    {
+        Ok(token) => token,
+        Err(err) => return failure(format!("code exchange failed: {err}")),
+    };
+    let tokens = VopTokens {
+        access_token: token.access_token.expose_secret().to_owned(),
+        refresh_token: token
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        expires_at_ms: now + token.expires_in * 1000,
+        refresh_expires_at_ms: token.refresh_expires_time,
+    };
+    save(
+        app,
+        issued,
+        &serde_json::to_string(&tokens).unwrap_or_default(),
+        Some(tokens.expires_at_ms),
+        tokens.refresh_expires_at_ms,
+    )
+    .await
+}
+
+async fn save(
+    app: &ConnectApp,
+    issued: &ConnectState,
+    credentials: &str,
+    access_expires: Option<i64>,
+    refresh_expires: Option<i64>,
+) -> Response {
+    let now = app.clock.now_ms();
+    let created = app
+        .store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &issued.tenant_id,
+                platform: &issued.platform,
+                mode: &issued.mode,
+                name: &issued.name,
+                credentials: &SecretString::from(credentials.to_owned()),
+                access_expires_ms: access_expires,
+                refresh_expires_ms: refresh_expires,
+            },
+            now,
+        )
+        .await;
+    match created {
+        Ok(id) => {
+            let _ = app
+                .store
+                .audit(
+                    now,
+                    Some(&issued.tenant_id),
+                    Some(&id),
+                    "connect",
+                    &issued.platform,
+                )
+                .await;
+            page(
+                StatusCode::OK,
+                "已连接 · Connected",
+                &format!("{} is connected as connection {id}", issued.name),
+            )
+        }
+        Err(err) => failure(err.to_string()),
+    }
+}
+
+async fn vop_callback(
+    State(app): State<Arc<ConnectApp>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(state) = query.get("state") else {
+        return failure("state: missing");
+    };
+    let issued = match app
+        .store
+        .take_connect_state(state, "vop", app.clock.now_ms())
+        .await
+    {
+        Ok(issued) => issued,
+        Err(err) => return failure(err.to_string()),
+    };
+    if let Some(error) = query.get("error") {
+        let description = query
+            .get("error_description")
+            .map(String::as_str)
+            .unwrap_or_default();
+        return failure(format!(
+            "authorization was not granted: {error} {description}"
+        ));
+    }
+    match query.get("code") {
+        Some(code) => store_vop(&app, &issued, code).await,
+        None => failure("code: missing"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct OobForm {
+    state: String,
+    code: String,
+}
+
+async fn vop_oob(State(app): State<Arc<ConnectApp>>, Form(form): Form<OobForm>) -> Response {
+    let issued = match app
+        .store
+        .take_connect_state(&form.state, "vop", app.clock.now_ms())
+        .await
+    {
+        Ok(issued) => issued,
+        Err(err) => return failure(err.to_string()),
+    };
+    if issued.redirect_uri != OOB_REDIRECT_URI {
+        return failure(
+            "state: this connection was started for the browser flow, not the native one",
+        );
+    }
+    store_vop(&app, &issued, form.code.trim()).await
+}
+
+async fn winit_callback(
+    State(app): State<Arc<ConnectApp>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !query.contains_key("access_token") && !query.contains_key("error") {
+        // The token may be in the fragment, which browsers never send: relay it.
+        return Html(shopbridge_winit::oauth::FRAGMENT_RELAY_PAGE).into_response();
+    }
+    let Some(state) = query.get("state") else {
+        return failure("state: missing");
+    };
+    let issued = match app
+        .store
+        .take_connect_state(state, "winit", app.clock.now_ms())
+        .await
+    {
+        Ok(issued) => issued,
+        Err(err) => return failure(err.to_string()),
+    };
+    let Some(token) = query.get("access_token").filter(|t| !t.is_empty()) else {
+        return failure(format!(
+            "authorization was not granted: {}",
+            query.get("error").map(String::as_str).unwrap_or_default()
+        ));
+    };
+    let credentials = json!({"app_key": issued.seller, "token": token}).to_string();
+    save(&app, &issued, &credentials, None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ExistingCredentials {
+    tenant: String,
+    name: String,
+    #[serde(default)]
+    mode: Option<String>,
+    /// VOP: the session key (access token) the shop already has.
+    #[serde(default)]
+    session_key: Option<String>,
+    /// Winit (legacy): the seller account and its token.
+    #[serde(default)]
+    app_key: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+}
+
+fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+/// `POST /connect/{platform}/credentials`: a shop connected with credentials it already has
+/// (polyapi's guide: the SessionKey; Winit's legacy app_key + token), checked with the platform first.
+async fn with_credentials(
+    State(app): State<Arc<ConnectApp>>,
+    Path(platform): Path<String>,
+    Json(body): Json<ExistingCredentials>,
+) -> Response {
+    let now = app.clock.now_ms();
+    let tenant = match app.store.tenant_by_app_key(&body.tenant).await {
+        Ok(Some((id, _))) => id,
+        Ok(None) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                format!("tenant: no tenant with app key {:?}", body.tenant),
+            );
+        }
+        Err(err) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    };
+    let (mode, credentials, expires) = match platform.as_str() {
+        "vop" => {
+            let Some(key) = body.session_key.filter(|k| !k.is_empty()) else {
+                return json_error(StatusCode::BAD_REQUEST, "session_key: required");
+            };
+            let info = match app.vop.token_info(&SecretString::from(key.clone())).await {
+                Ok(info) => info,
+                Err(err) => {
+                    return json_error(
+                        StatusCode::BAD_REQUEST,
+                        format!("session_key: the platform refused it: {err}"),
+                    );
+                }
+            };
+            let tokens = VopTokens {
+                access_token: key,
+                refresh_token: None,
+                expires_at_ms: now + info.expires_in * 1000,
+                refresh_expires_at_ms: None,
+            };
+            (
+                body.mode.unwrap_or_else(|| "jit".into()),
+                serde_json::to_string(&tokens).unwrap_or_default(),
+                Some(tokens.expires_at_ms),
+            )
+        }
+        "winit" => {
+            let (Some(app_key), Some(token)) = (
+                body.app_key.filter(|k| !k.is_empty()),
+                body.token.filter(|t| !t.is_empty()),
+            ) else {
+                return json_error(StatusCode::BAD_REQUEST, "app_key and token: both required");
+            };
+            let Some(winit) = &app.winit else {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    "winit is not configured in this hub",
+                );
+            };
+            let seller = winit.for_seller(app_key.clone(), SecretString::from(token.clone()));
+            if let Err(err) = seller
+                .execute(&shopbridge_winit::actions::QueryWarehouse {})
+                .await
+            {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the legacy token does not sign for {app_key}: {err}"),
+                );
+            }
+            (
+                "oswh".to_owned(),
+                json!({"app_key": app_key, "token": token}).to_string(),
+                None,
+            )
+        }
+        other => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                format!("platform: expected vop or winit, got {other:?}"),
+            );
+        }
+    };
+    let created = app
+        .store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: &platform,
+                mode: &mode,
+                name: &body.name,
+                credentials: &SecretString::from(credentials),
+                access_expires_ms: expires,
+                refresh_expires_ms: None,
+            },
+            now,
+        )
+        .await;
+    match created {
+        Ok(id) => Json(json!({"connection_id": id})).into_response(),
+        Err(err) => json_error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}

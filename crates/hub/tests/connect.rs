@@ -1,0 +1,389 @@
+//! Connecting shops through the hub over loopback: the VOP browser and native flows, Winit's
+//! implicit flow (token in the query or the fragment), existing credentials, and every way a
+//! `state` can be wrong.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use shopbridge_hub::connect::{self, ConnectApp};
+use shopbridge_sandbox::browser;
+use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
+use shopbridge_store::{MasterKey, Store, Vault};
+use shopbridge_vop::{VopClient, VopConfig};
+use shopbridge_winit::{WinitClient, WinitConfig};
+
+struct Env {
+    sandbox: RunningSandbox,
+    store: Store,
+    hub: String,
+    tenant: String,
+    http: reqwest::Client,
+}
+
+impl Env {
+    async fn start() -> Self {
+        let sandbox = RunningSandbox::spawn(SandboxConfig {
+            union_goods: 20,
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox");
+        let creds = sandbox.credentials();
+        let clock = Arc::new(sandbox.clock());
+        let vop = VopClient::with_clock(
+            VopConfig::new(
+                creds.vop.app_key.clone(),
+                SecretString::from(creds.vop.app_secret.clone()),
+            )
+            .with_gateway_url(&sandbox.vop_gateway_url())
+            .expect("gateway")
+            .with_oauth_url(&sandbox.vop_oauth_url())
+            .expect("oauth"),
+            clock.clone(),
+        )
+        .expect("vop");
+        let w = &creds.winit;
+        let winit = WinitClient::with_clock(
+            WinitConfig::new(
+                w.app_key.clone(),
+                w.token.clone(),
+                w.client_id.clone(),
+                w.client_secret.clone(),
+                w.platform.clone(),
+            )
+            .with_endpoint(&sandbox.winit_endpoint())
+            .expect("endpoint")
+            .with_authorize_url(&sandbox.winit_authorize_url())
+            .expect("authorize"),
+            clock.clone(),
+        )
+        .expect("winit");
+        let path = std::env::temp_dir().join(format!("sb-connect-{}.db", uuid::Uuid::new_v4()));
+        let store = Store::open(
+            &format!("sqlite://{}", path.display()),
+            Vault::new(MasterKey::generate()),
+        )
+        .await
+        .expect("store");
+        let tenant = store
+            .create_tenant("erp", "erp-key", &SecretString::from("s"), 0)
+            .await
+            .expect("tenant");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let hub = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = ConnectApp {
+            store: store.clone(),
+            public_url: hub.clone(),
+            vop,
+            winit: Some(winit),
+            clock,
+        };
+        tokio::spawn(async move { axum::serve(listener, connect::router(app)).await });
+        let http = shopbridge_core::http::client_builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http");
+        // Register the hub's callbacks with both platforms.
+        let mut uris = creds.vop.redirect_uris.clone();
+        uris.push(format!("{hub}/connect/vop/callback"));
+        http.post(format!(
+            "{}/_sandbox/vop/apps/{}",
+            sandbox.base_url(),
+            creds.vop.app_key
+        ))
+        .json(&json!({"redirect_uris": uris}))
+        .send()
+        .await
+        .expect("admin");
+        sandbox
+            .state()
+            .winit()
+            .redirect_uris
+            .push(format!("{hub}/connect/winit/callback"));
+        Self {
+            sandbox,
+            store,
+            hub,
+            tenant,
+            http,
+        }
+    }
+
+    /// `GET /connect/...` on the hub: the platform URL it redirects to.
+    async fn start_connect(&self, query: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}/connect/{query}", self.hub))
+            .send()
+            .await
+            .expect("connect");
+        assert_eq!(response.status(), 302, "{query}");
+        response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    }
+
+    async fn get(&self, url: &str) -> (u16, String) {
+        let response = self.http.get(url).send().await.expect("get");
+        (
+            response.status().as_u16(),
+            response.text().await.expect("body"),
+        )
+    }
+
+    async fn connection_named(&self, name: &str) -> Option<shopbridge_store::Connection> {
+        let id = self
+            .store
+            .connection_id_by_name(&self.tenant, name)
+            .await
+            .expect("lookup")?;
+        Some(self.store.connection(&id).await.expect("connection"))
+    }
+
+    fn user(&self, role: &str) -> (String, String) {
+        let creds = self.sandbox.credentials();
+        let user = creds.vop.user(role).expect("user");
+        (user.username.clone(), user.password.clone())
+    }
+}
+
+#[tokio::test]
+async fn vop_browser_flow_stores_a_working_token_and_states_work_once() {
+    let env = Env::start().await;
+    let authorize = env.start_connect("vop?tenant=erp-key&name=shop1").await;
+    assert!(
+        authorize.contains("/vop/oauth2/authorize") && authorize.contains("state="),
+        "{authorize}"
+    );
+    let (username, password) = env.user("union");
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
+        .await
+        .expect("approve");
+    let callback = decision.location.expect("back to the hub");
+    assert!(callback.starts_with(&format!("{}/connect/vop/callback", env.hub)));
+    let (status, body) = env.get(&callback).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Connected"));
+    let connection = env.connection_named("shop1").await.expect("stored");
+    let tokens: shopbridge_hub::VopTokens =
+        serde_json::from_str(connection.credentials.expose_secret()).expect("tokens");
+    assert!(tokens.refresh_token.is_some());
+    let creds = env.sandbox.credentials();
+    let client = VopClient::with_clock(
+        VopConfig::new(
+            creds.vop.app_key.clone(),
+            SecretString::from(creds.vop.app_secret.clone()),
+        )
+        .with_oauth_url(&env.sandbox.vop_oauth_url())
+        .expect("oauth"),
+        Arc::new(env.sandbox.clock()),
+    )
+    .expect("client");
+    client
+        .token_info(&SecretString::from(tokens.access_token))
+        .await
+        .expect("the stored token is live");
+
+    let (status, body) = env.get(&callback).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("already used"), "{body}");
+    let forged = callback.replace("state=", "state=00");
+    assert!(env.get(&forged).await.1.contains("unknown"));
+}
+
+#[tokio::test]
+async fn cancelled_expired_and_foreign_tenants_connect_nothing() {
+    let env = Env::start().await;
+    let (username, password) = env.user("union");
+    let authorize = env.start_connect("vop?tenant=erp-key&name=cancelled").await;
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, false)
+        .await
+        .expect("cancel");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("not granted"), "{body}");
+    assert!(env.connection_named("cancelled").await.is_none());
+
+    let authorize = env.start_connect("vop?tenant=erp-key&name=late").await;
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
+        .await
+        .expect("approve");
+    env.sandbox.clock().advance_secs(11 * 60);
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("expired"), "{body}");
+    assert!(env.connection_named("late").await.is_none());
+
+    let (status, body) = env
+        .get(&format!("{}/connect/vop?tenant=nobody&name=x", env.hub))
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("no tenant"), "{body}");
+    let (status, _) = env
+        .get(&format!(
+            "{}/connect/shopify?tenant=erp-key&name=x",
+            env.hub
+        ))
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn native_flow_takes_a_pasted_code() {
+    let env = Env::start().await;
+    let authorize = env
+        .start_connect("vop?tenant=erp-key&name=mobile&native=1&mode=jit")
+        .await;
+    assert!(authorize.contains("display=mobile"));
+    let state = url::Url::parse(&authorize)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("state")
+        .1
+        .into_owned();
+    let (username, password) = env.user("vendor");
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
+        .await
+        .expect("approve");
+    let code = decision.oob_code().expect("code on the page");
+    let response = env
+        .http
+        .post(format!("{}/connect/vop/oob", env.hub))
+        .form(&[("state", state.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("paste");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        env.connection_named("mobile").await.expect("stored").mode,
+        "jit"
+    );
+}
+
+#[tokio::test]
+async fn winit_implicit_flow_by_query_and_by_fragment() {
+    let env = Env::start().await;
+    let seller = env.sandbox.credentials().winit.sellers[1].clone();
+    let authorize = env
+        .start_connect(&format!(
+            "winit?tenant=erp-key&name=w1&seller={}",
+            seller.app_key
+        ))
+        .await;
+    let decision = browser::authorize(
+        &env.http,
+        &authorize,
+        &seller.app_key,
+        &seller.password,
+        true,
+    )
+    .await
+    .expect("sign in");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 200, "{body}");
+    let stored: Value = serde_json::from_str(
+        env.connection_named("w1")
+            .await
+            .expect("stored")
+            .credentials
+            .expose_secret(),
+    )
+    .expect("json");
+    assert_eq!(stored["app_key"], seller.app_key.as_str());
+
+    env.sandbox.state().winit().settings.token_in_fragment = true;
+    let authorize = env
+        .start_connect(&format!(
+            "winit?tenant=erp-key&name=w2&seller={}",
+            seller.app_key
+        ))
+        .await;
+    let decision = browser::authorize(
+        &env.http,
+        &authorize,
+        &seller.app_key,
+        &seller.password,
+        true,
+    )
+    .await
+    .expect("sign in");
+    let location = decision.location.expect("redirect");
+    let (path, fragment) = location.split_once('#').expect("token in the fragment");
+    let (status, relay) = env.get(path).await;
+    assert_eq!(status, 200);
+    assert!(
+        relay.contains("location.hash"),
+        "the browser gets the relay page"
+    );
+    let (status, body) = env.get(&format!("{path}?{fragment}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(env.connection_named("w2").await.is_some());
+    let (status, _) = env
+        .get(&format!("{}/connect/winit?tenant=erp-key&name=w3", env.hub))
+        .await;
+    assert_eq!(status, 400, "the seller account is required");
+}
+
+#[tokio::test]
+async fn shops_connect_with_credentials_they_already_have() {
+    let env = Env::start().await;
+    let creds = env.sandbox.credentials();
+    // A vendor's session key obtained elsewhere.
+    let authorize = env
+        .start_connect("vop?tenant=erp-key&name=elsewhere&mode=jit")
+        .await;
+    let (username, password) = env.user("vendor");
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
+        .await
+        .expect("approve");
+    env.get(&decision.location.expect("redirect")).await;
+    let existing: shopbridge_hub::VopTokens = serde_json::from_str(
+        env.connection_named("elsewhere")
+            .await
+            .expect("stored")
+            .credentials
+            .expose_secret(),
+    )
+    .expect("tokens");
+    let post = |platform: &str, body: Value| {
+        env.http
+            .post(format!("{}/connect/{platform}/credentials", env.hub))
+            .json(&body)
+            .send()
+    };
+    let ok = post(
+        "vop",
+        json!({"tenant": "erp-key", "name": "polyapi-style", "session_key": existing.access_token}),
+    )
+    .await
+    .expect("post");
+    assert_eq!(ok.status(), 200);
+    let bad = post(
+        "vop",
+        json!({"tenant": "erp-key", "name": "bad", "session_key": "FFFF"}),
+    )
+    .await
+    .expect("post");
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.expect("body").contains("refused"));
+    let legacy = post("winit", json!({"tenant": "erp-key", "name": "legacy", "app_key": creds.winit.app_key, "token": creds.winit.token}))
+        .await
+        .expect("post");
+    assert_eq!(legacy.status(), 200);
+    let wrong = post(
+        "winit",
+        json!({"tenant": "erp-key", "name": "wrong", "app_key": "rebecca", "token": "nope"}),
+    )
+    .await
+    .expect("post");
+    assert_eq!(wrong.status(), 400);
+    assert!(
+        env.connection_named("legacy").await.is_some()
+            && env.connection_named("wrong").await.is_none()
+    );
+}

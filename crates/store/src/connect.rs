@@ -1,0 +1,88 @@
+//! OAuth `state` values of connections being made: bound to a tenant and a shop, single use,
+//! expiring — the CSRF guard of the connect flow.
+
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+/// What a `state` was issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectState {
+    pub tenant_id: String,
+    pub platform: String,
+    pub mode: String,
+    pub name: String,
+    /// Winit: the seller account the token will sign for.
+    pub seller: Option<String>,
+    pub redirect_uri: String,
+}
+
+impl Store {
+    pub async fn create_connect_state(
+        &self,
+        state: &str,
+        issued: &ConnectState,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO connect_states (state, tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+        )
+        .bind(state)
+        .bind(&issued.tenant_id)
+        .bind(&issued.platform)
+        .bind(&issued.mode)
+        .bind(&issued.name)
+        .bind(&issued.seller)
+        .bind(&issued.redirect_uri)
+        .bind(expires_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Consumes a `state` for `platform`: it must exist, be unused and unexpired. It is marked
+    /// used even when the check fails afterwards, so a state never works twice.
+    pub async fn take_connect_state(
+        &self,
+        state: &str,
+        platform: &str,
+        now_ms: i64,
+    ) -> Result<ConnectState, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used FROM connect_states WHERE state = $1")
+            .bind(state)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Invalid("state: unknown (not issued by this hub)".into()))?;
+        let used: i64 = row.try_get("used")?;
+        let claimed =
+            sqlx::query("UPDATE connect_states SET used = 1 WHERE state = $1 AND used = 0")
+                .bind(state)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        if used != 0 || claimed == 0 {
+            return Err(StoreError::Invalid("state: already used".into()));
+        }
+        let expires: i64 = row.try_get("expires_ms")?;
+        if expires <= now_ms {
+            return Err(StoreError::Invalid("state: expired (connect again)".into()));
+        }
+        let issued_for: String = row.try_get("platform")?;
+        if issued_for != platform {
+            return Err(StoreError::Invalid(format!(
+                "state: issued for {issued_for}, not {platform}"
+            )));
+        }
+        Ok(ConnectState {
+            tenant_id: row.try_get("tenant_id")?,
+            platform: issued_for,
+            mode: row.try_get("mode")?,
+            name: row.try_get("name")?,
+            seller: row.try_get("seller")?,
+            redirect_uri: row.try_get("redirect_uri")?,
+        })
+    }
+}
