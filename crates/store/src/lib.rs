@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod connect;
 pub mod connection;
+pub mod records;
 pub mod union;
 pub mod vault;
 
@@ -16,6 +17,7 @@ use sqlx::{AnyPool, ConnectOptions};
 pub use calls::QuotaUse;
 pub use connect::ConnectState;
 pub use connection::{Connection, ConnectionState, NewConnection};
+pub use records::SyncedRecord;
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
 

@@ -31,6 +31,37 @@ pub struct Checkpoint {
 }
 
 impl Store {
+    /// Upserts a stream's checkpoint inside the caller's transaction.
+    pub(crate) async fn write_checkpoint(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+        stream: &str,
+        checkpoint: Checkpoint,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let (start, end, page) = match checkpoint.window {
+            Some((s, e, p)) => (Some(s), Some(e), Some(p)),
+            None => (None, None, None),
+        };
+        sqlx::query(
+            "INSERT INTO sync_checkpoints (connection_id, stream, cursor_ms, window_start_ms, window_end_ms, next_page, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (connection_id, stream) DO UPDATE SET cursor_ms = excluded.cursor_ms, window_start_ms = excluded.window_start_ms,
+             window_end_ms = excluded.window_end_ms, next_page = excluded.next_page, updated_ms = excluded.updated_ms",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(checkpoint.cursor_ms)
+        .bind(start)
+        .bind(end)
+        .bind(page)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     pub async fn checkpoint(
         &self,
         connection_id: &str,
@@ -139,25 +170,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let (start, end, page) = match checkpoint.window {
-            Some((s, e, p)) => (Some(s), Some(e), Some(p)),
-            None => (None, None, None),
-        };
-        sqlx::query(
-            "INSERT INTO sync_checkpoints (connection_id, stream, cursor_ms, window_start_ms, window_end_ms, next_page, updated_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (connection_id, stream) DO UPDATE SET cursor_ms = excluded.cursor_ms, window_start_ms = excluded.window_start_ms,
-             window_end_ms = excluded.window_end_ms, next_page = excluded.next_page, updated_ms = excluded.updated_ms",
-        )
-        .bind(connection_id)
-        .bind(stream)
-        .bind(checkpoint.cursor_ms)
-        .bind(start)
-        .bind(end)
-        .bind(page)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms).await?;
         tx.commit().await?;
         Ok(changed)
     }

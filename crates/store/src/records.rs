@@ -1,0 +1,93 @@
+//! Synced records of the other streams (Union refunds, JIT direct-ship orders, Winit outbound
+//! orders...): one table keyed by (connection, stream, platform id), the newest version kept, a
+//! final record never replaced, and the checkpoint written with each page.
+
+use sqlx::Row;
+
+use crate::{Checkpoint, Store, StoreError};
+
+/// One record as a stream writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncedRecord {
+    /// The platform's id of the record.
+    pub id: String,
+    /// When the platform last changed it (epoch ms).
+    pub updated_ms: i64,
+    /// A record that can no longer change (settled, cancelled, delivered...).
+    pub is_final: bool,
+    /// The platform's JSON.
+    pub payload: String,
+}
+
+impl Store {
+    /// Writes one page of records and the stream's checkpoint atomically; returns how many changed.
+    pub async fn save_records_page(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        records: &[SyncedRecord],
+        checkpoint: Checkpoint,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let mut changed = 0;
+        for record in records {
+            let existing = sqlx::query("SELECT updated_ms, final FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
+                .bind(connection_id)
+                .bind(stream)
+                .bind(&record.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let replace = match &existing {
+                None => true,
+                Some(row) => row.try_get::<i64, _>("final")? == 0 && record.updated_ms > row.try_get::<i64, _>("updated_ms")?,
+            };
+            if !replace {
+                continue;
+            }
+            changed += 1;
+            if existing.is_some() {
+                sqlx::query(
+                    "UPDATE synced_records SET updated_ms = $1, final = $2, payload = $3, versions = versions + 1, synced_ms = $4
+                     WHERE connection_id = $5 AND stream = $6 AND record_id = $7",
+                )
+                .bind(record.updated_ms)
+                .bind(i64::from(record.is_final))
+                .bind(&record.payload)
+                .bind(now_ms)
+                .bind(connection_id)
+                .bind(stream)
+                .bind(&record.id)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+                )
+                .bind(connection_id)
+                .bind(stream)
+                .bind(&record.id)
+                .bind(record.updated_ms)
+                .bind(i64::from(record.is_final))
+                .bind(&record.payload)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Every record of a stream: `(id, updated_ms, payload)`, by id.
+    pub async fn synced_records(&self, connection_id: &str, stream: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT record_id, updated_ms, payload FROM synced_records WHERE connection_id = $1 AND stream = $2 ORDER BY record_id")
+            .bind(connection_id)
+            .bind(stream)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get("record_id")?, row.try_get("updated_ms")?, row.try_get("payload")?))).collect()
+    }
+}
