@@ -3,9 +3,10 @@
 
 pub mod connect;
 pub mod quota;
+pub mod sources;
 pub mod sync;
 pub mod tokens;
 
 pub use quota::{QuotaGate, RetryAfter};
-pub use sync::{RetryPolicy, RunReport, SyncError, UnionOrderSync};
+pub use sync::{RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};
 pub use tokens::{TokenError, TokenManager, VopTokens};

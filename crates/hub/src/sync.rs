@@ -1,27 +1,29 @@
-//! Incremental sync of a connection's Union orders: windows by update time with a lookback
-//! overlap, page after page, each page stored with its checkpoint in one transaction, so that a
-//! run interrupted anywhere resumes where it stopped and never loses or duplicates an order.
+//! Incremental sync of one (connection, stream): windows by update time with a lookback overlap,
+//! page after page, each page stored with its checkpoint in one transaction, so that a run
+//! interrupted anywhere resumes where it stopped and never loses or duplicates a record.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
-use shopbridge_core::error::{Classify, ErrorClass};
-use shopbridge_store::{Checkpoint, ConnectionState, Store, StoreError, UnionOrderRecord};
-use shopbridge_vop::union::order::{MAX_WINDOW_MS, OrderInfo, OrderList};
-use shopbridge_vop::{Mode, VopClient, VopError};
+use shopbridge_core::capability::ConnectorError;
+use shopbridge_core::error::ErrorClass;
+use shopbridge_core::quota::Priority;
+use shopbridge_core::Clock;
+use shopbridge_store::{Checkpoint, ConnectionState, Store, StoreError, SyncedRecord, UnionOrderRecord};
 
 /// The stream name of Union orders in checkpoints and runs.
 pub const UNION_ORDERS: &str = "union_orders";
 
-const DAY_MS: i64 = 24 * 3_600_000;
-const PAGE_SIZE: i32 = 100;
+pub(crate) const DAY_MS: i64 = 24 * 3_600_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("platform: {0}")]
-    Platform(#[from] VopError),
+    Platform(#[from] ConnectorError),
     #[error("invalid sync settings: {0}")]
     Settings(String),
 }
@@ -49,22 +51,76 @@ impl Default for RetryPolicy {
 pub struct RunReport {
     pub windows: u32,
     pub pages: u32,
-    /// Orders fetched (an order seen in two overlapping windows counts twice).
+    /// Records fetched (one seen in two overlapping windows counts twice).
     pub fetched: u32,
-    /// Orders inserted or replaced by a newer version.
+    /// Records inserted or replaced by a newer version.
     pub changed: u32,
 }
 
-/// Syncs one connection's Union orders.
+/// The records of one page, in the table their stream keeps them in.
+#[derive(Debug, Clone)]
+pub enum PageRecords {
+    UnionOrders(Vec<UnionOrderRecord>),
+    Records(Vec<SyncedRecord>),
+}
+
+impl PageRecords {
+    fn len(&self) -> usize {
+        match self {
+            Self::UnionOrders(records) => records.len(),
+            Self::Records(records) => records.len(),
+        }
+    }
+}
+
+/// One page fetched from a platform.
+#[derive(Debug, Clone)]
+pub struct FetchedPage {
+    pub records: PageRecords,
+    pub has_next: bool,
+}
+
+/// The platform call a fetch makes: what the quota gate and the call log count it as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallKey {
+    pub platform: &'static str,
+    pub service: String,
+    pub method: String,
+    /// Who the quota counts the call for (the app, or the authorized connection).
+    pub caller: String,
+}
+
+/// Where a stream's pages come from.
+#[async_trait]
+pub trait StreamSource: Send + Sync {
+    /// The stream's name in checkpoints and runs.
+    fn stream(&self) -> &'static str;
+    /// The longest window one query may span.
+    fn max_window_ms(&self) -> i64;
+    /// The clock the platform's times are read against.
+    fn clock(&self) -> &dyn Clock;
+    fn call(&self) -> CallKey;
+    /// Page `page` (from 1) of the records updated in `[start_ms, end_ms]`.
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError>;
+}
+
+/// A progress callback: `(report so far, window end in epoch ms)`.
+pub type ProgressHook = Arc<dyn Fn(&RunReport, i64) + Send + Sync>;
+
+/// Syncs one stream of one connection.
 #[derive(Clone)]
-pub struct UnionOrderSync {
+pub struct StreamSync {
     pub store: Store,
-    pub client: VopClient,
-    pub mode: Mode,
+    pub source: Arc<dyn StreamSource>,
     pub connection_id: String,
-    /// Window length (the FAQ advises at most 3 days, 1 by default).
+    /// Window length (the Union FAQ advises at most 3 days for orders, 1 by default).
     pub window_ms: i64,
-    /// How far each window reaches back before the cursor, for updates that landed late.
+    /// How far each run reaches back before its cursor, for updates that landed late.
     pub lookback_ms: i64,
     /// Where the very first run starts, before now.
     pub initial_ms: i64,
@@ -75,164 +131,138 @@ pub struct UnionOrderSync {
     pub on_page: Option<ProgressHook>,
 }
 
-/// A progress callback: `(report so far, window end in epoch ms)`.
-pub type ProgressHook = std::sync::Arc<dyn Fn(&RunReport, i64) + Send + Sync>;
-
-fn record(order: &OrderInfo) -> UnionOrderRecord {
-    UnionOrderRecord {
-        order_sn: order.order_sn.clone(),
-        status: i64::from(order.status),
-        sub_status: order.order_sub_status_name.clone(),
-        chan_tag: order.chan_tag().map(str::to_owned),
-        stat_param: order.stat_param.clone(),
-        commission: order.commission.map(|c| c.to_string()),
-        order_time_ms: order.order_time,
-        last_update_ms: order.last_update_time,
-        settled: order.is_settled(),
-        payload: serde_json::to_string(order).unwrap_or_default(),
-    }
-}
-
-impl std::fmt::Debug for UnionOrderSync {
+impl std::fmt::Debug for StreamSync {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UnionOrderSync")
+        f.debug_struct("StreamSync")
+            .field("stream", &self.source.stream())
             .field("connection_id", &self.connection_id)
-            .field("mode", &self.mode)
             .field("window_ms", &self.window_ms)
             .field("lookback_ms", &self.lookback_ms)
             .finish_non_exhaustive()
     }
 }
 
-impl UnionOrderSync {
-    pub fn new(
-        store: Store,
-        client: VopClient,
-        mode: Mode,
-        connection_id: impl Into<String>,
-    ) -> Self {
+impl StreamSync {
+    /// A sync of `source` with one-day windows (or the platform's longest, if shorter), a
+    /// ten-minute lookback and thirty days of history on the first run.
+    pub fn new(store: Store, source: Arc<dyn StreamSource>, connection_id: impl Into<String>) -> Self {
         Self {
+            window_ms: DAY_MS.min(source.max_window_ms()),
             store,
-            client,
-            mode,
+            source,
             connection_id: connection_id.into(),
-            window_ms: DAY_MS,
             lookback_ms: 10 * 60_000,
             initial_ms: 30 * DAY_MS,
             retry: RetryPolicy::default(),
-            on_page: None,
             gate: None,
+            on_page: None,
         }
     }
 
-    async fn fetch(
-        &self,
-        start: i64,
-        end: i64,
-        page: i32,
-    ) -> Result<(Vec<OrderInfo>, i64), VopError> {
-        let request = OrderList::by_update_time(self.mode, start, end)
-            .page_size(PAGE_SIZE)
-            .page(page);
+    /// Union orders by update time, into the Union order table.
+    pub fn union_orders(store: Store, client: shopbridge_vop::VopClient, mode: shopbridge_vop::Mode, connection_id: impl Into<String>) -> Self {
+        let connection_id = connection_id.into();
+        let source = crate::sources::UnionOrderSource::new(client, mode, &connection_id);
+        Self::new(store, Arc::new(source), connection_id)
+    }
+
+    pub fn stream(&self) -> &'static str {
+        self.source.stream()
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.source.clock().now_ms()
+    }
+
+    async fn fetch(&self, start: i64, end: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.attempts)
             .with_jitter();
-        let caller = self.client.config().access_token.as_ref().map_or_else(
-            || self.client.config().app_key.clone(),
-            |_| self.connection_id.clone(),
-        );
-        let method = self.mode.method("orderList");
-        let answer = (|| async {
+        let call = self.source.call();
+        (|| async {
             if let Some(gate) = &self.gate {
                 // Background work never fails on the gate: it waits for a slot.
-                let _ = gate.acquire(shopbridge_vop::union::ORDER_SERVICE, &method, &caller, shopbridge_core::quota::Priority::Background).await;
+                let _ = gate
+                    .acquire(&call.service, &call.method, &call.caller, Priority::Background)
+                    .await;
             }
-            let result = self.client.execute(&request.clone().page(page)).await;
-            let at = self.client.clock().now_ms();
+            let result = self.source.fetch(start, end, page).await;
             if let Err(err) = self
                 .store
-                .record_call(at, "vop", shopbridge_vop::union::ORDER_SERVICE, &method, &caller, result.is_ok())
+                .record_call(self.now_ms(), call.platform, &call.service, &call.method, &call.caller, result.is_ok())
                 .await
             {
                 tracing::warn!(error = %err, "could not record the API call");
             }
             result
         })
-            .retry(backoff)
-            .when(|err: &VopError| err.class().is_retryable())
-            .notify(|err: &VopError, wait: Duration| tracing::warn!(error = %err, ?wait, "Union order page failed; retrying"))
-            .await?;
-        Ok((answer.order_info_list, answer.total))
+        .retry(backoff)
+        .when(|err: &ConnectorError| err.class.is_retryable())
+        .notify(|err: &ConnectorError, wait: Duration| {
+            tracing::warn!(stream = self.stream(), error = %err, ?wait, "page failed; retrying")
+        })
+        .await
     }
 
-    /// Runs until the store holds every order updated up to now; resumes an interrupted window.
+    /// Runs until the store holds every record updated up to now; resumes an interrupted window.
     pub async fn run(&self) -> Result<RunReport, SyncError> {
-        if !(60_000..=MAX_WINDOW_MS).contains(&self.window_ms)
-            || self.lookback_ms < 0
-            || self.lookback_ms >= self.window_ms
-        {
+        if !(60_000..=self.source.max_window_ms()).contains(&self.window_ms) || self.lookback_ms < 0 {
             return Err(SyncError::Settings(format!(
-                "window_ms must be 1 minute to 3 days and lookback_ms shorter than it (got {} and {})",
-                self.window_ms, self.lookback_ms
+                "window_ms must be from 1 minute to {} ms and lookback_ms 0 or more (got {} and {})",
+                self.source.max_window_ms(),
+                self.window_ms,
+                self.lookback_ms
             )));
         }
-        let now = self.client.clock().now_ms();
-        let run_id = self
-            .store
-            .start_run(&self.connection_id, UNION_ORDERS, now)
-            .await?;
+        let now = self.now_ms();
+        let run_id = self.store.start_run(&self.connection_id, self.stream(), now).await?;
         let result = self.run_windows(now).await;
-        let finished = self.client.clock().now_ms();
+        let finished = self.now_ms();
         match &result {
             Ok(report) => {
                 self.store
-                    .finish_run(
-                        run_id,
-                        "complete",
-                        i64::from(report.pages),
-                        i64::from(report.changed),
-                        None,
-                        finished,
-                    )
+                    .finish_run(run_id, "complete", i64::from(report.pages), i64::from(report.changed), None, finished)
                     .await?;
             }
             Err(err) => {
                 let status = match err {
-                    SyncError::Platform(platform)
-                        if platform.class() == ErrorClass::NeedsReauthorization =>
-                    {
+                    SyncError::Platform(platform) if platform.class == ErrorClass::NeedsReauthorization => {
                         self.store
-                            .set_state(
-                                &self.connection_id,
-                                ConnectionState::NeedsReauth,
-                                Some(&platform.to_string()),
-                                finished,
-                            )
+                            .set_state(&self.connection_id, ConnectionState::NeedsReauth, Some(&platform.to_string()), finished)
                             .await?;
                         "auth_error"
                     }
                     _ => "fetch_error",
                 };
-                self.store
-                    .finish_run(run_id, status, 0, 0, Some(&err.to_string()), finished)
-                    .await?;
+                self.store.finish_run(run_id, status, 0, 0, Some(&err.to_string()), finished).await?;
             }
         }
         result
     }
 
+    async fn save(&self, records: &PageRecords, checkpoint: Checkpoint) -> Result<usize, StoreError> {
+        let now = self.now_ms();
+        match records {
+            PageRecords::UnionOrders(orders) => {
+                self.store.save_union_page(&self.connection_id, self.stream(), orders, checkpoint, now).await
+            }
+            PageRecords::Records(records) => {
+                self.store.save_records_page(&self.connection_id, self.stream(), records, checkpoint, now).await
+            }
+        }
+    }
+
+    /// Windows from the cursor (less the lookback, once per run) up to `now`, chained so that a
+    /// lookback longer than a window still moves forward; the cursor never moves back.
     async fn run_windows(&self, now: i64) -> Result<RunReport, SyncError> {
         let mut report = RunReport::default();
         let mut checkpoint = self
             .store
-            .checkpoint(&self.connection_id, UNION_ORDERS)
+            .checkpoint(&self.connection_id, self.stream())
             .await?
-            .unwrap_or(Checkpoint {
-                cursor_ms: now - self.initial_ms,
-                window: None,
-            });
+            .unwrap_or(Checkpoint { cursor_ms: now - self.initial_ms, window: None });
         loop {
             let (start, end, mut page) = match checkpoint.window {
                 Some(window) => window,
@@ -241,38 +271,24 @@ impl UnionOrderSync {
                         return Ok(report);
                     }
                     let start = (checkpoint.cursor_ms - self.lookback_ms).max(0);
-                    (start, (start + self.window_ms).min(now), 1)
+                    (start, start.saturating_add(self.window_ms).min(now), 1)
                 }
             };
             report.windows += 1;
             loop {
-                let (orders, total) = self.fetch(start, end, page as i32).await?;
-                let done =
-                    orders.len() < PAGE_SIZE as usize || page * i64::from(PAGE_SIZE) >= total;
-                checkpoint = if done {
-                    Checkpoint {
-                        cursor_ms: end,
-                        window: None,
-                    }
+                let fetched = self.fetch(start, end, page as u32).await?;
+                let done = !fetched.has_next;
+                checkpoint = if !done {
+                    Checkpoint { cursor_ms: checkpoint.cursor_ms, window: Some((start, end, page + 1)) }
+                } else if end >= now {
+                    Checkpoint { cursor_ms: checkpoint.cursor_ms.max(end), window: None }
                 } else {
-                    Checkpoint {
-                        cursor_ms: checkpoint.cursor_ms,
-                        window: Some((start, end, page + 1)),
-                    }
+                    let next = (end, end.saturating_add(self.window_ms).min(now), 1);
+                    Checkpoint { cursor_ms: checkpoint.cursor_ms.max(end), window: Some(next) }
                 };
-                let records: Vec<UnionOrderRecord> = orders.iter().map(record).collect();
-                let changed = self
-                    .store
-                    .save_union_page(
-                        &self.connection_id,
-                        UNION_ORDERS,
-                        &records,
-                        checkpoint,
-                        self.client.clock().now_ms(),
-                    )
-                    .await?;
+                let changed = self.save(&fetched.records, checkpoint).await?;
                 report.pages += 1;
-                report.fetched += records.len() as u32;
+                report.fetched += fetched.records.len() as u32;
                 report.changed += changed as u32;
                 if let Some(hook) = &self.on_page {
                     hook(&report, end);

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
-use shopbridge_hub::{RetryPolicy, UnionOrderSync};
+use shopbridge_hub::{RetryPolicy, StreamSync};
 use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::union::GenByGoodsId;
@@ -142,7 +142,7 @@ async fn postgres_store() -> (Store, sqlx::AnyPool, String) {
     )
 }
 
-async fn sync_for(env: &Env, store: &Store) -> UnionOrderSync {
+async fn sync_for(env: &Env, store: &Store) -> StreamSync {
     let tenant = store
         .create_tenant("erp", "erp", &SecretString::from("s"), 0)
         .await
@@ -163,7 +163,7 @@ async fn sync_for(env: &Env, store: &Store) -> UnionOrderSync {
         .await
         .expect("connection");
     let mut sync =
-        UnionOrderSync::new(store.clone(), env.client.clone(), Mode::Channel, connection);
+        StreamSync::union_orders(store.clone(), env.client.clone(), Mode::Channel, connection);
     sync.retry = RetryPolicy {
         attempts: 12,
         min_delay: Duration::from_millis(2),
@@ -173,7 +173,7 @@ async fn sync_for(env: &Env, store: &Store) -> UnionOrderSync {
 }
 
 /// 20 days of buyers and daily syncs, then 16 more days so that everything settles.
-async fn twenty_days(env: &Env, sync: &UnionOrderSync, interrupt: bool) {
+async fn twenty_days(env: &Env, sync: &StreamSync, interrupt: bool) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     for day in 0..20 {
         for _ in 0..rng.random_range(2..6) {
@@ -200,7 +200,7 @@ async fn twenty_days(env: &Env, sync: &UnionOrderSync, interrupt: bool) {
     sync.run().await.expect("final run");
 }
 
-async fn assert_equal(env: &Env, sync: &UnionOrderSync) {
+async fn assert_equal(env: &Env, sync: &StreamSync) {
     let stored = sync
         .store
         .union_orders(&sync.connection_id)
@@ -246,7 +246,7 @@ async fn twenty_days_into_postgres_equal_the_sandbox() {
     twenty_days(&env, &sync, false).await;
     assert_equal(&env, &sync).await;
     store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name}"))
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&admin)
         .await
         .expect("drop");
@@ -275,8 +275,11 @@ async fn an_expired_token_marks_the_connection_for_reauthorization() {
     let env = Env::start().await;
     let store = sqlite_store().await;
     let mut sync = sync_for(&env, &store).await;
-    sync.client = env.client.with_access_token("0000");
-    sync.mode = Mode::ToolProvider;
+    sync.source = Arc::new(shopbridge_hub::sources::UnionOrderSource::new(
+        env.client.with_access_token("0000"),
+        Mode::ToolProvider,
+        &sync.connection_id,
+    ));
     let err = sync.run().await.expect_err("no valid token");
     assert!(err.to_string().contains("oauth"), "{err}");
     let connection = store

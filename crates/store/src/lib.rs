@@ -17,7 +17,7 @@ use sqlx::{AnyPool, ConnectOptions};
 pub use calls::QuotaUse;
 pub use connect::ConnectState;
 pub use connection::{Connection, ConnectionState, NewConnection};
-pub use records::SyncedRecord;
+pub use records::{StoredRecord, SyncedRecord};
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
 

@@ -1,6 +1,7 @@
 //! Synced records of the other streams (Union refunds, JIT direct-ship orders, Winit outbound
 //! orders...): one table keyed by (connection, stream, platform id), the newest version kept, a
-//! final record never replaced, and the checkpoint written with each page.
+//! final record never replaced, an unchanged record left alone, and the checkpoint written with
+//! each page.
 
 use sqlx::Row;
 
@@ -11,7 +12,8 @@ use crate::{Checkpoint, Store, StoreError};
 pub struct SyncedRecord {
     /// The platform's id of the record.
     pub id: String,
-    /// When the platform last changed it (epoch ms).
+    /// When the platform last changed it (epoch ms); where a platform gives no update time,
+    /// when it was seen.
     pub updated_ms: i64,
     /// A record that can no longer change (settled, cancelled, delivered...).
     pub is_final: bool,
@@ -19,8 +21,17 @@ pub struct SyncedRecord {
     pub payload: String,
 }
 
+/// A record as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub record: SyncedRecord,
+    /// How many distinct versions were stored.
+    pub versions: i64,
+}
+
 impl Store {
-    /// Writes one page of records and the stream's checkpoint atomically; returns how many changed.
+    /// Writes one page of records and the stream's checkpoint atomically; returns how many were
+    /// inserted or replaced.
     pub async fn save_records_page(
         &self,
         connection_id: &str,
@@ -32,7 +43,7 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let mut changed = 0;
         for record in records {
-            let existing = sqlx::query("SELECT updated_ms, final FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
+            let existing = sqlx::query("SELECT updated_ms, final, payload FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
                 .bind(connection_id)
                 .bind(stream)
                 .bind(&record.id)
@@ -40,7 +51,13 @@ impl Store {
                 .await?;
             let replace = match &existing {
                 None => true,
-                Some(row) => row.try_get::<i64, _>("final")? == 0 && record.updated_ms > row.try_get::<i64, _>("updated_ms")?,
+                // Older data never replaces newer, nothing replaces a final record, and the same
+                // content seen again is not a new version.
+                Some(row) => {
+                    row.try_get::<i64, _>("final")? == 0
+                        && record.updated_ms >= row.try_get::<i64, _>("updated_ms")?
+                        && record.payload != row.try_get::<String, _>("payload")?
+                }
             };
             if !replace {
                 continue;
@@ -81,13 +98,25 @@ impl Store {
         Ok(changed)
     }
 
-    /// Every record of a stream: `(id, updated_ms, payload)`, by id.
-    pub async fn synced_records(&self, connection_id: &str, stream: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT record_id, updated_ms, payload FROM synced_records WHERE connection_id = $1 AND stream = $2 ORDER BY record_id")
+    /// Every record of a stream, by id.
+    pub async fn synced_records(&self, connection_id: &str, stream: &str) -> Result<Vec<StoredRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 ORDER BY record_id")
             .bind(connection_id)
             .bind(stream)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|row| Ok((row.try_get("record_id")?, row.try_get("updated_ms")?, row.try_get("payload")?))).collect()
+        rows.iter()
+            .map(|row| {
+                Ok(StoredRecord {
+                    record: SyncedRecord {
+                        id: row.try_get("record_id")?,
+                        updated_ms: row.try_get("updated_ms")?,
+                        is_final: row.try_get::<i64, _>("final")? != 0,
+                        payload: row.try_get("payload")?,
+                    },
+                    versions: row.try_get("versions")?,
+                })
+            })
+            .collect()
     }
 }

@@ -280,7 +280,7 @@ async fn postgres_store() {
     let (store, admin, name) = postgres().await;
     exercise(&store).await;
     store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name}"))
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&admin)
         .await
         .expect("drop the test database");

@@ -1,0 +1,378 @@
+//! The streams the hub syncs: Union orders and refunds, platform orders and products through
+//! the connector capabilities, and Winit outbound orders; each turns a platform page into
+//! store records.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use shopbridge_core::capability::{Connector, ConnectorError};
+use shopbridge_core::model::{OrderQuery, OrderTimeType, ProductQuery};
+use shopbridge_core::Clock;
+use shopbridge_core::codes::{OrderStatus, ShopType};
+use shopbridge_store::{SyncedRecord, UnionOrderRecord};
+use shopbridge_vop::union::ORDER_SERVICE;
+use shopbridge_vop::union::order::{MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch};
+use shopbridge_vop::{Mode, VopClient};
+use shopbridge_winit::WinitClient;
+use shopbridge_winit::actions::QueryOutboundOrderList;
+
+use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
+
+pub const UNION_REFUNDS: &str = "union_refunds";
+/// Vipshop JITX direct-ship orders.
+pub const JIT_ORDERS: &str = "jit_orders";
+pub const PRODUCTS: &str = "products";
+pub const WINIT_OUTBOUND: &str = "winit_outbound";
+
+const UNION_PAGE_SIZE: i32 = 100;
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Who a Union call counts against: the authorized connection in tool mode, the app otherwise.
+fn union_caller(client: &VopClient, connection_id: &str) -> String {
+    match client.config().access_token {
+        Some(_) => connection_id.to_owned(),
+        None => client.config().app_key.clone(),
+    }
+}
+
+/// Union orders by update time (`orderList`), into the Union order table with its history.
+#[derive(Debug, Clone)]
+pub struct UnionOrderSource {
+    pub client: VopClient,
+    pub mode: Mode,
+    pub caller: String,
+}
+
+impl UnionOrderSource {
+    pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
+        let caller = union_caller(&client, connection_id);
+        Self { client, mode, caller }
+    }
+}
+
+pub(crate) fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
+    UnionOrderRecord {
+        order_sn: order.order_sn.clone(),
+        status: i64::from(order.status),
+        sub_status: order.order_sub_status_name.clone(),
+        chan_tag: order.chan_tag().map(str::to_owned),
+        stat_param: order.stat_param.clone(),
+        commission: order.commission.map(|c| c.to_string()),
+        order_time_ms: order.order_time,
+        last_update_ms: order.last_update_time,
+        settled: order.is_settled(),
+        payload: json(order),
+    }
+}
+
+#[async_trait]
+impl StreamSource for UnionOrderSource {
+    fn stream(&self) -> &'static str {
+        crate::sync::UNION_ORDERS
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        MAX_WINDOW_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: "vop",
+            service: ORDER_SERVICE.into(),
+            method: self.mode.method("orderList"),
+            caller: self.caller.clone(),
+        }
+    }
+
+    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+        let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
+            .page_size(UNION_PAGE_SIZE)
+            .page(page as i32);
+        let answer = self.client.execute(&request).await?;
+        let got = answer.order_info_list.len();
+        Ok(FetchedPage {
+            has_next: got >= UNION_PAGE_SIZE as usize && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            records: PageRecords::UnionOrders(answer.order_info_list.iter().map(union_order_record).collect()),
+        })
+    }
+}
+
+/// Union after-settlement refunds (`refundOrderList`) by the time they were applied for; a
+/// refund is final once its deduction is settled. Their later steps (booked, settled) carry no
+/// update time to search by, so this stream runs with a long lookback.
+#[derive(Debug, Clone)]
+pub struct UnionRefundSource {
+    pub client: VopClient,
+    pub mode: Mode,
+    pub caller: String,
+}
+
+impl UnionRefundSource {
+    pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
+        let caller = union_caller(&client, connection_id);
+        Self { client, mode, caller }
+    }
+}
+
+fn refund_record(refund: &RefundOrderInfo, seen_ms: i64) -> SyncedRecord {
+    let id = refund
+        .after_sale_sn
+        .clone()
+        .filter(|sn| !sn.is_empty())
+        .unwrap_or_else(|| format!("{}@{}", refund.order_sn, refund.apply_time.unwrap_or_default()));
+    SyncedRecord {
+        id,
+        updated_ms: [refund.apply_time, refund.commission_enter_time, refund.commission_settled_time]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(seen_ms),
+        is_final: refund.settled == Some(1),
+        payload: json(refund),
+    }
+}
+
+#[async_trait]
+impl StreamSource for UnionRefundSource {
+    fn stream(&self) -> &'static str {
+        UNION_REFUNDS
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        MAX_WINDOW_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: "vop",
+            service: ORDER_SERVICE.into(),
+            method: self.mode.method("refundOrderList"),
+            caller: self.caller.clone(),
+        }
+    }
+
+    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+        let request = RefundOrderList::new(self.mode, RefundSearch::AppliedAt, start_ms, end_ms)
+            .page_size(UNION_PAGE_SIZE)
+            .page(page as i32);
+        let answer = self.client.execute(&request).await?;
+        let seen = self.client.clock().now_ms();
+        let got = answer.refund_order_info_list.len();
+        Ok(FetchedPage {
+            has_next: got >= UNION_PAGE_SIZE as usize && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            records: PageRecords::Records(
+                answer.refund_order_info_list.iter().map(|refund| refund_record(refund, seen)).collect(),
+            ),
+        })
+    }
+}
+
+fn is_final_order(status: OrderStatus) -> bool {
+    matches!(
+        status,
+        OrderStatus::TradeSuccess
+            | OrderStatus::TradeClosed
+            | OrderStatus::CancelledBeforeShipping
+            | OrderStatus::CancelledAfterShipping
+            | OrderStatus::CancelledAfterCollection
+            | OrderStatus::Rejected
+    )
+}
+
+/// A platform's orders by modification time, through its connector's order capability (Vipshop
+/// JITX direct-ship orders), stored in the unified order shape.
+#[derive(Clone)]
+pub struct OrderStream {
+    pub connector: Arc<dyn Connector>,
+    pub clock: Arc<dyn Clock>,
+    pub shop_type: Option<ShopType>,
+    pub max_window_ms: i64,
+    pub call: CallKey,
+}
+
+impl std::fmt::Debug for OrderStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderStream").field("shop_type", &self.shop_type).field("call", &self.call).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl StreamSource for OrderStream {
+    fn stream(&self) -> &'static str {
+        JIT_ORDERS
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        self.max_window_ms
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    fn call(&self) -> CallKey {
+        self.call.clone()
+    }
+
+    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+        let query = OrderQuery {
+            status: OrderStatus::All,
+            plat_order_no: None,
+            time_type: OrderTimeType::Modified,
+            start_ms,
+            end_ms,
+            page,
+            page_size: 100,
+            shop_type: self.shop_type,
+        };
+        let answer = self.connector.orders()?.get_orders(&query).await?;
+        Ok(FetchedPage {
+            has_next: answer.has_next,
+            records: PageRecords::Records(
+                answer
+                    .items
+                    .iter()
+                    .map(|order| SyncedRecord {
+                        id: order.plat_order_no.clone(),
+                        updated_ms: order.modified_at_ms,
+                        is_final: is_final_order(order.status),
+                        payload: json(order),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// A platform's whole product list, page by page, in the unified product shape. Products carry
+/// no update time: every run lists them all and stores the ones that changed.
+#[derive(Clone)]
+pub struct ProductStream {
+    pub connector: Arc<dyn Connector>,
+    pub clock: Arc<dyn Clock>,
+    pub page_size: u32,
+    pub call: CallKey,
+}
+
+impl std::fmt::Debug for ProductStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProductStream").field("call", &self.call).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl StreamSource for ProductStream {
+    fn stream(&self) -> &'static str {
+        PRODUCTS
+    }
+
+    /// One window spans all time: the listing has no time filter.
+    fn max_window_ms(&self) -> i64 {
+        i64::MAX / 4
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    fn call(&self) -> CallKey {
+        self.call.clone()
+    }
+
+    async fn fetch(&self, _start_ms: i64, _end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+        let query = ProductQuery { product_id: None, name: None, page, page_size: self.page_size };
+        let answer = self.connector.products()?.download_products(&query).await?;
+        let seen = self.clock.now_ms();
+        Ok(FetchedPage {
+            has_next: answer.has_next,
+            records: PageRecords::Records(
+                answer
+                    .items
+                    .iter()
+                    .map(|product| SyncedRecord {
+                        id: product.plat_product_id.clone(),
+                        updated_ms: seen,
+                        is_final: false,
+                        payload: json(product),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// Winit outbound orders (`queryOutboundOrderList`) by order date. The list has no update time,
+/// so each run re-reads a lookback of days and stores the orders whose content changed.
+#[derive(Debug, Clone)]
+pub struct WinitOutboundSource {
+    pub client: WinitClient,
+}
+
+const WINIT_PAGE_SIZE: i64 = 200;
+
+fn beijing_date(ms: i64) -> String {
+    shopbridge_vop::time::format_datetime_ms(ms).chars().take(10).collect()
+}
+
+#[async_trait]
+impl StreamSource for WinitOutboundSource {
+    fn stream(&self) -> &'static str {
+        WINIT_OUTBOUND
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        31 * DAY_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: "winit",
+            service: "openapi".into(),
+            method: "queryOutboundOrderList".into(),
+            caller: self.client.config().app_key.clone(),
+        }
+    }
+
+    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+        let request = QueryOutboundOrderList {
+            date_ordered_start: Some(beijing_date(start_ms)),
+            date_ordered_end: Some(beijing_date(end_ms)),
+            page_size: WINIT_PAGE_SIZE,
+            page_num: i64::from(page),
+            ..Default::default()
+        };
+        let answer = self.client.execute(&request).await?;
+        let seen = self.client.clock().now_ms();
+        let got = answer.list.len() as i64;
+        Ok(FetchedPage {
+            has_next: got >= WINIT_PAGE_SIZE && i64::from(page) * WINIT_PAGE_SIZE < answer.total.unwrap_or(got),
+            records: PageRecords::Records(
+                answer
+                    .list
+                    .iter()
+                    .map(|order| SyncedRecord {
+                        id: order.document_no.clone(),
+                        updated_ms: seen,
+                        is_final: false,
+                        payload: json(order),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
