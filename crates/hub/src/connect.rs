@@ -100,6 +100,9 @@ struct StartQuery {
     /// Winit: the seller account (万邑联) being authorized.
     #[serde(default)]
     seller: Option<String>,
+    /// VOP JIT: the vendor id the token will act for.
+    #[serde(default)]
+    vendor_id: Option<String>,
     /// VOP: the native (oob) flow; the person pastes the code shown by the platform.
     #[serde(default)]
     native: Option<String>,
@@ -125,6 +128,9 @@ async fn start(
             let mode = query.mode.clone().unwrap_or_else(|| "union_tool".into());
             if !matches!(mode.as_str(), "union_tool" | "jit") {
                 return failure(format!("mode: expected union_tool or jit, got {mode:?}"));
+            }
+            if mode == "jit" && query.vendor_id.as_deref().and_then(|v| v.trim().parse::<i64>().ok()).is_none() {
+                return failure("vendor_id: a JIT shop needs its numeric vendor id");
             }
             let native = query
                 .native
@@ -173,7 +179,8 @@ async fn start(
             }
         }),
         name: query.name.clone(),
-        seller: query.seller.clone(),
+        // The account the grant is for: Winit's seller, or a JIT shop's vendor id.
+        seller: if platform == "vop" { query.vendor_id.clone() } else { query.seller.clone() },
         redirect_uri,
     };
     if let Err(err) = app
@@ -204,6 +211,7 @@ async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Respo
             .map(|t| t.expose_secret().to_owned()),
         expires_at_ms: now + token.expires_in * 1000,
         refresh_expires_at_ms: token.refresh_expires_time,
+        vendor_id: issued.seller.as_deref().and_then(|v| v.trim().parse().ok()),
     };
     save(
         app,
@@ -351,6 +359,9 @@ struct ExistingCredentials {
     /// VOP: the session key (access token) the shop already has.
     #[serde(default)]
     session_key: Option<String>,
+    /// VOP JIT: the vendor id the session key acts for.
+    #[serde(default)]
+    vendor_id: Option<i64>,
     /// Winit (legacy): the seller account and its token.
     #[serde(default)]
     app_key: Option<String>,
@@ -399,9 +410,14 @@ async fn with_credentials(
                 refresh_token: None,
                 expires_at_ms: now + info.expires_in * 1000,
                 refresh_expires_at_ms: None,
+                vendor_id: body.vendor_id,
             };
+            let mode = body.mode.unwrap_or_else(|| "jit".into());
+            if mode == "jit" && tokens.vendor_id.is_none() {
+                return json_error(StatusCode::BAD_REQUEST, "vendor_id: a JIT shop needs its numeric vendor id");
+            }
             (
-                body.mode.unwrap_or_else(|| "jit".into()),
+                mode,
                 serde_json::to_string(&tokens).unwrap_or_default(),
                 Some(tokens.expires_at_ms),
             )

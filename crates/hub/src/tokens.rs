@@ -18,6 +18,9 @@ pub struct VopTokens {
     pub refresh_token: Option<String>,
     pub expires_at_ms: i64,
     pub refresh_expires_at_ms: Option<i64>,
+    /// JIT connections: the vendor the token acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<i64>,
 }
 
 impl VopTokens {
@@ -35,6 +38,7 @@ impl VopTokens {
                 .expires_time
                 .unwrap_or(now_ms + answer.expires_in * 1000),
             refresh_expires_at_ms: answer.refresh_expires_time.or(self.refresh_expires_at_ms),
+            vendor_id: self.vendor_id,
         }
     }
 }
@@ -113,6 +117,16 @@ impl TokenManager {
         }
         let lock = self.lock_for(connection_id);
         let _single_flight = lock.lock().await;
+        // One refresh across processes too: a process that waited here finds the new token.
+        let across_processes = self.store.lock_connection(connection_id).await?;
+        let result = self.refresh_locked(connection_id).await;
+        if let Err(err) = across_processes.release().await {
+            tracing::warn!(error = %err, "could not release the refresh lock; its session closes instead");
+        }
+        result
+    }
+
+    async fn refresh_locked(&self, connection_id: &str) -> Result<SecretString, TokenError> {
         // Another caller may have refreshed while this one waited.
         let (state, tokens) = self.tokens(connection_id).await?;
         let now = self.client.clock().now_ms();

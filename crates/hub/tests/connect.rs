@@ -236,7 +236,7 @@ async fn cancelled_expired_and_foreign_tenants_connect_nothing() {
 async fn native_flow_takes_a_pasted_code() {
     let env = Env::start().await;
     let authorize = env
-        .start_connect("vop?tenant=erp-key&name=mobile&native=1&mode=jit")
+        .start_connect("vop?tenant=erp-key&name=mobile&native=1&mode=jit&vendor_id=550")
         .await;
     assert!(authorize.contains("display=mobile"));
     let state = url::Url::parse(&authorize)
@@ -335,7 +335,7 @@ async fn shops_connect_with_credentials_they_already_have() {
     let creds = env.sandbox.credentials();
     // A vendor's session key obtained elsewhere.
     let authorize = env
-        .start_connect("vop?tenant=erp-key&name=elsewhere&mode=jit")
+        .start_connect("vop?tenant=erp-key&name=elsewhere&mode=jit&vendor_id=550")
         .await;
     let (username, password) = env.user("vendor");
     let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
@@ -350,6 +350,7 @@ async fn shops_connect_with_credentials_they_already_have() {
             .expose_secret(),
     )
     .expect("tokens");
+    assert_eq!(existing.vendor_id, Some(550), "the JIT vendor is kept with the token");
     let post = |platform: &str, body: Value| {
         env.http
             .post(format!("{}/connect/{platform}/credentials", env.hub))
@@ -358,11 +359,19 @@ async fn shops_connect_with_credentials_they_already_have() {
     };
     let ok = post(
         "vop",
-        json!({"tenant": "erp-key", "name": "polyapi-style", "session_key": existing.access_token}),
+        json!({"tenant": "erp-key", "name": "polyapi-style", "session_key": existing.access_token, "vendor_id": 550}),
     )
     .await
     .expect("post");
     assert_eq!(ok.status(), 200);
+    let no_vendor = post(
+        "vop",
+        json!({"tenant": "erp-key", "name": "no-vendor", "session_key": existing.access_token}),
+    )
+    .await
+    .expect("post");
+    assert_eq!(no_vendor.status(), 400);
+    assert!(no_vendor.text().await.expect("body").contains("vendor_id"));
     let bad = post(
         "vop",
         json!({"tenant": "erp-key", "name": "bad", "session_key": "FFFF"}),

@@ -62,6 +62,7 @@ async fn setup() -> (RunningSandbox, VopClient, Store, String, VopTokens) {
             .map(|t| t.expose_secret().to_owned()),
         expires_at_ms: now + token.expires_in * 1000,
         refresh_expires_at_ms: token.refresh_expires_time,
+        vendor_id: None,
     };
     let path = std::env::temp_dir().join(format!("sb-tokens-{}.db", uuid::Uuid::new_v4()));
     let store = Store::open(
@@ -212,6 +213,7 @@ fn a_refresh_answer_without_refresh_token_keeps_the_old_one() {
         refresh_token: Some("R".into()),
         expires_at_ms: 0,
         refresh_expires_at_ms: Some(9),
+        vendor_id: Some(550),
     };
     let answer: shopbridge_vop::oauth::RefreshedToken =
         serde_json::from_value(serde_json::json!({"access_token": "B", "expires_in": 60}))
@@ -226,4 +228,5 @@ fn a_refresh_answer_without_refresh_token_keeps_the_old_one() {
         ("B", Some("R"), 61_000)
     );
     assert_eq!(next.refresh_expires_at_ms, Some(9));
+    assert_eq!(next.vendor_id, Some(550), "the vendor survives a refresh");
 }

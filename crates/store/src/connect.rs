@@ -12,7 +12,7 @@ pub struct ConnectState {
     pub platform: String,
     pub mode: String,
     pub name: String,
-    /// Winit: the seller account the token will sign for.
+    /// The account the grant is for: Winit's seller, or a VOP JIT shop's vendor id.
     pub seller: Option<String>,
     pub redirect_uri: String,
 }

@@ -83,6 +83,20 @@ pub struct Connection {
     pub refresh_expires_ms: Option<i64>,
 }
 
+/// A connection as listed: everything but its credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSummary {
+    pub id: String,
+    pub tenant_id: String,
+    pub platform: String,
+    pub mode: String,
+    pub name: String,
+    pub state: ConnectionState,
+    pub last_error: Option<String>,
+    pub access_expires_ms: Option<i64>,
+    pub refresh_expires_ms: Option<i64>,
+}
+
 impl Store {
     /// Creates a tenant (an ERP or affiliate app calling the hub); its secret is sealed.
     pub async fn create_tenant(
@@ -211,6 +225,32 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         Ok(row.map(|row| row.try_get("id")).transpose()?)
+    }
+
+    /// Every connection without its credentials, by id.
+    pub async fn connection_summaries(&self) -> Result<Vec<ConnectionSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, platform, mode, name, state, last_error, access_expires_ms, refresh_expires_ms FROM connections ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                Ok(ConnectionSummary {
+                    id: row.try_get("id")?,
+                    tenant_id: row.try_get("tenant_id")?,
+                    platform: row.try_get("platform")?,
+                    mode: row.try_get("mode")?,
+                    name: row.try_get("name")?,
+                    state: ConnectionState::parse(&state)
+                        .ok_or_else(|| StoreError::Invalid(format!("unknown state {state:?}")))?,
+                    last_error: row.try_get("last_error")?,
+                    access_expires_ms: row.try_get("access_expires_ms")?,
+                    refresh_expires_ms: row.try_get("refresh_expires_ms")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn connection(&self, id: &str) -> Result<Connection, StoreError> {
@@ -361,5 +401,47 @@ mod tests {
                 && Active.can_become(Revoked)
         );
         assert!(!Revoked.can_become(Active) && !Pending.can_become(Refreshing));
+    }
+}
+
+/// Exclusive hold on a connection across hub processes while its token is refreshed.
+///
+/// On PostgreSQL a session advisory lock keyed by the connection id, on its own database
+/// connection, closed when the guard goes: if the process dies mid-refresh the server releases
+/// the lock with the session. (A `FOR UPDATE` row lock would block the credential update the
+/// refresh itself makes through the pool.) SQLite serves one process: nothing to lock.
+#[derive(Debug)]
+pub struct ConnectionLock {
+    held: Option<(sqlx::pool::PoolConnection<sqlx::Any>, String)>,
+}
+
+impl ConnectionLock {
+    /// Lets the next process in; dropping the guard does the same by closing its session.
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        if let Some((mut conn, id)) = self.held.take() {
+            sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Waits until no other process holds the connection's refresh lock, then holds it.
+    pub async fn lock_connection(&self, id: &str) -> Result<ConnectionLock, StoreError> {
+        if self.backend() == crate::Backend::Sqlite {
+            return Ok(ConnectionLock { held: None });
+        }
+        let mut conn = self.pool().acquire().await?;
+        conn.close_on_drop();
+        sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(ConnectionLock {
+            held: Some((conn, id.to_owned())),
+        })
     }
 }

@@ -6,6 +6,7 @@ pub mod calls;
 pub mod connect;
 pub mod connection;
 pub mod records;
+pub mod schedule;
 pub mod union;
 pub mod vault;
 
@@ -16,8 +17,9 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use calls::QuotaUse;
 pub use connect::ConnectState;
-pub use connection::{Connection, ConnectionState, NewConnection};
+pub use connection::{Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection};
 pub use records::{StoredRecord, SyncedRecord};
+pub use schedule::{Claimed, Schedule};
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
 

@@ -1,0 +1,152 @@
+//! Sync schedules and leases: when each (connection, stream) runs next, and which hub process
+//! holds it while it runs. Claims take a due, unleased row in one statement (with
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL), so several processes never run the same stream at once.
+
+use sqlx::Row;
+
+use crate::{Backend, Store, StoreError};
+
+/// A stream's schedule as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub connection_id: String,
+    pub stream: String,
+    pub interval_ms: i64,
+    pub next_run_ms: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until_ms: Option<i64>,
+    pub last_status: Option<String>,
+    pub last_finished_ms: Option<i64>,
+}
+
+/// A stream a process now holds the lease of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub connection_id: String,
+    pub stream: String,
+}
+
+impl Store {
+    /// Schedules a stream every `interval_ms`, first due at `now_ms`; an existing schedule keeps
+    /// its next run and takes the new interval.
+    pub async fn ensure_schedule(&self, connection_id: &str, stream: &str, interval_ms: i64, now_ms: i64) -> Result<(), StoreError> {
+        if interval_ms < 1_000 {
+            return Err(StoreError::Invalid(format!("interval_ms: expected at least 1000, got {interval_ms}")));
+        }
+        sqlx::query(
+            "INSERT INTO sync_schedule (connection_id, stream, interval_ms, next_run_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (connection_id, stream) DO UPDATE SET interval_ms = excluded.interval_ms",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(interval_ms)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes the lease of the most overdue stream that is due and not leased (or whose lease
+    /// ran out: its process died), for `lease_ms`.
+    pub async fn claim_due(&self, owner: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, StoreError> {
+        let lock = match self.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            // SQLite runs one writer at a time: the single statement is the lock.
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2
+             WHERE (connection_id, stream) = (
+                 SELECT s.connection_id, s.stream FROM sync_schedule s JOIN connections c ON c.id = s.connection_id
+                 WHERE s.next_run_ms <= $3 AND (s.lease_until_ms IS NULL OR s.lease_until_ms < $3) AND c.state IN ('active', 'refreshing')
+                 ORDER BY s.next_run_ms LIMIT 1 {lock})
+             RETURNING connection_id, stream"
+        );
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now_ms + lease_ms)
+            .bind(now_ms)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| Ok(Claimed { connection_id: row.try_get("connection_id")?, stream: row.try_get("stream")? }))
+            .transpose()
+    }
+
+    /// Extends a lease still held by `owner`; false if another process has taken it.
+    pub async fn renew_lease(&self, claimed: &Claimed, owner: &str, until_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE sync_schedule SET lease_until_ms = $1 WHERE connection_id = $2 AND stream = $3 AND lease_owner = $4")
+            .bind(until_ms)
+            .bind(&claimed.connection_id)
+            .bind(&claimed.stream)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Releases a lease after a run: the stream is next due one interval after `now_ms`.
+    pub async fn release_lease(&self, claimed: &Claimed, owner: &str, status: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = $1, last_finished_ms = $2,
+             next_run_ms = $2 + interval_ms WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5",
+        )
+        .bind(status)
+        .bind(now_ms)
+        .bind(&claimed.connection_id)
+        .bind(&claimed.stream)
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Makes a stream due now ("sync now").
+    pub async fn run_now(&self, connection_id: &str, stream: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE sync_schedule SET next_run_ms = $1 WHERE connection_id = $2 AND stream = $3")
+            .bind(now_ms)
+            .bind(connection_id)
+            .bind(stream)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every schedule, by connection and stream.
+    pub async fn schedules(&self) -> Result<Vec<Schedule>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT connection_id, stream, interval_ms, next_run_ms, lease_owner, lease_until_ms, last_status, last_finished_ms
+             FROM sync_schedule ORDER BY connection_id, stream",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Schedule {
+                    connection_id: row.try_get("connection_id")?,
+                    stream: row.try_get("stream")?,
+                    interval_ms: row.try_get("interval_ms")?,
+                    next_run_ms: row.try_get("next_run_ms")?,
+                    lease_owner: row.try_get("lease_owner")?,
+                    lease_until_ms: row.try_get("lease_until_ms")?,
+                    last_status: row.try_get("last_status")?,
+                    last_finished_ms: row.try_get("last_finished_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an expiry warning once per (connection, kind, expiry); true if it is new.
+    pub async fn note_expiry_warning(&self, connection_id: &str, kind: &str, expires_ms: i64, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO expiry_warnings (connection_id, kind, expires_ms, warned_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (connection_id, kind, expires_ms) DO NOTHING",
+        )
+        .bind(connection_id)
+        .bind(kind)
+        .bind(expires_ms)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
