@@ -3,10 +3,12 @@
 
 pub mod connect;
 pub mod quota;
+pub mod scheduler;
 pub mod sources;
 pub mod sync;
 pub mod tokens;
 
 pub use quota::{QuotaGate, RetryAfter};
+pub use scheduler::{Platforms, RunOutcome, Scheduler};
 pub use sync::{RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};
 pub use tokens::{TokenError, TokenManager, VopTokens};

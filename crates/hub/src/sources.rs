@@ -277,7 +277,7 @@ impl StreamSource for ProductStream {
         PRODUCTS
     }
 
-    /// One window spans all time: the listing has no time filter.
+    /// One window may span all time: the listing has no time filter.
     fn max_window_ms(&self) -> i64 {
         i64::MAX / 4
     }

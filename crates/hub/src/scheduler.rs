@@ -1,0 +1,346 @@
+//! The sync scheduler: every active connection's streams on the schedules the guides advise,
+//! claimed through leases so that several hub processes share the work, plus token-expiry
+//! warnings ahead of time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use shopbridge_core::Clock;
+use shopbridge_core::capability::{Connector, ConnectorError};
+use shopbridge_core::codes::ShopType;
+use shopbridge_store::{Claimed, Connection, ConnectionState, Store};
+use shopbridge_vop::jit::connector::JitConnector;
+use shopbridge_vop::jit::{DVD_SERVICE, PRODUCT_SERVICE};
+use shopbridge_vop::union::order::MAX_WINDOW_MS;
+use shopbridge_vop::{Mode, VopClient};
+use shopbridge_winit::WinitClient;
+use shopbridge_winit::connector::WinitConnector;
+
+use crate::sources::{
+    JIT_ORDERS, OrderStream, PRODUCTS, ProductStream, UNION_REFUNDS, UnionOrderSource,
+    UnionRefundSource, WINIT_OUTBOUND, WinitOutboundSource,
+};
+use crate::sync::{CallKey, DAY_MS, RetryPolicy, RunReport, StreamSource, StreamSync, SyncError, UNION_ORDERS};
+use crate::{QuotaGate, TokenManager, VopTokens};
+
+const MINUTE_MS: i64 = 60_000;
+
+/// How often a stream runs, how far each run looks back, and how long its query windows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamPlan {
+    pub stream: &'static str,
+    pub interval_ms: i64,
+    pub lookback_ms: i64,
+    pub window_ms: i64,
+}
+
+/// One window covering all time, for listings without a time filter.
+const ALL_TIME: i64 = i64::MAX / 4;
+
+/// The streams of a connection by platform and mode. Orders every 3 minutes by update time (the
+/// Union guide's advice, followed for every order stream); refunds, whose later steps carry no
+/// update time, every 30 minutes over 15 days; Winit outbound orders, listed by order date,
+/// every 10 minutes over 7 days; product lists every 6 hours.
+pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
+    let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan { stream, interval_ms, lookback_ms, window_ms };
+    match (platform, mode) {
+        ("vop", "union_channel" | "union_tool") => vec![
+            plan(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
+            plan(UNION_REFUNDS, 30 * MINUTE_MS, 15 * DAY_MS, MAX_WINDOW_MS),
+        ],
+        ("vop", "jit") => vec![
+            plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
+            plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME),
+        ],
+        ("winit", _) => vec![
+            plan(WINIT_OUTBOUND, 10 * MINUTE_MS, 7 * DAY_MS, 8 * DAY_MS),
+            plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The platform applications the hub syncs through.
+#[derive(Debug, Clone)]
+pub struct Platforms {
+    /// The VOP application (no access token): channel-mode calls and refreshes.
+    pub vop: VopClient,
+    pub tokens: TokenManager,
+    pub winit: Option<WinitClient>,
+}
+
+#[derive(Deserialize)]
+struct WinitCredentials {
+    app_key: String,
+    token: String,
+}
+
+fn unreadable(connection: &Connection, what: &str) -> SyncError {
+    SyncError::Settings(format!("connection {}: {what}", connection.id))
+}
+
+impl Platforms {
+    async fn vop_for(&self, connection: &Connection) -> Result<VopClient, SyncError> {
+        let token = self.tokens.access_token(&connection.id).await.map_err(|err| {
+            let class = match &err {
+                crate::TokenError::NeedsReauthorization(..) => shopbridge_core::ErrorClass::NeedsReauthorization,
+                _ => shopbridge_core::ErrorClass::Transient,
+            };
+            SyncError::Platform(ConnectorError {
+                platform: shopbridge_core::Platform::Vop,
+                class,
+                code: None,
+                message: err.to_string(),
+            })
+        })?;
+        Ok(self.vop.with_access_token(token))
+    }
+
+    /// The source of `stream` for a connection, with a live token.
+    pub async fn source(
+        &self,
+        connection: &Connection,
+        stream: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<dyn StreamSource>, SyncError> {
+        let id = connection.id.as_str();
+        match (connection.platform.as_str(), connection.mode.as_str(), stream) {
+            ("vop", "union_channel", UNION_ORDERS) => {
+                Ok(Arc::new(UnionOrderSource::new(self.vop.clone(), Mode::Channel, id)))
+            }
+            ("vop", "union_channel", UNION_REFUNDS) => {
+                Ok(Arc::new(UnionRefundSource::new(self.vop.clone(), Mode::Channel, id)))
+            }
+            ("vop", "union_tool", UNION_ORDERS) => {
+                Ok(Arc::new(UnionOrderSource::new(self.vop_for(connection).await?, Mode::ToolProvider, id)))
+            }
+            ("vop", "union_tool", UNION_REFUNDS) => {
+                Ok(Arc::new(UnionRefundSource::new(self.vop_for(connection).await?, Mode::ToolProvider, id)))
+            }
+            ("vop", "jit", JIT_ORDERS | PRODUCTS) => {
+                let tokens: VopTokens = serde_json::from_str(connection.credentials.expose_secret())
+                    .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
+                let vendor_id = tokens
+                    .vendor_id
+                    .ok_or_else(|| unreadable(connection, "a JIT connection needs its vendor id: connect it again with vendor_id"))?;
+                let client = self.vop_for(connection).await?;
+                let caller = id.to_owned();
+                let connector: Arc<dyn Connector> = Arc::new(JitConnector::new(client, vendor_id));
+                if stream == JIT_ORDERS {
+                    Ok(Arc::new(OrderStream {
+                        connector,
+                        clock,
+                        shop_type: Some(ShopType::Jitx),
+                        max_window_ms: MAX_WINDOW_MS,
+                        call: CallKey { platform: "vop", service: DVD_SERVICE.into(), method: "getOrderList".into(), caller },
+                    }))
+                } else {
+                    Ok(Arc::new(ProductStream {
+                        connector,
+                        clock,
+                        page_size: 100,
+                        call: CallKey { platform: "vop", service: PRODUCT_SERVICE.into(), method: "multiGetProductSkuInfo".into(), caller },
+                    }))
+                }
+            }
+            ("winit", _, WINIT_OUTBOUND | PRODUCTS) => {
+                let winit = self
+                    .winit
+                    .as_ref()
+                    .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
+                let creds: WinitCredentials = serde_json::from_str(connection.credentials.expose_secret())
+                    .map_err(|_| unreadable(connection, "credentials are not a Winit app_key and token"))?;
+                let seller = winit.for_seller(creds.app_key.clone(), secrecy::SecretString::from(creds.token));
+                if stream == WINIT_OUTBOUND {
+                    Ok(Arc::new(WinitOutboundSource { client: seller }))
+                } else {
+                    Ok(Arc::new(ProductStream {
+                        connector: Arc::new(WinitConnector::new(seller)),
+                        clock,
+                        page_size: 200,
+                        call: CallKey {
+                            platform: "winit",
+                            service: "openapi".into(),
+                            method: "winit.mms.item.list".into(),
+                            caller: creds.app_key,
+                        },
+                    }))
+                }
+            }
+            (platform, mode, stream) => Err(SyncError::Settings(format!(
+                "no stream {stream:?} for a {platform} connection in mode {mode:?}"
+            ))),
+        }
+    }
+}
+
+/// One scheduled run and how it ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub connection_id: String,
+    pub stream: String,
+    pub result: Result<RunReport, SyncError>,
+}
+
+/// A token that will soon stop working, raised once per token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryWarning {
+    pub connection_id: String,
+    /// `access` (no refresh token to renew it) or `refresh` (the shop must authorize again).
+    pub kind: &'static str,
+    pub expires_ms: i64,
+}
+
+/// Runs due streams; any number of schedulers may share one database.
+#[derive(Clone)]
+pub struct Scheduler {
+    pub store: Store,
+    pub platforms: Platforms,
+    pub clock: Arc<dyn Clock>,
+    /// This process's name on the leases it holds.
+    pub owner: String,
+    /// How long a claimed stream stays leased without renewal (a dead process's streams are
+    /// picked up after this).
+    pub lease_ms: i64,
+    pub retry: RetryPolicy,
+    pub gate: Option<QuotaGate>,
+    /// Warn this long before a token that cannot be renewed expires.
+    pub warn_ahead_ms: i64,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler").field("owner", &self.owner).field("lease_ms", &self.lease_ms).finish_non_exhaustive()
+    }
+}
+
+impl Scheduler {
+    pub fn new(store: Store, platforms: Platforms, clock: Arc<dyn Clock>, owner: impl Into<String>) -> Self {
+        Self {
+            store,
+            platforms,
+            clock,
+            owner: owner.into(),
+            lease_ms: 10 * MINUTE_MS,
+            retry: RetryPolicy::default(),
+            gate: None,
+            warn_ahead_ms: 7 * DAY_MS,
+        }
+    }
+
+    /// Schedules the streams of every active connection (new connections start due now).
+    pub async fn plan(&self) -> Result<usize, SyncError> {
+        let now = self.clock.now_ms();
+        let mut planned = 0;
+        for connection in self.store.connection_summaries().await? {
+            if !matches!(connection.state, ConnectionState::Active | ConnectionState::Refreshing) {
+                continue;
+            }
+            for plan in plans_for(&connection.platform, &connection.mode) {
+                self.store.ensure_schedule(&connection.id, plan.stream, plan.interval_ms, now).await?;
+                planned += 1;
+            }
+        }
+        Ok(planned)
+    }
+
+    /// Raises each warning once: tokens that expire within `warn_ahead_ms` and cannot be
+    /// renewed (a refresh token about to expire, or an access token without one).
+    pub async fn warn_expiring(&self) -> Result<Vec<ExpiryWarning>, SyncError> {
+        let now = self.clock.now_ms();
+        let mut raised = Vec::new();
+        for connection in self.store.connection_summaries().await? {
+            if !matches!(connection.state, ConnectionState::Active | ConnectionState::Refreshing) {
+                continue;
+            }
+            let expiring = match (connection.refresh_expires_ms, connection.access_expires_ms) {
+                (Some(refresh), _) => Some(("refresh", refresh)),
+                (None, Some(access)) => Some(("access", access)),
+                (None, None) => None,
+            };
+            let Some((kind, expires_ms)) = expiring.filter(|(_, at)| *at <= now + self.warn_ahead_ms) else {
+                continue;
+            };
+            if self.store.note_expiry_warning(&connection.id, kind, expires_ms, now).await? {
+                let detail = format!("{kind} token expires at {expires_ms} (in {} h): authorize the shop again before then", (expires_ms - now) / 3_600_000);
+                tracing::warn!(connection = %connection.id, %detail, "token expiring");
+                self.store.audit(now, Some(&connection.tenant_id), Some(&connection.id), "token_expiring", &detail).await?;
+                raised.push(ExpiryWarning { connection_id: connection.id, kind, expires_ms });
+            }
+        }
+        Ok(raised)
+    }
+
+    async fn run_claimed(&self, claimed: &Claimed) -> Result<RunReport, SyncError> {
+        let connection = self.store.connection(&claimed.connection_id).await?;
+        let source = self.platforms.source(&connection, &claimed.stream, self.clock.clone()).await?;
+        let mut sync = StreamSync::new(self.store.clone(), source, &claimed.connection_id);
+        if let Some(plan) = plans_for(&connection.platform, &connection.mode).into_iter().find(|p| p.stream == claimed.stream) {
+            sync.lookback_ms = plan.lookback_ms;
+            sync.window_ms = plan.window_ms;
+        }
+        sync.retry = self.retry;
+        sync.gate = self.gate.clone();
+        // Keep the lease while the run lasts; stop if another process took it over.
+        let renewer = {
+            let store = self.store.clone();
+            let claimed = claimed.clone();
+            let owner = self.owner.clone();
+            let clock = self.clock.clone();
+            let lease_ms = self.lease_ms;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(1) as u64)).await;
+                    match store.renew_lease(&claimed, &owner, clock.now_ms() + lease_ms).await {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(err) => tracing::warn!(error = %err, "could not renew a sync lease"),
+                    }
+                }
+            })
+        };
+        let result = sync.run().await;
+        renewer.abort();
+        result
+    }
+
+    /// Claims and runs one due stream; `None` when nothing is due.
+    pub async fn run_one(&self) -> Result<Option<RunOutcome>, SyncError> {
+        let Some(claimed) = self.store.claim_due(&self.owner, self.clock.now_ms(), self.lease_ms).await? else {
+            return Ok(None);
+        };
+        let result = self.run_claimed(&claimed).await;
+        let status = match &result {
+            Ok(_) => "complete".to_owned(),
+            Err(err) => {
+                tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err, "sync run failed");
+                format!("failed: {err}")
+            }
+        };
+        self.store.release_lease(&claimed, &self.owner, &status, self.clock.now_ms()).await?;
+        Ok(Some(RunOutcome { connection_id: claimed.connection_id, stream: claimed.stream, result }))
+    }
+
+    /// Plans, warns, and runs due streams until none is due.
+    pub async fn run_until_idle(&self) -> Result<Vec<RunOutcome>, SyncError> {
+        self.plan().await?;
+        self.warn_expiring().await?;
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = self.run_one().await? {
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// Runs forever, looking for due work every `poll`; store errors are logged and retried.
+    pub async fn run_forever(&self, poll: Duration) {
+        loop {
+            if let Err(err) = self.run_until_idle().await {
+                tracing::warn!(error = %err, "scheduler pass failed");
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+}

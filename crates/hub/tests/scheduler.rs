@@ -1,0 +1,330 @@
+//! The scheduler against the sandbox over loopback: every stream of a Union, a JIT and a Winit
+//! connection on its own schedule, data that evolves on the simulated clock ending up in the
+//! store, expiry warnings raised once, and leases shared by schedulers on one PostgreSQL.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shopbridge_core::Clock;
+use shopbridge_core::capability::Connector;
+use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
+use shopbridge_core::model::{Address, Order, OrderLine, OrderQuery, OrderTimeType};
+use shopbridge_core::money::Decimal;
+use shopbridge_hub::scheduler::Platforms;
+use shopbridge_hub::sources::{JIT_ORDERS, PRODUCTS, UNION_REFUNDS, WINIT_OUTBOUND};
+use shopbridge_hub::sync::UNION_ORDERS;
+use shopbridge_hub::{RetryPolicy, Scheduler, TokenManager};
+use shopbridge_sandbox::RunningSandbox;
+use shopbridge_store::{MasterKey, Store};
+use shopbridge_vop::jit::connector::JitConnector;
+use shopbridge_vop::union::GenByGoodsId;
+use shopbridge_vop::union::goods::GoodsList;
+use shopbridge_vop::union::order::{RefundOrderList, RefundSearch};
+use shopbridge_vop::{Mode, VopClient};
+use shopbridge_winit::connector::WinitConnector;
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+struct Shops {
+    union: String,
+    jit: String,
+    winit: String,
+}
+
+fn scheduler(sandbox: &RunningSandbox, store: &Store, owner: &str) -> Scheduler {
+    let vop = common::vop_client(sandbox);
+    let platforms = Platforms {
+        tokens: TokenManager::new(store.clone(), vop.clone()),
+        vop,
+        winit: Some(common::winit_client(sandbox)),
+    };
+    let mut scheduler = Scheduler::new(store.clone(), platforms, Arc::new(sandbox.clock()), owner);
+    scheduler.retry = RetryPolicy { attempts: 6, min_delay: Duration::from_millis(2), max_delay: Duration::from_millis(20) };
+    scheduler
+}
+
+async fn connect_shops(sandbox: &RunningSandbox, store: &Store) -> Shops {
+    let vop = common::vop_client(sandbox);
+    let vendor = common::authorize_vop(sandbox, &vop, "vendor").await;
+    let w = sandbox.credentials().winit;
+    Shops {
+        union: common::connection(store, "vop", "union_channel", "affiliate", "{}", (None, None)).await,
+        jit: common::connection(
+            store,
+            "vop",
+            "jit",
+            "jit-shop",
+            &serde_json::to_string(&vendor).expect("json"),
+            (Some(vendor.expires_at_ms), vendor.refresh_expires_at_ms),
+        )
+        .await,
+        winit: common::connection(
+            store,
+            "winit",
+            "oswh",
+            "warehouse",
+            &json!({"app_key": w.app_key, "token": w.token}).to_string(),
+            (None, None),
+        )
+        .await,
+    }
+}
+
+/// Buyers on the sandbox: orders through links of the demo app.
+async fn buyers(sandbox: &RunningSandbox, vop: &VopClient, orders: u32) {
+    let goods = vop.execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(3)).await.expect("goods").goods_info_list;
+    let http = common::http();
+    for (i, g) in goods.iter().enumerate() {
+        let link = vop
+            .execute(&GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()]).chan_tag(format!("pid_{i}")))
+            .await
+            .expect("link")
+            .url_info_list[0]
+            .url
+            .clone()
+            .expect("url");
+        let response = http
+            .post(format!("{}/_sandbox/vop/union/clicks", sandbox.base_url()))
+            .json(&json!({"link": link, "orders": orders}))
+            .send()
+            .await
+            .expect("clicks");
+        assert!(response.status().is_success());
+    }
+}
+
+fn streams(outcomes: &[shopbridge_hub::RunOutcome]) -> BTreeSet<(String, String)> {
+    for outcome in outcomes {
+        assert!(outcome.result.is_ok(), "{} {}: {:?}", outcome.connection_id, outcome.stream, outcome.result);
+    }
+    outcomes.iter().map(|o| (o.connection_id.clone(), o.stream.clone())).collect()
+}
+
+fn pair(connection: &str, stream: &str) -> (String, String) {
+    (connection.to_owned(), stream.to_owned())
+}
+
+/// The platform's view of the demo app's refunds, applied at any time up to now.
+async fn sandbox_refunds(vop: &VopClient, from: i64, to: i64) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + 3 * DAY_MS).min(to);
+        let mut page = 1;
+        loop {
+            let answer = vop
+                .execute(&RefundOrderList::new(Mode::Channel, RefundSearch::AppliedAt, start, end).page_size(100).page(page))
+                .await
+                .expect("refunds");
+            let got = answer.refund_order_info_list.len();
+            ids.extend(answer.refund_order_info_list.into_iter().map(|r| r.after_sale_sn.unwrap_or(r.order_sn)));
+            if got < 100 {
+                break;
+            }
+            page += 1;
+        }
+        start = end;
+    }
+    ids
+}
+
+fn export_order(number: &str, now: i64) -> Order {
+    Order {
+        plat_order_no: number.into(),
+        status: OrderStatus::WaitSellerSend,
+        shop_type: ShopType::Normal,
+        created_at_ms: now,
+        modified_at_ms: now,
+        paid_at_ms: None,
+        receiver: Address {
+            receiver_name: "Max Mustermann".into(),
+            mobile: Some("+49 151 0000000".into()),
+            country: Some("DE".into()),
+            province: "Hessen".into(),
+            city: "Frankfurt am Main".into(),
+            address: "Zeil".into(),
+            house_number: Some("12".into()),
+            zip: Some("60311".into()),
+            ..Address::default()
+        },
+        goods_fee: Decimal::ZERO,
+        post_fee: Decimal::ZERO,
+        total_amount: Decimal::ZERO,
+        real_paid: Decimal::ZERO,
+        discount: Decimal::ZERO,
+        warehouse: None,
+        buyer_remark: None,
+        seller_remark: None,
+        logistic_no: None,
+        logistic_name: None,
+        lines: vec![OrderLine {
+            sub_order_no: "1".into(),
+            product_id: "SKU-3".into(),
+            sku_id: None,
+            outer_id: Some("SKU-3".into()),
+            name: "Test product 3".into(),
+            spec: None,
+            count: 1,
+            price: Decimal::ONE,
+            refund_status: RefundStatus::NoRefund,
+            status: None,
+        }],
+    }
+}
+
+#[tokio::test]
+async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms() {
+    let sandbox = common::sandbox(30).await;
+    let store = common::sqlite_store().await;
+    let shops = connect_shops(&sandbox, &store).await;
+    let vop = common::vop_client(&sandbox);
+    let clock = sandbox.clock();
+    let start = clock.now_ms();
+    buyers(&sandbox, &vop, 6).await;
+    let winit = WinitConnector::new(common::winit_client(&sandbox));
+    let outbound = winit.create_shipment(&export_order("SCHED-1", start), 1_000_089, 1_000_120).await.expect("outbound");
+    let scheduler = scheduler(&sandbox, &store, "hub-a");
+
+    // First pass: every stream of every connection is due.
+    let first = streams(&scheduler.run_until_idle().await.expect("pass"));
+    let expected: BTreeSet<_> = [
+        pair(&shops.union, UNION_ORDERS),
+        pair(&shops.union, UNION_REFUNDS),
+        pair(&shops.jit, JIT_ORDERS),
+        pair(&shops.jit, PRODUCTS),
+        pair(&shops.winit, WINIT_OUTBOUND),
+        pair(&shops.winit, PRODUCTS),
+    ]
+    .into();
+    assert_eq!(first, expected);
+    assert!(scheduler.run_until_idle().await.expect("pass").is_empty(), "nothing is due right after");
+
+    // Four minutes later only the 3-minute order streams are due.
+    clock.advance_ms(4 * 60_000);
+    let second = streams(&scheduler.run_until_idle().await.expect("pass"));
+    assert_eq!(second, [pair(&shops.union, UNION_ORDERS), pair(&shops.jit, JIT_ORDERS)].into());
+    for schedule in store.schedules().await.expect("schedules") {
+        assert_eq!(schedule.last_status.as_deref(), Some("complete"), "{schedule:?}");
+        assert!(schedule.lease_owner.is_none(), "leases are released: {schedule:?}");
+        assert_eq!(schedule.next_run_ms, schedule.last_finished_ms.expect("finished") + schedule.interval_ms);
+    }
+
+    // Forty simulated days in 6-hour steps: orders settle and some are refunded, direct-ship
+    // orders ship, get cancelled or returned, the outbound order moves through the warehouse.
+    for _ in 0..160 {
+        clock.advance_ms(6 * HOUR_MS);
+        streams(&scheduler.run_until_idle().await.expect("pass"));
+    }
+
+    // JIT: the store holds every direct-ship order with the status the platform shows now.
+    let stored: BTreeMap<String, Value> = store
+        .synced_records(&shops.jit, JIT_ORDERS)
+        .await
+        .expect("records")
+        .into_iter()
+        .map(|r| (r.record.id, serde_json::from_str(&r.record.payload).expect("json")))
+        .collect();
+    let vendor_id = sandbox.credentials().vop.vendor_id;
+    let platform_ids: BTreeSet<String> = {
+        let state = sandbox.state();
+        let vop_state = state.vop();
+        let now = clock.now_ms();
+        vop_state.jit.vendors[&vendor_id].dvd_orders.iter().filter(|o| o.created_ms <= now).map(|o| o.order_id.clone()).collect()
+    };
+    assert_eq!(stored.keys().cloned().collect::<BTreeSet<_>>(), platform_ids);
+    let tokens: shopbridge_hub::VopTokens =
+        serde_json::from_str(secrecy::ExposeSecret::expose_secret(&store.connection(&shops.jit).await.expect("jit").credentials)).expect("tokens");
+    let jit = JitConnector::new(vop.with_access_token(tokens.access_token), vendor_id);
+    let mut statuses = BTreeSet::new();
+    for (id, payload) in &stored {
+        let live = jit
+            .orders()
+            .expect("orders")
+            .get_orders(&OrderQuery {
+                status: OrderStatus::All,
+                plat_order_no: Some(id.clone()),
+                time_type: OrderTimeType::Modified,
+                start_ms: 0,
+                end_ms: 0,
+                page: 1,
+                page_size: 1,
+                shop_type: None,
+            })
+            .await
+            .expect("live order");
+        assert_eq!(payload["status"], serde_json::to_value(live.items[0].status).expect("status"), "order {id}");
+        statuses.insert(live.items[0].status.code());
+    }
+    assert!(statuses.len() >= 3, "the orders went different ways: {statuses:?}");
+
+    // Union refunds: the same set as the platform's.
+    let refunds: BTreeSet<String> =
+        store.synced_records(&shops.union, UNION_REFUNDS).await.expect("refunds").into_iter().map(|r| r.record.id).collect();
+    assert!(!refunds.is_empty(), "some orders were refunded after settlement");
+    assert_eq!(refunds, sandbox_refunds(&vop, start - 31 * DAY_MS, clock.now_ms()).await);
+
+    // Winit: the outbound order, with more than one version as it moved on.
+    let outbound_records = store.synced_records(&shops.winit, WINIT_OUTBOUND).await.expect("outbound");
+    let ours = outbound_records.iter().find(|r| r.record.id == outbound).expect("the outbound order was synced");
+    assert!(ours.versions >= 2, "its status changes were stored: {ours:?}");
+    assert!(!store.synced_records(&shops.winit, PRODUCTS).await.expect("products").is_empty());
+    assert!(!store.synced_records(&shops.jit, PRODUCTS).await.expect("products").is_empty());
+}
+
+#[tokio::test]
+async fn tokens_that_cannot_be_renewed_are_warned_about_once() {
+    let sandbox = common::sandbox(10).await;
+    let store = common::sqlite_store().await;
+    let now = sandbox.clock().now_ms();
+    let soon = common::connection(&store, "vop", "union_tool", "expiring", "{}", (Some(now + 3 * DAY_MS), None)).await;
+    let later = common::connection(&store, "vop", "union_tool", "fine", "{}", (Some(now + 60 * DAY_MS), None)).await;
+    let renewable =
+        common::connection(&store, "vop", "jit", "renewable", "{}", (Some(now + DAY_MS), Some(now + 200 * DAY_MS))).await;
+    let scheduler = scheduler(&sandbox, &store, "hub-a");
+    let warnings = scheduler.warn_expiring().await.expect("warn");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!((warnings[0].connection_id.as_str(), warnings[0].kind), (soon.as_str(), "access"));
+    assert!(scheduler.warn_expiring().await.expect("warn").is_empty(), "raised once");
+    // 55 days on, the second access token and not the refreshable one.
+    sandbox.clock().advance_ms(55 * DAY_MS);
+    let next = scheduler.warn_expiring().await.expect("warn");
+    assert_eq!(next.iter().map(|w| w.connection_id.as_str()).collect::<Vec<_>>(), [later.as_str()]);
+    // A refresh token close to its end is a warning too: the shop must authorize again.
+    sandbox.clock().advance_ms(140 * DAY_MS);
+    let last = scheduler.warn_expiring().await.expect("warn");
+    assert_eq!(last.iter().map(|w| (w.connection_id.as_str(), w.kind)).collect::<Vec<_>>(), [(renewable.as_str(), "refresh")]);
+}
+
+#[tokio::test]
+async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
+    let sandbox = common::sandbox(30).await;
+    let database = common::PgDatabase::create().await;
+    // Two processes share the database and its master key.
+    let (store_a, store_b) = (database.open(MasterKey::from_bytes([7; 32])).await, database.open(MasterKey::from_bytes([7; 32])).await);
+    let shops = connect_shops(&sandbox, &store_a).await;
+    buyers(&sandbox, &common::vop_client(&sandbox), 3).await;
+    let (a, b) = (scheduler(&sandbox, &store_a, "hub-a"), scheduler(&sandbox, &store_b, "hub-b"));
+    a.plan().await.expect("plan");
+    let (ran_a, ran_b) = tokio::join!(a.run_until_idle(), b.run_until_idle());
+    let (ran_a, ran_b) = (streams(&ran_a.expect("a")), streams(&ran_b.expect("b")));
+    assert!(ran_a.is_disjoint(&ran_b), "no stream ran twice: {ran_a:?} {ran_b:?}");
+    assert_eq!(ran_a.len() + ran_b.len(), 6);
+    // A process that dies holding a lease: its stream waits for the lease to run out.
+    sandbox.clock().advance_ms(4 * 60_000);
+    let now = sandbox.clock().now_ms();
+    let held = store_a.claim_due("dead-hub", now, 5 * 60_000).await.expect("claim").expect("due");
+    let taken = streams(&b.run_until_idle().await.expect("b"));
+    assert!(!taken.contains(&pair(&held.connection_id, &held.stream)), "a live lease is respected");
+    sandbox.clock().advance_ms(6 * 60_000);
+    let taken = streams(&b.run_until_idle().await.expect("b"));
+    assert!(taken.contains(&pair(&held.connection_id, &held.stream)), "an expired lease is taken over: {taken:?}");
+    let _ = shops;
+    store_a.pool().close().await;
+    store_b.pool().close().await;
+    database.drop_now().await;
+}
