@@ -129,7 +129,13 @@ async fn start(
             if !matches!(mode.as_str(), "union_tool" | "jit") {
                 return failure(format!("mode: expected union_tool or jit, got {mode:?}"));
             }
-            if mode == "jit" && query.vendor_id.as_deref().and_then(|v| v.trim().parse::<i64>().ok()).is_none() {
+            if mode == "jit"
+                && query
+                    .vendor_id
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .is_none()
+            {
                 return failure("vendor_id: a JIT shop needs its numeric vendor id");
             }
             let native = query
@@ -180,7 +186,11 @@ async fn start(
         }),
         name: query.name.clone(),
         // The account the grant is for: Winit's seller, or a JIT shop's vendor id.
-        seller: if platform == "vop" { query.vendor_id.clone() } else { query.seller.clone() },
+        seller: if platform == "vop" {
+            query.vendor_id.clone()
+        } else {
+            query.seller.clone()
+        },
         redirect_uri,
     };
     if let Err(err) = app
@@ -414,7 +424,10 @@ async fn with_credentials(
             };
             let mode = body.mode.unwrap_or_else(|| "jit".into());
             if mode == "jit" && tokens.vendor_id.is_none() {
-                return json_error(StatusCode::BAD_REQUEST, "vendor_id: a JIT shop needs its numeric vendor id");
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    "vendor_id: a JIT shop needs its numeric vendor id",
+                );
             }
             (
                 mode,

@@ -22,7 +22,9 @@ use crate::sources::{
     JIT_ORDERS, OrderStream, PRODUCTS, ProductStream, UNION_REFUNDS, UnionOrderSource,
     UnionRefundSource, WINIT_OUTBOUND, WinitOutboundSource,
 };
-use crate::sync::{CallKey, DAY_MS, RetryPolicy, RunReport, StreamSource, StreamSync, SyncError, UNION_ORDERS};
+use crate::sync::{
+    CallKey, DAY_MS, RetryPolicy, RunReport, StreamSource, StreamSync, SyncError, UNION_ORDERS,
+};
 use crate::{QuotaGate, TokenManager, VopTokens};
 
 const MINUTE_MS: i64 = 60_000;
@@ -44,7 +46,12 @@ const ALL_TIME: i64 = i64::MAX / 4;
 /// update time, every 30 minutes over 15 days; Winit outbound orders, listed by order date,
 /// every 10 minutes over 7 days; product lists every 6 hours.
 pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
-    let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan { stream, interval_ms, lookback_ms, window_ms };
+    let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan {
+        stream,
+        interval_ms,
+        lookback_ms,
+        window_ms,
+    };
     match (platform, mode) {
         ("vop", "union_channel" | "union_tool") => vec![
             plan(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
@@ -83,18 +90,24 @@ fn unreadable(connection: &Connection, what: &str) -> SyncError {
 
 impl Platforms {
     async fn vop_for(&self, connection: &Connection) -> Result<VopClient, SyncError> {
-        let token = self.tokens.access_token(&connection.id).await.map_err(|err| {
-            let class = match &err {
-                crate::TokenError::NeedsReauthorization(..) => shopbridge_core::ErrorClass::NeedsReauthorization,
-                _ => shopbridge_core::ErrorClass::Transient,
-            };
-            SyncError::Platform(ConnectorError {
-                platform: shopbridge_core::Platform::Vop,
-                class,
-                code: None,
-                message: err.to_string(),
-            })
-        })?;
+        let token = self
+            .tokens
+            .access_token(&connection.id)
+            .await
+            .map_err(|err| {
+                let class = match &err {
+                    crate::TokenError::NeedsReauthorization(..) => {
+                        shopbridge_core::ErrorClass::NeedsReauthorization
+                    }
+                    _ => shopbridge_core::ErrorClass::Transient,
+                };
+                SyncError::Platform(ConnectorError {
+                    platform: shopbridge_core::Platform::Vop,
+                    class,
+                    code: None,
+                    message: err.to_string(),
+                })
+            })?;
         Ok(self.vop.with_access_token(token))
     }
 
@@ -106,25 +119,41 @@ impl Platforms {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<dyn StreamSource>, SyncError> {
         let id = connection.id.as_str();
-        match (connection.platform.as_str(), connection.mode.as_str(), stream) {
-            ("vop", "union_channel", UNION_ORDERS) => {
-                Ok(Arc::new(UnionOrderSource::new(self.vop.clone(), Mode::Channel, id)))
-            }
-            ("vop", "union_channel", UNION_REFUNDS) => {
-                Ok(Arc::new(UnionRefundSource::new(self.vop.clone(), Mode::Channel, id)))
-            }
-            ("vop", "union_tool", UNION_ORDERS) => {
-                Ok(Arc::new(UnionOrderSource::new(self.vop_for(connection).await?, Mode::ToolProvider, id)))
-            }
-            ("vop", "union_tool", UNION_REFUNDS) => {
-                Ok(Arc::new(UnionRefundSource::new(self.vop_for(connection).await?, Mode::ToolProvider, id)))
-            }
+        match (
+            connection.platform.as_str(),
+            connection.mode.as_str(),
+            stream,
+        ) {
+            ("vop", "union_channel", UNION_ORDERS) => Ok(Arc::new(UnionOrderSource::new(
+                self.vop.clone(),
+                Mode::Channel,
+                id,
+            ))),
+            ("vop", "union_channel", UNION_REFUNDS) => Ok(Arc::new(UnionRefundSource::new(
+                self.vop.clone(),
+                Mode::Channel,
+                id,
+            ))),
+            ("vop", "union_tool", UNION_ORDERS) => Ok(Arc::new(UnionOrderSource::new(
+                self.vop_for(connection).await?,
+                Mode::ToolProvider,
+                id,
+            ))),
+            ("vop", "union_tool", UNION_REFUNDS) => Ok(Arc::new(UnionRefundSource::new(
+                self.vop_for(connection).await?,
+                Mode::ToolProvider,
+                id,
+            ))),
             ("vop", "jit", JIT_ORDERS | PRODUCTS) => {
-                let tokens: VopTokens = serde_json::from_str(connection.credentials.expose_secret())
-                    .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
-                let vendor_id = tokens
-                    .vendor_id
-                    .ok_or_else(|| unreadable(connection, "a JIT connection needs its vendor id: connect it again with vendor_id"))?;
+                let tokens: VopTokens =
+                    serde_json::from_str(connection.credentials.expose_secret())
+                        .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
+                let vendor_id = tokens.vendor_id.ok_or_else(|| {
+                    unreadable(
+                        connection,
+                        "a JIT connection needs its vendor id: connect it again with vendor_id",
+                    )
+                })?;
                 let client = self.vop_for(connection).await?;
                 let caller = id.to_owned();
                 let connector: Arc<dyn Connector> = Arc::new(JitConnector::new(client, vendor_id));
@@ -134,14 +163,24 @@ impl Platforms {
                         clock,
                         shop_type: Some(ShopType::Jitx),
                         max_window_ms: MAX_WINDOW_MS,
-                        call: CallKey { platform: "vop", service: DVD_SERVICE.into(), method: "getOrderList".into(), caller },
+                        call: CallKey {
+                            platform: "vop",
+                            service: DVD_SERVICE.into(),
+                            method: "getOrderList".into(),
+                            caller,
+                        },
                     }))
                 } else {
                     Ok(Arc::new(ProductStream {
                         connector,
                         clock,
                         page_size: 100,
-                        call: CallKey { platform: "vop", service: PRODUCT_SERVICE.into(), method: "multiGetProductSkuInfo".into(), caller },
+                        call: CallKey {
+                            platform: "vop",
+                            service: PRODUCT_SERVICE.into(),
+                            method: "multiGetProductSkuInfo".into(),
+                            caller,
+                        },
                     }))
                 }
             }
@@ -150,9 +189,14 @@ impl Platforms {
                     .winit
                     .as_ref()
                     .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
-                let creds: WinitCredentials = serde_json::from_str(connection.credentials.expose_secret())
-                    .map_err(|_| unreadable(connection, "credentials are not a Winit app_key and token"))?;
-                let seller = winit.for_seller(creds.app_key.clone(), secrecy::SecretString::from(creds.token));
+                let creds: WinitCredentials =
+                    serde_json::from_str(connection.credentials.expose_secret()).map_err(|_| {
+                        unreadable(connection, "credentials are not a Winit app_key and token")
+                    })?;
+                let seller = winit.for_seller(
+                    creds.app_key.clone(),
+                    secrecy::SecretString::from(creds.token),
+                );
                 if stream == WINIT_OUTBOUND {
                     Ok(Arc::new(WinitOutboundSource { client: seller }))
                 } else {
@@ -212,12 +256,20 @@ pub struct Scheduler {
 
 impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scheduler").field("owner", &self.owner).field("lease_ms", &self.lease_ms).finish_non_exhaustive()
+        f.debug_struct("Scheduler")
+            .field("owner", &self.owner)
+            .field("lease_ms", &self.lease_ms)
+            .finish_non_exhaustive()
     }
 }
 
 impl Scheduler {
-    pub fn new(store: Store, platforms: Platforms, clock: Arc<dyn Clock>, owner: impl Into<String>) -> Self {
+    pub fn new(
+        store: Store,
+        platforms: Platforms,
+        clock: Arc<dyn Clock>,
+        owner: impl Into<String>,
+    ) -> Self {
         Self {
             store,
             platforms,
@@ -235,11 +287,16 @@ impl Scheduler {
         let now = self.clock.now_ms();
         let mut planned = 0;
         for connection in self.store.connection_summaries().await? {
-            if !matches!(connection.state, ConnectionState::Active | ConnectionState::Refreshing) {
+            if !matches!(
+                connection.state,
+                ConnectionState::Active | ConnectionState::Refreshing
+            ) {
                 continue;
             }
             for plan in plans_for(&connection.platform, &connection.mode) {
-                self.store.ensure_schedule(&connection.id, plan.stream, plan.interval_ms, now).await?;
+                self.store
+                    .ensure_schedule(&connection.id, plan.stream, plan.interval_ms, now)
+                    .await?;
                 planned += 1;
             }
         }
@@ -252,7 +309,10 @@ impl Scheduler {
         let now = self.clock.now_ms();
         let mut raised = Vec::new();
         for connection in self.store.connection_summaries().await? {
-            if !matches!(connection.state, ConnectionState::Active | ConnectionState::Refreshing) {
+            if !matches!(
+                connection.state,
+                ConnectionState::Active | ConnectionState::Refreshing
+            ) {
                 continue;
             }
             let expiring = match (connection.refresh_expires_ms, connection.access_expires_ms) {
@@ -260,14 +320,35 @@ impl Scheduler {
                 (None, Some(access)) => Some(("access", access)),
                 (None, None) => None,
             };
-            let Some((kind, expires_ms)) = expiring.filter(|(_, at)| *at <= now + self.warn_ahead_ms) else {
+            let Some((kind, expires_ms)) =
+                expiring.filter(|(_, at)| *at <= now + self.warn_ahead_ms)
+            else {
                 continue;
             };
-            if self.store.note_expiry_warning(&connection.id, kind, expires_ms, now).await? {
-                let detail = format!("{kind} token expires at {expires_ms} (in {} h): authorize the shop again before then", (expires_ms - now) / 3_600_000);
+            if self
+                .store
+                .note_expiry_warning(&connection.id, kind, expires_ms, now)
+                .await?
+            {
+                let detail = format!(
+                    "{kind} token expires at {expires_ms} (in {} h): authorize the shop again before then",
+                    (expires_ms - now) / 3_600_000
+                );
                 tracing::warn!(connection = %connection.id, %detail, "token expiring");
-                self.store.audit(now, Some(&connection.tenant_id), Some(&connection.id), "token_expiring", &detail).await?;
-                raised.push(ExpiryWarning { connection_id: connection.id, kind, expires_ms });
+                self.store
+                    .audit(
+                        now,
+                        Some(&connection.tenant_id),
+                        Some(&connection.id),
+                        "token_expiring",
+                        &detail,
+                    )
+                    .await?;
+                raised.push(ExpiryWarning {
+                    connection_id: connection.id,
+                    kind,
+                    expires_ms,
+                });
             }
         }
         Ok(raised)
@@ -275,9 +356,15 @@ impl Scheduler {
 
     async fn run_claimed(&self, claimed: &Claimed) -> Result<RunReport, SyncError> {
         let connection = self.store.connection(&claimed.connection_id).await?;
-        let source = self.platforms.source(&connection, &claimed.stream, self.clock.clone()).await?;
+        let source = self
+            .platforms
+            .source(&connection, &claimed.stream, self.clock.clone())
+            .await?;
         let mut sync = StreamSync::new(self.store.clone(), source, &claimed.connection_id);
-        if let Some(plan) = plans_for(&connection.platform, &connection.mode).into_iter().find(|p| p.stream == claimed.stream) {
+        if let Some(plan) = plans_for(&connection.platform, &connection.mode)
+            .into_iter()
+            .find(|p| p.stream == claimed.stream)
+        {
             sync.lookback_ms = plan.lookback_ms;
             sync.window_ms = plan.window_ms;
         }
@@ -293,7 +380,10 @@ impl Scheduler {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(1) as u64)).await;
-                    match store.renew_lease(&claimed, &owner, clock.now_ms() + lease_ms).await {
+                    match store
+                        .renew_lease(&claimed, &owner, clock.now_ms() + lease_ms)
+                        .await
+                    {
                         Ok(true) => {}
                         Ok(false) => return,
                         Err(err) => tracing::warn!(error = %err, "could not renew a sync lease"),
@@ -308,7 +398,11 @@ impl Scheduler {
 
     /// Claims and runs one due stream; `None` when nothing is due.
     pub async fn run_one(&self) -> Result<Option<RunOutcome>, SyncError> {
-        let Some(claimed) = self.store.claim_due(&self.owner, self.clock.now_ms(), self.lease_ms).await? else {
+        let Some(claimed) = self
+            .store
+            .claim_due(&self.owner, self.clock.now_ms(), self.lease_ms)
+            .await?
+        else {
             return Ok(None);
         };
         let result = self.run_claimed(&claimed).await;
@@ -319,8 +413,14 @@ impl Scheduler {
                 format!("failed: {err}")
             }
         };
-        self.store.release_lease(&claimed, &self.owner, &status, self.clock.now_ms()).await?;
-        Ok(Some(RunOutcome { connection_id: claimed.connection_id, stream: claimed.stream, result }))
+        self.store
+            .release_lease(&claimed, &self.owner, &status, self.clock.now_ms())
+            .await?;
+        Ok(Some(RunOutcome {
+            connection_id: claimed.connection_id,
+            stream: claimed.stream,
+            result,
+        }))
     }
 
     /// Plans, warns, and runs due streams until none is due.

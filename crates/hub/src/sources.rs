@@ -5,13 +5,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shopbridge_core::capability::{Connector, ConnectorError};
-use shopbridge_core::model::{OrderQuery, OrderTimeType, ProductQuery};
 use shopbridge_core::Clock;
+use shopbridge_core::capability::{Connector, ConnectorError};
 use shopbridge_core::codes::{OrderStatus, ShopType};
+use shopbridge_core::model::{OrderQuery, OrderTimeType, ProductQuery};
 use shopbridge_store::{SyncedRecord, UnionOrderRecord};
 use shopbridge_vop::union::ORDER_SERVICE;
-use shopbridge_vop::union::order::{MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch};
+use shopbridge_vop::union::order::{
+    MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
+};
 use shopbridge_vop::{Mode, VopClient};
 use shopbridge_winit::WinitClient;
 use shopbridge_winit::actions::QueryOutboundOrderList;
@@ -49,7 +51,11 @@ pub struct UnionOrderSource {
 impl UnionOrderSource {
     pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
         let caller = union_caller(&client, connection_id);
-        Self { client, mode, caller }
+        Self {
+            client,
+            mode,
+            caller,
+        }
     }
 }
 
@@ -91,15 +97,27 @@ impl StreamSource for UnionOrderSource {
         }
     }
 
-    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
         let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
             .page(page as i32);
         let answer = self.client.execute(&request).await?;
         let got = answer.order_info_list.len();
         Ok(FetchedPage {
-            has_next: got >= UNION_PAGE_SIZE as usize && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
-            records: PageRecords::UnionOrders(answer.order_info_list.iter().map(union_order_record).collect()),
+            has_next: got >= UNION_PAGE_SIZE as usize
+                && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            records: PageRecords::UnionOrders(
+                answer
+                    .order_info_list
+                    .iter()
+                    .map(union_order_record)
+                    .collect(),
+            ),
         })
     }
 }
@@ -117,7 +135,11 @@ pub struct UnionRefundSource {
 impl UnionRefundSource {
     pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
         let caller = union_caller(&client, connection_id);
-        Self { client, mode, caller }
+        Self {
+            client,
+            mode,
+            caller,
+        }
     }
 }
 
@@ -126,14 +148,24 @@ fn refund_record(refund: &RefundOrderInfo, seen_ms: i64) -> SyncedRecord {
         .after_sale_sn
         .clone()
         .filter(|sn| !sn.is_empty())
-        .unwrap_or_else(|| format!("{}@{}", refund.order_sn, refund.apply_time.unwrap_or_default()));
+        .unwrap_or_else(|| {
+            format!(
+                "{}@{}",
+                refund.order_sn,
+                refund.apply_time.unwrap_or_default()
+            )
+        });
     SyncedRecord {
         id,
-        updated_ms: [refund.apply_time, refund.commission_enter_time, refund.commission_settled_time]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(seen_ms),
+        updated_ms: [
+            refund.apply_time,
+            refund.commission_enter_time,
+            refund.commission_settled_time,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(seen_ms),
         is_final: refund.settled == Some(1),
         payload: json(refund),
     }
@@ -162,7 +194,12 @@ impl StreamSource for UnionRefundSource {
         }
     }
 
-    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
         let request = RefundOrderList::new(self.mode, RefundSearch::AppliedAt, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
             .page(page as i32);
@@ -170,9 +207,14 @@ impl StreamSource for UnionRefundSource {
         let seen = self.client.clock().now_ms();
         let got = answer.refund_order_info_list.len();
         Ok(FetchedPage {
-            has_next: got >= UNION_PAGE_SIZE as usize && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            has_next: got >= UNION_PAGE_SIZE as usize
+                && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
             records: PageRecords::Records(
-                answer.refund_order_info_list.iter().map(|refund| refund_record(refund, seen)).collect(),
+                answer
+                    .refund_order_info_list
+                    .iter()
+                    .map(|refund| refund_record(refund, seen))
+                    .collect(),
             ),
         })
     }
@@ -203,7 +245,10 @@ pub struct OrderStream {
 
 impl std::fmt::Debug for OrderStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrderStream").field("shop_type", &self.shop_type).field("call", &self.call).finish_non_exhaustive()
+        f.debug_struct("OrderStream")
+            .field("shop_type", &self.shop_type)
+            .field("call", &self.call)
+            .finish_non_exhaustive()
     }
 }
 
@@ -225,7 +270,12 @@ impl StreamSource for OrderStream {
         self.call.clone()
     }
 
-    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
         let query = OrderQuery {
             status: OrderStatus::All,
             plat_order_no: None,
@@ -267,7 +317,9 @@ pub struct ProductStream {
 
 impl std::fmt::Debug for ProductStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProductStream").field("call", &self.call).finish_non_exhaustive()
+        f.debug_struct("ProductStream")
+            .field("call", &self.call)
+            .finish_non_exhaustive()
     }
 }
 
@@ -290,8 +342,18 @@ impl StreamSource for ProductStream {
         self.call.clone()
     }
 
-    async fn fetch(&self, _start_ms: i64, _end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
-        let query = ProductQuery { product_id: None, name: None, page, page_size: self.page_size };
+    async fn fetch(
+        &self,
+        _start_ms: i64,
+        _end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
+        let query = ProductQuery {
+            product_id: None,
+            name: None,
+            page,
+            page_size: self.page_size,
+        };
         let answer = self.connector.products()?.download_products(&query).await?;
         let seen = self.clock.now_ms();
         Ok(FetchedPage {
@@ -322,7 +384,10 @@ pub struct WinitOutboundSource {
 const WINIT_PAGE_SIZE: i64 = 200;
 
 fn beijing_date(ms: i64) -> String {
-    shopbridge_vop::time::format_datetime_ms(ms).chars().take(10).collect()
+    shopbridge_vop::time::format_datetime_ms(ms)
+        .chars()
+        .take(10)
+        .collect()
 }
 
 #[async_trait]
@@ -348,7 +413,12 @@ impl StreamSource for WinitOutboundSource {
         }
     }
 
-    async fn fetch(&self, start_ms: i64, end_ms: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
         let request = QueryOutboundOrderList {
             date_ordered_start: Some(beijing_date(start_ms)),
             date_ordered_end: Some(beijing_date(end_ms)),
@@ -360,7 +430,8 @@ impl StreamSource for WinitOutboundSource {
         let seen = self.client.clock().now_ms();
         let got = answer.list.len() as i64;
         Ok(FetchedPage {
-            has_next: got >= WINIT_PAGE_SIZE && i64::from(page) * WINIT_PAGE_SIZE < answer.total.unwrap_or(got),
+            has_next: got >= WINIT_PAGE_SIZE
+                && i64::from(page) * WINIT_PAGE_SIZE < answer.total.unwrap_or(got),
             records: PageRecords::Records(
                 answer
                     .list

@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
+use shopbridge_core::Clock;
 use shopbridge_core::capability::ConnectorError;
 use shopbridge_core::error::ErrorClass;
 use shopbridge_core::quota::Priority;
-use shopbridge_core::Clock;
-use shopbridge_store::{Checkpoint, ConnectionState, Store, StoreError, SyncedRecord, UnionOrderRecord};
+use shopbridge_store::{
+    Checkpoint, ConnectionState, Store, StoreError, SyncedRecord, UnionOrderRecord,
+};
 
 /// The stream name of Union orders in checkpoints and runs.
 pub const UNION_ORDERS: &str = "union_orders";
@@ -145,7 +147,11 @@ impl std::fmt::Debug for StreamSync {
 impl StreamSync {
     /// A sync of `source` with one-day windows (or the platform's longest, if shorter), a
     /// ten-minute lookback and thirty days of history on the first run.
-    pub fn new(store: Store, source: Arc<dyn StreamSource>, connection_id: impl Into<String>) -> Self {
+    pub fn new(
+        store: Store,
+        source: Arc<dyn StreamSource>,
+        connection_id: impl Into<String>,
+    ) -> Self {
         Self {
             window_ms: DAY_MS.min(source.max_window_ms()),
             store,
@@ -160,7 +166,12 @@ impl StreamSync {
     }
 
     /// Union orders by update time, into the Union order table.
-    pub fn union_orders(store: Store, client: shopbridge_vop::VopClient, mode: shopbridge_vop::Mode, connection_id: impl Into<String>) -> Self {
+    pub fn union_orders(
+        store: Store,
+        client: shopbridge_vop::VopClient,
+        mode: shopbridge_vop::Mode,
+        connection_id: impl Into<String>,
+    ) -> Self {
         let connection_id = connection_id.into();
         let source = crate::sources::UnionOrderSource::new(client, mode, &connection_id);
         Self::new(store, Arc::new(source), connection_id)
@@ -208,7 +219,8 @@ impl StreamSync {
 
     /// Runs until the store holds every record updated up to now; resumes an interrupted window.
     pub async fn run(&self) -> Result<RunReport, SyncError> {
-        if !(60_000..=self.source.max_window_ms()).contains(&self.window_ms) || self.lookback_ms < 0 {
+        if !(60_000..=self.source.max_window_ms()).contains(&self.window_ms) || self.lookback_ms < 0
+        {
             return Err(SyncError::Settings(format!(
                 "window_ms must be from 1 minute to {} ms and lookback_ms 0 or more (got {} and {})",
                 self.source.max_window_ms(),
@@ -217,39 +229,66 @@ impl StreamSync {
             )));
         }
         let now = self.now_ms();
-        let run_id = self.store.start_run(&self.connection_id, self.stream(), now).await?;
+        let run_id = self
+            .store
+            .start_run(&self.connection_id, self.stream(), now)
+            .await?;
         let result = self.run_windows(now).await;
         let finished = self.now_ms();
         match &result {
             Ok(report) => {
                 self.store
-                    .finish_run(run_id, "complete", i64::from(report.pages), i64::from(report.changed), None, finished)
+                    .finish_run(
+                        run_id,
+                        "complete",
+                        i64::from(report.pages),
+                        i64::from(report.changed),
+                        None,
+                        finished,
+                    )
                     .await?;
             }
             Err(err) => {
                 let status = match err {
-                    SyncError::Platform(platform) if platform.class == ErrorClass::NeedsReauthorization => {
+                    SyncError::Platform(platform)
+                        if platform.class == ErrorClass::NeedsReauthorization =>
+                    {
                         self.store
-                            .set_state(&self.connection_id, ConnectionState::NeedsReauth, Some(&platform.to_string()), finished)
+                            .set_state(
+                                &self.connection_id,
+                                ConnectionState::NeedsReauth,
+                                Some(&platform.to_string()),
+                                finished,
+                            )
                             .await?;
                         "auth_error"
                     }
                     _ => "fetch_error",
                 };
-                self.store.finish_run(run_id, status, 0, 0, Some(&err.to_string()), finished).await?;
+                self.store
+                    .finish_run(run_id, status, 0, 0, Some(&err.to_string()), finished)
+                    .await?;
             }
         }
         result
     }
 
-    async fn save(&self, records: &PageRecords, checkpoint: Checkpoint) -> Result<usize, StoreError> {
+    async fn save(
+        &self,
+        records: &PageRecords,
+        checkpoint: Checkpoint,
+    ) -> Result<usize, StoreError> {
         let now = self.now_ms();
         match records {
             PageRecords::UnionOrders(orders) => {
-                self.store.save_union_page(&self.connection_id, self.stream(), orders, checkpoint, now).await
+                self.store
+                    .save_union_page(&self.connection_id, self.stream(), orders, checkpoint, now)
+                    .await
             }
             PageRecords::Records(records) => {
-                self.store.save_records_page(&self.connection_id, self.stream(), records, checkpoint, now).await
+                self.store
+                    .save_records_page(&self.connection_id, self.stream(), records, checkpoint, now)
+                    .await
             }
         }
     }
@@ -262,7 +301,10 @@ impl StreamSync {
             .store
             .checkpoint(&self.connection_id, self.stream())
             .await?
-            .unwrap_or(Checkpoint { cursor_ms: now - self.initial_ms, window: None });
+            .unwrap_or(Checkpoint {
+                cursor_ms: now - self.initial_ms,
+                window: None,
+            });
         loop {
             let (start, end, mut page) = match checkpoint.window {
                 Some(window) => window,
@@ -279,12 +321,21 @@ impl StreamSync {
                 let fetched = self.fetch(start, end, page as u32).await?;
                 let done = !fetched.has_next;
                 checkpoint = if !done {
-                    Checkpoint { cursor_ms: checkpoint.cursor_ms, window: Some((start, end, page + 1)) }
+                    Checkpoint {
+                        cursor_ms: checkpoint.cursor_ms,
+                        window: Some((start, end, page + 1)),
+                    }
                 } else if end >= now {
-                    Checkpoint { cursor_ms: checkpoint.cursor_ms.max(end), window: None }
+                    Checkpoint {
+                        cursor_ms: checkpoint.cursor_ms.max(end),
+                        window: None,
+                    }
                 } else {
                     let next = (end, end.saturating_add(self.window_ms).min(now), 1);
-                    Checkpoint { cursor_ms: checkpoint.cursor_ms.max(end), window: Some(next) }
+                    Checkpoint {
+                        cursor_ms: checkpoint.cursor_ms.max(end),
+                        window: Some(next),
+                    }
                 };
                 let changed = self.save(&fetched.records, checkpoint).await?;
                 report.pages += 1;

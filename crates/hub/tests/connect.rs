@@ -2,16 +2,17 @@
 //! implicit flow (token in the query or the fragment), existing credentials, and every way a
 //! `state` can be wrong.
 
+mod common;
+
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use shopbridge_hub::connect::{self, ConnectApp};
+use shopbridge_sandbox::RunningSandbox;
 use shopbridge_sandbox::browser;
-use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
-use shopbridge_store::{MasterKey, Store, Vault};
+use shopbridge_store::Store;
 use shopbridge_vop::{VopClient, VopConfig};
-use shopbridge_winit::{WinitClient, WinitConfig};
 
 struct Env {
     sandbox: RunningSandbox,
@@ -23,49 +24,12 @@ struct Env {
 
 impl Env {
     async fn start() -> Self {
-        let sandbox = RunningSandbox::spawn(SandboxConfig {
-            union_goods: 20,
-            ..SandboxConfig::default()
-        })
-        .await
-        .expect("sandbox");
+        let sandbox = common::sandbox(20).await;
         let creds = sandbox.credentials();
         let clock = Arc::new(sandbox.clock());
-        let vop = VopClient::with_clock(
-            VopConfig::new(
-                creds.vop.app_key.clone(),
-                SecretString::from(creds.vop.app_secret.clone()),
-            )
-            .with_gateway_url(&sandbox.vop_gateway_url())
-            .expect("gateway")
-            .with_oauth_url(&sandbox.vop_oauth_url())
-            .expect("oauth"),
-            clock.clone(),
-        )
-        .expect("vop");
-        let w = &creds.winit;
-        let winit = WinitClient::with_clock(
-            WinitConfig::new(
-                w.app_key.clone(),
-                w.token.clone(),
-                w.client_id.clone(),
-                w.client_secret.clone(),
-                w.platform.clone(),
-            )
-            .with_endpoint(&sandbox.winit_endpoint())
-            .expect("endpoint")
-            .with_authorize_url(&sandbox.winit_authorize_url())
-            .expect("authorize"),
-            clock.clone(),
-        )
-        .expect("winit");
-        let path = std::env::temp_dir().join(format!("sb-connect-{}.db", uuid::Uuid::new_v4()));
-        let store = Store::open(
-            &format!("sqlite://{}", path.display()),
-            Vault::new(MasterKey::generate()),
-        )
-        .await
-        .expect("store");
+        let vop = common::vop_client(&sandbox);
+        let winit = common::winit_client(&sandbox);
+        let store = common::sqlite_store().await;
         let tenant = store
             .create_tenant("erp", "erp-key", &SecretString::from("s"), 0)
             .await
@@ -82,10 +46,7 @@ impl Env {
             clock,
         };
         tokio::spawn(async move { axum::serve(listener, connect::router(app)).await });
-        let http = shopbridge_core::http::client_builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http");
+        let http = common::http();
         // Register the hub's callbacks with both platforms.
         let mut uris = creds.vop.redirect_uris.clone();
         uris.push(format!("{hub}/connect/vop/callback"));
@@ -350,7 +311,11 @@ async fn shops_connect_with_credentials_they_already_have() {
             .expose_secret(),
     )
     .expect("tokens");
-    assert_eq!(existing.vendor_id, Some(550), "the JIT vendor is kept with the token");
+    assert_eq!(
+        existing.vendor_id,
+        Some(550),
+        "the JIT vendor is kept with the token"
+    );
     let post = |platform: &str, body: Value| {
         env.http
             .post(format!("{}/connect/{platform}/credentials", env.hub))

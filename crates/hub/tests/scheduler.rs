@@ -21,8 +21,6 @@ use shopbridge_hub::{RetryPolicy, Scheduler, TokenManager};
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_store::{MasterKey, Store};
 use shopbridge_vop::jit::connector::JitConnector;
-use shopbridge_vop::union::GenByGoodsId;
-use shopbridge_vop::union::goods::GoodsList;
 use shopbridge_vop::union::order::{RefundOrderList, RefundSearch};
 use shopbridge_vop::{Mode, VopClient};
 use shopbridge_winit::connector::WinitConnector;
@@ -44,7 +42,11 @@ fn scheduler(sandbox: &RunningSandbox, store: &Store, owner: &str) -> Scheduler 
         winit: Some(common::winit_client(sandbox)),
     };
     let mut scheduler = Scheduler::new(store.clone(), platforms, Arc::new(sandbox.clock()), owner);
-    scheduler.retry = RetryPolicy { attempts: 6, min_delay: Duration::from_millis(2), max_delay: Duration::from_millis(20) };
+    scheduler.retry = RetryPolicy {
+        attempts: 6,
+        min_delay: Duration::from_millis(2),
+        max_delay: Duration::from_millis(20),
+    };
     scheduler
 }
 
@@ -53,7 +55,15 @@ async fn connect_shops(sandbox: &RunningSandbox, store: &Store) -> Shops {
     let vendor = common::authorize_vop(sandbox, &vop, "vendor").await;
     let w = sandbox.credentials().winit;
     Shops {
-        union: common::connection(store, "vop", "union_channel", "affiliate", "{}", (None, None)).await,
+        union: common::connection(
+            store,
+            "vop",
+            "union_channel",
+            "affiliate",
+            "{}",
+            (None, None),
+        )
+        .await,
         jit: common::connection(
             store,
             "vop",
@@ -77,17 +87,8 @@ async fn connect_shops(sandbox: &RunningSandbox, store: &Store) -> Shops {
 
 /// Buyers on the sandbox: orders through links of the demo app.
 async fn buyers(sandbox: &RunningSandbox, vop: &VopClient, orders: u32) {
-    let goods = vop.execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(3)).await.expect("goods").goods_info_list;
     let http = common::http();
-    for (i, g) in goods.iter().enumerate() {
-        let link = vop
-            .execute(&GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()]).chan_tag(format!("pid_{i}")))
-            .await
-            .expect("link")
-            .url_info_list[0]
-            .url
-            .clone()
-            .expect("url");
+    for link in common::demo_links(vop, 3).await {
         let response = http
             .post(format!("{}/_sandbox/vop/union/clicks", sandbox.base_url()))
             .json(&json!({"link": link, "orders": orders}))
@@ -100,9 +101,18 @@ async fn buyers(sandbox: &RunningSandbox, vop: &VopClient, orders: u32) {
 
 fn streams(outcomes: &[shopbridge_hub::RunOutcome]) -> BTreeSet<(String, String)> {
     for outcome in outcomes {
-        assert!(outcome.result.is_ok(), "{} {}: {:?}", outcome.connection_id, outcome.stream, outcome.result);
+        assert!(
+            outcome.result.is_ok(),
+            "{} {}: {:?}",
+            outcome.connection_id,
+            outcome.stream,
+            outcome.result
+        );
     }
-    outcomes.iter().map(|o| (o.connection_id.clone(), o.stream.clone())).collect()
+    outcomes
+        .iter()
+        .map(|o| (o.connection_id.clone(), o.stream.clone()))
+        .collect()
 }
 
 fn pair(connection: &str, stream: &str) -> (String, String) {
@@ -118,11 +128,20 @@ async fn sandbox_refunds(vop: &VopClient, from: i64, to: i64) -> BTreeSet<String
         let mut page = 1;
         loop {
             let answer = vop
-                .execute(&RefundOrderList::new(Mode::Channel, RefundSearch::AppliedAt, start, end).page_size(100).page(page))
+                .execute(
+                    &RefundOrderList::new(Mode::Channel, RefundSearch::AppliedAt, start, end)
+                        .page_size(100)
+                        .page(page),
+                )
                 .await
                 .expect("refunds");
             let got = answer.refund_order_info_list.len();
-            ids.extend(answer.refund_order_info_list.into_iter().map(|r| r.after_sale_sn.unwrap_or(r.order_sn)));
+            ids.extend(
+                answer
+                    .refund_order_info_list
+                    .into_iter()
+                    .map(|r| r.after_sale_sn.unwrap_or(r.order_sn)),
+            );
             if got < 100 {
                 break;
             }
@@ -187,7 +206,10 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
     let start = clock.now_ms();
     buyers(&sandbox, &vop, 6).await;
     let winit = WinitConnector::new(common::winit_client(&sandbox));
-    let outbound = winit.create_shipment(&export_order("SCHED-1", start), 1_000_089, 1_000_120).await.expect("outbound");
+    let outbound = winit
+        .create_shipment(&export_order("SCHED-1", start), 1_000_089, 1_000_120)
+        .await
+        .expect("outbound");
     let scheduler = scheduler(&sandbox, &store, "hub-a");
 
     // First pass: every stream of every connection is due.
@@ -202,16 +224,36 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
     ]
     .into();
     assert_eq!(first, expected);
-    assert!(scheduler.run_until_idle().await.expect("pass").is_empty(), "nothing is due right after");
+    assert!(
+        scheduler.run_until_idle().await.expect("pass").is_empty(),
+        "nothing is due right after"
+    );
 
     // Four minutes later only the 3-minute order streams are due.
     clock.advance_ms(4 * 60_000);
     let second = streams(&scheduler.run_until_idle().await.expect("pass"));
-    assert_eq!(second, [pair(&shops.union, UNION_ORDERS), pair(&shops.jit, JIT_ORDERS)].into());
+    assert_eq!(
+        second,
+        [
+            pair(&shops.union, UNION_ORDERS),
+            pair(&shops.jit, JIT_ORDERS)
+        ]
+        .into()
+    );
     for schedule in store.schedules().await.expect("schedules") {
-        assert_eq!(schedule.last_status.as_deref(), Some("complete"), "{schedule:?}");
-        assert!(schedule.lease_owner.is_none(), "leases are released: {schedule:?}");
-        assert_eq!(schedule.next_run_ms, schedule.last_finished_ms.expect("finished") + schedule.interval_ms);
+        assert_eq!(
+            schedule.last_status.as_deref(),
+            Some("complete"),
+            "{schedule:?}"
+        );
+        assert!(
+            schedule.lease_owner.is_none(),
+            "leases are released: {schedule:?}"
+        );
+        assert_eq!(
+            schedule.next_run_ms,
+            schedule.last_finished_ms.expect("finished") + schedule.interval_ms
+        );
     }
 
     // Forty simulated days in 6-hour steps: orders settle and some are refunded, direct-ship
@@ -227,18 +269,34 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
         .await
         .expect("records")
         .into_iter()
-        .map(|r| (r.record.id, serde_json::from_str(&r.record.payload).expect("json")))
+        .map(|r| {
+            (
+                r.record.id,
+                serde_json::from_str(&r.record.payload).expect("json"),
+            )
+        })
         .collect();
     let vendor_id = sandbox.credentials().vop.vendor_id;
     let platform_ids: BTreeSet<String> = {
         let state = sandbox.state();
         let vop_state = state.vop();
         let now = clock.now_ms();
-        vop_state.jit.vendors[&vendor_id].dvd_orders.iter().filter(|o| o.created_ms <= now).map(|o| o.order_id.clone()).collect()
+        vop_state.jit.vendors[&vendor_id]
+            .dvd_orders
+            .iter()
+            .filter(|o| o.created_ms <= now)
+            .map(|o| o.order_id.clone())
+            .collect()
     };
-    assert_eq!(stored.keys().cloned().collect::<BTreeSet<_>>(), platform_ids);
+    assert_eq!(
+        stored.keys().cloned().collect::<BTreeSet<_>>(),
+        platform_ids
+    );
     let tokens: shopbridge_hub::VopTokens =
-        serde_json::from_str(secrecy::ExposeSecret::expose_secret(&store.connection(&shops.jit).await.expect("jit").credentials)).expect("tokens");
+        serde_json::from_str(secrecy::ExposeSecret::expose_secret(
+            &store.connection(&shops.jit).await.expect("jit").credentials,
+        ))
+        .expect("tokens");
     let jit = JitConnector::new(vop.with_access_token(tokens.access_token), vendor_id);
     let mut statuses = BTreeSet::new();
     for (id, payload) in &stored {
@@ -257,23 +315,62 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
             })
             .await
             .expect("live order");
-        assert_eq!(payload["status"], serde_json::to_value(live.items[0].status).expect("status"), "order {id}");
+        assert_eq!(
+            payload["status"],
+            serde_json::to_value(live.items[0].status).expect("status"),
+            "order {id}"
+        );
         statuses.insert(live.items[0].status.code());
     }
-    assert!(statuses.len() >= 3, "the orders went different ways: {statuses:?}");
+    assert!(
+        statuses.len() >= 3,
+        "the orders went different ways: {statuses:?}"
+    );
 
     // Union refunds: the same set as the platform's.
-    let refunds: BTreeSet<String> =
-        store.synced_records(&shops.union, UNION_REFUNDS).await.expect("refunds").into_iter().map(|r| r.record.id).collect();
-    assert!(!refunds.is_empty(), "some orders were refunded after settlement");
-    assert_eq!(refunds, sandbox_refunds(&vop, start - 31 * DAY_MS, clock.now_ms()).await);
+    let refunds: BTreeSet<String> = store
+        .synced_records(&shops.union, UNION_REFUNDS)
+        .await
+        .expect("refunds")
+        .into_iter()
+        .map(|r| r.record.id)
+        .collect();
+    assert!(
+        !refunds.is_empty(),
+        "some orders were refunded after settlement"
+    );
+    assert_eq!(
+        refunds,
+        sandbox_refunds(&vop, start - 31 * DAY_MS, clock.now_ms()).await
+    );
 
     // Winit: the outbound order, with more than one version as it moved on.
-    let outbound_records = store.synced_records(&shops.winit, WINIT_OUTBOUND).await.expect("outbound");
-    let ours = outbound_records.iter().find(|r| r.record.id == outbound).expect("the outbound order was synced");
-    assert!(ours.versions >= 2, "its status changes were stored: {ours:?}");
-    assert!(!store.synced_records(&shops.winit, PRODUCTS).await.expect("products").is_empty());
-    assert!(!store.synced_records(&shops.jit, PRODUCTS).await.expect("products").is_empty());
+    let outbound_records = store
+        .synced_records(&shops.winit, WINIT_OUTBOUND)
+        .await
+        .expect("outbound");
+    let ours = outbound_records
+        .iter()
+        .find(|r| r.record.id == outbound)
+        .expect("the outbound order was synced");
+    assert!(
+        ours.versions >= 2,
+        "its status changes were stored: {ours:?}"
+    );
+    assert!(
+        !store
+            .synced_records(&shops.winit, PRODUCTS)
+            .await
+            .expect("products")
+            .is_empty()
+    );
+    assert!(
+        !store
+            .synced_records(&shops.jit, PRODUCTS)
+            .await
+            .expect("products")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -281,23 +378,62 @@ async fn tokens_that_cannot_be_renewed_are_warned_about_once() {
     let sandbox = common::sandbox(10).await;
     let store = common::sqlite_store().await;
     let now = sandbox.clock().now_ms();
-    let soon = common::connection(&store, "vop", "union_tool", "expiring", "{}", (Some(now + 3 * DAY_MS), None)).await;
-    let later = common::connection(&store, "vop", "union_tool", "fine", "{}", (Some(now + 60 * DAY_MS), None)).await;
-    let renewable =
-        common::connection(&store, "vop", "jit", "renewable", "{}", (Some(now + DAY_MS), Some(now + 200 * DAY_MS))).await;
+    let soon = common::connection(
+        &store,
+        "vop",
+        "union_tool",
+        "expiring",
+        "{}",
+        (Some(now + 3 * DAY_MS), None),
+    )
+    .await;
+    let later = common::connection(
+        &store,
+        "vop",
+        "union_tool",
+        "fine",
+        "{}",
+        (Some(now + 60 * DAY_MS), None),
+    )
+    .await;
+    let renewable = common::connection(
+        &store,
+        "vop",
+        "jit",
+        "renewable",
+        "{}",
+        (Some(now + DAY_MS), Some(now + 200 * DAY_MS)),
+    )
+    .await;
     let scheduler = scheduler(&sandbox, &store, "hub-a");
     let warnings = scheduler.warn_expiring().await.expect("warn");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert_eq!((warnings[0].connection_id.as_str(), warnings[0].kind), (soon.as_str(), "access"));
-    assert!(scheduler.warn_expiring().await.expect("warn").is_empty(), "raised once");
+    assert_eq!(
+        (warnings[0].connection_id.as_str(), warnings[0].kind),
+        (soon.as_str(), "access")
+    );
+    assert!(
+        scheduler.warn_expiring().await.expect("warn").is_empty(),
+        "raised once"
+    );
     // 55 days on, the second access token and not the refreshable one.
     sandbox.clock().advance_ms(55 * DAY_MS);
     let next = scheduler.warn_expiring().await.expect("warn");
-    assert_eq!(next.iter().map(|w| w.connection_id.as_str()).collect::<Vec<_>>(), [later.as_str()]);
+    assert_eq!(
+        next.iter()
+            .map(|w| w.connection_id.as_str())
+            .collect::<Vec<_>>(),
+        [later.as_str()]
+    );
     // A refresh token close to its end is a warning too: the shop must authorize again.
     sandbox.clock().advance_ms(140 * DAY_MS);
     let last = scheduler.warn_expiring().await.expect("warn");
-    assert_eq!(last.iter().map(|w| (w.connection_id.as_str(), w.kind)).collect::<Vec<_>>(), [(renewable.as_str(), "refresh")]);
+    assert_eq!(
+        last.iter()
+            .map(|w| (w.connection_id.as_str(), w.kind))
+            .collect::<Vec<_>>(),
+        [(renewable.as_str(), "refresh")]
+    );
 }
 
 #[tokio::test]
@@ -305,24 +441,43 @@ async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
     let sandbox = common::sandbox(30).await;
     let database = common::PgDatabase::create().await;
     // Two processes share the database and its master key.
-    let (store_a, store_b) = (database.open(MasterKey::from_bytes([7; 32])).await, database.open(MasterKey::from_bytes([7; 32])).await);
+    let (store_a, store_b) = (
+        database.open(MasterKey::from_bytes([7; 32])).await,
+        database.open(MasterKey::from_bytes([7; 32])).await,
+    );
     let shops = connect_shops(&sandbox, &store_a).await;
     buyers(&sandbox, &common::vop_client(&sandbox), 3).await;
-    let (a, b) = (scheduler(&sandbox, &store_a, "hub-a"), scheduler(&sandbox, &store_b, "hub-b"));
+    let (a, b) = (
+        scheduler(&sandbox, &store_a, "hub-a"),
+        scheduler(&sandbox, &store_b, "hub-b"),
+    );
     a.plan().await.expect("plan");
     let (ran_a, ran_b) = tokio::join!(a.run_until_idle(), b.run_until_idle());
     let (ran_a, ran_b) = (streams(&ran_a.expect("a")), streams(&ran_b.expect("b")));
-    assert!(ran_a.is_disjoint(&ran_b), "no stream ran twice: {ran_a:?} {ran_b:?}");
+    assert!(
+        ran_a.is_disjoint(&ran_b),
+        "no stream ran twice: {ran_a:?} {ran_b:?}"
+    );
     assert_eq!(ran_a.len() + ran_b.len(), 6);
     // A process that dies holding a lease: its stream waits for the lease to run out.
     sandbox.clock().advance_ms(4 * 60_000);
     let now = sandbox.clock().now_ms();
-    let held = store_a.claim_due("dead-hub", now, 5 * 60_000).await.expect("claim").expect("due");
+    let held = store_a
+        .claim_due("dead-hub", now, 5 * 60_000)
+        .await
+        .expect("claim")
+        .expect("due");
     let taken = streams(&b.run_until_idle().await.expect("b"));
-    assert!(!taken.contains(&pair(&held.connection_id, &held.stream)), "a live lease is respected");
+    assert!(
+        !taken.contains(&pair(&held.connection_id, &held.stream)),
+        "a live lease is respected"
+    );
     sandbox.clock().advance_ms(6 * 60_000);
     let taken = streams(&b.run_until_idle().await.expect("b"));
-    assert!(taken.contains(&pair(&held.connection_id, &held.stream)), "an expired lease is taken over: {taken:?}");
+    assert!(
+        taken.contains(&pair(&held.connection_id, &held.stream)),
+        "an expired lease is taken over: {taken:?}"
+    );
     let _ = shops;
     store_a.pool().close().await;
     store_b.pool().close().await;

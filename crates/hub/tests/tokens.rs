@@ -1,96 +1,32 @@
 //! Token refresh against the sandbox's OAuth server: single-flight under 1,000 concurrent
 //! callers, and a permanent failure moving the connection to needs_reauth.
 
-use std::sync::Arc;
+mod common;
 
 use secrecy::{ExposeSecret, SecretString};
 use shopbridge_core::Clock;
 use shopbridge_hub::{TokenError, TokenManager, VopTokens};
-use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
-use shopbridge_store::{ConnectionState, MasterKey, NewConnection, Store, Vault};
+use shopbridge_sandbox::RunningSandbox;
+use shopbridge_store::{ConnectionState, Store};
 use shopbridge_vop::union::goods::GoodsList;
-use shopbridge_vop::{Mode, VopClient, VopConfig};
+use shopbridge_vop::{Mode, VopClient};
 
 const DAY_MS: i64 = 86_400_000;
 
 async fn setup() -> (RunningSandbox, VopClient, Store, String, VopTokens) {
-    let sandbox = RunningSandbox::spawn(SandboxConfig {
-        union_goods: 50,
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox");
-    let creds = sandbox.credentials();
-    let config = VopConfig::new(
-        creds.vop.app_key.clone(),
-        SecretString::from(creds.vop.app_secret.clone()),
+    let sandbox = common::sandbox(50).await;
+    let client = common::vop_client(&sandbox);
+    let tokens = common::authorize_vop(&sandbox, &client, "union").await;
+    let store = common::sqlite_store().await;
+    let connection = common::connection(
+        &store,
+        "vop",
+        "union_tool",
+        "union user",
+        &serde_json::to_string(&tokens).expect("json"),
+        (Some(tokens.expires_at_ms), tokens.refresh_expires_at_ms),
     )
-    .with_gateway_url(&sandbox.vop_gateway_url())
-    .expect("gateway")
-    .with_oauth_url(&sandbox.vop_oauth_url())
-    .expect("oauth");
-    let client = VopClient::with_clock(config, Arc::new(sandbox.clock())).expect("client");
-    let http = shopbridge_core::http::client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http");
-    let user = creds.vop.user("union").expect("user");
-    let redirect = creds.vop.redirect_uris[0].clone();
-    let url = client.authorize_url(&redirect, None).expect("url");
-    let decision = shopbridge_sandbox::browser::authorize(
-        &http,
-        url.as_str(),
-        &user.username,
-        &user.password,
-        true,
-    )
-    .await
-    .expect("login");
-    let code = shopbridge_vop::oauth::parse_callback(&decision.location.expect("redirect"))
-        .expect("code")
-        .code;
-    let token = client
-        .exchange_code(&code, &redirect, "127.0.0.1")
-        .await
-        .expect("exchange");
-    let now = sandbox.clock().now_ms();
-    let tokens = VopTokens {
-        access_token: token.access_token.expose_secret().to_owned(),
-        refresh_token: token
-            .refresh_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned()),
-        expires_at_ms: now + token.expires_in * 1000,
-        refresh_expires_at_ms: token.refresh_expires_time,
-        vendor_id: None,
-    };
-    let path = std::env::temp_dir().join(format!("sb-tokens-{}.db", uuid::Uuid::new_v4()));
-    let store = Store::open(
-        &format!("sqlite://{}", path.display()),
-        Vault::new(MasterKey::generate()),
-    )
-    .await
-    .expect("store");
-    let tenant = store
-        .create_tenant("tool", "tool", &SecretString::from("s"), now)
-        .await
-        .expect("tenant");
-    let credentials = SecretString::from(serde_json::to_string(&tokens).expect("json"));
-    let connection = store
-        .create_connection(
-            &NewConnection {
-                tenant_id: &tenant,
-                platform: "vop",
-                mode: "union_tool",
-                name: "union user",
-                credentials: &credentials,
-                access_expires_ms: Some(tokens.expires_at_ms),
-                refresh_expires_ms: tokens.refresh_expires_at_ms,
-            },
-            now,
-        )
-        .await
-        .expect("connection");
+    .await;
     (sandbox, client, store, connection, tokens)
 }
 

@@ -2,6 +2,8 @@
 //! days end with the store equal to the sandbox's order set, also under injected faults and
 //! after runs cut off at random points.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,11 +12,9 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
 use shopbridge_hub::{RetryPolicy, StreamSync};
-use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
-use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
-use shopbridge_vop::union::GenByGoodsId;
-use shopbridge_vop::union::goods::GoodsList;
-use shopbridge_vop::{Mode, VopClient, VopConfig};
+use shopbridge_sandbox::RunningSandbox;
+use shopbridge_store::{MasterKey, NewConnection, Store};
+use shopbridge_vop::{Mode, VopClient};
 
 const DAY: i64 = 86_400;
 
@@ -27,39 +27,10 @@ struct Env {
 
 impl Env {
     async fn start() -> Self {
-        let sandbox = RunningSandbox::spawn(SandboxConfig {
-            union_goods: 300,
-            ..SandboxConfig::default()
-        })
-        .await
-        .expect("sandbox");
-        let creds = sandbox.credentials();
-        let config = VopConfig::new(
-            creds.vop.app_key.clone(),
-            SecretString::from(creds.vop.app_secret.clone()),
-        )
-        .with_gateway_url(&sandbox.vop_gateway_url())
-        .expect("gateway");
-        let client = VopClient::with_clock(config, Arc::new(sandbox.clock())).expect("client");
-        let goods = client
-            .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(5))
-            .await
-            .expect("goods")
-            .goods_info_list;
-        let mut links = Vec::new();
-        for (i, g) in goods.iter().enumerate() {
-            let made = client
-                .execute(
-                    &GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()])
-                        .chan_tag(format!("pid_{}", i % 3)),
-                )
-                .await
-                .expect("link");
-            links.push(made.url_info_list[0].url.clone().expect("url"));
-        }
-        let http = shopbridge_core::http::client_builder()
-            .build()
-            .expect("http");
+        let sandbox = common::sandbox(300).await;
+        let client = common::vop_client(&sandbox);
+        let links = common::demo_links(&client, 5).await;
+        let http = common::http();
         Self {
             sandbox,
             client,
@@ -108,38 +79,6 @@ impl Env {
         orders.sort();
         orders
     }
-}
-
-async fn sqlite_store() -> Store {
-    let path = std::env::temp_dir().join(format!("sb-hub-{}.db", uuid::Uuid::new_v4()));
-    Store::open(
-        &format!("sqlite://{}", path.display()),
-        Vault::new(MasterKey::generate()),
-    )
-    .await
-    .expect("store")
-}
-
-async fn postgres_store() -> (Store, sqlx::AnyPool, String) {
-    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is running (see .ci/run)");
-    let name = format!("sb_hub_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
-    (
-        Store::open(&url, Vault::new(MasterKey::generate()))
-            .await
-            .expect("store"),
-        admin,
-        name,
-    )
 }
 
 async fn sync_for(env: &Env, store: &Store) -> StreamSync {
@@ -222,7 +161,7 @@ async fn assert_equal(env: &Env, sync: &StreamSync) {
 #[tokio::test]
 async fn twenty_days_into_sqlite_equal_the_sandbox() {
     let env = Env::start().await;
-    let store = sqlite_store().await;
+    let store = common::sqlite_store().await;
     let sync = sync_for(&env, &store).await;
     twenty_days(&env, &sync, false).await;
     assert_equal(&env, &sync).await;
@@ -241,21 +180,19 @@ async fn twenty_days_into_sqlite_equal_the_sandbox() {
 #[tokio::test]
 async fn twenty_days_into_postgres_equal_the_sandbox() {
     let env = Env::start().await;
-    let (store, admin, name) = postgres_store().await;
+    let database = common::PgDatabase::create().await;
+    let store = database.open(MasterKey::generate()).await;
     let sync = sync_for(&env, &store).await;
     twenty_days(&env, &sync, false).await;
     assert_equal(&env, &sync).await;
     store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop");
+    database.drop_now().await;
 }
 
 #[tokio::test]
 async fn faults_and_interrupted_runs_lose_and_duplicate_nothing() {
     let env = Env::start().await;
-    let store = sqlite_store().await;
+    let store = common::sqlite_store().await;
     let sync = sync_for(&env, &store).await;
     env.admin("/_sandbox/faults", json!({"error_rate": 0.15, "malformed_rate": 0.1, "drop_rate": 0.05, "path_prefix": "/vop"})).await;
     twenty_days(&env, &sync, true).await;
@@ -273,7 +210,7 @@ async fn faults_and_interrupted_runs_lose_and_duplicate_nothing() {
 #[tokio::test]
 async fn an_expired_token_marks_the_connection_for_reauthorization() {
     let env = Env::start().await;
-    let store = sqlite_store().await;
+    let store = common::sqlite_store().await;
     let mut sync = sync_for(&env, &store).await;
     sync.source = Arc::new(shopbridge_hub::sources::UnionOrderSource::new(
         env.client.with_access_token("0000"),

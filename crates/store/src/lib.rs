@@ -17,7 +17,9 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use calls::QuotaUse;
 pub use connect::ConnectState;
-pub use connection::{Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection};
+pub use connection::{
+    Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
+};
 pub use records::{StoredRecord, SyncedRecord};
 pub use schedule::{Claimed, Schedule};
 pub use union::{Checkpoint, UnionOrderRecord};

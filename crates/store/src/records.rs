@@ -93,13 +93,18 @@ impl Store {
                 .await?;
             }
         }
-        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms).await?;
+        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
+            .await?;
         tx.commit().await?;
         Ok(changed)
     }
 
     /// Every record of a stream, by id.
-    pub async fn synced_records(&self, connection_id: &str, stream: &str) -> Result<Vec<StoredRecord>, StoreError> {
+    pub async fn synced_records(
+        &self,
+        connection_id: &str,
+        stream: &str,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
         let rows = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 ORDER BY record_id")
             .bind(connection_id)
             .bind(stream)

@@ -29,9 +29,17 @@ pub struct Claimed {
 impl Store {
     /// Schedules a stream every `interval_ms`, first due at `now_ms`; an existing schedule keeps
     /// its next run and takes the new interval.
-    pub async fn ensure_schedule(&self, connection_id: &str, stream: &str, interval_ms: i64, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn ensure_schedule(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        interval_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         if interval_ms < 1_000 {
-            return Err(StoreError::Invalid(format!("interval_ms: expected at least 1000, got {interval_ms}")));
+            return Err(StoreError::Invalid(format!(
+                "interval_ms: expected at least 1000, got {interval_ms}"
+            )));
         }
         sqlx::query(
             "INSERT INTO sync_schedule (connection_id, stream, interval_ms, next_run_ms) VALUES ($1, $2, $3, $4)
@@ -48,7 +56,12 @@ impl Store {
 
     /// Takes the lease of the most overdue stream that is due and not leased (or whose lease
     /// ran out: its process died), for `lease_ms`.
-    pub async fn claim_due(&self, owner: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, StoreError> {
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
         let lock = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             // SQLite runs one writer at a time: the single statement is the lock.
@@ -68,12 +81,22 @@ impl Store {
             .bind(now_ms)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|row| Ok(Claimed { connection_id: row.try_get("connection_id")?, stream: row.try_get("stream")? }))
-            .transpose()
+        row.map(|row| {
+            Ok(Claimed {
+                connection_id: row.try_get("connection_id")?,
+                stream: row.try_get("stream")?,
+            })
+        })
+        .transpose()
     }
 
     /// Extends a lease still held by `owner`; false if another process has taken it.
-    pub async fn renew_lease(&self, claimed: &Claimed, owner: &str, until_ms: i64) -> Result<bool, StoreError> {
+    pub async fn renew_lease(
+        &self,
+        claimed: &Claimed,
+        owner: &str,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE sync_schedule SET lease_until_ms = $1 WHERE connection_id = $2 AND stream = $3 AND lease_owner = $4")
             .bind(until_ms)
             .bind(&claimed.connection_id)
@@ -85,7 +108,13 @@ impl Store {
     }
 
     /// Releases a lease after a run: the stream is next due one interval after `now_ms`.
-    pub async fn release_lease(&self, claimed: &Claimed, owner: &str, status: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn release_lease(
+        &self,
+        claimed: &Claimed,
+        owner: &str,
+        status: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = $1, last_finished_ms = $2,
              next_run_ms = $2 + interval_ms WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5",
@@ -101,13 +130,20 @@ impl Store {
     }
 
     /// Makes a stream due now ("sync now").
-    pub async fn run_now(&self, connection_id: &str, stream: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE sync_schedule SET next_run_ms = $1 WHERE connection_id = $2 AND stream = $3")
-            .bind(now_ms)
-            .bind(connection_id)
-            .bind(stream)
-            .execute(self.pool())
-            .await?;
+    pub async fn run_now(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sync_schedule SET next_run_ms = $1 WHERE connection_id = $2 AND stream = $3",
+        )
+        .bind(now_ms)
+        .bind(connection_id)
+        .bind(stream)
+        .execute(self.pool())
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -136,7 +172,13 @@ impl Store {
     }
 
     /// Records an expiry warning once per (connection, kind, expiry); true if it is new.
-    pub async fn note_expiry_warning(&self, connection_id: &str, kind: &str, expires_ms: i64, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn note_expiry_warning(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO expiry_warnings (connection_id, kind, expires_ms, warned_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (connection_id, kind, expires_ms) DO NOTHING",

@@ -170,7 +170,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms).await?;
+        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
+            .await?;
         tx.commit().await?;
         Ok(changed)
     }

@@ -13,19 +13,25 @@ use shopbridge_vop::{VopClient, VopConfig};
 use shopbridge_winit::{WinitClient, WinitConfig};
 
 pub async fn sandbox(union_goods: usize) -> RunningSandbox {
-    RunningSandbox::spawn(SandboxConfig { union_goods, ..SandboxConfig::default() })
-        .await
-        .expect("sandbox")
+    RunningSandbox::spawn(SandboxConfig {
+        union_goods,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox")
 }
 
 /// The demo VOP app on the sandbox's gateway and OAuth server, on its clock.
 pub fn vop_client(sandbox: &RunningSandbox) -> VopClient {
     let creds = sandbox.credentials();
-    let config = VopConfig::new(creds.vop.app_key.clone(), SecretString::from(creds.vop.app_secret.clone()))
-        .with_gateway_url(&sandbox.vop_gateway_url())
-        .expect("gateway")
-        .with_oauth_url(&sandbox.vop_oauth_url())
-        .expect("oauth");
+    let config = VopConfig::new(
+        creds.vop.app_key.clone(),
+        SecretString::from(creds.vop.app_secret.clone()),
+    )
+    .with_gateway_url(&sandbox.vop_gateway_url())
+    .expect("gateway")
+    .with_oauth_url(&sandbox.vop_oauth_url())
+    .expect("oauth");
     VopClient::with_clock(config, Arc::new(sandbox.clock())).expect("vop client")
 }
 
@@ -54,15 +60,29 @@ pub async fn authorize_vop(sandbox: &RunningSandbox, client: &VopClient, role: &
     let user = creds.vop.user(role).expect("user");
     let redirect = creds.vop.redirect_uris[0].clone();
     let url = client.authorize_url(&redirect, None).expect("url");
-    let decision = shopbridge_sandbox::browser::authorize(&http(), url.as_str(), &user.username, &user.password, true)
+    let decision = shopbridge_sandbox::browser::authorize(
+        &http(),
+        url.as_str(),
+        &user.username,
+        &user.password,
+        true,
+    )
+    .await
+    .expect("login");
+    let code = shopbridge_vop::oauth::parse_callback(&decision.location.expect("redirect"))
+        .expect("code")
+        .code;
+    let token = client
+        .exchange_code(&code, &redirect, "127.0.0.1")
         .await
-        .expect("login");
-    let code = shopbridge_vop::oauth::parse_callback(&decision.location.expect("redirect")).expect("code").code;
-    let token = client.exchange_code(&code, &redirect, "127.0.0.1").await.expect("exchange");
+        .expect("exchange");
     let now = sandbox.clock().now_ms();
     VopTokens {
         access_token: token.access_token.expose_secret().to_owned(),
-        refresh_token: token.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
+        refresh_token: token
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
         expires_at_ms: now + token.expires_in * 1000,
         refresh_expires_at_ms: token.refresh_expires_time,
         vendor_id: (role == "vendor").then_some(creds.vop.vendor_id),
@@ -71,9 +91,12 @@ pub async fn authorize_vop(sandbox: &RunningSandbox, client: &VopClient, role: &
 
 pub async fn sqlite_store() -> Store {
     let path = std::env::temp_dir().join(format!("sb-hub-{}.db", uuid::Uuid::new_v4()));
-    Store::open(&format!("sqlite://{}", path.display()), Vault::new(MasterKey::generate()))
-        .await
-        .expect("store")
+    Store::open(
+        &format!("sqlite://{}", path.display()),
+        Vault::new(MasterKey::generate()),
+    )
+    .await
+    .expect("store")
 }
 
 /// A fresh PostgreSQL database, dropped by [`PgDatabase::drop_now`].
@@ -88,15 +111,22 @@ impl PgDatabase {
         let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&admin_url).await.expect("PostgreSQL is running (see .ci/run)");
+        let admin = sqlx::AnyPool::connect(&admin_url)
+            .await
+            .expect("PostgreSQL is running (see .ci/run)");
         let name = format!("sb_hub_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
         let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
         Self { url, admin, name }
     }
 
     pub async fn open(&self, key: MasterKey) -> Store {
-        Store::open(&self.url, Vault::new(key)).await.expect("store")
+        Store::open(&self.url, Vault::new(key))
+            .await
+            .expect("store")
     }
 
     pub async fn drop_now(self) {
@@ -108,10 +138,24 @@ impl PgDatabase {
 }
 
 /// A tenant and a connection holding `credentials`, active, in the store.
-pub async fn connection(store: &Store, platform: &str, mode: &str, name: &str, credentials: &str, expires: (Option<i64>, Option<i64>)) -> String {
-    let tenant = match store.tenant_by_app_key("erp-key").await.expect("tenant lookup") {
+pub async fn connection(
+    store: &Store,
+    platform: &str,
+    mode: &str,
+    name: &str,
+    credentials: &str,
+    expires: (Option<i64>, Option<i64>),
+) -> String {
+    let tenant = match store
+        .tenant_by_app_key("erp-key")
+        .await
+        .expect("tenant lookup")
+    {
         Some((id, _)) => id,
-        None => store.create_tenant("erp", "erp-key", &SecretString::from("s"), 0).await.expect("tenant"),
+        None => store
+            .create_tenant("erp", "erp-key", &SecretString::from("s"), 0)
+            .await
+            .expect("tenant"),
     };
     store
         .create_connection(
@@ -128,4 +172,28 @@ pub async fn connection(store: &Store, platform: &str, mode: &str, name: &str, c
         )
         .await
         .expect("connection")
+}
+
+/// Promotion links of the demo app for the first `count` goods, spread over three PIDs.
+pub async fn demo_links(client: &VopClient, count: i32) -> Vec<String> {
+    use shopbridge_vop::Mode;
+    use shopbridge_vop::union::GenByGoodsId;
+    use shopbridge_vop::union::goods::GoodsList;
+    let goods = client
+        .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(count))
+        .await
+        .expect("goods")
+        .goods_info_list;
+    let mut links = Vec::new();
+    for (i, g) in goods.iter().enumerate() {
+        let made = client
+            .execute(
+                &GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()])
+                    .chan_tag(format!("pid_{}", i % 3)),
+            )
+            .await
+            .expect("link");
+        links.push(made.url_info_list[0].url.clone().expect("url"));
+    }
+    links
 }
