@@ -83,6 +83,69 @@ pub fn vop_quota(service: &str, method: &str) -> Option<(&'static QuotaRule, Quo
     Some((rule, scope))
 }
 
+/// The quota rules in force: the documented ones, with operator overrides (a higher tier the
+/// platform granted, or a small quota to test against).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotaTable {
+    overrides: Vec<QuotaRule>,
+}
+
+impl QuotaTable {
+    /// The documented rules only.
+    pub fn documented() -> Self {
+        Self::default()
+    }
+
+    /// `method=LIMIT/SECONDSs`, e.g. `orderList=40/2s`: the method's documented rule with
+    /// another limit and window.
+    pub fn with_override(mut self, text: &str) -> Result<Self, String> {
+        let expected = || {
+            format!("quota override {text:?}: expected METHOD=LIMIT/SECONDSs, e.g. orderList=40/2s")
+        };
+        let (method, rest) = text.split_once('=').ok_or_else(expected)?;
+        let (limit, window) = rest.split_once('/').ok_or_else(expected)?;
+        let limit: u32 = limit.trim().parse().map_err(|_| expected())?;
+        let window_secs: u32 = window
+            .trim()
+            .trim_end_matches('s')
+            .parse()
+            .map_err(|_| expected())?;
+        if limit == 0 || window_secs == 0 {
+            return Err(format!(
+                "quota override {text:?}: limit and window must be positive"
+            ));
+        }
+        let base = VOP_QUOTAS
+            .iter()
+            .find(|rule| rule.method == method.trim())
+            .ok_or_else(|| {
+                format!(
+                    "quota override {text:?}: no documented quota for method {:?}",
+                    method.trim()
+                )
+            })?;
+        self.overrides
+            .retain(|rule| rule.method != base.method || rule.service != base.service);
+        self.overrides.push(QuotaRule {
+            limit,
+            window_secs,
+            ..*base
+        });
+        Ok(self)
+    }
+
+    /// The rule for a VOP call and the scope it is counted in, if the method has one.
+    pub fn vop(&self, service: &str, method: &str) -> Option<(QuotaRule, QuotaScope)> {
+        let (rule, scope) = vop_quota(service, method)?;
+        let rule = self
+            .overrides
+            .iter()
+            .find(|o| o.service == rule.service && o.method == rule.method)
+            .unwrap_or(rule);
+        Some((*rule, scope))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,10 +163,44 @@ mod tests {
     }
 
     #[test]
+    fn overrides_replace_a_documented_rule_and_bad_ones_say_why() {
+        let table = QuotaTable::documented()
+            .with_override("orderList=40/2s")
+            .expect("override");
+        let (rule, scope) = table.vop(UNION_ORDER, "orderListWithOauth").expect("rule");
+        assert_eq!(
+            (rule.limit, rule.window_secs, scope),
+            (40, 2, QuotaScope::AuthorizedUser)
+        );
+        assert_eq!(
+            table
+                .vop(UNION_ORDER, "refundOrderList")
+                .expect("rule")
+                .0
+                .limit,
+            180
+        );
+        for bad in [
+            "orderList",
+            "orderList=x/2s",
+            "orderList=0/2s",
+            "nothing=1/1s",
+        ] {
+            let err = QuotaTable::documented().with_override(bad).expect_err(bad);
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
     fn methods_without_a_documented_quota_have_none() {
         assert!(vop_quota("vipapis.delivery.JitDeliveryService", "getPoList").is_none());
         assert!(vop_quota(UNION_GOODS, "orderList").is_none());
     }
+}
+
+/// The extra window length that absorbs transit-time jitter between granting and arrival.
+pub fn transit_guard_ms(window_ms: i64) -> i64 {
+    (window_ms / 100).clamp(25, 1000)
 }
 
 /// Who is asking for a call slot: interactive callers go first.
@@ -128,11 +225,15 @@ pub struct SlidingWindow {
 }
 
 impl SlidingWindow {
-    /// A limiter for `rule`, reserving 2% (at least one call) for interactive callers.
+    /// A limiter for `rule`, reserving 2% (at least one call) for interactive callers, over a
+    /// window 1% longer than the platform's (25 ms to 1 s): the platform counts calls when they
+    /// arrive, and a call granted early but delayed in transit must not land in the same
+    /// platform window as one granted a full window later.
     pub fn for_rule(rule: &QuotaRule) -> Self {
+        let window_ms = i64::from(rule.window_secs) * 1000;
         Self::new(
             rule.limit,
-            i64::from(rule.window_secs) * 1000,
+            window_ms + transit_guard_ms(window_ms),
             (rule.limit / 50).max(1),
         )
     }

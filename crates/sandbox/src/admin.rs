@@ -49,6 +49,8 @@ pub fn router() -> Router<Arc<SandboxState>> {
             get(degradation).post(set_degradation),
         )
         .route("/_sandbox/vop/quotas/reset", post(reset_quotas))
+        .route("/_sandbox/vop/quotas", get(quotas).post(set_quotas))
+        .route("/_sandbox/vop/calls", get(calls))
         .route("/_sandbox/vop/union/clicks", post(union_click))
         .route(
             "/_sandbox/winit/settings",
@@ -67,7 +69,9 @@ async fn index() -> Json<serde_json::Value> {
             "POST /_sandbox/vop/users/{username}": "{password, frozen, union_disabled}; a new password or a freeze ends the user's tokens",
             "POST /_sandbox/vop/tokens": "{access_token_ttl_secs, refresh_token_ttl_secs} for tokens issued from now on",
             "GET|POST /_sandbox/vop/degradation": "{error_threshold, window_secs, duration_secs}",
-            "POST /_sandbox/vop/quotas/reset": "forget every quota window, error count and degradation",
+            "POST /_sandbox/vop/quotas/reset": "forget every quota window, error count, degradation and logged call",
+            "GET|POST /_sandbox/vop/quotas": "{\"overrides\": [\"orderList=40/2s\"...]}: the quotas enforced instead of the documented ones",
+            "GET /_sandbox/vop/calls?method=orderList": "calls that met that method's quota: count, throttled, the most admitted in any window, arrival times",
             "GET|POST /_sandbox/winit/settings": "{\"token_in_fragment\": bool}: where the Winit authorize page puts the token",
             "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|presale} places orders now",
         }
@@ -302,6 +306,95 @@ async fn set_degradation(
 async fn reset_quotas(State(state): Shared) -> Response {
     state.vop().quotas.reset();
     Json(json!({ "reset": true })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaOverrides {
+    overrides: Vec<String>,
+}
+
+async fn quotas(State(state): Shared) -> Response {
+    let table = state.vop().quotas.table.clone();
+    let rules: Vec<_> = shopbridge_core::quota::VOP_QUOTAS
+        .iter()
+        .filter_map(|rule| table.vop(rule.service, rule.method).map(|(rule, _)| rule))
+        .collect();
+    Json(json!({ "rules": rules })).into_response()
+}
+
+async fn set_quotas(
+    State(state): Shared,
+    body: Result<Json<QuotaOverrides>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let overrides = match body {
+        Ok(Json(body)) => body.overrides,
+        Err(rejection) => return bad_request(format!("quotas: {}", rejection.body_text())),
+    };
+    let mut table = shopbridge_core::quota::QuotaTable::documented();
+    for text in &overrides {
+        table = match table.with_override(text) {
+            Ok(table) => table,
+            Err(message) => return bad_request(message),
+        };
+    }
+    state.vop().quotas.table = table;
+    Json(json!({ "overrides": overrides })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct CallsQuery {
+    method: String,
+}
+
+/// The calls that met a method's quota, and the most admitted in any window of its rule.
+async fn calls(
+    State(state): Shared,
+    query: Result<axum::extract::Query<CallsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let method = match query {
+        Ok(axum::extract::Query(query)) => query.method,
+        Err(rejection) => return bad_request(format!("method: {}", rejection.body_text())),
+    };
+    let vop = state.vop();
+    let Some(rule) = shopbridge_core::quota::VOP_QUOTAS
+        .iter()
+        .find(|rule| rule.method == method)
+        .and_then(|rule| vop.quotas.table.vop(rule.service, rule.method))
+        .map(|(rule, _)| rule)
+    else {
+        return bad_request(format!("method: {method:?} has no quota"));
+    };
+    let name = format!("{}.{}", rule.service, rule.method);
+    let logged: Vec<_> = vop
+        .quotas
+        .log
+        .iter()
+        .filter(|call| call.method == name)
+        .collect();
+    let admitted: Vec<i64> = logged
+        .iter()
+        .filter(|call| !call.throttled)
+        .map(|call| call.at_ms)
+        .collect();
+    let window_ms = i64::from(rule.window_secs) * 1000;
+    let (mut most, mut first) = (0, 0);
+    for (last, at) in admitted.iter().enumerate() {
+        while admitted[first] <= at - window_ms {
+            first += 1;
+        }
+        most = most.max(last + 1 - first);
+    }
+    Json(json!({
+        "method": method,
+        "limit": rule.limit,
+        "window_secs": rule.window_secs,
+        "calls": logged.len(),
+        "throttled": logged.len() - admitted.len(),
+        "max_in_any_window": most,
+        "admitted_at_ms": admitted,
+    }))
+    .into_response()
 }
 
 async fn union_click(

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
-use shopbridge_core::quota::{QuotaScope, vop_method_base, vop_quota};
+use shopbridge_core::quota::{QuotaScope, vop_method_base};
 
 use super::quota::Caller;
 use super::{Permission, User, VopState, jit, oauth, signature, union};
@@ -277,7 +277,7 @@ fn process(
     };
 
     let union_call = service.starts_with("com.vip.adp.api.open.service.Union");
-    let quota = vop_quota(service, method);
+    let quota = vop.quotas.table.vop(service, method);
     let caller = Caller::for_scope(
         quota.map_or(QuotaScope::App, |(_, scope)| scope),
         app_key,

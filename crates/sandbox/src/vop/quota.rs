@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use shopbridge_core::quota::{QuotaScope, vop_quota};
+use shopbridge_core::quota::{QuotaScope, QuotaTable};
 
 use super::DegradationConfig;
 
@@ -31,8 +31,25 @@ pub struct Throttled {
     pub retry_after_ms: i64,
 }
 
+/// The most calls the log keeps (older ones are dropped first).
+const LOG_CAPACITY: usize = 1_000_000;
+
+/// One call that met a quota, as the gateway saw it arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedCall {
+    /// `service.method` with the channel-mode method name.
+    pub method: String,
+    pub caller: Caller,
+    pub at_ms: i64,
+    pub throttled: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct QuotaBook {
+    /// The rules enforced: the documented ones unless a test or operator overrode them.
+    pub table: QuotaTable,
+    /// Every call that met a quota, oldest first.
+    pub log: VecDeque<LoggedCall>,
     windows: HashMap<(String, Caller), VecDeque<i64>>,
     errors: HashMap<Caller, VecDeque<i64>>,
     degraded_until: HashMap<Caller, i64>,
@@ -47,12 +64,32 @@ impl QuotaBook {
         caller: &Caller,
         now_ms: i64,
     ) -> Result<(), Throttled> {
-        let Some((rule, _)) = vop_quota(service, method) else {
+        let Some((rule, _)) = self.table.vop(service, method) else {
             return Ok(());
         };
+        let name = format!("{service}.{}", rule.method);
+        let admitted = self.admit(name.clone(), caller, &rule, now_ms);
+        if self.log.len() >= LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(LoggedCall {
+            method: name,
+            caller: caller.clone(),
+            at_ms: now_ms,
+            throttled: admitted.is_err(),
+        });
+        admitted
+    }
+
+    fn admit(
+        &mut self,
+        name: String,
+        caller: &Caller,
+        rule: &shopbridge_core::quota::QuotaRule,
+        now_ms: i64,
+    ) -> Result<(), Throttled> {
         let window_ms = i64::from(rule.window_secs) * 1000;
-        let key = (format!("{service}.{}", rule.method), caller.clone());
-        let calls = self.windows.entry(key).or_default();
+        let calls = self.windows.entry((name, caller.clone())).or_default();
         while calls.front().is_some_and(|&at| at <= now_ms - window_ms) {
             calls.pop_front();
         }
@@ -96,9 +133,13 @@ impl QuotaBook {
             .is_some_and(|&until| now_ms < until)
     }
 
-    /// Forgets every window, error count and degradation.
+    /// Forgets every window, error count, degradation and logged call; keeps the rules.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        let table = std::mem::take(&mut self.table);
+        *self = Self {
+            table,
+            ..Self::default()
+        };
     }
 }
 
