@@ -354,6 +354,32 @@ impl Scheduler {
         Ok(raised)
     }
 
+    /// Refreshes, ahead of time, every VOP token that expires within the token manager's margin
+    /// (single-flight across processes); returns how many connections were checked.
+    pub async fn refresh_expiring(&self) -> Result<usize, SyncError> {
+        let now = self.clock.now_ms();
+        let mut checked = 0;
+        for connection in self.store.connection_summaries().await? {
+            let due = connection.platform == "vop"
+                && connection.mode != "union_channel"
+                && matches!(
+                    connection.state,
+                    ConnectionState::Active | ConnectionState::Refreshing
+                )
+                && connection
+                    .access_expires_ms
+                    .is_some_and(|at| at <= now + self.platforms.tokens.margin_ms);
+            if !due {
+                continue;
+            }
+            checked += 1;
+            if let Err(err) = self.platforms.tokens.access_token(&connection.id).await {
+                tracing::warn!(connection = %connection.id, error = %err, "proactive refresh failed");
+            }
+        }
+        Ok(checked)
+    }
+
     async fn run_claimed(&self, claimed: &Claimed) -> Result<RunReport, SyncError> {
         let connection = self.store.connection(&claimed.connection_id).await?;
         let source = self
@@ -423,9 +449,10 @@ impl Scheduler {
         }))
     }
 
-    /// Plans, warns, and runs due streams until none is due.
+    /// Plans, refreshes tokens about to expire, warns, and runs due streams until none is due.
     pub async fn run_until_idle(&self) -> Result<Vec<RunOutcome>, SyncError> {
         self.plan().await?;
+        self.refresh_expiring().await?;
         self.warn_expiring().await?;
         let mut outcomes = Vec::new();
         while let Some(outcome) = self.run_one().await? {

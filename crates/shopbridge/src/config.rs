@@ -110,6 +110,11 @@ pub async fn sandbox_clock(base_url: &str) -> anyhow::Result<SimClock> {
 }
 
 impl VopCredentialArgs {
+    /// The sandbox these credentials come from, if any.
+    pub fn sandbox_url(&self) -> Option<&str> {
+        self.sandbox.as_deref()
+    }
+
     /// A client for the resolved configuration; with `--sandbox`, on the sandbox's clock.
     pub async fn client(&self) -> anyhow::Result<VopClient> {
         let config = self.resolve().await?;

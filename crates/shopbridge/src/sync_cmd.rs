@@ -51,6 +51,31 @@ enum SyncStream {
         #[arg(long, default_value_t = 30)]
         initial_days: i64,
     },
+    /// Every active connection's streams on their schedules (orders every 3 minutes...), with
+    /// tokens refreshed ahead of expiry. Any number of these may share a PostgreSQL database:
+    /// streams are leased, refreshes single-flight, and with --redis the quotas are shared.
+    Scheduled {
+        #[command(flatten)]
+        credentials: VopCredentialArgs,
+        /// Share quota windows with other hub processes through this Redis.
+        #[arg(long, env = "SHOPBRIDGE_REDIS_URL")]
+        redis: Option<String>,
+        /// Prefix of the quota keys in Redis; hubs sharing quotas use the same one.
+        #[arg(long, default_value = "shopbridge")]
+        redis_prefix: String,
+        /// Quotas other than the documented ones: METHOD=LIMIT/SECONDSs (repeatable).
+        #[arg(long = "quota", value_name = "METHOD=LIMIT/SECONDSs")]
+        quotas: Vec<String>,
+        /// This process's name on the leases it holds (default: host and process id).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Exit once nothing is due instead of running forever.
+        #[arg(long)]
+        until_idle: bool,
+        /// How often to look for due work, in seconds.
+        #[arg(long, default_value_t = 15)]
+        poll_secs: u64,
+    },
 }
 
 /// A key file next to the main one (`.old` after a rotation, `.next` during one).
@@ -224,6 +249,72 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 "synced union orders: {} windows, {} pages, {} fetched, {} changed",
                 report.windows, report.pages, report.fetched, report.changed
             );
+        }
+        SyncStream::Scheduled {
+            credentials,
+            redis,
+            redis_prefix,
+            quotas,
+            owner,
+            until_idle,
+            poll_secs,
+        } => {
+            let vop = credentials.client().await?;
+            let clock: Arc<dyn shopbridge_core::Clock> = match credentials.sandbox_url() {
+                Some(base) => Arc::new(crate::config::sandbox_clock(base).await?),
+                None => Arc::new(shopbridge_core::SystemClock),
+            };
+            let winit = crate::winit_cmd::WinitSettings::from_env(
+                credentials.sandbox_url().map(str::to_owned),
+            );
+            let winit = match winit.is_configured() {
+                true => Some(winit.client().await?),
+                false => None,
+            };
+            let mut table = shopbridge_core::quota::QuotaTable::documented();
+            for text in &quotas {
+                table = table.with_override(text).map_err(anyhow::Error::msg)?;
+            }
+            let mut gate = shopbridge_hub::QuotaGate::new(clock.clone()).with_table(table);
+            if let Some(url) = &redis {
+                gate = gate
+                    .with_redis(url, &redis_prefix)
+                    .await
+                    .context("--redis: cannot connect")?;
+            }
+            let platforms = shopbridge_hub::Platforms {
+                tokens: shopbridge_hub::TokenManager::new(store.clone(), vop.clone()),
+                vop,
+                winit,
+            };
+            let owner = owner.unwrap_or_else(|| format!("hub-{}", std::process::id()));
+            let mut scheduler = shopbridge_hub::Scheduler::new(store, platforms, clock, owner);
+            scheduler.gate = Some(gate);
+            if !until_idle {
+                scheduler
+                    .run_forever(std::time::Duration::from_secs(poll_secs.max(1)))
+                    .await;
+                return Ok(());
+            }
+            let outcomes = scheduler.run_until_idle().await?;
+            let mut failed = 0;
+            for outcome in &outcomes {
+                match &outcome.result {
+                    Ok(report) => println!(
+                        "{} {}: {} pages, {} changed",
+                        outcome.connection_id, outcome.stream, report.pages, report.changed
+                    ),
+                    Err(err) => {
+                        failed += 1;
+                        println!(
+                            "{} {}: failed: {err}",
+                            outcome.connection_id, outcome.stream
+                        );
+                    }
+                }
+            }
+            println!("{} runs, {failed} failed", outcomes.len());
+            anyhow::ensure!(failed == 0, "{failed} runs failed");
         }
     }
     Ok(())

@@ -146,8 +146,39 @@ async fn run_request<R: WinitRequest>(
     })
 }
 
-impl WinitArgs {
-    async fn client(&self) -> anyhow::Result<WinitClient> {
+/// Where a Winit client's settings come from: flags or environment, else a sandbox's demo app.
+#[derive(Debug, Default)]
+pub struct WinitSettings {
+    pub sandbox: Option<String>,
+    pub app_key: Option<String>,
+    pub token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub platform: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+impl WinitSettings {
+    /// The `SHOPBRIDGE_WINIT_*` environment, with an optional sandbox.
+    pub fn from_env(sandbox: Option<String>) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self {
+            sandbox,
+            app_key: var("SHOPBRIDGE_WINIT_APP_KEY"),
+            token: var("SHOPBRIDGE_WINIT_TOKEN"),
+            client_id: var("SHOPBRIDGE_WINIT_CLIENT_ID"),
+            client_secret: var("SHOPBRIDGE_WINIT_CLIENT_SECRET"),
+            platform: var("SHOPBRIDGE_WINIT_PLATFORM"),
+            endpoint: var("SHOPBRIDGE_WINIT_ENDPOINT"),
+        }
+    }
+
+    /// Whether anything configures Winit at all.
+    pub fn is_configured(&self) -> bool {
+        self.sandbox.is_some() || self.app_key.is_some()
+    }
+
+    pub async fn client(&self) -> anyhow::Result<WinitClient> {
         let sandbox = match &self.sandbox {
             Some(base) => Some((
                 sandbox_credentials(base).await?.winit,
@@ -193,6 +224,22 @@ impl WinitArgs {
             None => Arc::new(SystemClock),
         };
         Ok(WinitClient::with_clock(config, clock)?)
+    }
+}
+
+impl WinitArgs {
+    async fn client(&self) -> anyhow::Result<WinitClient> {
+        WinitSettings {
+            sandbox: self.sandbox.clone(),
+            app_key: self.app_key.clone(),
+            token: self.token.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            platform: self.platform.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+        .client()
+        .await
     }
 }
 
