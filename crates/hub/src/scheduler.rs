@@ -38,13 +38,12 @@ pub struct StreamPlan {
     pub window_ms: i64,
 }
 
-/// One window covering all time, for listings without a time filter.
-const ALL_TIME: i64 = i64::MAX / 4;
+use crate::sources::{ALL_TIME_MS as ALL_TIME, UNION_PIDS, UnionPidSource};
 
 /// The streams of a connection by platform and mode. Orders every 3 minutes by update time (the
 /// Union guide's advice, followed for every order stream); refunds, whose later steps carry no
 /// update time, every 30 minutes over 15 days; Winit outbound orders, listed by order date,
-/// every 10 minutes over 7 days; product lists every 6 hours.
+/// every 10 minutes over 7 days; product and PID lists every 6 hours.
 pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
     let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan {
         stream,
@@ -56,6 +55,7 @@ pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
         ("vop", "union_channel" | "union_tool") => vec![
             plan(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
             plan(UNION_REFUNDS, 30 * MINUTE_MS, 15 * DAY_MS, MAX_WINDOW_MS),
+            plan(UNION_PIDS, 360 * MINUTE_MS, 0, ALL_TIME),
         ],
         ("vop", "jit") => vec![
             plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
@@ -132,6 +132,16 @@ impl Platforms {
             ("vop", "union_channel", UNION_REFUNDS) => Ok(Arc::new(UnionRefundSource::new(
                 self.vop.clone(),
                 Mode::Channel,
+                id,
+            ))),
+            ("vop", "union_channel", UNION_PIDS) => Ok(Arc::new(UnionPidSource::new(
+                self.vop.clone(),
+                Mode::Channel,
+                id,
+            ))),
+            ("vop", "union_tool", UNION_PIDS) => Ok(Arc::new(UnionPidSource::new(
+                self.vop_for(connection).await?,
+                Mode::ToolProvider,
                 id,
             ))),
             ("vop", "union_tool", UNION_ORDERS) => Ok(Arc::new(UnionOrderSource::new(

@@ -21,6 +21,7 @@ use shopbridge_winit::actions::QueryOutboundOrderList;
 use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
 
 pub const UNION_REFUNDS: &str = "union_refunds";
+pub const UNION_PIDS: &str = "union_pids";
 /// Vipshop JITX direct-ship orders.
 pub const JIT_ORDERS: &str = "jit_orders";
 pub const PRODUCTS: &str = "products";
@@ -220,6 +221,86 @@ impl StreamSource for UnionRefundSource {
     }
 }
 
+/// The Union account's PIDs (`queryPid`): a listing without time filter, every run reads it all.
+#[derive(Debug, Clone)]
+pub struct UnionPidSource {
+    pub client: VopClient,
+    pub mode: Mode,
+    pub caller: String,
+}
+
+impl UnionPidSource {
+    pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
+        let caller = union_caller(&client, connection_id);
+        Self {
+            client,
+            mode,
+            caller,
+        }
+    }
+}
+
+#[async_trait]
+impl StreamSource for UnionPidSource {
+    fn stream(&self) -> &'static str {
+        UNION_PIDS
+    }
+
+    /// One window may span all time: the listing has no time filter.
+    fn max_window_ms(&self) -> i64 {
+        ALL_TIME_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: "vop",
+            service: shopbridge_vop::union::PID_SERVICE.into(),
+            method: self.mode.method("queryPid"),
+            caller: self.caller.clone(),
+        }
+    }
+
+    async fn fetch(
+        &self,
+        _start_ms: i64,
+        _end_ms: i64,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
+        let answer = self
+            .client
+            .execute(
+                &shopbridge_vop::union::pid::QueryPid::all(self.mode, page as i32)
+                    .page_size(UNION_PAGE_SIZE),
+            )
+            .await?;
+        let got = answer.pid_info_list.len();
+        let seen = self.client.clock().now_ms();
+        Ok(FetchedPage {
+            has_next: got >= UNION_PAGE_SIZE as usize
+                && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            records: PageRecords::Records(
+                answer
+                    .pid_info_list
+                    .iter()
+                    .map(|pid| SyncedRecord {
+                        id: pid.pid.clone(),
+                        updated_ms: pid.create_time.unwrap_or(seen),
+                        is_final: false,
+                        payload: json(pid),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// One window that covers all time, for listings without a time filter.
+pub const ALL_TIME_MS: i64 = i64::MAX / 4;
+
 fn is_final_order(status: OrderStatus) -> bool {
     matches!(
         status,
@@ -331,7 +412,7 @@ impl StreamSource for ProductStream {
 
     /// One window may span all time: the listing has no time filter.
     fn max_window_ms(&self) -> i64 {
-        i64::MAX / 4
+        ALL_TIME_MS
     }
 
     fn clock(&self) -> &dyn Clock {

@@ -15,13 +15,14 @@ use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
 use shopbridge_core::model::{Address, Order, OrderLine, OrderQuery, OrderTimeType};
 use shopbridge_core::money::Decimal;
 use shopbridge_hub::scheduler::Platforms;
-use shopbridge_hub::sources::{JIT_ORDERS, PRODUCTS, UNION_REFUNDS, WINIT_OUTBOUND};
+use shopbridge_hub::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS, UNION_REFUNDS, WINIT_OUTBOUND};
 use shopbridge_hub::sync::UNION_ORDERS;
 use shopbridge_hub::{RetryPolicy, Scheduler, TokenManager};
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_store::{MasterKey, Store};
 use shopbridge_vop::jit::connector::JitConnector;
 use shopbridge_vop::union::order::{RefundOrderList, RefundSearch};
+use shopbridge_vop::union::pid::QueryPid;
 use shopbridge_vop::{Mode, VopClient};
 use shopbridge_winit::connector::WinitConnector;
 
@@ -205,6 +206,14 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
     let clock = sandbox.clock();
     let start = clock.now_ms();
     buyers(&sandbox, &vop, 6).await;
+    let made = vop
+        .execute(&shopbridge_vop::union::GenPid::new(
+            Mode::Channel,
+            ["promo_a", "promo_b"],
+        ))
+        .await
+        .expect("pids");
+    assert_eq!(made.pid_info_list.len(), 2);
     let winit = WinitConnector::new(common::winit_client(&sandbox));
     let outbound = winit
         .create_shipment(&export_order("SCHED-1", start), 1_000_089, 1_000_120)
@@ -217,6 +226,7 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
     let expected: BTreeSet<_> = [
         pair(&shops.union, UNION_ORDERS),
         pair(&shops.union, UNION_REFUNDS),
+        pair(&shops.union, UNION_PIDS),
         pair(&shops.jit, JIT_ORDERS),
         pair(&shops.jit, PRODUCTS),
         pair(&shops.winit, WINIT_OUTBOUND),
@@ -371,6 +381,29 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
             .expect("products")
             .is_empty()
     );
+    // PIDs: the ones the links were made with, as the platform lists them.
+    let pids: BTreeSet<String> = store
+        .synced_records(&shops.union, UNION_PIDS)
+        .await
+        .expect("pids")
+        .into_iter()
+        .map(|r| r.record.id)
+        .collect();
+    let listed = vop
+        .execute(&QueryPid::all(Mode::Channel, 1).page_size(100))
+        .await
+        .expect("pids");
+    for made in &made.pid_info_list {
+        assert!(
+            pids.contains(&made.pid),
+            "{} was synced: {pids:?}",
+            made.pid
+        );
+    }
+    assert_eq!(
+        pids,
+        listed.pid_info_list.into_iter().map(|p| p.pid).collect()
+    );
 }
 
 #[tokio::test]
@@ -458,7 +491,7 @@ async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
         ran_a.is_disjoint(&ran_b),
         "no stream ran twice: {ran_a:?} {ran_b:?}"
     );
-    assert_eq!(ran_a.len() + ran_b.len(), 6);
+    assert_eq!(ran_a.len() + ran_b.len(), 7);
     // A process that dies holding a lease: its stream waits for the lease to run out.
     sandbox.clock().advance_ms(4 * 60_000);
     let now = sandbox.clock().now_ms();

@@ -258,3 +258,118 @@ async fn two_hub_processes_share_streams_refreshes_and_quotas() {
         .await
         .expect("drop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_scheduled_run_leaves_no_secret_in_the_database_or_the_logs() {
+    let sandbox = RunningSandbox::spawn(SandboxConfig {
+        union_goods: 10,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let path = std::env::temp_dir().join(format!("sb-secrets-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::open(
+        &url,
+        Vault::new(MasterKey::from_hex(&SecretString::from(KEY_HEX)).expect("key")),
+    )
+    .await
+    .expect("store");
+    let tenant = store
+        .create_tenant(
+            "erp",
+            "erp-key",
+            &SecretString::from("tenant-secret-0xC0FFEE"),
+            0,
+        )
+        .await
+        .expect("tenant");
+    jit_connection(&sandbox, &store, &tenant).await;
+    let w = sandbox.credentials().winit;
+    store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "winit",
+                mode: "oswh",
+                name: "warehouse",
+                credentials: &SecretString::from(
+                    json!({"app_key": w.app_key, "token": w.token}).to_string(),
+                ),
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            0,
+        )
+        .await
+        .expect("winit connection");
+    store.pool().close().await;
+    let output = tokio::task::spawn_blocking({
+        let url = url.clone();
+        let base = sandbox.base_url();
+        move || {
+            Command::new(BIN)
+                .args([
+                    "sync",
+                    "--database",
+                    &url,
+                    "scheduled",
+                    "--sandbox",
+                    &base,
+                    "--until-idle",
+                ])
+                .env("SHOPBRIDGE_MASTER_KEY", KEY_HEX)
+                .env("SHOPBRIDGE_LOG", "trace")
+                .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+                .env_remove("SHOPBRIDGE_VOP_APP_SECRET")
+                .output()
+                .expect("run hub")
+        }
+    })
+    .await
+    .expect("join");
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{logs}");
+    assert!(logs.lines().count() > 20, "trace logging is on");
+    let mut database = std::fs::read(&path).expect("db file");
+    for suffix in ["-wal", "-shm"] {
+        if let Ok(more) = std::fs::read(format!("{}{suffix}", path.display())) {
+            database.extend(more);
+        }
+    }
+    // Every secret the run handled: the apps', the tenant's, and each token the sandbox issued,
+    // including the ones the run's refresh obtained.
+    let creds = sandbox.credentials();
+    let mut secrets = vec![
+        creds.vop.app_secret.clone(),
+        w.token.clone(),
+        w.client_secret.clone(),
+        "tenant-secret-0xC0FFEE".into(),
+    ];
+    {
+        let state = sandbox.state();
+        let vop = state.vop();
+        assert!(
+            vop.tokens.len() >= 2,
+            "the run refreshed the vendor's token"
+        );
+        for (access, token) in &vop.tokens {
+            secrets.push(access.clone());
+            secrets.push(token.refresh_token.clone());
+        }
+    }
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret is in the logs");
+        assert!(
+            !database
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()),
+            "a secret is in the database file"
+        );
+    }
+    let _ = std::fs::remove_file(&path);
+}
