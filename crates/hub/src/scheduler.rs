@@ -19,8 +19,9 @@ use shopbridge_winit::WinitClient;
 use shopbridge_winit::connector::WinitConnector;
 
 use crate::sources::{
-    JIT_ORDERS, OrderStream, PRODUCTS, ProductStream, UNION_REFUNDS, UnionOrderSource,
-    UnionRefundSource, WINIT_OUTBOUND, WinitOutboundSource,
+    ALL_TIME_MS as ALL_TIME, JIT_ORDERS, JIT_RETURNS, JitReturnSource, OrderStream, PRODUCTS,
+    ProductStream, UNION_PIDS, UNION_REFUNDS, UnionOrderSource, UnionPidSource, UnionRefundSource,
+    WINIT_OUTBOUND, WinitOutboundSource,
 };
 use crate::sync::{
     CallKey, DAY_MS, RetryPolicy, RunReport, StreamSource, StreamSync, SyncError, UNION_ORDERS,
@@ -38,10 +39,9 @@ pub struct StreamPlan {
     pub window_ms: i64,
 }
 
-use crate::sources::{ALL_TIME_MS as ALL_TIME, UNION_PIDS, UnionPidSource};
-
 /// The streams of a connection by platform and mode. Orders every 3 minutes by update time (the
-/// Union guide's advice, followed for every order stream); refunds, whose later steps carry no
+/// Union guide's advice, followed for every order stream); JIT returns every 30 minutes by
+/// creation time; Union refunds, whose later steps carry no
 /// update time, every 30 minutes over 15 days; Winit outbound orders, listed by order date,
 /// every 10 minutes over 7 days; product and PID lists every 6 hours.
 pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
@@ -59,6 +59,7 @@ pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
         ],
         ("vop", "jit") => vec![
             plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
+            plan(JIT_RETURNS, 30 * MINUTE_MS, 10 * MINUTE_MS, 7 * DAY_MS),
             plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME),
         ],
         ("winit", _) => vec![
@@ -154,7 +155,7 @@ impl Platforms {
                 Mode::ToolProvider,
                 id,
             ))),
-            ("vop", "jit", JIT_ORDERS | PRODUCTS) => {
+            ("vop", "jit", JIT_ORDERS | JIT_RETURNS | PRODUCTS) => {
                 let tokens: VopTokens =
                     serde_json::from_str(connection.credentials.expose_secret())
                         .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
@@ -166,6 +167,13 @@ impl Platforms {
                 })?;
                 let client = self.vop_for(connection).await?;
                 let caller = id.to_owned();
+                if stream == JIT_RETURNS {
+                    return Ok(Arc::new(JitReturnSource {
+                        client,
+                        vendor_id,
+                        caller,
+                    }));
+                }
                 let connector: Arc<dyn Connector> = Arc::new(JitConnector::new(client, vendor_id));
                 if stream == JIT_ORDERS {
                     Ok(Arc::new(OrderStream {

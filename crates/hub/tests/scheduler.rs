@@ -15,7 +15,9 @@ use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
 use shopbridge_core::model::{Address, Order, OrderLine, OrderQuery, OrderTimeType};
 use shopbridge_core::money::Decimal;
 use shopbridge_hub::scheduler::Platforms;
-use shopbridge_hub::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS, UNION_REFUNDS, WINIT_OUTBOUND};
+use shopbridge_hub::sources::{
+    JIT_ORDERS, JIT_RETURNS, PRODUCTS, UNION_PIDS, UNION_REFUNDS, WINIT_OUTBOUND,
+};
 use shopbridge_hub::sync::UNION_ORDERS;
 use shopbridge_hub::{RetryPolicy, Scheduler, TokenManager};
 use shopbridge_sandbox::RunningSandbox;
@@ -228,6 +230,7 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
         pair(&shops.union, UNION_REFUNDS),
         pair(&shops.union, UNION_PIDS),
         pair(&shops.jit, JIT_ORDERS),
+        pair(&shops.jit, JIT_RETURNS),
         pair(&shops.jit, PRODUCTS),
         pair(&shops.winit, WINIT_OUTBOUND),
         pair(&shops.winit, PRODUCTS),
@@ -336,6 +339,26 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
         statuses.len() >= 3,
         "the orders went different ways: {statuses:?}"
     );
+
+    // JIT returns: every return to the vendor, from every warehouse.
+    let returns: BTreeSet<String> = store
+        .synced_records(&shops.jit, JIT_RETURNS)
+        .await
+        .expect("returns")
+        .into_iter()
+        .map(|r| r.record.id)
+        .collect();
+    let platform_returns: BTreeSet<String> = {
+        let state = sandbox.state();
+        let vop_state = state.vop();
+        vop_state.jit.vendors[&vendor_id]
+            .returns
+            .iter()
+            .map(|r| r.return_sn.clone())
+            .collect()
+    };
+    assert!(!returns.is_empty());
+    assert_eq!(returns, platform_returns);
 
     // Union refunds: the same set as the platform's.
     let refunds: BTreeSet<String> = store
@@ -491,7 +514,7 @@ async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
         ran_a.is_disjoint(&ran_b),
         "no stream ran twice: {ran_a:?} {ran_b:?}"
     );
-    assert_eq!(ran_a.len() + ran_b.len(), 7);
+    assert_eq!(ran_a.len() + ran_b.len(), 8);
     // A process that dies holding a lease: its stream waits for the lease to run out.
     sandbox.clock().advance_ms(4 * 60_000);
     let now = sandbox.clock().now_ms();

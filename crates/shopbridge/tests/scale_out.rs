@@ -215,8 +215,8 @@ async fn two_hub_processes_share_streams_refreshes_and_quotas() {
     .expect("runs");
     assert_eq!(
         runs.len(),
-        3 * 3 + 2,
-        "union orders, refunds and PIDs of three accounts, JIT orders and products"
+        3 * 3 + 3,
+        "union orders, refunds and PIDs of three accounts, JIT orders, returns and products"
     );
     for run in &runs {
         use sqlx::Row;
