@@ -270,7 +270,12 @@ pub struct Scheduler {
     pub gate: Option<QuotaGate>,
     /// Warn this long before a token that cannot be renewed expires.
     pub warn_ahead_ms: i64,
+    /// Called after every stored page of any run: `(connection id, stream, run so far, window end)`.
+    pub on_page: Option<RunProgress>,
 }
+
+/// A progress callback for scheduled runs.
+pub type RunProgress = Arc<dyn Fn(&str, &str, &RunReport, i64) + Send + Sync>;
 
 impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -297,6 +302,7 @@ impl Scheduler {
             retry: RetryPolicy::default(),
             gate: None,
             warn_ahead_ms: 7 * DAY_MS,
+            on_page: None,
         }
     }
 
@@ -414,6 +420,12 @@ impl Scheduler {
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
+        if let Some(progress) = self.on_page.clone() {
+            let (connection_id, stream) = (claimed.connection_id.clone(), claimed.stream.clone());
+            sync.on_page = Some(Arc::new(move |report, window_end| {
+                progress(&connection_id, &stream, report, window_end)
+            }));
+        }
         // Keep the lease while the run lasts; stop if another process took it over.
         let renewer = {
             let store = self.store.clone();

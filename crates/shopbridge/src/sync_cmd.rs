@@ -290,13 +290,30 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             let owner = owner.unwrap_or_else(|| format!("hub-{}", std::process::id()));
             let mut scheduler = shopbridge_hub::Scheduler::new(store, platforms, clock, owner);
             scheduler.gate = Some(gate);
+            // A spinner on a terminal (hidden otherwise) naming the run in progress.
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_style(
+                ProgressStyle::with_template("{spinner} {msg}").context("progress template")?,
+            );
+            let progress = spinner.clone();
+            scheduler.on_page = Some(Arc::new(move |connection, stream, report, window_end| {
+                progress.set_message(format!(
+                    "{connection} {stream}: {} pages, {} changed, up to {}",
+                    report.pages,
+                    report.changed,
+                    shopbridge_vop::time::format_datetime_ms(window_end.min(i64::MAX / 8))
+                ));
+                progress.tick();
+            }));
             if !until_idle {
                 scheduler
                     .run_forever(std::time::Duration::from_secs(poll_secs.max(1)))
                     .await;
                 return Ok(());
             }
-            let outcomes = scheduler.run_until_idle().await?;
+            let outcomes = scheduler.run_until_idle().await;
+            spinner.finish_and_clear();
+            let outcomes = outcomes?;
             let mut failed = 0;
             for outcome in &outcomes {
                 match &outcome.result {
