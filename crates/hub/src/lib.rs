@@ -2,6 +2,7 @@
 //! scheduler and the console build on this.
 
 pub mod connect;
+pub mod polyapi;
 pub mod quota;
 pub mod scheduler;
 pub mod sources;

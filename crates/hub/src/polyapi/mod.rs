@@ -1,0 +1,3 @@
+//! The polyapi-compatible unified endpoint.
+
+pub mod sign;
