@@ -108,6 +108,90 @@ struct StartQuery {
     native: Option<String>,
 }
 
+/// A connection to begin: whose, which platform and mode, under what name.
+#[derive(Debug, Clone, Default)]
+pub struct BeginConnect {
+    pub tenant_id: String,
+    pub platform: String,
+    pub mode: Option<String>,
+    pub name: String,
+    /// Winit: the seller account (万邑联) being authorized.
+    pub seller: Option<String>,
+    /// VOP JIT: the vendor id the token will act for.
+    pub vendor_id: Option<String>,
+    /// VOP: the native (oob) flow.
+    pub native: bool,
+    /// Where to send the person once connected, with a one-time code (an ERP's callback).
+    pub return_to: Option<String>,
+}
+
+/// Issues a `state` for the connection and answers the platform's authorize URL.
+pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, String> {
+    if request.name.trim().is_empty() {
+        return Err("name: give the shop a name".into());
+    }
+    let state = new_state();
+    let now = app.clock.now_ms();
+    let (mode, redirect_uri, location) = match request.platform.as_str() {
+        "vop" => {
+            let mode = request.mode.clone().unwrap_or_else(|| "union_tool".into());
+            if !matches!(mode.as_str(), "union_tool" | "jit") {
+                return Err(format!("mode: expected union_tool or jit, got {mode:?}"));
+            }
+            if mode == "jit"
+                && request
+                    .vendor_id
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .is_none()
+            {
+                return Err("vendor_id: a JIT shop needs its numeric vendor id".into());
+            }
+            let redirect_uri = if request.native {
+                OOB_REDIRECT_URI.to_owned()
+            } else {
+                format!("{}/connect/vop/callback", app.public_url)
+            };
+            let url = if request.native {
+                app.vop.native_authorize_url(Some(&state))
+            } else {
+                app.vop.authorize_url(&redirect_uri, Some(&state))
+            };
+            let url = url.map_err(|err| err.to_string())?;
+            (mode, redirect_uri, url.to_string())
+        }
+        "winit" => {
+            let Some(winit) = &app.winit else {
+                return Err("winit is not configured in this hub".into());
+            };
+            if request.seller.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err("seller: the Winit seller account (万邑联) to authorize is required".into());
+            }
+            let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
+            let url = winit
+                .authorize_url(&redirect_uri, Some(&state))
+                .map_err(|err| err.to_string())?;
+            ("oswh".to_owned(), redirect_uri, url.to_string())
+        }
+        other => return Err(format!("platform: expected vop or winit, got {other:?}")),
+    };
+    let issued = ConnectState {
+        tenant_id: request.tenant_id,
+        // The account the grant is for: Winit's seller, or a JIT shop's vendor id.
+        seller: if request.platform == "vop" { request.vendor_id } else { request.seller },
+        platform: request.platform,
+        mode,
+        name: request.name,
+        redirect_uri,
+        return_to: request.return_to,
+    };
+    app.store
+        .create_connect_state(&state, &issued, now + STATE_TTL_MS)
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(location)
+}
+
 async fn start(
     State(app): State<Arc<ConnectApp>>,
     Path(platform): Path<String>,
@@ -118,89 +202,20 @@ async fn start(
         Ok(None) => return failure(format!("tenant: no tenant with app key {:?}", query.tenant)),
         Err(err) => return failure(err.to_string()),
     };
-    if query.name.trim().is_empty() {
-        return failure("name: give the shop a name");
-    }
-    let state = new_state();
-    let now = app.clock.now_ms();
-    let (redirect_uri, location) = match platform.as_str() {
-        "vop" => {
-            let mode = query.mode.clone().unwrap_or_else(|| "union_tool".into());
-            if !matches!(mode.as_str(), "union_tool" | "jit") {
-                return failure(format!("mode: expected union_tool or jit, got {mode:?}"));
-            }
-            if mode == "jit"
-                && query
-                    .vendor_id
-                    .as_deref()
-                    .and_then(|v| v.trim().parse::<i64>().ok())
-                    .is_none()
-            {
-                return failure("vendor_id: a JIT shop needs its numeric vendor id");
-            }
-            let native = query
-                .native
-                .as_deref()
-                .is_some_and(|v| v == "1" || v == "true");
-            let redirect_uri = if native {
-                OOB_REDIRECT_URI.to_owned()
-            } else {
-                format!("{}/connect/vop/callback", app.public_url)
-            };
-            let url = if native {
-                app.vop.native_authorize_url(Some(&state))
-            } else {
-                app.vop.authorize_url(&redirect_uri, Some(&state))
-            };
-            match url {
-                Ok(url) => (redirect_uri, url.to_string()),
-                Err(err) => return failure(err.to_string()),
-            }
-        }
-        "winit" => {
-            let Some(winit) = &app.winit else {
-                return failure("winit is not configured in this hub");
-            };
-            if query.seller.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                return failure(
-                    "seller: the Winit seller account (万邑联) to authorize is required",
-                );
-            }
-            let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
-            match winit.authorize_url(&redirect_uri, Some(&state)) {
-                Ok(url) => (redirect_uri, url.to_string()),
-                Err(err) => return failure(err.to_string()),
-            }
-        }
-        other => return failure(format!("platform: expected vop or winit, got {other:?}")),
-    };
-    let issued = ConnectState {
+    let request = BeginConnect {
         tenant_id: tenant,
-        platform: platform.clone(),
-        mode: query.mode.clone().unwrap_or_else(|| {
-            if platform == "vop" {
-                "union_tool".into()
-            } else {
-                "oswh".into()
-            }
-        }),
-        name: query.name.clone(),
-        // The account the grant is for: Winit's seller, or a JIT shop's vendor id.
-        seller: if platform == "vop" {
-            query.vendor_id.clone()
-        } else {
-            query.seller.clone()
-        },
-        redirect_uri,
+        platform,
+        mode: query.mode,
+        name: query.name,
+        seller: query.seller,
+        vendor_id: query.vendor_id,
+        native: query.native.as_deref().is_some_and(|v| v == "1" || v == "true"),
+        return_to: None,
     };
-    if let Err(err) = app
-        .store
-        .create_connect_state(&state, &issued, now + STATE_TTL_MS)
-        .await
-    {
-        return failure(err.to_string());
+    match begin(&app, request).await {
+        Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        Err(message) => failure(message),
     }
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
 async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Response {
@@ -231,6 +246,24 @@ async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Respo
         tokens.refresh_expires_at_ms,
     )
     .await
+}
+
+/// The return URL with a one-time code the ERP redeems for the shop's token.
+async fn handoff_url(
+    app: &ConnectApp,
+    issued: &ConnectState,
+    connection_id: &str,
+    return_to: &str,
+    now: i64,
+) -> Result<String, String> {
+    let code = app
+        .store
+        .create_handoff(&issued.tenant_id, connection_id, now + STATE_TTL_MS)
+        .await
+        .map_err(|err| err.to_string())?;
+    let mut url = url::Url::parse(return_to).map_err(|err| format!("return URL: {err}"))?;
+    url.query_pairs_mut().append_pair("code", &code);
+    Ok(url.to_string())
 }
 
 async fn save(
@@ -268,6 +301,12 @@ async fn save(
                     &issued.platform,
                 )
                 .await;
+            if let Some(return_to) = &issued.return_to {
+                return match handoff_url(app, issued, &id, return_to, now).await {
+                    Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+                    Err(message) => failure(message),
+                };
+            }
             page(
                 StatusCode::OK,
                 "已连接 · Connected",

@@ -15,6 +15,8 @@ pub struct ConnectState {
     /// The account the grant is for: Winit's seller, or a VOP JIT shop's vendor id.
     pub seller: Option<String>,
     pub redirect_uri: String,
+    /// Where to send the person once connected (an ERP's callback URL), if not the hub's page.
+    pub return_to: Option<String>,
 }
 
 impl Store {
@@ -25,8 +27,8 @@ impl Store {
         expires_ms: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO connect_states (state, tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+            "INSERT INTO connect_states (state, tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
         )
         .bind(state)
         .bind(&issued.tenant_id)
@@ -36,6 +38,7 @@ impl Store {
         .bind(&issued.seller)
         .bind(&issued.redirect_uri)
         .bind(expires_ms)
+        .bind(&issued.return_to)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -50,7 +53,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<ConnectState, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used FROM connect_states WHERE state = $1")
+        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to FROM connect_states WHERE state = $1")
             .bind(state)
             .fetch_optional(&mut *tx)
             .await?
@@ -83,6 +86,7 @@ impl Store {
             name: row.try_get("name")?,
             seller: row.try_get("seller")?,
             redirect_uri: row.try_get("redirect_uri")?,
+            return_to: row.try_get("return_to")?,
         })
     }
 }

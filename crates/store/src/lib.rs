@@ -7,6 +7,7 @@ pub mod connect;
 pub mod connection;
 pub mod records;
 pub mod schedule;
+pub mod tokens;
 pub mod union;
 pub mod vault;
 
