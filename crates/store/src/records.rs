@@ -99,6 +99,28 @@ impl Store {
         Ok(changed)
     }
 
+    /// One record of a stream.
+    pub async fn synced_record(&self, connection_id: &str, stream: &str, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let row = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
+            .bind(connection_id)
+            .bind(stream)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(stored).transpose()
+    }
+
+    /// The records of a stream updated at or after `from_ms`, oldest update first.
+    pub async fn synced_records_since(&self, connection_id: &str, stream: &str, from_ms: i64) -> Result<Vec<StoredRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 AND updated_ms >= $3 ORDER BY updated_ms, record_id")
+            .bind(connection_id)
+            .bind(stream)
+            .bind(from_ms)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(stored).collect()
+    }
+
     /// Every record of a stream, by id.
     pub async fn synced_records(
         &self,
@@ -110,18 +132,18 @@ impl Store {
             .bind(stream)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredRecord {
-                    record: SyncedRecord {
-                        id: row.try_get("record_id")?,
-                        updated_ms: row.try_get("updated_ms")?,
-                        is_final: row.try_get::<i64, _>("final")? != 0,
-                        payload: row.try_get("payload")?,
-                    },
-                    versions: row.try_get("versions")?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored).collect()
     }
+}
+
+fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
+    Ok(StoredRecord {
+        record: SyncedRecord {
+            id: row.try_get("record_id")?,
+            updated_ms: row.try_get("updated_ms")?,
+            is_final: row.try_get::<i64, _>("final")? != 0,
+            payload: row.try_get("payload")?,
+        },
+        versions: row.try_get("versions")?,
+    })
 }

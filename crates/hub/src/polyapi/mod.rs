@@ -1,3 +1,290 @@
-//! The polyapi-compatible unified endpoint.
+//! The polyapi-compatible unified endpoint `POST /openapi/do`: form-encoded common parameters,
+//! polyapi's sign, a timestamp window, `Differ.JH.*` methods, and polyapi's response envelope
+//! (`code` 10000, or 40000 with a `GSE.*` subcode), so that an ERP integrated with 菠萝派 can
+//! point at this hub instead.
 
+mod methods;
 pub mod sign;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::post;
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value, json};
+use shopbridge_core::Clock;
+use shopbridge_store::{Connection, Store};
+
+use crate::connect::ConnectApp;
+use crate::scheduler::Platforms;
+
+/// How far a request's `timestamp` may be from the hub's clock.
+pub const TIMESTAMP_WINDOW_MS: i64 = 10 * 60_000;
+
+/// Our `platid` values (polyapi's own for these platforms are unpublished): Vipshop Union,
+/// Vipshop JIT, Winit.
+pub const PLATID_VOP_UNION: &str = "9001";
+pub const PLATID_VOP_JIT: &str = "9002";
+pub const PLATID_WINIT: &str = "9003";
+
+/// The `platid` of a connection.
+pub fn platid_of(platform: &str, mode: &str) -> Option<&'static str> {
+    match (platform, mode) {
+        ("vop", "union_channel" | "union_tool") => Some(PLATID_VOP_UNION),
+        ("vop", "jit") => Some(PLATID_VOP_JIT),
+        ("winit", _) => Some(PLATID_WINIT),
+        _ => None,
+    }
+}
+
+/// The platform and mode a `platid` connects.
+pub fn platform_of(platid: &str) -> Option<(&'static str, &'static str)> {
+    match platid {
+        PLATID_VOP_UNION => Some(("vop", "union_tool")),
+        PLATID_VOP_JIT => Some(("vop", "jit")),
+        PLATID_WINIT => Some(("winit", "oswh")),
+        _ => None,
+    }
+}
+
+/// What the endpoint needs.
+#[derive(Clone)]
+pub struct PolyApp {
+    pub store: Store,
+    pub platforms: Platforms,
+    pub connect: ConnectApp,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for PolyApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolyApp").finish_non_exhaustive()
+    }
+}
+
+pub fn router(app: PolyApp) -> Router {
+    Router::new()
+        .route("/openapi/do", post(handle))
+        .route("/OpenAPI/do", post(handle))
+        .with_state(Arc::new(app))
+}
+
+/// A failed call: a `GSE.*` subcode and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolyError {
+    pub subcode: &'static str,
+    pub message: String,
+}
+
+impl PolyError {
+    pub fn missing(name: &str) -> Self {
+        Self {
+            subcode: "GSE.MISS_PARAMETER",
+            message: format!("缺少参数 {name}"),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            subcode: "GSE.INVALID_PARAMETER",
+            message: message.into(),
+        }
+    }
+
+    pub fn logic(message: impl Into<String>) -> Self {
+        Self {
+            subcode: "GSE.LOGIC_ERROR",
+            message: message.into(),
+        }
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self {
+            subcode: "GSE.PLAT_NOT_SUPPORT",
+            message: message.into(),
+        }
+    }
+
+    pub fn system(message: impl Into<String>) -> Self {
+        Self {
+            subcode: "GSE.SYSTEM_ERROR",
+            message: message.into(),
+        }
+    }
+}
+
+impl From<shopbridge_store::StoreError> for PolyError {
+    fn from(err: shopbridge_store::StoreError) -> Self {
+        tracing::error!(error = %err, "store failure in the unified API");
+        Self::system("系统错误: the hub's store failed; retry later")
+    }
+}
+
+/// One call, after the common parameters were checked.
+pub(crate) struct Call<'a> {
+    pub app: &'a PolyApp,
+    pub tenant_id: String,
+    pub platid: Option<String>,
+    /// The bizcontent with every object key lower-cased.
+    pub biz: Value,
+    /// The shop the `token` names, for business methods.
+    pub shop: Option<Connection>,
+}
+
+/// Lower-cases every object key, so that `PlatOrderNo`, `platorderno` and `PLATORDERNO` read alike.
+fn lower_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key.to_lowercase(), lower_keys(value)))
+                .collect::<Map<String, Value>>(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(lower_keys).collect()),
+        other => other,
+    }
+}
+
+fn request_id(now_ms: i64) -> String {
+    let time = shopbridge_vop::time::format_datetime_ms(now_ms)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>();
+    format!("{time}{:06}", rand::random::<u32>() % 1_000_000)
+}
+
+fn envelope(result: Result<Map<String, Value>, PolyError>, started: Instant, now_ms: i64) -> Response {
+    let mut body = match result {
+        Ok(fields) => {
+            let mut body = Map::new();
+            body.insert("code".into(), json!("10000"));
+            body.insert("msg".into(), json!("Success"));
+            body.insert("subcode".into(), json!(""));
+            body.insert("submessage".into(), json!(""));
+            body.extend(fields);
+            body
+        }
+        Err(err) => {
+            let mut body = Map::new();
+            body.insert("code".into(), json!("40000"));
+            body.insert("msg".into(), json!("Logical Error"));
+            body.insert("subcode".into(), json!(err.subcode));
+            body.insert("submessage".into(), json!(err.message));
+            body
+        }
+    };
+    body.insert("polyapitotalms".into(), json!(started.elapsed().as_millis() as u64));
+    body.insert("polyapirequestid".into(), json!(request_id(now_ms)));
+    Json(Value::Object(body)).into_response()
+}
+
+async fn handle(State(app): State<Arc<PolyApp>>, body: Bytes) -> Response {
+    let started = Instant::now();
+    let now = app.clock.now_ms();
+    let result = dispatch(&app, &body, now).await;
+    if let Err(err) = &result {
+        tracing::info!(subcode = err.subcode, message = %err.message, "unified API call refused");
+    }
+    envelope(result, started, now)
+}
+
+async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Value>, PolyError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|err| PolyError::invalid(format!("body: expected a form-encoded request: {err}")))?;
+    let mut params: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in pairs {
+        let name = name.to_ascii_lowercase();
+        if params.contains_key(&name) {
+            return Err(PolyError::invalid(format!("{name}: given twice")));
+        }
+        params.insert(name, value);
+    }
+    let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let method = get("method").ok_or_else(|| PolyError::missing("method"))?;
+    let appkey = get("appkey").ok_or_else(|| PolyError::missing("appkey"))?;
+    let sent_sign = get("sign").ok_or_else(|| PolyError::missing("sign"))?;
+    let timestamp = get("timestamp").ok_or_else(|| PolyError::missing("timestamp"))?;
+    if !params.contains_key("bizcontent") {
+        return Err(PolyError::missing("bizcontent"));
+    }
+    let Some((tenant_id, secret)) = app.store.tenant_by_app_key(appkey).await? else {
+        return Err(PolyError {
+            subcode: "GSE.APPKEY_FAILURE",
+            message: format!("获取ERP密钥失败: no app with appkey {appkey:?}"),
+        });
+    };
+    let expected = sign::sign(
+        secret.expose_secret(),
+        params.iter().map(|(name, value)| (name.as_str(), value.as_str())),
+    );
+    if !expected.eq_ignore_ascii_case(sent_sign) {
+        return Err(PolyError {
+            subcode: "GSE.VERIFYSIGN_FAILURE",
+            message: "签名验证失败: sign is MD5(secret + sorted name/value pairs of every parameter but sign and contextid + secret), lower-cased, lower hex".into(),
+        });
+    }
+    let sent_at = shopbridge_vop::time::parse_datetime_ms(timestamp).ok_or_else(|| {
+        PolyError::invalid(format!("timestamp: expected yyyy-MM-dd HH:mm:ss (Beijing time), got {timestamp:?}"))
+    })?;
+    if (sent_at - now).abs() > TIMESTAMP_WINDOW_MS {
+        return Err(PolyError::invalid(format!(
+            "timestamp: {timestamp} is more than 10 minutes from the hub's clock ({})",
+            shopbridge_vop::time::format_datetime_ms(now)
+        )));
+    }
+    if let Some(kind) = get("contenttype").filter(|kind| !kind.eq_ignore_ascii_case("json")) {
+        return Err(PolyError::invalid(format!("contenttype: only json is served, got {kind:?}")));
+    }
+    let raw = params.get("bizcontent").map(String::as_str).unwrap_or_default();
+    let biz = if method == "Differ.JH.SyncAccount" && !raw.trim_start().starts_with('{') && !raw.trim().is_empty() {
+        // Older clients seal SyncAccount's body with AES under the app secret.
+        let plain = sign::decrypt_account(secret.expose_secret(), raw)
+            .ok_or_else(|| PolyError::invalid("bizcontent: neither JSON nor an AES-sealed account"))?;
+        serde_json::from_str(&plain)
+    } else if raw.trim().is_empty() {
+        Ok(json!({}))
+    } else {
+        serde_json::from_str(raw)
+    }
+    .map_err(|err| PolyError::invalid(format!("bizcontent: not a JSON object: {err}")))?;
+    let biz = lower_keys(biz);
+    if !biz.is_object() {
+        return Err(PolyError::invalid("bizcontent: expected a JSON object"));
+    }
+    let platid = get("platid").map(str::to_owned);
+    let mut call = Call {
+        app,
+        tenant_id,
+        platid,
+        biz,
+        shop: None,
+    };
+    if method.starts_with("Differ.JH.Business.") {
+        call.shop = Some(shop(&call, get("token")).await?);
+    }
+    methods::run(&call, method, now).await
+}
+
+/// The shop a business call's `token` names: one of the tenant's, of the `platid` given.
+async fn shop(call: &Call<'_>, token: Option<&str>) -> Result<Connection, PolyError> {
+    let token = token.ok_or_else(|| PolyError::missing("token"))?;
+    let Some(connection_id) = call.app.store.shop_for_token(&call.tenant_id, token).await? else {
+        return Err(PolyError::invalid("token: no shop of this app has this token (SyncAccount gives one)"));
+    };
+    let connection = call.app.store.connection(&connection_id).await?;
+    let platid = platid_of(&connection.platform, &connection.mode).unwrap_or_default();
+    match call.platid.as_deref() {
+        None => return Err(PolyError::missing("platid")),
+        Some(given) if given != platid => {
+            return Err(PolyError::invalid(format!(
+                "platid: this shop is on platform {platid}, not {given}"
+            )));
+        }
+        Some(_) => {}
+    }
+    Ok(connection)
+}

@@ -1,0 +1,664 @@
+//! The `Differ.JH.*` methods: orders, products and refunds served from the store, shipping,
+//! stock and refund checks live through the shop's connector, and shop authorization.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use shopbridge_core::capability::{Connector, ConnectorError};
+use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
+use shopbridge_core::error::ErrorClass;
+use shopbridge_core::model::{
+    Order, OrderQuery, OrderTimeType, Product, RefundCheck, Shipment, StockMode, StockUpdate,
+};
+use shopbridge_store::{Connection, NewConnection};
+use shopbridge_vop::time::{format_datetime_ms, parse_datetime_ms};
+
+use super::{Call, PolyError, platform_of};
+use crate::connect::BeginConnect;
+use crate::sources::{JIT_ORDERS, PRODUCTS};
+use crate::tokens::VopTokens;
+
+type Fields = Map<String, Value>;
+
+const MAX_PAGE_SIZE: u64 = 100;
+const DEFAULT_PAGE_SIZE: u64 = 30;
+
+pub(super) async fn run(call: &Call<'_>, method: &str, now: i64) -> Result<Fields, PolyError> {
+    match method {
+        "Differ.JH.Business.GetOrder" => get_order(call).await,
+        "Differ.JH.Business.DownloadProduct" => download_product(call).await,
+        "Differ.JH.Business.GetRefund" => get_refund(call).await,
+        "Differ.JH.Business.Send" => {
+            let connector = connector(call).await?;
+            send(connector.as_ref(), &call.biz).await
+        }
+        "Differ.JH.Business.BatchSend" => {
+            let connector = connector(call).await?;
+            batch(&call.biz, "orders", |item| {
+                let connector = connector.clone();
+                async move { send(connector.as_ref(), &item).await }
+            })
+            .await
+        }
+        "Differ.JH.Business.SyncStock" => {
+            let connector = connector(call).await?;
+            sync_stock(connector.as_ref(), &call.biz).await
+        }
+        "Differ.JH.Business.BatchSyncStock" => {
+            let connector = connector(call).await?;
+            batch(&call.biz, "goods", |item| {
+                let connector = connector.clone();
+                async move { sync_stock(connector.as_ref(), &item).await }
+            })
+            .await
+        }
+        "Differ.JH.Business.CheckRefundStatus" => {
+            let connector = connector(call).await?;
+            let number = text(&call.biz, "orderid")
+                .or_else(|| text(&call.biz, "platorderno"))
+                .ok_or_else(|| PolyError::missing("OrderID"))?;
+            check_refund(connector.as_ref(), &number).await
+        }
+        "Differ.JH.Business.BatchCheckRefundStatus" => {
+            let connector = connector(call).await?;
+            batch(&call.biz, "orders", |item| {
+                let connector = connector.clone();
+                async move {
+                    let number = text(&item, "platorderno").ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
+                    check_refund(connector.as_ref(), &number).await
+                }
+            })
+            .await
+        }
+        "Differ.JH.BuildeAuthorizeUrl" => build_authorize_url(call).await,
+        "Differ.JH.GetAuthorizeSessionKey" => get_session_key(call, now).await,
+        "Differ.JH.SyncAccount" => sync_account(call, now).await,
+        other => Err(PolyError {
+            subcode: "GSE.ILLEGAL_ACCESS",
+            message: format!("未知的请求方法 {other:?}"),
+        }),
+    }
+}
+
+// ---- reading bizcontent ----
+
+fn text(biz: &Value, key: &str) -> Option<String> {
+    match biz.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn number(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
+    match biz.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| PolyError::invalid(format!("{key}: expected a whole number, got {n}"))),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.fract() == 0.0)
+            .map(|v| Some(v as i64))
+            .ok_or_else(|| PolyError::invalid(format!("{key}: expected a whole number, got {s:?}"))),
+        Some(other) => Err(PolyError::invalid(format!("{key}: expected a whole number, got {other}"))),
+    }
+}
+
+fn time(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
+    match text(biz, key) {
+        None => Ok(None),
+        Some(value) => parse_datetime_ms(&value).map(Some).ok_or_else(|| {
+            PolyError::invalid(format!("{key}: expected yyyy-MM-dd HH:mm:ss, got {value:?}"))
+        }),
+    }
+}
+
+/// `(page index from 1, page size)` with polyapi's defaults and limits.
+fn paging(biz: &Value) -> Result<(u64, u64), PolyError> {
+    let index = number(biz, "pageindex")?.unwrap_or(1);
+    let size = number(biz, "pagesize")?.unwrap_or(DEFAULT_PAGE_SIZE as i64);
+    if index < 1 {
+        return Err(PolyError::invalid(format!("PageIndex: from 1, got {index}")));
+    }
+    if !(1..=MAX_PAGE_SIZE as i64).contains(&size) {
+        return Err(PolyError::invalid(format!("PageSize: 1 to {MAX_PAGE_SIZE}, got {size}")));
+    }
+    Ok((index as u64, size as u64))
+}
+
+fn page_of<T>(items: Vec<T>, index: u64, size: u64) -> (usize, bool, Vec<T>) {
+    let total = items.len();
+    let skip = ((index - 1) * size) as usize;
+    let page: Vec<T> = items.into_iter().skip(skip).take(size as usize).collect();
+    let has_next = skip + page.len() < total;
+    (total, has_next, page)
+}
+
+fn shop<'a>(call: &'a Call<'_>) -> Result<&'a Connection, PolyError> {
+    call.shop.as_ref().ok_or_else(|| PolyError::missing("token"))
+}
+
+fn is_jit(connection: &Connection) -> bool {
+    connection.platform == "vop" && connection.mode == "jit"
+}
+
+fn connector_failure(err: ConnectorError) -> PolyError {
+    let message = format!("{}: {}", err.platform, err.message);
+    match err.class {
+        ErrorClass::InvalidRequest => PolyError::invalid(message),
+        ErrorClass::Unsupported => PolyError::unsupported(message),
+        _ => PolyError::logic(message),
+    }
+}
+
+async fn connector(call: &Call<'_>) -> Result<Arc<dyn Connector>, PolyError> {
+    call.app.platforms.connector(shop(call)?).await.map_err(|err| match err {
+        crate::SyncError::Platform(err) => connector_failure(err),
+        crate::SyncError::Settings(message) => PolyError::unsupported(message),
+        crate::SyncError::Store(err) => err.into(),
+    })
+}
+
+// ---- the unified model in polyapi's shape ----
+
+fn order_json(order: &Order) -> Value {
+    let goods: Vec<Value> = order
+        .lines
+        .iter()
+        .map(|line| {
+            json!({
+                "productid": line.sku_id.clone().unwrap_or_else(|| line.product_id.clone()),
+                "suborderno": line.sub_order_no,
+                "tradegoodsno": line.outer_id.clone().unwrap_or_default(),
+                "platgoodsid": line.product_id,
+                "platskuid": line.sku_id,
+                "tradegoodsname": line.name,
+                "tradegoodsspec": line.spec.clone().unwrap_or_default(),
+                "goodscount": line.count,
+                "price": line.price,
+                "refundstatus": line.refund_status,
+                "status": line.status,
+            })
+        })
+        .collect();
+    let a = &order.receiver;
+    json!({
+        "platorderno": order.plat_order_no,
+        "tradestatus": order.status,
+        "tradestatusdescription": order.status.description(),
+        "shoptype": order.shop_type,
+        "tradetime": format_datetime_ms(order.created_at_ms),
+        "modifytime": format_datetime_ms(order.modified_at_ms),
+        "paytime": order.paid_at_ms.map(format_datetime_ms),
+        "receivername": a.receiver_name,
+        "nick": a.receiver_name,
+        "country": a.country,
+        "province": a.province,
+        "city": a.city,
+        "area": a.area,
+        "town": a.town,
+        "address": a.address,
+        "zip": a.zip,
+        "phone": a.phone,
+        "mobile": a.mobile,
+        "postfee": order.post_fee,
+        "goodsfee": order.goods_fee,
+        "totalmoney": order.total_amount,
+        "totalamount": order.total_amount,
+        "realpaymoney": order.real_paid,
+        "favourablemoney": order.discount,
+        "customerremark": order.buyer_remark,
+        "sellerremark": order.seller_remark,
+        "logisticno": order.logistic_no,
+        "logisticname": order.logistic_name,
+        "whsecode": order.warehouse,
+        "goodinfos": goods,
+    })
+}
+
+fn product_json(product: &Product) -> Value {
+    let skus: Vec<Value> = product
+        .skus
+        .iter()
+        .map(|sku| {
+            json!({
+                "skuid": sku.sku_id,
+                "skuouterid": sku.outer_id,
+                "skuprice": sku.price,
+                "skuquantity": sku.quantity,
+                "skuname": sku.name,
+                "skuproperty": sku.property,
+            })
+        })
+        .collect();
+    json!({
+        "platproductid": product.plat_product_id,
+        "name": product.name,
+        "outerid": product.outer_id,
+        "price": product.price,
+        "num": product.quantity,
+        "pictureurl": product.picture_url,
+        "status": if product.on_sale { "JH_01" } else { "JH_02" },
+        "statusdesc": if product.on_sale { "已上架" } else { "已下架" },
+        "skus": skus,
+    })
+}
+
+fn fields(value: Value) -> Fields {
+    match value {
+        Value::Object(map) => map,
+        other => Map::from_iter([("result".to_owned(), other)]),
+    }
+}
+
+// ---- served from the store ----
+
+async fn stored_orders(call: &Call<'_>, from_ms: i64) -> Result<Vec<Order>, PolyError> {
+    let records = call.app.store.synced_records_since(&shop(call)?.id, JIT_ORDERS, from_ms).await?;
+    Ok(records
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
+        .collect())
+}
+
+async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
+    let connection = shop(call)?;
+    if !is_jit(connection) {
+        return Err(PolyError::unsupported("GetOrder: this shop has no orders to download (Union orders are under /v1/union; Winit is a warehouse)"));
+    }
+    let biz = &call.biz;
+    if let Some(number) = text(biz, "platorderno") {
+        let stored = call.app.store.synced_record(&connection.id, JIT_ORDERS, &number).await?;
+        let order = match stored {
+            Some(record) => serde_json::from_str::<Order>(&record.record.payload).ok(),
+            // Not synced yet: ask the platform.
+            None => {
+                let connector = connector(call).await?;
+                let query = OrderQuery {
+                    status: OrderStatus::All,
+                    plat_order_no: Some(number.clone()),
+                    time_type: OrderTimeType::Modified,
+                    start_ms: 0,
+                    end_ms: 0,
+                    page: 1,
+                    page_size: 1,
+                    shop_type: None,
+                };
+                let orders = connector.orders().map_err(connector_failure)?;
+                orders.get_orders(&query).await.map_err(connector_failure)?.items.into_iter().next()
+            }
+        };
+        let orders: Vec<Value> = order.iter().map(order_json).collect();
+        return Ok(fields(json!({"numtotalorder": orders.len(), "ishasnextpage": 0, "orders": orders})));
+    }
+    let status = match text(biz, "orderstatus") {
+        None => OrderStatus::All,
+        Some(code) => OrderStatus::from_code(&code)
+            .ok_or_else(|| PolyError::invalid(format!("OrderStatus: unknown code {code:?} (JH_01..JH_24, JH_98, JH_99)")))?,
+    };
+    let by_created = match text(biz, "timetype").as_deref() {
+        None | Some("JH_02") => true,
+        Some("JH_01") => false,
+        Some(other) => return Err(PolyError::invalid(format!("TimeType: JH_01 (modified) or JH_02 (created), got {other:?}"))),
+    };
+    let start = time(biz, "starttime")?.ok_or_else(|| PolyError::missing("StartTime"))?;
+    let end = time(biz, "endtime")?.ok_or_else(|| PolyError::missing("EndTime"))?;
+    if start > end {
+        return Err(PolyError::invalid("StartTime: after EndTime"));
+    }
+    let (index, size) = paging(biz)?;
+    // An order created in the window was modified at or after its start.
+    let mut orders: Vec<Order> = stored_orders(call, start)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            let at = if by_created { o.created_at_ms } else { o.modified_at_ms };
+            (start..=end).contains(&at) && (status == OrderStatus::All || o.status == status)
+        })
+        .collect();
+    orders.sort_by_key(|o| (if by_created { o.created_at_ms } else { o.modified_at_ms }, o.plat_order_no.clone()));
+    let (total, has_next, page) = page_of(orders, index, size);
+    let orders: Vec<Value> = page.iter().map(order_json).collect();
+    Ok(fields(json!({"numtotalorder": total, "ishasnextpage": u8::from(has_next), "orders": orders})))
+}
+
+async fn download_product(call: &Call<'_>) -> Result<Fields, PolyError> {
+    let biz = &call.biz;
+    let (index, size) = paging(biz)?;
+    let wanted_status = text(biz, "status");
+    if let Some(status) = wanted_status.as_deref().filter(|s| !matches!(*s, "JH_01" | "JH_02" | "JH_99")) {
+        return Err(PolyError::invalid(format!("Status: JH_01 (on sale), JH_02 (off sale) or JH_99, got {status:?}")));
+    }
+    let product_id = text(biz, "productid");
+    let name = text(biz, "productname");
+    let records = call.app.store.synced_records(&shop(call)?.id, PRODUCTS).await?;
+    let products: Vec<Product> = records
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Product>(&r.record.payload).ok())
+        .filter(|p| product_id.as_ref().is_none_or(|id| &p.plat_product_id == id || &p.outer_id == id))
+        .filter(|p| name.as_ref().is_none_or(|n| p.name.contains(n.as_str())))
+        .filter(|p| match wanted_status.as_deref() {
+            Some("JH_01") => p.on_sale,
+            Some("JH_02") => !p.on_sale,
+            _ => true,
+        })
+        .collect();
+    let (total, has_next, page) = page_of(products, index, size);
+    let goods: Vec<Value> = page.iter().map(product_json).collect();
+    Ok(fields(json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "goodslist": goods})))
+}
+
+/// Refunds of direct-ship orders: every stored order with a line refunded or being refunded.
+async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
+    if !is_jit(shop(call)?) {
+        return Err(PolyError::unsupported("GetRefund: this shop has no buyer refunds"));
+    }
+    let biz = &call.biz;
+    let start = time(biz, "begintime")?.or(time(biz, "starttime")?).ok_or_else(|| PolyError::missing("BeginTime"))?;
+    let end = time(biz, "endtime")?.ok_or_else(|| PolyError::missing("EndTime"))?;
+    let (index, size) = paging(biz)?;
+    let mut refunds = Vec::new();
+    for order in stored_orders(call, start).await? {
+        if !(start..=end).contains(&order.modified_at_ms) {
+            continue;
+        }
+        for line in order.lines.iter().filter(|l| l.refund_status != RefundStatus::NoRefund) {
+            let amount = line.price * shopbridge_core::money::Decimal::from(line.count);
+            refunds.push(json!({
+                "refundno": format!("{}-{}", order.plat_order_no, line.sub_order_no),
+                "platorderno": order.plat_order_no,
+                "subplatorderno": line.sub_order_no,
+                "totalamount": order.total_amount,
+                "refundamount": amount,
+                "payamount": order.real_paid,
+                "createtime": format_datetime_ms(order.modified_at_ms),
+                "updatetime": format_datetime_ms(order.modified_at_ms),
+                "orderstatus": order.status,
+                "orderstatusdesc": order.status.description(),
+                "refundstatus": line.refund_status,
+                "refundstatusdesc": line.refund_status.description(),
+                "productname": line.name,
+                "productnum": line.count,
+                "sku": line.sku_id,
+                "outerid": line.outer_id,
+            }));
+        }
+    }
+    let (total, has_next, page) = page_of(refunds, index, size);
+    Ok(fields(json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "refunds": page})))
+}
+
+// ---- live through the connector ----
+
+async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
+    let number = text(biz, "platorderno").ok_or_else(|| PolyError::missing("PlatOrderNo"))?;
+    let logistic_type = text(biz, "logistictype").ok_or_else(|| PolyError::missing("LogisticType"))?;
+    let no_logistics = text(biz, "sendtype").as_deref() == Some("JH_03");
+    let logistic_no = match text(biz, "logisticno") {
+        Some(no) => no,
+        None if no_logistics => String::new(),
+        None => return Err(PolyError::missing("LogisticNo")),
+    };
+    let mut lines = Vec::new();
+    if let Some(parts) = text(biz, "subplatorderno") {
+        for part in parts.split('|').filter(|p| !p.trim().is_empty()) {
+            let (sub, count) = part.split_once(':').ok_or_else(|| {
+                PolyError::invalid(format!("SubPlatOrderNo: expected suborderno:count|..., got {part:?}"))
+            })?;
+            let count: i64 = count.trim().parse().map_err(|_| {
+                PolyError::invalid(format!("SubPlatOrderNo: {count:?} is not a count"))
+            })?;
+            lines.push((sub.trim().to_owned(), count));
+        }
+    }
+    let shop_type = match text(biz, "shoptype") {
+        None => None,
+        Some(code) => Some(ShopType::from_code(&code).ok_or_else(|| PolyError::invalid(format!("ShopType: unknown code {code:?}")))?),
+    };
+    let shipment = Shipment {
+        plat_order_no: number.clone(),
+        logistic_type: logistic_type.clone(),
+        logistic_no,
+        logistic_name: text(biz, "logisticname"),
+        lines,
+        warehouse: text(biz, "whsecode"),
+        shop_type,
+    };
+    let shipping = connector.shipping().map_err(connector_failure)?;
+    let result = shipping.send(&shipment).await.map_err(connector_failure)?;
+    Ok(fields(json!({
+        "platorderno": result.plat_order_no,
+        "logisticno": result.logistic_no,
+        "logistictype": logistic_type,
+        "logisticname": shipment.logistic_name,
+        "platformreference": result.platform_reference,
+    })))
+}
+
+async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
+    let quantity = number(biz, "quantity")?.ok_or_else(|| PolyError::missing("Quantity"))?;
+    let outer_id = text(biz, "outerid")
+        .or_else(|| text(biz, "skuid"))
+        .or_else(|| text(biz, "outskuid"))
+        .ok_or_else(|| PolyError::missing("OuterID (or SkuID)"))?;
+    let mode = match text(biz, "syncstocktype").as_deref() {
+        None | Some("JH_01") => StockMode::Full,
+        Some("JH_02") => StockMode::Incremental,
+        Some(other) => return Err(PolyError::invalid(format!("SyncStockType: JH_01 (full) or JH_02 (incremental), got {other:?}"))),
+    };
+    if mode == StockMode::Full && quantity < 0 {
+        return Err(PolyError::invalid(format!("Quantity: a full stock level cannot be negative, got {quantity}")));
+    }
+    let update = StockUpdate {
+        product_id: text(biz, "platproductid"),
+        sku_id: text(biz, "skuid"),
+        outer_id: outer_id.clone(),
+        quantity,
+        mode,
+        warehouse: text(biz, "whsecode"),
+        circuit_break_ack: text(biz, "circuitbreakflag").as_deref() == Some("1"),
+        batch_no: None,
+    };
+    let stock = connector.stock().map_err(connector_failure)?;
+    let result = stock.sync_stock(&update).await.map_err(connector_failure)?;
+    Ok(fields(json!({
+        "platproductid": update.product_id,
+        "skuid": update.sku_id,
+        "outerid": result.outer_id,
+        "quantity": result.quantity,
+    })))
+}
+
+fn refund_json(check: &RefundCheck) -> Value {
+    let children: Vec<Value> = check
+        .lines
+        .iter()
+        .map(|line| {
+            json!({
+                "suborderno": line.sub_order_no,
+                "refundno": line.refund_no,
+                "productname": line.product_name,
+                "refundstatus": line.status,
+                "refundstatusdescription": line.status.description(),
+            })
+        })
+        .collect();
+    json!({
+        "platorderno": check.plat_order_no,
+        "refundstatus": check.status,
+        "refundstatusdescription": check.status.description(),
+        "tradestatus": check.order_status,
+        "childrenrefundstatus": children,
+    })
+}
+
+async fn check_refund(connector: &dyn Connector, number: &str) -> Result<Fields, PolyError> {
+    let refunds = connector.refunds().map_err(connector_failure)?;
+    let check = refunds.check_refund(number).await.map_err(connector_failure)?;
+    Ok(fields(refund_json(&check)))
+}
+
+/// Runs `one` on each item of `biz[key]`, answering `results[]` with `issuccess` per item.
+async fn batch<F, Fut>(biz: &Value, key: &str, one: F) -> Result<Fields, PolyError>
+where
+    F: Fn(Value) -> Fut,
+    Fut: std::future::Future<Output = Result<Fields, PolyError>>,
+{
+    let items = biz
+        .get(key)
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+        .ok_or_else(|| PolyError::missing(key))?;
+    if items.len() > 100 {
+        return Err(PolyError::invalid(format!("{key}: at most 100 items, got {}", items.len())));
+    }
+    let mut results = Vec::new();
+    for item in items {
+        let mut result = match one(item.clone()).await {
+            Ok(fields) => {
+                let mut result = fields;
+                result.insert("issuccess".into(), json!(1));
+                result.insert("code".into(), json!("10000"));
+                result.insert("message".into(), json!("Success"));
+                result
+            }
+            Err(err) => Map::from_iter([
+                ("issuccess".to_owned(), json!(0)),
+                ("code".to_owned(), json!(err.subcode)),
+                ("message".to_owned(), json!(err.message)),
+            ]),
+        };
+        // Echo the item's keys so that each result can be matched to its request.
+        for id in ["platorderno", "platproductid", "skuid", "outerid"] {
+            if let Some(value) = item.get(id).filter(|_| !result.contains_key(id)) {
+                result.insert(id.into(), value.clone());
+            }
+        }
+        results.push(Value::Object(result));
+    }
+    Ok(fields(json!({ "results": results })))
+}
+
+// ---- shop authorization ----
+
+/// `Differ.JH.BuildeAuthorizeUrl`: the platform page where the shop's owner authorizes; after
+/// it, the person lands on `callbackurl` with `code` (for GetAuthorizeSessionKey) and `state`.
+async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
+    let platid = call.platid.as_deref().ok_or_else(|| PolyError::missing("platid"))?;
+    let (platform, mode) = platform_of(platid).ok_or_else(|| {
+        PolyError::invalid(format!("platid: {platid:?} is not served here (9001 唯品会联盟, 9002 唯品会JIT, 9003 万邑通)"))
+    })?;
+    let callback = text(&call.biz, "callbackurl").ok_or_else(|| PolyError::missing("callbackurl"))?;
+    let mut return_to = url::Url::parse(&callback)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .ok_or_else(|| PolyError::invalid(format!("callbackurl: expected an http(s) URL, got {callback:?}")))?;
+    if let Some(state) = text(&call.biz, "state") {
+        return_to.query_pairs_mut().append_pair("state", &state);
+    }
+    let name = text(&call.biz, "shopname")
+        .or_else(|| text(&call.biz, "nick"))
+        .ok_or_else(|| PolyError::missing("shopname"))?;
+    let request = BeginConnect {
+        tenant_id: call.tenant_id.clone(),
+        platform: platform.into(),
+        mode: (platform == "vop").then(|| mode.to_owned()),
+        name,
+        seller: text(&call.biz, "seller"),
+        vendor_id: text(&call.biz, "vendorid"),
+        native: false,
+        return_to: Some(return_to.to_string()),
+    };
+    let url = crate::connect::begin(&call.app.connect, request).await.map_err(PolyError::invalid)?;
+    Ok(fields(json!({ "authorizeurl": url })))
+}
+
+async fn account_fields(call: &Call<'_>, connection_id: &str, token: &str) -> Result<Fields, PolyError> {
+    let connection = call.app.store.connection(connection_id).await?;
+    let vendor = serde_json::from_str::<VopTokens>(connection.credentials.expose_secret())
+        .ok()
+        .and_then(|t| t.vendor_id);
+    Ok(fields(json!({
+        "token": token,
+        "sessionkey": token,
+        "nickname": connection.name,
+        "venderid": vendor,
+        "platid": super::platid_of(&connection.platform, &connection.mode),
+        "sessionkeyexpiretime": connection.access_expires_ms.map(format_datetime_ms),
+        "refreshtokenexpiretime": connection.refresh_expires_ms.map(format_datetime_ms),
+    })))
+}
+
+/// `Differ.JH.GetAuthorizeSessionKey`: redeems the callback's `code` for the shop's token.
+async fn get_session_key(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
+    let code = text(&call.biz, "code").ok_or_else(|| PolyError::missing("code"))?;
+    let connection_id = call
+        .app
+        .store
+        .take_handoff(&call.tenant_id, &code, now)
+        .await?
+        .ok_or_else(|| PolyError::invalid("code: unknown, used or expired (authorize again)"))?;
+    let token = call.app.store.issue_shop_token(&call.tenant_id, &connection_id, now).await?;
+    account_fields(call, &connection_id, &token).await
+}
+
+/// `Differ.JH.SyncAccount`: a shop token from a session key — one this hub issued, or a
+/// platform SessionKey the shop already has (checked with the platform first).
+async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
+    let key = text(&call.biz, "sessionkey").ok_or_else(|| PolyError::missing("SessionKey"))?;
+    if let Some(connection_id) = call.app.store.shop_for_token(&call.tenant_id, &key).await? {
+        return account_fields(call, &connection_id, &key).await;
+    }
+    let platid = call.platid.as_deref().ok_or_else(|| PolyError::missing("platid"))?;
+    if platid != super::PLATID_VOP_JIT && platid != super::PLATID_VOP_UNION {
+        return Err(PolyError::unsupported(format!("SyncAccount with a platform SessionKey: VOP shops only (platid 9001, 9002), got {platid}")));
+    }
+    let info = call
+        .app
+        .platforms
+        .vop
+        .token_info(&SecretString::from(key.clone()))
+        .await
+        .map_err(|err| PolyError::invalid(format!("SessionKey: the platform refused it: {err}")))?;
+    let vendor_id = number(&call.biz, "vendorid")?.or(number(&call.biz, "venderid")?);
+    let jit = platid == super::PLATID_VOP_JIT;
+    if jit && vendor_id.is_none() {
+        return Err(PolyError::missing("VendorId"));
+    }
+    let tokens = VopTokens {
+        access_token: key,
+        refresh_token: text(&call.biz, "refreshtokenkey").or_else(|| text(&call.biz, "refreshtoken")),
+        expires_at_ms: now + info.expires_in * 1000,
+        refresh_expires_at_ms: None,
+        vendor_id,
+    };
+    let name = text(&call.biz, "shopname")
+        .or_else(|| text(&call.biz, "nick"))
+        .unwrap_or_else(|| format!("vop-{now}"));
+    let credentials = serde_json::to_string(&tokens).map_err(|err| PolyError::system(err.to_string()))?;
+    let connection_id = call
+        .app
+        .store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &call.tenant_id,
+                platform: "vop",
+                mode: if jit { "jit" } else { "union_tool" },
+                name: &name,
+                credentials: &SecretString::from(credentials),
+                access_expires_ms: Some(tokens.expires_at_ms),
+                refresh_expires_ms: None,
+            },
+            now,
+        )
+        .await?;
+    let _ = call.app.store.audit(now, Some(&call.tenant_id), Some(&connection_id), "connect", "vop SyncAccount").await;
+    let token = call.app.store.issue_shop_token(&call.tenant_id, &connection_id, now).await?;
+    account_fields(call, &connection_id, &token).await
+}
