@@ -1,6 +1,7 @@
-//! The shopbridge hub: incremental sync of platform data into the store. The HTTP API, the
-//! scheduler and the console build on this.
+//! The shopbridge hub: incremental sync of platform data into the store on a shared scheduler,
+//! quotas, token upkeep, the connect flows, and the HTTP API (polyapi-compatible and REST).
 
+pub mod app;
 pub mod connect;
 pub mod polyapi;
 pub mod quota;
