@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
@@ -26,8 +26,8 @@ pub struct HubApp {
     pub connect: ConnectApp,
     pub clock: Arc<dyn Clock>,
     pub scheduler: Scheduler,
-    /// In demo mode, what `GET /demo/credentials` answers.
-    pub demo_credentials: Option<Value>,
+    /// In demo mode, what `GET /demo/credentials` answers (set once the demo shops are connected).
+    pub demo_credentials: Option<Arc<std::sync::OnceLock<Value>>>,
 }
 
 impl std::fmt::Debug for HubApp {
@@ -66,19 +66,27 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 pub(crate) async fn tenant(store: &Store, headers: &HeaderMap) -> Result<String, Response> {
     let unauthorized = |message: &str| {
         let mut response = error(StatusCode::UNAUTHORIZED, message);
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
         response
     };
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return Err(unauthorized("Authorization: expected Bearer APPKEY:APPSECRET"));
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(unauthorized(
+            "Authorization: expected Bearer APPKEY:APPSECRET",
+        ));
     };
     let Some((app_key, secret)) = value
         .strip_prefix("Bearer ")
         .and_then(|credentials| credentials.trim().split_once(':'))
     else {
-        return Err(unauthorized("Authorization: expected Bearer APPKEY:APPSECRET"));
+        return Err(unauthorized(
+            "Authorization: expected Bearer APPKEY:APPSECRET",
+        ));
     };
     match store.tenant_by_app_key(app_key).await {
         Ok(Some((id, stored)))
@@ -86,8 +94,13 @@ pub(crate) async fn tenant(store: &Store, headers: &HeaderMap) -> Result<String,
         {
             Ok(id)
         }
-        Ok(_) => Err(unauthorized("Authorization: unknown app key or wrong secret")),
-        Err(err) => Err(error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}"))),
+        Ok(_) => Err(unauthorized(
+            "Authorization: unknown app key or wrong secret",
+        )),
+        Err(err) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store: {err}"),
+        )),
     }
 }
 
@@ -103,9 +116,16 @@ async fn healthz(State(app): Shared) -> Response {
 }
 
 async fn demo_credentials(State(app): Shared) -> Response {
-    match &app.demo_credentials {
-        Some(credentials) => Json(credentials.clone()).into_response(),
-        None => error(StatusCode::NOT_FOUND, "demo credentials exist only in demo mode"),
+    match app.demo_credentials.as_ref().map(|cell| cell.get()) {
+        Some(Some(credentials)) => Json(credentials.clone()).into_response(),
+        Some(None) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the demo shops are still being connected",
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "demo credentials exist only in demo mode",
+        ),
     }
 }
 
@@ -182,7 +202,12 @@ async fn run_tenant_streams(app: &HubApp, tenant: &str) -> Result<Vec<Value>, St
     }
     let mut runs = Vec::new();
     loop {
-        for outcome in app.scheduler.run_until_idle().await.map_err(|err| err.to_string())? {
+        for outcome in app
+            .scheduler
+            .run_until_idle()
+            .await
+            .map_err(|err| err.to_string())?
+        {
             runs.push(json!({
                 "connection_id": outcome.connection_id,
                 "stream": outcome.stream,

@@ -164,8 +164,14 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
             let Some(winit) = &app.winit else {
                 return Err("winit is not configured in this hub".into());
             };
-            if request.seller.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                return Err("seller: the Winit seller account (万邑联) to authorize is required".into());
+            if request
+                .seller
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty())
+            {
+                return Err(
+                    "seller: the Winit seller account (万邑联) to authorize is required".into(),
+                );
             }
             let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
             let url = winit
@@ -178,7 +184,11 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
     let issued = ConnectState {
         tenant_id: request.tenant_id,
         // The account the grant is for: Winit's seller, or a JIT shop's vendor id.
-        seller: if request.platform == "vop" { request.vendor_id } else { request.seller },
+        seller: if request.platform == "vop" {
+            request.vendor_id
+        } else {
+            request.seller
+        },
         platform: request.platform,
         mode,
         name: request.name,
@@ -209,7 +219,10 @@ async fn start(
         name: query.name,
         seller: query.seller,
         vendor_id: query.vendor_id,
-        native: query.native.as_deref().is_some_and(|v| v == "1" || v == "true"),
+        native: query
+            .native
+            .as_deref()
+            .is_some_and(|v| v == "1" || v == "true"),
         return_to: None,
     };
     match begin(&app, request).await {

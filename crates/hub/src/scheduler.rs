@@ -113,26 +113,39 @@ impl Platforms {
     }
 
     /// The connector of a shop for live calls (ship, push stock, check refunds), with a live token.
-    pub async fn connector(&self, connection: &Connection) -> Result<Arc<dyn Connector>, SyncError> {
+    pub async fn connector(
+        &self,
+        connection: &Connection,
+    ) -> Result<Arc<dyn Connector>, SyncError> {
         match (connection.platform.as_str(), connection.mode.as_str()) {
             ("vop", "jit") => {
-                let tokens: VopTokens = serde_json::from_str(connection.credentials.expose_secret())
-                    .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
+                let tokens: VopTokens =
+                    serde_json::from_str(connection.credentials.expose_secret())
+                        .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
                 let vendor_id = tokens.vendor_id.ok_or_else(|| {
-                    unreadable(connection, "a JIT connection needs its vendor id: connect it again with vendor_id")
+                    unreadable(
+                        connection,
+                        "a JIT connection needs its vendor id: connect it again with vendor_id",
+                    )
                 })?;
-                Ok(Arc::new(JitConnector::new(self.vop_for(connection).await?, vendor_id)))
+                Ok(Arc::new(JitConnector::new(
+                    self.vop_for(connection).await?,
+                    vendor_id,
+                )))
             }
             ("winit", _) => {
                 let winit = self
                     .winit
                     .as_ref()
                     .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
-                let creds: WinitCredentials = serde_json::from_str(connection.credentials.expose_secret())
-                    .map_err(|_| unreadable(connection, "credentials are not a Winit app_key and token"))?;
-                Ok(Arc::new(WinitConnector::new(
-                    winit.for_seller(creds.app_key, secrecy::SecretString::from(creds.token)),
-                )))
+                let creds: WinitCredentials =
+                    serde_json::from_str(connection.credentials.expose_secret()).map_err(|_| {
+                        unreadable(connection, "credentials are not a Winit app_key and token")
+                    })?;
+                Ok(Arc::new(WinitConnector::new(winit.for_seller(
+                    creds.app_key,
+                    secrecy::SecretString::from(creds.token),
+                ))))
             }
             (platform, mode) => Err(SyncError::Settings(format!(
                 "a {platform} connection in mode {mode:?} has no order, stock or refund operations"

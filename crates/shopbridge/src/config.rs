@@ -109,7 +109,54 @@ pub async fn sandbox_clock(base_url: &str) -> anyhow::Result<SimClock> {
     Ok(clock)
 }
 
+/// A secret from `NAME`, else from the file `NAME_FILE` names (trailing newline dropped).
+pub fn secret_from_env(name: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(value) = std::env::var(name) {
+        return Ok(Some(value));
+    }
+    match std::env::var(format!("{name}_FILE")) {
+        Ok(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{name}_FILE: cannot read {path}"))?;
+            Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Clients of the embedded sandbox's demo VOP app and Winit app, on its clock.
+pub fn embedded_clients(
+    running: &shopbridge_sandbox::RunningSandbox,
+) -> anyhow::Result<(VopClient, shopbridge_winit::WinitClient)> {
+    let creds = running.credentials();
+    let clock: Arc<dyn Clock> = Arc::new(running.clock());
+    let config = VopConfig::new(
+        creds.vop.app_key.clone(),
+        SecretString::from(creds.vop.app_secret.clone()),
+    )
+    .with_gateway_url(&running.vop_gateway_url())?
+    .with_oauth_url(&running.vop_oauth_url())?;
+    let vop = VopClient::with_clock(config, clock.clone())?;
+    let w = creds.winit;
+    let winit_config = shopbridge_winit::WinitConfig::new(
+        w.app_key,
+        w.token,
+        w.client_id,
+        w.client_secret,
+        w.platform,
+    )
+    .with_endpoint(&running.winit_endpoint())?
+    .with_authorize_url(&running.winit_authorize_url())?;
+    let winit = shopbridge_winit::WinitClient::with_clock(winit_config, clock)?;
+    Ok((vop, winit))
+}
+
 impl VopCredentialArgs {
+    /// Whether anything points at a platform (a config file, a sandbox, an app key).
+    pub fn is_configured(&self) -> bool {
+        self.config.is_some() || self.sandbox.is_some() || self.app_key.is_some()
+    }
+
     /// The sandbox these credentials come from, if any.
     pub fn sandbox_url(&self) -> Option<&str> {
         self.sandbox.as_deref()
@@ -162,8 +209,9 @@ impl VopCredentialArgs {
         .context(
             "no VOP app key: pass --app-key, set SHOPBRIDGE_VOP_APP_KEY, use --config or --sandbox",
         )?;
+        let from_file = secret_from_env("SHOPBRIDGE_VOP_APP_SECRET")?;
         let app_secret = pick(
-            &self.app_secret,
+            &self.app_secret.clone().or(from_file),
             &file.vop.app_secret,
             sandbox.as_ref().map(|s| &s.1),
         )

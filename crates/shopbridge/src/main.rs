@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod jit_cmd;
 mod sandbox_cmd;
+mod serve;
 mod sign_cmd;
 mod sync_cmd;
 mod union_cmd;
@@ -37,6 +38,9 @@ enum Command {
     Quota(sync_cmd::QuotaArgs),
     /// Serve the platform simulators (VOP gateway and OAuth server, admin API).
     Sandbox(sandbox_cmd::SandboxArgs),
+    /// Run the hub: the unified API, REST, connect flows and the scheduler (with no
+    /// configuration: an embedded sandbox with a demo tenant and shops).
+    Serve(serve::ServeArgs),
     /// Compute a platform signature, to debug 签名不匹配.
     Sign(sign_cmd::SignArgs),
     /// Pull platform data into the local store (safe to interrupt; resumes where it stopped).
@@ -63,6 +67,7 @@ async fn main() -> std::process::ExitCode {
         Command::Keys(args) => sync_cmd::keys(args).await,
         Command::Quota(args) => sync_cmd::quota(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args).await,
         Command::Union(args) => union_cmd::run(args).await,

@@ -100,7 +100,12 @@ impl Store {
     }
 
     /// One record of a stream.
-    pub async fn synced_record(&self, connection_id: &str, stream: &str, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+    pub async fn synced_record(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
         let row = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
             .bind(connection_id)
             .bind(stream)
@@ -111,7 +116,12 @@ impl Store {
     }
 
     /// The records of a stream updated at or after `from_ms`, oldest update first.
-    pub async fn synced_records_since(&self, connection_id: &str, stream: &str, from_ms: i64) -> Result<Vec<StoredRecord>, StoreError> {
+    pub async fn synced_records_since(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        from_ms: i64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
         let rows = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 AND updated_ms >= $3 ORDER BY updated_ms, record_id")
             .bind(connection_id)
             .bind(stream)

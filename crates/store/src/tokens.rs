@@ -20,10 +20,17 @@ fn digest(value: &str) -> String {
 
 impl Store {
     /// A new token for a tenant's shop; the only time the value is seen.
-    pub async fn issue_shop_token(&self, tenant_id: &str, connection_id: &str, now_ms: i64) -> Result<String, StoreError> {
+    pub async fn issue_shop_token(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
         let owner = self.connection(connection_id).await?.tenant_id;
         if owner != tenant_id {
-            return Err(StoreError::NotFound(format!("no connection {connection_id} for this tenant")));
+            return Err(StoreError::NotFound(format!(
+                "no connection {connection_id} for this tenant"
+            )));
         }
         let token = random_hex();
         sqlx::query("INSERT INTO shop_tokens (token_hash, tenant_id, connection_id, created_ms) VALUES ($1, $2, $3, $4)")
@@ -37,17 +44,28 @@ impl Store {
     }
 
     /// The connection a tenant's token names, if the token is the tenant's.
-    pub async fn shop_for_token(&self, tenant_id: &str, token: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT connection_id FROM shop_tokens WHERE token_hash = $1 AND tenant_id = $2")
-            .bind(digest(token))
-            .bind(tenant_id)
-            .fetch_optional(self.pool())
-            .await?;
+    pub async fn shop_for_token(
+        &self,
+        tenant_id: &str,
+        token: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT connection_id FROM shop_tokens WHERE token_hash = $1 AND tenant_id = $2",
+        )
+        .bind(digest(token))
+        .bind(tenant_id)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(|row| row.try_get("connection_id")).transpose()?)
     }
 
     /// A one-time code for a just-connected shop, good until `expires_ms`.
-    pub async fn create_handoff(&self, tenant_id: &str, connection_id: &str, expires_ms: i64) -> Result<String, StoreError> {
+    pub async fn create_handoff(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        expires_ms: i64,
+    ) -> Result<String, StoreError> {
         let code = random_hex();
         sqlx::query("INSERT INTO connect_handoffs (code_hash, tenant_id, connection_id, expires_ms) VALUES ($1, $2, $3, $4)")
             .bind(digest(&code))
@@ -60,7 +78,12 @@ impl Store {
     }
 
     /// Redeems a handoff code once: the connection it names, if it is the tenant's and unexpired.
-    pub async fn take_handoff(&self, tenant_id: &str, code: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+    pub async fn take_handoff(
+        &self,
+        tenant_id: &str,
+        code: &str,
+        now_ms: i64,
+    ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "DELETE FROM connect_handoffs WHERE code_hash = $1 AND tenant_id = $2 RETURNING connection_id, expires_ms",
         )

@@ -65,7 +65,8 @@ pub(super) async fn run(call: &Call<'_>, method: &str, now: i64) -> Result<Field
             batch(&call.biz, "orders", |item| {
                 let connector = connector.clone();
                 async move {
-                    let number = text(&item, "platorderno").ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
+                    let number = text(&item, "platorderno")
+                        .ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
                     check_refund(connector.as_ref(), &number).await
                 }
             })
@@ -105,8 +106,12 @@ fn number(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
             .ok()
             .filter(|v| v.fract() == 0.0)
             .map(|v| Some(v as i64))
-            .ok_or_else(|| PolyError::invalid(format!("{key}: expected a whole number, got {s:?}"))),
-        Some(other) => Err(PolyError::invalid(format!("{key}: expected a whole number, got {other}"))),
+            .ok_or_else(|| {
+                PolyError::invalid(format!("{key}: expected a whole number, got {s:?}"))
+            }),
+        Some(other) => Err(PolyError::invalid(format!(
+            "{key}: expected a whole number, got {other}"
+        ))),
     }
 }
 
@@ -114,7 +119,9 @@ fn time(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
     match text(biz, key) {
         None => Ok(None),
         Some(value) => parse_datetime_ms(&value).map(Some).ok_or_else(|| {
-            PolyError::invalid(format!("{key}: expected yyyy-MM-dd HH:mm:ss, got {value:?}"))
+            PolyError::invalid(format!(
+                "{key}: expected yyyy-MM-dd HH:mm:ss, got {value:?}"
+            ))
         }),
     }
 }
@@ -124,10 +131,14 @@ fn paging(biz: &Value) -> Result<(u64, u64), PolyError> {
     let index = number(biz, "pageindex")?.unwrap_or(1);
     let size = number(biz, "pagesize")?.unwrap_or(DEFAULT_PAGE_SIZE as i64);
     if index < 1 {
-        return Err(PolyError::invalid(format!("PageIndex: from 1, got {index}")));
+        return Err(PolyError::invalid(format!(
+            "PageIndex: from 1, got {index}"
+        )));
     }
     if !(1..=MAX_PAGE_SIZE as i64).contains(&size) {
-        return Err(PolyError::invalid(format!("PageSize: 1 to {MAX_PAGE_SIZE}, got {size}")));
+        return Err(PolyError::invalid(format!(
+            "PageSize: 1 to {MAX_PAGE_SIZE}, got {size}"
+        )));
     }
     Ok((index as u64, size as u64))
 }
@@ -141,7 +152,9 @@ fn page_of<T>(items: Vec<T>, index: u64, size: u64) -> (usize, bool, Vec<T>) {
 }
 
 fn shop<'a>(call: &'a Call<'_>) -> Result<&'a Connection, PolyError> {
-    call.shop.as_ref().ok_or_else(|| PolyError::missing("token"))
+    call.shop
+        .as_ref()
+        .ok_or_else(|| PolyError::missing("token"))
 }
 
 fn is_jit(connection: &Connection) -> bool {
@@ -158,11 +171,15 @@ fn connector_failure(err: ConnectorError) -> PolyError {
 }
 
 async fn connector(call: &Call<'_>) -> Result<Arc<dyn Connector>, PolyError> {
-    call.app.platforms.connector(shop(call)?).await.map_err(|err| match err {
-        crate::SyncError::Platform(err) => connector_failure(err),
-        crate::SyncError::Settings(message) => PolyError::unsupported(message),
-        crate::SyncError::Store(err) => err.into(),
-    })
+    call.app
+        .platforms
+        .connector(shop(call)?)
+        .await
+        .map_err(|err| match err {
+            crate::SyncError::Platform(err) => connector_failure(err),
+            crate::SyncError::Settings(message) => PolyError::unsupported(message),
+            crate::SyncError::Store(err) => err.into(),
+        })
 }
 
 // ---- the unified model in polyapi's shape ----
@@ -260,7 +277,11 @@ fn fields(value: Value) -> Fields {
 // ---- served from the store ----
 
 async fn stored_orders(call: &Call<'_>, from_ms: i64) -> Result<Vec<Order>, PolyError> {
-    let records = call.app.store.synced_records_since(&shop(call)?.id, JIT_ORDERS, from_ms).await?;
+    let records = call
+        .app
+        .store
+        .synced_records_since(&shop(call)?.id, JIT_ORDERS, from_ms)
+        .await?;
     Ok(records
         .iter()
         .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
@@ -270,11 +291,17 @@ async fn stored_orders(call: &Call<'_>, from_ms: i64) -> Result<Vec<Order>, Poly
 async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
     let connection = shop(call)?;
     if !is_jit(connection) {
-        return Err(PolyError::unsupported("GetOrder: this shop has no orders to download (Union orders are under /v1/union; Winit is a warehouse)"));
+        return Err(PolyError::unsupported(
+            "GetOrder: this shop has no orders to download (Union orders are under /v1/union; Winit is a warehouse)",
+        ));
     }
     let biz = &call.biz;
     if let Some(number) = text(biz, "platorderno") {
-        let stored = call.app.store.synced_record(&connection.id, JIT_ORDERS, &number).await?;
+        let stored = call
+            .app
+            .store
+            .synced_record(&connection.id, JIT_ORDERS, &number)
+            .await?;
         let order = match stored {
             Some(record) => serde_json::from_str::<Order>(&record.record.payload).ok(),
             // Not synced yet: ask the platform.
@@ -291,21 +318,36 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
                     shop_type: None,
                 };
                 let orders = connector.orders().map_err(connector_failure)?;
-                orders.get_orders(&query).await.map_err(connector_failure)?.items.into_iter().next()
+                orders
+                    .get_orders(&query)
+                    .await
+                    .map_err(connector_failure)?
+                    .items
+                    .into_iter()
+                    .next()
             }
         };
         let orders: Vec<Value> = order.iter().map(order_json).collect();
-        return Ok(fields(json!({"numtotalorder": orders.len(), "ishasnextpage": 0, "orders": orders})));
+        return Ok(fields(
+            json!({"numtotalorder": orders.len(), "ishasnextpage": 0, "orders": orders}),
+        ));
     }
     let status = match text(biz, "orderstatus") {
         None => OrderStatus::All,
-        Some(code) => OrderStatus::from_code(&code)
-            .ok_or_else(|| PolyError::invalid(format!("OrderStatus: unknown code {code:?} (JH_01..JH_24, JH_98, JH_99)")))?,
+        Some(code) => OrderStatus::from_code(&code).ok_or_else(|| {
+            PolyError::invalid(format!(
+                "OrderStatus: unknown code {code:?} (JH_01..JH_24, JH_98, JH_99)"
+            ))
+        })?,
     };
     let by_created = match text(biz, "timetype").as_deref() {
         None | Some("JH_02") => true,
         Some("JH_01") => false,
-        Some(other) => return Err(PolyError::invalid(format!("TimeType: JH_01 (modified) or JH_02 (created), got {other:?}"))),
+        Some(other) => {
+            return Err(PolyError::invalid(format!(
+                "TimeType: JH_01 (modified) or JH_02 (created), got {other:?}"
+            )));
+        }
     };
     let start = time(biz, "starttime")?.ok_or_else(|| PolyError::missing("StartTime"))?;
     let end = time(biz, "endtime")?.ok_or_else(|| PolyError::missing("EndTime"))?;
@@ -318,30 +360,58 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
         .await?
         .into_iter()
         .filter(|o| {
-            let at = if by_created { o.created_at_ms } else { o.modified_at_ms };
+            let at = if by_created {
+                o.created_at_ms
+            } else {
+                o.modified_at_ms
+            };
             (start..=end).contains(&at) && (status == OrderStatus::All || o.status == status)
         })
         .collect();
-    orders.sort_by_key(|o| (if by_created { o.created_at_ms } else { o.modified_at_ms }, o.plat_order_no.clone()));
+    orders.sort_by_key(|o| {
+        (
+            if by_created {
+                o.created_at_ms
+            } else {
+                o.modified_at_ms
+            },
+            o.plat_order_no.clone(),
+        )
+    });
     let (total, has_next, page) = page_of(orders, index, size);
     let orders: Vec<Value> = page.iter().map(order_json).collect();
-    Ok(fields(json!({"numtotalorder": total, "ishasnextpage": u8::from(has_next), "orders": orders})))
+    Ok(fields(
+        json!({"numtotalorder": total, "ishasnextpage": u8::from(has_next), "orders": orders}),
+    ))
 }
 
 async fn download_product(call: &Call<'_>) -> Result<Fields, PolyError> {
     let biz = &call.biz;
     let (index, size) = paging(biz)?;
     let wanted_status = text(biz, "status");
-    if let Some(status) = wanted_status.as_deref().filter(|s| !matches!(*s, "JH_01" | "JH_02" | "JH_99")) {
-        return Err(PolyError::invalid(format!("Status: JH_01 (on sale), JH_02 (off sale) or JH_99, got {status:?}")));
+    if let Some(status) = wanted_status
+        .as_deref()
+        .filter(|s| !matches!(*s, "JH_01" | "JH_02" | "JH_99"))
+    {
+        return Err(PolyError::invalid(format!(
+            "Status: JH_01 (on sale), JH_02 (off sale) or JH_99, got {status:?}"
+        )));
     }
     let product_id = text(biz, "productid");
     let name = text(biz, "productname");
-    let records = call.app.store.synced_records(&shop(call)?.id, PRODUCTS).await?;
+    let records = call
+        .app
+        .store
+        .synced_records(&shop(call)?.id, PRODUCTS)
+        .await?;
     let products: Vec<Product> = records
         .iter()
         .filter_map(|r| serde_json::from_str::<Product>(&r.record.payload).ok())
-        .filter(|p| product_id.as_ref().is_none_or(|id| &p.plat_product_id == id || &p.outer_id == id))
+        .filter(|p| {
+            product_id
+                .as_ref()
+                .is_none_or(|id| &p.plat_product_id == id || &p.outer_id == id)
+        })
         .filter(|p| name.as_ref().is_none_or(|n| p.name.contains(n.as_str())))
         .filter(|p| match wanted_status.as_deref() {
             Some("JH_01") => p.on_sale,
@@ -351,16 +421,22 @@ async fn download_product(call: &Call<'_>) -> Result<Fields, PolyError> {
         .collect();
     let (total, has_next, page) = page_of(products, index, size);
     let goods: Vec<Value> = page.iter().map(product_json).collect();
-    Ok(fields(json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "goodslist": goods})))
+    Ok(fields(
+        json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "goodslist": goods}),
+    ))
 }
 
 /// Refunds of direct-ship orders: every stored order with a line refunded or being refunded.
 async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
     if !is_jit(shop(call)?) {
-        return Err(PolyError::unsupported("GetRefund: this shop has no buyer refunds"));
+        return Err(PolyError::unsupported(
+            "GetRefund: this shop has no buyer refunds",
+        ));
     }
     let biz = &call.biz;
-    let start = time(biz, "begintime")?.or(time(biz, "starttime")?).ok_or_else(|| PolyError::missing("BeginTime"))?;
+    let start = time(biz, "begintime")?
+        .or(time(biz, "starttime")?)
+        .ok_or_else(|| PolyError::missing("BeginTime"))?;
     let end = time(biz, "endtime")?.ok_or_else(|| PolyError::missing("EndTime"))?;
     let (index, size) = paging(biz)?;
     let mut refunds = Vec::new();
@@ -368,7 +444,11 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
         if !(start..=end).contains(&order.modified_at_ms) {
             continue;
         }
-        for line in order.lines.iter().filter(|l| l.refund_status != RefundStatus::NoRefund) {
+        for line in order
+            .lines
+            .iter()
+            .filter(|l| l.refund_status != RefundStatus::NoRefund)
+        {
             let amount = line.price * shopbridge_core::money::Decimal::from(line.count);
             refunds.push(json!({
                 "refundno": format!("{}-{}", order.plat_order_no, line.sub_order_no),
@@ -391,14 +471,17 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
         }
     }
     let (total, has_next, page) = page_of(refunds, index, size);
-    Ok(fields(json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "refunds": page})))
+    Ok(fields(
+        json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "refunds": page}),
+    ))
 }
 
 // ---- live through the connector ----
 
 async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
     let number = text(biz, "platorderno").ok_or_else(|| PolyError::missing("PlatOrderNo"))?;
-    let logistic_type = text(biz, "logistictype").ok_or_else(|| PolyError::missing("LogisticType"))?;
+    let logistic_type =
+        text(biz, "logistictype").ok_or_else(|| PolyError::missing("LogisticType"))?;
     let no_logistics = text(biz, "sendtype").as_deref() == Some("JH_03");
     let logistic_no = match text(biz, "logisticno") {
         Some(no) => no,
@@ -409,7 +492,9 @@ async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyErro
     if let Some(parts) = text(biz, "subplatorderno") {
         for part in parts.split('|').filter(|p| !p.trim().is_empty()) {
             let (sub, count) = part.split_once(':').ok_or_else(|| {
-                PolyError::invalid(format!("SubPlatOrderNo: expected suborderno:count|..., got {part:?}"))
+                PolyError::invalid(format!(
+                    "SubPlatOrderNo: expected suborderno:count|..., got {part:?}"
+                ))
             })?;
             let count: i64 = count.trim().parse().map_err(|_| {
                 PolyError::invalid(format!("SubPlatOrderNo: {count:?} is not a count"))
@@ -419,7 +504,10 @@ async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyErro
     }
     let shop_type = match text(biz, "shoptype") {
         None => None,
-        Some(code) => Some(ShopType::from_code(&code).ok_or_else(|| PolyError::invalid(format!("ShopType: unknown code {code:?}")))?),
+        Some(code) => Some(
+            ShopType::from_code(&code)
+                .ok_or_else(|| PolyError::invalid(format!("ShopType: unknown code {code:?}")))?,
+        ),
     };
     let shipment = Shipment {
         plat_order_no: number.clone(),
@@ -450,10 +538,16 @@ async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, Po
     let mode = match text(biz, "syncstocktype").as_deref() {
         None | Some("JH_01") => StockMode::Full,
         Some("JH_02") => StockMode::Incremental,
-        Some(other) => return Err(PolyError::invalid(format!("SyncStockType: JH_01 (full) or JH_02 (incremental), got {other:?}"))),
+        Some(other) => {
+            return Err(PolyError::invalid(format!(
+                "SyncStockType: JH_01 (full) or JH_02 (incremental), got {other:?}"
+            )));
+        }
     };
     if mode == StockMode::Full && quantity < 0 {
-        return Err(PolyError::invalid(format!("Quantity: a full stock level cannot be negative, got {quantity}")));
+        return Err(PolyError::invalid(format!(
+            "Quantity: a full stock level cannot be negative, got {quantity}"
+        )));
     }
     let update = StockUpdate {
         product_id: text(biz, "platproductid"),
@@ -500,7 +594,10 @@ fn refund_json(check: &RefundCheck) -> Value {
 
 async fn check_refund(connector: &dyn Connector, number: &str) -> Result<Fields, PolyError> {
     let refunds = connector.refunds().map_err(connector_failure)?;
-    let check = refunds.check_refund(number).await.map_err(connector_failure)?;
+    let check = refunds
+        .check_refund(number)
+        .await
+        .map_err(connector_failure)?;
     Ok(fields(refund_json(&check)))
 }
 
@@ -516,7 +613,10 @@ where
         .filter(|items| !items.is_empty())
         .ok_or_else(|| PolyError::missing(key))?;
     if items.len() > 100 {
-        return Err(PolyError::invalid(format!("{key}: at most 100 items, got {}", items.len())));
+        return Err(PolyError::invalid(format!(
+            "{key}: at most 100 items, got {}",
+            items.len()
+        )));
     }
     let mut results = Vec::new();
     for item in items {
@@ -550,15 +650,25 @@ where
 /// `Differ.JH.BuildeAuthorizeUrl`: the platform page where the shop's owner authorizes; after
 /// it, the person lands on `callbackurl` with `code` (for GetAuthorizeSessionKey) and `state`.
 async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
-    let platid = call.platid.as_deref().ok_or_else(|| PolyError::missing("platid"))?;
+    let platid = call
+        .platid
+        .as_deref()
+        .ok_or_else(|| PolyError::missing("platid"))?;
     let (platform, mode) = platform_of(platid).ok_or_else(|| {
-        PolyError::invalid(format!("platid: {platid:?} is not served here (9001 唯品会联盟, 9002 唯品会JIT, 9003 万邑通)"))
+        PolyError::invalid(format!(
+            "platid: {platid:?} is not served here (9001 唯品会联盟, 9002 唯品会JIT, 9003 万邑通)"
+        ))
     })?;
-    let callback = text(&call.biz, "callbackurl").ok_or_else(|| PolyError::missing("callbackurl"))?;
+    let callback =
+        text(&call.biz, "callbackurl").ok_or_else(|| PolyError::missing("callbackurl"))?;
     let mut return_to = url::Url::parse(&callback)
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https"))
-        .ok_or_else(|| PolyError::invalid(format!("callbackurl: expected an http(s) URL, got {callback:?}")))?;
+        .ok_or_else(|| {
+            PolyError::invalid(format!(
+                "callbackurl: expected an http(s) URL, got {callback:?}"
+            ))
+        })?;
     if let Some(state) = text(&call.biz, "state") {
         return_to.query_pairs_mut().append_pair("state", &state);
     }
@@ -575,11 +685,17 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         native: false,
         return_to: Some(return_to.to_string()),
     };
-    let url = crate::connect::begin(&call.app.connect, request).await.map_err(PolyError::invalid)?;
+    let url = crate::connect::begin(&call.app.connect, request)
+        .await
+        .map_err(PolyError::invalid)?;
     Ok(fields(json!({ "authorizeurl": url })))
 }
 
-async fn account_fields(call: &Call<'_>, connection_id: &str, token: &str) -> Result<Fields, PolyError> {
+async fn account_fields(
+    call: &Call<'_>,
+    connection_id: &str,
+    token: &str,
+) -> Result<Fields, PolyError> {
     let connection = call.app.store.connection(connection_id).await?;
     let vendor = serde_json::from_str::<VopTokens>(connection.credentials.expose_secret())
         .ok()
@@ -604,7 +720,11 @@ async fn get_session_key(call: &Call<'_>, now: i64) -> Result<Fields, PolyError>
         .take_handoff(&call.tenant_id, &code, now)
         .await?
         .ok_or_else(|| PolyError::invalid("code: unknown, used or expired (authorize again)"))?;
-    let token = call.app.store.issue_shop_token(&call.tenant_id, &connection_id, now).await?;
+    let token = call
+        .app
+        .store
+        .issue_shop_token(&call.tenant_id, &connection_id, now)
+        .await?;
     account_fields(call, &connection_id, &token).await
 }
 
@@ -615,9 +735,14 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
     if let Some(connection_id) = call.app.store.shop_for_token(&call.tenant_id, &key).await? {
         return account_fields(call, &connection_id, &key).await;
     }
-    let platid = call.platid.as_deref().ok_or_else(|| PolyError::missing("platid"))?;
+    let platid = call
+        .platid
+        .as_deref()
+        .ok_or_else(|| PolyError::missing("platid"))?;
     if platid != super::PLATID_VOP_JIT && platid != super::PLATID_VOP_UNION {
-        return Err(PolyError::unsupported(format!("SyncAccount with a platform SessionKey: VOP shops only (platid 9001, 9002), got {platid}")));
+        return Err(PolyError::unsupported(format!(
+            "SyncAccount with a platform SessionKey: VOP shops only (platid 9001, 9002), got {platid}"
+        )));
     }
     let info = call
         .app
@@ -633,7 +758,8 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
     }
     let tokens = VopTokens {
         access_token: key,
-        refresh_token: text(&call.biz, "refreshtokenkey").or_else(|| text(&call.biz, "refreshtoken")),
+        refresh_token: text(&call.biz, "refreshtokenkey")
+            .or_else(|| text(&call.biz, "refreshtoken")),
         expires_at_ms: now + info.expires_in * 1000,
         refresh_expires_at_ms: None,
         vendor_id,
@@ -641,7 +767,8 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
     let name = text(&call.biz, "shopname")
         .or_else(|| text(&call.biz, "nick"))
         .unwrap_or_else(|| format!("vop-{now}"));
-    let credentials = serde_json::to_string(&tokens).map_err(|err| PolyError::system(err.to_string()))?;
+    let credentials =
+        serde_json::to_string(&tokens).map_err(|err| PolyError::system(err.to_string()))?;
     let connection_id = call
         .app
         .store
@@ -658,7 +785,21 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
             now,
         )
         .await?;
-    let _ = call.app.store.audit(now, Some(&call.tenant_id), Some(&connection_id), "connect", "vop SyncAccount").await;
-    let token = call.app.store.issue_shop_token(&call.tenant_id, &connection_id, now).await?;
+    let _ = call
+        .app
+        .store
+        .audit(
+            now,
+            Some(&call.tenant_id),
+            Some(&connection_id),
+            "connect",
+            "vop SyncAccount",
+        )
+        .await;
+    let token = call
+        .app
+        .store
+        .issue_shop_token(&call.tenant_id, &connection_id, now)
+        .await?;
     account_fields(call, &connection_id, &token).await
 }

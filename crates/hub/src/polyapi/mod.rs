@@ -157,7 +157,11 @@ fn request_id(now_ms: i64) -> String {
     format!("{time}{:06}", rand::random::<u32>() % 1_000_000)
 }
 
-fn envelope(result: Result<Map<String, Value>, PolyError>, started: Instant, now_ms: i64) -> Response {
+fn envelope(
+    result: Result<Map<String, Value>, PolyError>,
+    started: Instant,
+    now_ms: i64,
+) -> Response {
     let mut body = match result {
         Ok(fields) => {
             let mut body = Map::new();
@@ -177,7 +181,10 @@ fn envelope(result: Result<Map<String, Value>, PolyError>, started: Instant, now
             body
         }
     };
-    body.insert("polyapitotalms".into(), json!(started.elapsed().as_millis() as u64));
+    body.insert(
+        "polyapitotalms".into(),
+        json!(started.elapsed().as_millis() as u64),
+    );
     body.insert("polyapirequestid".into(), json!(request_id(now_ms)));
     Json(Value::Object(body)).into_response()
 }
@@ -193,8 +200,9 @@ async fn handle(State(app): State<Arc<PolyApp>>, body: Bytes) -> Response {
 }
 
 async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Value>, PolyError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|err| PolyError::invalid(format!("body: expected a form-encoded request: {err}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|err| {
+        PolyError::invalid(format!("body: expected a form-encoded request: {err}"))
+    })?;
     let mut params: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in pairs {
         let name = name.to_ascii_lowercase();
@@ -203,7 +211,12 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
         }
         params.insert(name, value);
     }
-    let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let get = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let method = get("method").ok_or_else(|| PolyError::missing("method"))?;
     let appkey = get("appkey").ok_or_else(|| PolyError::missing("appkey"))?;
     let sent_sign = get("sign").ok_or_else(|| PolyError::missing("sign"))?;
@@ -219,7 +232,9 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
     };
     let expected = sign::sign(
         secret.expose_secret(),
-        params.iter().map(|(name, value)| (name.as_str(), value.as_str())),
+        params
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
     );
     if !expected.eq_ignore_ascii_case(sent_sign) {
         return Err(PolyError {
@@ -228,7 +243,9 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
         });
     }
     let sent_at = shopbridge_vop::time::parse_datetime_ms(timestamp).ok_or_else(|| {
-        PolyError::invalid(format!("timestamp: expected yyyy-MM-dd HH:mm:ss (Beijing time), got {timestamp:?}"))
+        PolyError::invalid(format!(
+            "timestamp: expected yyyy-MM-dd HH:mm:ss (Beijing time), got {timestamp:?}"
+        ))
     })?;
     if (sent_at - now).abs() > TIMESTAMP_WINDOW_MS {
         return Err(PolyError::invalid(format!(
@@ -237,13 +254,22 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
         )));
     }
     if let Some(kind) = get("contenttype").filter(|kind| !kind.eq_ignore_ascii_case("json")) {
-        return Err(PolyError::invalid(format!("contenttype: only json is served, got {kind:?}")));
+        return Err(PolyError::invalid(format!(
+            "contenttype: only json is served, got {kind:?}"
+        )));
     }
-    let raw = params.get("bizcontent").map(String::as_str).unwrap_or_default();
-    let biz = if method == "Differ.JH.SyncAccount" && !raw.trim_start().starts_with('{') && !raw.trim().is_empty() {
+    let raw = params
+        .get("bizcontent")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let biz = if method == "Differ.JH.SyncAccount"
+        && !raw.trim_start().starts_with('{')
+        && !raw.trim().is_empty()
+    {
         // Older clients seal SyncAccount's body with AES under the app secret.
-        let plain = sign::decrypt_account(secret.expose_secret(), raw)
-            .ok_or_else(|| PolyError::invalid("bizcontent: neither JSON nor an AES-sealed account"))?;
+        let plain = sign::decrypt_account(secret.expose_secret(), raw).ok_or_else(|| {
+            PolyError::invalid("bizcontent: neither JSON nor an AES-sealed account")
+        })?;
         serde_json::from_str(&plain)
     } else if raw.trim().is_empty() {
         Ok(json!({}))
@@ -272,8 +298,15 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
 /// The shop a business call's `token` names: one of the tenant's, of the `platid` given.
 async fn shop(call: &Call<'_>, token: Option<&str>) -> Result<Connection, PolyError> {
     let token = token.ok_or_else(|| PolyError::missing("token"))?;
-    let Some(connection_id) = call.app.store.shop_for_token(&call.tenant_id, token).await? else {
-        return Err(PolyError::invalid("token: no shop of this app has this token (SyncAccount gives one)"));
+    let Some(connection_id) = call
+        .app
+        .store
+        .shop_for_token(&call.tenant_id, token)
+        .await?
+    else {
+        return Err(PolyError::invalid(
+            "token: no shop of this app has this token (SyncAccount gives one)",
+        ));
     };
     let connection = call.app.store.connection(&connection_id).await?;
     let platid = platid_of(&connection.platform, &connection.mode).unwrap_or_default();

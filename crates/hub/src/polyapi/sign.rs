@@ -10,7 +10,9 @@ use md5::{Digest, Md5};
 pub fn sign<'a>(secret: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut sorted: Vec<(&str, &str)> = params
         .into_iter()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("sign") && !name.eq_ignore_ascii_case("contextid"))
+        .filter(|(name, _)| {
+            !name.eq_ignore_ascii_case("sign") && !name.eq_ignore_ascii_case("contextid")
+        })
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut text = String::from(secret);
@@ -54,7 +56,12 @@ pub fn decrypt_account(app_secret: &str, hex_text: &str) -> Option<String> {
         cipher.decrypt_block(GenericArray::from_mut_slice(block));
     }
     let pad = usize::from(*bytes.last()?);
-    if pad == 0 || pad > 16 || bytes[bytes.len() - pad..].iter().any(|&b| usize::from(b) != pad) {
+    if pad == 0
+        || pad > 16
+        || bytes[bytes.len() - pad..]
+            .iter()
+            .any(|&b| usize::from(b) != pad)
+    {
         return None;
     }
     bytes.truncate(bytes.len() - pad);
@@ -70,7 +77,12 @@ mod tests {
     fn tv1_shop_form() {
         let key = "8085dbc11647487ea3d9425f9102eb1c";
         let biz = r#"{"OrderStatus":"JH_99","PlatOrderNo":"","StartTime":"2023-04-18 14:34:49","EndTime":"2023-04-25 14:34:49","TimeType":"JH_02","PageIndex":1,"PageSize":30}"#;
-        let params = [("method", "Differ.JH.Business.GetOrder"), ("appkey", key), ("token", key), ("bizcontent", biz)];
+        let params = [
+            ("method", "Differ.JH.Business.GetOrder"),
+            ("appkey", key),
+            ("token", key),
+            ("bizcontent", biz),
+        ];
         assert_eq!(sign(key, params), "08b95e1b2f5f4814f0f7a015c691939f");
     }
 
@@ -91,11 +103,17 @@ mod tests {
     #[test]
     fn tv2_gateway_form_ignores_sign_and_contextid() {
         let secret = "5ee2084de90043be989d4d99d0dd0eaa";
-        assert_eq!(sign(secret, tv2_params()), "16a5815aa39f21b4a7948dea4216b3a5");
+        assert_eq!(
+            sign(secret, tv2_params()),
+            "16a5815aa39f21b4a7948dea4216b3a5"
+        );
         let mut with_extras = tv2_params();
         with_extras.push(("contextid", "20130206454048"));
         with_extras.push(("sign", "anything"));
-        assert_eq!(sign(secret, with_extras), "16a5815aa39f21b4a7948dea4216b3a5");
+        assert_eq!(
+            sign(secret, with_extras),
+            "16a5815aa39f21b4a7948dea4216b3a5"
+        );
     }
 
     /// TV3: the same values in the 4-parameter 自建商城 form.
@@ -105,7 +123,10 @@ mod tests {
             .into_iter()
             .filter(|(name, _)| matches!(*name, "method" | "appkey" | "token" | "bizcontent"))
             .collect();
-        assert_eq!(sign("5ee2084de90043be989d4d99d0dd0eaa", params), "9c8158a14fafd8e49ad6e7a8143fcce5");
+        assert_eq!(
+            sign("5ee2084de90043be989d4d99d0dd0eaa", params),
+            "9c8158a14fafd8e49ad6e7a8143fcce5"
+        );
     }
 
     /// TV5: SyncAccount's AES envelope.
@@ -114,8 +135,14 @@ mod tests {
         let secret = "5ee2084de90043be989d4d99d0dd0eaa";
         assert_eq!(&account_key(secret), b"cc76b5042a2ae463");
         let sealed = encrypt_account(secret, r#"{"a":"a1","b":"b1"}"#);
-        assert_eq!(sealed, "5E309FC10461C44CF62554E0BE5DFF16447A35830F3084F40ABB042D23F381EF");
-        assert_eq!(decrypt_account(secret, &sealed).as_deref(), Some(r#"{"a":"a1","b":"b1"}"#));
+        assert_eq!(
+            sealed,
+            "5E309FC10461C44CF62554E0BE5DFF16447A35830F3084F40ABB042D23F381EF"
+        );
+        assert_eq!(
+            decrypt_account(secret, &sealed).as_deref(),
+            Some(r#"{"a":"a1","b":"b1"}"#)
+        );
         assert_eq!(decrypt_account(secret, "00"), None);
         assert_eq!(decrypt_account("other", &sealed), None);
     }

@@ -1,0 +1,336 @@
+//! `shopbridge serve`: the hub over HTTP with its scheduler running. With no configuration it
+//! embeds the sandbox, creates a demo tenant and connects demo shops through the hub's own
+//! connect flows; with a config (or `--sandbox`, or credentials) it talks to those platforms.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use shopbridge_core::Clock;
+use shopbridge_hub::app::{self, HubApp};
+use shopbridge_hub::connect::ConnectApp;
+use shopbridge_hub::{Platforms, QuotaGate, Scheduler, TokenManager};
+use shopbridge_sandbox::{RunningSandbox, Sandbox, SandboxConfig, browser};
+use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
+use shopbridge_vop::VopClient;
+use shopbridge_winit::WinitClient;
+
+use crate::config::VopCredentialArgs;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where the hub listens (port 0: any free port).
+    #[arg(long, env = "SHOPBRIDGE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The URL people and platforms reach the hub at (callbacks are built from it).
+    #[arg(long, env = "SHOPBRIDGE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// `sqlite://...` or `postgres://...`; in demo mode a fresh file in the temp directory.
+    #[arg(long, env = "SHOPBRIDGE_DATABASE_URL")]
+    database: Option<String>,
+    /// The vault's master key file, created (mode 0600) on first use.
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_MASTER_KEY_FILE",
+        default_value = "shopbridge.key"
+    )]
+    master_key_file: PathBuf,
+    #[command(flatten)]
+    credentials: VopCredentialArgs,
+    /// Share quota windows with other hub processes through this Redis.
+    #[arg(long, env = "SHOPBRIDGE_REDIS_URL")]
+    redis: Option<String>,
+    /// Quotas other than the documented ones: METHOD=LIMIT/SECONDSs (repeatable).
+    #[arg(long = "quota", value_name = "METHOD=LIMIT/SECONDSs")]
+    quotas: Vec<String>,
+    /// How often the scheduler looks for due work, in seconds.
+    #[arg(long, default_value_t = 15)]
+    poll_secs: u64,
+    /// Size of the embedded sandbox's Union catalog (demo mode).
+    #[arg(long, default_value_t = 2_000)]
+    union_goods: usize,
+}
+
+/// The demo tenant's app key.
+pub const DEMO_APP_KEY: &str = "demo-erp";
+
+fn random_hex() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+struct Platform {
+    vop: VopClient,
+    winit: Option<WinitClient>,
+    clock: Arc<dyn Clock>,
+    sandbox: Option<RunningSandbox>,
+}
+
+async fn platforms(args: &ServeArgs) -> anyhow::Result<Platform> {
+    if args.credentials.is_configured() {
+        let vop = args.credentials.client().await?;
+        let clock: Arc<dyn Clock> = match args.credentials.sandbox_url() {
+            Some(base) => Arc::new(crate::config::sandbox_clock(base).await?),
+            None => Arc::new(shopbridge_core::SystemClock),
+        };
+        let winit = crate::winit_cmd::WinitSettings::from_env(
+            args.credentials.sandbox_url().map(str::to_owned),
+        );
+        let winit = match winit.is_configured() {
+            true => Some(winit.client().await?),
+            false => None,
+        };
+        return Ok(Platform {
+            vop,
+            winit,
+            clock,
+            sandbox: None,
+        });
+    }
+    let running = Sandbox::new(SandboxConfig {
+        union_goods: args.union_goods,
+        ..SandboxConfig::default()
+    })
+    .start(SocketAddr::from(([127, 0, 0, 1], 0)))
+    .await
+    .context("cannot start the embedded sandbox")?;
+    let (vop, winit) = crate::config::embedded_clients(&running)?;
+    Ok(Platform {
+        vop,
+        winit: Some(winit),
+        clock: Arc::new(running.clock()),
+        sandbox: Some(running),
+    })
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let platform = platforms(&args).await?;
+    let demo = platform.sandbox.is_some();
+    let store = match (&args.database, demo) {
+        (Some(url), _) => {
+            Store::open(url, crate::sync_cmd::load_vault(&args.master_key_file)?).await?
+        }
+        (None, true) => {
+            // The embedded sandbox starts afresh each time: so does the demo's store.
+            let path = std::env::temp_dir().join(format!("shopbridge-demo-{}.db", random_hex()));
+            Store::open(
+                &format!("sqlite://{}", path.display()),
+                Vault::new(MasterKey::generate()),
+            )
+            .await?
+        }
+        (None, false) => {
+            Store::open(
+                "sqlite://shopbridge.db",
+                crate::sync_cmd::load_vault(&args.master_key_file)?,
+            )
+            .await?
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let local = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+
+    let mut table = shopbridge_core::quota::QuotaTable::documented();
+    for text in &args.quotas {
+        table = table.with_override(text).map_err(anyhow::Error::msg)?;
+    }
+    let mut gate = QuotaGate::new(platform.clock.clone()).with_table(table);
+    if let Some(url) = &args.redis {
+        gate = gate
+            .with_redis(url, "shopbridge")
+            .await
+            .context("--redis: cannot connect")?;
+    }
+    let platforms = Platforms {
+        tokens: TokenManager::new(store.clone(), platform.vop.clone()),
+        vop: platform.vop.clone(),
+        winit: platform.winit.clone(),
+    };
+    let mut scheduler = Scheduler::new(
+        store.clone(),
+        platforms.clone(),
+        platform.clock.clone(),
+        format!("serve-{}", std::process::id()),
+    );
+    scheduler.gate = Some(gate);
+    let connect = ConnectApp {
+        store: store.clone(),
+        public_url: public_url.clone(),
+        vop: platform.vop.clone(),
+        winit: platform.winit.clone(),
+        clock: platform.clock.clone(),
+    };
+    let demo_credentials = Arc::new(OnceLock::new());
+    let hub = HubApp {
+        store: store.clone(),
+        platforms,
+        connect,
+        clock: platform.clock.clone(),
+        scheduler: scheduler.clone(),
+        demo_credentials: demo.then(|| demo_credentials.clone()),
+    };
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app::router(hub))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    });
+
+    println!("shopbridge hub at {public_url}");
+    println!("  unified API (polyapi)  POST {public_url}/openapi/do");
+    println!("  REST                   {public_url}/v1   (Authorization: Bearer APPKEY:APPSECRET)");
+    println!("  health                 {public_url}/healthz");
+    if let Some(sandbox) = &platform.sandbox {
+        let credentials = connect_demo_shops(&store, sandbox, &public_url).await?;
+        println!("  embedded sandbox       {}", sandbox.base_url());
+        println!("  demo credentials       {public_url}/demo/credentials");
+        println!(
+            "    appkey     {}",
+            credentials["appkey"].as_str().unwrap_or_default()
+        );
+        println!(
+            "    appsecret  {}",
+            credentials["appsecret"].as_str().unwrap_or_default()
+        );
+        for shop in credentials["shops"].as_array().into_iter().flatten() {
+            println!(
+                "    shop       platid {}  token {}  {}",
+                shop["platid"].as_str().unwrap_or_default(),
+                shop["token"].as_str().unwrap_or_default(),
+                shop["name"].as_str().unwrap_or_default()
+            );
+        }
+        let _ = demo_credentials.set(credentials);
+    }
+    println!("ready");
+    let background = scheduler.clone();
+    let poll = Duration::from_secs(args.poll_secs.max(1));
+    tokio::spawn(async move { background.run_forever(poll).await });
+    server.await.context("server task")??;
+    Ok(())
+}
+
+/// The demo tenant and its shops, each connected the way a real one would be: the JIT shop
+/// through the hub's OAuth flow and the sandbox's login page, the Winit warehouse with its
+/// legacy credentials, the Union account in channel mode.
+async fn connect_demo_shops(
+    store: &Store,
+    sandbox: &RunningSandbox,
+    hub: &str,
+) -> anyhow::Result<Value> {
+    let creds = sandbox.credentials();
+    let now = sandbox.clock().now_ms();
+    let http = shopbridge_vop::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    // The hub's callbacks, registered with both platforms' demo apps.
+    let mut uris = creds.vop.redirect_uris.clone();
+    uris.push(format!("{hub}/connect/vop/callback"));
+    http.post(format!(
+        "{}/_sandbox/vop/apps/{}",
+        sandbox.base_url(),
+        creds.vop.app_key
+    ))
+    .json(&json!({ "redirect_uris": uris }))
+    .send()
+    .await?
+    .error_for_status()?;
+    sandbox
+        .state()
+        .winit()
+        .redirect_uris
+        .push(format!("{hub}/connect/winit/callback"));
+
+    let secret = random_hex();
+    let tenant = store
+        .create_tenant(
+            "demo ERP",
+            DEMO_APP_KEY,
+            &SecretString::from(secret.clone()),
+            now,
+        )
+        .await?;
+
+    let jit_name = "唯品会JIT 演示店";
+    let start = http
+        .get(format!("{hub}/connect/vop"))
+        .query(&[
+            ("tenant", DEMO_APP_KEY),
+            ("name", jit_name),
+            ("mode", "jit"),
+            ("vendor_id", &creds.vop.vendor_id.to_string()),
+        ])
+        .send()
+        .await?;
+    let authorize = start
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .context("the hub did not redirect to the platform")?
+        .to_owned();
+    let vendor = creds.vop.user("vendor").context("no demo vendor user")?;
+    let decision = browser::authorize(&http, &authorize, &vendor.username, &vendor.password, true)
+        .await
+        .context("the sandbox login page refused the demo vendor")?;
+    let callback = decision.location.context("no redirect after consent")?;
+    let landed = http.get(&callback).send().await?;
+    if !landed.status().is_success() {
+        bail!("the hub's callback answered {}", landed.status());
+    }
+
+    let w = &creds.winit;
+    http.post(format!("{hub}/connect/winit/credentials"))
+        .json(&json!({"tenant": DEMO_APP_KEY, "name": "万邑通海外仓", "app_key": w.app_key, "token": w.token}))
+        .send()
+        .await?
+        .error_for_status()?;
+    store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "vop",
+                mode: "union_channel",
+                name: "唯品会联盟推广",
+                credentials: &SecretString::from("{}"),
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            now,
+        )
+        .await?;
+
+    let mut shops = Vec::new();
+    for connection in store.connection_summaries().await? {
+        if connection.tenant_id != tenant {
+            continue;
+        }
+        let token = store.issue_shop_token(&tenant, &connection.id, now).await?;
+        shops.push(json!({
+            "name": connection.name,
+            "platform": connection.platform,
+            "mode": connection.mode,
+            "platid": shopbridge_hub::polyapi::platid_of(&connection.platform, &connection.mode),
+            "token": token,
+            "connection_id": connection.id,
+        }));
+    }
+    Ok(json!({
+        "appkey": DEMO_APP_KEY,
+        "appsecret": secret,
+        "shops": shops,
+        "sandbox": sandbox.base_url(),
+    }))
+}

@@ -1,0 +1,254 @@
+//! An ERP as 菠萝派's customers write them, from the protocol alone (form post, MD5 sign,
+//! envelope): against `shopbridge serve` in demo mode it downloads orders, ships one and checks
+//! refund status through `/openapi/do`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use chrono::{FixedOffset, Utc};
+use md5::{Digest, Md5};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_shopbridge");
+
+/// A `shopbridge serve` process, killed when dropped.
+struct Hub {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Hub {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"])
+        .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut url = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(rest) = line.strip_prefix("shopbridge hub at ") {
+            url = Some(rest.trim().to_owned());
+        }
+        if line == "ready" {
+            break;
+        }
+    }
+    Hub {
+        child,
+        url: url.expect("the hub printed its URL"),
+    }
+}
+
+/// The ERP side: common parameters of spec §2, the sign of §3, the envelope of §4.
+struct Erp {
+    http: reqwest::Client,
+    endpoint: String,
+    appkey: String,
+    secret: String,
+}
+
+impl Erp {
+    fn sign(&self, params: &BTreeMap<&str, String>) -> String {
+        let mut text = self.secret.clone();
+        for (name, value) in params {
+            text.push_str(name);
+            text.push_str(value);
+        }
+        text.push_str(&self.secret);
+        hex::encode(Md5::digest(text.to_lowercase().as_bytes()))
+    }
+
+    async fn call(&self, method: &str, token: &str, platid: &str, biz: Value) -> Value {
+        let beijing = FixedOffset::east_opt(8 * 3600).expect("offset");
+        let mut params = BTreeMap::new();
+        params.insert("method", method.to_owned());
+        params.insert("appkey", self.appkey.clone());
+        params.insert("token", token.to_owned());
+        params.insert("platid", platid.to_owned());
+        params.insert("version", "1.1".to_owned());
+        params.insert("contenttype", "json".to_owned());
+        params.insert(
+            "timestamp",
+            Utc::now()
+                .with_timezone(&beijing)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+        );
+        params.insert("bizcontent", biz.to_string());
+        let sign = self.sign(&params);
+        params.insert("sign", sign);
+        self.http
+            .post(&self.endpoint)
+            .form(&params)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json envelope")
+    }
+}
+
+fn ok(answer: &Value) -> &Value {
+    assert_eq!(answer["code"], "10000", "{answer}");
+    assert!(answer["polyapirequestid"].is_string() && answer["polyapitotalms"].is_u64());
+    answer
+}
+
+#[tokio::test]
+async fn an_erp_downloads_orders_ships_one_and_checks_refunds() {
+    let hub = serve();
+    let http = shopbridge_core::http::client_builder()
+        .build()
+        .expect("http");
+    let demo: Value = http
+        .get(format!("{}/demo/credentials", hub.url))
+        .send()
+        .await
+        .expect("credentials")
+        .json()
+        .await
+        .expect("json");
+    let appkey = demo["appkey"].as_str().expect("appkey").to_owned();
+    let secret = demo["appsecret"].as_str().expect("appsecret").to_owned();
+    let jit = demo["shops"]
+        .as_array()
+        .expect("shops")
+        .iter()
+        .find(|s| s["platid"] == "9002")
+        .expect("a JIT shop")
+        .clone();
+    let token = jit["token"].as_str().expect("token");
+    // Drive the hub's sync until it is idle, as an operator's "sync now" does.
+    let sync_now = || async {
+        let runs: Value = http
+            .post(format!("{}/v1/sync/run", hub.url))
+            .bearer_auth(format!("{appkey}:{secret}"))
+            .send()
+            .await
+            .expect("sync")
+            .json()
+            .await
+            .expect("runs");
+        assert!(
+            runs["runs"]
+                .as_array()
+                .expect("runs")
+                .iter()
+                .all(|r| r["ok"] == true),
+            "{runs}"
+        );
+    };
+    sync_now().await;
+    let erp = Erp {
+        http: http.clone(),
+        endpoint: format!("{}/openapi/do", hub.url),
+        appkey: appkey.clone(),
+        secret: secret.clone(),
+    };
+
+    // 订单下载: every order of the last 30 days, as an ERP pages through them.
+    let now = Utc::now().with_timezone(&FixedOffset::east_opt(8 * 3600).expect("offset"));
+    let window = |days: i64| {
+        (now - chrono::Duration::days(days))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let mut orders = Vec::new();
+    for page in 1.. {
+        let answer = erp
+            .call(
+                "Differ.JH.Business.GetOrder",
+                token,
+                "9002",
+                json!({"OrderStatus": "JH_99", "TimeType": "JH_02", "StartTime": window(30), "EndTime": window(-1), "PageIndex": page, "PageSize": 5}),
+            )
+            .await;
+        let answer = ok(&answer);
+        orders.extend(answer["orders"].as_array().expect("orders").iter().cloned());
+        if answer["ishasnextpage"] == 0 {
+            assert_eq!(answer["numtotalorder"].as_u64(), Some(orders.len() as u64));
+            break;
+        }
+    }
+    assert!(orders.len() >= 5, "{} orders", orders.len());
+    let waiting = orders
+        .iter()
+        .find(|o| o["tradestatus"] == "JH_02")
+        .expect("an order waiting to ship");
+    let number = waiting["platorderno"].as_str().expect("number");
+    assert!(!waiting["goodinfos"].as_array().expect("lines").is_empty());
+
+    // 发货同步
+    let sent = erp
+        .call(
+            "Differ.JH.Business.Send",
+            token,
+            "9002",
+            json!({"PlatOrderNo": number, "LogisticType": "JH_014", "LogisticNo": "SF1234567890", "LogisticName": "顺丰", "IsSplit": 0}),
+        )
+        .await;
+    assert_eq!(ok(&sent)["logisticno"], "SF1234567890");
+    sync_now().await;
+    let after = erp
+        .call(
+            "Differ.JH.Business.GetOrder",
+            token,
+            "9002",
+            json!({"PlatOrderNo": number}),
+        )
+        .await;
+    let shipped = &ok(&after)["orders"][0];
+    assert_eq!(shipped["tradestatus"], "JH_03", "{shipped}");
+    assert_eq!(shipped["logisticno"], "SF1234567890");
+
+    // 退款检查: the shipped order has none; a cancelled one is refunded.
+    let check = erp
+        .call(
+            "Differ.JH.Business.CheckRefundStatus",
+            token,
+            "9002",
+            json!({"OrderID": number}),
+        )
+        .await;
+    assert_eq!(ok(&check)["refundstatus"], "JH_07");
+    if let Some(cancelled) = orders.iter().find(|o| o["tradestatus"] == "JH_18") {
+        let check = erp
+            .call(
+                "Differ.JH.Business.CheckRefundStatus",
+                token,
+                "9002",
+                json!({"OrderID": cancelled["platorderno"]}),
+            )
+            .await;
+        assert_ne!(ok(&check)["refundstatus"], "JH_07", "{check}");
+    }
+
+    // A wrong secret is refused with polyapi's subcode.
+    let forged = Erp {
+        secret: "0".repeat(32),
+        ..erp
+    };
+    let refused = forged
+        .call(
+            "Differ.JH.Business.GetOrder",
+            token,
+            "9002",
+            json!({"PlatOrderNo": number}),
+        )
+        .await;
+    assert_eq!(refused["code"], "40000");
+    assert_eq!(refused["subcode"], "GSE.VERIFYSIGN_FAILURE");
+}
