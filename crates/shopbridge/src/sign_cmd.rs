@@ -1,4 +1,4 @@
-//! `shopbridge sign vop|winit`: a platform's signature of a request, to debug 签名不匹配.
+//! `shopbridge sign vop|winit|poly`: a platform's signature of a request, to debug 签名不匹配.
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -18,6 +18,20 @@ enum SignPlatform {
     /// sign_method, timestamp, version + secret. The token gives `sign`, the client secret
     /// `client_sign`.
     Winit(WinitSignArgs),
+    /// polyapi (the hub's /openapi/do): lower-hex MD5 of the lower-cased secret + sorted
+    /// name/value pairs (every parameter but sign and contextid) + secret.
+    Poly(PolySignArgs),
+}
+
+#[derive(Debug, Args)]
+struct PolySignArgs {
+    /// The app secret.
+    #[arg(long, env = "SHOPBRIDGE_POLY_SECRET", hide_env_values = true)]
+    secret: String,
+    /// method, appkey, token, platid, version, contenttype, timestamp, bizcontent as NAME=VALUE
+    /// (bizcontent exactly as sent).
+    #[arg(value_name = "NAME=VALUE", required = true)]
+    params: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +150,23 @@ pub fn parse_pairs(params: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
     match args.platform {
+        SignPlatform::Poly(args) => {
+            let pairs = parse_pairs(&args.params)?;
+            let mut seen = std::collections::BTreeSet::new();
+            for (name, _) in &pairs {
+                if !seen.insert(name.to_ascii_lowercase()) {
+                    bail!("parameter {name:?} is given twice");
+                }
+            }
+            println!(
+                "{}",
+                shopbridge_hub::polyapi::sign::sign(
+                    &args.secret,
+                    pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+                )
+            );
+            Ok(())
+        }
         SignPlatform::Vop(args) => {
             let pairs = parse_pairs(&args.params)?;
             let borrowed = pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()));

@@ -1204,3 +1204,39 @@ async fn keys_rotate_reencrypts_and_the_store_still_opens() {
     assert!(line.contains("100.0%") && line.ends_with("no"), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sign_poly_prints_the_spec_vectors() {
+    let tv2 = run(&[
+        "sign",
+        "poly",
+        "--secret",
+        "5ee2084de90043be989d4d99d0dd0eaa",
+        "appkey=438b2f6ff103422a98a9349507293bb2",
+        "token=9415c33b04d24c7dae320b0185f42fb0",
+        "method=Differ.JH.Business.DownloadProduct",
+        "platid=500",
+        "version=1.1",
+        "contenttype=json",
+        "timestamp=2013-02-15 13:32:30",
+        r#"bizcontent={"a":"a1","b":"b1"}"#,
+        "contextid=20130206454048",
+    ]);
+    assert!(tv2.status.success());
+    assert_eq!(last_line(&tv2), "16a5815aa39f21b4a7948dea4216b3a5");
+    let key = "8085dbc11647487ea3d9425f9102eb1c";
+    let tv1 = run(&[
+        "sign",
+        "poly",
+        "--secret",
+        key,
+        "method=Differ.JH.Business.GetOrder",
+        &format!("appkey={key}"),
+        &format!("token={key}"),
+        r#"bizcontent={"OrderStatus":"JH_99","PlatOrderNo":"","StartTime":"2023-04-18 14:34:49","EndTime":"2023-04-25 14:34:49","TimeType":"JH_02","PageIndex":1,"PageSize":30}"#,
+    ]);
+    assert_eq!(last_line(&tv1), "08b95e1b2f5f4814f0f7a015c691939f");
+    let twice = run(&["sign", "poly", "--secret", "s", "a=1", "A=2"]);
+    assert!(!twice.status.success());
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("given twice"));
+}
