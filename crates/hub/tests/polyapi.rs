@@ -1,0 +1,623 @@
+//! The unified endpoint `/openapi/do` over loopback, with the hub in-process on a sandbox: every
+//! common-parameter failure and its subcode, tenant isolation, case-insensitive bizcontent, the
+//! batch methods, stock and products, and shop authorization through the platform's login page.
+
+mod common;
+
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{Value, json};
+use shopbridge_core::Clock;
+use shopbridge_hub::app::{self, HubApp};
+use shopbridge_hub::connect::ConnectApp;
+use shopbridge_hub::polyapi::sign;
+use shopbridge_hub::{Platforms, Scheduler, TokenManager};
+use shopbridge_sandbox::RunningSandbox;
+use shopbridge_store::Store;
+
+struct Env {
+    sandbox: RunningSandbox,
+    store: Store,
+    hub: String,
+    http: reqwest::Client,
+    /// Tenant A's shops: JIT and Union.
+    jit_a: String,
+    union_a: String,
+    /// Tenant B's JIT shop.
+    jit_b: String,
+}
+
+const A: (&str, &str) = ("erp-a", "secret-a");
+const B: (&str, &str) = ("erp-b", "secret-b");
+
+impl Env {
+    async fn start() -> Self {
+        let sandbox = common::sandbox(50).await;
+        let store = common::sqlite_store().await;
+        let vop = common::vop_client(&sandbox);
+        let winit = common::winit_client(&sandbox);
+        let clock: Arc<dyn Clock> = Arc::new(sandbox.clock());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let hub = format!("http://{}", listener.local_addr().expect("addr"));
+        let platforms = Platforms {
+            tokens: TokenManager::new(store.clone(), vop.clone()),
+            vop: vop.clone(),
+            winit: Some(winit.clone()),
+        };
+        let scheduler = Scheduler::new(store.clone(), platforms.clone(), clock.clone(), "test");
+        let app = HubApp {
+            store: store.clone(),
+            platforms,
+            connect: ConnectApp {
+                store: store.clone(),
+                public_url: hub.clone(),
+                vop: vop.clone(),
+                winit: Some(winit),
+                clock: clock.clone(),
+            },
+            clock,
+            scheduler: scheduler.clone(),
+            demo_credentials: Some(Arc::new(OnceLock::new())),
+        };
+        tokio::spawn(async move { axum::serve(listener, app::router(app)).await });
+        // The hub's callback, registered with the sandbox's demo app.
+        let creds = sandbox.credentials();
+        let mut uris = creds.vop.redirect_uris.clone();
+        uris.push(format!("{hub}/connect/vop/callback"));
+        let http = common::http();
+        http.post(format!(
+            "{}/_sandbox/vop/apps/{}",
+            sandbox.base_url(),
+            creds.vop.app_key
+        ))
+        .json(&json!({"redirect_uris": uris}))
+        .send()
+        .await
+        .expect("admin");
+
+        let vendor = serde_json::to_string(&common::authorize_vop(&sandbox, &vop, "vendor").await)
+            .expect("json");
+        let mut tokens = Vec::new();
+        for (app_key, secret) in [A, B] {
+            let tenant = store
+                .create_tenant(app_key, app_key, &secret.to_owned().into(), 0)
+                .await
+                .expect("tenant");
+            let jit = store
+                .create_connection(
+                    &shopbridge_store::NewConnection {
+                        tenant_id: &tenant,
+                        platform: "vop",
+                        mode: "jit",
+                        name: "jit",
+                        credentials: &vendor.clone().into(),
+                        access_expires_ms: None,
+                        refresh_expires_ms: None,
+                    },
+                    0,
+                )
+                .await
+                .expect("jit");
+            tokens.push(
+                store
+                    .issue_shop_token(&tenant, &jit, 0)
+                    .await
+                    .expect("token"),
+            );
+            if app_key == A.0 {
+                let union = store
+                    .create_connection(
+                        &shopbridge_store::NewConnection {
+                            tenant_id: &tenant,
+                            platform: "vop",
+                            mode: "union_channel",
+                            name: "union",
+                            credentials: &"{}".to_owned().into(),
+                            access_expires_ms: None,
+                            refresh_expires_ms: None,
+                        },
+                        0,
+                    )
+                    .await
+                    .expect("union");
+                tokens.push(
+                    store
+                        .issue_shop_token(&tenant, &union, 0)
+                        .await
+                        .expect("token"),
+                );
+            }
+        }
+        for outcome in scheduler.run_until_idle().await.expect("sync") {
+            assert!(outcome.result.is_ok(), "{outcome:?}");
+        }
+        Self {
+            sandbox,
+            store,
+            hub,
+            http,
+            jit_a: tokens[0].clone(),
+            union_a: tokens[1].clone(),
+            jit_b: tokens[2].clone(),
+        }
+    }
+
+    fn timestamp(&self) -> String {
+        shopbridge_vop::time::format_datetime_ms(self.sandbox.clock().now_ms())
+    }
+
+    /// Posts form parameters as given (signing them with `secret` unless `sign` is present).
+    async fn post(&self, secret: &str, params: &[(&str, &str)]) -> Value {
+        let mut params: Vec<(String, String)> = params
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        if !params.iter().any(|(n, _)| n == "sign") {
+            let sign = sign::sign(secret, params.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            params.push(("sign".into(), sign));
+        }
+        self.http
+            .post(format!("{}/openapi/do", self.hub))
+            .form(&params)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("envelope")
+    }
+
+    async fn call(
+        &self,
+        tenant: (&str, &str),
+        method: &str,
+        token: &str,
+        platid: &str,
+        biz: Value,
+    ) -> Value {
+        let biz = biz.to_string();
+        let timestamp = self.timestamp();
+        self.post(
+            tenant.1,
+            &[
+                ("method", method),
+                ("appkey", tenant.0),
+                ("token", token),
+                ("platid", platid),
+                ("version", "1.1"),
+                ("contenttype", "json"),
+                ("timestamp", &timestamp),
+                ("bizcontent", &biz),
+            ],
+        )
+        .await
+    }
+}
+
+fn failed(answer: &Value, subcode: &str) {
+    assert_eq!(answer["code"], "40000", "{answer}");
+    assert_eq!(answer["subcode"], subcode, "{answer}");
+    assert!(answer["polyapirequestid"].is_string());
+}
+
+fn ok(answer: &Value) -> &Value {
+    assert_eq!(answer["code"], "10000", "{answer}");
+    answer
+}
+
+#[tokio::test]
+async fn every_common_parameter_failure_has_its_subcode() {
+    let env = Env::start().await;
+    let ts = env.timestamp();
+    let base = |method: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("method", method.to_owned()),
+            ("appkey", A.0.to_owned()),
+            ("token", env.jit_a.clone()),
+            ("platid", "9002".to_owned()),
+            ("timestamp", ts.clone()),
+            ("bizcontent", "{}".to_owned()),
+        ]
+    };
+    let post = |params: Vec<(&'static str, String)>, secret: &'static str| {
+        let env = &env;
+        async move {
+            let borrowed: Vec<(&str, &str)> =
+                params.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            env.post(secret, &borrowed).await
+        }
+    };
+    let mut no_method = base("x");
+    no_method.remove(0);
+    failed(&post(no_method, A.1).await, "GSE.MISS_PARAMETER");
+    let mut stranger = base("Differ.JH.Business.GetOrder");
+    stranger[1].1 = "nobody".into();
+    failed(&post(stranger, A.1).await, "GSE.APPKEY_FAILURE");
+    failed(
+        &post(base("Differ.JH.Business.GetOrder"), "wrong").await,
+        "GSE.VERIFYSIGN_FAILURE",
+    );
+    let mut stale = base("Differ.JH.Business.GetOrder");
+    stale[4].1 = "2013-02-15 13:32:30".into();
+    let answer = post(stale, A.1).await;
+    failed(&answer, "GSE.INVALID_PARAMETER");
+    assert!(
+        answer["submessage"]
+            .as_str()
+            .expect("text")
+            .contains("timestamp")
+    );
+    failed(
+        &post(base("Differ.JH.Business.Nothing"), A.1).await,
+        "GSE.ILLEGAL_ACCESS",
+    );
+    let mut xml = base("Differ.JH.Business.GetOrder");
+    xml.push(("contenttype", "xml".into()));
+    failed(&post(xml, A.1).await, "GSE.INVALID_PARAMETER");
+    let mut not_json = base("Differ.JH.Business.GetOrder");
+    not_json[5].1 = "{oops".into();
+    failed(&post(not_json, A.1).await, "GSE.INVALID_PARAMETER");
+    let mut no_token = base("Differ.JH.Business.GetOrder");
+    no_token.remove(2);
+    failed(&post(no_token, A.1).await, "GSE.MISS_PARAMETER");
+    let answer = env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9001",
+            json!({"PlatOrderNo": "1"}),
+        )
+        .await;
+    failed(&answer, "GSE.INVALID_PARAMETER");
+    assert!(
+        answer["submessage"]
+            .as_str()
+            .expect("text")
+            .contains("platid")
+    );
+    failed(
+        &env.call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.union_a,
+            "9001",
+            json!({"PlatOrderNo": "1"}),
+        )
+        .await,
+        "GSE.PLAT_NOT_SUPPORT",
+    );
+    failed(
+        &env.call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({"PageSize": 500, "StartTime": ts, "EndTime": ts}),
+        )
+        .await,
+        "GSE.INVALID_PARAMETER",
+    );
+    failed(
+        &env.call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({"OrderStatus": "JH_99"}),
+        )
+        .await,
+        "GSE.MISS_PARAMETER",
+    );
+    // contextid is not signed: adding it keeps the sign valid.
+    let mut with_context = base("Differ.JH.Business.GetOrder");
+    with_context[5].1 = json!({"PlatOrderNo": "nothing"}).to_string();
+    let signed: Vec<(&str, &str)> = with_context.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let sign = sign::sign(A.1, signed.iter().copied());
+    with_context.push(("sign", sign));
+    with_context.push(("contextid", "20130206454048".into()));
+    ok(&post(with_context, A.1).await);
+}
+
+#[tokio::test]
+async fn a_tenant_never_reaches_another_tenants_shop() {
+    let env = Env::start().await;
+    let biz = json!({"PlatOrderNo": "anything"});
+    for (tenant, token) in [
+        (A, env.jit_b.clone()),
+        (B, env.jit_a.clone()),
+        (B, env.union_a.clone()),
+    ] {
+        let answer = env
+            .call(
+                tenant,
+                "Differ.JH.Business.GetOrder",
+                &token,
+                "9002",
+                biz.clone(),
+            )
+            .await;
+        failed(&answer, "GSE.INVALID_PARAMETER");
+        assert!(
+            answer["submessage"]
+                .as_str()
+                .expect("text")
+                .contains("token"),
+            "{answer}"
+        );
+        let send = env
+            .call(
+                tenant,
+                "Differ.JH.Business.Send",
+                &token,
+                "9002",
+                json!({"PlatOrderNo": "1", "LogisticType": "JH_014", "LogisticNo": "X"}),
+            )
+            .await;
+        failed(&send, "GSE.INVALID_PARAMETER");
+    }
+    // Each tenant's own token works.
+    ok(&env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            biz.clone(),
+        )
+        .await);
+    ok(&env
+        .call(B, "Differ.JH.Business.GetOrder", &env.jit_b, "9002", biz)
+        .await);
+}
+
+#[tokio::test]
+async fn orders_products_stock_and_batches() {
+    let env = Env::start().await;
+    let now = env.sandbox.clock().now_ms();
+    let (from, to) = (
+        shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000),
+        shopbridge_vop::time::format_datetime_ms(now),
+    );
+    // Keys in any case, as ERPs send them.
+    let lower = env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({"orderstatus": "JH_02", "starttime": from, "endtime": to, "pagesize": 100}),
+        )
+        .await;
+    let upper = env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({"ORDERSTATUS": "JH_02", "StartTime": from, "EndTime": to, "PageSize": 100}),
+        )
+        .await;
+    assert_eq!(ok(&lower)["orders"], ok(&upper)["orders"]);
+    let waiting = lower["orders"].as_array().expect("orders").clone();
+    assert!(waiting.len() >= 2, "{lower}");
+    assert!(waiting.iter().all(|o| o["tradestatus"] == "JH_02"));
+
+    // BatchSend: one good shipment, one for an order that does not exist.
+    let number = waiting[0]["platorderno"].as_str().expect("number");
+    let batch = env
+        .call(
+            A,
+            "Differ.JH.Business.BatchSend",
+            &env.jit_a,
+            "9002",
+            json!({"orders": [
+                {"platorderno": number, "logistictype": "JH_014", "logisticno": "SF0001"},
+                {"platorderno": "NO-SUCH-ORDER", "logistictype": "JH_014", "logisticno": "SF0002"},
+            ]}),
+        )
+        .await;
+    let results = ok(&batch)["results"].as_array().expect("results").clone();
+    assert_eq!(results[0]["issuccess"], 1, "{batch}");
+    assert_eq!(results[1]["issuccess"], 0);
+    assert_eq!(results[1]["platorderno"], "NO-SUCH-ORDER");
+    let checks = env
+        .call(
+            A,
+            "Differ.JH.Business.BatchCheckRefundStatus",
+            &env.jit_a,
+            "9002",
+            json!({"orders": [{"platorderno": number}]}),
+        )
+        .await;
+    assert_eq!(ok(&checks)["results"][0]["refundstatus"], "JH_07");
+
+    // Products from the store; stock pushed live.
+    let products = env
+        .call(
+            A,
+            "Differ.JH.Business.DownloadProduct",
+            &env.jit_a,
+            "9002",
+            json!({"PageIndex": 1, "PageSize": 10}),
+        )
+        .await;
+    let goods = ok(&products)["goodslist"]
+        .as_array()
+        .expect("goods")
+        .clone();
+    assert!(!goods.is_empty());
+    let barcode = goods[0]["skus"][0]["skuouterid"].as_str().expect("barcode");
+    let stock = env
+        .call(A, "Differ.JH.Business.SyncStock", &env.jit_a, "9002", json!({"PlatProductID": goods[0]["platproductid"], "OuterID": barcode, "Quantity": 37, "WhseCode": "VIP_NH"}))
+        .await;
+    assert_eq!(ok(&stock)["quantity"], 37);
+    let batch = env
+        .call(
+            A,
+            "Differ.JH.Business.BatchSyncStock",
+            &env.jit_a,
+            "9002",
+            json!({"goods": [{"outerid": barcode, "quantity": 5, "syncstocktype": "JH_02", "whsecode": "VIP_NH"}, {"outerid": barcode, "quantity": -1}]}),
+        )
+        .await;
+    let results = ok(&batch)["results"].as_array().expect("results").clone();
+    assert_eq!(
+        (
+            results[0]["issuccess"].clone(),
+            results[0]["quantity"].clone()
+        ),
+        (json!(1), json!(42))
+    );
+    assert_eq!(
+        results[1]["issuccess"], 0,
+        "a negative full level is refused: {batch}"
+    );
+    // Refunds of the synced orders (cancelled direct-ship orders).
+    let refunds = env
+        .call(
+            A,
+            "Differ.JH.Business.GetRefund",
+            &env.jit_a,
+            "9002",
+            json!({"BeginTime": from, "EndTime": to}),
+        )
+        .await;
+    assert!(ok(&refunds)["totalcount"].is_u64());
+}
+
+#[tokio::test]
+async fn shops_are_authorized_through_the_unified_endpoint() {
+    let env = Env::start().await;
+    let creds = env.sandbox.credentials();
+    let built = env
+        .call(
+            A,
+            "Differ.JH.BuildeAuthorizeUrl",
+            "",
+            "9002",
+            json!({"callbackurl": "https://erp.example/cb", "state": "s-1", "shopname": "new JIT shop", "vendorid": creds.vop.vendor_id}),
+        )
+        .await;
+    let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
+    let vendor = creds.vop.user("vendor").expect("vendor");
+    let decision = shopbridge_sandbox::browser::authorize(
+        &env.http,
+        &url,
+        &vendor.username,
+        &vendor.password,
+        true,
+    )
+    .await
+    .expect("consent");
+    let landed = env
+        .http
+        .get(decision.location.expect("callback"))
+        .send()
+        .await
+        .expect("hub callback");
+    assert_eq!(landed.status(), 302);
+    let back =
+        url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");
+    assert_eq!(back.host_str(), Some("erp.example"));
+    let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], "s-1");
+    // The code is A's, once.
+    failed(
+        &env.call(
+            B,
+            "Differ.JH.GetAuthorizeSessionKey",
+            "",
+            "9002",
+            json!({"code": query["code"]}),
+        )
+        .await,
+        "GSE.INVALID_PARAMETER",
+    );
+    let session = env
+        .call(
+            A,
+            "Differ.JH.GetAuthorizeSessionKey",
+            "",
+            "9002",
+            json!({"code": query["code"]}),
+        )
+        .await;
+    let token = ok(&session)["sessionkey"].as_str().expect("key").to_owned();
+    assert_eq!(session["nickname"], "new JIT shop");
+    assert_eq!(session["venderid"], creds.vop.vendor_id);
+    failed(
+        &env.call(
+            A,
+            "Differ.JH.GetAuthorizeSessionKey",
+            "",
+            "9002",
+            json!({"code": query["code"]}),
+        )
+        .await,
+        "GSE.INVALID_PARAMETER",
+    );
+    let synced = env
+        .call(
+            A,
+            "Differ.JH.SyncAccount",
+            "",
+            "9002",
+            json!({"sessionkey": token}),
+        )
+        .await;
+    assert_eq!(ok(&synced)["token"], token.as_str());
+    ok(&env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &token,
+            "9002",
+            json!({"PlatOrderNo": "x"}),
+        )
+        .await);
+
+    // A platform SessionKey the shop already has, sealed as older clients send it.
+    let vop = common::vop_client(&env.sandbox);
+    let existing = common::authorize_vop(&env.sandbox, &vop, "vendor").await;
+    let sealed = sign::encrypt_account(
+        B.1,
+        &json!({"SessionKey": existing.access_token, "VendorId": creds.vop.vendor_id, "ShopName": "from polyapi"}).to_string(),
+    );
+    let timestamp = env.timestamp();
+    let answer = env
+        .post(
+            B.1,
+            &[
+                ("method", "Differ.JH.SyncAccount"),
+                ("appkey", B.0),
+                ("platid", "9002"),
+                ("timestamp", &timestamp),
+                ("bizcontent", &sealed),
+            ],
+        )
+        .await;
+    let b_token = ok(&answer)["token"].as_str().expect("token").to_owned();
+    ok(&env
+        .call(
+            B,
+            "Differ.JH.Business.GetOrder",
+            &b_token,
+            "9002",
+            json!({"PlatOrderNo": "x"}),
+        )
+        .await);
+    let refused = env
+        .call(
+            B,
+            "Differ.JH.SyncAccount",
+            "",
+            "9002",
+            json!({"sessionkey": "FFFF", "vendorid": 1}),
+        )
+        .await;
+    failed(&refused, "GSE.INVALID_PARAMETER");
+    let _ = env.store.clone();
+}
