@@ -45,13 +45,14 @@ pub fn router(app: HubApp) -> Router {
     };
     let connect_routes = connect::router(app.connect.clone());
     let shared = Arc::new(app);
+    let rest_routes = crate::rest::router(shared.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/demo/credentials", get(demo_credentials))
-        .route("/v1/shops", get(shops))
         .route("/v1/sync/run", post(sync_run))
         .with_state(shared)
         .merge(connect_routes)
+        .merge(rest_routes)
         .merge(polyapi::router(poly))
 }
 
@@ -126,36 +127,6 @@ async fn demo_credentials(State(app): Shared) -> Response {
             StatusCode::NOT_FOUND,
             "demo credentials exist only in demo mode",
         ),
-    }
-}
-
-async fn shops(State(app): Shared, headers: HeaderMap) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
-    match app.store.connection_summaries().await {
-        Ok(all) => {
-            let shops: Vec<Value> = all
-                .into_iter()
-                .filter(|c| c.tenant_id == tenant)
-                .map(|c| {
-                    json!({
-                        "id": c.id,
-                        "platform": c.platform,
-                        "mode": c.mode,
-                        "platid": polyapi::platid_of(&c.platform, &c.mode),
-                        "name": c.name,
-                        "state": c.state.as_str(),
-                        "last_error": c.last_error,
-                        "access_expires_ms": c.access_expires_ms,
-                        "refresh_expires_ms": c.refresh_expires_ms,
-                    })
-                })
-                .collect();
-            Json(json!({ "shops": shops })).into_response()
-        }
-        Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")),
     }
 }
 

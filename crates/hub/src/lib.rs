@@ -5,6 +5,7 @@ pub mod app;
 pub mod connect;
 pub mod polyapi;
 pub mod quota;
+pub mod rest;
 pub mod scheduler;
 pub mod sources;
 pub mod sync;

@@ -21,7 +21,7 @@ pub use connect::ConnectState;
 pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
-pub use records::{StoredRecord, SyncedRecord};
+pub use records::{Cursor, StoredRecord, SyncRun, SyncedRecord};
 pub use schedule::{Claimed, Schedule};
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};

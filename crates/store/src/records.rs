@@ -157,3 +157,140 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
         versions: row.try_get("versions")?,
     })
 }
+
+/// Where a page of a listing by update time starts: after this `(updated_ms, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub updated_ms: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// `"<updated_ms>:<id>"`, opaque to API callers.
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.updated_ms, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (ms, id) = text.split_once(':')?;
+        Some(Self {
+            updated_ms: ms.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+impl Store {
+    /// Up to `limit` records of a stream updated at or after `from_ms`, after `cursor`, by
+    /// (update time, id).
+    pub async fn records_page(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        from_ms: i64,
+        cursor: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let (after_ms, after_id) = match cursor {
+            Some(c) => (c.updated_ms, c.id.clone()),
+            None => (i64::MIN, String::new()),
+        };
+        let rows = sqlx::query(
+            "SELECT record_id, updated_ms, final, payload, versions FROM synced_records
+             WHERE connection_id = $1 AND stream = $2 AND updated_ms >= $3
+               AND (updated_ms > $4 OR (updated_ms = $4 AND record_id > $5))
+             ORDER BY updated_ms, record_id LIMIT $6",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(from_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored).collect()
+    }
+
+    /// Up to `limit` Union orders updated at or after `from_ms`, after `cursor`, by (update
+    /// time, order number), as the platform's JSON.
+    pub async fn union_orders_page(
+        &self,
+        connection_id: &str,
+        from_ms: i64,
+        cursor: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Vec<(Cursor, String)>, StoreError> {
+        let (after_ms, after_id) = match cursor {
+            Some(c) => (c.updated_ms, c.id.clone()),
+            None => (i64::MIN, String::new()),
+        };
+        let rows = sqlx::query(
+            "SELECT order_sn, last_update_ms, payload FROM union_orders
+             WHERE connection_id = $1 AND last_update_ms >= $2
+               AND (last_update_ms > $3 OR (last_update_ms = $3 AND order_sn > $4))
+             ORDER BY last_update_ms, order_sn LIMIT $5",
+        )
+        .bind(connection_id)
+        .bind(from_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    Cursor {
+                        updated_ms: row.try_get("last_update_ms")?,
+                        id: row.try_get("order_sn")?,
+                    },
+                    row.try_get("payload")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The latest sync runs of a connection, newest first.
+    pub async fn sync_runs(
+        &self,
+        connection_id: &str,
+        limit: i64,
+    ) -> Result<Vec<SyncRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, stream, started_ms, finished_ms, status, pages, records, error FROM sync_runs
+             WHERE connection_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(connection_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SyncRun {
+                    id: row.try_get("id")?,
+                    stream: row.try_get("stream")?,
+                    started_ms: row.try_get("started_ms")?,
+                    finished_ms: row.try_get("finished_ms")?,
+                    status: row.try_get("status")?,
+                    pages: row.try_get("pages")?,
+                    records: row.try_get("records")?,
+                    error: row.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One recorded sync run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncRun {
+    pub id: i64,
+    pub stream: String,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    pub status: String,
+    pub pages: i64,
+    pub records: i64,
+    pub error: Option<String>,
+}

@@ -5,12 +5,17 @@
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use shopbridge_core::Clock;
 use shopbridge_hub::VopTokens;
+use shopbridge_hub::app::{self, HubApp};
+use shopbridge_hub::connect::ConnectApp;
+use shopbridge_hub::{Platforms, Scheduler, TokenManager};
 use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::{VopClient, VopConfig};
 use shopbridge_winit::{WinitClient, WinitConfig};
+use std::sync::OnceLock;
 
 pub async fn sandbox(union_goods: usize) -> RunningSandbox {
     RunningSandbox::spawn(SandboxConfig {
@@ -196,4 +201,142 @@ pub async fn demo_links(client: &VopClient, count: i32) -> Vec<String> {
         links.push(made.url_info_list[0].url.clone().expect("url"));
     }
     links
+}
+
+/// The hub in-process on a sandbox: tenant A with a JIT and a Union shop, tenant B with a JIT
+/// shop (the same vendor), synced once.
+pub struct HubEnv {
+    pub sandbox: RunningSandbox,
+    pub store: Store,
+    pub hub: String,
+    pub http: reqwest::Client,
+    /// Tenant A's shops: JIT and Union.
+    pub jit_a: String,
+    pub union_a: String,
+    /// Tenant B's JIT shop.
+    pub jit_b: String,
+    /// The connection ids of the same shops.
+    pub ids: [String; 3],
+}
+
+pub const A: (&str, &str) = ("erp-a", "secret-a");
+pub const B: (&str, &str) = ("erp-b", "secret-b");
+
+impl HubEnv {
+    pub async fn start() -> Self {
+        let sandbox = sandbox(50).await;
+        let store = sqlite_store().await;
+        let vop = vop_client(&sandbox);
+        let winit = winit_client(&sandbox);
+        let clock: Arc<dyn Clock> = Arc::new(sandbox.clock());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let hub = format!("http://{}", listener.local_addr().expect("addr"));
+        let platforms = Platforms {
+            tokens: TokenManager::new(store.clone(), vop.clone()),
+            vop: vop.clone(),
+            winit: Some(winit.clone()),
+        };
+        let scheduler = Scheduler::new(store.clone(), platforms.clone(), clock.clone(), "test");
+        let app = HubApp {
+            store: store.clone(),
+            platforms,
+            connect: ConnectApp {
+                store: store.clone(),
+                public_url: hub.clone(),
+                vop: vop.clone(),
+                winit: Some(winit),
+                clock: clock.clone(),
+            },
+            clock,
+            scheduler: scheduler.clone(),
+            demo_credentials: Some(Arc::new(OnceLock::new())),
+        };
+        tokio::spawn(async move { axum::serve(listener, app::router(app)).await });
+        // The hub's callback, registered with the sandbox's demo app.
+        let creds = sandbox.credentials();
+        let mut uris = creds.vop.redirect_uris.clone();
+        uris.push(format!("{hub}/connect/vop/callback"));
+        let http = http();
+        http.post(format!(
+            "{}/_sandbox/vop/apps/{}",
+            sandbox.base_url(),
+            creds.vop.app_key
+        ))
+        .json(&json!({"redirect_uris": uris}))
+        .send()
+        .await
+        .expect("admin");
+
+        let vendor =
+            serde_json::to_string(&authorize_vop(&sandbox, &vop, "vendor").await).expect("json");
+        let mut tokens = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        for (app_key, secret) in [A, B] {
+            let tenant = store
+                .create_tenant(app_key, app_key, &secret.to_owned().into(), 0)
+                .await
+                .expect("tenant");
+            let jit = store
+                .create_connection(
+                    &shopbridge_store::NewConnection {
+                        tenant_id: &tenant,
+                        platform: "vop",
+                        mode: "jit",
+                        name: "jit",
+                        credentials: &vendor.clone().into(),
+                        access_expires_ms: None,
+                        refresh_expires_ms: None,
+                    },
+                    0,
+                )
+                .await
+                .expect("jit");
+            ids.push(jit.clone());
+            tokens.push(
+                store
+                    .issue_shop_token(&tenant, &jit, 0)
+                    .await
+                    .expect("token"),
+            );
+            if app_key == A.0 {
+                let union = store
+                    .create_connection(
+                        &shopbridge_store::NewConnection {
+                            tenant_id: &tenant,
+                            platform: "vop",
+                            mode: "union_channel",
+                            name: "union",
+                            credentials: &"{}".to_owned().into(),
+                            access_expires_ms: None,
+                            refresh_expires_ms: None,
+                        },
+                        0,
+                    )
+                    .await
+                    .expect("union");
+                ids.push(union.clone());
+                tokens.push(
+                    store
+                        .issue_shop_token(&tenant, &union, 0)
+                        .await
+                        .expect("token"),
+                );
+            }
+        }
+        for outcome in scheduler.run_until_idle().await.expect("sync") {
+            assert!(outcome.result.is_ok(), "{outcome:?}");
+        }
+        Self {
+            sandbox,
+            store,
+            hub,
+            http,
+            jit_a: tokens[0].clone(),
+            union_a: tokens[1].clone(),
+            jit_b: tokens[2].clone(),
+            ids: [ids[0].clone(), ids[1].clone(), ids[2].clone()],
+        }
+    }
 }

@@ -1,0 +1,734 @@
+//! The REST API under `/v1`, described by an OpenAPI document at `/openapi.json` with a Swagger
+//! UI at `/swagger-ui` (assets vendored into the binary), plus Prometheus metrics at `/metrics`.
+//! Every call names its tenant with `Authorization: Bearer APPKEY:APPSECRET`; a shop of another
+//! tenant is answered exactly like a shop that does not exist.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shopbridge_core::capability::ConnectorError;
+use shopbridge_core::codes::ShopType;
+use shopbridge_core::error::ErrorClass;
+use shopbridge_core::model::{Order, OrderQuery, OrderTimeType, Shipment, StockMode, StockUpdate};
+use shopbridge_store::{Connection, ConnectionState, Cursor};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::{HubApp, tenant};
+use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
+
+type Shared = State<Arc<HubApp>>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
+    paths(list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs),
+    components(schemas(ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("APPKEY:APPSECRET")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router(app: Arc<HubApp>) -> Router {
+    Router::new()
+        .route("/v1/shops", get(list_shops))
+        .route("/v1/shops/{id}", get(get_shop))
+        .route("/v1/shops/{id}/revoke", post(revoke_shop))
+        .route("/v1/orders", get(list_orders))
+        .route("/v1/orders/{shop}/{number}", get(get_order))
+        .route("/v1/orders/{shop}/{number}/refund", get(check_refund))
+        .route("/v1/products", get(list_products))
+        .route("/v1/shipments", post(ship))
+        .route("/v1/stock", post(push_stock))
+        .route("/v1/union/orders", get(list_union_orders))
+        .route("/v1/union/pids", get(list_union_pids))
+        .route("/v1/sync/runs", get(list_runs))
+        .route("/metrics", get(metrics))
+        .with_state(app)
+        .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
+}
+
+/// `{"error": "..."}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    error(StatusCode::BAD_REQUEST, message)
+}
+
+fn store_failure(err: shopbridge_store::StoreError) -> Response {
+    tracing::error!(error = %err, "store failure in the REST API");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the hub's store failed; retry later",
+    )
+}
+
+fn platform_failure(err: ConnectorError) -> Response {
+    let status = match err.class {
+        ErrorClass::InvalidRequest
+        | ErrorClass::Unsupported
+        | ErrorClass::Platform
+        | ErrorClass::Permission => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::NeedsReauthorization
+        | ErrorClass::Credentials
+        | ErrorClass::AccountDisabled => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    error(status, format!("{}: {}", err.platform, err.message))
+}
+
+/// The tenant's shop `id`, or the response to give instead.
+async fn own_shop(app: &HubApp, headers: &HeaderMap, id: &str) -> Result<Connection, Response> {
+    let tenant = tenant(&app.store, headers).await?;
+    match app.store.connection(id).await {
+        Ok(connection) if connection.tenant_id == tenant => Ok(connection),
+        Ok(_) | Err(shopbridge_store::StoreError::NotFound(_)) => Err(error(
+            StatusCode::NOT_FOUND,
+            format!("shop: no shop {id:?} of this tenant"),
+        )),
+        Err(err) => Err(store_failure(err)),
+    }
+}
+
+async fn connector(
+    app: &HubApp,
+    shop: &Connection,
+) -> Result<Arc<dyn shopbridge_core::capability::Connector>, Response> {
+    app.platforms
+        .connector(shop)
+        .await
+        .map_err(|err| match err {
+            crate::SyncError::Platform(err) => platform_failure(err),
+            crate::SyncError::Settings(message) => error(StatusCode::UNPROCESSABLE_ENTITY, message),
+            crate::SyncError::Store(err) => store_failure(err),
+        })
+}
+
+/// A shop as the API shows it (never its credentials).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopView {
+    pub id: String,
+    pub platform: String,
+    pub mode: String,
+    /// The `platid` of the unified endpoint.
+    pub platid: Option<String>,
+    pub name: String,
+    /// `pending`, `active`, `refreshing`, `needs_reauth` or `revoked`.
+    pub state: String,
+    pub last_error: Option<String>,
+    pub access_expires_ms: Option<i64>,
+    pub refresh_expires_ms: Option<i64>,
+}
+
+fn shop_view(c: &Connection) -> ShopView {
+    ShopView {
+        id: c.id.clone(),
+        platform: c.platform.clone(),
+        mode: c.mode.clone(),
+        platid: crate::polyapi::platid_of(&c.platform, &c.mode).map(str::to_owned),
+        name: c.name.clone(),
+        state: c.state.as_str().to_owned(),
+        last_error: c.last_error.clone(),
+        access_expires_ms: c.access_expires_ms,
+        refresh_expires_ms: c.refresh_expires_ms,
+    }
+}
+
+#[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = ErrorBody)))]
+async fn list_shops(State(app): Shared, headers: HeaderMap) -> Response {
+    let tenant = match tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    let summaries = match app.store.connection_summaries().await {
+        Ok(all) => all,
+        Err(err) => return store_failure(err),
+    };
+    let mut shops = Vec::new();
+    for summary in summaries.into_iter().filter(|c| c.tenant_id == tenant) {
+        match app.store.connection(&summary.id).await {
+            Ok(connection) => shops.push(shop_view(&connection)),
+            Err(err) => return store_failure(err),
+        }
+    }
+    Json(shops).into_response()
+}
+
+#[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+async fn get_shop(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    match own_shop(&app, &headers, &id).await {
+        Ok(shop) => Json(shop_view(&shop)).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// Revokes the shop's grant at the platform (where it has one) and marks it revoked.
+#[utoipa::path(post, path = "/v1/shops/{id}/revoke", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+async fn revoke_shop(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let shop = match own_shop(&app, &headers, &id).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    if shop.platform == "vop" {
+        if let Ok(tokens) =
+            serde_json::from_str::<crate::VopTokens>(shop.credentials.expose_secret())
+        {
+            if let Err(err) = app
+                .platforms
+                .vop
+                .revoke_token(&SecretString::from(tokens.access_token))
+                .await
+            {
+                tracing::warn!(shop = %id, error = %err, "the platform did not confirm the revocation");
+            }
+        }
+    }
+    let now = app.clock.now_ms();
+    if let Err(err) = app
+        .store
+        .set_state(
+            &id,
+            ConnectionState::Revoked,
+            Some("revoked through the API"),
+            now,
+        )
+        .await
+    {
+        return error(StatusCode::CONFLICT, err.to_string());
+    }
+    let _ = app
+        .store
+        .audit(
+            now,
+            Some(&shop.tenant_id),
+            Some(&id),
+            "revoke",
+            &shop.platform,
+        )
+        .await;
+    match app.store.connection(&id).await {
+        Ok(shop) => Json(shop_view(&shop)).into_response(),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// A listing by update time, one page at a time.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// The shop's id.
+    pub shop: String,
+    /// Only records updated at or after this time (epoch ms).
+    pub updated_after: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), Response> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(bad_request(format!(
+            "limit: expected 1 to 500, got {limit}"
+        )));
+    }
+    let cursor = match &query.cursor {
+        None => None,
+        Some(text) => Some(
+            Cursor::decode(text)
+                .ok_or_else(|| bad_request("cursor: not a cursor this API gave"))?,
+        ),
+    };
+    Ok((query.updated_after.unwrap_or(i64::MIN), cursor, limit))
+}
+
+async fn list_records(
+    app: &HubApp,
+    headers: &HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+    stream: &str,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let (from, cursor, limit) = match list_params(&query) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let shop = match own_shop(app, headers, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    match app
+        .store
+        .records_page(&shop.id, stream, from, cursor.as_ref(), limit)
+        .await
+    {
+        Ok(records) => {
+            let next_cursor = (records.len() as i64 == limit).then(|| {
+                records.last().map(|r| {
+                    Cursor {
+                        updated_ms: r.record.updated_ms,
+                        id: r.record.id.clone(),
+                    }
+                    .encode()
+                })
+            });
+            let items = records
+                .iter()
+                .map(|r| serde_json::from_str(&r.record.payload).unwrap_or(Value::Null))
+                .collect();
+            Json(PageOf {
+                items,
+                next_cursor: next_cursor.flatten(),
+            })
+            .into_response()
+        }
+        Err(err) => store_failure(err),
+    }
+}
+
+/// Orders by update time, as the store holds them (unified model).
+#[utoipa::path(get, path = "/v1/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_orders(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    list_records(&app, &headers, query, JIT_ORDERS).await
+}
+
+/// Products as the store holds them (unified model).
+#[utoipa::path(get, path = "/v1/products", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_products(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    list_records(&app, &headers, query, PRODUCTS).await
+}
+
+/// The Union account's PIDs.
+#[utoipa::path(get, path = "/v1/union/pids", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_union_pids(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    list_records(&app, &headers, query, UNION_PIDS).await
+}
+
+/// Union orders by update time, as the platform gave them.
+#[utoipa::path(get, path = "/v1/union/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_union_orders(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let (from, cursor, limit) = match list_params(&query) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let shop = match own_shop(&app, &headers, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    match app
+        .store
+        .union_orders_page(&shop.id, from, cursor.as_ref(), limit)
+        .await
+    {
+        Ok(rows) => {
+            let next_cursor = (rows.len() as i64 == limit)
+                .then(|| rows.last().map(|(c, _)| c.encode()))
+                .flatten();
+            let items = rows
+                .iter()
+                .map(|(_, payload)| serde_json::from_str(payload).unwrap_or(Value::Null))
+                .collect();
+            Json(PageOf { items, next_cursor }).into_response()
+        }
+        Err(err) => store_failure(err),
+    }
+}
+
+/// One order: from the store, else from the platform if it is not synced yet.
+#[utoipa::path(get, path = "/v1/orders/{shop}/{number}", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+async fn get_order(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path((shop, number)): Path<(String, String)>,
+) -> Response {
+    let shop = match own_shop(&app, &headers, &shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    match app.store.synced_record(&shop.id, JIT_ORDERS, &number).await {
+        Ok(Some(record)) => {
+            return Json(
+                serde_json::from_str::<Value>(&record.record.payload).unwrap_or(Value::Null),
+            )
+            .into_response();
+        }
+        Ok(None) => {}
+        Err(err) => return store_failure(err),
+    }
+    let connector = match connector(&app, &shop).await {
+        Ok(connector) => connector,
+        Err(response) => return response,
+    };
+    let orders = match connector.orders() {
+        Ok(orders) => orders,
+        Err(err) => return platform_failure(err),
+    };
+    let query = OrderQuery {
+        status: shopbridge_core::codes::OrderStatus::All,
+        plat_order_no: Some(number.clone()),
+        time_type: OrderTimeType::Modified,
+        start_ms: 0,
+        end_ms: 0,
+        page: 1,
+        page_size: 1,
+        shop_type: None,
+    };
+    match orders.get_orders(&query).await {
+        Ok(page) => match page.items.into_iter().next() {
+            Some(order) => Json::<Order>(order).into_response(),
+            None => error(
+                StatusCode::NOT_FOUND,
+                format!("order: no order {number:?} in this shop"),
+            ),
+        },
+        Err(err) => platform_failure(err),
+    }
+}
+
+/// The order's refund state, asked of the platform now.
+#[utoipa::path(get, path = "/v1/orders/{shop}/{number}/refund", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn check_refund(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path((shop, number)): Path<(String, String)>,
+) -> Response {
+    let shop = match own_shop(&app, &headers, &shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    let connector = match connector(&app, &shop).await {
+        Ok(connector) => connector,
+        Err(response) => return response,
+    };
+    let refunds = match connector.refunds() {
+        Ok(refunds) => refunds,
+        Err(err) => return platform_failure(err),
+    };
+    match refunds.check_refund(&number).await {
+        Ok(check) => Json(check).into_response(),
+        Err(err) => platform_failure(err),
+    }
+}
+
+/// What to ship.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentRequest {
+    pub shop: String,
+    pub plat_order_no: String,
+    /// polyapi `LogisticType`, e.g. `JH_014` (顺丰).
+    pub logistic_type: String,
+    pub logistic_no: String,
+    pub logistic_name: Option<String>,
+    /// Lines and counts when only part of the order ships.
+    #[serde(default)]
+    pub lines: Vec<ShipmentLine>,
+    pub warehouse: Option<String>,
+    /// polyapi `shoptype`, e.g. `JH_005` (JITX).
+    pub shop_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentLine {
+    pub sub_order_no: String,
+    pub count: i64,
+}
+
+/// Ships an order on the platform.
+#[utoipa::path(post, path = "/v1/shipments", request_body = ShipmentRequest, responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn ship(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Json<ShipmentRequest>, JsonRejection>,
+) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    if request.plat_order_no.trim().is_empty() || request.logistic_type.trim().is_empty() {
+        return bad_request("plat_order_no and logistic_type: required");
+    }
+    if let Some(line) = request.lines.iter().find(|l| l.count <= 0) {
+        return bad_request(format!(
+            "lines: count of {:?} must be positive",
+            line.sub_order_no
+        ));
+    }
+    let shop_type = match request
+        .shop_type
+        .as_deref()
+        .map(|code| ShopType::from_code(code).ok_or(code))
+    {
+        None => None,
+        Some(Ok(kind)) => Some(kind),
+        Some(Err(code)) => return bad_request(format!("shop_type: unknown code {code:?}")),
+    };
+    let shop = match own_shop(&app, &headers, &request.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    let connector = match connector(&app, &shop).await {
+        Ok(connector) => connector,
+        Err(response) => return response,
+    };
+    let shipping = match connector.shipping() {
+        Ok(shipping) => shipping,
+        Err(err) => return platform_failure(err),
+    };
+    let shipment = Shipment {
+        plat_order_no: request.plat_order_no,
+        logistic_type: request.logistic_type,
+        logistic_no: request.logistic_no,
+        logistic_name: request.logistic_name,
+        lines: request
+            .lines
+            .into_iter()
+            .map(|l| (l.sub_order_no, l.count))
+            .collect(),
+        warehouse: request.warehouse,
+        shop_type,
+    };
+    match shipping.send(&shipment).await {
+        Ok(result) => Json(result).into_response(),
+        Err(err) => platform_failure(err),
+    }
+}
+
+/// A stock level to push.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockRequest {
+    pub shop: String,
+    /// The merchant code (the barcode on Vipshop).
+    pub outer_id: String,
+    pub quantity: i64,
+    /// `full` (default) or `incremental`.
+    pub mode: Option<String>,
+    pub warehouse: Option<String>,
+}
+
+/// Pushes a stock level to the platform.
+#[utoipa::path(post, path = "/v1/stock", request_body = StockRequest, responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn push_stock(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Json<StockRequest>, JsonRejection>,
+) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let mode = match request.mode.as_deref() {
+        None | Some("full") => StockMode::Full,
+        Some("incremental") => StockMode::Incremental,
+        Some(other) => return bad_request(format!("mode: full or incremental, got {other:?}")),
+    };
+    if mode == StockMode::Full && request.quantity < 0 {
+        return bad_request(format!(
+            "quantity: a full stock level cannot be negative, got {}",
+            request.quantity
+        ));
+    }
+    if request.outer_id.trim().is_empty() {
+        return bad_request("outer_id: required");
+    }
+    let shop = match own_shop(&app, &headers, &request.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    let connector = match connector(&app, &shop).await {
+        Ok(connector) => connector,
+        Err(response) => return response,
+    };
+    let stock = match connector.stock() {
+        Ok(stock) => stock,
+        Err(err) => return platform_failure(err),
+    };
+    let update = StockUpdate {
+        product_id: None,
+        sku_id: None,
+        outer_id: request.outer_id,
+        quantity: request.quantity,
+        mode,
+        warehouse: request.warehouse,
+        circuit_break_ack: false,
+        batch_no: None,
+    };
+    match stock.sync_stock(&update).await {
+        Ok(result) => Json(result).into_response(),
+        Err(err) => platform_failure(err),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RunsQuery {
+    pub shop: String,
+    /// 1 to 500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// The shop's latest sync runs, newest first.
+#[utoipa::path(get, path = "/v1/sync/runs", params(RunsQuery), responses((status = 200, body = [Object]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_runs(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<RunsQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return bad_request(format!("limit: expected 1 to 500, got {limit}"));
+    }
+    let shop = match own_shop(&app, &headers, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    match app.store.sync_runs(&shop.id, limit).await {
+        Ok(runs) => Json(runs).into_response(),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// Prometheus text: shops by state, schedules by last status, API calls by platform and outcome.
+async fn metrics(State(app): Shared) -> Response {
+    let mut text = String::new();
+    let summaries = match app.store.connection_summaries().await {
+        Ok(all) => all,
+        Err(err) => return store_failure(err),
+    };
+    text.push_str("# HELP shopbridge_shops Connected shops by platform and state.\n# TYPE shopbridge_shops gauge\n");
+    let mut shops = std::collections::BTreeMap::new();
+    for c in &summaries {
+        *shops
+            .entry((c.platform.clone(), c.state.as_str()))
+            .or_insert(0) += 1;
+    }
+    for ((platform, state), n) in shops {
+        text.push_str(&format!(
+            "shopbridge_shops{{platform=\"{platform}\",state=\"{state}\"}} {n}\n"
+        ));
+    }
+    let schedules = match app.store.schedules().await {
+        Ok(all) => all,
+        Err(err) => return store_failure(err),
+    };
+    text.push_str("# HELP shopbridge_streams Scheduled sync streams by stream and last outcome.\n# TYPE shopbridge_streams gauge\n");
+    let mut streams = std::collections::BTreeMap::new();
+    for s in &schedules {
+        let outcome = match s.last_status.as_deref() {
+            None => "never",
+            Some("complete") => "complete",
+            Some(_) => "failed",
+        };
+        *streams.entry((s.stream.clone(), outcome)).or_insert(0) += 1;
+    }
+    for ((stream, outcome), n) in streams {
+        text.push_str(&format!(
+            "shopbridge_streams{{stream=\"{stream}\",outcome=\"{outcome}\"}} {n}\n"
+        ));
+    }
+    let now = app.clock.now_ms();
+    if let Ok(report) = app.store.quota_report(now - 86_400_000, now).await {
+        let mut calls = std::collections::BTreeMap::new();
+        for line in report {
+            *calls
+                .entry(line.method.replace(['"', '\\'], ""))
+                .or_insert(0) += line.calls;
+        }
+        text.push_str("# HELP shopbridge_api_calls_24h Platform API calls in the last 24 hours.\n# TYPE shopbridge_api_calls_24h gauge\n");
+        for (method, n) in calls {
+            text.push_str(&format!(
+                "shopbridge_api_calls_24h{{method=\"{method}\"}} {n}\n"
+            ));
+        }
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// A helper for tests and tools: the OpenAPI document as JSON.
+pub fn openapi_json() -> Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}))
+}
