@@ -209,19 +209,16 @@ async fn revoke_shop(State(app): Shared, headers: HeaderMap, Path(id): Path<Stri
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    if shop.platform == "vop" {
-        if let Ok(tokens) =
+    if shop.platform == "vop"
+        && let Ok(tokens) =
             serde_json::from_str::<crate::VopTokens>(shop.credentials.expose_secret())
-        {
-            if let Err(err) = app
-                .platforms
-                .vop
-                .revoke_token(&SecretString::from(tokens.access_token))
-                .await
-            {
-                tracing::warn!(shop = %id, error = %err, "the platform did not confirm the revocation");
-            }
-        }
+        && let Err(err) = app
+            .platforms
+            .vop
+            .revoke_token(&SecretString::from(tokens.access_token))
+            .await
+    {
+        tracing::warn!(shop = %id, error = %err, "the platform did not confirm the revocation");
     }
     let now = app.clock.now_ms();
     if let Err(err) = app
@@ -274,18 +271,15 @@ pub struct PageOf {
     pub next_cursor: Option<String>,
 }
 
-fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), Response> {
+fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(bad_request(format!(
-            "limit: expected 1 to 500, got {limit}"
-        )));
+        return Err(format!("limit: expected 1 to 500, got {limit}"));
     }
     let cursor = match &query.cursor {
         None => None,
         Some(text) => Some(
-            Cursor::decode(text)
-                .ok_or_else(|| bad_request("cursor: not a cursor this API gave"))?,
+            Cursor::decode(text).ok_or_else(|| "cursor: not a cursor this API gave".to_owned())?,
         ),
     };
     Ok((query.updated_after.unwrap_or(i64::MIN), cursor, limit))
@@ -303,7 +297,7 @@ async fn list_records(
     };
     let (from, cursor, limit) = match list_params(&query) {
         Ok(params) => params,
-        Err(response) => return response,
+        Err(message) => return bad_request(message),
     };
     let shop = match own_shop(app, headers, &query.shop).await {
         Ok(shop) => shop,
@@ -381,7 +375,7 @@ async fn list_union_orders(
     };
     let (from, cursor, limit) = match list_params(&query) {
         Ok(params) => params,
-        Err(response) => return response,
+        Err(message) => return bad_request(message),
     };
     let shop = match own_shop(&app, &headers, &query.shop).await {
         Ok(shop) => shop,
