@@ -10,6 +10,7 @@ pub mod scheduler;
 pub mod sources;
 pub mod sync;
 pub mod tokens;
+pub mod webhooks;
 
 pub use quota::{QuotaGate, RetryAfter};
 pub use scheduler::{Platforms, RunOutcome, Scheduler};

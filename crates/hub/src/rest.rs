@@ -30,8 +30,8 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
-    paths(list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs),
-    components(schemas(ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf)),
+    paths(list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
+    components(schemas(ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -69,6 +69,9 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/v1/union/orders", get(list_union_orders))
         .route("/v1/union/pids", get(list_union_pids))
         .route("/v1/sync/runs", get(list_runs))
+        .route("/v1/webhooks", get(list_webhooks).post(create_webhook))
+        .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
+        .route("/v1/webhooks/{id}/enable", post(enable_webhook))
         .route("/metrics", get(metrics))
         .with_state(app)
         .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
@@ -655,6 +658,132 @@ async fn list_runs(
     };
     match app.store.sync_runs(&shop.id, limit).await {
         Ok(runs) => Json(runs).into_response(),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// A webhook to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// Where events are POSTed (http or https).
+    pub url: String,
+    /// Any of `order.created`, `order.updated`, `refund.changed`, `connection.needs_reauth`,
+    /// `sync.failed`; all when absent.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// Creates a webhook; the answer holds its signing secret, shown this once.
+#[utoipa::path(post, path = "/v1/webhooks", request_body = WebhookRequest, responses((status = 201, body = Object), (status = 400, body = ErrorBody)))]
+async fn create_webhook(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Json<WebhookRequest>, JsonRejection>,
+) -> Response {
+    let tenant = match tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let valid = url::Url::parse(&request.url)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
+    if valid.is_none() {
+        return bad_request(format!(
+            "url: expected an http(s) URL, got {:?}",
+            request.url
+        ));
+    }
+    let secret = uuid::Uuid::new_v4().simple().to_string();
+    let now = app.clock.now_ms();
+    match app
+        .store
+        .create_webhook(
+            &tenant,
+            &request.url,
+            &request.events,
+            &SecretString::from(secret.clone()),
+            now,
+        )
+        .await
+    {
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(json!({"id": id, "url": request.url, "events": request.events, "secret": secret})),
+        )
+            .into_response(),
+        Err(shopbridge_store::StoreError::Invalid(message)) => bad_request(message),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// The tenant's webhooks, with whether each is enabled and why not.
+#[utoipa::path(get, path = "/v1/webhooks", responses((status = 200, body = [Object])))]
+async fn list_webhooks(State(app): Shared, headers: HeaderMap) -> Response {
+    let tenant = match tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    match app.store.webhooks(&tenant).await {
+        Ok(hooks) => Json(hooks).into_response(),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// A webhook's latest deliveries with every attempt.
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", params(("id" = String, Path)), responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
+async fn webhook_deliveries(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let tenant = match tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    match app.store.webhooks(&tenant).await {
+        Ok(hooks) if hooks.iter().any(|h| h.id == id) => {}
+        Ok(_) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("webhook: no webhook {id:?} of this tenant"),
+            );
+        }
+        Err(err) => return store_failure(err),
+    }
+    match app.store.webhook_deliveries(&tenant, &id, 200).await {
+        Ok(deliveries) => Json(
+            deliveries
+                .into_iter()
+                .map(|(delivery, attempts)| json!({"delivery": delivery, "attempts": attempts}))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// Turns a disabled webhook back on.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/enable", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+async fn enable_webhook(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let tenant = match tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    match app.store.enable_webhook(&tenant, &id).await {
+        Ok(true) => Json(json!({"id": id, "enabled": true})).into_response(),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            format!("webhook: no webhook {id:?} of this tenant"),
+        ),
         Err(err) => store_failure(err),
     }
 }

@@ -197,6 +197,13 @@ impl StreamSource for UnionRefundSource {
         }
     }
 
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        Some(shopbridge_store::RecordEvents {
+            created: "refund.changed",
+            updated: "refund.changed",
+        })
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,
@@ -441,6 +448,13 @@ impl StreamSource for OrderStream {
 
     fn call(&self) -> CallKey {
         self.call.clone()
+    }
+
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        Some(shopbridge_store::RecordEvents {
+            created: "order.created",
+            updated: "order.updated",
+        })
     }
 
     async fn fetch(

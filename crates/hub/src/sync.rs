@@ -102,6 +102,10 @@ pub trait StreamSource: Send + Sync {
     /// The clock the platform's times are read against.
     fn clock(&self) -> &dyn Clock;
     fn call(&self) -> CallKey;
+    /// The webhook events its records raise, if any.
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        None
+    }
     /// Page `page` (from 1) of the records updated in `[start_ms, end_ms]`.
     async fn fetch(
         &self,
@@ -268,6 +272,16 @@ impl StreamSync {
                 self.store
                     .finish_run(run_id, status, 0, 0, Some(&err.to_string()), finished)
                     .await?;
+                let connection = self.store.connection(&self.connection_id).await?;
+                let data = serde_json::json!({
+                    "connection_id": self.connection_id,
+                    "stream": self.stream(),
+                    "status": status,
+                    "error": err.to_string(),
+                });
+                self.store
+                    .enqueue_event(&connection.tenant_id, "sync.failed", data, finished)
+                    .await?;
             }
         }
         result
@@ -287,7 +301,14 @@ impl StreamSync {
             }
             PageRecords::Records(records) => {
                 self.store
-                    .save_records_page(&self.connection_id, self.stream(), records, checkpoint, now)
+                    .save_records_page(
+                        &self.connection_id,
+                        self.stream(),
+                        records,
+                        checkpoint,
+                        self.source.events(),
+                        now,
+                    )
                     .await
             }
         }

@@ -219,6 +219,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let background = scheduler.clone();
     let poll = Duration::from_secs(args.poll_secs.max(1));
     tokio::spawn(async move { background.run_forever(poll).await });
+    let dispatcher =
+        shopbridge_hub::webhooks::WebhookDispatcher::new(store.clone(), platform.clock.clone())?;
+    tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
     server.await.context("server task")??;
     Ok(())
 }

@@ -177,13 +177,17 @@ impl Store {
         Ok(id)
     }
 
-    /// Re-encrypts every tenant secret and connection credential with the vault's current key
+    /// Re-encrypts every tenant secret, connection credential and webhook secret with the vault's current key
     /// (the old key must still be in the vault). Returns how many secrets were re-sealed.
     pub async fn rotate_keys(&self) -> Result<usize, StoreError> {
         let current = self.vault().current_key_id().to_owned();
         let mut count = 0;
         let mut tx = self.pool().begin().await?;
-        for (table, column) in [("tenants", "secret_ct"), ("connections", "credentials_ct")] {
+        for (table, column) in [
+            ("tenants", "secret_ct"),
+            ("connections", "credentials_ct"),
+            ("webhooks", "secret_ct"),
+        ] {
             let rows = sqlx::query(&format!(
                 "SELECT id, key_id, {column} AS ct FROM {table} WHERE key_id <> $1"
             ))
@@ -360,6 +364,22 @@ impl Store {
         .bind(id)
         .execute(self.pool())
         .await?;
+        if next == ConnectionState::NeedsReauth {
+            let connection = self.connection(id).await?;
+            let data = serde_json::json!({
+                "connection_id": id,
+                "name": connection.name,
+                "platform": connection.platform,
+                "reason": error,
+            });
+            self.enqueue_event(
+                &connection.tenant_id,
+                "connection.needs_reauth",
+                data,
+                now_ms,
+            )
+            .await?;
+        }
         self.record_event(id, current, next, error, now_ms).await
     }
 

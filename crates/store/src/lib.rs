@@ -10,6 +10,7 @@ pub mod schedule;
 pub mod tokens;
 pub mod union;
 pub mod vault;
+pub mod webhooks;
 
 use std::str::FromStr;
 
@@ -25,6 +26,7 @@ pub use records::{Cursor, StoredRecord, SyncRun, SyncedRecord};
 pub use schedule::{Claimed, Schedule};
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
+pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, RecordEvents, Webhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use crate::{Checkpoint, Store, StoreError};
+use crate::{Checkpoint, RecordEvents, Store, StoreError};
 
 /// One record as a stream writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +38,21 @@ impl Store {
         stream: &str,
         records: &[SyncedRecord],
         checkpoint: Checkpoint,
+        events: Option<RecordEvents>,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
         let mut changed = 0;
+        let tenant: Option<String> = match events {
+            Some(_) => Some(
+                sqlx::query("SELECT tenant_id FROM connections WHERE id = $1")
+                    .bind(connection_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("tenant_id")?,
+            ),
+            None => None,
+        };
         for record in records {
             let existing = sqlx::query("SELECT updated_ms, final, payload FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
                 .bind(connection_id)
@@ -63,6 +74,19 @@ impl Store {
                 continue;
             }
             changed += 1;
+            if let (Some(events), Some(tenant)) = (events, &tenant) {
+                // Announced in the same transaction: a stored change is never left unannounced.
+                let event = if existing.is_some() {
+                    events.updated
+                } else {
+                    events.created
+                };
+                let body: serde_json::Value =
+                    serde_json::from_str(&record.payload).unwrap_or(serde_json::Value::Null);
+                let data = serde_json::json!({"connection_id": connection_id, "stream": stream, "id": record.id, "record": body});
+                self.enqueue_in(&mut tx, tenant, event, data, now_ms)
+                    .await?;
+            }
             if existing.is_some() {
                 sqlx::query(
                     "UPDATE synced_records SET updated_ms = $1, final = $2, payload = $3, versions = versions + 1, synced_ms = $4

@@ -1,0 +1,370 @@
+//! Tenants' webhooks: endpoints with sealed signing secrets, deliveries written in the same
+//! transaction as the change they announce (an outbox: an event is never lost to a crash), every
+//! attempt logged, and endpoints disabled with a visible reason after repeated failure.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::vault::Sealed;
+use crate::{Store, StoreError};
+
+/// The events a webhook may subscribe to.
+pub const EVENTS: &[&str] = &[
+    "order.created",
+    "order.updated",
+    "refund.changed",
+    "connection.needs_reauth",
+    "sync.failed",
+];
+
+/// After this many failed attempts in a row an endpoint is disabled.
+pub const DISABLE_AFTER_FAILED_ATTEMPTS: i64 = 10;
+
+/// The events a stream's records raise: one when a record first arrives, one when it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordEvents {
+    pub created: &'static str,
+    pub updated: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub failed_in_a_row: i64,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: String,
+    pub event: String,
+    /// The JSON body sent.
+    pub payload: String,
+    /// `pending`, `delivered`, `failed` (refused for good, or out of attempts).
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub created_ms: i64,
+    pub finished_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    pub at_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// A delivery claimed for sending, with where and how to sign it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub delivery: Delivery,
+    pub url: String,
+    pub secret: SecretString,
+}
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered,
+    /// Try again at this time.
+    Retry(i64),
+    /// Given up: refused for good, or out of attempts.
+    Failed,
+}
+
+fn webhook(row: &sqlx::any::AnyRow) -> Result<Webhook, StoreError> {
+    let events: String = row.try_get("events")?;
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        url: row.try_get("url")?,
+        events: events
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        disabled_reason: row.try_get("disabled_reason")?,
+        failed_in_a_row: row.try_get("failed_in_a_row")?,
+        created_ms: row.try_get("created_ms")?,
+    })
+}
+
+fn delivery(row: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        webhook_id: row.try_get("webhook_id")?,
+        event: row.try_get("event")?,
+        payload: row.try_get("payload")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_ms: row.try_get("next_attempt_ms")?,
+        created_ms: row.try_get("created_ms")?,
+        finished_ms: row.try_get("finished_ms")?,
+    })
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event, d.payload, d.status, d.attempts, d.next_attempt_ms, d.created_ms, d.finished_ms";
+
+impl Store {
+    /// A tenant's new webhook for `events` (all of them when empty).
+    pub async fn create_webhook(
+        &self,
+        tenant_id: &str,
+        url: &str,
+        events: &[String],
+        secret: &SecretString,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        if let Some(unknown) = events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+            return Err(StoreError::Invalid(format!(
+                "events: unknown event {unknown:?} (expected {})",
+                EVENTS.join(", ")
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = self.vault().seal(&id, secret.expose_secret().as_bytes())?;
+        let events = if events.is_empty() {
+            EVENTS.join(",")
+        } else {
+            events.join(",")
+        };
+        sqlx::query(
+            "INSERT INTO webhooks (id, tenant_id, url, events, key_id, secret_ct, enabled, disabled_reason, failed_in_a_row, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, NULL, 0, $7)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(url)
+        .bind(events)
+        .bind(&sealed.key_id)
+        .bind(sealed.bytes)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn webhooks(&self, tenant_id: &str) -> Result<Vec<Webhook>, StoreError> {
+        let rows = sqlx::query("SELECT id, url, events, enabled, disabled_reason, failed_in_a_row, created_ms FROM webhooks WHERE tenant_id = $1 ORDER BY created_ms, id")
+            .bind(tenant_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(webhook).collect()
+    }
+
+    /// Turns a webhook back on after it was disabled; false if the tenant has no such webhook.
+    pub async fn enable_webhook(&self, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE webhooks SET enabled = 1, disabled_reason = NULL, failed_in_a_row = 0 WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The latest deliveries of a tenant's webhook with their attempts, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(Delivery, Vec<Attempt>)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.webhook_id = $1 AND w.tenant_id = $2 ORDER BY d.id DESC LIMIT $3"
+        ))
+        .bind(webhook_id)
+        .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let delivery = delivery(row)?;
+            let attempts = sqlx::query("SELECT at_ms, status_code, error, duration_ms FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id")
+                .bind(delivery.id)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|a| {
+                    Ok(Attempt {
+                        at_ms: a.try_get("at_ms")?,
+                        status_code: a.try_get("status_code")?,
+                        error: a.try_get("error")?,
+                        duration_ms: a.try_get("duration_ms")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            out.push((delivery, attempts));
+        }
+        Ok(out)
+    }
+
+    /// Queues `event` for every enabled webhook of the tenant that wants it, inside `tx`.
+    pub(crate) async fn enqueue_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tenant_id: &str,
+        event: &str,
+        data: Value,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let hooks =
+            sqlx::query("SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = 1")
+                .bind(tenant_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        let mut queued = 0;
+        for hook in hooks {
+            let events: String = hook.try_get("events")?;
+            if !events.split(',').any(|e| e == event) {
+                continue;
+            }
+            let id: String = hook.try_get("id")?;
+            let body = json!({"event": event, "created_ms": now_ms, "data": data}).to_string();
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, next_attempt_ms, created_ms, finished_ms)
+                 VALUES ($1, $2, $3, 'pending', 0, $4, $4, NULL)",
+            )
+            .bind(id)
+            .bind(event)
+            .bind(body)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await?;
+            queued += 1;
+        }
+        Ok(queued)
+    }
+
+    /// Queues an event on its own.
+    pub async fn enqueue_event(
+        &self,
+        tenant_id: &str,
+        event: &str,
+        data: Value,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let queued = self
+            .enqueue_in(&mut tx, tenant_id, event, data, now_ms)
+            .await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Claims up to `limit` deliveries that are due, for `hold_ms` (another dispatcher skips
+    /// them meanwhile; a crashed one's claims come due again).
+    pub async fn claim_due_deliveries(
+        &self,
+        now_ms: i64,
+        hold_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS}, w.url, w.key_id, w.secret_ct FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.status = 'pending' AND d.next_attempt_ms <= $1 AND w.enabled = 1 ORDER BY d.next_attempt_ms, d.id LIMIT $2"
+        ))
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut due = Vec::new();
+        for row in &rows {
+            let mut delivery = delivery(row)?;
+            let claimed = sqlx::query("UPDATE webhook_deliveries SET next_attempt_ms = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_ms = $3")
+                .bind(now_ms + hold_ms)
+                .bind(delivery.id)
+                .bind(delivery.next_attempt_ms)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
+            if claimed != 1 {
+                continue;
+            }
+            delivery.next_attempt_ms = now_ms + hold_ms;
+            let sealed = Sealed {
+                key_id: row.try_get("key_id")?,
+                bytes: row.try_get("secret_ct")?,
+            };
+            let secret = String::from_utf8(self.vault().open(&delivery.webhook_id, &sealed)?)
+                .map_err(|_| StoreError::Vault("webhook secret is not UTF-8".into()))?;
+            due.push(DueDelivery {
+                delivery,
+                url: row.try_get("url")?,
+                secret: SecretString::from(secret),
+            });
+        }
+        Ok(due)
+    }
+
+    /// Logs an attempt and moves the delivery (and its webhook's failure count) on; a webhook
+    /// failing [`DISABLE_AFTER_FAILED_ATTEMPTS`] times in a row is disabled, the last failure
+    /// kept as the reason.
+    pub async fn record_attempt(
+        &self,
+        delivery: &Delivery,
+        at_ms: i64,
+        attempt: &Attempt,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("INSERT INTO webhook_attempts (delivery_id, at_ms, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(delivery.id)
+            .bind(at_ms)
+            .bind(attempt.status_code)
+            .bind(&attempt.error)
+            .bind(attempt.duration_ms)
+            .execute(&mut *tx)
+            .await?;
+        let (status, next, finished) = match outcome {
+            AttemptOutcome::Delivered => ("delivered", delivery.next_attempt_ms, Some(at_ms)),
+            AttemptOutcome::Retry(next) => ("pending", *next, None),
+            AttemptOutcome::Failed => ("failed", delivery.next_attempt_ms, Some(at_ms)),
+        };
+        sqlx::query("UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_ms = $2, finished_ms = $3 WHERE id = $4")
+            .bind(status)
+            .bind(next)
+            .bind(finished)
+            .bind(delivery.id)
+            .execute(&mut *tx)
+            .await?;
+        if *outcome == AttemptOutcome::Delivered {
+            sqlx::query("UPDATE webhooks SET failed_in_a_row = 0 WHERE id = $1")
+                .bind(&delivery.webhook_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            let what = match (attempt.status_code, &attempt.error) {
+                (Some(code), _) => format!("HTTP {code}"),
+                (None, Some(error)) => error.clone(),
+                (None, None) => "no answer".into(),
+            };
+            let reason = format!(
+                "disabled after {DISABLE_AFTER_FAILED_ATTEMPTS} failed attempts in a row; the last: {what}"
+            );
+            sqlx::query(
+                "UPDATE webhooks SET failed_in_a_row = failed_in_a_row + 1,
+                 enabled = CASE WHEN failed_in_a_row + 1 >= $1 THEN 0 ELSE enabled END,
+                 disabled_reason = CASE WHEN failed_in_a_row + 1 >= $1 THEN $2 ELSE disabled_reason END
+                 WHERE id = $3",
+            )
+            .bind(DISABLE_AFTER_FAILED_ATTEMPTS)
+            .bind(reason)
+            .bind(&delivery.webhook_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
