@@ -99,6 +99,15 @@ impl SimOrder {
         }
     }
 
+    /// The order's `status` at `now`: 0 invalid, 2 pending settlement or settled, 1 otherwise.
+    pub fn status_code(&self, now: i64) -> i64 {
+        match self.stage(now) {
+            "已失效" => 0,
+            "待结算" | "已结算" => 2,
+            _ => 1,
+        }
+    }
+
     /// The last change visible at `now`. After-settlement refunds do not change the order.
     pub fn last_update(&self, now: i64) -> i64 {
         let pre_settlement_after_sale = self
@@ -429,6 +438,11 @@ fn page(items: Vec<Value>, list_name: &str, page: usize, size: usize) -> Value {
         .skip((page - 1) * size)
         .take(size)
         .collect();
+    paged(items, total, list_name, page, size)
+}
+
+/// One page already cut out of `total` matches.
+fn paged(items: Vec<Value>, total: usize, list_name: &str, page: usize, size: usize) -> Value {
     json!({ list_name: items, "total": total, "page": page, "pageSize": size })
 }
 
@@ -454,7 +468,8 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
     }
     let owner = owner_of(call);
     let now = call.now_ms;
-    let mut matching: Vec<&SimOrder> = vop
+    // Sort keys first and JSON only for the page asked for: lists of a million orders stay cheap.
+    let mut matching: Vec<(i64, &str, &SimOrder)> = vop
         .union
         .orders
         .iter()
@@ -467,24 +482,37 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
         .filter(|order| {
             by_order_time.is_none_or(|(from, to)| (from..=to).contains(&order.order_time))
         })
-        .filter(|order| {
-            by_update_time.is_none_or(|(from, to)| (from..=to).contains(&order.last_update(now)))
+        .filter_map(|order| {
+            let time = if by_update_time.is_some() {
+                order.last_update(now)
+            } else {
+                order.order_time
+            };
+            let in_window = by_update_time.is_none_or(|(from, to)| (from..=to).contains(&time));
+            let status_ok = status.is_none_or(|s| order.status_code(now) == s);
+            (in_window && status_ok).then_some((time, order.order_sn.as_str(), order))
         })
         .collect();
-    matching.sort_by_key(|order| {
-        let time = if by_update_time.is_some() {
-            order.last_update(now)
-        } else {
-            order.order_time
-        };
-        (time, order.order_sn.clone())
-    });
-    let views: Vec<Value> = matching
-        .into_iter()
-        .map(|order| order.view(now))
-        .filter(|view| status.is_none_or(|s| view["status"] == s))
+    let total = matching.len();
+    let skip = (page_no.max(1) - 1).saturating_mul(size).min(total);
+    let end = skip.saturating_add(size).min(total);
+    if end > skip {
+        let order =
+            |a: &(i64, &str, &SimOrder), b: &(i64, &str, &SimOrder)| (a.0, a.1).cmp(&(b.0, b.1));
+        if skip > 0 {
+            matching.select_nth_unstable_by(skip, order);
+        }
+        let rest = &mut matching[skip..];
+        if end - skip < rest.len() {
+            rest.select_nth_unstable_by(end - skip, order);
+        }
+        matching[skip..end].sort_by(order);
+    }
+    let views: Vec<Value> = matching[skip..end]
+        .iter()
+        .map(|(_, _, order)| order.view(now))
         .collect();
-    Ok(page(views, "orderInfoList", page_no, size))
+    Ok(paged(views, total, "orderInfoList", page_no, size))
 }
 
 pub fn refund_order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
