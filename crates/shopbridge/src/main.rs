@@ -1,5 +1,6 @@
 //! The shopbridge command line: the only place that prints and exits.
 
+mod bench_cmd;
 mod config;
 mod demo;
 mod jit_cmd;
@@ -27,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Measure sync ingest, quota use and the unified API, each beside its baseline.
+    Bench(bench_cmd::BenchArgs),
     /// Run the whole flow against an embedded sandbox: OAuth login, channel and tool-provider
     /// calls, refresh, revoke.
     Demo(demo::DemoArgs),
@@ -62,6 +65,7 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
+        Command::Bench(args) => bench_cmd::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Jit(args) => jit_cmd::run(args).await,
         Command::Keys(args) => sync_cmd::keys(args).await,
