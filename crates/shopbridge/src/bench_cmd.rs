@@ -103,24 +103,43 @@ fn peak_rss_mib(pid: Option<u32>) -> Option<f64> {
 async fn sandbox_client(base: &str) -> anyhow::Result<(VopClient, shopbridge_core::SimClock)> {
     let creds = crate::config::sandbox_credentials(base).await?;
     let clock = crate::config::sandbox_clock(base).await?;
-    let config = VopConfig::new(creds.vop.app_key.clone(), SecretString::from(creds.vop.app_secret.clone()))
-        .with_gateway_url(&format!("{base}{}", creds.vop.gateway_path))?;
-    Ok((VopClient::with_clock(config, Arc::new(clock.clone()))?, clock))
+    let config = VopConfig::new(
+        creds.vop.app_key.clone(),
+        SecretString::from(creds.vop.app_secret.clone()),
+    )
+    .with_gateway_url(&format!("{base}{}", creds.vop.gateway_path))?;
+    Ok((
+        VopClient::with_clock(config, Arc::new(clock.clone()))?,
+        clock,
+    ))
 }
 
 async fn admin(http: &reqwest::Client, base: &str, path: &str, body: Value) -> anyhow::Result<()> {
-    http.post(format!("{base}{path}")).json(&body).send().await?.error_for_status()?;
+    http.post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 
 async fn temp_store() -> anyhow::Result<(Store, std::path::PathBuf)> {
-    let path = std::env::temp_dir().join(format!("shopbridge-bench-{}.db", uuid::Uuid::new_v4().simple()));
-    let store = Store::open(&format!("sqlite://{}", path.display()), Vault::new(MasterKey::generate())).await?;
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-bench-{}.db",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let store = Store::open(
+        &format!("sqlite://{}", path.display()),
+        Vault::new(MasterKey::generate()),
+    )
+    .await?;
     Ok((store, path))
 }
 
 async fn union_connection(store: &Store, now: i64) -> anyhow::Result<String> {
-    let tenant = store.create_tenant("bench", "bench", &SecretString::from("bench"), now).await?;
+    let tenant = store
+        .create_tenant("bench", "bench", &SecretString::from("bench"), now)
+        .await?;
     Ok(store
         .create_connection(
             &NewConnection {
@@ -141,20 +160,34 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Ingest { orders } => ingest(orders).await,
         BenchCommand::Quota { minutes } => quota(minutes).await,
-        BenchCommand::Api { seconds, concurrency } => api(seconds, concurrency.max(1)).await,
+        BenchCommand::Api {
+            seconds,
+            concurrency,
+        } => api(seconds, concurrency.max(1)).await,
     }
 }
 
 async fn ingest(orders: u64) -> anyhow::Result<()> {
-    anyhow::ensure!((100..=5_000_000).contains(&orders), "--orders: 100 to 5,000,000");
-    let sandbox = spawn(&["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "1000"], "sandbox listening on ")?;
+    anyhow::ensure!(
+        (100..=5_000_000).contains(&orders),
+        "--orders: 100 to 5,000,000"
+    );
+    let sandbox = spawn(
+        &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "1000"],
+        "sandbox listening on ",
+    )?;
     let base = sandbox.url.clone();
     let http = shopbridge_vop::http_client_builder().build()?;
     let (client, _) = sandbox_client(&base).await?;
-    let goods = client.execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(10)).await?.goods_info_list;
+    let goods = client
+        .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(10))
+        .await?
+        .goods_info_list;
     let mut links = Vec::new();
     for g in &goods {
-        let made = client.execute(&GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()]).chan_tag("bench")).await?;
+        let made = client
+            .execute(&GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()]).chan_tag("bench"))
+            .await?;
         links.extend(made.url_info_list.into_iter().filter_map(|u| u.url));
     }
     anyhow::ensure!(!links.is_empty(), "the sandbox made no links");
@@ -180,16 +213,32 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
                 result?;
             }
         }
-        admin(&http, &base, "/_sandbox/clock", json!({"advance_seconds": 86_400})).await?;
+        admin(
+            &http,
+            &base,
+            "/_sandbox/clock",
+            json!({"advance_seconds": 86_400}),
+        )
+        .await?;
     }
-    println!("placed {placed} orders over 30 simulated days in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "placed {placed} orders over 30 simulated days in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // The hub's sync with quotas off (the gateway's too), on the sandbox's (advanced) clock.
-    admin(&http, &base, "/_sandbox/vop/quotas", json!({"overrides": ["orderList=1000000/1s"]})).await?;
+    admin(
+        &http,
+        &base,
+        "/_sandbox/vop/quotas",
+        json!({"overrides": ["orderList=1000000/1s"]}),
+    )
+    .await?;
     let (client, clock) = sandbox_client(&base).await?;
     let (store, path) = temp_store().await?;
     let connection = union_connection(&store, clock.now_ms()).await?;
-    let mut sync = StreamSync::union_orders(store.clone(), client, Mode::Channel, connection.clone());
+    let mut sync =
+        StreamSync::union_orders(store.clone(), client, Mode::Channel, connection.clone());
     sync.initial_ms = 31 * 86_400_000;
     let started = Instant::now();
     let report = sync.run().await?;
@@ -206,7 +255,9 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
     let hub_rss = peak_rss_mib(None).unwrap_or(f64::NAN);
     // Baseline: the same rows inserted straight into SQLite, 500 per statement, one transaction
     // per 10,000 rows.
-    let rows = store.union_orders_page(&connection, i64::MIN, None, i64::MAX).await?;
+    let rows = store
+        .union_orders_page(&connection, i64::MIN, None, i64::MAX)
+        .await?;
     let (raw, raw_path) = temp_store().await?;
     sqlx::query("CREATE TABLE raw_orders (order_sn TEXT PRIMARY KEY, last_update_ms BIGINT NOT NULL, payload TEXT NOT NULL)")
         .execute(raw.pool())
@@ -218,10 +269,16 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
             let placeholders: Vec<String> = (0..statement.len())
                 .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
                 .collect();
-            let sql = format!("INSERT INTO raw_orders (order_sn, last_update_ms, payload) VALUES {}", placeholders.join(", "));
+            let sql = format!(
+                "INSERT INTO raw_orders (order_sn, last_update_ms, payload) VALUES {}",
+                placeholders.join(", ")
+            );
             let mut query = sqlx::query(&sql);
             for (cursor, payload) in statement {
-                query = query.bind(cursor.id.clone()).bind(cursor.updated_ms).bind(payload.clone());
+                query = query
+                    .bind(cursor.id.clone())
+                    .bind(cursor.updated_ms)
+                    .bind(payload.clone());
             }
             query.execute(&mut *tx).await?;
         }
@@ -248,7 +305,10 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
 
 async fn quota(minutes: u64) -> anyhow::Result<()> {
     anyhow::ensure!((1..=120).contains(&minutes), "--minutes: 1 to 120");
-    let sandbox = spawn(&["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "100"], "sandbox listening on ")?;
+    let sandbox = spawn(
+        &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "100"],
+        "sandbox listening on ",
+    )?;
     let (client, clock) = sandbox_client(&sandbox.url).await?;
     let (store, path) = temp_store().await?;
     let connection = union_connection(&store, clock.now_ms()).await?;
@@ -258,22 +318,40 @@ async fn quota(minutes: u64) -> anyhow::Result<()> {
     sync.lookback_ms = 0;
     sync.initial_ms = 365 * 86_400_000;
     sync.gate = Some(QuotaGate::new(Arc::new(clock)));
-    println!("syncing at orderList's documented quota (180 calls per 30 s) for {minutes} minutes...");
+    println!(
+        "syncing at orderList's documented quota (180 calls per 30 s) for {minutes} minutes..."
+    );
     let _ = tokio::time::timeout(Duration::from_secs(minutes * 60), sync.run()).await;
     let http = shopbridge_vop::http_client_builder().build()?;
     let log: Value = http
-        .get(format!("{}/_sandbox/vop/calls?method=orderList", sandbox.url))
+        .get(format!(
+            "{}/_sandbox/vop/calls?method=orderList",
+            sandbox.url
+        ))
         .send()
         .await?
         .json()
         .await?;
-    let admitted: Vec<i64> = log["admitted_at_ms"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
-    let (first, last) = (admitted.first().copied().unwrap_or(0), admitted.last().copied().unwrap_or(0));
+    let admitted: Vec<i64> = log["admitted_at_ms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_i64)
+        .collect();
+    let (first, last) = (
+        admitted.first().copied().unwrap_or(0),
+        admitted.last().copied().unwrap_or(0),
+    );
     let windows = (last - first) / 30_000;
-    let counted = admitted.iter().filter(|&&at| at < first + windows * 30_000).count();
+    let counted = admitted
+        .iter()
+        .filter(|&&at| at < first + windows * 30_000)
+        .count();
     println!(
         "{} calls, {} throttled, at most {} in any 30 s window (limit 180), {:.1}% of the quota used over {windows} whole windows",
-        log["calls"], log["throttled"], log["max_in_any_window"],
+        log["calls"],
+        log["throttled"],
+        log["max_in_any_window"],
         100.0 * counted as f64 / (windows.max(1) * 180) as f64
     );
     for suffix in ["", "-wal", "-shm"] {
@@ -285,7 +363,13 @@ async fn quota(minutes: u64) -> anyhow::Result<()> {
 /// Latencies in microseconds, sorted: (count per second, p50 ms, p99 ms).
 fn summarize(mut micros: Vec<u64>, seconds: f64) -> (f64, f64, f64) {
     micros.sort_unstable();
-    let at = |q: f64| micros.get(((micros.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0) as f64 / 1000.0;
+    let at = |q: f64| {
+        micros
+            .get(((micros.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     (micros.len() as f64 / seconds, at(0.5), at(0.99))
 }
 
@@ -320,13 +404,26 @@ where
 }
 
 async fn api(seconds: u64, concurrency: usize) -> anyhow::Result<()> {
-    let hub = spawn(&["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"], "shopbridge hub at ")?;
+    let hub = spawn(
+        &["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"],
+        "shopbridge hub at ",
+    )?;
     let http = shopbridge_vop::http_client_builder().build()?;
-    let demo: Value = http.get(format!("{}/demo/credentials", hub.url)).send().await?.json().await?;
+    let demo: Value = http
+        .get(format!("{}/demo/credentials", hub.url))
+        .send()
+        .await?
+        .json()
+        .await?;
     let appkey = demo["appkey"].as_str().context("appkey")?.to_owned();
     let secret = demo["appsecret"].as_str().context("appsecret")?.to_owned();
     let sandbox = demo["sandbox"].as_str().context("sandbox")?.to_owned();
-    let shop = demo["shops"].as_array().into_iter().flatten().find(|s| s["platid"] == "9002").context("JIT shop")?;
+    let shop = demo["shops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["platid"] == "9002")
+        .context("JIT shop")?;
     let token = shop["token"].as_str().context("token")?.to_owned();
     http.post(format!("{}/v1/sync/run", hub.url))
         .bearer_auth(format!("{appkey}:{secret}"))
@@ -334,46 +431,43 @@ async fn api(seconds: u64, concurrency: usize) -> anyhow::Result<()> {
         .await?
         .error_for_status()?;
 
-    let endpoint = format!("{}/openapi/do", hub.url);
-    let unified = {
-        let (http, endpoint) = (http.clone(), endpoint.clone());
-        move || {
-            let (http, endpoint, appkey, secret, token) = (http.clone(), endpoint.clone(), appkey.clone(), secret.clone(), token.clone());
-            async move {
-                let now = shopbridge_core::SystemClock.now_ms();
-                let from = shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000);
-                let to = shopbridge_vop::time::format_datetime_ms(now);
-                let biz = json!({"OrderStatus": "JH_99", "StartTime": from, "EndTime": to, "PageSize": 20}).to_string();
-                let timestamp = shopbridge_vop::time::format_datetime_ms(now);
-                let mut params = vec![
-                    ("method", "Differ.JH.Business.GetOrder".to_owned()),
-                    ("appkey", appkey),
-                    ("token", token),
-                    ("platid", "9002".to_owned()),
-                    ("timestamp", timestamp),
-                    ("bizcontent", biz),
-                ];
-                let sign = shopbridge_hub::polyapi::sign::sign(&secret, params.iter().map(|(n, v)| (*n, v.as_str())));
-                params.push(("sign", sign));
-                let answer: Value = http.post(&endpoint).form(&params).send().await?.json().await?;
-                anyhow::ensure!(answer["code"] == "10000", "GetOrder failed: {answer}");
-                Ok(())
-            }
+    let caller = crate::serve::PolyCaller::new(&hub.url, &appkey, &secret)?;
+    let unified = move || {
+        let (caller, token) = (caller.clone(), token.clone());
+        async move {
+            let now = shopbridge_core::SystemClock.now_ms();
+            let biz = json!({
+                "OrderStatus": "JH_99",
+                "StartTime": shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000),
+                "EndTime": shopbridge_vop::time::format_datetime_ms(now),
+                "PageSize": 20,
+            });
+            caller
+                .ok(&token, "9002", "Differ.JH.Business.GetOrder", &biz)
+                .await?;
+            Ok(())
         }
     };
     let (client, _) = sandbox_client(&sandbox).await?;
     let direct = move || {
         let client = client.clone();
         async move {
-            client.execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(20)).await?;
+            client
+                .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(20))
+                .await?;
             Ok(())
         }
     };
     let hub_latencies = hammer(seconds, concurrency, unified).await?;
     let direct_latencies = hammer(seconds, concurrency, direct).await?;
-    for (name, latencies) in [("GetOrder via /openapi/do", hub_latencies), ("direct sandbox goodsList", direct_latencies)] {
+    for (name, latencies) in [
+        ("GetOrder via /openapi/do", hub_latencies),
+        ("direct sandbox goodsList", direct_latencies),
+    ] {
         let (rps, p50, p99) = summarize(latencies, seconds as f64);
-        println!("{name}: {rps:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({concurrency} concurrent, {seconds} s)");
+        println!(
+            "{name}: {rps:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({concurrency} concurrent, {seconds} s)"
+        );
     }
     Ok(())
 }

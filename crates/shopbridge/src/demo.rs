@@ -450,8 +450,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         tracked.logistic_name.as_deref().unwrap_or("-")
     );
 
+    hub_chapter(&running).await?;
+
     step(
-        9,
+        10,
         "A mistake, and the typed error that explains it (wrong app secret)",
     );
     let wrong = VopClient::with_clock(
@@ -471,7 +473,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 
     step(
-        10,
+        11,
         "90 days later: the token has expired, the refresh token has not",
     );
     running.clock().advance_secs(90 * DAY_SECS + 60);
@@ -501,7 +503,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     println!("    calls work again with the refreshed token");
 
-    step(11, "Revoke: the user withdraws the authorization");
+    step(12, "Revoke: the user withdraws the authorization");
     client.revoke_token(&refreshed.access_token).await?;
     match client.token_info(&refreshed.access_token).await {
         Ok(_) => bail!("a revoked token is still valid"),
@@ -510,5 +512,215 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     println!("\ndone: every step above ran against the embedded sandbox over HTTP.");
     running.stop().await;
+    Ok(())
+}
+
+/// The hub: shops connected through it, synced, and served to an ERP through `/openapi/do`.
+async fn hub_chapter(running: &shopbridge_sandbox::RunningSandbox) -> anyhow::Result<()> {
+    step(
+        9,
+        "The hub: shops connect through it, sync, and an ERP is served through /openapi/do",
+    );
+    let (vop, winit) = crate::config::embedded_clients(running)?;
+    let clock: Arc<dyn Clock> = Arc::new(running.clock());
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-demo-{}.db",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let store = shopbridge_store::Store::open(
+        &format!("sqlite://{}", path.display()),
+        shopbridge_store::Vault::new(shopbridge_store::MasterKey::generate()),
+    )
+    .await?;
+    let hub = crate::serve::start_hub(crate::serve::HubParts {
+        store: store.clone(),
+        vop,
+        winit: Some(winit),
+        clock: clock.clone(),
+        gate: shopbridge_hub::QuotaGate::new(clock),
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: None,
+        demo_credentials: None,
+        poll: std::time::Duration::from_secs(3600),
+    })
+    .await?;
+    let creds = crate::serve::connect_demo_shops(&store, running, &hub.url).await?;
+    let appkey = creds["appkey"].as_str().context("appkey")?;
+    let secret = creds["appsecret"].as_str().context("appsecret")?;
+    println!("    hub at {}; tenant {appkey} connected:", hub.url);
+    for shop in creds["shops"].as_array().into_iter().flatten() {
+        println!(
+            "      platid {}  {} ({} {})",
+            shop["platid"].as_str().unwrap_or_default(),
+            shop["name"].as_str().unwrap_or_default(),
+            shop["platform"].as_str().unwrap_or_default(),
+            shop["mode"].as_str().unwrap_or_default()
+        );
+    }
+    let jit = creds["shops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["platid"] == "9002")
+        .context("no JIT shop")?;
+    let token = jit["token"].as_str().context("token")?;
+    let http = shopbridge_vop::http_client_builder().build()?;
+    let sync_now = || async {
+        let runs: serde_json::Value = http
+            .post(format!("{}/v1/sync/run", hub.url))
+            .bearer_auth(format!("{appkey}:{secret}"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        anyhow::Ok(runs)
+    };
+    let runs = sync_now().await?;
+    let runs = runs["runs"].as_array().cloned().unwrap_or_default();
+    println!(
+        "    POST /v1/sync/run: {} streams synced ({} records changed)",
+        runs.len(),
+        runs.iter()
+            .filter_map(|r| r["changed"].as_u64())
+            .sum::<u64>()
+    );
+
+    let mut erp = crate::serve::PolyCaller::new(&hub.url, appkey, secret)?;
+    // The hub runs on the sandbox's simulated clock: the ERP's timestamps follow it.
+    erp.clock = Arc::new(running.clock());
+    let now = running.clock().now_ms();
+    let window = json!({
+        "OrderStatus": "JH_99",
+        "TimeType": "JH_02",
+        "StartTime": shopbridge_vop::time::format_datetime_ms(now - 30 * DAY_SECS * 1000),
+        "EndTime": shopbridge_vop::time::format_datetime_ms(now),
+        "PageSize": 50,
+    });
+    let answer = erp
+        .ok(token, "9002", "Differ.JH.Business.GetOrder", &window)
+        .await?;
+    let orders = answer["orders"].as_array().cloned().unwrap_or_default();
+    println!(
+        "    Differ.JH.Business.GetOrder: {} orders ({} ms in the hub)",
+        answer["numtotalorder"], answer["polyapitotalms"]
+    );
+    for order in orders.iter().take(3) {
+        println!(
+            "      {}  {} {}  ¥{}",
+            order["platorderno"].as_str().unwrap_or_default(),
+            order["tradestatus"].as_str().unwrap_or_default(),
+            order["tradestatusdescription"].as_str().unwrap_or_default(),
+            order["totalmoney"].as_str().unwrap_or_default()
+        );
+    }
+    let waiting = orders
+        .iter()
+        .find(|o| o["tradestatus"] == "JH_02")
+        .context("no order waiting to ship")?;
+    let number = waiting["platorderno"].as_str().context("order number")?;
+    erp.ok(
+        token,
+        "9002",
+        "Differ.JH.Business.Send",
+        &json!({"PlatOrderNo": number, "LogisticType": "JH_014", "LogisticNo": "SF2026112200", "IsSplit": 0}),
+    )
+    .await?;
+    println!("    Differ.JH.Business.Send: {number} shipped with 顺丰 (JH_014) SF2026112200");
+    let barcode = waiting["goodinfos"][0]["tradegoodsno"]
+        .as_str()
+        .context("barcode")?;
+    let push = json!({"OuterID": barcode, "Quantity": 25, "WhseCode": "VIP_NH"});
+    let refused = erp
+        .call(token, "9002", "Differ.JH.Business.SyncStock", &push)
+        .await?;
+    println!(
+        "    Differ.JH.Business.SyncStock {barcode} to 25: {} {}",
+        refused["subcode"].as_str().unwrap_or("ok"),
+        refused["submessage"].as_str().unwrap_or_default()
+    );
+    let mut acknowledged = push.clone();
+    acknowledged["CircuitBreakFlag"] = json!("1");
+    let stock = erp
+        .ok(token, "9002", "Differ.JH.Business.SyncStock", &acknowledged)
+        .await?;
+    println!(
+        "    resent with CircuitBreakFlag=1 (熔断确认): {barcode} in VIP_NH is now {}",
+        stock["quantity"]
+    );
+    for order in [
+        Some(waiting),
+        orders.iter().find(|o| o["tradestatus"] == "JH_18"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let number = order["platorderno"].as_str().unwrap_or_default();
+        let check = erp
+            .ok(
+                token,
+                "9002",
+                "Differ.JH.Business.CheckRefundStatus",
+                &json!({"OrderID": number}),
+            )
+            .await?;
+        println!(
+            "    Differ.JH.Business.CheckRefundStatus {number}: {} {}",
+            check["refundstatus"].as_str().unwrap_or_default(),
+            check["refundstatusdescription"]
+                .as_str()
+                .unwrap_or_default()
+        );
+    }
+    sync_now().await?;
+    let after = erp
+        .ok(
+            token,
+            "9002",
+            "Differ.JH.Business.GetOrder",
+            &json!({"PlatOrderNo": number}),
+        )
+        .await?;
+    println!(
+        "    after the next sync the hub's copy of {number} is {} with {}",
+        after["orders"][0]["tradestatus"]
+            .as_str()
+            .unwrap_or_default(),
+        after["orders"][0]["logisticno"]
+            .as_str()
+            .unwrap_or_default()
+    );
+    let union = creds["shops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["platid"] == "9001");
+    if let Some(union) = union {
+        let id = union["connection_id"].as_str().unwrap_or_default();
+        let page: serde_json::Value = http
+            .get(format!("{}/v1/union/orders?shop={id}", hub.url))
+            .bearer_auth(format!("{appkey}:{secret}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let orders = page["items"].as_array().cloned().unwrap_or_default();
+        let settled: Decimal = orders
+            .iter()
+            .filter(|o| o["orderSubStatusName"] == "已结算")
+            .filter_map(|o| {
+                o["commission"]
+                    .as_str()
+                    .and_then(|c| c.parse::<Decimal>().ok())
+            })
+            .sum();
+        println!(
+            "    GET /v1/union/orders: {} Union orders synced, ¥{settled} commission settled",
+            orders.len()
+        );
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
     Ok(())
 }

@@ -131,17 +131,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await?
         }
     };
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let local = listener.local_addr()?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"))
-        .trim_end_matches('/')
-        .to_owned();
-
     let mut table = shopbridge_core::quota::QuotaTable::documented();
     for text in &args.quotas {
         table = table.with_override(text).map_err(anyhow::Error::msg)?;
@@ -153,42 +142,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("--redis: cannot connect")?;
     }
-    let platforms = Platforms {
-        tokens: TokenManager::new(store.clone(), platform.vop.clone()),
-        vop: platform.vop.clone(),
-        winit: platform.winit.clone(),
-    };
-    let mut scheduler = Scheduler::new(
-        store.clone(),
-        platforms.clone(),
-        platform.clock.clone(),
-        format!("serve-{}", std::process::id()),
-    );
-    scheduler.gate = Some(gate);
-    let connect = ConnectApp {
-        store: store.clone(),
-        public_url: public_url.clone(),
-        vop: platform.vop.clone(),
-        winit: platform.winit.clone(),
-        clock: platform.clock.clone(),
-    };
     let demo_credentials = Arc::new(OnceLock::new());
-    let hub = HubApp {
+    let hub = start_hub(HubParts {
         store: store.clone(),
-        platforms,
-        connect,
+        vop: platform.vop.clone(),
+        winit: platform.winit.clone(),
         clock: platform.clock.clone(),
-        scheduler: scheduler.clone(),
+        gate,
+        addr: args.addr,
+        public_url: args.public_url.clone(),
         demo_credentials: demo.then(|| demo_credentials.clone()),
-    };
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app::router(hub))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-    });
-
+        poll: Duration::from_secs(args.poll_secs.max(1)),
+    })
+    .await?;
+    let public_url = hub.url.clone();
     println!("shopbridge hub at {public_url}");
     println!("  unified API (polyapi)  POST {public_url}/openapi/do");
     println!("  REST                   {public_url}/v1   (Authorization: Bearer APPKEY:APPSECRET)");
@@ -216,20 +183,87 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let _ = demo_credentials.set(credentials);
     }
     println!("ready");
-    let background = scheduler.clone();
-    let poll = Duration::from_secs(args.poll_secs.max(1));
-    tokio::spawn(async move { background.run_forever(poll).await });
-    let dispatcher =
-        shopbridge_hub::webhooks::WebhookDispatcher::new(store.clone(), platform.clock.clone())?;
-    tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
-    server.await.context("server task")??;
+    hub.server.await.context("server task")??;
     Ok(())
+}
+
+/// What a hub is made of.
+pub struct HubParts {
+    pub store: Store,
+    pub vop: VopClient,
+    pub winit: Option<WinitClient>,
+    pub clock: Arc<dyn Clock>,
+    pub gate: QuotaGate,
+    pub addr: SocketAddr,
+    pub public_url: Option<String>,
+    pub demo_credentials: Option<Arc<OnceLock<Value>>>,
+    /// How often the scheduler looks for due work.
+    pub poll: Duration,
+}
+
+/// A hub serving HTTP, its scheduler and webhook dispatcher running in the background.
+pub struct RunningHub {
+    pub url: String,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds the address and starts the HTTP application, the scheduler and the webhook dispatcher.
+pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
+    let listener = tokio::net::TcpListener::bind(parts.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", parts.addr))?;
+    let local = listener.local_addr()?;
+    let url = parts
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let platforms = Platforms {
+        tokens: TokenManager::new(parts.store.clone(), parts.vop.clone()),
+        vop: parts.vop.clone(),
+        winit: parts.winit.clone(),
+    };
+    let mut scheduler = Scheduler::new(
+        parts.store.clone(),
+        platforms.clone(),
+        parts.clock.clone(),
+        format!("serve-{}", std::process::id()),
+    );
+    scheduler.gate = Some(parts.gate);
+    let hub = HubApp {
+        store: parts.store.clone(),
+        platforms,
+        connect: ConnectApp {
+            store: parts.store.clone(),
+            public_url: url.clone(),
+            vop: parts.vop.clone(),
+            winit: parts.winit.clone(),
+            clock: parts.clock.clone(),
+        },
+        clock: parts.clock.clone(),
+        scheduler: scheduler.clone(),
+        demo_credentials: parts.demo_credentials,
+    };
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app::router(hub))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    });
+    let poll = parts.poll;
+    tokio::spawn(async move { scheduler.run_forever(poll).await });
+    let dispatcher =
+        shopbridge_hub::webhooks::WebhookDispatcher::new(parts.store.clone(), parts.clock.clone())?;
+    tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
+    Ok(RunningHub { url, server })
 }
 
 /// The demo tenant and its shops, each connected the way a real one would be: the JIT shop
 /// through the hub's OAuth flow and the sandbox's login page, the Winit warehouse with its
 /// legacy credentials, the Union account in channel mode.
-async fn connect_demo_shops(
+pub async fn connect_demo_shops(
     store: &Store,
     sandbox: &RunningSandbox,
     hub: &str,
@@ -336,4 +370,79 @@ async fn connect_demo_shops(
         "shops": shops,
         "sandbox": sandbox.base_url(),
     }))
+}
+
+/// An ERP's side of the unified endpoint: signed form posts to `/openapi/do`.
+#[derive(Debug, Clone)]
+pub struct PolyCaller {
+    pub http: reqwest::Client,
+    pub endpoint: String,
+    pub appkey: String,
+    pub secret: String,
+    /// The clock the `timestamp` is read from (the hub's, when it runs on a simulated one).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl PolyCaller {
+    pub fn new(hub: &str, appkey: &str, secret: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: shopbridge_vop::http_client_builder().build()?,
+            endpoint: format!("{hub}/openapi/do"),
+            appkey: appkey.to_owned(),
+            secret: secret.to_owned(),
+            clock: Arc::new(shopbridge_core::SystemClock),
+        })
+    }
+
+    /// Calls `method` for the shop `token`; the envelope as answered.
+    pub async fn call(
+        &self,
+        token: &str,
+        platid: &str,
+        method: &str,
+        biz: &Value,
+    ) -> anyhow::Result<Value> {
+        let timestamp = shopbridge_vop::time::format_datetime_ms(self.clock.now_ms());
+        let mut params = vec![
+            ("method", method.to_owned()),
+            ("appkey", self.appkey.clone()),
+            ("token", token.to_owned()),
+            ("platid", platid.to_owned()),
+            ("version", "1.1".to_owned()),
+            ("contenttype", "json".to_owned()),
+            ("timestamp", timestamp),
+            ("bizcontent", biz.to_string()),
+        ];
+        let sign = shopbridge_hub::polyapi::sign::sign(
+            &self.secret,
+            params.iter().map(|(name, value)| (*name, value.as_str())),
+        );
+        params.push(("sign", sign));
+        Ok(self
+            .http
+            .post(&self.endpoint)
+            .form(&params)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// Like [`call`](Self::call), failing unless the answer is a success.
+    pub async fn ok(
+        &self,
+        token: &str,
+        platid: &str,
+        method: &str,
+        biz: &Value,
+    ) -> anyhow::Result<Value> {
+        let answer = self.call(token, platid, method, biz).await?;
+        anyhow::ensure!(
+            answer["code"] == "10000",
+            "{method}: {} {}",
+            answer["subcode"].as_str().unwrap_or_default(),
+            answer["submessage"].as_str().unwrap_or_default()
+        );
+        Ok(answer)
+    }
 }
