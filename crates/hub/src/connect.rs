@@ -442,7 +442,6 @@ async fn with_credentials(
     Path(platform): Path<String>,
     Json(body): Json<ExistingCredentials>,
 ) -> Response {
-    let now = app.clock.now_ms();
     let tenant = match app.store.tenant_by_app_key(&body.tenant).await {
         Ok(Some((id, _))) => id,
         Ok(None) => {
@@ -453,20 +452,61 @@ async fn with_credentials(
         }
         Err(err) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
     };
-    let (mode, credentials, expires) = match platform.as_str() {
+    let existing = Existing {
+        name: body.name,
+        mode: body.mode,
+        session_key: body.session_key,
+        vendor_id: body.vendor_id,
+        app_key: body.app_key,
+        token: body.token,
+    };
+    match connect_existing(&app, &tenant, &platform, existing).await {
+        Ok(id) => Json(json!({"connection_id": id})).into_response(),
+        Err((status, message)) => json_error(status, message),
+    }
+}
+
+/// Credentials a shop already has.
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    pub name: String,
+    pub mode: Option<String>,
+    /// VOP: the session key (access token).
+    pub session_key: Option<String>,
+    /// VOP JIT: the vendor id the session key acts for.
+    pub vendor_id: Option<i64>,
+    /// Winit (legacy): the seller account and its token.
+    pub app_key: Option<String>,
+    pub token: Option<String>,
+}
+
+/// Connects a tenant's shop with credentials it already has, checked with the platform first;
+/// answers the new connection's id, or the status and message to refuse with.
+pub async fn connect_existing(
+    app: &ConnectApp,
+    tenant: &str,
+    platform: &str,
+    body: Existing,
+) -> Result<String, (StatusCode, String)> {
+    let now = app.clock.now_ms();
+    if body.name.trim().is_empty() {
+        return Err((StatusCode::BAD_REQUEST, "name: give the shop a name".into()));
+    }
+    let (mode, credentials, expires) = match platform {
         "vop" => {
             let Some(key) = body.session_key.filter(|k| !k.is_empty()) else {
-                return json_error(StatusCode::BAD_REQUEST, "session_key: required");
+                return Err((StatusCode::BAD_REQUEST, "session_key: required".into()));
             };
-            let info = match app.vop.token_info(&SecretString::from(key.clone())).await {
-                Ok(info) => info,
-                Err(err) => {
-                    return json_error(
+            let info = app
+                .vop
+                .token_info(&SecretString::from(key.clone()))
+                .await
+                .map_err(|err| {
+                    (
                         StatusCode::BAD_REQUEST,
                         format!("session_key: the platform refused it: {err}"),
-                    );
-                }
-            };
+                    )
+                })?;
             let tokens = VopTokens {
                 access_token: key,
                 refresh_token: None,
@@ -475,11 +515,17 @@ async fn with_credentials(
                 vendor_id: body.vendor_id,
             };
             let mode = body.mode.unwrap_or_else(|| "jit".into());
-            if mode == "jit" && tokens.vendor_id.is_none() {
-                return json_error(
+            if !matches!(mode.as_str(), "jit" | "union_tool") {
+                return Err((
                     StatusCode::BAD_REQUEST,
-                    "vendor_id: a JIT shop needs its numeric vendor id",
-                );
+                    format!("mode: jit or union_tool, got {mode:?}"),
+                ));
+            }
+            if mode == "jit" && tokens.vendor_id.is_none() {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "vendor_id: a JIT shop needs its numeric vendor id".into(),
+                ));
             }
             (
                 mode,
@@ -492,23 +538,26 @@ async fn with_credentials(
                 body.app_key.filter(|k| !k.is_empty()),
                 body.token.filter(|t| !t.is_empty()),
             ) else {
-                return json_error(StatusCode::BAD_REQUEST, "app_key and token: both required");
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "app_key and token: both required".into(),
+                ));
             };
             let Some(winit) = &app.winit else {
-                return json_error(
+                return Err((
                     StatusCode::BAD_REQUEST,
-                    "winit is not configured in this hub",
-                );
+                    "winit is not configured in this hub".into(),
+                ));
             };
             let seller = winit.for_seller(app_key.clone(), SecretString::from(token.clone()));
             if let Err(err) = seller
                 .execute(&shopbridge_winit::actions::QueryWarehouse {})
                 .await
             {
-                return json_error(
+                return Err((
                     StatusCode::BAD_REQUEST,
                     format!("the legacy token does not sign for {app_key}: {err}"),
-                );
+                ));
             }
             (
                 "oswh".to_owned(),
@@ -517,18 +566,18 @@ async fn with_credentials(
             )
         }
         other => {
-            return json_error(
+            return Err((
                 StatusCode::BAD_REQUEST,
                 format!("platform: expected vop or winit, got {other:?}"),
-            );
+            ));
         }
     };
     let created = app
         .store
         .create_connection(
             &NewConnection {
-                tenant_id: &tenant,
-                platform: &platform,
+                tenant_id: tenant,
+                platform,
                 mode: &mode,
                 name: &body.name,
                 credentials: &SecretString::from(credentials),
@@ -537,9 +586,11 @@ async fn with_credentials(
             },
             now,
         )
+        .await
+        .map_err(|err| (StatusCode::CONFLICT, format!("name: {err}")))?;
+    let _ = app
+        .store
+        .audit(now, Some(tenant), Some(&created), "connect", platform)
         .await;
-    match created {
-        Ok(id) => Json(json!({"connection_id": id})).into_response(),
-        Err(err) => json_error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-    }
+    Ok(created)
 }

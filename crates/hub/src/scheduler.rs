@@ -112,6 +112,21 @@ impl Platforms {
         Ok(self.vop.with_access_token(token))
     }
 
+    /// A Union account's client and mode: the app's own in channel mode, the user's token in
+    /// tool-provider mode.
+    pub async fn union_client(
+        &self,
+        connection: &Connection,
+    ) -> Result<(VopClient, Mode), SyncError> {
+        match (connection.platform.as_str(), connection.mode.as_str()) {
+            ("vop", "union_channel") => Ok((self.vop.clone(), Mode::Channel)),
+            ("vop", "union_tool") => Ok((self.vop_for(connection).await?, Mode::ToolProvider)),
+            (platform, mode) => Err(SyncError::Settings(format!(
+                "a {platform} connection in mode {mode:?} is not a Union account"
+            ))),
+        }
+    }
+
     /// The connector of a shop for live calls (ship, push stock, check refunds), with a live token.
     pub async fn connector(
         &self,

@@ -411,3 +411,182 @@ async fn a_fuzz_run_from_the_openapi_document_never_gets_a_5xx() {
     }
     assert!(calls >= 250, "{calls} calls");
 }
+
+#[tokio::test]
+async fn shops_connect_and_union_calls_go_live_within_the_quota() {
+    let env = HubEnv::start().await;
+    let union = env.ids[1].clone();
+    // Interactive calls may use the whole quota (3 per minute here), then get a retry-after.
+    for _ in 0..3 {
+        let (status, goods) = env
+            .get(A, &format!("/v1/union/goods?shop={union}&page_size=5"))
+            .await;
+        assert_eq!(status, 200, "{goods}");
+        assert_eq!(goods["goodsInfoList"].as_array().expect("goods").len(), 5);
+    }
+    let throttled = env
+        .http
+        .get(format!("{}/v1/union/goods?shop={union}", env.hub))
+        .header("authorization", bearer(A))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(throttled.status(), 429);
+    let wait: i64 = throttled.headers()["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=61).contains(&wait), "{wait}");
+
+    // Links for a PID, then a buyer, then earnings once the orders settle.
+    let (_, goods) = env.get(A, &format!("/v1/union/pids?shop={union}")).await;
+    assert!(goods["items"].is_array());
+    let catalog =
+        shopbridge_vop::union::goods::GoodsList::channel(shopbridge_vop::Mode::Channel, 0, 1)
+            .page_size(2);
+    let ids: Vec<String> = common::vop_client(&env.sandbox)
+        .execute(&catalog)
+        .await
+        .expect("catalog")
+        .goods_info_list
+        .into_iter()
+        .map(|g| g.goods_id)
+        .collect();
+    let (status, links) = env
+        .post_json(
+            A,
+            "/v1/union/links",
+            json!({"shop": union, "goods_ids": ids, "chan_tag": "pid_rest"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{links}");
+    let link = links["urlInfoList"][0]["url"]
+        .as_str()
+        .expect("link")
+        .to_owned();
+    let (status, _) = env
+        .post_json(
+            A,
+            "/v1/union/links",
+            json!({"shop": union, "goods_ids": []}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    common::http()
+        .post(format!(
+            "{}/_sandbox/vop/union/clicks",
+            env.sandbox.base_url()
+        ))
+        .json(&json!({"link": link, "orders": 5, "scenario": "settles"}))
+        .send()
+        .await
+        .expect("clicks");
+    let start = shopbridge_core::Clock::now_ms(&env.sandbox.clock());
+    env.sandbox.clock().advance_ms(40 * 86_400_000);
+    let runs: Value = env
+        .http
+        .post(format!("{}/v1/sync/run", env.hub))
+        .header("authorization", bearer(A))
+        .send()
+        .await
+        .expect("sync")
+        .json()
+        .await
+        .expect("runs");
+    assert!(
+        runs["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .any(|r| r["stream"] == "union_orders" && r["ok"] == true),
+        "{runs}"
+    );
+    let end = shopbridge_core::Clock::now_ms(&env.sandbox.clock());
+    let (status, earned) = env
+        .get(
+            A,
+            &format!("/v1/union/earnings?shop={union}&from={start}&to={end}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{earned}");
+    let row = earned["period"]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == "pid_rest")
+        .expect("the PID's row")
+        .clone();
+    assert_eq!(row["settled_orders"], 5);
+    let days = earned["days"].as_array().expect("days");
+    assert!(days.len() >= 40);
+    let per_day: u64 = days
+        .iter()
+        .flat_map(|d| d["rows"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["key"] == "pid_rest")
+        .filter_map(|r| r["settled_orders"].as_u64())
+        .sum();
+    assert_eq!(per_day, 5, "the days add up to the period");
+    assert_eq!(
+        env.get(
+            A,
+            &format!("/v1/union/earnings?shop={union}&from={end}&to={start}")
+        )
+        .await
+        .0,
+        400
+    );
+
+    // A shop with a session key it already has, and one through the platform's page.
+    let vop = common::vop_client(&env.sandbox);
+    let vendor = common::authorize_vop(&env.sandbox, &vop, "vendor").await;
+    let (status, shop) = env
+        .post_json(A, "/v1/shops", json!({"platform": "vop", "mode": "jit", "name": "existing", "session_key": vendor.access_token, "vendor_id": vendor.vendor_id}))
+        .await;
+    assert_eq!(
+        (status, shop["state"].as_str()),
+        (201, Some("active")),
+        "{shop}"
+    );
+    let (status, refused) = env
+        .post_json(
+            A,
+            "/v1/shops",
+            json!({"platform": "vop", "name": "bad", "session_key": "FFFF"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let creds = env.sandbox.credentials();
+    let (status, started) = env
+        .post_json(A, "/v1/shops", json!({"platform": "vop", "mode": "jit", "name": "via page", "vendor_id": creds.vop.vendor_id}))
+        .await;
+    assert_eq!(status, 202);
+    let user = creds.vop.user("vendor").expect("vendor");
+    let decision = shopbridge_sandbox::browser::authorize(
+        &env.http,
+        started["authorize_url"].as_str().expect("url"),
+        &user.username,
+        &user.password,
+        true,
+    )
+    .await
+    .expect("consent");
+    let landed = env
+        .http
+        .get(decision.location.expect("callback"))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(landed.status(), 200);
+    let (_, shops) = env.get(A, "/v1/shops").await;
+    let names: BTreeSet<&str> = shops
+        .as_array()
+        .expect("shops")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        names.contains("existing") && names.contains("via page"),
+        "{names:?}"
+    );
+}

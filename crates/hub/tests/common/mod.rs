@@ -238,7 +238,15 @@ impl HubEnv {
             vop: vop.clone(),
             winit: Some(winit.clone()),
         };
-        let scheduler = Scheduler::new(store.clone(), platforms.clone(), clock.clone(), "test");
+        let mut scheduler = Scheduler::new(store.clone(), platforms.clone(), clock.clone(), "test");
+        // A tiny goodsList quota, so that interactive calls can be seen running out of it.
+        scheduler.gate = Some(
+            shopbridge_hub::QuotaGate::new(clock.clone()).with_table(
+                shopbridge_core::quota::QuotaTable::documented()
+                    .with_override("goodsList=3/60s")
+                    .expect("override"),
+            ),
+        );
         let app = HubApp {
             store: store.clone(),
             platforms,

@@ -23,6 +23,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::{HubApp, tenant};
+
+mod union;
 use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
 
 type Shared = State<Arc<HubApp>>;
@@ -30,8 +32,8 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
-    paths(list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
-    components(schemas(ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest)),
+    paths(create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
+    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest, union::LinkRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -57,7 +59,7 @@ impl utoipa::Modify for BearerAuth {
 
 pub fn router(app: Arc<HubApp>) -> Router {
     Router::new()
-        .route("/v1/shops", get(list_shops))
+        .route("/v1/shops", get(list_shops).post(create_shop))
         .route("/v1/shops/{id}", get(get_shop))
         .route("/v1/shops/{id}/revoke", post(revoke_shop))
         .route("/v1/orders", get(list_orders))
@@ -68,6 +70,9 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/v1/stock", post(push_stock))
         .route("/v1/union/orders", get(list_union_orders))
         .route("/v1/union/pids", get(list_union_pids))
+        .route("/v1/union/goods", get(union::goods))
+        .route("/v1/union/links", post(union::links))
+        .route("/v1/union/earnings", get(union::earnings_report))
         .route("/v1/sync/runs", get(list_runs))
         .route("/v1/webhooks", get(list_webhooks).post(create_webhook))
         .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
@@ -195,6 +200,83 @@ async fn list_shops(State(app): Shared, headers: HeaderMap) -> Response {
         }
     }
     Json(shops).into_response()
+}
+
+/// A shop to connect: with credentials it already has (`session_key`, or Winit's `app_key` and
+/// `token`), or else through the platform's authorization page (`authorize_url` is answered).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShopRequest {
+    /// `vop` or `winit`.
+    pub platform: String,
+    /// VOP: `jit` or `union_tool`.
+    pub mode: Option<String>,
+    pub name: String,
+    /// VOP JIT: the vendor id.
+    pub vendor_id: Option<i64>,
+    /// Winit: the seller account to authorize.
+    pub seller: Option<String>,
+    /// VOP: an access token (session key) the shop already has.
+    pub session_key: Option<String>,
+    /// Winit (legacy): the seller account and its token.
+    pub app_key: Option<String>,
+    pub token: Option<String>,
+}
+
+/// Connects a shop: at once with existing credentials (201 with the shop), or by sending its
+/// owner to `authorize_url` (202); the callback then stores it.
+#[utoipa::path(post, path = "/v1/shops", request_body = NewShopRequest, responses((status = 201, body = ShopView), (status = 202, body = Object), (status = 400, body = ErrorBody)))]
+async fn create_shop(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Json<NewShopRequest>, JsonRejection>,
+) -> Response {
+    let tenant = match tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    if request.session_key.is_some() || request.token.is_some() {
+        let existing = crate::connect::Existing {
+            name: request.name,
+            mode: request.mode,
+            session_key: request.session_key,
+            vendor_id: request.vendor_id,
+            app_key: request.app_key,
+            token: request.token,
+        };
+        return match crate::connect::connect_existing(
+            &app.connect,
+            &tenant,
+            &request.platform,
+            existing,
+        )
+        .await
+        {
+            Ok(id) => match app.store.connection(&id).await {
+                Ok(shop) => (StatusCode::CREATED, Json(shop_view(&shop))).into_response(),
+                Err(err) => store_failure(err),
+            },
+            Err((status, message)) => error(status, message),
+        };
+    }
+    let begin = crate::connect::BeginConnect {
+        tenant_id: tenant,
+        platform: request.platform,
+        mode: request.mode,
+        name: request.name,
+        seller: request.seller,
+        vendor_id: request.vendor_id.map(|id| id.to_string()),
+        native: false,
+        return_to: None,
+    };
+    match crate::connect::begin(&app.connect, begin).await {
+        Ok(url) => (StatusCode::ACCEPTED, Json(json!({ "authorize_url": url }))).into_response(),
+        Err(message) => bad_request(message),
+    }
 }
 
 #[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]

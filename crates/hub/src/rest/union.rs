@@ -1,0 +1,246 @@
+//! The Union part of the REST API: goods and links live (interactive quota first, a 429 with
+//! `Retry-After` when none is left), and earnings from the synced orders and refunds.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use serde::Deserialize;
+use serde_json::json;
+use shopbridge_core::quota::Priority;
+use shopbridge_store::Connection;
+use shopbridge_vop::union::earnings::{self, GroupBy};
+use shopbridge_vop::union::order::{OrderInfo, RefundOrderInfo};
+use shopbridge_vop::union::{GenByGoodsId, GoodsList};
+use shopbridge_vop::{Mode, VopClient, VopRequest};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Shared, bad_request, error, own_shop, platform_failure, store_failure};
+use crate::app::HubApp;
+use crate::sources::UNION_REFUNDS;
+
+/// The shop's Union client, after an interactive quota slot for `request`.
+async fn client_for<R: VopRequest>(
+    app: &HubApp,
+    shop: &Connection,
+    request: &R,
+) -> Result<VopClient, Response> {
+    let (client, mode) = app
+        .platforms
+        .union_client(shop)
+        .await
+        .map_err(|err| match err {
+            crate::SyncError::Platform(err) => platform_failure(err),
+            crate::SyncError::Settings(message) => error(StatusCode::UNPROCESSABLE_ENTITY, message),
+            crate::SyncError::Store(err) => store_failure(err),
+        })?;
+    if let Some(gate) = &app.scheduler.gate {
+        let caller = match mode {
+            Mode::Channel => client.config().app_key.clone(),
+            Mode::ToolProvider => shop.id.clone(),
+        };
+        if let Err(wait) = gate
+            .acquire(
+                R::SERVICE,
+                &request.method(),
+                &caller,
+                Priority::Interactive,
+            )
+            .await
+        {
+            let seconds = (wait.0 + 999) / 1000;
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{wait}: the platform's quota for this call is used up"),
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return Err(response);
+        }
+    }
+    Ok(client)
+}
+
+fn mode_of(shop: &Connection) -> Mode {
+    if shop.mode == "union_tool" {
+        Mode::ToolProvider
+    } else {
+        Mode::Channel
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GoodsQuery {
+    pub shop: String,
+    /// 0 超高佣 (default), 1 出单爆款.
+    pub channel: Option<i32>,
+    /// From 1.
+    pub page: Option<i32>,
+    /// 1 to 100 (default 20).
+    pub page_size: Option<i32>,
+}
+
+/// A page of the Union goods catalog, live.
+#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, body = Object), (status = 400, body = super::ErrorBody), (status = 429, body = super::ErrorBody)))]
+pub async fn goods(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<GoodsQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let (channel, page, size) = (
+        query.channel.unwrap_or(0),
+        query.page.unwrap_or(1),
+        query.page_size.unwrap_or(20),
+    );
+    if !(0..=1).contains(&channel) || page < 1 || !(1..=100).contains(&size) {
+        return bad_request("channel: 0 or 1; page: from 1; page_size: 1 to 100");
+    }
+    let shop = match own_shop(&app, &headers, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    let request = GoodsList::channel(mode_of(&shop), channel, page).page_size(size);
+    let client = match client_for(&app, &shop, &request).await {
+        Ok(client) => client,
+        Err(response) => return response,
+    };
+    match client.execute(&request).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(err) => platform_failure(err.into()),
+    }
+}
+
+/// Links to make.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub shop: String,
+    /// 1 to 50 goods ids.
+    pub goods_ids: Vec<String>,
+    /// The PID (chanTag) orders are attributed to.
+    pub chan_tag: Option<String>,
+    pub stat_param: Option<String>,
+}
+
+/// Promotion links for goods, live.
+#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, body = Object), (status = 400, body = super::ErrorBody), (status = 429, body = super::ErrorBody)))]
+pub async fn links(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Json<LinkRequest>, JsonRejection>,
+) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    if request.goods_ids.is_empty()
+        || request.goods_ids.len() > 50
+        || request.goods_ids.iter().any(|id| id.trim().is_empty())
+    {
+        return bad_request("goods_ids: 1 to 50 non-empty goods ids");
+    }
+    let shop = match own_shop(&app, &headers, &request.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    let mut call = GenByGoodsId::new(mode_of(&shop), request.goods_ids);
+    if let Some(tag) = request.chan_tag {
+        call = call.chan_tag(tag);
+    }
+    if let Some(stat) = request.stat_param {
+        call = call.stat_param(stat);
+    }
+    let client = match client_for(&app, &shop, &call).await {
+        Ok(client) => client,
+        Err(response) => return response,
+    };
+    match client.execute(&call).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(err) => platform_failure(err.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EarningsQuery {
+    pub shop: String,
+    /// Start of the period (epoch ms, inclusive).
+    pub from: i64,
+    /// End of the period (epoch ms, exclusive); at most 366 days after `from`.
+    pub to: i64,
+    /// `chan_tag` (default), `stat_param` or `total`.
+    pub group_by: Option<String>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// Beijing time is UTC+8: days start at 16:00 UTC.
+const BEIJING_MS: i64 = 8 * 3_600_000;
+
+/// Settled commission minus after-settlement deductions, for the period and per Beijing day,
+/// from the synced orders and refunds.
+#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, body = Object), (status = 400, body = super::ErrorBody)))]
+pub async fn earnings_report(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<EarningsQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    if query.to <= query.from || query.to - query.from > 366 * DAY_MS {
+        return bad_request("from/to: to after from, at most 366 days apart");
+    }
+    let group_by = match query.group_by.as_deref() {
+        None | Some("chan_tag") => GroupBy::ChanTag,
+        Some("stat_param") => GroupBy::StatParam,
+        Some("total") => GroupBy::Total,
+        Some(other) => {
+            return bad_request(format!(
+                "group_by: chan_tag, stat_param or total, got {other:?}"
+            ));
+        }
+    };
+    let shop = match own_shop(&app, &headers, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    let orders: Vec<OrderInfo> = match app
+        .store
+        .union_orders_page(&shop.id, i64::MIN, None, i64::MAX)
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|(_, payload)| serde_json::from_str(payload).ok())
+            .collect(),
+        Err(err) => return store_failure(err),
+    };
+    let refunds: Vec<RefundOrderInfo> =
+        match app.store.synced_records(&shop.id, UNION_REFUNDS).await {
+            Ok(records) => records
+                .iter()
+                .filter_map(|r| serde_json::from_str(&r.record.payload).ok())
+                .collect(),
+            Err(err) => return store_failure(err),
+        };
+    let period = earnings::report(&orders, &refunds, query.from, query.to, group_by);
+    let mut days = Vec::new();
+    let mut day = (query.from + BEIJING_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_MS;
+    while day < query.to {
+        let (start, end) = (day.max(query.from), (day + DAY_MS).min(query.to));
+        let report = earnings::report(&orders, &refunds, start, end, group_by);
+        days.push(json!({
+            "day": shopbridge_vop::time::format_datetime_ms(day).chars().take(10).collect::<String>(),
+            "start_ms": start,
+            "rows": report.rows,
+            "total": report.total,
+        }));
+        day += DAY_MS;
+    }
+    Json(json!({ "period": period, "days": days })).into_response()
+}
