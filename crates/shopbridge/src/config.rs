@@ -58,16 +58,63 @@ pub struct VopCredentialArgs {
 struct FileVop {
     app_key: Option<String>,
     app_secret: Option<String>,
+    /// A file holding the app secret (for secrets mounted by an orchestrator).
+    app_secret_file: Option<PathBuf>,
     access_token: Option<String>,
     gateway_url: Option<String>,
     oauth_url: Option<String>,
     language: Option<String>,
 }
 
+/// `[hub]`: where `shopbridge serve` keeps its data and how it is reached.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHub {
+    pub database: Option<String>,
+    pub public_url: Option<String>,
+    pub redis: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// `[winit]`: the Winit application and seller.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileWinit {
+    pub app_key: Option<String>,
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub platform: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+/// A shopbridge TOML config: `[vop]`, `[winit]` and `[hub]` tables.
 #[derive(Debug, Default, Deserialize)]
-struct FileConfig {
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
     #[serde(default)]
     vop: FileVop,
+    #[serde(default)]
+    pub winit: FileWinit,
+    #[serde(default)]
+    pub hub: FileHub,
+}
+
+/// Reads a secret file, dropping a trailing newline.
+pub fn read_secret_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the secret file {}", path.display()))?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Reads and checks a config file.
+pub fn load_file(path: &std::path::Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str::<FileConfig>(&text)
+        .with_context(|| format!("{} is not a valid shopbridge config", path.display()))
 }
 
 /// Fetches `GET /_sandbox/credentials` from a running sandbox.
@@ -115,11 +162,10 @@ pub fn secret_from_env(name: &str) -> anyhow::Result<Option<String>> {
         return Ok(Some(value));
     }
     match std::env::var(format!("{name}_FILE")) {
-        Ok(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("{name}_FILE: cannot read {path}"))?;
-            Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
-        }
+        Ok(path) => Ok(Some(
+            read_secret_file(std::path::Path::new(&path))
+                .with_context(|| format!("{name}_FILE"))?,
+        )),
         Err(_) => Ok(None),
     }
 }
@@ -157,6 +203,11 @@ impl VopCredentialArgs {
         self.config.is_some() || self.sandbox.is_some() || self.app_key.is_some()
     }
 
+    /// The config file named, if any.
+    pub fn config_path(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+
     /// The sandbox these credentials come from, if any.
     pub fn sandbox_url(&self) -> Option<&str> {
         self.sandbox.as_deref()
@@ -173,16 +224,15 @@ impl VopCredentialArgs {
     }
 
     pub async fn resolve(&self) -> anyhow::Result<VopConfig> {
-        let file = match &self.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).with_context(|| {
-                    format!("{} is not a valid shopbridge config", path.display())
-                })?
-            }
+        let mut file = match &self.config {
+            Some(path) => load_file(path)?,
             None => FileConfig::default(),
         };
+        if file.vop.app_secret.is_none()
+            && let Some(path) = &file.vop.app_secret_file
+        {
+            file.vop.app_secret = Some(read_secret_file(path)?);
+        }
         let sandbox = match &self.sandbox {
             Some(base) => {
                 let creds = sandbox_credentials(base).await?;

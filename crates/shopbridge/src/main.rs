@@ -8,6 +8,7 @@ mod sandbox_cmd;
 mod serve;
 mod sign_cmd;
 mod sync_cmd;
+mod tenant_cmd;
 mod union_cmd;
 mod vop_cmd;
 mod winit_cmd;
@@ -46,6 +47,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Compute a platform signature, to debug 签名不匹配.
     Sign(sign_cmd::SignArgs),
+    /// The apps allowed to call the hub: `tenant create NAME`.
+    Tenant(tenant_cmd::TenantArgs),
     /// Pull platform data into the local store (safe to interrupt; resumes where it stopped).
     Sync(sync_cmd::SyncArgs),
     /// The Vipshop Union (唯品会联盟) affiliate API: goods, links, orders, PIDs, earnings.
@@ -74,6 +77,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args).await,
+        Command::Tenant(args) => tenant_cmd::run(args).await,
         Command::Union(args) => union_cmd::run(args).await,
         Command::Vop(args) => vop_cmd::run(args).await,
         Command::Winit(args) => winit_cmd::run(args).await,

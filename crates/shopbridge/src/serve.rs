@@ -77,9 +77,14 @@ async fn platforms(args: &ServeArgs) -> anyhow::Result<Platform> {
             Some(base) => Arc::new(crate::config::sandbox_clock(base).await?),
             None => Arc::new(shopbridge_core::SystemClock),
         };
-        let winit = crate::winit_cmd::WinitSettings::from_env(
+        let file = match args.credentials.config_path() {
+            Some(path) => crate::config::load_file(path)?,
+            None => crate::config::FileConfig::default(),
+        };
+        let winit = crate::winit_cmd::WinitSettings::from_env_and_file(
             args.credentials.sandbox_url().map(str::to_owned),
-        );
+            &file.winit,
+        )?;
         let winit = match winit.is_configured() {
             true => Some(winit.client().await?),
             false => None,
@@ -107,7 +112,20 @@ async fn platforms(args: &ServeArgs) -> anyhow::Result<Platform> {
     })
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
+    // Flags and SHOPBRIDGE_* variables win over the config file's [hub] table.
+    if let Some(path) = args.credentials.config_path() {
+        let hub = crate::config::load_file(path)?.hub;
+        args.database = args.database.or(hub.database);
+        args.public_url = args.public_url.or(hub.public_url);
+        args.redis = args.redis.or(hub.redis);
+        if let Some(key_file) = hub
+            .master_key_file
+            .filter(|_| std::env::var("SHOPBRIDGE_MASTER_KEY_FILE").is_err())
+        {
+            args.master_key_file = key_file;
+        }
+    }
     let platform = platforms(&args).await?;
     let demo = platform.sandbox.is_some();
     let store = match (&args.database, demo) {

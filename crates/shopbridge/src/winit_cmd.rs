@@ -13,6 +13,8 @@ use shopbridge_winit::actions::{
 };
 use shopbridge_winit::{WinitClient, WinitConfig, WinitRequest};
 
+use std::path::PathBuf;
+
 use crate::config::{sandbox_clock, sandbox_credentials};
 
 #[derive(Debug, Args)]
@@ -159,18 +161,44 @@ pub struct WinitSettings {
 }
 
 impl WinitSettings {
-    /// The `SHOPBRIDGE_WINIT_*` environment, with an optional sandbox.
+    /// The `SHOPBRIDGE_WINIT_*` environment (secrets also as `*_FILE`), then a config file's
+    /// `[winit]` table, with an optional sandbox.
     pub fn from_env(sandbox: Option<String>) -> Self {
+        Self::from_env_and_file(sandbox, &crate::config::FileWinit::default())
+            .unwrap_or(Self::default())
+    }
+
+    pub fn from_env_and_file(
+        sandbox: Option<String>,
+        file: &crate::config::FileWinit,
+    ) -> anyhow::Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        Self {
+        let secret = |name: &str,
+                      value: &Option<String>,
+                      path: &Option<PathBuf>|
+         -> anyhow::Result<Option<String>> {
+            if let Some(found) = crate::config::secret_from_env(name)?.filter(|v| !v.is_empty()) {
+                return Ok(Some(found));
+            }
+            match (value, path) {
+                (Some(value), _) => Ok(Some(value.clone())),
+                (None, Some(path)) => Ok(Some(crate::config::read_secret_file(path)?)),
+                (None, None) => Ok(None),
+            }
+        };
+        Ok(Self {
             sandbox,
-            app_key: var("SHOPBRIDGE_WINIT_APP_KEY"),
-            token: var("SHOPBRIDGE_WINIT_TOKEN"),
-            client_id: var("SHOPBRIDGE_WINIT_CLIENT_ID"),
-            client_secret: var("SHOPBRIDGE_WINIT_CLIENT_SECRET"),
-            platform: var("SHOPBRIDGE_WINIT_PLATFORM"),
-            endpoint: var("SHOPBRIDGE_WINIT_ENDPOINT"),
-        }
+            app_key: var("SHOPBRIDGE_WINIT_APP_KEY").or(file.app_key.clone()),
+            token: secret("SHOPBRIDGE_WINIT_TOKEN", &file.token, &file.token_file)?,
+            client_id: var("SHOPBRIDGE_WINIT_CLIENT_ID").or(file.client_id.clone()),
+            client_secret: secret(
+                "SHOPBRIDGE_WINIT_CLIENT_SECRET",
+                &file.client_secret,
+                &file.client_secret_file,
+            )?,
+            platform: var("SHOPBRIDGE_WINIT_PLATFORM").or(file.platform.clone()),
+            endpoint: var("SHOPBRIDGE_WINIT_ENDPOINT").or(file.endpoint.clone()),
+        })
     }
 
     /// Whether anything configures Winit at all.

@@ -26,8 +26,12 @@ impl Drop for Hub {
 }
 
 fn serve() -> Hub {
+    serve_with(&["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"])
+}
+
+fn serve_with(args: &[&str]) -> Hub {
     let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"])
+        .args(args)
         .env_remove("SHOPBRIDGE_VOP_APP_KEY")
         .env_remove("SHOPBRIDGE_DATABASE_URL")
         .stdout(Stdio::piped())
@@ -251,4 +255,126 @@ async fn an_erp_downloads_orders_ships_one_and_checks_refunds() {
         .await;
     assert_eq!(refused["code"], "40000");
     assert_eq!(refused["subcode"], "GSE.VERIFYSIGN_FAILURE");
+}
+
+#[tokio::test]
+async fn with_a_config_file_serve_talks_to_the_platforms_it_names() {
+    let sandbox = shopbridge_sandbox::RunningSandbox::spawn(shopbridge_sandbox::SandboxConfig {
+        union_goods: 20,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let creds = sandbox.credentials();
+    let dir = std::env::temp_dir().join(format!("sb-config-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("vop.secret"),
+        format!("{}\n", creds.vop.app_secret),
+    )
+    .expect("secret");
+    let database = format!("sqlite://{}", dir.join("hub.db").display());
+    let w = &creds.winit;
+    let config = format!(
+        r#"[vop]
+app_key = "{}"
+app_secret_file = "{}"
+gateway_url = "{}"
+oauth_url = "{}"
+
+[winit]
+app_key = "{}"
+token = "{}"
+client_id = "{}"
+client_secret = "{}"
+platform = "{}"
+endpoint = "{}"
+
+[hub]
+database = "{database}"
+master_key_file = "{}"
+"#,
+        creds.vop.app_key,
+        dir.join("vop.secret").display(),
+        sandbox.vop_gateway_url(),
+        sandbox.vop_oauth_url(),
+        w.app_key,
+        w.token,
+        w.client_id,
+        w.client_secret,
+        w.platform,
+        sandbox.winit_endpoint(),
+        dir.join("hub.key").display(),
+    );
+    let config_path = dir.join("shopbridge.toml");
+    std::fs::write(&config_path, config).expect("config");
+    let tenant = Command::new(BIN)
+        .args(["tenant", "--database", &database, "--master-key-file"])
+        .arg(dir.join("hub.key"))
+        .args(["create", "erp", "--app-key", "erp-key"])
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
+        .output()
+        .expect("tenant");
+    assert!(
+        tenant.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tenant.stderr)
+    );
+    let printed = String::from_utf8_lossy(&tenant.stdout).to_string();
+    let secret = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("appsecret"))
+        .expect("secret printed")
+        .trim()
+        .to_owned();
+    let hub = serve_with(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--config",
+        &config_path.display().to_string(),
+    ]);
+    let http = shopbridge_core::http::client_builder()
+        .build()
+        .expect("http");
+    let health = http
+        .get(format!("{}/healthz", hub.url))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 200);
+    let demo = http
+        .get(format!("{}/demo/credentials", hub.url))
+        .send()
+        .await
+        .expect("demo");
+    assert_eq!(demo.status(), 404, "no demo credentials outside demo mode");
+    // A JIT shop through the platform the file names.
+    let started: Value = http
+        .post(format!("{}/v1/shops", hub.url))
+        .bearer_auth(format!("erp-key:{secret}"))
+        .json(&json!({"platform": "vop", "mode": "jit", "name": "shop", "vendor_id": creds.vop.vendor_id}))
+        .send()
+        .await
+        .expect("shop")
+        .json()
+        .await
+        .expect("json");
+    let url = started["authorize_url"].as_str().expect("authorize url");
+    assert!(url.starts_with(&sandbox.vop_oauth_url()), "{url}");
+    // And a Winit warehouse with the legacy credentials, checked against the named endpoint.
+    let winit: Value = http
+        .post(format!("{}/v1/shops", hub.url))
+        .bearer_auth(format!("erp-key:{secret}"))
+        .json(&json!({"platform": "winit", "name": "warehouse", "app_key": w.app_key, "token": w.token}))
+        .send()
+        .await
+        .expect("winit")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(winit["state"], "active", "{winit}");
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&dir);
 }
