@@ -105,6 +105,21 @@ pub(crate) async fn tenant(store: &Store, headers: &HeaderMap) -> Result<String,
     }
 }
 
+/// The tenant a request is authenticated as (`Authorization: Bearer APPKEY:APPSECRET`).
+#[derive(Debug, Clone)]
+pub struct Tenant(pub String);
+
+impl axum::extract::FromRequestParts<Arc<HubApp>> for Tenant {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &Arc<HubApp>,
+    ) -> Result<Self, Self::Rejection> {
+        tenant(&app.store, &parts.headers).await.map(Tenant)
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -132,11 +147,7 @@ async fn demo_credentials(State(app): Shared) -> Response {
 
 /// `POST /v1/sync/run`: makes every stream of the tenant's shops due and answers once none is
 /// due or running (runs this process does, and waits for the ones other processes hold).
-async fn sync_run(State(app): Shared, headers: HeaderMap) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
+async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match run_tenant_streams(&app, &tenant).await {
         Ok(runs) => Json(json!({ "runs": runs })).into_response(),
         Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),

@@ -112,6 +112,34 @@ impl Platforms {
         Ok(self.vop.with_access_token(token))
     }
 
+    /// A JIT shop's client (with a live token) and vendor id.
+    async fn jit_parts(&self, connection: &Connection) -> Result<(VopClient, i64), SyncError> {
+        let tokens: VopTokens = serde_json::from_str(connection.credentials.expose_secret())
+            .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
+        let vendor_id = tokens.vendor_id.ok_or_else(|| {
+            unreadable(
+                connection,
+                "a JIT connection needs its vendor id: connect it again with vendor_id",
+            )
+        })?;
+        Ok((self.vop_for(connection).await?, vendor_id))
+    }
+
+    /// A Winit shop's client for its seller, and the seller account.
+    fn winit_parts(&self, connection: &Connection) -> Result<(WinitClient, String), SyncError> {
+        let winit = self
+            .winit
+            .as_ref()
+            .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
+        let creds: WinitCredentials = serde_json::from_str(connection.credentials.expose_secret())
+            .map_err(|_| unreadable(connection, "credentials are not a Winit app_key and token"))?;
+        let seller = winit.for_seller(
+            creds.app_key.clone(),
+            secrecy::SecretString::from(creds.token),
+        );
+        Ok((seller, creds.app_key))
+    }
+
     /// A Union account's client and mode: the app's own in channel mode, the user's token in
     /// tool-provider mode.
     pub async fn union_client(
@@ -134,34 +162,12 @@ impl Platforms {
     ) -> Result<Arc<dyn Connector>, SyncError> {
         match (connection.platform.as_str(), connection.mode.as_str()) {
             ("vop", "jit") => {
-                let tokens: VopTokens =
-                    serde_json::from_str(connection.credentials.expose_secret())
-                        .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
-                let vendor_id = tokens.vendor_id.ok_or_else(|| {
-                    unreadable(
-                        connection,
-                        "a JIT connection needs its vendor id: connect it again with vendor_id",
-                    )
-                })?;
-                Ok(Arc::new(JitConnector::new(
-                    self.vop_for(connection).await?,
-                    vendor_id,
-                )))
+                let (client, vendor_id) = self.jit_parts(connection).await?;
+                Ok(Arc::new(JitConnector::new(client, vendor_id)))
             }
-            ("winit", _) => {
-                let winit = self
-                    .winit
-                    .as_ref()
-                    .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
-                let creds: WinitCredentials =
-                    serde_json::from_str(connection.credentials.expose_secret()).map_err(|_| {
-                        unreadable(connection, "credentials are not a Winit app_key and token")
-                    })?;
-                Ok(Arc::new(WinitConnector::new(winit.for_seller(
-                    creds.app_key,
-                    secrecy::SecretString::from(creds.token),
-                ))))
-            }
+            ("winit", _) => Ok(Arc::new(WinitConnector::new(
+                self.winit_parts(connection)?.0,
+            ))),
             (platform, mode) => Err(SyncError::Settings(format!(
                 "a {platform} connection in mode {mode:?} has no order, stock or refund operations"
             ))),
@@ -181,47 +187,16 @@ impl Platforms {
             connection.mode.as_str(),
             stream,
         ) {
-            ("vop", "union_channel", UNION_ORDERS) => Ok(Arc::new(UnionOrderSource::new(
-                self.vop.clone(),
-                Mode::Channel,
-                id,
-            ))),
-            ("vop", "union_channel", UNION_REFUNDS) => Ok(Arc::new(UnionRefundSource::new(
-                self.vop.clone(),
-                Mode::Channel,
-                id,
-            ))),
-            ("vop", "union_channel", UNION_PIDS) => Ok(Arc::new(UnionPidSource::new(
-                self.vop.clone(),
-                Mode::Channel,
-                id,
-            ))),
-            ("vop", "union_tool", UNION_PIDS) => Ok(Arc::new(UnionPidSource::new(
-                self.vop_for(connection).await?,
-                Mode::ToolProvider,
-                id,
-            ))),
-            ("vop", "union_tool", UNION_ORDERS) => Ok(Arc::new(UnionOrderSource::new(
-                self.vop_for(connection).await?,
-                Mode::ToolProvider,
-                id,
-            ))),
-            ("vop", "union_tool", UNION_REFUNDS) => Ok(Arc::new(UnionRefundSource::new(
-                self.vop_for(connection).await?,
-                Mode::ToolProvider,
-                id,
-            ))),
+            ("vop", "union_channel" | "union_tool", UNION_ORDERS | UNION_REFUNDS | UNION_PIDS) => {
+                let (client, mode) = self.union_client(connection).await?;
+                Ok(match stream {
+                    UNION_ORDERS => Arc::new(UnionOrderSource::new(client, mode, id)),
+                    UNION_REFUNDS => Arc::new(UnionRefundSource::new(client, mode, id)),
+                    _ => Arc::new(UnionPidSource::new(client, mode, id)),
+                })
+            }
             ("vop", "jit", JIT_ORDERS | JIT_RETURNS | PRODUCTS) => {
-                let tokens: VopTokens =
-                    serde_json::from_str(connection.credentials.expose_secret())
-                        .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
-                let vendor_id = tokens.vendor_id.ok_or_else(|| {
-                    unreadable(
-                        connection,
-                        "a JIT connection needs its vendor id: connect it again with vendor_id",
-                    )
-                })?;
-                let client = self.vop_for(connection).await?;
+                let (client, vendor_id) = self.jit_parts(connection).await?;
                 let caller = id.to_owned();
                 if stream == JIT_RETURNS {
                     return Ok(Arc::new(JitReturnSource {
@@ -259,18 +234,7 @@ impl Platforms {
                 }
             }
             ("winit", _, WINIT_OUTBOUND | PRODUCTS) => {
-                let winit = self
-                    .winit
-                    .as_ref()
-                    .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
-                let creds: WinitCredentials =
-                    serde_json::from_str(connection.credentials.expose_secret()).map_err(|_| {
-                        unreadable(connection, "credentials are not a Winit app_key and token")
-                    })?;
-                let seller = winit.for_seller(
-                    creds.app_key.clone(),
-                    secrecy::SecretString::from(creds.token),
-                );
+                let (seller, app_key) = self.winit_parts(connection)?;
                 if stream == WINIT_OUTBOUND {
                     Ok(Arc::new(WinitOutboundSource { client: seller }))
                 } else {
@@ -282,7 +246,7 @@ impl Platforms {
                             platform: "winit",
                             service: "openapi".into(),
                             method: "winit.mms.item.list".into(),
-                            caller: creds.app_key,
+                            caller: app_key,
                         },
                     }))
                 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use secrecy::{ExposeSecret, SecretString};
@@ -22,7 +22,7 @@ use shopbridge_store::{Connection, ConnectionState, Cursor};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::{HubApp, tenant};
+use crate::app::{HubApp, Tenant};
 
 mod union;
 use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
@@ -126,8 +126,7 @@ fn platform_failure(err: ConnectorError) -> Response {
 }
 
 /// The tenant's shop `id`, or the response to give instead.
-async fn own_shop(app: &HubApp, headers: &HeaderMap, id: &str) -> Result<Connection, Response> {
-    let tenant = tenant(&app.store, headers).await?;
+async fn own_shop(app: &HubApp, tenant: &str, id: &str) -> Result<Connection, Response> {
     match app.store.connection(id).await {
         Ok(connection) if connection.tenant_id == tenant => Ok(connection),
         Ok(_) | Err(shopbridge_store::StoreError::NotFound(_)) => Err(error(
@@ -183,11 +182,7 @@ fn shop_view(c: &Connection) -> ShopView {
 }
 
 #[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = ErrorBody)))]
-async fn list_shops(State(app): Shared, headers: HeaderMap) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
+async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     let summaries = match app.store.connection_summaries().await {
         Ok(all) => all,
         Err(err) => return store_failure(err),
@@ -228,13 +223,9 @@ pub struct NewShopRequest {
 #[utoipa::path(post, path = "/v1/shops", request_body = NewShopRequest, responses((status = 201, body = ShopView), (status = 202, body = Object), (status = 400, body = ErrorBody)))]
 async fn create_shop(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     body: Result<Json<NewShopRequest>, JsonRejection>,
 ) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
     let Json(request) = match body {
         Ok(body) => body,
         Err(rejection) => return bad_request(rejection.body_text()),
@@ -280,8 +271,8 @@ async fn create_shop(
 }
 
 #[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
-async fn get_shop(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    match own_shop(&app, &headers, &id).await {
+async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<String>) -> Response {
+    match own_shop(&app, &tenant, &id).await {
         Ok(shop) => Json(shop_view(&shop)).into_response(),
         Err(response) => response,
     }
@@ -289,8 +280,12 @@ async fn get_shop(State(app): Shared, headers: HeaderMap, Path(id): Path<String>
 
 /// Revokes the shop's grant at the platform (where it has one) and marks it revoked.
 #[utoipa::path(post, path = "/v1/shops/{id}/revoke", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
-async fn revoke_shop(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let shop = match own_shop(&app, &headers, &id).await {
+async fn revoke_shop(
+    State(app): Shared,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Response {
+    let shop = match own_shop(&app, &tenant, &id).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -372,7 +367,7 @@ fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> 
 
 async fn list_records(
     app: &HubApp,
-    headers: &HeaderMap,
+    tenant: &str,
     query: Result<Query<ListQuery>, QueryRejection>,
     stream: &str,
 ) -> Response {
@@ -384,7 +379,7 @@ async fn list_records(
         Ok(params) => params,
         Err(message) => return bad_request(message),
     };
-    let shop = match own_shop(app, headers, &query.shop).await {
+    let shop = match own_shop(app, tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -421,37 +416,37 @@ async fn list_records(
 #[utoipa::path(get, path = "/v1/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_orders(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    list_records(&app, &headers, query, JIT_ORDERS).await
+    list_records(&app, &tenant, query, JIT_ORDERS).await
 }
 
 /// Products as the store holds them (unified model).
 #[utoipa::path(get, path = "/v1/products", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_products(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    list_records(&app, &headers, query, PRODUCTS).await
+    list_records(&app, &tenant, query, PRODUCTS).await
 }
 
 /// The Union account's PIDs.
 #[utoipa::path(get, path = "/v1/union/pids", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_union_pids(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    list_records(&app, &headers, query, UNION_PIDS).await
+    list_records(&app, &tenant, query, UNION_PIDS).await
 }
 
 /// Union orders by update time, as the platform gave them.
 #[utoipa::path(get, path = "/v1/union/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_union_orders(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     let Query(query) = match query {
@@ -462,7 +457,7 @@ async fn list_union_orders(
         Ok(params) => params,
         Err(message) => return bad_request(message),
     };
-    let shop = match own_shop(&app, &headers, &query.shop).await {
+    let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -489,10 +484,10 @@ async fn list_union_orders(
 #[utoipa::path(get, path = "/v1/orders/{shop}/{number}", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 async fn get_order(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     Path((shop, number)): Path<(String, String)>,
 ) -> Response {
-    let shop = match own_shop(&app, &headers, &shop).await {
+    let shop = match own_shop(&app, &tenant, &shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -540,10 +535,10 @@ async fn get_order(
 #[utoipa::path(get, path = "/v1/orders/{shop}/{number}/refund", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn check_refund(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     Path((shop, number)): Path<(String, String)>,
 ) -> Response {
-    let shop = match own_shop(&app, &headers, &shop).await {
+    let shop = match own_shop(&app, &tenant, &shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -590,7 +585,7 @@ pub struct ShipmentLine {
 #[utoipa::path(post, path = "/v1/shipments", request_body = ShipmentRequest, responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn ship(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     body: Result<Json<ShipmentRequest>, JsonRejection>,
 ) -> Response {
     let Json(request) = match body {
@@ -615,7 +610,7 @@ async fn ship(
         Some(Ok(kind)) => Some(kind),
         Some(Err(code)) => return bad_request(format!("shop_type: unknown code {code:?}")),
     };
-    let shop = match own_shop(&app, &headers, &request.shop).await {
+    let shop = match own_shop(&app, &tenant, &request.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -663,7 +658,7 @@ pub struct StockRequest {
 #[utoipa::path(post, path = "/v1/stock", request_body = StockRequest, responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn push_stock(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     body: Result<Json<StockRequest>, JsonRejection>,
 ) -> Response {
     let Json(request) = match body {
@@ -684,7 +679,7 @@ async fn push_stock(
     if request.outer_id.trim().is_empty() {
         return bad_request("outer_id: required");
     }
-    let shop = match own_shop(&app, &headers, &request.shop).await {
+    let shop = match own_shop(&app, &tenant, &request.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -723,7 +718,7 @@ pub struct RunsQuery {
 #[utoipa::path(get, path = "/v1/sync/runs", params(RunsQuery), responses((status = 200, body = [Object]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_runs(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<RunsQuery>, QueryRejection>,
 ) -> Response {
     let Query(query) = match query {
@@ -734,7 +729,7 @@ async fn list_runs(
     if !(1..=500).contains(&limit) {
         return bad_request(format!("limit: expected 1 to 500, got {limit}"));
     }
-    let shop = match own_shop(&app, &headers, &query.shop).await {
+    let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -760,13 +755,9 @@ pub struct WebhookRequest {
 #[utoipa::path(post, path = "/v1/webhooks", request_body = WebhookRequest, responses((status = 201, body = Object), (status = 400, body = ErrorBody)))]
 async fn create_webhook(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     body: Result<Json<WebhookRequest>, JsonRejection>,
 ) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
     let Json(request) = match body {
         Ok(body) => body,
         Err(rejection) => return bad_request(rejection.body_text()),
@@ -805,11 +796,7 @@ async fn create_webhook(
 
 /// The tenant's webhooks, with whether each is enabled and why not.
 #[utoipa::path(get, path = "/v1/webhooks", responses((status = 200, body = [Object])))]
-async fn list_webhooks(State(app): Shared, headers: HeaderMap) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
+async fn list_webhooks(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match app.store.webhooks(&tenant).await {
         Ok(hooks) => Json(hooks).into_response(),
         Err(err) => store_failure(err),
@@ -820,13 +807,9 @@ async fn list_webhooks(State(app): Shared, headers: HeaderMap) -> Response {
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", params(("id" = String, Path)), responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
 async fn webhook_deliveries(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
     match app.store.webhooks(&tenant).await {
         Ok(hooks) if hooks.iter().any(|h| h.id == id) => {}
         Ok(_) => {
@@ -853,13 +836,9 @@ async fn webhook_deliveries(
 #[utoipa::path(post, path = "/v1/webhooks/{id}/enable", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 async fn enable_webhook(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
-    let tenant = match tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
     match app.store.enable_webhook(&tenant, &id).await {
         Ok(true) => Json(json!({"id": id, "enabled": true})).into_response(),
         Ok(false) => error(

@@ -3,7 +3,7 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -16,7 +16,7 @@ use shopbridge_vop::{Mode, VopClient, VopRequest};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Shared, bad_request, error, own_shop, platform_failure, store_failure};
-use crate::app::HubApp;
+use crate::app::{HubApp, Tenant};
 use crate::sources::UNION_REFUNDS;
 
 /// The shop's Union client, after an interactive quota slot for `request`.
@@ -85,7 +85,7 @@ pub struct GoodsQuery {
 #[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, body = Object), (status = 400, body = super::ErrorBody), (status = 429, body = super::ErrorBody)))]
 pub async fn goods(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<GoodsQuery>, QueryRejection>,
 ) -> Response {
     let Query(query) = match query {
@@ -100,7 +100,7 @@ pub async fn goods(
     if !(0..=1).contains(&channel) || page < 1 || !(1..=100).contains(&size) {
         return bad_request("channel: 0 or 1; page: from 1; page_size: 1 to 100");
     }
-    let shop = match own_shop(&app, &headers, &query.shop).await {
+    let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -131,7 +131,7 @@ pub struct LinkRequest {
 #[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, body = Object), (status = 400, body = super::ErrorBody), (status = 429, body = super::ErrorBody)))]
 pub async fn links(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     body: Result<Json<LinkRequest>, JsonRejection>,
 ) -> Response {
     let Json(request) = match body {
@@ -144,7 +144,7 @@ pub async fn links(
     {
         return bad_request("goods_ids: 1 to 50 non-empty goods ids");
     }
-    let shop = match own_shop(&app, &headers, &request.shop).await {
+    let shop = match own_shop(&app, &tenant, &request.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
@@ -185,7 +185,7 @@ const BEIJING_MS: i64 = 8 * 3_600_000;
 #[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, body = Object), (status = 400, body = super::ErrorBody)))]
 pub async fn earnings_report(
     State(app): Shared,
-    headers: HeaderMap,
+    Tenant(tenant): Tenant,
     query: Result<Query<EarningsQuery>, QueryRejection>,
 ) -> Response {
     let Query(query) = match query {
@@ -205,7 +205,7 @@ pub async fn earnings_report(
             ));
         }
     };
-    let shop = match own_shop(&app, &headers, &query.shop).await {
+    let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
