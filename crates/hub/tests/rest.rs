@@ -204,6 +204,33 @@ async fn tenants_see_their_own_shops_and_page_through_orders() {
     assert_eq!(status, 200);
     assert!(!products["items"].as_array().expect("items").is_empty());
 
+    let (status, refunds) = env
+        .get(A, &format!("/v1/refunds?shop={jit_a}&limit=500"))
+        .await;
+    assert_eq!(status, 200, "{refunds}");
+    let refunded = refunds["items"].as_array().expect("items");
+    assert!(
+        refunded.iter().all(|o| o["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["refund_status"] != "JH_07")),
+        "only orders with a refund: {refunds}"
+    );
+    let cancelled = stored
+        .iter()
+        .filter(|r| r.record.payload.contains("\"refund_status\":\"JH_06\""))
+        .count();
+    assert_eq!(refunded.len(), cancelled);
+    assert!(
+        !refunded.is_empty(),
+        "the sandbox has cancelled direct-ship orders"
+    );
+    assert_eq!(
+        env.get(A, &format!("/v1/refunds?shop={union_a}")).await.0,
+        200
+    );
+
     // Revocation ends the grant at the platform too.
     let (status, revoked) = env
         .post_json(A, &format!("/v1/shops/{union_a}/revoke"), json!({}))

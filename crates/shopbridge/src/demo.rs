@@ -697,27 +697,34 @@ async fn hub_chapter(running: &shopbridge_sandbox::RunningSandbox) -> anyhow::Re
         .find(|s| s["platid"] == "9001");
     if let Some(union) = union {
         let id = union["connection_id"].as_str().unwrap_or_default();
-        let page: serde_json::Value = http
-            .get(format!("{}/v1/union/orders?shop={id}", hub.url))
+        let to = running.clock().now_ms();
+        let from = to - 60 * DAY_SECS * 1000;
+        let earned: serde_json::Value = http
+            .get(format!(
+                "{}/v1/union/earnings?shop={id}&from={from}&to={to}",
+                hub.url
+            ))
             .bearer_auth(format!("{appkey}:{secret}"))
             .send()
             .await?
+            .error_for_status()?
             .json()
             .await?;
-        let orders = page["items"].as_array().cloned().unwrap_or_default();
-        let settled: Decimal = orders
-            .iter()
-            .filter(|o| o["orderSubStatusName"] == "已结算")
-            .filter_map(|o| {
-                o["commission"]
-                    .as_str()
-                    .and_then(|c| c.parse::<Decimal>().ok())
-            })
-            .sum();
+        let total = &earned["period"]["total"];
         println!(
-            "    GET /v1/union/orders: {} Union orders synced, ¥{settled} commission settled",
-            orders.len()
+            "    GET /v1/union/earnings (60 days): {} settled orders, ¥{} commission, ¥{} deducted, ¥{} net",
+            total["settled_orders"],
+            total["settled_commission"].as_str().unwrap_or("0"),
+            total["refund_deduction"].as_str().unwrap_or("0"),
+            total["net"].as_str().unwrap_or("0")
         );
+        for row in earned["period"]["rows"].as_array().into_iter().flatten() {
+            println!(
+                "      {:<12} ¥{}",
+                row["key"].as_str().unwrap_or_default(),
+                row["net"].as_str().unwrap_or("0")
+            );
+        }
     }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

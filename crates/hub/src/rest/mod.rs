@@ -32,7 +32,7 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
-    paths(create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
+    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
     components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest, union::LinkRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -66,6 +66,7 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/v1/orders/{shop}/{number}", get(get_order))
         .route("/v1/orders/{shop}/{number}/refund", get(check_refund))
         .route("/v1/products", get(list_products))
+        .route("/v1/refunds", get(list_refunds))
         .route("/v1/shipments", post(ship))
         .route("/v1/stock", post(push_stock))
         .route("/v1/union/orders", get(list_union_orders))
@@ -430,6 +431,70 @@ async fn list_products(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     list_records(&app, &tenant, query, PRODUCTS).await
+}
+
+/// Refunds: a Union account's after-settlement refunds as the platform gave them, or a JIT
+/// shop's orders with a refunded or refunding line (unified model), by update time.
+#[utoipa::path(get, path = "/v1/refunds", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_refunds(
+    State(app): Shared,
+    Tenant(tenant): Tenant,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let shop = match own_shop(&app, &tenant, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    if shop.mode != "jit" {
+        return list_records(
+            &app,
+            &tenant,
+            Ok(Query(query)),
+            crate::sources::UNION_REFUNDS,
+        )
+        .await;
+    }
+    let (from, cursor, limit) = match list_params(&query) {
+        Ok(params) => params,
+        Err(message) => return bad_request(message),
+    };
+    // Scan a page of orders and keep those with refunds; the cursor follows the scan, so a
+    // page may hold fewer than `limit` items without being the last.
+    match app
+        .store
+        .records_page(&shop.id, JIT_ORDERS, from, cursor.as_ref(), limit)
+        .await
+    {
+        Ok(records) => {
+            let next_cursor = (records.len() as i64 == limit)
+                .then(|| {
+                    records.last().map(|r| {
+                        Cursor {
+                            updated_ms: r.record.updated_ms,
+                            id: r.record.id.clone(),
+                        }
+                        .encode()
+                    })
+                })
+                .flatten();
+            let items = records
+                .iter()
+                .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
+                .filter(|o| {
+                    o.lines
+                        .iter()
+                        .any(|l| l.refund_status != shopbridge_core::codes::RefundStatus::NoRefund)
+                })
+                .filter_map(|o| serde_json::to_value(o).ok())
+                .collect();
+            Json(PageOf { items, next_cursor }).into_response()
+        }
+        Err(err) => store_failure(err),
+    }
 }
 
 /// The Union account's PIDs.
