@@ -149,12 +149,26 @@ async fn demo_credentials(State(app): Shared) -> Response {
 /// due or running (runs this process does, and waits for the ones other processes hold).
 async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match run_tenant_streams(&app, &tenant).await {
-        Ok(runs) => Json(json!({ "runs": runs })).into_response(),
+        Ok((runs, waiting)) => Json(json!({
+            "runs": runs,
+            "complete": waiting.is_empty(),
+            "still_running_elsewhere": waiting,
+        }))
+        .into_response(),
         Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
     }
 }
 
-async fn run_tenant_streams(app: &HubApp, tenant: &str) -> Result<Vec<Value>, String> {
+/// How long `POST /v1/sync/run` waits for streams another process is running.
+const WAIT_FOR_OTHERS: Duration = Duration::from_secs(120);
+
+/// Runs the tenant's streams; answers the runs made here and the streams still leased by other
+/// processes when the wait for them ran out.
+async fn run_tenant_streams(
+    app: &HubApp,
+    tenant: &str,
+) -> Result<(Vec<Value>, Vec<String>), String> {
+    let started = std::time::Instant::now();
     let store = &app.store;
     app.scheduler.plan().await.map_err(|err| err.to_string())?;
     let mine: Vec<String> = store
@@ -200,17 +214,19 @@ async fn run_tenant_streams(app: &HubApp, tenant: &str) -> Result<Vec<Value>, St
             }));
         }
         let now = app.clock.now_ms();
-        let busy = store
+        let busy: Vec<String> = store
             .schedules()
             .await
             .map_err(|err| err.to_string())?
             .into_iter()
-            .any(|s| {
+            .filter(|s| {
                 mine.contains(&s.connection_id)
                     && (s.next_run_ms <= now || s.lease_until_ms.is_some_and(|until| until > now))
-            });
-        if !busy {
-            return Ok(runs);
+            })
+            .map(|s| format!("{} {}", s.connection_id, s.stream))
+            .collect();
+        if busy.is_empty() || started.elapsed() > WAIT_FOR_OTHERS {
+            return Ok((runs, busy));
         }
         // Another process holds a lease on one of them: wait for it to finish.
         tokio::time::sleep(Duration::from_millis(50)).await;

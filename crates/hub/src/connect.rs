@@ -413,8 +413,8 @@ async fn winit_callback(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExistingCredentials {
-    tenant: String,
     name: String,
     #[serde(default)]
     mode: Option<String>,
@@ -436,21 +436,21 @@ fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 /// `POST /connect/{platform}/credentials`: a shop connected with credentials it already has
-/// (polyapi's guide: the SessionKey; Winit's legacy app_key + token), checked with the platform first.
+/// (polyapi's guide: the SessionKey; Winit's legacy app_key + token), checked with the platform
+/// first. The tenant authenticates with `Authorization: Bearer APPKEY:APPSECRET`.
 async fn with_credentials(
     State(app): State<Arc<ConnectApp>>,
     Path(platform): Path<String>,
-    Json(body): Json<ExistingCredentials>,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<ExistingCredentials>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let tenant = match app.store.tenant_by_app_key(&body.tenant).await {
-        Ok(Some((id, _))) => id,
-        Ok(None) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                format!("tenant: no tenant with app key {:?}", body.tenant),
-            );
-        }
-        Err(err) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    let tenant = match crate::app::tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
+    };
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return json_error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
     let existing = Existing {
         name: body.name,

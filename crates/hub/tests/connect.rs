@@ -319,39 +319,48 @@ async fn shops_connect_with_credentials_they_already_have() {
     let post = |platform: &str, body: Value| {
         env.http
             .post(format!("{}/connect/{platform}/credentials", env.hub))
+            .bearer_auth("erp-key:s")
             .json(&body)
             .send()
     };
     let ok = post(
         "vop",
-        json!({"tenant": "erp-key", "name": "polyapi-style", "session_key": existing.access_token, "vendor_id": 550}),
+        json!({"name": "polyapi-style", "session_key": existing.access_token, "vendor_id": 550}),
     )
     .await
     .expect("post");
     assert_eq!(ok.status(), 200);
     let no_vendor = post(
         "vop",
-        json!({"tenant": "erp-key", "name": "no-vendor", "session_key": existing.access_token}),
+        json!({"name": "no-vendor", "session_key": existing.access_token}),
     )
     .await
     .expect("post");
     assert_eq!(no_vendor.status(), 400);
     assert!(no_vendor.text().await.expect("body").contains("vendor_id"));
-    let bad = post(
-        "vop",
-        json!({"tenant": "erp-key", "name": "bad", "session_key": "FFFF"}),
+    let bad = post("vop", json!({"name": "bad", "session_key": "FFFF"}))
+        .await
+        .expect("post");
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.expect("body").contains("refused"));
+    let legacy = post(
+        "winit",
+        json!({"name": "legacy", "app_key": creds.winit.app_key, "token": creds.winit.token}),
     )
     .await
     .expect("post");
-    assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.expect("body").contains("refused"));
-    let legacy = post("winit", json!({"tenant": "erp-key", "name": "legacy", "app_key": creds.winit.app_key, "token": creds.winit.token}))
+    assert_eq!(legacy.status(), 200);
+    let anonymous = env
+        .http
+        .post(format!("{}/connect/vop/credentials", env.hub))
+        .json(&json!({"name": "x", "session_key": existing.access_token}))
+        .send()
         .await
         .expect("post");
-    assert_eq!(legacy.status(), 200);
+    assert_eq!(anonymous.status(), 401, "the tenant must authenticate");
     let wrong = post(
         "winit",
-        json!({"tenant": "erp-key", "name": "wrong", "app_key": "rebecca", "token": "nope"}),
+        json!({"name": "wrong", "app_key": "rebecca", "token": "nope"}),
     )
     .await
     .expect("post");

@@ -348,7 +348,8 @@ pub async fn connect_demo_shops(
 
     let w = &creds.winit;
     http.post(format!("{hub}/connect/winit/credentials"))
-        .json(&json!({"tenant": DEMO_APP_KEY, "name": "万邑通海外仓", "app_key": w.app_key, "token": w.token}))
+        .bearer_auth(format!("{DEMO_APP_KEY}:{secret}"))
+        .json(&json!({"name": "万邑通海外仓", "app_key": w.app_key, "token": w.token}))
         .send()
         .await?
         .error_for_status()?;
