@@ -46,6 +46,7 @@ pub fn router(app: HubApp) -> Router {
     let connect_routes = connect::router(app.connect.clone());
     let shared = Arc::new(app);
     let rest_routes = crate::rest::router(shared.clone());
+    let console_routes = crate::console::router(shared.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/demo/credentials", get(demo_credentials))
@@ -53,6 +54,7 @@ pub fn router(app: HubApp) -> Router {
         .with_state(shared)
         .merge(connect_routes)
         .merge(rest_routes)
+        .merge(console_routes)
         .merge(polyapi::router(poly))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod connect;
+pub mod console;
 pub mod polyapi;
 pub mod quota;
 pub mod rest;

@@ -24,6 +24,7 @@ pub use connection::{
 };
 pub use records::{Cursor, StoredRecord, SyncRun, SyncedRecord};
 pub use schedule::{Claimed, Schedule};
+pub use tokens::ConsoleSession;
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
 pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, RecordEvents, Webhook};

@@ -99,3 +99,63 @@ impl Store {
         Ok(Some(row.try_get("connection_id")?))
     }
 }
+
+/// A signed-in console session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    pub tenant_id: String,
+    /// The token forms must echo (the cookie alone does not authorize a change).
+    pub csrf: String,
+    pub expires_ms: i64,
+}
+
+impl Store {
+    /// Opens a console session for a tenant; answers the cookie value, shown once.
+    pub async fn create_console_session(
+        &self,
+        tenant_id: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<String, StoreError> {
+        let token = format!("{}{}", random_hex(), random_hex());
+        sqlx::query("INSERT INTO console_sessions (token_hash, tenant_id, csrf, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(digest(&token))
+            .bind(tenant_id)
+            .bind(random_hex())
+            .bind(now_ms)
+            .bind(now_ms + ttl_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(token)
+    }
+
+    /// The live session a cookie value names.
+    pub async fn console_session(
+        &self,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<Option<ConsoleSession>, StoreError> {
+        let row = sqlx::query("SELECT tenant_id, csrf, expires_ms FROM console_sessions WHERE token_hash = $1 AND expires_ms > $2")
+            .bind(digest(token))
+            .bind(now_ms)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| {
+            Ok(ConsoleSession {
+                tenant_id: row.try_get("tenant_id")?,
+                csrf: row.try_get("csrf")?,
+                expires_ms: row.try_get("expires_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Ends a session.
+    pub async fn end_console_session(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1")
+            .bind(digest(token))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

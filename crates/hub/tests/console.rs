@@ -1,0 +1,115 @@
+//! The web console over loopback: sign-in and session cookies, the shops and sync pages in both
+//! languages, tenant isolation, CSRF, connecting and revoking shops, "sync now", signing out.
+
+mod common;
+
+use common::{A, HubEnv};
+
+fn csrf_of(html: &str) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    html[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+}
+
+struct Browser {
+    http: reqwest::Client,
+    hub: String,
+    cookie: String,
+}
+
+impl Browser {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.hub))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("get");
+        (response.status().as_u16(), response.text().await.expect("html"))
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.hub))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
+    let env = HubEnv::start().await;
+    let http = common::http();
+    let anonymous = http.get(format!("{}/console/shops", env.hub)).send().await.expect("get");
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()["location"], "/console/login");
+    let wrong = http
+        .post(format!("{}/console/login", env.hub))
+        .header("accept-language", "en")
+        .form(&[("app_key", A.0), ("app_secret", "nope")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.expect("html").contains("Unknown app key or wrong secret"));
+    let signed_in = http
+        .post(format!("{}/console/login", env.hub))
+        .form(&[("app_key", A.0), ("app_secret", A.1)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(signed_in.status(), 303);
+    let set_cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+    let browser = Browser { http: http.clone(), hub: env.hub.clone(), cookie };
+
+    // Chinese by default, English on request; the tenant's shops only.
+    let (status, shops) = browser.get("/console/shops").await;
+    assert_eq!(status, 200);
+    assert!(shops.contains("<h1>店铺</h1>") && shops.contains("正常"), "{shops}");
+    assert!(shops.contains(&format!(r#"data-shop="{}""#, env.ids[0])) && shops.contains(&format!(r#"data-shop="{}""#, env.ids[1])));
+    assert!(!shops.contains(&env.ids[2]), "another tenant's shop is not shown");
+    let (_, english) = browser.get("/console/shops?lang=en").await;
+    assert!(english.contains("<h1>Shops</h1>") && english.contains("Connect Vipshop JIT"));
+    let csrf = csrf_of(&shops);
+
+    // Changes need the form's token, and only reach the tenant's own shops.
+    let forged = browser.post(&format!("/console/shops/{}/revoke", env.ids[1]), &[("csrf", "00")]).await;
+    assert_eq!(forged.status(), 403);
+    let foreign = browser.post(&format!("/console/shops/{}/revoke", env.ids[2]), &[("csrf", &csrf)]).await;
+    assert_eq!(foreign.status(), 404);
+    let revoked = browser.post(&format!("/console/shops/{}/revoke", env.ids[1]), &[("csrf", &csrf)]).await;
+    assert_eq!(revoked.status(), 303);
+    let (_, after) = browser.get("/console/shops").await;
+    assert!(after.contains("已撤销"), "{after}");
+
+    // Connecting goes to the platform's authorization page.
+    let vendor = env.sandbox.credentials().vop.vendor_id.to_string();
+    let connect = browser
+        .post("/console/shops/connect", &[("csrf", &csrf), ("platform", "vop"), ("mode", "jit"), ("name", "新店"), ("vendor_id", &vendor)])
+        .await;
+    assert_eq!(connect.status(), 303);
+    assert!(connect.headers()["location"].to_str().expect("location").starts_with(&env.sandbox.vop_oauth_url()));
+
+    // Sync now, driven until idle through the API, then shown.
+    let now = browser.post("/console/sync/now", &[("csrf", &csrf)]).await;
+    assert_eq!(now.status(), 303);
+    http.post(format!("{}/v1/sync/run", env.hub))
+        .bearer_auth(format!("{}:{}", A.0, A.1))
+        .send()
+        .await
+        .expect("sync");
+    let (status, sync) = browser.get("/console/sync?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(sync.contains(r#"data-stream="jit_orders""#) && sync.contains("complete"), "{sync}");
+
+    let out = browser.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status(), 303);
+    let (status, _) = browser.get("/console/shops").await;
+    assert_eq!(status, 303, "the session ended");
+}
