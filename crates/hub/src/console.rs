@@ -206,12 +206,12 @@ fn page(
 }
 
 fn with_lang_cookie(mut response: Response, query: &LangQuery) -> Response {
-    if let Some(lang) = query.lang.as_deref().filter(|l| matches!(*l, "zh" | "en")) {
-        if let Ok(value) = header::HeaderValue::from_str(&format!(
+    if let Some(lang) = query.lang.as_deref().filter(|l| matches!(*l, "zh" | "en"))
+        && let Ok(value) = header::HeaderValue::from_str(&format!(
             "{LANG_COOKIE}={lang}; Path=/console; SameSite=Lax; Max-Age=31536000"
-        )) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        ))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }

@@ -8,7 +8,10 @@ use common::{A, HubEnv};
 fn csrf_of(html: &str) -> String {
     let marker = r#"name="csrf" value=""#;
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
-    html[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+    html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect()
 }
 
 struct Browser {
@@ -26,7 +29,10 @@ impl Browser {
             .send()
             .await
             .expect("get");
-        (response.status().as_u16(), response.text().await.expect("html"))
+        (
+            response.status().as_u16(),
+            response.text().await.expect("html"),
+        )
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -44,7 +50,11 @@ impl Browser {
 async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
     let env = HubEnv::start().await;
     let http = common::http();
-    let anonymous = http.get(format!("{}/console/shops", env.hub)).send().await.expect("get");
+    let anonymous = http
+        .get(format!("{}/console/shops", env.hub))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(anonymous.status(), 303);
     assert_eq!(anonymous.headers()["location"], "/console/login");
     let wrong = http
@@ -55,7 +65,13 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
         .await
         .expect("login");
     assert_eq!(wrong.status(), 401);
-    assert!(wrong.text().await.expect("html").contains("Unknown app key or wrong secret"));
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("html")
+            .contains("Unknown app key or wrong secret")
+    );
     let signed_in = http
         .post(format!("{}/console/login", env.hub))
         .form(&[("app_key", A.0), ("app_secret", A.1)])
@@ -63,27 +79,61 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
         .await
         .expect("login");
     assert_eq!(signed_in.status(), 303);
-    let set_cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let set_cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let cookie = set_cookie.split(';').next().expect("pair").to_owned();
-    let browser = Browser { http: http.clone(), hub: env.hub.clone(), cookie };
+    let browser = Browser {
+        http: http.clone(),
+        hub: env.hub.clone(),
+        cookie,
+    };
 
     // Chinese by default, English on request; the tenant's shops only.
     let (status, shops) = browser.get("/console/shops").await;
     assert_eq!(status, 200);
-    assert!(shops.contains("<h1>店铺</h1>") && shops.contains("正常"), "{shops}");
-    assert!(shops.contains(&format!(r#"data-shop="{}""#, env.ids[0])) && shops.contains(&format!(r#"data-shop="{}""#, env.ids[1])));
-    assert!(!shops.contains(&env.ids[2]), "another tenant's shop is not shown");
+    assert!(
+        shops.contains("<h1>店铺</h1>") && shops.contains("正常"),
+        "{shops}"
+    );
+    assert!(
+        shops.contains(&format!(r#"data-shop="{}""#, env.ids[0]))
+            && shops.contains(&format!(r#"data-shop="{}""#, env.ids[1]))
+    );
+    assert!(
+        !shops.contains(&env.ids[2]),
+        "another tenant's shop is not shown"
+    );
     let (_, english) = browser.get("/console/shops?lang=en").await;
     assert!(english.contains("<h1>Shops</h1>") && english.contains("Connect Vipshop JIT"));
     let csrf = csrf_of(&shops);
 
     // Changes need the form's token, and only reach the tenant's own shops.
-    let forged = browser.post(&format!("/console/shops/{}/revoke", env.ids[1]), &[("csrf", "00")]).await;
+    let forged = browser
+        .post(
+            &format!("/console/shops/{}/revoke", env.ids[1]),
+            &[("csrf", "00")],
+        )
+        .await;
     assert_eq!(forged.status(), 403);
-    let foreign = browser.post(&format!("/console/shops/{}/revoke", env.ids[2]), &[("csrf", &csrf)]).await;
+    let foreign = browser
+        .post(
+            &format!("/console/shops/{}/revoke", env.ids[2]),
+            &[("csrf", &csrf)],
+        )
+        .await;
     assert_eq!(foreign.status(), 404);
-    let revoked = browser.post(&format!("/console/shops/{}/revoke", env.ids[1]), &[("csrf", &csrf)]).await;
+    let revoked = browser
+        .post(
+            &format!("/console/shops/{}/revoke", env.ids[1]),
+            &[("csrf", &csrf)],
+        )
+        .await;
     assert_eq!(revoked.status(), 303);
     let (_, after) = browser.get("/console/shops").await;
     assert!(after.contains("已撤销"), "{after}");
@@ -91,10 +141,24 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
     // Connecting goes to the platform's authorization page.
     let vendor = env.sandbox.credentials().vop.vendor_id.to_string();
     let connect = browser
-        .post("/console/shops/connect", &[("csrf", &csrf), ("platform", "vop"), ("mode", "jit"), ("name", "新店"), ("vendor_id", &vendor)])
+        .post(
+            "/console/shops/connect",
+            &[
+                ("csrf", &csrf),
+                ("platform", "vop"),
+                ("mode", "jit"),
+                ("name", "新店"),
+                ("vendor_id", &vendor),
+            ],
+        )
         .await;
     assert_eq!(connect.status(), 303);
-    assert!(connect.headers()["location"].to_str().expect("location").starts_with(&env.sandbox.vop_oauth_url()));
+    assert!(
+        connect.headers()["location"]
+            .to_str()
+            .expect("location")
+            .starts_with(&env.sandbox.vop_oauth_url())
+    );
 
     // Sync now, driven until idle through the API, then shown.
     let now = browser.post("/console/sync/now", &[("csrf", &csrf)]).await;
@@ -106,7 +170,10 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
         .expect("sync");
     let (status, sync) = browser.get("/console/sync?lang=en").await;
     assert_eq!(status, 200);
-    assert!(sync.contains(r#"data-stream="jit_orders""#) && sync.contains("complete"), "{sync}");
+    assert!(
+        sync.contains(r#"data-stream="jit_orders""#) && sync.contains("complete"),
+        "{sync}"
+    );
 
     let out = browser.post("/console/logout", &[("csrf", &csrf)]).await;
     assert_eq!(out.status(), 303);
