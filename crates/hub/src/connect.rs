@@ -67,7 +67,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (
         status,
         Html(format!(
-            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{t}</title></head><body><h1 id="title">{t}</h1><p id="detail">{b}</p></body></html>"#,
+            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{t}</title></head><body><h1 id="title">{t}</h1><p id="detail">{b}</p><p><a href="/console/shops">控制台 · Console</a></p></body></html>"#,
             t = escape(title),
             b = escape(body)
         )),
