@@ -29,6 +29,16 @@ pub struct StoredRecord {
     pub versions: i64,
 }
 
+impl StoredRecord {
+    /// Where a listing continues after this record.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            updated_ms: self.record.updated_ms,
+            id: self.record.id.clone(),
+        }
+    }
+}
+
 impl Store {
     /// Writes one page of records and the stream's checkpoint atomically; returns how many were
     /// inserted or replaced.

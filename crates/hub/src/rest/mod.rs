@@ -376,13 +376,25 @@ async fn list_records(
         Ok(query) => query,
         Err(rejection) => return bad_request(rejection.body_text()),
     };
-    let (from, cursor, limit) = match list_params(&query) {
-        Ok(params) => params,
-        Err(message) => return bad_request(message),
-    };
     let shop = match own_shop(app, tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
+    };
+    records_listing(app, &shop, &query, stream, |_| true).await
+}
+
+/// A page of a shop's stream by update time, keeping the records `keep` accepts. The cursor
+/// follows the scan, so a filtered page may hold fewer than `limit` items without being the last.
+async fn records_listing(
+    app: &HubApp,
+    shop: &Connection,
+    query: &ListQuery,
+    stream: &str,
+    keep: fn(&Value) -> bool,
+) -> Response {
+    let (from, cursor, limit) = match list_params(query) {
+        Ok(params) => params,
+        Err(message) => return bad_request(message),
     };
     match app
         .store
@@ -390,24 +402,15 @@ async fn list_records(
         .await
     {
         Ok(records) => {
-            let next_cursor = (records.len() as i64 == limit).then(|| {
-                records.last().map(|r| {
-                    Cursor {
-                        updated_ms: r.record.updated_ms,
-                        id: r.record.id.clone(),
-                    }
-                    .encode()
-                })
-            });
+            let next_cursor = (records.len() as i64 == limit)
+                .then(|| records.last().map(|r| r.cursor().encode()))
+                .flatten();
             let items = records
                 .iter()
                 .map(|r| serde_json::from_str(&r.record.payload).unwrap_or(Value::Null))
+                .filter(keep)
                 .collect();
-            Json(PageOf {
-                items,
-                next_cursor: next_cursor.flatten(),
-            })
-            .into_response()
+            Json(PageOf { items, next_cursor }).into_response()
         }
         Err(err) => store_failure(err),
     }
@@ -450,51 +453,14 @@ async fn list_refunds(
         Err(response) => return response,
     };
     if shop.mode != "jit" {
-        return list_records(
-            &app,
-            &tenant,
-            Ok(Query(query)),
-            crate::sources::UNION_REFUNDS,
-        )
-        .await;
+        return records_listing(&app, &shop, &query, crate::sources::UNION_REFUNDS, |_| true).await;
     }
-    let (from, cursor, limit) = match list_params(&query) {
-        Ok(params) => params,
-        Err(message) => return bad_request(message),
-    };
-    // Scan a page of orders and keep those with refunds; the cursor follows the scan, so a
-    // page may hold fewer than `limit` items without being the last.
-    match app
-        .store
-        .records_page(&shop.id, JIT_ORDERS, from, cursor.as_ref(), limit)
-        .await
-    {
-        Ok(records) => {
-            let next_cursor = (records.len() as i64 == limit)
-                .then(|| {
-                    records.last().map(|r| {
-                        Cursor {
-                            updated_ms: r.record.updated_ms,
-                            id: r.record.id.clone(),
-                        }
-                        .encode()
-                    })
-                })
-                .flatten();
-            let items = records
-                .iter()
-                .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
-                .filter(|o| {
-                    o.lines
-                        .iter()
-                        .any(|l| l.refund_status != shopbridge_core::codes::RefundStatus::NoRefund)
-                })
-                .filter_map(|o| serde_json::to_value(o).ok())
-                .collect();
-            Json(PageOf { items, next_cursor }).into_response()
-        }
-        Err(err) => store_failure(err),
-    }
+    records_listing(&app, &shop, &query, JIT_ORDERS, |order| {
+        order["lines"]
+            .as_array()
+            .is_some_and(|lines| lines.iter().any(|line| line["refund_status"] != "JH_07"))
+    })
+    .await
 }
 
 /// The Union account's PIDs.
