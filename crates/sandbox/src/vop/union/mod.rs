@@ -27,6 +27,8 @@ pub struct UnionData {
     pub catalog: catalog::Catalog,
     pub links: links::LinkRegistry,
     pub orders: Vec<orders::SimOrder>,
+    /// Every order number issued, so that none is issued twice.
+    pub order_sns: std::collections::HashSet<String>,
     pub pids: pids::PidBook,
 }
 
@@ -36,6 +38,7 @@ impl UnionData {
             catalog: catalog::Catalog::generate(rng, goods),
             links: links::LinkRegistry::default(),
             orders: Vec::new(),
+            order_sns: Default::default(),
             pids: pids::PidBook::default(),
         }
     }

@@ -332,7 +332,13 @@ pub fn click(
         let date = chrono::DateTime::from_timestamp_millis(now)
             .map(|at| at.with_timezone(&beijing()).format("%y%m%d").to_string())
             .unwrap_or_default();
-        let order_sn = format!("{date}{:010}", rng.random_range(0..10_000_000_000_i64));
+        // Order numbers are unique, as the platform's are.
+        let order_sn = loop {
+            let candidate = format!("{date}{:010}", rng.random_range(0..10_000_000_000_i64));
+            if vop.union.order_sns.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
         let mut order = SimOrder {
             order_sn: order_sn.clone(),
             owner: record.owner.clone(),
