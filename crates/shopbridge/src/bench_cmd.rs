@@ -62,8 +62,9 @@ impl Drop for Process {
     }
 }
 
-/// Starts `shopbridge ARGS...` and waits for the line starting with `marker`, whose rest is a URL.
-fn spawn(args: &[&str], marker: &str) -> anyhow::Result<Process> {
+/// Starts `shopbridge ARGS...`: the URL is the rest of the line starting with `marker`, and the
+/// process is ready at the line `ready` (or at once when `ready` is `None`).
+fn spawn(args: &[&str], marker: &str, ready: Option<&str>) -> anyhow::Result<Process> {
     let exe = std::env::current_exe().context("where am I")?;
     let mut child = Command::new(exe)
         .args(args)
@@ -75,14 +76,20 @@ fn spawn(args: &[&str], marker: &str) -> anyhow::Result<Process> {
         .context("cannot start a child shopbridge")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
+    let mut url = None;
+    loop {
         let Some(line) = lines.next() else {
-            bail!("the child exited before printing {marker:?}");
+            bail!("the child exited before it was ready");
         };
-        if let Some(rest) = line?.strip_prefix(marker) {
-            break rest.trim().to_owned();
+        let line = line?;
+        if let Some(rest) = line.strip_prefix(marker) {
+            url = Some(rest.trim().to_owned());
         }
-    };
+        if url.is_some() && ready.is_none_or(|ready| line == ready) {
+            break;
+        }
+    }
+    let url = url.context("no URL printed")?;
     // Keep draining its output so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Ok(Process { child, url })
@@ -175,6 +182,7 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
     let sandbox = spawn(
         &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "1000"],
         "sandbox listening on ",
+        None,
     )?;
     let base = sandbox.url.clone();
     let http = shopbridge_vop::http_client_builder().build()?;
@@ -243,7 +251,7 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let report = sync.run().await?;
     let elapsed = started.elapsed().as_secs_f64();
-    let stored = store.union_orders(&connection).await?.len();
+    let stored = store.union_order_count(&connection).await?;
     println!(
         "sync: {} orders stored ({} fetched, {} pages) in {elapsed:.1} s = {:.0} orders/s",
         stored,
@@ -308,6 +316,7 @@ async fn quota(minutes: u64) -> anyhow::Result<()> {
     let sandbox = spawn(
         &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "100"],
         "sandbox listening on ",
+        None,
     )?;
     let (client, clock) = sandbox_client(&sandbox.url).await?;
     let (store, path) = temp_store().await?;
@@ -407,6 +416,7 @@ async fn api(seconds: u64, concurrency: usize) -> anyhow::Result<()> {
     let hub = spawn(
         &["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"],
         "shopbridge hub at ",
+        Some("ready"),
     )?;
     let http = shopbridge_vop::http_client_builder().build()?;
     let demo: Value = http

@@ -197,6 +197,15 @@ impl Store {
             .collect()
     }
 
+    /// How many Union orders a connection holds.
+    pub async fn union_order_count(&self, connection_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM union_orders WHERE connection_id = $1")
+            .bind(connection_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// How many versions of an order were stored.
     pub async fn union_order_history_len(
         &self,
