@@ -33,6 +33,9 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/console/shops/connect", post(connect))
         .route("/console/shops/{id}/revoke", post(revoke))
         .route("/console/sync", get(sync_page))
+        .route("/console/orders", get(orders_page))
+        .route("/console/orders/{shop}/{number}", get(order_page))
+        .route("/console/earnings", get(earnings_page))
         .route("/console/sync/now", post(sync_now))
         .with_state(app)
 }
@@ -83,6 +86,24 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "needs_reauth" => ("需重新授权", "needs re-authorization"),
         "revoked" => ("已撤销", "revoked"),
         "pending" => ("待连接", "pending"),
+        "orders" => ("订单", "Orders"),
+        "earnings" => ("收益", "Earnings"),
+        "order_no" => ("订单号", "Order"),
+        "status" => ("状态", "Status"),
+        "updated" => ("更新时间", "Updated"),
+        "amount" => ("金额/佣金", "Amount / commission"),
+        "search" => ("搜索订单号", "Search order number"),
+        "go" => ("查询", "Go"),
+        "versions" => ("历史版本", "Versions"),
+        "days" => ("天数", "Days"),
+        "pid" => ("推广位 PID", "PID"),
+        "settled" => ("已结算佣金", "Settled commission"),
+        "deducted" => ("维权扣除", "Deducted"),
+        "net" => ("净收益", "Net"),
+        "shop" => ("店铺", "Shop"),
+        "prev" => ("上一页", "Previous"),
+        "next" => ("下一页", "Next"),
+        "no_orders" => ("没有订单。", "No orders."),
         _ => ("?", "?"),
     };
     match lang {
@@ -170,11 +191,13 @@ fn page(
     let html_lang = if lang == Lang::Zh { "zh-CN" } else { "en" };
     let nav = match session {
         Some(session) => format!(
-            r#"<nav aria-label="main"><a href="/console/shops">{shops}</a><a href="/console/sync">{sync}</a></nav>
+            r#"<nav aria-label="main"><a href="/console/shops">{shops}</a><a href="/console/sync">{sync}</a><a href="/console/orders">{orders}</a><a href="/console/earnings">{earnings}</a></nav>
 <div class="right"><a href="?lang={other}" hreflang="{other}">{other_name}</a>
 <form class="inline" method="post" action="/console/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{logout}</button></form></div>"#,
             shops = t(lang, "shops"),
             sync = t(lang, "sync"),
+            orders = t(lang, "orders"),
+            earnings = t(lang, "earnings"),
             other = if lang == Lang::Zh { "en" } else { "zh" },
             other_name = if lang == Lang::Zh {
                 "English"
@@ -650,4 +673,422 @@ async fn sync_now(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfF
         }
     });
     Redirect::to("/console/sync").into_response()
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct OrdersQuery {
+    lang: Option<String>,
+    shop: Option<String>,
+    q: Option<String>,
+    page: Option<usize>,
+    days: Option<i64>,
+}
+
+impl OrdersQuery {
+    fn lang(&self) -> LangQuery {
+        LangQuery {
+            lang: self.lang.clone(),
+        }
+    }
+}
+
+/// One row of the orders table.
+struct OrderRow {
+    number: String,
+    status: String,
+    updated_ms: i64,
+    amount: String,
+}
+
+/// The tenant's shops that have orders (`modes`), and the one chosen (the first by default).
+async fn chosen_shop(
+    app: &HubApp,
+    session: &ConsoleSession,
+    wanted: Option<&str>,
+    modes: &[&str],
+) -> Result<
+    (
+        Vec<shopbridge_store::ConnectionSummary>,
+        Option<shopbridge_store::ConnectionSummary>,
+    ),
+    Response,
+> {
+    let shops: Vec<_> = app
+        .store
+        .connection_summaries()
+        .await
+        .map_err(|err| (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response())?
+        .into_iter()
+        .filter(|c| c.tenant_id == session.tenant_id && modes.contains(&c.mode.as_str()))
+        .collect();
+    let chosen = match wanted {
+        Some(id) => shops.iter().find(|c| c.id == id).cloned(),
+        None => shops.first().cloned(),
+    };
+    Ok((shops, chosen))
+}
+
+fn shop_picker(
+    lang: Lang,
+    path: &str,
+    shops: &[shopbridge_store::ConnectionSummary],
+    chosen: Option<&str>,
+    extra: &str,
+) -> String {
+    let options: String = shops
+        .iter()
+        .map(|c| {
+            format!(
+                r#"<option value="{id}"{selected}>{name} ({mode})</option>"#,
+                id = escape(&c.id),
+                selected = if Some(c.id.as_str()) == chosen {
+                    " selected"
+                } else {
+                    ""
+                },
+                name = escape(&c.name),
+                mode = escape(&c.mode),
+            )
+        })
+        .collect();
+    format!(
+        r#"<form method="get" action="{path}" class="card"><label for="shop">{label}</label><select id="shop" name="shop">{options}</select>{extra}<p><button type="submit">{go}</button></p></form>"#,
+        label = t(lang, "shop"),
+        go = t(lang, "go"),
+    )
+}
+
+async fn order_rows(
+    app: &HubApp,
+    shop: &shopbridge_store::ConnectionSummary,
+) -> Result<Vec<OrderRow>, shopbridge_store::StoreError> {
+    if shop.mode == "jit" {
+        let records = app
+            .store
+            .synced_records(&shop.id, crate::sources::JIT_ORDERS)
+            .await?;
+        return Ok(records
+            .iter()
+            .filter_map(|r| {
+                serde_json::from_str::<shopbridge_core::model::Order>(&r.record.payload).ok()
+            })
+            .map(|o| OrderRow {
+                number: o.plat_order_no.clone(),
+                status: format!("{} {}", o.status.code(), o.status.description()),
+                updated_ms: o.modified_at_ms,
+                amount: format!("¥{}", o.total_amount),
+            })
+            .collect());
+    }
+    let rows = app
+        .store
+        .union_orders_page(&shop.id, i64::MIN, None, i64::MAX)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(cursor, payload)| {
+            let order: serde_json::Value = serde_json::from_str(payload).ok()?;
+            Some(OrderRow {
+                number: cursor.id.clone(),
+                status: order["orderSubStatusName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                updated_ms: cursor.updated_ms,
+                amount: format!("¥{}", order["commission"].as_str().unwrap_or("0")),
+            })
+        })
+        .collect())
+}
+
+const ORDERS_PER_PAGE: usize = 50;
+
+async fn orders_page(
+    State(app): Shared,
+    headers: HeaderMap,
+    Query(query): Query<OrdersQuery>,
+) -> Response {
+    let session = match session(&app, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&headers, &query.lang());
+    let now = app.clock.now_ms();
+    let (shops, chosen) = match chosen_shop(
+        &app,
+        &session,
+        query.shop.as_deref(),
+        &["jit", "union_channel", "union_tool"],
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let search = query.q.clone().unwrap_or_default();
+    let picker = shop_picker(
+        lang,
+        "/console/orders",
+        &shops,
+        chosen.as_ref().map(|c| c.id.as_str()),
+        &format!(
+            r#"<label for="q">{}</label><input id="q" name="q" type="search" value="{}">"#,
+            t(lang, "search"),
+            escape(&search)
+        ),
+    );
+    let Some(shop) = chosen else {
+        return page(
+            lang,
+            t(lang, "orders"),
+            Some(&session),
+            now,
+            &format!("{picker}<p>{}</p>", t(lang, "no_orders")),
+        );
+    };
+    let mut rows = match order_rows(&app, &shop).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+        }
+    };
+    rows.retain(|r| search.trim().is_empty() || r.number.contains(search.trim()));
+    rows.sort_by(|a, b| {
+        b.updated_ms
+            .cmp(&a.updated_ms)
+            .then(a.number.cmp(&b.number))
+    });
+    let total = rows.len();
+    let page_no = query.page.unwrap_or(1).max(1);
+    let body_rows: String = rows
+        .iter()
+        .skip((page_no - 1) * ORDERS_PER_PAGE)
+        .take(ORDERS_PER_PAGE)
+        .map(|r| {
+            format!(
+                r#"<tr><td><a href="/console/orders/{shop}/{number}">{number}</a></td><td>{status}</td><td>{updated}</td><td>{amount}</td></tr>"#,
+                shop = escape(&shop.id),
+                number = escape(&r.number),
+                status = escape(&r.status),
+                updated = shopbridge_vop::time::format_datetime_ms(r.updated_ms),
+                amount = escape(&r.amount),
+            )
+        })
+        .collect();
+    let link = |p: usize, label: &str| {
+        format!(
+            r#"<a href="/console/orders?shop={}&q={}&page={p}">{label}</a>"#,
+            escape(&shop.id),
+            escape(&search),
+        )
+    };
+    let mut pager = Vec::new();
+    if page_no > 1 {
+        pager.push(link(page_no - 1, t(lang, "prev")));
+    }
+    if page_no * ORDERS_PER_PAGE < total {
+        pager.push(link(page_no + 1, t(lang, "next")));
+    }
+    let body = format!(
+        r#"{picker}<p>{total}</p><div class="table"><table><thead><tr><th scope="col">{no}</th><th scope="col">{status}</th><th scope="col">{updated}</th><th scope="col">{amount}</th></tr></thead><tbody>{body_rows}</tbody></table></div><nav aria-label="pages">{pager}</nav>"#,
+        no = t(lang, "order_no"),
+        status = t(lang, "status"),
+        updated = t(lang, "updated"),
+        amount = t(lang, "amount"),
+        pager = pager.join(" · "),
+    );
+    with_lang_cookie(
+        page(lang, t(lang, "orders"), Some(&session), now, &body),
+        &query.lang(),
+    )
+}
+
+async fn order_page(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path((shop_id, number)): Path<(String, String)>,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let session = match session(&app, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&headers, &query);
+    let now = app.clock.now_ms();
+    let shop = match app.store.connection(&shop_id).await {
+        Ok(shop) if shop.tenant_id == session.tenant_id => shop,
+        _ => return (StatusCode::NOT_FOUND, "no such shop").into_response(),
+    };
+    let (payload, versions) = if shop.mode == "jit" {
+        match app
+            .store
+            .synced_record(&shop.id, crate::sources::JIT_ORDERS, &number)
+            .await
+        {
+            Ok(Some(record)) => (
+                record.record.payload,
+                vec![format!("{} × {}", t(lang, "versions"), record.versions)],
+            ),
+            _ => return (StatusCode::NOT_FOUND, "no such order").into_response(),
+        }
+    } else {
+        let versions = app
+            .store
+            .union_order_versions(&shop.id, &number)
+            .await
+            .unwrap_or_default();
+        let rows = app
+            .store
+            .union_orders_page(&shop.id, i64::MIN, None, i64::MAX)
+            .await
+            .unwrap_or_default();
+        let Some((_, payload)) = rows.into_iter().find(|(c, _)| c.id == number) else {
+            return (StatusCode::NOT_FOUND, "no such order").into_response();
+        };
+        let lines = versions
+            .iter()
+            .map(|(at, status, commission)| {
+                format!(
+                    "{}  {}  ¥{}",
+                    shopbridge_vop::time::format_datetime_ms(*at),
+                    status.as_deref().unwrap_or(""),
+                    commission.as_deref().unwrap_or("0")
+                )
+            })
+            .collect();
+        (payload, lines)
+    };
+    let pretty = serde_json::from_str::<serde_json::Value>(&payload)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(payload);
+    let versions: String = versions
+        .iter()
+        .map(|v| format!("<li>{}</li>", escape(v)))
+        .collect();
+    let body = format!(
+        r#"<h2>{title}</h2><ol>{versions}</ol><pre style="white-space:pre-wrap;background:#fff;padding:1rem;border-radius:6px">{json}</pre>"#,
+        title = t(lang, "versions"),
+        json = escape(&pretty),
+    );
+    page(lang, &number, Some(&session), now, &body)
+}
+
+async fn earnings_page(
+    State(app): Shared,
+    headers: HeaderMap,
+    Query(query): Query<OrdersQuery>,
+) -> Response {
+    let session = match session(&app, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&headers, &query.lang());
+    let now = app.clock.now_ms();
+    let days = query.days.unwrap_or(30).clamp(1, 366);
+    let (shops, chosen) = match chosen_shop(
+        &app,
+        &session,
+        query.shop.as_deref(),
+        &["union_channel", "union_tool"],
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let picker = shop_picker(
+        lang,
+        "/console/earnings",
+        &shops,
+        chosen.as_ref().map(|c| c.id.as_str()),
+        &format!(
+            r#"<label for="days">{}</label><input id="days" name="days" type="number" min="1" max="366" value="{days}">"#,
+            t(lang, "days")
+        ),
+    );
+    let Some(shop) = chosen else {
+        return page(lang, t(lang, "earnings"), Some(&session), now, &picker);
+    };
+    let from = now - days * 86_400_000;
+    let report = match crate::rest::union::earnings_of(
+        &app,
+        &shop.id,
+        from,
+        now,
+        shopbridge_vop::union::earnings::GroupBy::ChanTag,
+    )
+    .await
+    {
+        Ok(report) => report,
+        Err(err) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+        }
+    };
+    let values: Vec<(String, f64)> = report["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let net = d["total"]["net"]
+                .as_str()
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            (d["day"].as_str().unwrap_or_default().to_owned(), net)
+        })
+        .collect();
+    let max = values.iter().map(|(_, v)| v.abs()).fold(1.0_f64, f64::max);
+    let width = 12.0;
+    let bars: String = values
+        .iter()
+        .enumerate()
+        .map(|(i, (day, net))| {
+            let height = (net.abs() / max * 120.0).max(if *net == 0.0 { 0.0 } else { 1.0 });
+            let y = if *net >= 0.0 { 130.0 - height } else { 130.0 };
+            let colour = if *net >= 0.0 { "#137333" } else { "#b3261e" };
+            format!(
+                r#"<rect x="{x}" y="{y:.1}" width="{w}" height="{height:.1}" fill="{colour}"><title>{day}: ¥{net:.2}</title></rect>"#,
+                x = i as f64 * width + 1.0,
+                w = width - 2.0,
+                day = escape(day),
+            )
+        })
+        .collect();
+    let chart = format!(
+        r##"<figure class="card"><svg role="img" aria-label="{label}" viewBox="0 0 {w} 260" preserveAspectRatio="none" style="width:100%;height:12rem"><line x1="0" y1="130" x2="{w}" y2="130" stroke="#c4c7cf"/>{bars}</svg><figcaption>{label}</figcaption></figure>"##,
+        label = format!("{} · {} {}", t(lang, "net"), days, t(lang, "days")),
+        w = values.len() as f64 * width,
+    );
+    let rows: String = report["period"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                r#"<tr data-pid="{key}"><td>{key}</td><td>{orders}</td><td>¥{settled}</td><td>¥{deducted}</td><td>¥{net}</td></tr>"#,
+                key = escape(r["key"].as_str().unwrap_or_default()),
+                orders = r["settled_orders"],
+                settled = escape(r["settled_commission"].as_str().unwrap_or("0")),
+                deducted = escape(r["refund_deduction"].as_str().unwrap_or("0")),
+                net = escape(r["net"].as_str().unwrap_or("0")),
+            )
+        })
+        .collect();
+    let total = &report["period"]["total"];
+    let body = format!(
+        r#"{picker}{chart}<div class="table"><table><thead><tr><th scope="col">{pid}</th><th scope="col">{orders}</th><th scope="col">{settled}</th><th scope="col">{deducted}</th><th scope="col">{net}</th></tr></thead><tbody>{rows}</tbody><tfoot><tr><th scope="row">Σ</th><td>{t_orders}</td><td>¥{t_settled}</td><td>¥{t_deducted}</td><td>¥{t_net}</td></tr></tfoot></table></div>"#,
+        pid = t(lang, "pid"),
+        orders = t(lang, "orders"),
+        settled = t(lang, "settled"),
+        deducted = t(lang, "deducted"),
+        net = t(lang, "net"),
+        t_orders = total["settled_orders"],
+        t_settled = escape(total["settled_commission"].as_str().unwrap_or("0")),
+        t_deducted = escape(total["refund_deduction"].as_str().unwrap_or("0")),
+        t_net = escape(total["net"].as_str().unwrap_or("0")),
+    );
+    with_lang_cookie(
+        page(lang, t(lang, "earnings"), Some(&session), now, &body),
+        &query.lang(),
+    )
 }

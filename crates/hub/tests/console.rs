@@ -180,3 +180,36 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
     let (status, _) = browser.get("/console/shops").await;
     assert_eq!(status, 303, "the session ended");
 }
+
+#[tokio::test]
+async fn orders_can_be_found_and_opened_and_earnings_are_charted() {
+    let env = HubEnv::start().await;
+    let http = common::http();
+    let signed_in = http
+        .post(format!("{}/console/login", env.hub))
+        .form(&[("app_key", A.0), ("app_secret", A.1)])
+        .send()
+        .await
+        .expect("login");
+    let cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let browser = Browser { http, hub: env.hub.clone(), cookie };
+    let jit = &env.ids[0];
+    let stored = env.store.synced_records(jit, "jit_orders").await.expect("orders");
+    let (status, orders) = browser.get(&format!("/console/orders?shop={jit}&lang=en")).await;
+    assert_eq!(status, 200);
+    for record in &stored {
+        assert!(orders.contains(&record.record.id), "order {} listed", record.record.id);
+    }
+    let wanted = &stored[0].record.id;
+    let (_, found) = browser.get(&format!("/console/orders?shop={jit}&q={wanted}")).await;
+    assert_eq!(found.matches("/console/orders/").count(), 1, "the search finds one order");
+    let (status, detail) = browser.get(&format!("/console/orders/{jit}/{wanted}?lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("plat_order_no") && detail.contains("Versions"));
+    let (status, _) = browser.get(&format!("/console/orders/{}/{wanted}", env.ids[2])).await;
+    assert_eq!(status, 404, "another tenant's order");
+    let (status, earnings) = browser.get(&format!("/console/earnings?shop={}&days=14", env.ids[1])).await;
+    assert_eq!(status, 200);
+    assert!(earnings.contains(r#"<svg role="img""#) && earnings.matches("<rect").count() >= 14, "{earnings}");
+    assert!(earnings.contains("<tfoot>"));
+}

@@ -197,6 +197,28 @@ impl Store {
             .collect()
     }
 
+    /// Every stored version of a Union order, oldest first: `(last_update_ms, sub_status, commission)`.
+    pub async fn union_order_versions(
+        &self,
+        connection_id: &str,
+        order_sn: &str,
+    ) -> Result<Vec<(i64, Option<String>, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT last_update_ms, sub_status, commission FROM union_order_history WHERE connection_id = $1 AND order_sn = $2 ORDER BY last_update_ms")
+            .bind(connection_id)
+            .bind(order_sn)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("last_update_ms")?,
+                    row.try_get("sub_status")?,
+                    row.try_get("commission")?,
+                ))
+            })
+            .collect()
+    }
+
     /// How many Union orders a connection holds.
     pub async fn union_order_count(&self, connection_id: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM union_orders WHERE connection_id = $1")

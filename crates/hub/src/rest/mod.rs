@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::{HubApp, Tenant};
 
-mod union;
+pub(crate) mod union;
 use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
 
 type Shared = State<Arc<HubApp>>;

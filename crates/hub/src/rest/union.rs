@@ -209,30 +209,40 @@ pub async fn earnings_report(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    let orders: Vec<OrderInfo> = match app
+    match earnings_of(&app, &shop.id, query.from, query.to, group_by).await {
+        Ok(report) => Json(report).into_response(),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// Earnings of a Union account from the synced orders and refunds: `{"period": report, "days":
+/// [{"day", "start_ms", "rows", "total"}...]}` with one entry per Beijing day.
+pub async fn earnings_of(
+    app: &HubApp,
+    connection_id: &str,
+    from: i64,
+    to: i64,
+    group_by: GroupBy,
+) -> Result<serde_json::Value, shopbridge_store::StoreError> {
+    let orders: Vec<OrderInfo> = app
         .store
-        .union_orders_page(&shop.id, i64::MIN, None, i64::MAX)
-        .await
-    {
-        Ok(rows) => rows
-            .iter()
-            .filter_map(|(_, payload)| serde_json::from_str(payload).ok())
-            .collect(),
-        Err(err) => return store_failure(err),
-    };
-    let refunds: Vec<RefundOrderInfo> =
-        match app.store.synced_records(&shop.id, UNION_REFUNDS).await {
-            Ok(records) => records
-                .iter()
-                .filter_map(|r| serde_json::from_str(&r.record.payload).ok())
-                .collect(),
-            Err(err) => return store_failure(err),
-        };
-    let period = earnings::report(&orders, &refunds, query.from, query.to, group_by);
+        .union_orders_page(connection_id, i64::MIN, None, i64::MAX)
+        .await?
+        .iter()
+        .filter_map(|(_, payload)| serde_json::from_str(payload).ok())
+        .collect();
+    let refunds: Vec<RefundOrderInfo> = app
+        .store
+        .synced_records(connection_id, UNION_REFUNDS)
+        .await?
+        .iter()
+        .filter_map(|r| serde_json::from_str(&r.record.payload).ok())
+        .collect();
+    let period = earnings::report(&orders, &refunds, from, to, group_by);
     let mut days = Vec::new();
-    let mut day = (query.from + BEIJING_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_MS;
-    while day < query.to {
-        let (start, end) = (day.max(query.from), (day + DAY_MS).min(query.to));
+    let mut day = (from + BEIJING_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_MS;
+    while day < to {
+        let (start, end) = (day.max(from), (day + DAY_MS).min(to));
         let report = earnings::report(&orders, &refunds, start, end, group_by);
         days.push(json!({
             "day": shopbridge_vop::time::format_datetime_ms(day).chars().take(10).collect::<String>(),
@@ -242,5 +252,5 @@ pub async fn earnings_report(
         }));
         day += DAY_MS;
     }
-    Json(json!({ "period": period, "days": days })).into_response()
+    Ok(json!({ "period": period, "days": days }))
 }
