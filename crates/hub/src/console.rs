@@ -36,6 +36,8 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/console/orders", get(orders_page))
         .route("/console/orders/{shop}/{number}", get(order_page))
         .route("/console/earnings", get(earnings_page))
+        .route("/console/links", get(links_page).post(links_page_post))
+        .route("/console/activity", get(activity_page))
         .route("/console/sync/now", post(sync_now))
         .with_state(app)
 }
@@ -104,6 +106,18 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "prev" => ("上一页", "Previous"),
         "next" => ("下一页", "Next"),
         "no_orders" => ("没有订单。", "No orders."),
+        "links" => ("链接工具", "Links"),
+        "text" => ("粘贴文字或链接", "Paste text or a link"),
+        "chan_tag" => ("渠道标识 chanTag (PID)", "chanTag (PID)"),
+        "stat_param" => ("自定义统计参数 statParam", "statParam"),
+        "analyse" => ("识别并生成", "Detect and generate"),
+        "detected" => ("识别到的商品", "Goods found"),
+        "spliced" => ("离线拼接的链接", "Spliced offline"),
+        "generated" => ("生成的推广链接", "Generated links"),
+        "copy" => ("复制", "Copy"),
+        "activity" => ("活动", "Activity"),
+        "audit" => ("审计日志", "Audit log"),
+        "deliveries" => ("Webhook 投递", "Webhook deliveries"),
         _ => ("?", "?"),
     };
     match lang {
@@ -191,13 +205,15 @@ fn page(
     let html_lang = if lang == Lang::Zh { "zh-CN" } else { "en" };
     let nav = match session {
         Some(session) => format!(
-            r#"<nav aria-label="main"><a href="/console/shops">{shops}</a><a href="/console/sync">{sync}</a><a href="/console/orders">{orders}</a><a href="/console/earnings">{earnings}</a></nav>
+            r#"<nav aria-label="main"><a href="/console/shops">{shops}</a><a href="/console/sync">{sync}</a><a href="/console/orders">{orders}</a><a href="/console/earnings">{earnings}</a><a href="/console/links">{links}</a><a href="/console/activity">{activity}</a></nav>
 <div class="right"><a href="?lang={other}" hreflang="{other}">{other_name}</a>
 <form class="inline" method="post" action="/console/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{logout}</button></form></div>"#,
             shops = t(lang, "shops"),
             sync = t(lang, "sync"),
             orders = t(lang, "orders"),
             earnings = t(lang, "earnings"),
+            links = t(lang, "links"),
+            activity = t(lang, "activity"),
             other = if lang == Lang::Zh { "en" } else { "zh" },
             other_name = if lang == Lang::Zh {
                 "English"
@@ -1090,5 +1106,254 @@ async fn earnings_page(
     with_lang_cookie(
         page(lang, t(lang, "earnings"), Some(&session), now, &body),
         &query.lang(),
+    )
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct LinksForm {
+    csrf: String,
+    shop: Option<String>,
+    text: String,
+    chan_tag: Option<String>,
+    stat_param: Option<String>,
+}
+
+fn copy_button(lang: Lang, value: &str) -> String {
+    format!(
+        r#"<button type="button" data-copy="{v}" onclick="navigator.clipboard&&navigator.clipboard.writeText(this.dataset.copy)">{label}</button>"#,
+        v = escape(value),
+        label = t(lang, "copy"),
+    )
+}
+
+async fn links_view(
+    app: &HubApp,
+    session: &ConsoleSession,
+    lang: Lang,
+    form: Option<&LinksForm>,
+) -> Response {
+    let now = app.clock.now_ms();
+    let (shops, chosen) = match chosen_shop(
+        app,
+        session,
+        form.and_then(|f| f.shop.as_deref()),
+        &["union_channel", "union_tool"],
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let options: String = shops
+        .iter()
+        .map(|c| {
+            format!(
+                r#"<option value="{id}"{selected}>{name}</option>"#,
+                id = escape(&c.id),
+                selected = if chosen.as_ref().is_some_and(|x| x.id == c.id) {
+                    " selected"
+                } else {
+                    ""
+                },
+                name = escape(&c.name),
+            )
+        })
+        .collect();
+    let value = |v: Option<&str>| escape(v.unwrap_or_default());
+    let mut results = String::new();
+    if let Some(form) = form {
+        let chan_tag = form.chan_tag.as_deref().filter(|v| !v.trim().is_empty());
+        let stat_param = form.stat_param.as_deref().filter(|v| !v.trim().is_empty());
+        let found = shopbridge_vop::union::links::detect(&form.text);
+        let goods: String = found
+            .goods_ids
+            .iter()
+            .map(|id| format!("<li>{}</li>", escape(id)))
+            .collect();
+        results.push_str(&format!(
+            r#"<h2>{}</h2><ul data-goods>{goods}</ul>"#,
+            t(lang, "detected")
+        ));
+        if chan_tag.is_some() || stat_param.is_some() {
+            let spliced: String = found
+                .links
+                .iter()
+                .map(|link| {
+                    match shopbridge_vop::union::links::splice(&link.link, chan_tag, stat_param) {
+                        Ok(done) => format!(
+                            r#"<li><code data-spliced>{l}</code> {copy}{warn}</li>"#,
+                            l = escape(&done.link),
+                            copy = copy_button(lang, &done.link),
+                            warn = done
+                                .warnings
+                                .iter()
+                                .map(|w| format!(r#"<br><small>{}</small>"#, escape(w)))
+                                .collect::<String>(),
+                        ),
+                        Err(err) => {
+                            format!(r#"<li class="error">{}</li>"#, escape(&err.to_string()))
+                        }
+                    }
+                })
+                .collect();
+            results.push_str(&format!(
+                r#"<h2>{}</h2><ul>{spliced}</ul>"#,
+                t(lang, "spliced")
+            ));
+        }
+        if let (Some(shop), false) = (&chosen, found.goods_ids.is_empty()) {
+            let ids: Vec<String> = found.goods_ids.iter().take(50).cloned().collect();
+            let generated = match app.store.connection(&shop.id).await {
+                Ok(connection) => match app.platforms.union_client(&connection).await {
+                    Ok((client, mode)) => {
+                        let mut call = shopbridge_vop::union::GenByGoodsId::new(mode, ids);
+                        if let Some(tag) = chan_tag {
+                            call = call.chan_tag(tag);
+                        }
+                        if let Some(stat) = stat_param {
+                            call = call.stat_param(stat);
+                        }
+                        client.execute(&call).await.map_err(|err| err.to_string())
+                    }
+                    Err(err) => Err(err.to_string()),
+                },
+                Err(err) => Err(err.to_string()),
+            };
+            let list = match generated {
+                Ok(answer) => answer
+                    .url_info_list
+                    .iter()
+                    .map(|info| {
+                        let kinds = [("url", &info.url), ("long_url", &info.long_url), ("ul_url", &info.ul_url), ("deeplink", &info.deeplink_url), ("tra_from", &info.tra_from)];
+                        let items: String = kinds
+                            .iter()
+                            .filter_map(|(kind, v)| v.as_deref().map(|v| format!(r#"<div><small>{kind}</small> <code data-link="{kind}">{}</code> {}</div>"#, escape(v), copy_button(lang, v))))
+                            .collect();
+                        format!("<li>{}{items}</li>", escape(info.source.as_deref().unwrap_or_default()))
+                    })
+                    .collect::<String>(),
+                Err(message) => format!(r#"<li class="error">{}</li>"#, escape(&message)),
+            };
+            results.push_str(&format!(
+                r#"<h2>{}</h2><ul>{list}</ul>"#,
+                t(lang, "generated")
+            ));
+        }
+    }
+    let body = format!(
+        r#"<form method="post" action="/console/links" class="card"><input type="hidden" name="csrf" value="{csrf}">
+<label for="shop">{shop_label}</label><select id="shop" name="shop">{options}</select>
+<label for="text">{text_label}</label><textarea id="text" name="text" rows="4" style="width:100%">{text}</textarea>
+<label for="chan_tag">{chan_label}</label><input id="chan_tag" name="chan_tag" value="{chan}">
+<label for="stat_param">{stat_label}</label><input id="stat_param" name="stat_param" value="{stat}">
+<p><button type="submit">{go}</button></p></form>{results}"#,
+        csrf = escape(&session.csrf),
+        shop_label = t(lang, "shop"),
+        text_label = t(lang, "text"),
+        text = value(form.map(|f| f.text.as_str())),
+        chan_label = t(lang, "chan_tag"),
+        chan = value(form.and_then(|f| f.chan_tag.as_deref())),
+        stat_label = t(lang, "stat_param"),
+        stat = value(form.and_then(|f| f.stat_param.as_deref())),
+        go = t(lang, "analyse"),
+    );
+    page(lang, t(lang, "links"), Some(session), now, &body)
+}
+
+async fn links_page(
+    State(app): Shared,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let session = match session(&app, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&headers, &query);
+    with_lang_cookie(links_view(&app, &session, lang, None).await, &query)
+}
+
+async fn links_page_post(
+    State(app): Shared,
+    headers: HeaderMap,
+    Form(form): Form<LinksForm>,
+) -> Response {
+    let session = match checked(&app, &headers, &form.csrf).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&headers, &LangQuery::default());
+    links_view(&app, &session, lang, Some(&form)).await
+}
+
+async fn activity_page(
+    State(app): Shared,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let session = match session(&app, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&headers, &query);
+    let now = app.clock.now_ms();
+    let audit = app
+        .store
+        .audit_entries(&session.tenant_id, 100)
+        .await
+        .unwrap_or_default();
+    let audit_rows: String = audit
+        .iter()
+        .map(|(at, connection, action, detail)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                shopbridge_vop::time::format_datetime_ms(*at),
+                escape(action),
+                escape(connection.as_deref().unwrap_or("")),
+                escape(detail),
+            )
+        })
+        .collect();
+    let mut delivery_rows = String::new();
+    for hook in app
+        .store
+        .webhooks(&session.tenant_id)
+        .await
+        .unwrap_or_default()
+    {
+        for (delivery, attempts) in app
+            .store
+            .webhook_deliveries(&session.tenant_id, &hook.id, 50)
+            .await
+            .unwrap_or_default()
+        {
+            let tries: String = attempts
+                .iter()
+                .map(|a| match (a.status_code, &a.error) {
+                    (Some(code), _) => format!("{code}"),
+                    (None, Some(error)) => escape(error),
+                    (None, None) => "—".into(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            delivery_rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                shopbridge_vop::time::format_datetime_ms(delivery.created_ms),
+                escape(&hook.url),
+                escape(&delivery.event),
+                escape(&delivery.status),
+                tries,
+            ));
+        }
+    }
+    let body = format!(
+        r#"<h2>{audit_title}</h2><div class="table"><table><tbody>{audit_rows}</tbody></table></div>
+<h2>{deliveries_title}</h2><div class="table"><table><tbody>{delivery_rows}</tbody></table></div>"#,
+        audit_title = t(lang, "audit"),
+        deliveries_title = t(lang, "deliveries"),
+    );
+    with_lang_cookie(
+        page(lang, t(lang, "activity"), Some(&session), now, &body),
+        &query,
     )
 }

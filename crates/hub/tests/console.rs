@@ -191,25 +191,95 @@ async fn orders_can_be_found_and_opened_and_earnings_are_charted() {
         .send()
         .await
         .expect("login");
-    let cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
-    let browser = Browser { http, hub: env.hub.clone(), cookie };
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let browser = Browser {
+        http,
+        hub: env.hub.clone(),
+        cookie,
+    };
     let jit = &env.ids[0];
-    let stored = env.store.synced_records(jit, "jit_orders").await.expect("orders");
-    let (status, orders) = browser.get(&format!("/console/orders?shop={jit}&lang=en")).await;
+    let stored = env
+        .store
+        .synced_records(jit, "jit_orders")
+        .await
+        .expect("orders");
+    let (status, orders) = browser
+        .get(&format!("/console/orders?shop={jit}&lang=en"))
+        .await;
     assert_eq!(status, 200);
     for record in &stored {
-        assert!(orders.contains(&record.record.id), "order {} listed", record.record.id);
+        assert!(
+            orders.contains(&record.record.id),
+            "order {} listed",
+            record.record.id
+        );
     }
     let wanted = &stored[0].record.id;
-    let (_, found) = browser.get(&format!("/console/orders?shop={jit}&q={wanted}")).await;
-    assert_eq!(found.matches("/console/orders/").count(), 1, "the search finds one order");
-    let (status, detail) = browser.get(&format!("/console/orders/{jit}/{wanted}?lang=en")).await;
+    let (_, found) = browser
+        .get(&format!("/console/orders?shop={jit}&q={wanted}"))
+        .await;
+    assert_eq!(
+        found.matches("/console/orders/").count(),
+        1,
+        "the search finds one order"
+    );
+    let (status, detail) = browser
+        .get(&format!("/console/orders/{jit}/{wanted}?lang=en"))
+        .await;
     assert_eq!(status, 200);
     assert!(detail.contains("plat_order_no") && detail.contains("Versions"));
-    let (status, _) = browser.get(&format!("/console/orders/{}/{wanted}", env.ids[2])).await;
+    let (status, _) = browser
+        .get(&format!("/console/orders/{}/{wanted}", env.ids[2]))
+        .await;
     assert_eq!(status, 404, "another tenant's order");
-    let (status, earnings) = browser.get(&format!("/console/earnings?shop={}&days=14", env.ids[1])).await;
+    let (status, earnings) = browser
+        .get(&format!("/console/earnings?shop={}&days=14", env.ids[1]))
+        .await;
     assert_eq!(status, 200);
-    assert!(earnings.contains(r#"<svg role="img""#) && earnings.matches("<rect").count() >= 14, "{earnings}");
+    assert!(
+        earnings.contains(r#"<svg role="img""#) && earnings.matches("<rect").count() >= 14,
+        "{earnings}"
+    );
     assert!(earnings.contains("<tfoot>"));
+}
+
+#[tokio::test]
+async fn links_are_detected_spliced_and_generated_and_activity_is_listed() {
+    let env = HubEnv::start().await;
+    let http = common::http();
+    let signed_in = http
+        .post(format!("{}/console/login", env.hub))
+        .form(&[("app_key", A.0), ("app_secret", A.1)])
+        .send()
+        .await
+        .expect("login");
+    let cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let browser = Browser { http, hub: env.hub.clone(), cookie };
+    let (_, page) = browser.get("/console/links").await;
+    let csrf = csrf_of(&page);
+    let goods = common::vop_client(&env.sandbox)
+        .execute(&shopbridge_vop::union::goods::GoodsList::channel(shopbridge_vop::Mode::Channel, 0, 1).page_size(1))
+        .await
+        .expect("goods")
+        .goods_info_list[0]
+        .goods_id
+        .clone();
+    let text = format!("看看这个 https://m.vip.com/product-1-{goods}.html 很划算");
+    let answer = browser
+        .post("/console/links", &[("csrf", &csrf), ("shop", &env.ids[1]), ("text", &text), ("chan_tag", "pid_console")])
+        .await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.expect("html");
+    assert!(html.contains(&format!("<li>{goods}</li>")), "the goods id is found: {html}");
+    assert!(html.contains("chanTag=pid_console"), "the link is spliced offline");
+    assert!(html.contains(r#"data-link="url""#) && html.contains("data-copy"), "links generated with copy buttons");
+    let (status, activity) = browser.get("/console/activity?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(activity.contains("console_login") && activity.contains("Webhook deliveries"));
 }

@@ -126,6 +126,30 @@ impl Store {
         &self.vault
     }
 
+    /// A tenant's latest audit entries, newest first: `(at_ms, connection_id, action, detail)`.
+    pub async fn audit_entries(
+        &self,
+        tenant_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, Option<String>, String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT at_ms, connection_id, action, detail FROM audit_log WHERE tenant_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2")
+            .bind(tenant_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                use sqlx::Row;
+                Ok((
+                    row.try_get("at_ms")?,
+                    row.try_get("connection_id")?,
+                    row.try_get("action")?,
+                    row.try_get("detail")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Records an action in the audit log.
     pub async fn audit(
         &self,
