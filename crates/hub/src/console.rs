@@ -178,8 +178,9 @@ const STYLE: &str = r#"
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.75rem 1rem;background:#1d2330;color:#fff}
 header a{color:#fff}header nav{display:flex;gap:1rem;flex-wrap:wrap}header .right{margin-left:auto;display:flex;gap:.75rem;align-items:center}
 main{padding:1rem;max-width:72rem;margin:0 auto}h1{font-size:1.3rem}
-.table{overflow-x:auto;background:#fff;border-radius:6px}table{border-collapse:collapse;width:100%}
-th,td{padding:.5rem .6rem;border-bottom:1px solid #e4e6eb;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+.table{overflow-x:auto;background:#fff;border-radius:6px}table{border-collapse:collapse;width:100%;min-width:44rem}
+th,td{padding:.5rem .6rem;border-bottom:1px solid #e4e6eb;text-align:left;vertical-align:top}
+th{white-space:nowrap}td{overflow-wrap:break-word;max-width:24rem}td:first-child{min-width:9rem}button{white-space:nowrap}
 .state-active{color:#137333}.state-needs_reauth,.state-revoked{color:#b3261e}.state-refreshing{color:#8a6d00}
 form.inline{display:inline}button{padding:.35rem .8rem;border:1px solid #1d2330;background:#fff;border-radius:4px;cursor:pointer}
 .cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}.card{background:#fff;padding:1rem;border-radius:6px;flex:1 1 16rem}
@@ -638,8 +639,14 @@ async fn sync_page(
             ));
         }
     }
+    // While a run is live the page looks again every two seconds.
+    let live = if rows.contains(r#"role="status""#) {
+        "<script>setTimeout(function(){location.reload()},2000)</script>"
+    } else {
+        ""
+    };
     let body = format!(
-        r#"<form method="post" action="/console/sync/now"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{now_label}</button></form>
+        r#"{live}<form method="post" action="/console/sync/now"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{now_label}</button></form>
 <div class="table"><table><thead><tr><th scope="col">{shop}</th><th scope="col">{stream}</th><th scope="col">{status}</th><th scope="col">{last}</th><th scope="col">{records}</th><th scope="col">{next}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
         csrf = escape(&session.csrf),
         now_label = t(lang, "sync_now"),

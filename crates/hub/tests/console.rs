@@ -259,12 +259,25 @@ async fn links_are_detected_spliced_and_generated_and_activity_is_listed() {
         .send()
         .await
         .expect("login");
-    let cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
-    let browser = Browser { http, hub: env.hub.clone(), cookie };
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let browser = Browser {
+        http,
+        hub: env.hub.clone(),
+        cookie,
+    };
     let (_, page) = browser.get("/console/links").await;
     let csrf = csrf_of(&page);
     let goods = common::vop_client(&env.sandbox)
-        .execute(&shopbridge_vop::union::goods::GoodsList::channel(shopbridge_vop::Mode::Channel, 0, 1).page_size(1))
+        .execute(
+            &shopbridge_vop::union::goods::GoodsList::channel(shopbridge_vop::Mode::Channel, 0, 1)
+                .page_size(1),
+        )
         .await
         .expect("goods")
         .goods_info_list[0]
@@ -272,13 +285,30 @@ async fn links_are_detected_spliced_and_generated_and_activity_is_listed() {
         .clone();
     let text = format!("看看这个 https://m.vip.com/product-1-{goods}.html 很划算");
     let answer = browser
-        .post("/console/links", &[("csrf", &csrf), ("shop", &env.ids[1]), ("text", &text), ("chan_tag", "pid_console")])
+        .post(
+            "/console/links",
+            &[
+                ("csrf", &csrf),
+                ("shop", &env.ids[1]),
+                ("text", &text),
+                ("chan_tag", "pid_console"),
+            ],
+        )
         .await;
     assert_eq!(answer.status(), 200);
     let html = answer.text().await.expect("html");
-    assert!(html.contains(&format!("<li>{goods}</li>")), "the goods id is found: {html}");
-    assert!(html.contains("chanTag=pid_console"), "the link is spliced offline");
-    assert!(html.contains(r#"data-link="url""#) && html.contains("data-copy"), "links generated with copy buttons");
+    assert!(
+        html.contains(&format!("<li>{goods}</li>")),
+        "the goods id is found: {html}"
+    );
+    assert!(
+        html.contains("chanTag=pid_console"),
+        "the link is spliced offline"
+    );
+    assert!(
+        html.contains(r#"data-link="url""#) && html.contains("data-copy"),
+        "links generated with copy buttons"
+    );
     let (status, activity) = browser.get("/console/activity?lang=en").await;
     assert_eq!(status, 200);
     assert!(activity.contains("console_login") && activity.contains("Webhook deliveries"));

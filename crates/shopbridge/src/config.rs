@@ -200,7 +200,8 @@ pub fn embedded_clients(
 impl VopCredentialArgs {
     /// Whether anything points at a platform (a config file, a sandbox, an app key).
     pub fn is_configured(&self) -> bool {
-        self.config.is_some() || self.sandbox.is_some() || self.app_key.is_some()
+        let set = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        self.config.is_some() || set(&self.sandbox) || set(&self.app_key)
     }
 
     /// The config file named, if any.

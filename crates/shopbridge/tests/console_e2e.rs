@@ -1,0 +1,43 @@
+//! The web console in a real browser: `e2e/console.mjs` drives headless Chromium through
+//! `shopbridge serve` (sign in, connect a shop through the sandbox's login page, watch a sync,
+//! find an order, see earnings after the clock moves, splice a link) and writes screenshots.
+//! `e2e/setup.sh` installs Chromium, a CJK font and playwright-core when they are missing.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn the_console_works_in_headless_chromium() {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+    let setup = Command::new("bash")
+        .arg(e2e.join("setup.sh"))
+        .status()
+        .expect("run e2e/setup.sh");
+    assert!(
+        setup.success(),
+        "e2e/setup.sh could not install the browser test's needs"
+    );
+    let run = Command::new("node")
+        .arg(e2e.join("console.mjs"))
+        .env("SHOPBRIDGE_BIN", env!("CARGO_BIN_EXE_shopbridge"))
+        .output()
+        .expect("run node");
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for shot in [
+        "shops.png",
+        "sync.png",
+        "orders.png",
+        "earnings.png",
+        "links.png",
+        "shops-phone.png",
+    ] {
+        let path = e2e.join("screenshots").join(shot);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 1_000, "{} was written", path.display());
+    }
+}
