@@ -948,10 +948,27 @@ async fn order_page(
             .synced_record(&shop.id, crate::sources::JIT_ORDERS, &number)
             .await
         {
-            Ok(Some(record)) => (
-                record.record.payload,
-                vec![format!("{} × {}", t(lang, "versions"), record.versions)],
-            ),
+            Ok(Some(record)) => {
+                let history = app
+                    .store
+                    .synced_record_versions(&shop.id, crate::sources::JIT_ORDERS, &number)
+                    .await
+                    .unwrap_or_default();
+                let lines: Vec<String> = history
+                    .iter()
+                    .map(|(updated, _, payload)| {
+                        let status = serde_json::from_str::<serde_json::Value>(payload)
+                            .ok()
+                            .and_then(|v| v["status"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        format!(
+                            "{}  {status}",
+                            shopbridge_vop::time::format_datetime_ms(*updated)
+                        )
+                    })
+                    .collect();
+                (record.record.payload, lines)
+            }
             _ => return (StatusCode::NOT_FOUND, "no such order").into_response(),
         }
     } else {

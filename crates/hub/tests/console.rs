@@ -234,6 +234,17 @@ async fn orders_can_be_found_and_opened_and_earnings_are_charted() {
         .await;
     assert_eq!(status, 200);
     assert!(detail.contains("plat_order_no") && detail.contains("Versions"));
+    let versions = env
+        .store
+        .synced_record_versions(jit, "jit_orders", wanted)
+        .await
+        .expect("versions");
+    assert!(!versions.is_empty(), "every stored version is kept");
+    assert_eq!(
+        detail.matches("<li>").count(),
+        versions.len(),
+        "one line per version"
+    );
     let (status, _) = browser
         .get(&format!("/console/orders/{}/{wanted}", env.ids[2]))
         .await;

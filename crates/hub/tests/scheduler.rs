@@ -339,6 +339,21 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
         statuses.len() >= 3,
         "the orders went different ways: {statuses:?}"
     );
+    let mut changed = 0;
+    for id in stored.keys() {
+        let versions = store
+            .synced_record_versions(&shops.jit, JIT_ORDERS, id)
+            .await
+            .expect("versions");
+        assert!(!versions.is_empty());
+        if versions.len() >= 2 {
+            changed += 1;
+        }
+    }
+    assert!(
+        changed >= 3,
+        "orders that changed keep every version ({changed})"
+    );
 
     // JIT returns: every return to the vendor, from every warehouse.
     let returns: BTreeSet<String> = store

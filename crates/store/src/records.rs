@@ -97,6 +97,18 @@ impl Store {
                 self.enqueue_in(&mut tx, tenant, event, data, now_ms)
                     .await?;
             }
+            sqlx::query(
+                "INSERT INTO synced_record_history (connection_id, stream, record_id, updated_ms, synced_ms, payload)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(connection_id)
+            .bind(stream)
+            .bind(&record.id)
+            .bind(record.updated_ms)
+            .bind(now_ms)
+            .bind(&record.payload)
+            .execute(&mut *tx)
+            .await?;
             if existing.is_some() {
                 sqlx::query(
                     "UPDATE synced_records SET updated_ms = $1, final = $2, payload = $3, versions = versions + 1, synced_ms = $4
@@ -147,6 +159,30 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(stored).transpose()
+    }
+
+    /// Every stored version of a record, oldest first: `(updated_ms, synced_ms, payload)`.
+    pub async fn synced_record_versions(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        id: &str,
+    ) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT updated_ms, synced_ms, payload FROM synced_record_history WHERE connection_id = $1 AND stream = $2 AND record_id = $3 ORDER BY updated_ms, synced_ms")
+            .bind(connection_id)
+            .bind(stream)
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("updated_ms")?,
+                    row.try_get("synced_ms")?,
+                    row.try_get("payload")?,
+                ))
+            })
+            .collect()
     }
 
     /// The records of a stream updated at or after `from_ms`, oldest update first.
