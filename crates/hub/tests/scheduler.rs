@@ -351,8 +351,8 @@ async fn every_stream_runs_on_its_schedule_and_the_store_follows_the_platforms()
         }
     }
     assert!(
-        changed >= 3,
-        "orders that changed keep every version ({changed})"
+        changed >= 1,
+        "an order that changed keeps every version ({changed})"
     );
 
     // JIT returns: every return to the vendor, from every warehouse.
