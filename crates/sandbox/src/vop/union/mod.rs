@@ -26,9 +26,7 @@ pub const PID_SERVICE: &str = "com.vip.adp.api.open.service.UnionPidService";
 pub struct UnionData {
     pub catalog: catalog::Catalog,
     pub links: links::LinkRegistry,
-    pub orders: Vec<orders::SimOrder>,
-    /// Every order number issued, so that none is issued twice.
-    pub order_sns: std::collections::HashSet<String>,
+    pub orders: orders::OrderBook,
     pub pids: pids::PidBook,
 }
 
@@ -37,8 +35,7 @@ impl UnionData {
         Self {
             catalog: catalog::Catalog::generate(rng, goods),
             links: links::LinkRegistry::default(),
-            orders: Vec::new(),
-            order_sns: Default::default(),
+            orders: orders::OrderBook::default(),
             pids: pids::PidBook::default(),
         }
     }

@@ -2,6 +2,8 @@
 //! guide's status flow (§4.3.3-4.3.4) on the simulated clock; orderList and refundOrderList read
 //! them as they are at the current simulated time.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{Datelike, FixedOffset};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -69,6 +71,64 @@ pub struct SimOrder {
     pub after_sale: Option<AfterSale>,
 }
 
+/// Every simulated order, with an index of the moments each one changes, so that a time-window
+/// query reads only the orders that changed inside the window rather than every order ever placed
+/// (a million-order account would otherwise cost a full scan per page).
+#[derive(Debug, Default)]
+pub struct OrderBook {
+    orders: Vec<SimOrder>,
+    by_sn: HashMap<String, usize>,
+    /// (moment, position in `orders`) for every moment in `SimOrder::moments`.
+    changes: BTreeSet<(i64, usize)>,
+}
+
+impl OrderBook {
+    /// Whether an order already has this number.
+    pub fn has_sn(&self, order_sn: &str) -> bool {
+        self.by_sn.contains_key(order_sn)
+    }
+
+    /// Adds an order whose number is new; a repeated number is refused so none is issued twice.
+    pub fn insert(&mut self, order: SimOrder) -> bool {
+        if self.has_sn(&order.order_sn) {
+            return false;
+        }
+        let position = self.orders.len();
+        self.changes
+            .extend(order.moments().map(|moment| (moment, position)));
+        self.by_sn.insert(order.order_sn.clone(), position);
+        self.orders.push(order);
+        true
+    }
+
+    /// The orders with these numbers, each once.
+    pub fn with_sns<'a>(&'a self, order_sns: &[&str]) -> Vec<&'a SimOrder> {
+        let mut positions: Vec<usize> = order_sns
+            .iter()
+            .filter_map(|sn| self.by_sn.get(*sn).copied())
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions.iter().map(|&i| &self.orders[i]).collect()
+    }
+
+    /// Every order with at least one moment in `from..=to`, each once: a superset of the orders
+    /// placed, updated or refunded in that window, for the caller to filter exactly.
+    pub fn changed_between(&self, from: i64, to: i64) -> Vec<&SimOrder> {
+        if from > to {
+            return Vec::new();
+        }
+        let mut positions: Vec<usize> = self
+            .changes
+            .range((from, 0)..=(to, usize::MAX))
+            .map(|&(_, position)| position)
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions.iter().map(|&i| &self.orders[i]).collect()
+    }
+}
+
 fn before(at: Option<i64>, now: i64) -> bool {
     at.is_some_and(|at| at <= now)
 }
@@ -106,6 +166,26 @@ impl SimOrder {
             "待结算" | "已结算" => 2,
             _ => 1,
         }
+    }
+
+    /// Every moment the order or its refund changes: placed, paid, signed, pending, settled,
+    /// invalid, after-sale applied, deduction booked and settled.
+    fn moments(&self) -> impl Iterator<Item = i64> + use<> {
+        let sale = self.after_sale.as_ref();
+        let deduction = sale.and_then(|sale| sale.deduction.as_ref());
+        [
+            Some(self.order_time),
+            self.paid_at,
+            self.signed_at,
+            self.pending_at,
+            self.settled_at,
+            self.invalid_at,
+            sale.map(|sale| sale.applied_at),
+            deduction.map(|(_, booked, _)| *booked),
+            deduction.map(|(_, _, settled)| *settled),
+        ]
+        .into_iter()
+        .flatten()
     }
 
     /// The last change visible at `now`. After-settlement refunds do not change the order.
@@ -335,7 +415,7 @@ pub fn click(
         // Order numbers are unique, as the platform's are.
         let order_sn = loop {
             let candidate = format!("{date}{:010}", rng.random_range(0..10_000_000_000_i64));
-            if vop.union.order_sns.insert(candidate.clone()) {
+            if !vop.union.orders.has_sn(&candidate) {
                 break candidate;
             }
         };
@@ -410,7 +490,7 @@ pub fn click(
             "goods_count": order.goods_count,
             "commission": yuan(order.commission_fen()),
         }));
-        vop.union.orders.push(order);
+        vop.union.orders.insert(order);
     }
     Ok(created)
 }
@@ -475,16 +555,16 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
     let owner = owner_of(call);
     let now = call.now_ms;
     // Sort keys first and JSON only for the page asked for: lists of a million orders stay cheap.
-    let mut matching: Vec<(i64, &str, &SimOrder)> = vop
-        .union
-        .orders
-        .iter()
+    // Every time a query filters on is one of the order's moments, at or before now: the index
+    // yields the candidates, the filters below decide exactly.
+    let candidates = match (&order_sns, by_update_time.or(by_order_time)) {
+        (Some(sns), _) => vop.union.orders.with_sns(sns),
+        (None, Some((from, to))) => vop.union.orders.changed_between(from, to.min(now)),
+        (None, None) => Vec::new(),
+    };
+    let mut matching: Vec<(i64, &str, &SimOrder)> = candidates
+        .into_iter()
         .filter(|order| order.owner == owner && order.order_time <= now)
-        .filter(|order| {
-            order_sns
-                .as_ref()
-                .is_none_or(|sns| sns.contains(&order.order_sn.as_str()))
-        })
         .filter(|order| {
             by_order_time.is_none_or(|(from, to)| (from..=to).contains(&order.order_time))
         })
@@ -544,16 +624,14 @@ pub fn refund_order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, Gatew
     }
     let owner = owner_of(call);
     let now = call.now_ms;
-    let mut matching: Vec<(i64, &SimOrder)> = vop
-        .union
-        .orders
-        .iter()
+    let candidates = match (&order_sns, window) {
+        (Some(sns), _) => vop.union.orders.with_sns(sns),
+        (None, Some((from, to))) => vop.union.orders.changed_between(from, to.min(now)),
+        (None, None) => Vec::new(),
+    };
+    let mut matching: Vec<(i64, &SimOrder)> = candidates
+        .into_iter()
         .filter(|order| order.owner == owner)
-        .filter(|order| {
-            order_sns
-                .as_ref()
-                .is_none_or(|sns| sns.contains(&order.order_sn.as_str()))
-        })
         .filter_map(|order| order.refund_time(search_type, now).map(|at| (at, order)))
         .filter(|(at, _)| window.is_none_or(|(from, to)| (from..=to).contains(at)))
         .collect();
@@ -591,6 +669,73 @@ mod tests {
             invalid_at: None,
             after_sale: None,
         }
+    }
+
+    #[test]
+    fn the_change_index_finds_exactly_what_a_full_scan_finds() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let scenarios = [
+            Scenario::Settles,
+            Scenario::Unpaid,
+            Scenario::RefundBeforeSettlement,
+            Scenario::RefundAfterSettlement,
+            Scenario::Presale,
+        ];
+        let mut book = OrderBook::default();
+        let mut all = Vec::new();
+        for i in 0..400 {
+            let placed = rng.random_range(0..40 * DAY);
+            let mut o = order(scenarios[i % scenarios.len()]);
+            o.order_sn = format!("{i:06}");
+            o.order_time = placed;
+            let shift = |at: Option<i64>| at.map(|at| at + placed);
+            o.paid_at = shift(o.paid_at);
+            o.signed_at = shift(o.signed_at);
+            o.pending_at = shift(o.pending_at);
+            o.settled_at = shift(o.settled_at);
+            if i % 3 == 0 {
+                o.after_sale = Some(AfterSale {
+                    after_sale_sn: format!("AS{i}"),
+                    applied_at: placed + 15 * DAY,
+                    finished_at: placed + 16 * DAY,
+                    deduction: Some(("T".into(), placed + 16 * DAY, placed + 17 * DAY)),
+                });
+            }
+            assert!(book.insert(o.clone()));
+            all.push(o);
+        }
+        assert!(!book.insert(all[0].clone()), "a repeated number is refused");
+        for _ in 0..200 {
+            let now = rng.random_range(0..60 * DAY);
+            let from = rng.random_range(0..now.max(1));
+            let to = rng.random_range(from..=now + DAY);
+            let updated =
+                |o: &SimOrder| o.order_time <= now && (from..=to).contains(&o.last_update(now));
+            let refunded = |o: &SimOrder| {
+                o.refund_time(0, now)
+                    .is_some_and(|at| (from..=to).contains(&at))
+            };
+            let indexed = book.changed_between(from, to.min(now));
+            assert_eq!(
+                sns_of(indexed.iter().copied().filter(|o| updated(o)).collect()),
+                sns_of(all.iter().filter(|o| updated(o)).collect()),
+                "updated in {from}..={to} at {now}"
+            );
+            assert_eq!(
+                sns_of(indexed.iter().copied().filter(|o| refunded(o)).collect()),
+                sns_of(all.iter().filter(|o| refunded(o)).collect()),
+                "refund applied in {from}..={to} at {now}"
+            );
+        }
+        assert_eq!(
+            sns_of(book.with_sns(&["000002", "000001", "000002", "nope"])),
+            ["000001", "000002"]
+        );
+    }
+
+    fn sns_of(orders: Vec<&SimOrder>) -> Vec<String> {
+        orders.into_iter().map(|o| o.order_sn.clone()).collect()
     }
 
     #[test]
