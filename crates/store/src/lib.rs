@@ -84,14 +84,29 @@ impl Store {
         let max = if backend == Backend::Sqlite { 1 } else { 10 };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Per connection, so that a pool's replacement connection has them too.
+                        // synchronous=NORMAL in WAL mode survives any crash of the process; a
+                        // power cut may lose the last commits, each of which carries its own
+                        // checkpoint, so the next sync fetches them again.
+                        for pragma in [
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 5000",
+                        ] {
+                            sqlx::Executor::execute(&mut *conn, pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
         match backend {
             Backend::Sqlite => {
                 sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(&pool)
-                    .await?;
-                sqlx::query("PRAGMA foreign_keys = ON")
                     .execute(&pool)
                     .await?;
                 SQLITE.run(&pool).await?;

@@ -3,6 +3,8 @@
 //! final record never replaced, an unchanged record left alone, and the checkpoint written with
 //! each page.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use crate::{Checkpoint, RecordEvents, Store, StoreError};
@@ -63,27 +65,46 @@ impl Store {
             ),
             None => None,
         };
+        // What the store holds of this page's records, in one query rather than one per record.
+        let mut existing: HashMap<String, (i64, bool, String)> = HashMap::new();
+        if !records.is_empty() {
+            let placeholders: Vec<String> =
+                (0..records.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT record_id, updated_ms, final, payload FROM synced_records
+                 WHERE connection_id = $1 AND stream = $2 AND record_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(connection_id).bind(stream);
+            for record in records {
+                query = query.bind(&record.id);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                existing.insert(
+                    row.try_get("record_id")?,
+                    (
+                        row.try_get("updated_ms")?,
+                        row.try_get::<i64, _>("final")? != 0,
+                        row.try_get("payload")?,
+                    ),
+                );
+            }
+        }
         for record in records {
-            let existing = sqlx::query("SELECT updated_ms, final, payload FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
-                .bind(connection_id)
-                .bind(stream)
-                .bind(&record.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let replace = match &existing {
-                None => true,
-                // Older data never replaces newer, nothing replaces a final record, and the same
-                // content seen again is not a new version.
-                Some(row) => {
-                    row.try_get::<i64, _>("final")? == 0
-                        && record.updated_ms >= row.try_get::<i64, _>("updated_ms")?
-                        && record.payload != row.try_get::<String, _>("payload")?
-                }
-            };
+            let stored = existing.get(&record.id);
+            // Older data never replaces newer, nothing replaces a final record, and the same
+            // content seen again is not a new version.
+            let replace = stored.is_none_or(|(updated_ms, is_final, payload)| {
+                !is_final && record.updated_ms >= *updated_ms && record.payload != *payload
+            });
             if !replace {
                 continue;
             }
             changed += 1;
+            let existing = existing.insert(
+                record.id.clone(),
+                (record.updated_ms, record.is_final, record.payload.clone()),
+            );
             if let (Some(events), Some(tenant)) = (events, &tenant) {
                 // Announced in the same transaction: a stored change is never left unannounced.
                 let event = if existing.is_some() {

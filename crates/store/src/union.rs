@@ -2,6 +2,8 @@
 //! with older data), their history, and the per-stream checkpoint written in the same
 //! transaction as each page.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use crate::{Store, StoreError};
@@ -95,28 +97,44 @@ impl Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
+        // What the store holds of this page's orders, in one query rather than one per order.
+        let mut existing: HashMap<String, (i64, bool)> = HashMap::new();
+        if !orders.is_empty() {
+            let placeholders: Vec<String> =
+                (0..orders.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT order_sn, last_update_ms, settled FROM union_orders WHERE connection_id = $1 AND order_sn IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(connection_id);
+            for order in orders {
+                query = query.bind(&order.order_sn);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let settled: i64 = row.try_get("settled")?;
+                existing.insert(
+                    row.try_get("order_sn")?,
+                    (row.try_get("last_update_ms")?, settled != 0),
+                );
+            }
+        }
         let mut changed = 0;
         for order in orders {
-            let existing = sqlx::query("SELECT last_update_ms, settled FROM union_orders WHERE connection_id = $1 AND order_sn = $2")
-                .bind(connection_id)
-                .bind(&order.order_sn)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let newer = match &existing {
-                None => true,
-                Some(row) => {
-                    let stored: i64 = row.try_get("last_update_ms")?;
-                    let settled: i64 = row.try_get("settled")?;
-                    // A settled order never changes again; older data never replaces newer.
-                    settled == 0 && order.last_update_ms > stored
-                }
-            };
+            let stored = existing.get(&order.order_sn).copied();
+            // A settled order never changes again; older data never replaces newer.
+            let newer = stored.is_none_or(|(stored_update, settled)| {
+                !settled && order.last_update_ms > stored_update
+            });
             if !newer {
                 continue;
             }
             changed += 1;
+            existing.insert(
+                order.order_sn.clone(),
+                (order.last_update_ms, order.settled),
+            );
             let settled = i64::from(order.settled);
-            if existing.is_some() {
+            if stored.is_some() {
                 sqlx::query(
                     "UPDATE union_orders SET status = $1, sub_status = $2, chan_tag = $3, stat_param = $4, commission = $5,
                      order_time_ms = $6, last_update_ms = $7, settled = $8, payload = $9, versions = versions + 1, synced_ms = $10

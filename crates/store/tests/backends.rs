@@ -297,3 +297,27 @@ async fn bad_urls_are_explained_without_passwords() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn every_sqlite_connection_enforces_foreign_keys_and_syncs_at_wal_normal() {
+    let (store, path) = sqlite().await;
+    // Ask on a connection of the pool's own making each time: these settings are per connection.
+    for _ in 0..2 {
+        let mut conn = store.pool().acquire().await.expect("connection");
+        let keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("foreign_keys");
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("synchronous");
+        assert_eq!(
+            (keys, synchronous),
+            (1, 1),
+            "foreign_keys ON, synchronous NORMAL"
+        );
+        conn.detach();
+    }
+    let _ = std::fs::remove_file(path);
+}

@@ -112,6 +112,11 @@ impl OrderBook {
         positions.iter().map(|&i| &self.orders[i]).collect()
     }
 
+    /// Every order, in the order they were placed.
+    pub fn iter(&self) -> impl Iterator<Item = &SimOrder> {
+        self.orders.iter()
+    }
+
     /// Every order with at least one moment in `from..=to`, each once: a superset of the orders
     /// placed, updated or refunded in that window, for the caller to filter exactly.
     pub fn changed_between(&self, from: i64, to: i64) -> Vec<&SimOrder> {
