@@ -61,6 +61,26 @@ pub struct Store {
     vault: std::sync::Arc<Vault>,
 }
 
+/// Rows per multi-row statement: 13 parameters a row stays far below SQLite's (32,766) and
+/// PostgreSQL's (65,535) limits on parameters per statement.
+pub(crate) const WRITE_CHUNK: usize = 500;
+
+/// `$first, $first+1, ...`: `count` numbered parameters for an `IN (...)` list.
+pub(crate) fn param_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, ..., $width), ($width+1, ...)`: `rows` tuples of `width` numbered parameters.
+pub(crate) fn value_rows(width: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", param_list(row * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates. `url` is `sqlite://path.db` or
     /// `postgres://...`.

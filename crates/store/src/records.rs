@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Checkpoint, RecordEvents, Store, StoreError};
+use crate::{Checkpoint, RecordEvents, Store, StoreError, WRITE_CHUNK, param_list, value_rows};
 
 /// One record as a stream writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,6 @@ impl Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let mut changed = 0;
         let tenant: Option<String> = match events {
             Some(_) => Some(
                 sqlx::query("SELECT tenant_id FROM connections WHERE id = $1")
@@ -68,12 +67,10 @@ impl Store {
         // What the store holds of this page's records, in one query rather than one per record.
         let mut existing: HashMap<String, (i64, bool, String)> = HashMap::new();
         if !records.is_empty() {
-            let placeholders: Vec<String> =
-                (0..records.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
                 "SELECT record_id, updated_ms, final, payload FROM synced_records
                  WHERE connection_id = $1 AND stream = $2 AND record_id IN ({})",
-                placeholders.join(", ")
+                param_list(3, records.len())
             );
             let mut query = sqlx::query(&sql).bind(connection_id).bind(stream);
             for record in records {
@@ -90,6 +87,10 @@ impl Store {
                 );
             }
         }
+        // Every new version goes to the history; the newest of each record (with how many new
+        // versions it brings) replaces the stored row.
+        let mut versions: Vec<&SyncedRecord> = Vec::new();
+        let mut newest: HashMap<&str, (&SyncedRecord, i64)> = HashMap::new();
         for record in records {
             let stored = existing.get(&record.id);
             // Older data never replaces newer, nothing replaces a final record, and the same
@@ -100,7 +101,6 @@ impl Store {
             if !replace {
                 continue;
             }
-            changed += 1;
             let existing = existing.insert(
                 record.id.clone(),
                 (record.updated_ms, record.is_final, record.payload.clone()),
@@ -118,52 +118,56 @@ impl Store {
                 self.enqueue_in(&mut tx, tenant, event, data, now_ms)
                     .await?;
             }
-            sqlx::query(
+            versions.push(record);
+            let count = newest.get(record.id.as_str()).map_or(0, |(_, n)| *n);
+            newest.insert(&record.id, (record, count + 1));
+        }
+        for chunk in versions.chunks(WRITE_CHUNK) {
+            let sql = format!(
                 "INSERT INTO synced_record_history (connection_id, stream, record_id, updated_ms, synced_ms, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(connection_id)
-            .bind(stream)
-            .bind(&record.id)
-            .bind(record.updated_ms)
-            .bind(now_ms)
-            .bind(&record.payload)
-            .execute(&mut *tx)
-            .await?;
-            if existing.is_some() {
-                sqlx::query(
-                    "UPDATE synced_records SET updated_ms = $1, final = $2, payload = $3, versions = versions + 1, synced_ms = $4
-                     WHERE connection_id = $5 AND stream = $6 AND record_id = $7",
-                )
-                .bind(record.updated_ms)
-                .bind(i64::from(record.is_final))
-                .bind(&record.payload)
-                .bind(now_ms)
-                .bind(connection_id)
-                .bind(stream)
-                .bind(&record.id)
-                .execute(&mut *tx)
-                .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
-                )
-                .bind(connection_id)
-                .bind(stream)
-                .bind(&record.id)
-                .bind(record.updated_ms)
-                .bind(i64::from(record.is_final))
-                .bind(&record.payload)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
+                 VALUES {}",
+                value_rows(6, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for record in chunk {
+                query = query
+                    .bind(connection_id)
+                    .bind(stream)
+                    .bind(&record.id)
+                    .bind(record.updated_ms)
+                    .bind(now_ms)
+                    .bind(&record.payload);
             }
+            query.execute(&mut *tx).await?;
+        }
+        let rows: Vec<(&SyncedRecord, i64)> = newest.into_values().collect();
+        for chunk in rows.chunks(WRITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms)
+                 VALUES {}
+                 ON CONFLICT (connection_id, stream, record_id) DO UPDATE SET
+                 updated_ms = excluded.updated_ms, final = excluded.final, payload = excluded.payload,
+                 versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms",
+                value_rows(8, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (record, new_versions) in chunk {
+                query = query
+                    .bind(connection_id)
+                    .bind(stream)
+                    .bind(&record.id)
+                    .bind(record.updated_ms)
+                    .bind(i64::from(record.is_final))
+                    .bind(&record.payload)
+                    .bind(*new_versions)
+                    .bind(now_ms);
+            }
+            query.execute(&mut *tx).await?;
         }
         self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
             .await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(versions.len())
     }
 
     /// One record of a stream.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, WRITE_CHUNK, param_list, value_rows};
 
 /// One order as the sync writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,8 @@ impl Store {
         }))
     }
 
-    /// Writes one page of orders and the new checkpoint atomically.
+    /// Writes one page of orders and the new checkpoint atomically, in a few multi-row
+    /// statements rather than a few per order (SQLite answers each statement on its own thread).
     pub async fn save_union_page(
         &self,
         connection_id: &str,
@@ -97,14 +98,12 @@ impl Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
-        // What the store holds of this page's orders, in one query rather than one per order.
-        let mut existing: HashMap<String, (i64, bool)> = HashMap::new();
+        // What the store holds of this page's orders.
+        let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
         if !orders.is_empty() {
-            let placeholders: Vec<String> =
-                (0..orders.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT order_sn, last_update_ms, settled FROM union_orders WHERE connection_id = $1 AND order_sn IN ({})",
-                placeholders.join(", ")
+                param_list(2, orders.len())
             );
             let mut query = sqlx::query(&sql).bind(connection_id);
             for order in orders {
@@ -112,86 +111,89 @@ impl Store {
             }
             for row in query.fetch_all(&mut *tx).await? {
                 let settled: i64 = row.try_get("settled")?;
-                existing.insert(
+                stored.insert(
                     row.try_get("order_sn")?,
                     (row.try_get("last_update_ms")?, settled != 0),
                 );
             }
         }
-        let mut changed = 0;
+        // Every newer version goes to the history; the newest of each order (with how many new
+        // versions it brings) replaces the stored row.
+        let mut versions: Vec<&UnionOrderRecord> = Vec::new();
+        let mut newest: HashMap<&str, (&UnionOrderRecord, i64)> = HashMap::new();
         for order in orders {
-            let stored = existing.get(&order.order_sn).copied();
             // A settled order never changes again; older data never replaces newer.
-            let newer = stored.is_none_or(|(stored_update, settled)| {
-                !settled && order.last_update_ms > stored_update
-            });
+            let newer = stored
+                .get(&order.order_sn)
+                .is_none_or(|&(stored_update, settled)| {
+                    !settled && order.last_update_ms > stored_update
+                });
             if !newer {
                 continue;
             }
-            changed += 1;
-            existing.insert(
+            stored.insert(
                 order.order_sn.clone(),
                 (order.last_update_ms, order.settled),
             );
-            let settled = i64::from(order.settled);
-            if stored.is_some() {
-                sqlx::query(
-                    "UPDATE union_orders SET status = $1, sub_status = $2, chan_tag = $3, stat_param = $4, commission = $5,
-                     order_time_ms = $6, last_update_ms = $7, settled = $8, payload = $9, versions = versions + 1, synced_ms = $10
-                     WHERE connection_id = $11 AND order_sn = $12",
-                )
-                .bind(order.status)
-                .bind(&order.sub_status)
-                .bind(&order.chan_tag)
-                .bind(&order.stat_param)
-                .bind(&order.commission)
-                .bind(order.order_time_ms)
-                .bind(order.last_update_ms)
-                .bind(settled)
-                .bind(&order.payload)
-                .bind(now_ms)
-                .bind(connection_id)
-                .bind(&order.order_sn)
-                .execute(&mut *tx)
-                .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
-                     order_time_ms, last_update_ms, settled, payload, versions, synced_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)",
-                )
-                .bind(connection_id)
-                .bind(&order.order_sn)
-                .bind(order.status)
-                .bind(&order.sub_status)
-                .bind(&order.chan_tag)
-                .bind(&order.stat_param)
-                .bind(&order.commission)
-                .bind(order.order_time_ms)
-                .bind(order.last_update_ms)
-                .bind(settled)
-                .bind(&order.payload)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-            }
-            sqlx::query(
+            versions.push(order);
+            let count = newest.get(order.order_sn.as_str()).map_or(0, |(_, n)| *n);
+            newest.insert(&order.order_sn, (order, count + 1));
+        }
+        for chunk in versions.chunks(WRITE_CHUNK) {
+            let sql = format!(
                 "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            )
-            .bind(connection_id)
-            .bind(&order.order_sn)
-            .bind(order.last_update_ms)
-            .bind(&order.sub_status)
-            .bind(&order.commission)
-            .bind(&order.payload)
-            .execute(&mut *tx)
-            .await?;
+                 VALUES {} ON CONFLICT DO NOTHING",
+                value_rows(6, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for order in chunk {
+                query = query
+                    .bind(connection_id)
+                    .bind(&order.order_sn)
+                    .bind(order.last_update_ms)
+                    .bind(&order.sub_status)
+                    .bind(&order.commission)
+                    .bind(&order.payload);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let rows: Vec<(&UnionOrderRecord, i64)> = newest.into_values().collect();
+        for chunk in rows.chunks(WRITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
+                 order_time_ms, last_update_ms, settled, payload, versions, synced_ms)
+                 VALUES {}
+                 ON CONFLICT (connection_id, order_sn) DO UPDATE SET status = excluded.status,
+                 sub_status = excluded.sub_status, chan_tag = excluded.chan_tag,
+                 stat_param = excluded.stat_param, commission = excluded.commission,
+                 order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
+                 settled = excluded.settled, payload = excluded.payload,
+                 versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
+                value_rows(13, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (order, new_versions) in chunk {
+                query = query
+                    .bind(connection_id)
+                    .bind(&order.order_sn)
+                    .bind(order.status)
+                    .bind(&order.sub_status)
+                    .bind(&order.chan_tag)
+                    .bind(&order.stat_param)
+                    .bind(&order.commission)
+                    .bind(order.order_time_ms)
+                    .bind(order.last_update_ms)
+                    .bind(i64::from(order.settled))
+                    .bind(&order.payload)
+                    .bind(*new_versions)
+                    .bind(now_ms);
+            }
+            query.execute(&mut *tx).await?;
         }
         self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
             .await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(versions.len())
     }
 
     /// Every stored order of a connection: `(order_sn, sub_status, commission, last_update_ms)`.

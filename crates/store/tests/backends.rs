@@ -2,7 +2,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use shopbridge_store::{
-    Checkpoint, ConnectionState, MasterKey, NewConnection, Store, UnionOrderRecord, Vault,
+    Checkpoint, ConnectionState, MasterKey, NewConnection, Store, SyncedRecord, UnionOrderRecord,
+    Vault,
 };
 
 fn vault() -> Vault {
@@ -195,7 +196,42 @@ async fn exercise(store: &Store) {
             .expect("page"),
         0
     );
+    // Two versions of one order in the same page (a status change between two page reads):
+    // both are history, the newest is stored, and neither backend trips over the repeat.
+    let repeated = [
+        order("C", 100, "已下单", false),
+        order("C", 150, "已付款", false),
+        order("C", 150, "已付款", false),
+    ];
+    assert_eq!(
+        store
+            .save_union_page(
+                &id,
+                "union_orders",
+                &repeated,
+                Checkpoint {
+                    cursor_ms: 1000,
+                    window: None
+                },
+                23
+            )
+            .await
+            .expect("page with a repeated order"),
+        2
+    );
+    assert_eq!(
+        store
+            .union_order_history_len(&id, "C")
+            .await
+            .expect("history"),
+        2
+    );
     let stored = store.union_orders(&id).await.expect("orders");
+    assert_eq!(
+        (stored[2].0.as_str(), stored[2].1.as_deref(), stored[2].3),
+        ("C", Some("已付款"), 150)
+    );
+    let stored = &stored[..2];
     assert_eq!(stored.len(), 2);
     assert_eq!((stored[0].1.as_deref(), stored[0].3), (Some("已结算"), 200));
     assert_eq!((stored[1].1.as_deref(), stored[1].3), (Some("已下单"), 100));
@@ -212,6 +248,70 @@ async fn exercise(store: &Store) {
             cursor_ms: 1000,
             window: None
         })
+    );
+
+    // Other streams' records: newest kept, final never replaced, unchanged content not a new
+    // version, a record repeated within a page counted once per distinct version.
+    let record = |id: &str, updated_ms: i64, is_final: bool, body: &str| SyncedRecord {
+        id: id.into(),
+        updated_ms,
+        is_final,
+        payload: format!(r#"{{"id":"{id}","body":"{body}"}}"#),
+    };
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    let first = [
+        record("R1", 10, false, "a"),
+        record("R1", 20, false, "b"),
+        record("R2", 10, false, "a"),
+        record("R2", 10, false, "a"),
+    ];
+    let saved = store
+        .save_records_page(&id, "jit_orders", &first, cp, None, 40)
+        .await
+        .expect("records page");
+    assert_eq!(saved, 3, "R1 twice, R2 once");
+    let later = [
+        record("R1", 20, false, "b"),
+        record("R1", 15, false, "older"),
+        record("R2", 30, true, "final"),
+    ];
+    let saved = store
+        .save_records_page(&id, "jit_orders", &later, cp, None, 41)
+        .await
+        .expect("records page");
+    assert_eq!(saved, 1, "only R2's final version is new");
+    let after_final = [record("R2", 40, false, "after")];
+    let saved = store
+        .save_records_page(&id, "jit_orders", &after_final, cp, None, 42)
+        .await
+        .expect("records page");
+    assert_eq!(saved, 0, "a final record is never replaced");
+    let records = store
+        .synced_records(&id, "jit_orders")
+        .await
+        .expect("records");
+    let summary: Vec<(&str, i64, bool, i64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.record.id.as_str(),
+                r.record.updated_ms,
+                r.record.is_final,
+                r.versions,
+            )
+        })
+        .collect();
+    assert_eq!(summary, [("R1", 20, false, 2), ("R2", 30, true, 2)]);
+    assert_eq!(
+        store
+            .synced_record_versions(&id, "jit_orders", "R1")
+            .await
+            .expect("versions")
+            .len(),
+        2
     );
 
     // Rotation: a vault with a new current key and the old one re-seals everything.
