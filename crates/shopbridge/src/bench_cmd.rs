@@ -274,9 +274,8 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
     for chunk in rows.chunks(10_000) {
         let mut tx = raw.pool().begin().await?;
         for statement in chunk.chunks(500) {
-            let placeholders: Vec<String> = (0..statement.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect();
+            // Anonymous `?`s: SQLite looks numbered parameters up one by one.
+            let placeholders = vec!["(?, ?, ?)"; statement.len()];
             let sql = format!(
                 "INSERT INTO raw_orders (order_sn, last_update_ms, payload) VALUES {}",
                 placeholders.join(", ")

@@ -65,20 +65,46 @@ pub struct Store {
 /// PostgreSQL's (65,535) limits on parameters per statement.
 pub(crate) const WRITE_CHUNK: usize = 500;
 
-/// `$first, $first+1, ...`: `count` numbered parameters for an `IN (...)` list.
-pub(crate) fn param_list(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Placeholders for a statement built at run time, in binding order: `$N` on PostgreSQL, `?` on
+/// SQLite, whose lookup of numbered parameters grows with the square of their count.
+pub(crate) struct Placeholders {
+    sqlite: bool,
+    next: usize,
 }
 
-/// `($1, ..., $width), ($width+1, ...)`: `rows` tuples of `width` numbered parameters.
-pub(crate) fn value_rows(width: usize, rows: usize) -> String {
-    (0..rows)
-        .map(|row| format!("({})", param_list(row * width + 1, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl Placeholders {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self {
+            sqlite: backend == Backend::Sqlite,
+            next: 1,
+        }
+    }
+
+    pub(crate) fn one(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        if self.sqlite {
+            "?".to_owned()
+        } else {
+            format!("${n}")
+        }
+    }
+
+    /// `count` placeholders separated by commas.
+    pub(crate) fn list(&mut self, count: usize) -> String {
+        (0..count)
+            .map(|_| self.one())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `rows` parenthesized tuples of `width` placeholders.
+    pub(crate) fn rows(&mut self, width: usize, rows: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(width)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl Store {

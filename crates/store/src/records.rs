@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Checkpoint, RecordEvents, Store, StoreError, WRITE_CHUNK, param_list, value_rows};
+use crate::{Checkpoint, Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK};
 
 /// One record as a stream writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,10 +67,11 @@ impl Store {
         // What the store holds of this page's records, in one query rather than one per record.
         let mut existing: HashMap<String, (i64, bool, String)> = HashMap::new();
         if !records.is_empty() {
+            let mut p = Placeholders::new(self.backend());
+            let (connection, stream_p, ids) = (p.one(), p.one(), p.list(records.len()));
             let sql = format!(
                 "SELECT record_id, updated_ms, final, payload FROM synced_records
-                 WHERE connection_id = $1 AND stream = $2 AND record_id IN ({})",
-                param_list(3, records.len())
+                 WHERE connection_id = {connection} AND stream = {stream_p} AND record_id IN ({ids})"
             );
             let mut query = sqlx::query(&sql).bind(connection_id).bind(stream);
             for record in records {
@@ -126,7 +127,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO synced_record_history (connection_id, stream, record_id, updated_ms, synced_ms, payload)
                  VALUES {}",
-                value_rows(6, chunk.len())
+                Placeholders::new(self.backend()).rows(6, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for record in chunk {
@@ -148,7 +149,7 @@ impl Store {
                  ON CONFLICT (connection_id, stream, record_id) DO UPDATE SET
                  updated_ms = excluded.updated_ms, final = excluded.final, payload = excluded.payload,
                  versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms",
-                value_rows(8, chunk.len())
+                Placeholders::new(self.backend()).rows(8, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (record, new_versions) in chunk {

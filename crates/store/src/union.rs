@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Store, StoreError, WRITE_CHUNK, param_list, value_rows};
+use crate::{Placeholders, Store, StoreError, WRITE_CHUNK};
 
 /// One order as the sync writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,9 +101,10 @@ impl Store {
         // What the store holds of this page's orders.
         let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
         if !orders.is_empty() {
+            let mut p = Placeholders::new(self.backend());
+            let (connection, order_sns) = (p.one(), p.list(orders.len()));
             let sql = format!(
-                "SELECT order_sn, last_update_ms, settled FROM union_orders WHERE connection_id = $1 AND order_sn IN ({})",
-                param_list(2, orders.len())
+                "SELECT order_sn, last_update_ms, settled FROM union_orders WHERE connection_id = {connection} AND order_sn IN ({order_sns})"
             );
             let mut query = sqlx::query(&sql).bind(connection_id);
             for order in orders {
@@ -143,7 +144,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
                  VALUES {} ON CONFLICT DO NOTHING",
-                value_rows(6, chunk.len())
+                Placeholders::new(self.backend()).rows(6, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for order in chunk {
@@ -169,7 +170,7 @@ impl Store {
                  order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
                  settled = excluded.settled, payload = excluded.payload,
                  versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
-                value_rows(13, chunk.len())
+                Placeholders::new(self.backend()).rows(13, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (order, new_versions) in chunk {
