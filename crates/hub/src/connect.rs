@@ -1,7 +1,8 @@
-//! Connecting a shop through the hub: `GET /connect/{platform}` sends the person to the platform
-//! with a `state` bound to the tenant and the shop (single use, expiring); the callback exchanges
-//! the code (or reads Winit's token) and stores the connection's credentials in the vault. The
-//! native flow takes a pasted code; shops can also be connected with credentials they have.
+//! Connecting a shop through the hub: `GET /connect/{platform}`, asked by the tenant itself, sends
+//! the person to the platform with a `state` bound to the tenant and the shop (single use,
+//! expiring); the callback exchanges the code (or reads Winit's token) and stores the
+//! connection's credentials in the vault. The native flow takes a pasted code; shops can also be
+//! connected with credentials they have.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,8 +92,6 @@ fn new_state() -> String {
 
 #[derive(Debug, Deserialize)]
 struct StartQuery {
-    /// The tenant's app key.
-    tenant: String,
     /// The shop's name in the hub.
     name: String,
     #[serde(default)]
@@ -205,12 +204,15 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
 async fn start(
     State(app): State<Arc<ConnectApp>>,
     Path(platform): Path<String>,
+    headers: axum::http::HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    let tenant = match app.store.tenant_by_app_key(&query.tenant).await {
-        Ok(Some((id, _))) => id,
-        Ok(None) => return failure(format!("tenant: no tenant with app key {:?}", query.tenant)),
-        Err(err) => return failure(err.to_string()),
+    // Only the tenant itself may start a flow that ends with a shop in its account: anyone
+    // could otherwise send a shop owner a link that connects their shop to a stranger's tenant.
+    // People start from the console or the REST API's `authorize_url`.
+    let tenant = match crate::app::tenant(&app.store, &headers).await {
+        Ok(tenant) => tenant,
+        Err(response) => return response,
     };
     let request = BeginConnect {
         tenant_id: tenant,

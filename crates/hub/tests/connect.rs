@@ -73,11 +73,12 @@ impl Env {
         }
     }
 
-    /// `GET /connect/...` on the hub: the platform URL it redirects to.
+    /// `GET /connect/...` on the hub, as the tenant: the platform URL it redirects to.
     async fn start_connect(&self, query: &str) -> String {
         let response = self
             .http
             .get(format!("{}/connect/{query}", self.hub))
+            .bearer_auth("erp-key:s")
             .send()
             .await
             .expect("connect");
@@ -115,7 +116,7 @@ impl Env {
 #[tokio::test]
 async fn vop_browser_flow_stores_a_working_token_and_states_work_once() {
     let env = Env::start().await;
-    let authorize = env.start_connect("vop?tenant=erp-key&name=shop1").await;
+    let authorize = env.start_connect("vop?name=shop1").await;
     assert!(
         authorize.contains("/vop/oauth2/authorize") && authorize.contains("state="),
         "{authorize}"
@@ -160,7 +161,7 @@ async fn vop_browser_flow_stores_a_working_token_and_states_work_once() {
 async fn cancelled_expired_and_foreign_tenants_connect_nothing() {
     let env = Env::start().await;
     let (username, password) = env.user("union");
-    let authorize = env.start_connect("vop?tenant=erp-key&name=cancelled").await;
+    let authorize = env.start_connect("vop?name=cancelled").await;
     let decision = browser::authorize(&env.http, &authorize, &username, &password, false)
         .await
         .expect("cancel");
@@ -169,7 +170,7 @@ async fn cancelled_expired_and_foreign_tenants_connect_nothing() {
     assert!(body.contains("not granted"), "{body}");
     assert!(env.connection_named("cancelled").await.is_none());
 
-    let authorize = env.start_connect("vop?tenant=erp-key&name=late").await;
+    let authorize = env.start_connect("vop?name=late").await;
     let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
         .await
         .expect("approve");
@@ -179,25 +180,31 @@ async fn cancelled_expired_and_foreign_tenants_connect_nothing() {
     assert!(body.contains("expired"), "{body}");
     assert!(env.connection_named("late").await.is_none());
 
-    let (status, body) = env
-        .get(&format!("{}/connect/vop?tenant=nobody&name=x", env.hub))
-        .await;
-    assert_eq!(status, 400);
-    assert!(body.contains("no tenant"), "{body}");
-    let (status, _) = env
-        .get(&format!(
-            "{}/connect/shopify?tenant=erp-key&name=x",
-            env.hub
-        ))
-        .await;
-    assert_eq!(status, 400);
+    // Only the tenant starts a flow into its own account: no link anyone can make does it.
+    for auth in [None, Some("erp-key:wrong"), Some("nobody:s")] {
+        let mut request = env.http.get(format!("{}/connect/vop?name=x", env.hub));
+        if let Some(auth) = auth {
+            request = request.bearer_auth(auth);
+        }
+        let response = request.send().await.expect("start");
+        assert_eq!(response.status(), 401, "{auth:?}");
+        assert!(response.headers().get("location").is_none());
+    }
+    let unknown = env
+        .http
+        .get(format!("{}/connect/shopify?name=x", env.hub))
+        .bearer_auth("erp-key:s")
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(unknown.status(), 400);
 }
 
 #[tokio::test]
 async fn native_flow_takes_a_pasted_code() {
     let env = Env::start().await;
     let authorize = env
-        .start_connect("vop?tenant=erp-key&name=mobile&native=1&mode=jit&vendor_id=550")
+        .start_connect("vop?name=mobile&native=1&mode=jit&vendor_id=550")
         .await;
     assert!(authorize.contains("display=mobile"));
     let state = url::Url::parse(&authorize)
@@ -231,10 +238,7 @@ async fn winit_implicit_flow_by_query_and_by_fragment() {
     let env = Env::start().await;
     let seller = env.sandbox.credentials().winit.sellers[1].clone();
     let authorize = env
-        .start_connect(&format!(
-            "winit?tenant=erp-key&name=w1&seller={}",
-            seller.app_key
-        ))
+        .start_connect(&format!("winit?name=w1&seller={}", seller.app_key))
         .await;
     let decision = browser::authorize(
         &env.http,
@@ -259,10 +263,7 @@ async fn winit_implicit_flow_by_query_and_by_fragment() {
 
     env.sandbox.state().winit().settings.token_in_fragment = true;
     let authorize = env
-        .start_connect(&format!(
-            "winit?tenant=erp-key&name=w2&seller={}",
-            seller.app_key
-        ))
+        .start_connect(&format!("winit?name=w2&seller={}", seller.app_key))
         .await;
     let decision = browser::authorize(
         &env.http,
@@ -284,10 +285,14 @@ async fn winit_implicit_flow_by_query_and_by_fragment() {
     let (status, body) = env.get(&format!("{path}?{fragment}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(env.connection_named("w2").await.is_some());
-    let (status, _) = env
-        .get(&format!("{}/connect/winit?tenant=erp-key&name=w3", env.hub))
-        .await;
-    assert_eq!(status, 400, "the seller account is required");
+    let no_seller = env
+        .http
+        .get(format!("{}/connect/winit?name=w3", env.hub))
+        .bearer_auth("erp-key:s")
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(no_seller.status(), 400, "the seller account is required");
 }
 
 #[tokio::test]
@@ -296,7 +301,7 @@ async fn shops_connect_with_credentials_they_already_have() {
     let creds = env.sandbox.credentials();
     // A vendor's session key obtained elsewhere.
     let authorize = env
-        .start_connect("vop?tenant=erp-key&name=elsewhere&mode=jit&vendor_id=550")
+        .start_connect("vop?name=elsewhere&mode=jit&vendor_id=550")
         .await;
     let (username, password) = env.user("vendor");
     let decision = browser::authorize(&env.http, &authorize, &username, &password, true)

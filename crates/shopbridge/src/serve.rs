@@ -322,8 +322,8 @@ pub async fn connect_demo_shops(
     let jit_name = "唯品会JIT 演示店";
     let start = http
         .get(format!("{hub}/connect/vop"))
+        .bearer_auth(format!("{DEMO_APP_KEY}:{secret}"))
         .query(&[
-            ("tenant", DEMO_APP_KEY),
             ("name", jit_name),
             ("mode", "jit"),
             ("vendor_id", &creds.vop.vendor_id.to_string()),
