@@ -41,8 +41,8 @@ pub struct StreamPlan {
 
 /// The streams of a connection by platform and mode. Orders every 3 minutes by update time (the
 /// Union guide's advice, followed for every order stream); JIT returns every 30 minutes by
-/// creation time; Union refunds, whose later steps carry no
-/// update time, every 30 minutes over 15 days; Winit outbound orders, listed by order date,
+/// creation time; Union refunds every 30 minutes, each window read by application, booking and
+/// settlement time, with a day of lookback for the platform's lag; Winit outbound orders, listed by order date,
 /// every 10 minutes over 7 days; product and PID lists every 6 hours.
 pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
     let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan {
@@ -54,7 +54,7 @@ pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
     match (platform, mode) {
         ("vop", "union_channel" | "union_tool") => vec![
             plan(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
-            plan(UNION_REFUNDS, 30 * MINUTE_MS, 15 * DAY_MS, MAX_WINDOW_MS),
+            plan(UNION_REFUNDS, 30 * MINUTE_MS, DAY_MS, MAX_WINDOW_MS),
             plan(UNION_PIDS, 360 * MINUTE_MS, 0, ALL_TIME),
         ],
         ("vop", "jit") => vec![

@@ -112,6 +112,7 @@ impl StreamSource for UnionOrderSource {
         let answer = self.client.execute(&request).await?;
         let got = answer.order_info_list.len();
         Ok(FetchedPage {
+            next_page: None,
             has_next: got >= UNION_PAGE_SIZE as usize
                 && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
             records: PageRecords::UnionOrders(
@@ -125,9 +126,22 @@ impl StreamSource for UnionOrderSource {
     }
 }
 
-/// Union after-settlement refunds (`refundOrderList`) by the time they were applied for; a
-/// refund is final once its deduction is settled. Their later steps (booked, settled) carry no
-/// update time to search by, so this stream runs with a long lookback.
+/// Union after-settlement refunds (`refundOrderList`): a refund changes when it is applied for,
+/// when its deduction is booked and when that is settled (then it is final), and the platform
+/// searches by each of those times, so every window is read in three passes, one per time. A
+/// deduction booked weeks after the application (a slow return) is found in the window of its
+/// booking, with no lookback to cover the gap.
+/// The times refunds are searched by, one pass each.
+const REFUND_PASSES: [RefundSearch; 3] = [
+    RefundSearch::AppliedAt,
+    RefundSearch::DeductionBookedAt,
+    RefundSearch::DeductionSettledAt,
+];
+
+/// Pages per pass: 100 refunds a page, so ten million refunds in one window before two passes
+/// would share page numbers.
+const REFUND_PASS_STRIDE: u32 = 100_000;
+
 #[derive(Debug, Clone)]
 pub struct UnionRefundSource {
     pub client: VopClient,
@@ -210,15 +224,28 @@ impl StreamSource for UnionRefundSource {
         end_ms: i64,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
-        let request = RefundOrderList::new(self.mode, RefundSearch::AppliedAt, start_ms, end_ms)
+        // Page numbers carry the pass: pass k's page n is k * REFUND_PASS_STRIDE + n.
+        let pass = (page.max(1) - 1) / REFUND_PASS_STRIDE;
+        let pass_page = (page.max(1) - 1) % REFUND_PASS_STRIDE + 1;
+        let Some(&search) = REFUND_PASSES.get(pass as usize) else {
+            return Ok(FetchedPage {
+                next_page: None,
+                has_next: false,
+                records: PageRecords::Records(Vec::new()),
+            });
+        };
+        let request = RefundOrderList::new(self.mode, search, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
-            .page(page as i32);
+            .page(pass_page as i32);
         let answer = self.client.execute(&request).await?;
         let seen = self.client.clock().now_ms();
         let got = answer.refund_order_info_list.len();
+        let more_in_pass = got >= UNION_PAGE_SIZE as usize
+            && i64::from(pass_page) * i64::from(UNION_PAGE_SIZE) < answer.total;
+        let last_pass = pass as usize + 1 >= REFUND_PASSES.len();
         Ok(FetchedPage {
-            has_next: got >= UNION_PAGE_SIZE as usize
-                && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            next_page: (!more_in_pass && !last_pass).then(|| (pass + 1) * REFUND_PASS_STRIDE + 1),
+            has_next: more_in_pass || !last_pass,
             records: PageRecords::Records(
                 answer
                     .refund_order_info_list
@@ -289,6 +316,7 @@ impl StreamSource for UnionPidSource {
         let got = answer.pid_info_list.len();
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
+            next_page: None,
             has_next: got >= UNION_PAGE_SIZE as usize
                 && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
             records: PageRecords::Records(
@@ -391,6 +419,7 @@ impl StreamSource for JitReturnSource {
             }
         }
         Ok(FetchedPage {
+            next_page: None,
             records: PageRecords::Records(records),
             has_next: false,
         })
@@ -475,6 +504,7 @@ impl StreamSource for OrderStream {
         };
         let answer = self.connector.orders()?.get_orders(&query).await?;
         Ok(FetchedPage {
+            next_page: None,
             has_next: answer.has_next,
             records: PageRecords::Records(
                 answer
@@ -544,6 +574,7 @@ impl StreamSource for ProductStream {
         let answer = self.connector.products()?.download_products(&query).await?;
         let seen = self.clock.now_ms();
         Ok(FetchedPage {
+            next_page: None,
             has_next: answer.has_next,
             records: PageRecords::Records(
                 answer
@@ -617,6 +648,7 @@ impl StreamSource for WinitOutboundSource {
         let seen = self.client.clock().now_ms();
         let got = answer.list.len() as i64;
         Ok(FetchedPage {
+            next_page: None,
             has_next: got >= WINIT_PAGE_SIZE
                 && i64::from(page) * WINIT_PAGE_SIZE < answer.total.unwrap_or(got),
             records: PageRecords::Records(

@@ -80,6 +80,9 @@ impl PageRecords {
 pub struct FetchedPage {
     pub records: PageRecords,
     pub has_next: bool,
+    /// Where the window goes on when it is not the next page number: a source that reads one
+    /// window in several passes jumps to its next pass.
+    pub next_page: Option<u32>,
 }
 
 /// The platform call a fetch makes: what the quota gate and the call log count it as.
@@ -341,10 +344,11 @@ impl StreamSync {
             loop {
                 let fetched = self.fetch(start, end, page as u32).await?;
                 let done = !fetched.has_next;
+                let next_page = fetched.next_page.map_or(page + 1, i64::from);
                 checkpoint = if !done {
                     Checkpoint {
                         cursor_ms: checkpoint.cursor_ms,
-                        window: Some((start, end, page + 1)),
+                        window: Some((start, end, next_page)),
                     }
                 } else if end >= now {
                     Checkpoint {
@@ -368,7 +372,7 @@ impl StreamSync {
                 if done {
                     break;
                 }
-                page += 1;
+                page = next_page;
             }
             if end >= now {
                 return Ok(report);

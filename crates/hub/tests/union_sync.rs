@@ -235,3 +235,71 @@ async fn an_expired_token_marks_the_connection_for_reauthorization() {
     );
     let _ = env.sandbox.clock().now_ms();
 }
+
+/// A refund whose goods take three weeks to come back: its deduction is booked 21 days after the
+/// application. The refund stream, run every 12 hours with the scheduler's own plan, sees the
+/// application, the booking and the settlement, each close to when it happens.
+#[tokio::test]
+async fn a_refund_booked_weeks_after_its_application_is_still_seen() {
+    let env = Env::start().await;
+    let store = common::sqlite_store().await;
+    let orders_sync = sync_for(&env, &store).await;
+    let connection = orders_sync.connection_id.clone();
+    let plan = shopbridge_hub::scheduler::plans_for("vop", "union_channel")
+        .into_iter()
+        .find(|plan| plan.stream == shopbridge_hub::sources::UNION_REFUNDS)
+        .expect("refund plan");
+    let source = shopbridge_hub::sources::UnionRefundSource::new(
+        env.client.clone(),
+        Mode::Channel,
+        &connection,
+    );
+    let mut refunds = StreamSync::new(store.clone(), Arc::new(source), connection.clone());
+    refunds.window_ms = plan.window_ms;
+    refunds.lookback_ms = plan.lookback_ms;
+
+    env.admin(
+        "/_sandbox/vop/union/clicks",
+        json!({"link": env.links[0], "orders": 1, "scenario": "slow_refund_after_settlement"}),
+    )
+    .await;
+    let stored = |store: Store, connection: String| async move {
+        let records = store
+            .synced_records(&connection, shopbridge_hub::sources::UNION_REFUNDS)
+            .await
+            .expect("records");
+        records
+            .into_iter()
+            .map(|r| {
+                let body: Value = serde_json::from_str(&r.record.payload).expect("json");
+                (
+                    body["commissionEnterTime"].is_number(),
+                    r.record.is_final,
+                    r.versions,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut seen = Vec::new();
+    // Settled about 15 days after the order, applied an hour later, booked 21 days after that,
+    // settled a day later: 40 days in 12-hour steps cover it all.
+    for _ in 0..80 {
+        env.admin("/_sandbox/clock", json!({"advance_seconds": DAY / 2}))
+            .await;
+        refunds.run().await.expect("refund sync");
+        let now = stored(store.clone(), connection.clone()).await;
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            vec![],
+            vec![(false, false, 1)],
+            vec![(true, false, 2)],
+            vec![(true, true, 3)],
+        ],
+        "nothing, applied, booked, settled: each step stored as a new version"
+    );
+}

@@ -73,7 +73,7 @@ async fn index() -> Json<serde_json::Value> {
             "GET|POST /_sandbox/vop/quotas": "{\"overrides\": [\"orderList=40/2s\"...]}: the quotas enforced instead of the documented ones",
             "GET /_sandbox/vop/calls?method=orderList": "calls that met that method's quota: count, throttled, the most admitted in any window, arrival times",
             "GET|POST /_sandbox/winit/settings": "{\"token_in_fragment\": bool}: where the Winit authorize page puts the token",
-            "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|presale} places orders now",
+            "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|slow_refund_after_settlement|presale} places orders now",
         }
     }))
 }

@@ -33,6 +33,9 @@ pub enum Scenario {
     /// Settles, then is returned: the order stays as settled and the deduction appears in
     /// refundOrderList (applied 1 h, booked 2 h, settled 3 h after settlement).
     RefundAfterSettlement,
+    /// Like `RefundAfterSettlement`, but the goods take three weeks to come back: the deduction
+    /// is booked 21 days after the application and settled a day later. Only when asked for.
+    SlowRefundAfterSettlement,
     /// A presale (预付) order: the deposit makes the order at its final price, the balance is
     /// paid two days later, then it goes on like `Settles`.
     Presale,
@@ -470,15 +473,22 @@ pub fn click(
                     order.pending_at = Some(signed + 13 * DAY);
                     let settled = signed + 14 * DAY;
                     order.settled_at = Some(settled);
-                    if scenario == Scenario::RefundAfterSettlement {
+                    let return_takes = match scenario {
+                        Scenario::RefundAfterSettlement => Some(HOUR),
+                        Scenario::SlowRefundAfterSettlement => Some(21 * DAY),
+                        _ => None,
+                    };
+                    if let Some(return_takes) = return_takes {
+                        let applied = settled + HOUR;
+                        let booked = applied + return_takes;
                         order.after_sale = Some(AfterSale {
                             after_sale_sn: format!("AS{order_sn}"),
-                            applied_at: settled + HOUR,
-                            finished_at: settled + 2 * HOUR,
+                            applied_at: applied,
+                            finished_at: booked,
                             deduction: Some((
                                 format!("TXN{order_sn}"),
-                                settled + 2 * HOUR,
-                                settled + 3 * HOUR,
+                                booked,
+                                booked + if return_takes > DAY { DAY } else { HOUR },
                             )),
                         });
                     }
