@@ -100,6 +100,13 @@ impl StreamSource for UnionOrderSource {
         }
     }
 
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        Some(shopbridge_store::RecordEvents {
+            created: "union_order.created",
+            updated: "union_order.updated",
+        })
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,

@@ -299,7 +299,14 @@ impl StreamSync {
         match records {
             PageRecords::UnionOrders(orders) => {
                 self.store
-                    .save_union_page(&self.connection_id, self.stream(), orders, checkpoint, now)
+                    .save_union_page(
+                        &self.connection_id,
+                        self.stream(),
+                        orders,
+                        checkpoint,
+                        self.source.events(),
+                        now,
+                    )
                     .await
             }
             PageRecords::Records(records) => {

@@ -194,10 +194,66 @@ async fn faults_and_interrupted_runs_lose_and_duplicate_nothing() {
     let env = Env::start().await;
     let store = common::sqlite_store().await;
     let sync = sync_for(&env, &store).await;
+    let (tenant, _) = store
+        .tenant_by_app_key("erp")
+        .await
+        .expect("lookup")
+        .expect("tenant");
+    let hook = store
+        .create_webhook(
+            &tenant,
+            "http://127.0.0.1:9/hook",
+            &["union_order.created".into(), "union_order.updated".into()],
+            &SecretString::from("hook-secret"),
+            0,
+        )
+        .await
+        .expect("webhook");
     env.admin("/_sandbox/faults", json!({"error_rate": 0.15, "malformed_rate": 0.1, "drop_rate": 0.05, "path_prefix": "/vop"})).await;
     twenty_days(&env, &sync, true).await;
     env.admin("/_sandbox/faults", json!({})).await;
     assert_equal(&env, &sync).await;
+
+    // The outbox announced every stored version once: one `created` per order, one `updated`
+    // per later version, none twice despite the faults and the runs cut off mid-page.
+    let deliveries = store
+        .webhook_deliveries(&tenant, &hook, 100_000)
+        .await
+        .expect("deliveries");
+    let mut announced: Vec<(String, String, i64)> = deliveries
+        .iter()
+        .map(|(delivery, _)| {
+            let body: Value = serde_json::from_str(&delivery.payload).expect("json");
+            (
+                body["data"]["order_sn"]
+                    .as_str()
+                    .expect("order_sn")
+                    .to_owned(),
+                delivery.event.clone(),
+                body["data"]["order"]["lastUpdateTime"]
+                    .as_i64()
+                    .expect("time"),
+            )
+        })
+        .collect();
+    announced.sort();
+    let mut versions = Vec::new();
+    for (order_sn, _, _, _) in env.truth() {
+        let history = store
+            .union_order_versions(&sync.connection_id, &order_sn)
+            .await
+            .expect("versions");
+        for (i, (updated, _, _)) in history.into_iter().enumerate() {
+            let event = if i == 0 {
+                "union_order.created"
+            } else {
+                "union_order.updated"
+            };
+            versions.push((order_sn.clone(), event.to_owned(), updated));
+        }
+    }
+    versions.sort();
+    assert_eq!(announced, versions);
     let report = store.quota_report(0, i64::MAX / 2).await.expect("report");
     assert!(
         report[0].success_rate < 0.98,

@@ -54,15 +54,12 @@ impl Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let tenant: Option<String> = match events {
-            Some(_) => Some(
-                sqlx::query("SELECT tenant_id FROM connections WHERE id = $1")
-                    .bind(connection_id)
-                    .fetch_one(&mut *tx)
+        let subscribers = match events {
+            Some(_) => {
+                self.subscribers_of_connection(&mut tx, connection_id)
                     .await?
-                    .try_get("tenant_id")?,
-            ),
-            None => None,
+            }
+            None => Default::default(),
         };
         // What the store holds of this page's records, in one query rather than one per record.
         let mut existing: HashMap<String, (i64, bool, String)> = HashMap::new();
@@ -106,18 +103,19 @@ impl Store {
                 record.id.clone(),
                 (record.updated_ms, record.is_final, record.payload.clone()),
             );
-            if let (Some(events), Some(tenant)) = (events, &tenant) {
+            if let Some(events) = events {
                 // Announced in the same transaction: a stored change is never left unannounced.
                 let event = if existing.is_some() {
                     events.updated
                 } else {
                     events.created
                 };
-                let body: serde_json::Value =
-                    serde_json::from_str(&record.payload).unwrap_or(serde_json::Value::Null);
-                let data = serde_json::json!({"connection_id": connection_id, "stream": stream, "id": record.id, "record": body});
-                self.enqueue_in(&mut tx, tenant, event, data, now_ms)
-                    .await?;
+                if subscribers.want(event) {
+                    let body: serde_json::Value =
+                        serde_json::from_str(&record.payload).unwrap_or(serde_json::Value::Null);
+                    let data = serde_json::json!({"connection_id": connection_id, "stream": stream, "id": record.id, "record": body});
+                    subscribers.enqueue(&mut tx, event, data, now_ms).await?;
+                }
             }
             versions.push(record);
             let count = newest.get(record.id.as_str()).map_or(0, |(_, n)| *n);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Placeholders, Store, StoreError, WRITE_CHUNK};
+use crate::{Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK};
 
 /// One order as the sync writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,9 +95,17 @@ impl Store {
         stream: &str,
         orders: &[UnionOrderRecord],
         checkpoint: Checkpoint,
+        events: Option<RecordEvents>,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
+        let subscribers = match events {
+            Some(_) => {
+                self.subscribers_of_connection(&mut tx, connection_id)
+                    .await?
+            }
+            None => Default::default(),
+        };
         // What the store holds of this page's orders.
         let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
         if !orders.is_empty() {
@@ -132,10 +140,24 @@ impl Store {
             if !newer {
                 continue;
             }
-            stored.insert(
+            let before = stored.insert(
                 order.order_sn.clone(),
                 (order.last_update_ms, order.settled),
             );
+            if let Some(events) = events {
+                // Announced in the same transaction: a stored change is never left unannounced.
+                let event = if before.is_some() {
+                    events.updated
+                } else {
+                    events.created
+                };
+                if subscribers.want(event) {
+                    let body: serde_json::Value =
+                        serde_json::from_str(&order.payload).unwrap_or(serde_json::Value::Null);
+                    let data = serde_json::json!({"connection_id": connection_id, "order_sn": order.order_sn, "order": body});
+                    subscribers.enqueue(&mut tx, event, data, now_ms).await?;
+                }
+            }
             versions.push(order);
             let count = newest.get(order.order_sn.as_str()).map_or(0, |(_, n)| *n);
             newest.insert(&order.order_sn, (order, count + 1));

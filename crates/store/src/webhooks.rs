@@ -15,9 +15,75 @@ pub const EVENTS: &[&str] = &[
     "order.created",
     "order.updated",
     "refund.changed",
+    "union_order.created",
+    "union_order.updated",
     "connection.needs_reauth",
     "sync.failed",
 ];
+
+/// A tenant's enabled webhooks and the events each wants, read once per transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Subscribers {
+    hooks: Vec<(String, Vec<String>)>,
+}
+
+impl Subscribers {
+    async fn of(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tenant_id: &str,
+    ) -> Result<Self, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = 1")
+                .bind(tenant_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        let mut hooks = Vec::with_capacity(rows.len());
+        for row in rows {
+            let events: String = row.try_get("events")?;
+            hooks.push((
+                row.try_get("id")?,
+                events.split(',').map(str::to_owned).collect(),
+            ));
+        }
+        Ok(Self { hooks })
+    }
+
+    /// Whether any webhook wants `event` (so that its data need not be built otherwise).
+    pub(crate) fn want(&self, event: &str) -> bool {
+        self.hooks
+            .iter()
+            .any(|(_, events)| events.iter().any(|e| e == event))
+    }
+
+    /// Queues `event` for each webhook that wants it; answers how many deliveries were queued.
+    pub(crate) async fn enqueue(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        event: &str,
+        data: Value,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        let mut queued = 0;
+        let body = json!({"event": event, "created_ms": now_ms, "data": data}).to_string();
+        for (id, events) in &self.hooks {
+            if !events.iter().any(|e| e == event) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, next_attempt_ms, created_ms, finished_ms)
+                 VALUES ($1, $2, $3, 'pending', 0, $4, $4, NULL)",
+            )
+            .bind(id)
+            .bind(event)
+            .bind(&body)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await?;
+            queued += 1;
+        }
+        Ok(queued)
+    }
+}
 
 /// After this many failed attempts in a row an endpoint is disabled.
 pub const DISABLE_AFTER_FAILED_ATTEMPTS: i64 = 10;
@@ -218,32 +284,22 @@ impl Store {
         data: Value,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
-        let hooks =
-            sqlx::query("SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = 1")
-                .bind(tenant_id)
-                .fetch_all(&mut **tx)
-                .await?;
-        let mut queued = 0;
-        for hook in hooks {
-            let events: String = hook.try_get("events")?;
-            if !events.split(',').any(|e| e == event) {
-                continue;
-            }
-            let id: String = hook.try_get("id")?;
-            let body = json!({"event": event, "created_ms": now_ms, "data": data}).to_string();
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, next_attempt_ms, created_ms, finished_ms)
-                 VALUES ($1, $2, $3, 'pending', 0, $4, $4, NULL)",
-            )
-            .bind(id)
-            .bind(event)
-            .bind(body)
-            .bind(now_ms)
-            .execute(&mut **tx)
-            .await?;
-            queued += 1;
-        }
-        Ok(queued)
+        let hooks = Subscribers::of(tx, tenant_id).await?;
+        hooks.enqueue(tx, event, data, now_ms).await
+    }
+
+    /// The webhooks of a connection's tenant, read once for a whole page of changes.
+    pub(crate) async fn subscribers_of_connection(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+    ) -> Result<Subscribers, StoreError> {
+        let tenant: String = sqlx::query("SELECT tenant_id FROM connections WHERE id = $1")
+            .bind(connection_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("tenant_id")?;
+        Subscribers::of(tx, &tenant).await
     }
 
     /// Queues an event on its own.

@@ -149,7 +149,7 @@ async fn exercise(store: &Store) {
     };
     assert_eq!(
         store
-            .save_union_page(&id, "union_orders", &page, checkpoint, 20)
+            .save_union_page(&id, "union_orders", &page, checkpoint, None, 20)
             .await
             .expect("page"),
         2
@@ -173,6 +173,7 @@ async fn exercise(store: &Store) {
                     cursor_ms: 1000,
                     window: None
                 },
+                None,
                 21
             )
             .await
@@ -190,6 +191,7 @@ async fn exercise(store: &Store) {
                     cursor_ms: 1000,
                     window: None
                 },
+                None,
                 22
             )
             .await
@@ -213,6 +215,7 @@ async fn exercise(store: &Store) {
                     cursor_ms: 1000,
                     window: None
                 },
+                None,
                 23
             )
             .await

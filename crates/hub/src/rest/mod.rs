@@ -776,8 +776,8 @@ async fn list_runs(
 pub struct WebhookRequest {
     /// Where events are POSTed (http or https).
     pub url: String,
-    /// Any of `order.created`, `order.updated`, `refund.changed`, `connection.needs_reauth`,
-    /// `sync.failed`; all when absent.
+    /// Any of `order.created`, `order.updated`, `union_order.created`, `union_order.updated`,
+    /// `refund.changed`, `connection.needs_reauth`, `sync.failed`; all of them when absent.
     #[serde(default)]
     pub events: Vec<String>,
 }
