@@ -21,6 +21,21 @@ pub const EVENTS: &[&str] = &[
     "sync.failed",
 ];
 
+/// Stored for a webhook that wants every event, so that it also gets the events added later.
+const ALL_EVENTS: &str = "*";
+
+/// The events a stored subscription stands for.
+fn subscribed_events(stored: &str) -> Vec<String> {
+    if stored == ALL_EVENTS {
+        return EVENTS.iter().map(|e| (*e).to_owned()).collect();
+    }
+    stored
+        .split(',')
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A tenant's enabled webhooks and the events each wants, read once per transaction.
 #[derive(Debug, Default)]
 pub(crate) struct Subscribers {
@@ -40,10 +55,7 @@ impl Subscribers {
         let mut hooks = Vec::with_capacity(rows.len());
         for row in rows {
             let events: String = row.try_get("events")?;
-            hooks.push((
-                row.try_get("id")?,
-                events.split(',').map(str::to_owned).collect(),
-            ));
+            hooks.push((row.try_get("id")?, subscribed_events(&events)));
         }
         Ok(Self { hooks })
     }
@@ -152,11 +164,7 @@ fn webhook(row: &sqlx::any::AnyRow) -> Result<Webhook, StoreError> {
     Ok(Webhook {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
-        events: events
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        events: subscribed_events(&events),
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         disabled_reason: row.try_get("disabled_reason")?,
         failed_in_a_row: row.try_get("failed_in_a_row")?,
@@ -199,7 +207,7 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         let sealed = self.vault().seal(&id, secret.expose_secret().as_bytes())?;
         let events = if events.is_empty() {
-            EVENTS.join(",")
+            ALL_EVENTS.to_owned()
         } else {
             events.join(",")
         };

@@ -317,11 +317,60 @@ async fn exercise(store: &Store) {
         2
     );
 
+    // A webhook for every event gets each kind, including Union order changes, once per new
+    // version, in the page's own transaction.
+    let hook = store
+        .create_webhook(
+            &tenant,
+            "http://127.0.0.1:9/h",
+            &[],
+            &SecretString::from("k"),
+            50,
+        )
+        .await
+        .expect("webhook");
+    let listed = store.webhooks(&tenant).await.expect("webhooks");
+    assert_eq!(
+        listed[0].events,
+        shopbridge_store::webhooks::EVENTS
+            .iter()
+            .map(|e| (*e).to_owned())
+            .collect::<Vec<_>>()
+    );
+    let events = Some(shopbridge_store::RecordEvents {
+        created: "union_order.created",
+        updated: "union_order.updated",
+    });
+    let announced = [
+        order("D", 100, "已下单", false),
+        order("A", 400, "已失效", false),
+    ];
+    store
+        .save_union_page(&id, "union_orders", &announced, checkpoint, events, 51)
+        .await
+        .expect("page");
+    let delivered: Vec<String> = store
+        .webhook_deliveries(&tenant, &hook, 10)
+        .await
+        .expect("deliveries")
+        .into_iter()
+        .map(|(delivery, _)| delivery.event)
+        .collect();
+    assert_eq!(
+        delivered,
+        ["union_order.created"],
+        "D is new; A is settled, so its later data is not a change"
+    );
+
     // Rotation: a vault with a new current key and the old one re-seals everything.
     let rotated = store.with_vault(
         Vault::new(MasterKey::from_bytes([43; 32])).with_old_key(MasterKey::from_bytes([42; 32])),
     );
-    assert_eq!(rotated.rotate_keys().await.expect("rotate"), 2);
+    assert_eq!(
+        rotated.rotate_keys().await.expect("rotate"),
+        3,
+        "two connections' credentials and the webhook's signing secret"
+    );
     assert_eq!(
         rotated.rotate_keys().await.expect("again"),
         0,
