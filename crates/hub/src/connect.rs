@@ -122,6 +122,8 @@ pub struct BeginConnect {
     pub native: bool,
     /// Where to send the person once connected, with a one-time code (an ERP's callback).
     pub return_to: Option<String>,
+    /// The connection being re-authorized (see [`begin_reauthorize`]); `None` connects a new one.
+    pub reauthorize: Option<String>,
 }
 
 /// Issues a `state` for the connection and answers the platform's authorize URL.
@@ -193,12 +195,77 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
         name: request.name,
         redirect_uri,
         return_to: request.return_to,
+        reauthorize: request.reauthorize,
     };
     app.store
         .create_connect_state(&state, &issued, now + STATE_TTL_MS)
         .await
         .map_err(|err| err.to_string())?;
     Ok(location)
+}
+
+/// Starts a flow that gives an existing connection new credentials: the same id, synced data
+/// and shop tokens, back to active once the person has authorized again. The account (JIT
+/// vendor, Winit seller) is the one the connection already acts for.
+pub async fn begin_reauthorize(
+    app: &ConnectApp,
+    tenant_id: &str,
+    connection_id: &str,
+    return_to: Option<String>,
+) -> Result<String, (StatusCode, String)> {
+    let connection = match app.store.connection(connection_id).await {
+        Ok(connection) if connection.tenant_id == tenant_id => connection,
+        Ok(_) | Err(shopbridge_store::StoreError::NotFound(_)) => {
+            return Err((
+                StatusCode::NOT_FOUND,
+                format!("shop: no shop {connection_id:?} in this tenant"),
+            ));
+        }
+        Err(err) => return Err((StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}"))),
+    };
+    if connection.state == shopbridge_store::ConnectionState::Revoked {
+        return Err((
+            StatusCode::CONFLICT,
+            "shop: a revoked shop cannot be re-authorized; connect it as a new shop".into(),
+        ));
+    }
+    let credentials: serde_json::Value =
+        serde_json::from_str(connection.credentials.expose_secret()).unwrap_or_default();
+    let (mode, seller, vendor_id) = match (connection.platform.as_str(), connection.mode.as_str()) {
+        ("vop", "union_tool") => (Some("union_tool".to_owned()), None, None),
+        ("vop", "jit") => (
+            Some("jit".to_owned()),
+            None,
+            credentials["vendor_id"].as_i64().map(|id| id.to_string()),
+        ),
+        ("winit", _) => (
+            None,
+            credentials["app_key"].as_str().map(str::to_owned),
+            None,
+        ),
+        (platform, mode) => {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "shop: a {platform} {mode} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
+                ),
+            ));
+        }
+    };
+    let request = BeginConnect {
+        tenant_id: tenant_id.to_owned(),
+        platform: connection.platform.clone(),
+        mode,
+        name: connection.name.clone(),
+        seller,
+        vendor_id,
+        native: false,
+        return_to,
+        reauthorize: Some(connection.id.clone()),
+    };
+    begin(app, request)
+        .await
+        .map_err(|message| (StatusCode::BAD_REQUEST, message))
 }
 
 async fn start(
@@ -226,6 +293,7 @@ async fn start(
             .as_deref()
             .is_some_and(|v| v == "1" || v == "true"),
         return_to: None,
+        reauthorize: None,
     };
     match begin(&app, request).await {
         Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
@@ -281,6 +349,65 @@ async fn handoff_url(
     Ok(url.to_string())
 }
 
+/// The end of a re-authorization: new credentials for the same connection, active again.
+async fn reauthorized(
+    app: &ConnectApp,
+    issued: &ConnectState,
+    id: &str,
+    credentials: &str,
+    access_expires: Option<i64>,
+    refresh_expires: Option<i64>,
+    now: i64,
+) -> Response {
+    let connection = match app.store.connection(id).await {
+        Ok(connection) => connection,
+        Err(err) => return failure(err.to_string()),
+    };
+    if connection.tenant_id != issued.tenant_id || connection.platform != issued.platform {
+        return failure("state: issued for another shop");
+    }
+    if connection.state == shopbridge_store::ConnectionState::Revoked {
+        return failure("the shop was revoked while it was being re-authorized; connect it anew");
+    }
+    let credentials = SecretString::from(credentials.to_owned());
+    if let Err(err) = app
+        .store
+        .update_credentials(id, &credentials, access_expires, refresh_expires, now)
+        .await
+    {
+        return failure(err.to_string());
+    }
+    if connection.state != shopbridge_store::ConnectionState::Active
+        && let Err(err) = app
+            .store
+            .set_state(id, shopbridge_store::ConnectionState::Active, None, now)
+            .await
+    {
+        return failure(err.to_string());
+    }
+    let _ = app
+        .store
+        .audit(
+            now,
+            Some(&issued.tenant_id),
+            Some(id),
+            "reauthorize",
+            &issued.platform,
+        )
+        .await;
+    if let Some(return_to) = &issued.return_to {
+        return match handoff_url(app, issued, id, return_to, now).await {
+            Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+            Err(message) => failure(message),
+        };
+    }
+    page(
+        StatusCode::OK,
+        "已重新授权 · Re-authorized",
+        &format!("{} is authorized again (connection {id})", issued.name),
+    )
+}
+
 async fn save(
     app: &ConnectApp,
     issued: &ConnectState,
@@ -289,6 +416,18 @@ async fn save(
     refresh_expires: Option<i64>,
 ) -> Response {
     let now = app.clock.now_ms();
+    if let Some(id) = &issued.reauthorize {
+        return reauthorized(
+            app,
+            issued,
+            id,
+            credentials,
+            access_expires,
+            refresh_expires,
+            now,
+        )
+        .await;
+    }
     let created = app
         .store
         .create_connection(

@@ -32,6 +32,7 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/console/shops", get(shops_page))
         .route("/console/shops/connect", post(connect))
         .route("/console/shops/{id}/revoke", post(revoke))
+        .route("/console/shops/{id}/reauthorize", post(reauthorize))
         .route("/console/sync", get(sync_page))
         .route("/console/orders", get(orders_page))
         .route("/console/orders/{shop}/{number}", get(order_page))
@@ -67,6 +68,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "last_error" => ("最近错误", "Last error"),
         "actions" => ("操作", "Actions"),
         "revoke" => ("撤销授权", "Revoke"),
+        "reauthorize" => ("重新授权", "Re-authorize"),
         "connect" => ("连接店铺", "Connect a shop"),
         "connect_vop_union" => ("连接唯品会联盟", "Connect Vipshop Union"),
         "connect_vop_jit" => ("连接唯品会JIT", "Connect Vipshop JIT"),
@@ -445,15 +447,24 @@ async fn shops_page(
                 ),
                 None => "—".into(),
             };
-            let revoke = if c.state == ConnectionState::Revoked {
-                String::new()
-            } else {
+            // Shops connected through an OAuth flow can go through it again; the app's own
+            // Union channel account has none.
+            let has_flow = c.platform == "winit" || (c.platform == "vop" && c.mode != "union_channel");
+            let action = |path: &str, label: &str| {
                 format!(
-                    r#"<form class="inline" method="post" action="/console/shops/{id}/revoke"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" aria-label="{label} {name}">{label}</button></form>"#,
+                    r#"<form class="inline" method="post" action="/console/shops/{id}/{path}"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" aria-label="{label} {name}">{label}</button></form>"#,
                     id = escape(&c.id),
-                    label = t(lang, "revoke"),
                     name = escape(&c.name),
                 )
+            };
+            let revoke = match c.state {
+                ConnectionState::Revoked => String::new(),
+                _ if has_flow => format!(
+                    "{} {}",
+                    action("reauthorize", t(lang, "reauthorize")),
+                    action("revoke", t(lang, "revoke"))
+                ),
+                _ => action("revoke", t(lang, "revoke")),
             };
             format!(
                 r#"<tr data-shop="{id}"><td>{name}</td><td>{platform}</td><td>{mode}</td><td class="state-{state}">{state_text}</td><td>{expires}</td><td>{error}</td><td>{revoke}</td></tr>"#,
@@ -537,6 +548,7 @@ async fn connect(
         vendor_id: form.vendor_id.filter(|v| !v.trim().is_empty()),
         native: false,
         return_to: None,
+        reauthorize: None,
     };
     match crate::connect::begin(&app.connect, request).await {
         Ok(url) => Redirect::to(&url).into_response(),
@@ -591,6 +603,30 @@ async fn revoke(
             Redirect::to("/console/shops").into_response()
         }
         _ => (StatusCode::NOT_FOUND, "no such shop").into_response(),
+    }
+}
+
+/// Sends the person to the platform to authorize the shop again.
+async fn reauthorize(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match checked(&app, &headers, &form.csrf).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    match crate::connect::begin_reauthorize(&app.connect, &session.tenant_id, &id, None).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err((status, message)) => (
+            status,
+            Html(format!(
+                "<p class=\"error\">{}</p><p><a href=\"/console/shops\">←</a></p>",
+                escape(&message)
+            )),
+        )
+            .into_response(),
     }
 }
 

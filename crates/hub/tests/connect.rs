@@ -16,6 +16,7 @@ use shopbridge_vop::{VopClient, VopConfig};
 
 struct Env {
     sandbox: RunningSandbox,
+    app: ConnectApp,
     store: Store,
     hub: String,
     tenant: String,
@@ -45,7 +46,8 @@ impl Env {
             winit: Some(winit),
             clock,
         };
-        tokio::spawn(async move { axum::serve(listener, connect::router(app)).await });
+        let router = connect::router(app.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
         let http = common::http();
         // Register the hub's callbacks with both platforms.
         let mut uris = creds.vop.redirect_uris.clone();
@@ -66,6 +68,7 @@ impl Env {
             .push(format!("{hub}/connect/winit/callback"));
         Self {
             sandbox,
+            app,
             store,
             hub,
             tenant,
@@ -373,5 +376,123 @@ async fn shops_connect_with_credentials_they_already_have() {
     assert!(
         env.connection_named("legacy").await.is_some()
             && env.connection_named("wrong").await.is_none()
+    );
+}
+
+/// A JIT shop whose grant lapsed is authorized again in place: the same connection (so its
+/// synced data and shop tokens stay valid), new credentials for the same vendor, active again.
+#[tokio::test]
+async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
+    let env = Env::start().await;
+    let (username, password) = env.user("vendor");
+    let authorize = env
+        .start_connect("vop?name=jit-shop&mode=jit&vendor_id=550")
+        .await;
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
+        .await
+        .expect("approve");
+    env.get(&decision.location.expect("redirect")).await;
+    let before = env.connection_named("jit-shop").await.expect("connected");
+    let old: shopbridge_hub::VopTokens =
+        serde_json::from_str(before.credentials.expose_secret()).expect("tokens");
+    let now = shopbridge_core::Clock::now_ms(&env.sandbox.clock());
+    env.store
+        .set_state(
+            &before.id,
+            shopbridge_store::ConnectionState::NeedsReauth,
+            Some("refresh token expired"),
+            now,
+        )
+        .await
+        .expect("needs reauth");
+
+    let authorize = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
+        .await
+        .expect("begin");
+    let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
+        .await
+        .expect("approve again");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Re-authorized"), "{body}");
+
+    let after = env.store.connection(&before.id).await.expect("same id");
+    assert_eq!(after.state, shopbridge_store::ConnectionState::Active);
+    let new: shopbridge_hub::VopTokens =
+        serde_json::from_str(after.credentials.expose_secret()).expect("tokens");
+    assert_ne!(new.access_token, old.access_token, "new credentials");
+    assert_eq!(new.vendor_id, Some(550), "still the same vendor");
+    let same_name = env
+        .store
+        .connection_summaries()
+        .await
+        .expect("summaries")
+        .into_iter()
+        .filter(|c| c.name == "jit-shop")
+        .count();
+    assert_eq!(same_name, 1, "no second connection");
+
+    // Another tenant's shop, an unknown one, a revoked one and the app's own account are refused.
+    let other = env
+        .store
+        .create_tenant("other", "other-key", &SecretString::from("o"), 0)
+        .await
+        .expect("tenant");
+    let refused = |result: Result<String, (axum::http::StatusCode, String)>| {
+        result.expect_err("refused").0.as_u16()
+    };
+    assert_eq!(
+        refused(connect::begin_reauthorize(&env.app, &other, &before.id, None).await),
+        404
+    );
+    assert_eq!(
+        refused(connect::begin_reauthorize(&env.app, &env.tenant, "nope", None).await),
+        404
+    );
+    let channel = env
+        .store
+        .create_connection(
+            &shopbridge_store::NewConnection {
+                tenant_id: &env.tenant,
+                platform: "vop",
+                mode: "union_channel",
+                name: "channel",
+                credentials: &SecretString::from("{}"),
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            now,
+        )
+        .await
+        .expect("channel");
+    assert_eq!(
+        refused(connect::begin_reauthorize(&env.app, &env.tenant, &channel, None).await),
+        400
+    );
+    let pending = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
+        .await
+        .expect("begin");
+    env.store
+        .set_state(
+            &before.id,
+            shopbridge_store::ConnectionState::Revoked,
+            Some("revoked"),
+            now,
+        )
+        .await
+        .expect("revoke");
+    assert_eq!(
+        refused(connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None).await),
+        409
+    );
+    // A flow begun before the revocation does not bring the shop back.
+    let decision = browser::authorize(&env.http, &pending, &username, &password, true)
+        .await
+        .expect("approve");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        env.store.connection(&before.id).await.expect("shop").state,
+        shopbridge_store::ConnectionState::Revoked
     );
 }

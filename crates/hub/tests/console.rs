@@ -128,6 +128,31 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
         )
         .await;
     assert_eq!(foreign.status(), 404);
+    // Re-authorizing goes back through the platform's page for the same shop; the app's own
+    // Union channel account has no flow to repeat, and another tenant's shop is not found.
+    assert!(
+        shops.contains(&format!("/console/shops/{}/reauthorize", env.ids[0]))
+            && !shops.contains(&format!("/console/shops/{}/reauthorize", env.ids[1])),
+        "{shops}"
+    );
+    let again = browser
+        .post(
+            &format!("/console/shops/{}/reauthorize", env.ids[0]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status(), 303);
+    let location = again.headers()["location"].to_str().expect("location");
+    assert!(location.contains("/vop/oauth2/authorize"), "{location}");
+    for (id, status) in [(&env.ids[1], 400), (&env.ids[2], 404)] {
+        let refused = browser
+            .post(
+                &format!("/console/shops/{id}/reauthorize"),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(refused.status(), status);
+    }
     let revoked = browser
         .post(
             &format!("/console/shops/{}/revoke", env.ids[1]),

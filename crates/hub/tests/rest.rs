@@ -231,6 +231,22 @@ async fn tenants_see_their_own_shops_and_page_through_orders() {
         200
     );
 
+    // Re-authorization answers the platform's page for the same shop; never another tenant's.
+    let (status, again) = env
+        .post_json(A, &format!("/v1/shops/{jit_a}/reauthorize"), json!({}))
+        .await;
+    assert_eq!(status, 202, "{again}");
+    assert!(
+        again["authorize_url"]
+            .as_str()
+            .is_some_and(|url| url.contains("/vop/oauth2/authorize")),
+        "{again}"
+    );
+    let (status, _) = env
+        .post_json(B, &format!("/v1/shops/{jit_a}/reauthorize"), json!({}))
+        .await;
+    assert_eq!(status, 404);
+
     // Revocation ends the grant at the platform too.
     let (status, revoked) = env
         .post_json(A, &format!("/v1/shops/{union_a}/revoke"), json!({}))

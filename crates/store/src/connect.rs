@@ -17,6 +17,8 @@ pub struct ConnectState {
     pub redirect_uri: String,
     /// Where to send the person once connected (an ERP's callback URL), if not the hub's page.
     pub return_to: Option<String>,
+    /// The connection this flow re-authorizes, when it is not a new one.
+    pub reauthorize: Option<String>,
 }
 
 impl Store {
@@ -27,8 +29,8 @@ impl Store {
         expires_ms: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO connect_states (state, tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+            "INSERT INTO connect_states (state, tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to, connection_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
         )
         .bind(state)
         .bind(&issued.tenant_id)
@@ -39,6 +41,7 @@ impl Store {
         .bind(&issued.redirect_uri)
         .bind(expires_ms)
         .bind(&issued.return_to)
+        .bind(&issued.reauthorize)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -53,7 +56,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<ConnectState, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to FROM connect_states WHERE state = $1")
+        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to, connection_id FROM connect_states WHERE state = $1")
             .bind(state)
             .fetch_optional(&mut *tx)
             .await?
@@ -87,6 +90,7 @@ impl Store {
             seller: row.try_get("seller")?,
             redirect_uri: row.try_get("redirect_uri")?,
             return_to: row.try_get("return_to")?,
+            reauthorize: row.try_get("connection_id")?,
         })
     }
 }

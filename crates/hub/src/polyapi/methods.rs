@@ -684,6 +684,7 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         vendor_id: text(&call.biz, "vendorid"),
         native: false,
         return_to: Some(return_to.to_string()),
+        reauthorize: None,
     };
     let url = crate::connect::begin(&call.app.connect, request)
         .await

@@ -32,7 +32,7 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
-    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
+    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
     components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest, union::LinkRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -62,6 +62,7 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/v1/shops", get(list_shops).post(create_shop))
         .route("/v1/shops/{id}", get(get_shop))
         .route("/v1/shops/{id}/revoke", post(revoke_shop))
+        .route("/v1/shops/{id}/reauthorize", post(reauthorize_shop))
         .route("/v1/orders", get(list_orders))
         .route("/v1/orders/{shop}/{number}", get(get_order))
         .route("/v1/orders/{shop}/{number}/refund", get(check_refund))
@@ -264,6 +265,7 @@ async fn create_shop(
         vendor_id: request.vendor_id.map(|id| id.to_string()),
         native: false,
         return_to: None,
+        reauthorize: None,
     };
     match crate::connect::begin(&app.connect, begin).await {
         Ok(url) => (StatusCode::ACCEPTED, Json(json!({ "authorize_url": url }))).into_response(),
@@ -276,6 +278,21 @@ async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<Str
     match own_shop(&app, &tenant, &id).await {
         Ok(shop) => Json(shop_view(&shop)).into_response(),
         Err(response) => response,
+    }
+}
+
+/// Starts a new authorization of the shop (after it needs re-authorization, or to renew it):
+/// the answer's `authorize_url` is where the person logs in; on return the same shop, with its
+/// data and tokens, is active again.
+#[utoipa::path(post, path = "/v1/shops/{id}/reauthorize", params(("id" = String, Path)), responses((status = 202, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reauthorize_shop(
+    State(app): Shared,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Response {
+    match crate::connect::begin_reauthorize(&app.connect, &tenant, &id, None).await {
+        Ok(url) => (StatusCode::ACCEPTED, Json(json!({ "authorize_url": url }))).into_response(),
+        Err((status, message)) => error(status, message),
     }
 }
 
