@@ -488,3 +488,107 @@ async fn shops_are_authorized_through_the_unified_endpoint() {
     failed(&refused, "GSE.INVALID_PARAMETER");
     let _ = env.store.clone();
 }
+
+/// An ERP re-authorizes a shop by calling BuildeAuthorizeUrl with the shop's `token`: the same
+/// shop comes back active (its synced data kept) and GetAuthorizeSessionKey answers a token for
+/// it; another tenant cannot start that with the token.
+#[tokio::test]
+async fn a_shop_is_authorized_again_with_its_token() {
+    let env = Env::start().await;
+    let creds = env.sandbox.credentials();
+    let shops_before = env.store.connection_summaries().await.expect("shops").len();
+    env.store
+        .set_state(
+            &env.ids[0],
+            shopbridge_store::ConnectionState::NeedsReauth,
+            Some("refresh token expired"),
+            env.sandbox.clock().now_ms(),
+        )
+        .await
+        .expect("needs reauth");
+    failed(
+        &env.call(
+            B,
+            "Differ.JH.BuildeAuthorizeUrl",
+            &env.jit_a,
+            "9002",
+            json!({"callbackurl": "https://erp.example/cb"}),
+        )
+        .await,
+        "GSE.INVALID_PARAMETER",
+    );
+    let built = env
+        .call(
+            A,
+            "Differ.JH.BuildeAuthorizeUrl",
+            &env.jit_a,
+            "9002",
+            json!({"callbackurl": "https://erp.example/cb", "state": "again"}),
+        )
+        .await;
+    let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
+    let vendor = creds.vop.user("vendor").expect("vendor");
+    let decision = shopbridge_sandbox::browser::authorize(
+        &env.http,
+        &url,
+        &vendor.username,
+        &vendor.password,
+        true,
+    )
+    .await
+    .expect("consent");
+    let landed = env
+        .http
+        .get(decision.location.expect("callback"))
+        .send()
+        .await
+        .expect("hub callback");
+    assert_eq!(landed.status(), 302);
+    let back =
+        url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");
+    let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], "again");
+    let session = env
+        .call(
+            A,
+            "Differ.JH.GetAuthorizeSessionKey",
+            "",
+            "9002",
+            json!({"code": query["code"]}),
+        )
+        .await;
+    let token = ok(&session)["sessionkey"].as_str().expect("key").to_owned();
+    assert_eq!(session["venderid"], creds.vop.vendor_id);
+    let shop = env.store.connection(&env.ids[0]).await.expect("shop");
+    assert_eq!(shop.state, shopbridge_store::ConnectionState::Active);
+    assert_eq!(
+        env.store.connection_summaries().await.expect("shops").len(),
+        shops_before,
+        "the same shop, not a new one"
+    );
+    // The new token names the same shop and its synced orders.
+    let now = env.sandbox.clock().now_ms();
+    let from = shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000);
+    let to = shopbridge_vop::time::format_datetime_ms(now);
+    let orders = |token: String| {
+        let (from, to) = (from.clone(), to.clone());
+        let env = &env;
+        async move {
+            env.call(
+                A,
+                "Differ.JH.Business.GetOrder",
+                &token,
+                "9002",
+                json!({"OrderStatus": "JH_99", "StartTime": from, "EndTime": to, "PageSize": 50}),
+            )
+            .await
+        }
+    };
+    let via_new = orders(token).await;
+    let via_old = orders(env.jit_a.clone()).await;
+    assert_eq!(ok(&via_new)["numtotalorder"], ok(&via_old)["numtotalorder"]);
+    assert!(
+        via_new["orders"].as_array().is_some_and(|o| !o.is_empty()),
+        "{via_new}"
+    );
+}

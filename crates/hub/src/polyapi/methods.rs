@@ -649,6 +649,7 @@ where
 
 /// `Differ.JH.BuildeAuthorizeUrl`: the platform page where the shop's owner authorizes; after
 /// it, the person lands on `callbackurl` with `code` (for GetAuthorizeSessionKey) and `state`.
+/// With a shop's `token` it authorizes that shop again: same shop, its data kept.
 async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
     let platid = call
         .platid
@@ -671,6 +672,17 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         })?;
     if let Some(state) = text(&call.biz, "state") {
         return_to.query_pairs_mut().append_pair("state", &state);
+    }
+    if let Some(shop) = &call.shop {
+        let url = crate::connect::begin_reauthorize(
+            &call.app.connect,
+            &call.tenant_id,
+            &shop.id,
+            Some(return_to.to_string()),
+        )
+        .await
+        .map_err(|(_, message)| PolyError::invalid(message))?;
+        return Ok(fields(json!({ "authorizeurl": url })));
     }
     let name = text(&call.biz, "shopname")
         .or_else(|| text(&call.biz, "nick"))

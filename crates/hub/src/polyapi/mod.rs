@@ -132,7 +132,8 @@ pub(crate) struct Call<'a> {
     pub platid: Option<String>,
     /// The bizcontent with every object key lower-cased.
     pub biz: Value,
-    /// The shop the `token` names, for business methods.
+    /// The shop the `token` names: for business methods, and for BuildeAuthorizeUrl when it
+    /// re-authorizes a shop.
     pub shop: Option<Connection>,
 }
 
@@ -291,6 +292,11 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
     };
     if method.starts_with("Differ.JH.Business.") {
         call.shop = Some(shop(&call, get("token")).await?);
+    } else if method == "Differ.JH.BuildeAuthorizeUrl"
+        && let Some(token) = get("token").filter(|token| !token.trim().is_empty())
+    {
+        // A shop's own token asks for that shop to be authorized again, not for a new one.
+        call.shop = Some(shop(&call, Some(token)).await?);
     }
     methods::run(&call, method, now).await
 }
