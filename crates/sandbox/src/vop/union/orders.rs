@@ -3,6 +3,7 @@
 //! them as they are at the current simulated time.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, FixedOffset};
 use rand::Rng;
@@ -83,6 +84,27 @@ pub struct OrderBook {
     by_sn: HashMap<String, usize>,
     /// (moment, position in `orders`) for every moment in `SimOrder::moments`.
     changes: BTreeSet<(i64, usize)>,
+    /// The last orderList answer, in order, for paging through it without sorting it again.
+    last_list: Mutex<Option<CachedList>>,
+}
+
+/// What an orderList answer depends on besides the clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub owner: String,
+    pub status: Option<i64>,
+    pub by_order_time: Option<(i64, i64)>,
+    pub by_update_time: Option<(i64, i64)>,
+    pub order_sns: Option<Vec<String>>,
+}
+
+#[derive(Debug)]
+struct CachedList {
+    query: ListQuery,
+    /// The simulated time it was computed at, and how many orders there were.
+    at: i64,
+    orders: usize,
+    positions: Arc<Vec<usize>>,
 }
 
 impl OrderBook {
@@ -118,6 +140,51 @@ impl OrderBook {
     /// Every order, in the order they were placed.
     pub fn iter(&self) -> impl Iterator<Item = &SimOrder> {
         self.orders.iter()
+    }
+
+    /// The order at a position `list` answered.
+    pub fn at(&self, position: usize) -> Option<&SimOrder> {
+        self.orders.get(position)
+    }
+
+    /// The positions of the orders `query` matches at `now`, in the list's order, computed by
+    /// `list` unless the last answer still holds: the same query, no order placed since, and no
+    /// order's moment passed since (every filter compares moments with now, so none can differ).
+    /// Paging through a million-order window then sorts it once instead of once per page.
+    pub fn list(
+        &self,
+        query: ListQuery,
+        now: i64,
+        list: impl FnOnce(&Self) -> Vec<usize>,
+    ) -> Arc<Vec<usize>> {
+        if let Ok(cache) = self.last_list.lock()
+            && let Some(cached) = cache.as_ref()
+            && cached.query == query
+            && cached.orders == self.orders.len()
+            && cached.at <= now
+            && (cached.at == now
+                || self
+                    .changes
+                    .range((cached.at + 1, 0)..=(now, usize::MAX))
+                    .next()
+                    .is_none())
+        {
+            return cached.positions.clone();
+        }
+        let positions = Arc::new(list(self));
+        if let Ok(mut cache) = self.last_list.lock() {
+            *cache = Some(CachedList {
+                query,
+                at: now,
+                orders: self.orders.len(),
+                positions: positions.clone(),
+            });
+        }
+        positions
+    }
+
+    fn position_of(&self, order: &SimOrder) -> Option<usize> {
+        self.by_sn.get(&order.order_sn).copied()
     }
 
     /// Every order with at least one moment in `from..=to`, each once: a superset of the orders
@@ -569,49 +636,56 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
     }
     let owner = owner_of(call);
     let now = call.now_ms;
-    // Sort keys first and JSON only for the page asked for: lists of a million orders stay cheap.
-    // Every time a query filters on is one of the order's moments, at or before now: the index
-    // yields the candidates, the filters below decide exactly.
-    let candidates = match (&order_sns, by_update_time.or(by_order_time)) {
-        (Some(sns), _) => vop.union.orders.with_sns(sns),
-        (None, Some((from, to))) => vop.union.orders.changed_between(from, to.min(now)),
-        (None, None) => Vec::new(),
+    let query = ListQuery {
+        owner: owner.clone(),
+        status,
+        by_order_time,
+        by_update_time,
+        order_sns: order_sns
+            .as_ref()
+            .map(|sns| sns.iter().map(|sn| (*sn).to_owned()).collect()),
     };
-    let mut matching: Vec<(i64, &str, &SimOrder)> = candidates
-        .into_iter()
-        .filter(|order| order.owner == owner && order.order_time <= now)
-        .filter(|order| {
-            by_order_time.is_none_or(|(from, to)| (from..=to).contains(&order.order_time))
-        })
-        .filter_map(|order| {
-            let time = if by_update_time.is_some() {
-                order.last_update(now)
-            } else {
-                order.order_time
-            };
-            let in_window = by_update_time.is_none_or(|(from, to)| (from..=to).contains(&time));
-            let status_ok = status.is_none_or(|s| order.status_code(now) == s);
-            (in_window && status_ok).then_some((time, order.order_sn.as_str(), order))
-        })
-        .collect();
-    let total = matching.len();
+    let book = &vop.union.orders;
+    let listed = book.list(query, now, |book| {
+        // Every time a query filters on is one of the order's moments, at or before now: the
+        // index yields the candidates, the filters below decide exactly.
+        let candidates = match (&order_sns, by_update_time.or(by_order_time)) {
+            (Some(sns), _) => book.with_sns(sns),
+            (None, Some((from, to))) => book.changed_between(from, to.min(now)),
+            (None, None) => Vec::new(),
+        };
+        let mut matching: Vec<(i64, &str, usize)> = candidates
+            .into_iter()
+            .filter(|order| order.owner == owner && order.order_time <= now)
+            .filter(|order| {
+                by_order_time.is_none_or(|(from, to)| (from..=to).contains(&order.order_time))
+            })
+            .filter_map(|order| {
+                let time = if by_update_time.is_some() {
+                    order.last_update(now)
+                } else {
+                    order.order_time
+                };
+                let in_window = by_update_time.is_none_or(|(from, to)| (from..=to).contains(&time));
+                let status_ok = status.is_none_or(|s| order.status_code(now) == s);
+                let position = book.position_of(order)?;
+                (in_window && status_ok).then_some((time, order.order_sn.as_str(), position))
+            })
+            .collect();
+        matching.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        matching
+            .into_iter()
+            .map(|(_, _, position)| position)
+            .collect()
+    });
+    let total = listed.len();
     let skip = (page_no.max(1) - 1).saturating_mul(size).min(total);
     let end = skip.saturating_add(size).min(total);
-    if end > skip {
-        let order =
-            |a: &(i64, &str, &SimOrder), b: &(i64, &str, &SimOrder)| (a.0, a.1).cmp(&(b.0, b.1));
-        if skip > 0 {
-            matching.select_nth_unstable_by(skip, order);
-        }
-        let rest = &mut matching[skip..];
-        if end - skip < rest.len() {
-            rest.select_nth_unstable_by(end - skip, order);
-        }
-        matching[skip..end].sort_by(order);
-    }
-    let views: Vec<Value> = matching[skip..end]
+    // JSON only for the page asked for.
+    let views: Vec<Value> = listed[skip..end]
         .iter()
-        .map(|(_, _, order)| order.view(now))
+        .filter_map(|&position| book.at(position))
+        .map(|order| order.view(now))
         .collect();
     Ok(paged(views, total, "orderInfoList", page_no, size))
 }
@@ -747,6 +821,53 @@ mod tests {
             sns_of(book.with_sns(&["000002", "000001", "000002", "nope"])),
             ["000001", "000002"]
         );
+    }
+
+    #[test]
+    fn a_listing_is_reused_only_while_nothing_it_depends_on_moved() {
+        let mut book = OrderBook::default();
+        assert!(book.insert(order(Scenario::Settles)));
+        let query = ListQuery {
+            owner: "app".into(),
+            status: None,
+            by_order_time: None,
+            by_update_time: Some((0, 100 * DAY)),
+            order_sns: None,
+        };
+        let computed = std::cell::Cell::new(0);
+        let list = |book: &OrderBook, now: i64| {
+            book.list(query.clone(), now, |_| {
+                computed.set(computed.get() + 1);
+                vec![0]
+            })
+        };
+        list(&book, 0);
+        list(&book, MINUTE);
+        assert_eq!(computed.get(), 1, "no moment between 0 and 1 minute");
+        list(&book, 10 * MINUTE);
+        assert_eq!(
+            computed.get(),
+            2,
+            "paid at 10 minutes: the answer may differ"
+        );
+        list(&book, 10 * MINUTE + 5);
+        assert_eq!(computed.get(), 2);
+        let mut other = query.clone();
+        other.status = Some(2);
+        book.list(other, 10 * MINUTE + 5, |_| {
+            computed.set(computed.get() + 1);
+            Vec::new()
+        });
+        assert_eq!(computed.get(), 3, "another query");
+        list(&book, 10 * MINUTE + 5);
+        assert_eq!(computed.get(), 4, "only the last answer is kept");
+        let mut second = order(Scenario::Unpaid);
+        second.order_sn = "2".into();
+        assert!(book.insert(second));
+        list(&book, 10 * MINUTE + 5);
+        assert_eq!(computed.get(), 5, "an order was placed");
+        list(&book, 5 * MINUTE);
+        assert_eq!(computed.get(), 6, "the clock went back");
     }
 
     fn sns_of(orders: Vec<&SimOrder>) -> Vec<String> {
