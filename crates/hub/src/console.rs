@@ -552,14 +552,7 @@ async fn connect(
     };
     match crate::connect::begin(&app.connect, request).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(message) => (
-            StatusCode::BAD_REQUEST,
-            Html(format!(
-                "<p class=\"error\">{}</p><p><a href=\"/console/shops\">←</a></p>",
-                escape(&message)
-            )),
-        )
-            .into_response(),
+        Err(message) => back_to_shops(StatusCode::BAD_REQUEST, &message),
     }
 }
 
@@ -619,15 +612,20 @@ async fn reauthorize(
     };
     match crate::connect::begin_reauthorize(&app.connect, &session.tenant_id, &id, None).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err((status, message)) => (
-            status,
-            Html(format!(
-                "<p class=\"error\">{}</p><p><a href=\"/console/shops\">←</a></p>",
-                escape(&message)
-            )),
-        )
-            .into_response(),
+        Err((status, message)) => back_to_shops(status, &message),
     }
+}
+
+/// Why a flow could not start, with the way back to the shops page.
+fn back_to_shops(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Html(format!(
+            "<p class=\"error\">{}</p><p><a href=\"/console/shops\">←</a></p>",
+            escape(message)
+        )),
+    )
+        .into_response()
 }
 
 fn time_text(ms: Option<i64>, lang: Lang) -> String {

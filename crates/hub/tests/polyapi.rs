@@ -369,22 +369,7 @@ async fn shops_are_authorized_through_the_unified_endpoint() {
         )
         .await;
     let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
-    let vendor = creds.vop.user("vendor").expect("vendor");
-    let decision = shopbridge_sandbox::browser::authorize(
-        &env.http,
-        &url,
-        &vendor.username,
-        &vendor.password,
-        true,
-    )
-    .await
-    .expect("consent");
-    let landed = env
-        .http
-        .get(decision.location.expect("callback"))
-        .send()
-        .await
-        .expect("hub callback");
+    let landed = common::approve_on_sandbox(&env.http, &env.sandbox, &url, "vendor").await;
     assert_eq!(landed.status(), 302);
     let back =
         url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");
@@ -527,22 +512,7 @@ async fn a_shop_is_authorized_again_with_its_token() {
         )
         .await;
     let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
-    let vendor = creds.vop.user("vendor").expect("vendor");
-    let decision = shopbridge_sandbox::browser::authorize(
-        &env.http,
-        &url,
-        &vendor.username,
-        &vendor.password,
-        true,
-    )
-    .await
-    .expect("consent");
-    let landed = env
-        .http
-        .get(decision.location.expect("callback"))
-        .send()
-        .await
-        .expect("hub callback");
+    let landed = common::approve_on_sandbox(&env.http, &env.sandbox, &url, "vendor").await;
     assert_eq!(landed.status(), 302);
     let back =
         url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");

@@ -604,22 +604,13 @@ async fn shops_connect_and_union_calls_go_live_within_the_quota() {
         .post_json(A, "/v1/shops", json!({"platform": "vop", "mode": "jit", "name": "via page", "vendor_id": creds.vop.vendor_id}))
         .await;
     assert_eq!(status, 202);
-    let user = creds.vop.user("vendor").expect("vendor");
-    let decision = shopbridge_sandbox::browser::authorize(
+    let landed = common::approve_on_sandbox(
         &env.http,
+        &env.sandbox,
         started["authorize_url"].as_str().expect("url"),
-        &user.username,
-        &user.password,
-        true,
+        "vendor",
     )
-    .await
-    .expect("consent");
-    let landed = env
-        .http
-        .get(decision.location.expect("callback"))
-        .send()
-        .await
-        .expect("callback");
+    .await;
     assert_eq!(landed.status(), 200);
     let (_, shops) = env.get(A, "/v1/shops").await;
     let names: BTreeSet<&str> = shops

@@ -94,6 +94,31 @@ pub async fn authorize_vop(sandbox: &RunningSandbox, client: &VopClient, role: &
     }
 }
 
+/// A person approving on the sandbox's login page as the demo user `role`, and their browser
+/// following the platform's redirect back to the hub: the hub's answer.
+pub async fn approve_on_sandbox(
+    http: &reqwest::Client,
+    sandbox: &RunningSandbox,
+    authorize_url: &str,
+    role: &str,
+) -> reqwest::Response {
+    let creds = sandbox.credentials();
+    let user = creds.vop.user(role).expect("demo user");
+    let decision = shopbridge_sandbox::browser::authorize(
+        http,
+        authorize_url,
+        &user.username,
+        &user.password,
+        true,
+    )
+    .await
+    .expect("consent");
+    http.get(decision.location.expect("back to the hub"))
+        .send()
+        .await
+        .expect("hub callback")
+}
+
 pub async fn sqlite_store() -> Store {
     let path = std::env::temp_dir().join(format!("sb-hub-{}.db", uuid::Uuid::new_v4()));
     Store::open(
