@@ -243,28 +243,9 @@ impl SimOrder {
         }
     }
 
-    /// Every moment the order or its refund changes: placed, paid, signed, pending, settled,
-    /// invalid, after-sale applied, deduction booked and settled.
-    fn moments(&self) -> impl Iterator<Item = i64> + use<> {
-        let sale = self.after_sale.as_ref();
-        let deduction = sale.and_then(|sale| sale.deduction.as_ref());
-        [
-            Some(self.order_time),
-            self.paid_at,
-            self.signed_at,
-            self.pending_at,
-            self.settled_at,
-            self.invalid_at,
-            sale.map(|sale| sale.applied_at),
-            deduction.map(|(_, booked, _)| *booked),
-            deduction.map(|(_, _, settled)| *settled),
-        ]
-        .into_iter()
-        .flatten()
-    }
-
-    /// The last change visible at `now`. After-settlement refunds do not change the order.
-    pub fn last_update(&self, now: i64) -> i64 {
+    /// The moments the order itself changes: placed, paid, signed, pending, settled, invalid,
+    /// and an after-sale applied for before settlement (one after it changes only the refund).
+    fn order_moments(&self) -> impl Iterator<Item = i64> + use<> {
         let pre_settlement_after_sale = self
             .after_sale
             .as_ref()
@@ -281,9 +262,27 @@ impl SimOrder {
         ]
         .into_iter()
         .flatten()
-        .filter(|&at| at <= now)
-        .max()
-        .unwrap_or(self.order_time)
+    }
+
+    /// Every moment the order or its refund changes: the order's own, and the after-sale
+    /// applied for, its deduction booked and settled.
+    fn moments(&self) -> impl Iterator<Item = i64> + use<> {
+        let sale = self.after_sale.as_ref();
+        let deduction = sale.and_then(|sale| sale.deduction.as_ref());
+        let refund = [
+            sale.map(|sale| sale.applied_at),
+            deduction.map(|(_, booked, _)| *booked),
+            deduction.map(|(_, _, settled)| *settled),
+        ];
+        self.order_moments().chain(refund.into_iter().flatten())
+    }
+
+    /// The last change visible at `now`. After-settlement refunds do not change the order.
+    pub fn last_update(&self, now: i64) -> i64 {
+        self.order_moments()
+            .filter(|&at| at <= now)
+            .max()
+            .unwrap_or(self.order_time)
     }
 
     /// The order as orderList shows it at `now`.
