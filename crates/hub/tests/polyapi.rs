@@ -69,6 +69,15 @@ fn failed(answer: &Value, subcode: &str) {
     assert!(answer["polyapirequestid"].is_string());
 }
 
+/// Where the hub sent the browser after the platform: the ERP's callback, and its query.
+fn erp_callback(landed: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    assert_eq!(landed.status(), 302);
+    let back =
+        url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");
+    assert_eq!(back.host_str(), Some("erp.example"));
+    back.query_pairs().into_owned().collect()
+}
+
 fn ok(answer: &Value) -> &Value {
     assert_eq!(answer["code"], "10000", "{answer}");
     answer
@@ -370,11 +379,7 @@ async fn shops_are_authorized_through_the_unified_endpoint() {
         .await;
     let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
     let landed = common::approve_on_sandbox(&env.http, &env.sandbox, &url, "vendor").await;
-    assert_eq!(landed.status(), 302);
-    let back =
-        url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");
-    assert_eq!(back.host_str(), Some("erp.example"));
-    let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    let query = erp_callback(&landed);
     assert_eq!(query["state"], "s-1");
     // The code is A's, once.
     failed(
@@ -513,10 +518,7 @@ async fn a_shop_is_authorized_again_with_its_token() {
         .await;
     let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
     let landed = common::approve_on_sandbox(&env.http, &env.sandbox, &url, "vendor").await;
-    assert_eq!(landed.status(), 302);
-    let back =
-        url::Url::parse(landed.headers()["location"].to_str().expect("location")).expect("url");
-    let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    let query = erp_callback(&landed);
     assert_eq!(query["state"], "again");
     let session = env
         .call(
