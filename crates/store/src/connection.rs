@@ -127,7 +127,7 @@ impl Store {
     ) -> Result<Option<(String, SecretString)>, StoreError> {
         let row = sqlx::query("SELECT id, key_id, secret_ct FROM tenants WHERE app_key = $1")
             .bind(app_key)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.reader())
             .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id")?;
@@ -236,7 +236,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, tenant_id, platform, mode, name, state, last_error, access_expires_ms, refresh_expires_ms FROM connections ORDER BY id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {

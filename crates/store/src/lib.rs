@@ -57,9 +57,14 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Read-only connections for API reads (the same pool on PostgreSQL).
+    reader: AnyPool,
     backend: Backend,
     vault: std::sync::Arc<Vault>,
 }
+
+/// Connections reading a SQLite store alongside its writer.
+const SQLITE_READERS: u32 = 4;
 
 /// Rows per multi-row statement: 13 parameters a row stays far below SQLite's (32,766) and
 /// PostgreSQL's (65,535) limits on parameters per statement.
@@ -127,40 +132,57 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let max = if backend == Backend::Sqlite { 1 } else { 10 };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
+        // SQLite takes one writer at a time: one writing connection avoids lock upgrades that
+        // fail instead of waiting. Reads that serve API requests go to a few more connections,
+        // which WAL lets read alongside the writer.
+        let sqlite_pool = |max: u32, read_only: bool| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
                         // Per connection, so that a pool's replacement connection has them too.
                         // synchronous=NORMAL in WAL mode survives any crash of the process; a
                         // power cut may lose the last commits, each of which carries its own
                         // checkpoint, so the next sync fetches them again.
-                        for pragma in [
+                        let mut pragmas = vec![
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA busy_timeout = 5000",
-                        ] {
+                        ];
+                        if read_only {
+                            pragmas.push("PRAGMA query_only = ON");
+                        }
+                        for pragma in pragmas {
                             sqlx::Executor::execute(&mut *conn, pragma).await?;
                         }
-                    }
-                    Ok(())
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
-            .await?;
-        match backend {
+        };
+        let (pool, reader) = match backend {
             Backend::Sqlite => {
+                let pool = sqlite_pool(1, false).connect_with(options.clone()).await?;
                 sqlx::query("PRAGMA journal_mode = WAL")
                     .execute(&pool)
                     .await?;
                 SQLITE.run(&pool).await?;
+                let reader = sqlite_pool(SQLITE_READERS, true)
+                    .connect_with(options)
+                    .await?;
+                (pool, reader)
             }
-            Backend::Postgres => POSTGRES.run(&pool).await?,
-        }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(10)
+                    .connect_with(options)
+                    .await?;
+                POSTGRES.run(&pool).await?;
+                (pool.clone(), pool)
+            }
+        };
         Ok(Self {
             pool,
+            reader,
             backend,
             vault: std::sync::Arc::new(vault),
         })
@@ -170,9 +192,16 @@ impl Store {
     pub fn with_vault(&self, vault: Vault) -> Self {
         Self {
             pool: self.pool.clone(),
+            reader: self.reader.clone(),
             backend: self.backend,
             vault: std::sync::Arc::new(vault),
         }
+    }
+
+    /// Where reads that are not part of a change go: on SQLite, connections that read alongside
+    /// the single writer (and cannot write); on PostgreSQL, the one pool.
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.reader
     }
 
     pub fn backend(&self) -> Backend {
@@ -255,5 +284,49 @@ mod tests {
             "postgres://app:***@db/x"
         );
         assert_eq!(super::redact("sqlite://a.db"), "sqlite://a.db");
+    }
+
+    #[tokio::test]
+    async fn sqlite_readers_see_every_commit_and_cannot_write() {
+        let path = std::env::temp_dir().join(format!("sb-readers-{}.db", uuid::Uuid::new_v4()));
+        let store = super::Store::open(
+            &format!("sqlite://{}", path.display()),
+            super::Vault::new(super::MasterKey::from_bytes([1; 32])),
+        )
+        .await
+        .expect("store");
+        let secret = secrecy::SecretString::from("s");
+        store
+            .create_tenant("t", "key-1", &secret, 0)
+            .await
+            .expect("tenant");
+        // Each read right after a commit, on any of the readers.
+        for i in 0..super::SQLITE_READERS * 2 {
+            let key = format!("key-{}", i + 2);
+            store
+                .create_tenant("t", &key, &secret, 0)
+                .await
+                .expect("tenant");
+            assert!(
+                store.tenant_by_app_key(&key).await.expect("read").is_some(),
+                "{key} seen at once"
+            );
+        }
+        let written = sqlx::query("DELETE FROM tenants")
+            .execute(store.reader())
+            .await;
+        assert!(written.is_err(), "a reader cannot write");
+        assert!(
+            store
+                .tenant_by_app_key("key-1")
+                .await
+                .expect("read")
+                .is_some()
+        );
+        store.pool().close().await;
+        store.reader().close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

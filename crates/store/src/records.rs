@@ -180,7 +180,7 @@ impl Store {
             .bind(connection_id)
             .bind(stream)
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.reader())
             .await?;
         row.as_ref().map(stored).transpose()
     }
@@ -220,7 +220,7 @@ impl Store {
             .bind(connection_id)
             .bind(stream)
             .bind(from_ms)
-            .fetch_all(self.pool())
+            .fetch_all(self.reader())
             .await?;
         rows.iter().map(stored).collect()
     }
@@ -301,7 +301,7 @@ impl Store {
         .bind(after_ms)
         .bind(after_id)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(stored).collect()
     }
@@ -330,7 +330,7 @@ impl Store {
         .bind(after_ms)
         .bind(after_id)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {

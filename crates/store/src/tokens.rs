@@ -54,7 +54,7 @@ impl Store {
         )
         .bind(digest(token))
         .bind(tenant_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.reader())
         .await?;
         Ok(row.map(|row| row.try_get("connection_id")).transpose()?)
     }
