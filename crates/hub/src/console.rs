@@ -184,7 +184,7 @@ main{padding:1rem;max-width:72rem;margin:0 auto}h1{font-size:1.3rem}
 th,td{padding:.5rem .6rem;border-bottom:1px solid #e4e6eb;text-align:left;vertical-align:top}
 th{white-space:nowrap}td{overflow-wrap:break-word;max-width:24rem}td:first-child{min-width:9rem}button{white-space:nowrap}
 .state-active{color:#137333}.state-needs_reauth,.state-revoked{color:#b3261e}.state-refreshing{color:#8a6d00}
-form.inline{display:inline}button{padding:.35rem .8rem;border:1px solid #1d2330;background:#fff;border-radius:4px;cursor:pointer}
+form.inline{display:inline}td.actions{white-space:nowrap}button{padding:.35rem .8rem;border:1px solid #1d2330;background:#fff;border-radius:4px;cursor:pointer}
 .cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}.card{background:#fff;padding:1rem;border-radius:6px;flex:1 1 16rem}
 label{display:block;margin:.4rem 0 .2rem}input{width:100%;padding:.4rem;border:1px solid #c4c7cf;border-radius:4px}
 .error{color:#b3261e}
@@ -467,7 +467,7 @@ async fn shops_page(
                 _ => action("revoke", t(lang, "revoke")),
             };
             format!(
-                r#"<tr data-shop="{id}"><td>{name}</td><td>{platform}</td><td>{mode}</td><td class="state-{state}">{state_text}</td><td>{expires}</td><td>{error}</td><td>{revoke}</td></tr>"#,
+                r#"<tr data-shop="{id}"><td>{name}</td><td>{platform}</td><td>{mode}</td><td class="state-{state}">{state_text}</td><td>{expires}</td><td>{error}</td><td class="actions">{revoke}</td></tr>"#,
                 id = escape(&c.id),
                 name = escape(&c.name),
                 platform = escape(&c.platform),
