@@ -473,3 +473,51 @@ async fn every_sqlite_connection_enforces_foreign_keys_and_syncs_at_wal_normal()
     }
     let _ = std::fs::remove_file(path);
 }
+
+/// A webhook created for every event before `union_order.*` existed stored the list of the
+/// time; the upgrade turns it into "every event", so it gets the new ones too.
+#[tokio::test]
+async fn webhooks_for_every_event_get_events_added_later() {
+    let path = std::env::temp_dir().join(format!("sb-upgrade-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    sqlx::any::install_default_drivers();
+    {
+        // The schema as it was before the upgrade, with such a webhook in it.
+        let pool = sqlx::AnyPool::connect(&url).await.expect("pool");
+        let mut earlier = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite"
+        )))
+        .await
+        .expect("migrations");
+        earlier.migrations = earlier
+            .migrations
+            .iter()
+            .filter(|m| m.version < 11)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        earlier.run(&pool).await.expect("earlier schema");
+        sqlx::query("INSERT INTO tenants (id, name, app_key, key_id, secret_ct, created_ms) VALUES ('t1', 't', 'k', 'x', x'00', 0)")
+            .execute(&pool)
+            .await
+            .expect("tenant");
+        sqlx::query("INSERT INTO webhooks (id, tenant_id, url, events, key_id, secret_ct, enabled, disabled_reason, failed_in_a_row, created_ms)
+             VALUES ('h1', 't1', 'http://127.0.0.1:9/h', 'order.created,order.updated,refund.changed,connection.needs_reauth,sync.failed', 'x', x'00', 1, NULL, 0, 0)")
+            .execute(&pool)
+            .await
+            .expect("webhook");
+        pool.close().await;
+    }
+    let store = Store::open(&url, vault()).await.expect("upgraded");
+    let hooks = store.webhooks("t1").await.expect("webhooks");
+    assert!(
+        hooks[0].events.iter().any(|e| e == "union_order.updated"),
+        "{:?}",
+        hooks[0].events
+    );
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
