@@ -271,6 +271,20 @@ async fn session(app: &HubApp, headers: &HeaderMap) -> Result<ConsoleSession, Re
     }
 }
 
+/// A page's signed-in session; without one, the answer is a redirect to the sign-in page.
+struct SignedIn(ConsoleSession);
+
+impl axum::extract::FromRequestParts<Arc<HubApp>> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &Arc<HubApp>,
+    ) -> Result<Self, Response> {
+        session(app, &parts.headers).await.map(SignedIn)
+    }
+}
+
 /// The session, if the form's CSRF token is the session's.
 async fn checked(
     app: &HubApp,
@@ -417,13 +431,10 @@ async fn logout(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfFor
 
 async fn shops_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query);
     let now = app.clock.now_ms();
     let shops = match app.store.connection_summaries().await {
@@ -635,13 +646,10 @@ fn time_text(ms: Option<i64>, lang: Lang) -> String {
 
 async fn sync_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query);
     let now = app.clock.now_ms();
     let (shops, schedules) = match (
@@ -862,13 +870,10 @@ const ORDERS_PER_PAGE: usize = 50;
 
 async fn orders_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Query(query): Query<OrdersQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query.lang());
     let now = app.clock.now_ms();
     let (shops, chosen) = match chosen_shop(
@@ -962,14 +967,11 @@ async fn orders_page(
 
 async fn order_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Path((shop_id, number)): Path<(String, String)>,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query);
     let now = app.clock.now_ms();
     let shop = match app.store.connection(&shop_id).await {
@@ -1050,13 +1052,10 @@ async fn order_page(
 
 async fn earnings_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Query(query): Query<OrdersQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query.lang());
     let now = app.clock.now_ms();
     let days = query.days.unwrap_or(30).clamp(1, 366);
@@ -1320,13 +1319,10 @@ async fn links_view(
 
 async fn links_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query);
     with_lang_cookie(links_view(&app, &session, lang, None).await, &query)
 }
@@ -1346,13 +1342,10 @@ async fn links_page_post(
 
 async fn activity_page(
     State(app): Shared,
+    SignedIn(session): SignedIn,
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let session = match session(&app, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let lang = lang_of(&headers, &query);
     let now = app.clock.now_ms();
     let audit = app
