@@ -507,6 +507,16 @@ async fn a_shop_is_authorized_again_with_its_token() {
         .await,
         "GSE.INVALID_PARAMETER",
     );
+    // With a name for a new shop, the token an ERP sends along is not a re-authorization.
+    ok(&env
+        .call(
+            A,
+            "Differ.JH.BuildeAuthorizeUrl",
+            "stale-token",
+            "9002",
+            json!({"callbackurl": "https://erp.example/cb", "shopname": "another", "vendorid": creds.vop.vendor_id}),
+        )
+        .await);
     let built = env
         .call(
             A,

@@ -293,9 +293,12 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
     if method.starts_with("Differ.JH.Business.") {
         call.shop = Some(shop(&call, get("token")).await?);
     } else if method == "Differ.JH.BuildeAuthorizeUrl"
+        && call.biz.get("shopname").is_none()
+        && call.biz.get("nick").is_none()
         && let Some(token) = get("token").filter(|token| !token.trim().is_empty())
     {
-        // A shop's own token asks for that shop to be authorized again, not for a new one.
+        // A shop's own token, and no name for a new shop, asks for that shop to be authorized
+        // again rather than for a new one.
         call.shop = Some(shop(&call, Some(token)).await?);
     }
     methods::run(&call, method, now).await
