@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
@@ -98,6 +97,39 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
         }),
     )
         .into_response()
+}
+
+/// `Query<T>` whose refusal is this API's 400 naming what was wrong.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(query)| Self(query))
+            .map_err(|rejection| bad_request(rejection.body_text()))
+    }
+}
+
+/// `Json<T>` whose refusal is this API's 400 naming what was wrong.
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(body)| Self(body))
+            .map_err(|rejection| bad_request(rejection.body_text()))
+    }
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -226,12 +258,8 @@ pub struct NewShopRequest {
 async fn create_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    body: Result<Json<NewShopRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<NewShopRequest>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     if request.session_key.is_some() || request.token.is_some() {
         let existing = crate::connect::Existing {
             name: request.name,
@@ -383,16 +411,7 @@ fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> 
     Ok((query.updated_after.unwrap_or(i64::MIN), cursor, limit))
 }
 
-async fn list_records(
-    app: &HubApp,
-    tenant: &str,
-    query: Result<Query<ListQuery>, QueryRejection>,
-    stream: &str,
-) -> Response {
-    let Query(query) = match query {
-        Ok(query) => query,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
+async fn list_records(app: &HubApp, tenant: &str, query: ListQuery, stream: &str) -> Response {
     let shop = match own_shop(app, tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
@@ -438,7 +457,7 @@ async fn records_listing(
 async fn list_orders(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
     list_records(&app, &tenant, query, JIT_ORDERS).await
 }
@@ -448,7 +467,7 @@ async fn list_orders(
 async fn list_products(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
     list_records(&app, &tenant, query, PRODUCTS).await
 }
@@ -459,12 +478,8 @@ async fn list_products(
 async fn list_refunds(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
-    let Query(query) = match query {
-        Ok(query) => query,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
@@ -485,7 +500,7 @@ async fn list_refunds(
 async fn list_union_pids(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
     list_records(&app, &tenant, query, UNION_PIDS).await
 }
@@ -495,12 +510,8 @@ async fn list_union_pids(
 async fn list_union_orders(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
-    let Query(query) = match query {
-        Ok(query) => query,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     let (from, cursor, limit) = match list_params(&query) {
         Ok(params) => params,
         Err(message) => return bad_request(message),
@@ -634,12 +645,8 @@ pub struct ShipmentLine {
 async fn ship(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    body: Result<Json<ShipmentRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<ShipmentRequest>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     if request.plat_order_no.trim().is_empty() || request.logistic_type.trim().is_empty() {
         return bad_request("plat_order_no and logistic_type: required");
     }
@@ -707,12 +714,8 @@ pub struct StockRequest {
 async fn push_stock(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    body: Result<Json<StockRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<StockRequest>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     let mode = match request.mode.as_deref() {
         None | Some("full") => StockMode::Full,
         Some("incremental") => StockMode::Incremental,
@@ -767,12 +770,8 @@ pub struct RunsQuery {
 async fn list_runs(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<RunsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<RunsQuery>,
 ) -> Response {
-    let Query(query) = match query {
-        Ok(query) => query,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return bad_request(format!("limit: expected 1 to 500, got {limit}"));
@@ -804,12 +803,8 @@ pub struct WebhookRequest {
 async fn create_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    body: Result<Json<WebhookRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<WebhookRequest>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     let valid = url::Url::parse(&request.url)
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());

@@ -1,8 +1,7 @@
 //! The Union part of the REST API: goods and links live (interactive quota first, a 429 with
 //! `Retry-After` when none is left), and earnings from the synced orders and refunds.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
@@ -15,7 +14,9 @@ use shopbridge_vop::union::{GenByGoodsId, GoodsList};
 use shopbridge_vop::{Mode, VopClient, VopRequest};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Shared, bad_request, error, own_shop, platform_failure, store_failure};
+use super::{
+    ApiJson, ApiQuery, Shared, bad_request, error, own_shop, platform_failure, store_failure,
+};
 use crate::app::{HubApp, Tenant};
 use crate::sources::UNION_REFUNDS;
 
@@ -86,12 +87,8 @@ pub struct GoodsQuery {
 pub async fn goods(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<GoodsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<GoodsQuery>,
 ) -> Response {
-    let Query(query) = match query {
-        Ok(query) => query,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     let (channel, page, size) = (
         query.channel.unwrap_or(0),
         query.page.unwrap_or(1),
@@ -132,12 +129,8 @@ pub struct LinkRequest {
 pub async fn links(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    body: Result<Json<LinkRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<LinkRequest>,
 ) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     if request.goods_ids.is_empty()
         || request.goods_ids.len() > 50
         || request.goods_ids.iter().any(|id| id.trim().is_empty())
@@ -186,12 +179,8 @@ const BEIJING_MS: i64 = 8 * 3_600_000;
 pub async fn earnings_report(
     State(app): Shared,
     Tenant(tenant): Tenant,
-    query: Result<Query<EarningsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<EarningsQuery>,
 ) -> Response {
-    let Query(query) = match query {
-        Ok(query) => query,
-        Err(rejection) => return bad_request(rejection.body_text()),
-    };
     if query.to <= query.from || query.to - query.from > 366 * DAY_MS {
         return bad_request("from/to: to after from, at most 366 days apart");
     }
