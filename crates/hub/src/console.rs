@@ -76,6 +76,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "vendor_id" => ("供应商编号 vendor_id", "Vendor id"),
         "seller" => ("万邑联账号", "Winit seller account"),
         "no_shops" => ("还没有店铺。", "No shops yet."),
+        "reauth_prompt" => (
+            "个店铺的授权已失效，同步已暂停：点击“重新授权”，在平台登录后即恢复。",
+            " shop(s) lost their authorization and stopped syncing: use Re-authorize and log in on the platform to resume.",
+        ),
         "stream" => ("数据流", "Stream"),
         "last_status" => ("最近结果", "Last result"),
         "last_run" => ("最近运行", "Last run"),
@@ -503,6 +507,19 @@ async fn shops_page(
             t(lang, "actions"),
         )
     };
+    // The re-authorization prompt: sync of these shops waits for a person.
+    let lapsed = shops
+        .iter()
+        .filter(|c| c.state == ConnectionState::NeedsReauth)
+        .count();
+    let prompt = if lapsed == 0 {
+        String::new()
+    } else {
+        format!(
+            r#"<p class="error" role="alert" data-reauth="{lapsed}">{lapsed}{}</p>"#,
+            t(lang, "reauth_prompt")
+        )
+    };
     let connect = format!(
         r#"<h2>{connect}</h2><div class="cards">
 <form class="card" method="post" action="/console/shops/connect"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="platform" value="vop"><input type="hidden" name="mode" value="union_tool">
@@ -525,7 +542,7 @@ async fn shops_page(
             t(lang, "shops"),
             Some(&session),
             now,
-            &format!("{table}{connect}"),
+            &format!("{prompt}{table}{connect}"),
         ),
         &query,
     )

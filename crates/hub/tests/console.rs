@@ -128,6 +128,29 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
         )
         .await;
     assert_eq!(foreign.status(), 404);
+    // A shop whose grant lapsed is called out until it is authorized again.
+    let set_state = |state| {
+        env.store.set_state(
+            &env.ids[0],
+            state,
+            Some("refresh token expired"),
+            shopbridge_core::Clock::now_ms(&env.sandbox.clock()),
+        )
+    };
+    set_state(shopbridge_store::ConnectionState::NeedsReauth)
+        .await
+        .expect("lapse");
+    let (_, lapsed) = browser.get("/console/shops").await;
+    assert!(
+        lapsed.contains(r#"data-reauth="1""#) && lapsed.contains("重新授权"),
+        "{lapsed}"
+    );
+    set_state(shopbridge_store::ConnectionState::Active)
+        .await
+        .expect("back");
+    let (_, fine) = browser.get("/console/shops").await;
+    assert!(!fine.contains("data-reauth"));
+
     // Re-authorizing goes back through the platform's page for the same shop; the app's own
     // Union channel account has no flow to repeat, and another tenant's shop is not found.
     assert!(
