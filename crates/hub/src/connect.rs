@@ -320,6 +320,7 @@ async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Respo
         expires_at_ms: now + token.expires_in * 1000,
         refresh_expires_at_ms: token.refresh_expires_time,
         vendor_id: issued.seller.as_deref().and_then(|v| v.trim().parse().ok()),
+        open_id: token.open_id.clone(),
     };
     save(
         app,
@@ -368,6 +369,23 @@ async fn reauthorized(
     }
     if connection.state == shopbridge_store::ConnectionState::Revoked {
         return failure("the shop was revoked while it was being re-authorized; connect it anew");
+    }
+    // The same shop must come back: a grant by another platform user would put another
+    // account's data under this shop's history and tokens.
+    let user = |credentials: &str| {
+        serde_json::from_str::<VopTokens>(credentials)
+            .ok()
+            .and_then(|tokens| tokens.open_id)
+    };
+    if let (Some(before), Some(now_user)) = (
+        user(connection.credentials.expose_secret()),
+        user(credentials),
+    ) && before != now_user
+    {
+        return failure(format!(
+            "{} was authorized by another platform account; log in as that account, or connect this one as a new shop",
+            issued.name
+        ));
     }
     let credentials = SecretString::from(credentials.to_owned());
     if let Err(err) = app
@@ -654,6 +672,7 @@ pub async fn connect_existing(
                 expires_at_ms: now + info.expires_in * 1000,
                 refresh_expires_at_ms: None,
                 vendor_id: body.vendor_id,
+                open_id: info.open_id.clone(),
             };
             let mode = body.mode.unwrap_or_else(|| "jit".into());
             if !matches!(mode.as_str(), "jit" | "union_tool") {

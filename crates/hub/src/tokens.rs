@@ -21,6 +21,9 @@ pub struct VopTokens {
     /// JIT connections: the vendor the token acts for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_id: Option<i64>,
+    /// The platform user who authorized (from the token answer), when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_id: Option<String>,
 }
 
 impl VopTokens {
@@ -39,6 +42,7 @@ impl VopTokens {
                 .unwrap_or(now_ms + answer.expires_in * 1000),
             refresh_expires_at_ms: answer.refresh_expires_time.or(self.refresh_expires_at_ms),
             vendor_id: self.vendor_id,
+            open_id: self.open_id.clone(),
         }
     }
 }

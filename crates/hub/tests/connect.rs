@@ -406,6 +406,27 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .await
         .expect("needs reauth");
 
+    // Someone else logging in does not take the shop over.
+    let authorize = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
+        .await
+        .expect("begin");
+    let (other_user, other_password) = env.user("union");
+    let decision = browser::authorize(&env.http, &authorize, &other_user, &other_password, true)
+        .await
+        .expect("approve as someone else");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("another platform account"), "{body}");
+    let unchanged = env.store.connection(&before.id).await.expect("shop");
+    assert_eq!(
+        unchanged.credentials.expose_secret(),
+        before.credentials.expose_secret()
+    );
+    assert_eq!(
+        unchanged.state,
+        shopbridge_store::ConnectionState::NeedsReauth
+    );
+
     let authorize = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
         .await
         .expect("begin");

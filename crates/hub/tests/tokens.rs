@@ -150,6 +150,7 @@ fn a_refresh_answer_without_refresh_token_keeps_the_old_one() {
         expires_at_ms: 0,
         refresh_expires_at_ms: Some(9),
         vendor_id: Some(550),
+        open_id: Some("U1".into()),
     };
     let answer: shopbridge_vop::oauth::RefreshedToken =
         serde_json::from_value(serde_json::json!({"access_token": "B", "expires_in": 60}))

@@ -776,6 +776,7 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         expires_at_ms: now + info.expires_in * 1000,
         refresh_expires_at_ms: None,
         vendor_id,
+        open_id: info.open_id.clone(),
     };
     let name = text(&call.biz, "shopname")
         .or_else(|| text(&call.biz, "nick"))

@@ -91,6 +91,7 @@ pub async fn authorize_vop(sandbox: &RunningSandbox, client: &VopClient, role: &
         expires_at_ms: now + token.expires_in * 1000,
         refresh_expires_at_ms: token.refresh_expires_time,
         vendor_id: (role == "vendor").then_some(creds.vop.vendor_id),
+        open_id: token.open_id.clone(),
     }
 }
 
