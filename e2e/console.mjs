@@ -1,7 +1,8 @@
 // Drives the web console of `shopbridge serve` (demo mode) in headless Chromium: sign in,
-// connect a Vipshop shop through the sandbox's login page, watch a sync finish, find an order,
-// see the earnings chart after the sandbox's clock moves on, splice a link. Writes a screenshot
-// of each page to e2e/screenshots/. Exits non-zero on the first failed expectation.
+// connect a Vipshop shop through the sandbox's login page and re-authorize it, watch a sync
+// finish, find an order, see the earnings chart after the sandbox's clock moves on, splice a
+// link. Writes a screenshot of each page to e2e/screenshots/. Exits non-zero on the first
+// failed expectation.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -82,6 +83,20 @@ try {
   await page.getByRole('link', { name: /Console/ }).click();
   expect(await page.locator('tr[data-shop]').count() === 4, 'the new shop is listed');
   expect(await page.locator('[data-expires]').count() >= 2, 'token expiry countdowns');
+
+  // Re-authorize that shop: the platform's pages again, and the same shop comes back.
+  const newShop = page.locator('tr[data-shop]', { hasText: '新开的唯品会JIT店铺' });
+  const newShopId = await newShop.getAttribute('data-shop');
+  await newShop.getByRole('button', { name: /Re-authorize/ }).click();
+  await page.locator('#username').fill(vendor.username);
+  await page.locator('#password').fill(vendor.password);
+  await page.locator('#login').click();
+  await page.locator('#approve').click();
+  await page.waitForSelector('#title');
+  expect((await page.locator('#title').textContent()).includes('Re-authorized'), 'the same shop authorized again');
+  await page.getByRole('link', { name: /Console/ }).click();
+  expect(await page.locator('tr[data-shop]').count() === 4, 'no second shop');
+  expect(await page.locator(`tr[data-shop="${newShopId}"]`).count() === 1, 'the same connection');
   await page.screenshot({ path: join(shots, 'shops.png'), fullPage: true });
 
   // Watch a sync finish.
