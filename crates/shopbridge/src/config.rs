@@ -1,4 +1,5 @@
-//! Where the CLI's VOP credentials come from: flags and environment, a TOML file, or a sandbox.
+//! Where the CLI's configuration comes from: VOP credentials (flags and environment, a TOML
+//! file, or a sandbox) and quota overrides.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -293,4 +294,13 @@ impl VopCredentialArgs {
         }
         Ok(config)
     }
+}
+
+/// The documented quotas with `--quota METHOD=LIMIT/SECONDSs` overrides applied.
+pub fn quota_table(overrides: &[String]) -> anyhow::Result<shopbridge_core::quota::QuotaTable> {
+    let mut table = shopbridge_core::quota::QuotaTable::documented();
+    for text in overrides {
+        table = table.with_override(text).map_err(anyhow::Error::msg)?;
+    }
+    Ok(table)
 }

@@ -149,10 +149,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
             .await?
         }
     };
-    let mut table = shopbridge_core::quota::QuotaTable::documented();
-    for text in &args.quotas {
-        table = table.with_override(text).map_err(anyhow::Error::msg)?;
-    }
+    let table = crate::config::quota_table(&args.quotas)?;
     let mut gate = QuotaGate::new(platform.clock.clone()).with_table(table);
     if let Some(url) = &args.redis {
         gate = gate

@@ -271,10 +271,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 true => Some(winit.client().await?),
                 false => None,
             };
-            let mut table = shopbridge_core::quota::QuotaTable::documented();
-            for text in &quotas {
-                table = table.with_override(text).map_err(anyhow::Error::msg)?;
-            }
+            let table = crate::config::quota_table(&quotas)?;
             let mut gate = shopbridge_hub::QuotaGate::new(clock.clone()).with_table(table);
             if let Some(url) = &redis {
                 gate = gate
@@ -364,18 +361,25 @@ enum QuotaCommand {
     Report {
         #[arg(long, default_value_t = 7)]
         days: i64,
+        /// Rate use against these quotas instead of the documented ones, as granted to the app:
+        /// METHOD=LIMIT/SECONDSs (repeatable).
+        #[arg(long = "quota", value_name = "METHOD=LIMIT/SECONDSs")]
+        quotas: Vec<String>,
     },
 }
 
 pub async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
     let store = open_store(&args.database, &args.master_key_file).await?;
     match args.command {
-        QuotaCommand::Report { days } => {
+        QuotaCommand::Report { days, quotas } => {
             anyhow::ensure!((1..=90).contains(&days), "--days: expected 1 to 90");
+            let table = crate::config::quota_table(&quotas)?;
             let now = shopbridge_core::Clock::now_ms(&shopbridge_core::SystemClock);
             // Calls are stamped with the platform's clock (a sandbox's may run ahead): include them.
             let until = i64::MAX / 2;
-            let report = store.quota_report(now - days * 86_400_000, until).await?;
+            let report = store
+                .quota_report_against(now - days * 86_400_000, until, &table)
+                .await?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 return Ok(());

@@ -1202,6 +1202,50 @@ async fn keys_rotate_reencrypts_and_the_store_still_opens() {
         .find(|l| l.starts_with("orderList"))
         .unwrap_or_else(|| panic!("{report}"));
     assert!(line.contains("100.0%") && line.ends_with("no"), "{line}");
+    // Columns: method, caller, calls, success, peak use, average use, upgrade.
+    let peak_use = |line: &str| -> f64 {
+        line.split_whitespace()
+            .nth(4)
+            .and_then(|peak| peak.trim_end_matches('%').parse().ok())
+            .unwrap_or_else(|| panic!("no peak use in {line}"))
+    };
+    let documented_peak = peak_use(line);
+    assert!(documented_peak > 0.0, "{line}");
+    // Rated against a quota the app was granted instead: twice the limit, half the use.
+    let granted = stdout_of(&run(&[
+        "quota",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "report",
+        "--quota",
+        "orderList=360/30s",
+    ]));
+    let line = granted
+        .lines()
+        .find(|l| l.starts_with("orderList"))
+        .unwrap_or_else(|| panic!("{granted}"));
+    assert!(
+        (peak_use(line) - documented_peak / 2.0).abs() < 0.06,
+        "{line} against {documented_peak}%"
+    );
+    let bad = run(&[
+        "quota",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "report",
+        "--quota",
+        "orderList=lots",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("orderList"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -3,7 +3,7 @@
 //! last seven days.
 
 use serde::Serialize;
-use shopbridge_core::quota::vop_quota;
+use shopbridge_core::quota::QuotaTable;
 use sqlx::Row;
 
 use crate::{Store, StoreError};
@@ -56,11 +56,24 @@ impl Store {
         Ok(())
     }
 
-    /// Use per (service, method, caller) in `[since_ms, until_ms)`.
+    /// Use per (service, method, caller) in `[since_ms, until_ms)`, against the documented
+    /// quotas.
     pub async fn quota_report(
         &self,
         since_ms: i64,
         until_ms: i64,
+    ) -> Result<Vec<QuotaUse>, StoreError> {
+        self.quota_report_against(since_ms, until_ms, &QuotaTable::documented())
+            .await
+    }
+
+    /// Use per (service, method, caller) in `[since_ms, until_ms)`, against `quotas` (an app
+    /// granted more than the documented limits is rated against what it was granted).
+    pub async fn quota_report_against(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+        quotas: &QuotaTable,
     ) -> Result<Vec<QuotaUse>, StoreError> {
         let rows = sqlx::query(
             "SELECT service, method, caller, at_ms, ok FROM api_calls WHERE at_ms >= $1 AND at_ms < $2 ORDER BY service, method, caller, at_ms",
@@ -106,7 +119,7 @@ impl Store {
                     let total = calls.len() as i64;
                     let ok = calls.iter().filter(|(_, ok)| *ok).count() as f64;
                     let success_rate = if total == 0 { 0.0 } else { ok / total as f64 };
-                    let rule = vop_quota(&service, &method).map(|(rule, _)| *rule);
+                    let rule = quotas.vop(&service, &method).map(|(rule, _)| rule);
                     let (peak_use, average_use) = match rule {
                         Some(rule) => {
                             let window = i64::from(rule.window_secs) * 1000;
