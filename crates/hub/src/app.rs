@@ -127,8 +127,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn healthz(State(app): Shared) -> Response {
-    match app.store.connection_summaries().await {
-        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+    match app.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")),
     }
 }
@@ -174,18 +174,17 @@ async fn run_tenant_streams(
     let store = &app.store;
     app.scheduler.plan().await.map_err(|err| err.to_string())?;
     let mine: Vec<String> = store
-        .connection_summaries()
+        .tenant_connections(tenant)
         .await
         .map_err(|err| err.to_string())?
         .into_iter()
         // Streams of shops that cannot run (needs re-authorization) are not waited for.
         .filter(|c| {
-            c.tenant_id == tenant
-                && matches!(
-                    c.state,
-                    shopbridge_store::ConnectionState::Active
-                        | shopbridge_store::ConnectionState::Refreshing
-                )
+            matches!(
+                c.state,
+                shopbridge_store::ConnectionState::Active
+                    | shopbridge_store::ConnectionState::Refreshing
+            )
         })
         .map(|c| c.id)
         .collect();

@@ -441,11 +441,8 @@ async fn shops_page(
 ) -> Response {
     let lang = lang_of(&headers, &query);
     let now = app.clock.now_ms();
-    let shops = match app.store.connection_summaries().await {
-        Ok(all) => all
-            .into_iter()
-            .filter(|c| c.tenant_id == session.tenant_id)
-            .collect::<Vec<_>>(),
+    let shops = match app.store.tenant_connections(&session.tenant_id).await {
+        Ok(shops) => shops,
         Err(err) => {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
         }
@@ -670,7 +667,7 @@ async fn sync_page(
     let lang = lang_of(&headers, &query);
     let now = app.clock.now_ms();
     let (shops, schedules) = match (
-        app.store.connection_summaries().await,
+        app.store.tenant_connections(&session.tenant_id).await,
         app.store.schedules().await,
     ) {
         (Ok(shops), Ok(schedules)) => (shops, schedules),
@@ -679,7 +676,7 @@ async fn sync_page(
         }
     };
     let mut rows = String::new();
-    for shop in shops.iter().filter(|c| c.tenant_id == session.tenant_id) {
+    for shop in &shops {
         let runs = app.store.sync_runs(&shop.id, 50).await.unwrap_or_default();
         for schedule in schedules.iter().filter(|s| s.connection_id == shop.id) {
             let last = runs.iter().find(|r| r.stream == schedule.stream);
@@ -733,11 +730,10 @@ async fn sync_now(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfF
     let _ = app.scheduler.plan().await;
     let mine: Vec<String> = app
         .store
-        .connection_summaries()
+        .tenant_connections(&session.tenant_id)
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|c| c.tenant_id == session.tenant_id)
         .map(|c| c.id)
         .collect();
     for schedule in app.store.schedules().await.unwrap_or_default() {
@@ -797,11 +793,11 @@ async fn chosen_shop(
 > {
     let shops: Vec<_> = app
         .store
-        .connection_summaries()
+        .tenant_connections(&session.tenant_id)
         .await
         .map_err(|err| (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response())?
         .into_iter()
-        .filter(|c| c.tenant_id == session.tenant_id && modes.contains(&c.mode.as_str()))
+        .filter(|c| modes.contains(&c.mode.as_str()))
         .collect();
     let chosen = match wanted {
         Some(id) => shops.iter().find(|c| c.id == id).cloned(),

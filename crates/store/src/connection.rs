@@ -233,28 +233,32 @@ impl Store {
 
     /// Every connection without its credentials, by id.
     pub async fn connection_summaries(&self) -> Result<Vec<ConnectionSummary>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, tenant_id, platform, mode, name, state, last_error, access_expires_ms, refresh_expires_ms FROM connections ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM connections ORDER BY id"
+        ))
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let state: String = row.try_get("state")?;
-                Ok(ConnectionSummary {
-                    id: row.try_get("id")?,
-                    tenant_id: row.try_get("tenant_id")?,
-                    platform: row.try_get("platform")?,
-                    mode: row.try_get("mode")?,
-                    name: row.try_get("name")?,
-                    state: ConnectionState::parse(&state)
-                        .ok_or_else(|| StoreError::Invalid(format!("unknown state {state:?}")))?,
-                    last_error: row.try_get("last_error")?,
-                    access_expires_ms: row.try_get("access_expires_ms")?,
-                    refresh_expires_ms: row.try_get("refresh_expires_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(summary).collect()
+    }
+
+    /// One tenant's connections without their credentials, by id.
+    pub async fn tenant_connections(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<ConnectionSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM connections WHERE tenant_id = $1 ORDER BY id"
+        ))
+        .bind(tenant_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(self.reader()).await?;
+        Ok(())
     }
 
     pub async fn connection(&self, id: &str) -> Result<Connection, StoreError> {
@@ -402,6 +406,25 @@ impl Store {
             })
             .collect()
     }
+}
+
+const SUMMARY_COLUMNS: &str =
+    "id, tenant_id, platform, mode, name, state, last_error, access_expires_ms, refresh_expires_ms";
+
+fn summary(row: &sqlx::any::AnyRow) -> Result<ConnectionSummary, StoreError> {
+    let state: String = row.try_get("state")?;
+    Ok(ConnectionSummary {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        platform: row.try_get("platform")?,
+        mode: row.try_get("mode")?,
+        name: row.try_get("name")?,
+        state: ConnectionState::parse(&state)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown state {state:?}")))?,
+        last_error: row.try_get("last_error")?,
+        access_expires_ms: row.try_get("access_expires_ms")?,
+        refresh_expires_ms: row.try_get("refresh_expires_ms")?,
+    })
 }
 
 #[cfg(test)]

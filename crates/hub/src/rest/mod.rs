@@ -217,12 +217,12 @@ fn shop_view(c: &Connection) -> ShopView {
 
 #[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = ErrorBody)))]
 async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
-    let summaries = match app.store.connection_summaries().await {
+    let summaries = match app.store.tenant_connections(&tenant).await {
         Ok(all) => all,
         Err(err) => return store_failure(err),
     };
     let mut shops = Vec::new();
-    for summary in summaries.into_iter().filter(|c| c.tenant_id == tenant) {
+    for summary in summaries {
         match app.store.connection(&summary.id).await {
             Ok(connection) => shops.push(shop_view(&connection)),
             Err(err) => return store_failure(err),
