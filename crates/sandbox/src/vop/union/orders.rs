@@ -128,13 +128,21 @@ impl OrderBook {
 
     /// The orders with these numbers, each once.
     pub fn with_sns<'a>(&'a self, order_sns: &[&str]) -> Vec<&'a SimOrder> {
+        self.orders_at(self.positions_with_sns(order_sns))
+    }
+
+    fn positions_with_sns(&self, order_sns: &[&str]) -> Vec<usize> {
         let mut positions: Vec<usize> = order_sns
             .iter()
             .filter_map(|sn| self.by_sn.get(*sn).copied())
             .collect();
         positions.sort_unstable();
         positions.dedup();
-        positions.iter().map(|&i| &self.orders[i]).collect()
+        positions
+    }
+
+    fn orders_at(&self, positions: Vec<usize>) -> Vec<&SimOrder> {
+        positions.into_iter().map(|i| &self.orders[i]).collect()
     }
 
     /// Every order, in the order they were placed.
@@ -183,13 +191,13 @@ impl OrderBook {
         positions
     }
 
-    fn position_of(&self, order: &SimOrder) -> Option<usize> {
-        self.by_sn.get(&order.order_sn).copied()
-    }
-
     /// Every order with at least one moment in `from..=to`, each once: a superset of the orders
     /// placed, updated or refunded in that window, for the caller to filter exactly.
     pub fn changed_between(&self, from: i64, to: i64) -> Vec<&SimOrder> {
+        self.orders_at(self.positions_changed_between(from, to))
+    }
+
+    fn positions_changed_between(&self, from: i64, to: i64) -> Vec<usize> {
         if from > to {
             return Vec::new();
         }
@@ -200,7 +208,7 @@ impl OrderBook {
             .collect();
         positions.sort_unstable();
         positions.dedup();
-        positions.iter().map(|&i| &self.orders[i]).collect()
+        positions
     }
 }
 
@@ -649,17 +657,18 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
         // Every time a query filters on is one of the order's moments, at or before now: the
         // index yields the candidates, the filters below decide exactly.
         let candidates = match (&order_sns, by_update_time.or(by_order_time)) {
-            (Some(sns), _) => book.with_sns(sns),
-            (None, Some((from, to))) => book.changed_between(from, to.min(now)),
+            (Some(sns), _) => book.positions_with_sns(sns),
+            (None, Some((from, to))) => book.positions_changed_between(from, to.min(now)),
             (None, None) => Vec::new(),
         };
         let mut matching: Vec<(i64, &str, usize)> = candidates
             .into_iter()
-            .filter(|order| order.owner == owner && order.order_time <= now)
-            .filter(|order| {
+            .map(|position| (position, &book.orders[position]))
+            .filter(|(_, order)| order.owner == owner && order.order_time <= now)
+            .filter(|(_, order)| {
                 by_order_time.is_none_or(|(from, to)| (from..=to).contains(&order.order_time))
             })
-            .filter_map(|order| {
+            .filter_map(|(position, order)| {
                 let time = if by_update_time.is_some() {
                     order.last_update(now)
                 } else {
@@ -667,7 +676,6 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
                 };
                 let in_window = by_update_time.is_none_or(|(from, to)| (from..=to).contains(&time));
                 let status_ok = status.is_none_or(|s| order.status_code(now) == s);
-                let position = book.position_of(order)?;
                 (in_window && status_ok).then_some((time, order.order_sn.as_str(), position))
             })
             .collect();
