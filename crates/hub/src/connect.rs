@@ -204,6 +204,15 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
     Ok(location)
 }
 
+/// Whether a shop was connected through an OAuth flow that can be run again; the Union channel
+/// account acts with the app's own credentials and has none.
+pub fn has_authorization_flow(platform: &str, mode: &str) -> bool {
+    matches!(
+        (platform, mode),
+        ("vop", "union_tool" | "jit") | ("winit", _)
+    )
+}
+
 /// Starts a flow that gives an existing connection new credentials: the same id, synced data
 /// and shop tokens, back to active once the person has authorized again. The account (JIT
 /// vendor, Winit seller) is the one the connection already acts for.
@@ -229,33 +238,29 @@ pub async fn begin_reauthorize(
             "shop: a revoked shop cannot be re-authorized; connect it as a new shop".into(),
         ));
     }
+    let (platform, mode) = (connection.platform.as_str(), connection.mode.as_str());
+    if !has_authorization_flow(platform, mode) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!(
+                "shop: a {platform} {mode} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
+            ),
+        ));
+    }
+    // The account the connection already acts for: a JIT shop's vendor, a Winit seller.
     let credentials: serde_json::Value =
         serde_json::from_str(connection.credentials.expose_secret()).unwrap_or_default();
-    let (mode, seller, vendor_id) = match (connection.platform.as_str(), connection.mode.as_str()) {
-        ("vop", "union_tool") => (Some("union_tool".to_owned()), None, None),
-        ("vop", "jit") => (
-            Some("jit".to_owned()),
+    let (seller, vendor_id) = match platform {
+        "winit" => (credentials["app_key"].as_str().map(str::to_owned), None),
+        _ => (
             None,
             credentials["vendor_id"].as_i64().map(|id| id.to_string()),
         ),
-        ("winit", _) => (
-            None,
-            credentials["app_key"].as_str().map(str::to_owned),
-            None,
-        ),
-        (platform, mode) => {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "shop: a {platform} {mode} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
-                ),
-            ));
-        }
     };
     let request = BeginConnect {
         tenant_id: tenant_id.to_owned(),
-        platform: connection.platform.clone(),
-        mode,
+        platform: platform.to_owned(),
+        mode: (platform == "vop").then(|| mode.to_owned()),
         name: connection.name.clone(),
         seller,
         vendor_id,

@@ -459,9 +459,7 @@ async fn shops_page(
                 ),
                 None => "—".into(),
             };
-            // Shops connected through an OAuth flow can go through it again; the app's own
-            // Union channel account has none.
-            let has_flow = c.platform == "winit" || (c.platform == "vop" && c.mode != "union_channel");
+            let has_flow = crate::connect::has_authorization_flow(&c.platform, &c.mode);
             let action = |path: &str, label: &str| {
                 format!(
                     r#"<form class="inline" method="post" action="/console/shops/{id}/{path}"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" aria-label="{label} {name}">{label}</button></form>"#,
