@@ -408,13 +408,36 @@ async fn reauthorized(
     {
         return failure(err.to_string());
     }
+    connected(
+        app,
+        issued,
+        id,
+        "reauthorize",
+        now,
+        "已重新授权 · Re-authorized",
+        &format!("{} is authorized again (connection {id})", issued.name),
+    )
+    .await
+}
+
+/// A flow's end once the shop is stored: audited, then the ERP's return URL with a one-time
+/// code, or the hub's own page.
+async fn connected(
+    app: &ConnectApp,
+    issued: &ConnectState,
+    id: &str,
+    action: &str,
+    now: i64,
+    title: &str,
+    message: &str,
+) -> Response {
     let _ = app
         .store
         .audit(
             now,
             Some(&issued.tenant_id),
             Some(id),
-            "reauthorize",
+            action,
             &issued.platform,
         )
         .await;
@@ -424,11 +447,7 @@ async fn reauthorized(
             Err(message) => failure(message),
         };
     }
-    page(
-        StatusCode::OK,
-        "已重新授权 · Re-authorized",
-        &format!("{} is authorized again (connection {id})", issued.name),
-    )
+    page(StatusCode::OK, title, message)
 }
 
 async fn save(
@@ -468,27 +487,16 @@ async fn save(
         .await;
     match created {
         Ok(id) => {
-            let _ = app
-                .store
-                .audit(
-                    now,
-                    Some(&issued.tenant_id),
-                    Some(&id),
-                    "connect",
-                    &issued.platform,
-                )
-                .await;
-            if let Some(return_to) = &issued.return_to {
-                return match handoff_url(app, issued, &id, return_to, now).await {
-                    Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
-                    Err(message) => failure(message),
-                };
-            }
-            page(
-                StatusCode::OK,
+            connected(
+                app,
+                issued,
+                &id,
+                "connect",
+                now,
                 "已连接 · Connected",
                 &format!("{} is connected as connection {id}", issued.name),
             )
+            .await
         }
         Err(err) => failure(err.to_string()),
     }
