@@ -16,22 +16,8 @@ use crate::config::VopCredentialArgs;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// `sqlite://shopbridge.db` (default) or `postgres://...`.
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_DATABASE_URL",
-        default_value = "sqlite://shopbridge.db",
-        global = true
-    )]
-    database: String,
-    /// The vault's master key file, created (mode 0600) on first use.
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_MASTER_KEY_FILE",
-        default_value = "shopbridge.key",
-        global = true
-    )]
-    master_key_file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     #[command(subcommand)]
     stream: SyncStream,
 }
@@ -108,6 +94,33 @@ pub async fn open_store(database: &str, key_file: &std::path::Path) -> anyhow::R
     Ok(Store::open(database, load_vault(key_file)?).await?)
 }
 
+/// Where the store is and the key file that opens its vault, as every store command takes them.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// `sqlite://shopbridge.db` (default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_DATABASE_URL",
+        default_value = "sqlite://shopbridge.db",
+        global = true
+    )]
+    pub database: String,
+    /// The vault's master key file, created (mode 0600) on first use.
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_MASTER_KEY_FILE",
+        default_value = "shopbridge.key",
+        global = true
+    )]
+    pub master_key_file: PathBuf,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        open_store(&self.database, &self.master_key_file).await
+    }
+}
+
 /// `shopbridge keys rotate`: a new master key; every secret re-sealed with it; the old key kept
 /// as `<file>.old`. Safe to interrupt: the new key is written as `<file>.next` before the
 /// database changes, and both are loaded until the rename completes.
@@ -135,18 +148,8 @@ pub async fn rotate(database: &str, key_file: &std::path::Path) -> anyhow::Resul
 
 #[derive(Debug, Args)]
 pub struct KeysArgs {
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_DATABASE_URL",
-        default_value = "sqlite://shopbridge.db"
-    )]
-    database: String,
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_MASTER_KEY_FILE",
-        default_value = "shopbridge.key"
-    )]
-    master_key_file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     #[command(subcommand)]
     command: KeysCommand,
 }
@@ -159,12 +162,12 @@ enum KeysCommand {
 
 pub async fn keys(args: KeysArgs) -> anyhow::Result<()> {
     match args.command {
-        KeysCommand::Rotate => rotate(&args.database, &args.master_key_file).await,
+        KeysCommand::Rotate => rotate(&args.store.database, &args.store.master_key_file).await,
     }
 }
 
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.database, &args.master_key_file).await?;
+    let store = args.store.open().await?;
     match args.stream {
         SyncStream::Union {
             credentials,
@@ -336,18 +339,8 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
 
 #[derive(Debug, Args)]
 pub struct QuotaArgs {
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_DATABASE_URL",
-        default_value = "sqlite://shopbridge.db"
-    )]
-    database: String,
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_MASTER_KEY_FILE",
-        default_value = "shopbridge.key"
-    )]
-    master_key_file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     #[arg(long)]
     json: bool,
     #[command(subcommand)]
@@ -369,7 +362,7 @@ enum QuotaCommand {
 }
 
 pub async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.database, &args.master_key_file).await?;
+    let store = args.store.open().await?;
     match args.command {
         QuotaCommand::Report { days, quotas } => {
             anyhow::ensure!((1..=90).contains(&days), "--days: expected 1 to 90");

@@ -1,26 +1,14 @@
 //! `shopbridge tenant`: the ERP and affiliate apps allowed to call the hub, each with an app key
 //! and a secret shown once.
 
-use std::path::PathBuf;
-
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use shopbridge_core::Clock;
 
 #[derive(Debug, Args)]
 pub struct TenantArgs {
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_DATABASE_URL",
-        default_value = "sqlite://shopbridge.db"
-    )]
-    database: String,
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_MASTER_KEY_FILE",
-        default_value = "shopbridge.key"
-    )]
-    master_key_file: PathBuf,
+    #[command(flatten)]
+    store: crate::sync_cmd::StoreArgs,
     #[command(subcommand)]
     command: TenantCommand,
 }
@@ -37,7 +25,7 @@ enum TenantCommand {
 }
 
 pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
-    let store = crate::sync_cmd::open_store(&args.database, &args.master_key_file).await?;
+    let store = args.store.open().await?;
     match args.command {
         TenantCommand::Create { name, app_key } => {
             let app_key = app_key.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
