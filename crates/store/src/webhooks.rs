@@ -52,6 +52,25 @@ impl Subscribers {
                 .bind(tenant_id)
                 .fetch_all(&mut **tx)
                 .await?;
+        Self::from_rows(&rows)
+    }
+
+    /// The webhooks of a connection's tenant, in one query.
+    async fn of_connection(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+    ) -> Result<Self, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.id, w.events FROM webhooks w JOIN connections c ON c.tenant_id = w.tenant_id
+             WHERE c.id = $1 AND w.enabled = 1",
+        )
+        .bind(connection_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        Self::from_rows(&rows)
+    }
+
+    fn from_rows(rows: &[sqlx::any::AnyRow]) -> Result<Self, StoreError> {
         let mut hooks = Vec::with_capacity(rows.len());
         for row in rows {
             let events: String = row.try_get("events")?;
@@ -302,12 +321,7 @@ impl Store {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         connection_id: &str,
     ) -> Result<Subscribers, StoreError> {
-        let tenant: String = sqlx::query("SELECT tenant_id FROM connections WHERE id = $1")
-            .bind(connection_id)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("tenant_id")?;
-        Subscribers::of(tx, &tenant).await
+        Subscribers::of_connection(tx, connection_id).await
     }
 
     /// Queues an event on its own.
