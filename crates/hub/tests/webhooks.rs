@@ -201,17 +201,7 @@ async fn events_arrive_signed_once_each_through_a_failing_receiver() {
         .expect("state");
     drain(&env, &dispatcher).await;
 
-    let tenant = env
-        .store
-        .connection(&env.ids[0])
-        .await
-        .expect("shop")
-        .tenant_id;
-    let deliveries = env
-        .store
-        .webhook_deliveries(&tenant, &hook, 1000)
-        .await
-        .expect("deliveries");
+    let deliveries = deliveries_of(&env, &hook, 1000).await;
     assert!(deliveries.len() >= 2, "{} deliveries", deliveries.len());
     assert!(
         deliveries.iter().all(|(d, _)| d.status == "delivered"),
@@ -303,17 +293,7 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
         "{reason}"
     );
     // A 404 is not retried, and not dropped silently: the delivery shows it failed and why.
-    let tenant = env
-        .store
-        .connection(&env.ids[0])
-        .await
-        .expect("shop")
-        .tenant_id;
-    let gone_deliveries = env
-        .store
-        .webhook_deliveries(&tenant, &gone_hook, 10)
-        .await
-        .expect("deliveries");
+    let gone_deliveries = deliveries_of(&env, &gone_hook, 10).await;
     assert_eq!(gone_deliveries.len(), 2);
     for (delivery, attempts) in &gone_deliveries {
         assert_eq!(delivery.status, "failed");
@@ -359,4 +339,22 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
         (again["enabled"].clone(), again["disabled_reason"].clone()),
         (json!(true), Value::Null)
     );
+}
+
+/// Tenant A's deliveries for one of its webhooks, newest first.
+async fn deliveries_of(
+    env: &common::HubEnv,
+    hook: &str,
+    limit: i64,
+) -> Vec<(shopbridge_store::Delivery, Vec<shopbridge_store::Attempt>)> {
+    let tenant = env
+        .store
+        .connection(&env.ids[0])
+        .await
+        .expect("shop")
+        .tenant_id;
+    env.store
+        .webhook_deliveries(&tenant, hook, limit)
+        .await
+        .expect("deliveries")
 }
