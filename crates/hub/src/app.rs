@@ -189,7 +189,11 @@ async fn run_tenant_streams(
         .map(|c| c.id)
         .collect();
     let now = app.clock.now_ms();
-    for schedule in store.schedules().await.map_err(|err| err.to_string())? {
+    for schedule in store
+        .tenant_schedules(tenant)
+        .await
+        .map_err(|err| err.to_string())?
+    {
         if mine.contains(&schedule.connection_id) {
             store
                 .run_now(&schedule.connection_id, &schedule.stream, now)
@@ -216,7 +220,7 @@ async fn run_tenant_streams(
         }
         let now = app.clock.now_ms();
         let busy: Vec<String> = store
-            .schedules()
+            .tenant_schedules(tenant)
             .await
             .map_err(|err| err.to_string())?
             .into_iter()

@@ -666,7 +666,7 @@ async fn sync_page(
     let now = app.clock.now_ms();
     let (shops, schedules) = match (
         app.store.tenant_connections(&session.tenant_id).await,
-        app.store.schedules().await,
+        app.store.tenant_schedules(&session.tenant_id).await,
     ) {
         (Ok(shops), Ok(schedules)) => (shops, schedules),
         (Err(err), _) | (_, Err(err)) => {
@@ -734,7 +734,12 @@ async fn sync_now(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfF
         .into_iter()
         .map(|c| c.id)
         .collect();
-    for schedule in app.store.schedules().await.unwrap_or_default() {
+    for schedule in app
+        .store
+        .tenant_schedules(&session.tenant_id)
+        .await
+        .unwrap_or_default()
+    {
         if mine.contains(&schedule.connection_id) {
             let _ = app
                 .store

@@ -150,25 +150,25 @@ impl Store {
     /// Every schedule, by connection and stream.
     pub async fn schedules(&self) -> Result<Vec<Schedule>, StoreError> {
         let rows = sqlx::query(
-            "SELECT connection_id, stream, interval_ms, next_run_ms, lease_owner, lease_until_ms, last_status, last_finished_ms
-             FROM sync_schedule ORDER BY connection_id, stream",
+            "SELECT s.connection_id, s.stream, s.interval_ms, s.next_run_ms, s.lease_owner, s.lease_until_ms, s.last_status, s.last_finished_ms
+             FROM sync_schedule s ORDER BY s.connection_id, s.stream",
         )
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Schedule {
-                    connection_id: row.try_get("connection_id")?,
-                    stream: row.try_get("stream")?,
-                    interval_ms: row.try_get("interval_ms")?,
-                    next_run_ms: row.try_get("next_run_ms")?,
-                    lease_owner: row.try_get("lease_owner")?,
-                    lease_until_ms: row.try_get("lease_until_ms")?,
-                    last_status: row.try_get("last_status")?,
-                    last_finished_ms: row.try_get("last_finished_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(schedule).collect()
+    }
+
+    /// The schedules of one tenant's connections.
+    pub async fn tenant_schedules(&self, tenant_id: &str) -> Result<Vec<Schedule>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.connection_id, s.stream, s.interval_ms, s.next_run_ms, s.lease_owner, s.lease_until_ms, s.last_status, s.last_finished_ms
+             FROM sync_schedule s JOIN connections c ON c.id = s.connection_id
+             WHERE c.tenant_id = $1 ORDER BY s.connection_id, s.stream",
+        )
+        .bind(tenant_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(schedule).collect()
     }
 
     /// Records an expiry warning once per (connection, kind, expiry); true if it is new.
@@ -191,4 +191,17 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+fn schedule(row: &sqlx::any::AnyRow) -> Result<Schedule, StoreError> {
+    Ok(Schedule {
+        connection_id: row.try_get("connection_id")?,
+        stream: row.try_get("stream")?,
+        interval_ms: row.try_get("interval_ms")?,
+        next_run_ms: row.try_get("next_run_ms")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_until_ms: row.try_get("lease_until_ms")?,
+        last_status: row.try_get("last_status")?,
+        last_finished_ms: row.try_get("last_finished_ms")?,
+    })
 }
