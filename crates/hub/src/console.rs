@@ -296,14 +296,7 @@ async fn checked(
     csrf: &str,
 ) -> Result<ConsoleSession, Response> {
     let session = session(app, headers).await?;
-    let same = session.csrf.len() == csrf.len()
-        && session
-            .csrf
-            .bytes()
-            .zip(csrf.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !crate::app::constant_time_eq(session.csrf.as_bytes(), csrf.as_bytes()) {
         return Err((
             StatusCode::FORBIDDEN,
             "the form is stale or forged: reload the page",
@@ -360,13 +353,10 @@ async fn login(
     };
     let tenant = match app.store.tenant_by_app_key(form.app_key.trim()).await {
         Ok(Some((id, secret)))
-            if secret.expose_secret().len() == form.app_secret.len()
-                && secret
-                    .expose_secret()
-                    .bytes()
-                    .zip(form.app_secret.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0 =>
+            if crate::app::constant_time_eq(
+                secret.expose_secret().as_bytes(),
+                form.app_secret.as_bytes(),
+            ) =>
         {
             id
         }

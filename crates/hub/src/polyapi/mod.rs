@@ -237,7 +237,10 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str())),
     );
-    if !expected.eq_ignore_ascii_case(sent_sign) {
+    if !crate::app::constant_time_eq(
+        expected.to_ascii_lowercase().as_bytes(),
+        sent_sign.to_ascii_lowercase().as_bytes(),
+    ) {
         return Err(PolyError {
             subcode: "GSE.VERIFYSIGN_FAILURE",
             message: "签名验证失败: sign is MD5(secret + sorted name/value pairs of every parameter but sign and contextid + secret), lower-cased, lower hex".into(),
