@@ -70,6 +70,20 @@ const SQLITE_READERS: u32 = 4;
 /// PostgreSQL's (65,535) limits on parameters per statement.
 pub(crate) const WRITE_CHUNK: usize = 500;
 
+/// The last of each key's versions in a page, with how many versions of that key the page
+/// brings: what a page's upsert writes.
+pub(crate) fn newest_per_key<'a, T>(
+    versions: &[&'a T],
+    key: impl Fn(&T) -> &str,
+) -> Vec<(&'a T, i64)> {
+    let mut newest: std::collections::HashMap<&str, (&'a T, i64)> = Default::default();
+    for &version in versions {
+        let entry = newest.entry(key(version)).or_insert((version, 0));
+        *entry = (version, entry.1 + 1);
+    }
+    newest.into_values().collect()
+}
+
 /// Placeholders for a statement built at run time, in binding order: `$N` on PostgreSQL, `?` on
 /// SQLite, whose lookup of numbered parameters grows with the square of their count.
 pub(crate) struct Placeholders {

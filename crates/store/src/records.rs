@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Checkpoint, Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK};
+use crate::{
+    Checkpoint, Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK, newest_per_key,
+};
 
 /// One record as a stream writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +90,6 @@ impl Store {
         // Every new version goes to the history; the newest of each record (with how many new
         // versions it brings) replaces the stored row.
         let mut versions: Vec<&SyncedRecord> = Vec::new();
-        let mut newest: HashMap<&str, (&SyncedRecord, i64)> = HashMap::new();
         for record in records {
             let stored = existing.get(&record.id);
             // Older data never replaces newer, nothing replaces a final record, and the same
@@ -118,8 +119,6 @@ impl Store {
                 }
             }
             versions.push(record);
-            let count = newest.get(record.id.as_str()).map_or(0, |(_, n)| *n);
-            newest.insert(&record.id, (record, count + 1));
         }
         for chunk in versions.chunks(WRITE_CHUNK) {
             let sql = format!(
@@ -139,7 +138,7 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        let rows: Vec<(&SyncedRecord, i64)> = newest.into_values().collect();
+        let rows = newest_per_key(&versions, |record| &record.id);
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
                 "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms)

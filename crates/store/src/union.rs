@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK};
+use crate::{Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK, newest_per_key};
 
 /// One order as the sync writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +129,6 @@ impl Store {
         // Every newer version goes to the history; the newest of each order (with how many new
         // versions it brings) replaces the stored row.
         let mut versions: Vec<&UnionOrderRecord> = Vec::new();
-        let mut newest: HashMap<&str, (&UnionOrderRecord, i64)> = HashMap::new();
         for order in orders {
             // A settled order never changes again; older data never replaces newer.
             let newer = stored
@@ -159,8 +158,6 @@ impl Store {
                 }
             }
             versions.push(order);
-            let count = newest.get(order.order_sn.as_str()).map_or(0, |(_, n)| *n);
-            newest.insert(&order.order_sn, (order, count + 1));
         }
         for chunk in versions.chunks(WRITE_CHUNK) {
             let sql = format!(
@@ -180,7 +177,7 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        let rows: Vec<(&UnionOrderRecord, i64)> = newest.into_values().collect();
+        let rows = newest_per_key(&versions, |order| &order.order_sn);
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
                 "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
