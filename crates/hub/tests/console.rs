@@ -21,6 +21,30 @@ struct Browser {
 }
 
 impl Browser {
+    /// Signs in as `tenant` (app key, secret) and keeps the session cookie.
+    async fn sign_in(hub: &str, tenant: (&str, &str)) -> Self {
+        let http = common::http();
+        let signed_in = http
+            .post(format!("{hub}/console/login"))
+            .form(&[("app_key", tenant.0), ("app_secret", tenant.1)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(signed_in.status(), 303);
+        let cookie = signed_in.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_owned();
+        Self {
+            http,
+            hub: hub.to_owned(),
+            cookie,
+        }
+    }
+
     async fn get(&self, path: &str) -> (u16, String) {
         let response = self
             .http
@@ -232,25 +256,7 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
 #[tokio::test]
 async fn orders_can_be_found_and_opened_and_earnings_are_charted() {
     let env = HubEnv::start().await;
-    let http = common::http();
-    let signed_in = http
-        .post(format!("{}/console/login", env.hub))
-        .form(&[("app_key", A.0), ("app_secret", A.1)])
-        .send()
-        .await
-        .expect("login");
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let browser = Browser {
-        http,
-        hub: env.hub.clone(),
-        cookie,
-    };
+    let browser = Browser::sign_in(&env.hub, A).await;
     let jit = &env.ids[0];
     let stored = env
         .store
@@ -311,25 +317,7 @@ async fn orders_can_be_found_and_opened_and_earnings_are_charted() {
 #[tokio::test]
 async fn links_are_detected_spliced_and_generated_and_activity_is_listed() {
     let env = HubEnv::start().await;
-    let http = common::http();
-    let signed_in = http
-        .post(format!("{}/console/login", env.hub))
-        .form(&[("app_key", A.0), ("app_secret", A.1)])
-        .send()
-        .await
-        .expect("login");
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let browser = Browser {
-        http,
-        hub: env.hub.clone(),
-        cookie,
-    };
+    let browser = Browser::sign_in(&env.hub, A).await;
     let (_, page) = browser.get("/console/links").await;
     let csrf = csrf_of(&page);
     let goods = common::vop_client(&env.sandbox)
