@@ -11,6 +11,18 @@ use shopbridge_hub::polyapi::sign;
 use common::{A, B, HubEnv as Env};
 
 impl Env {
+    /// GetAuthorizeSessionKey for the one-time code the ERP's callback received.
+    async fn redeem(&self, tenant: (&str, &str), code: &str) -> Value {
+        self.call(
+            tenant,
+            "Differ.JH.GetAuthorizeSessionKey",
+            "",
+            "9002",
+            json!({ "code": code }),
+        )
+        .await
+    }
+
     fn timestamp(&self) -> String {
         shopbridge_vop::time::format_datetime_ms(self.sandbox.clock().now_ms())
     }
@@ -383,37 +395,15 @@ async fn shops_are_authorized_through_the_unified_endpoint() {
     assert_eq!(query["state"], "s-1");
     // The code is A's, once.
     failed(
-        &env.call(
-            B,
-            "Differ.JH.GetAuthorizeSessionKey",
-            "",
-            "9002",
-            json!({"code": query["code"]}),
-        )
-        .await,
+        &env.redeem(B, &query["code"]).await,
         "GSE.INVALID_PARAMETER",
     );
-    let session = env
-        .call(
-            A,
-            "Differ.JH.GetAuthorizeSessionKey",
-            "",
-            "9002",
-            json!({"code": query["code"]}),
-        )
-        .await;
+    let session = env.redeem(A, &query["code"]).await;
     let token = ok(&session)["sessionkey"].as_str().expect("key").to_owned();
     assert_eq!(session["nickname"], "new JIT shop");
     assert_eq!(session["venderid"], creds.vop.vendor_id);
     failed(
-        &env.call(
-            A,
-            "Differ.JH.GetAuthorizeSessionKey",
-            "",
-            "9002",
-            json!({"code": query["code"]}),
-        )
-        .await,
+        &env.redeem(A, &query["code"]).await,
         "GSE.INVALID_PARAMETER",
     );
     let synced = env
@@ -530,15 +520,7 @@ async fn a_shop_is_authorized_again_with_its_token() {
     let landed = common::approve_on_sandbox(&env.http, &env.sandbox, &url, "vendor").await;
     let query = erp_callback(&landed);
     assert_eq!(query["state"], "again");
-    let session = env
-        .call(
-            A,
-            "Differ.JH.GetAuthorizeSessionKey",
-            "",
-            "9002",
-            json!({"code": query["code"]}),
-        )
-        .await;
+    let session = env.redeem(A, &query["code"]).await;
     let token = ok(&session)["sessionkey"].as_str().expect("key").to_owned();
     assert_eq!(session["venderid"], creds.vop.vendor_id);
     let shop = env.store.connection(&env.ids[0]).await.expect("shop");
