@@ -36,6 +36,49 @@ impl std::fmt::Debug for HubApp {
     }
 }
 
+impl HubApp {
+    /// Ends a shop's grant: at the platform where it has one (a refusal there is logged, the
+    /// shop is revoked here all the same), then in the store, with an audit entry.
+    pub(crate) async fn revoke_shop(
+        &self,
+        shop: &shopbridge_store::Connection,
+        reason: &str,
+        audit_detail: &str,
+    ) -> Result<(), shopbridge_store::StoreError> {
+        if shop.platform == "vop"
+            && let Ok(tokens) =
+                serde_json::from_str::<crate::VopTokens>(shop.credentials.expose_secret())
+            && let Err(err) = self
+                .platforms
+                .vop
+                .revoke_token(&secrecy::SecretString::from(tokens.access_token))
+                .await
+        {
+            tracing::warn!(shop = %shop.id, error = %err, "the platform did not confirm the revocation");
+        }
+        let now = self.clock.now_ms();
+        self.store
+            .set_state(
+                &shop.id,
+                shopbridge_store::ConnectionState::Revoked,
+                Some(reason),
+                now,
+            )
+            .await?;
+        let _ = self
+            .store
+            .audit(
+                now,
+                Some(&shop.tenant_id),
+                Some(&shop.id),
+                "revoke",
+                audit_detail,
+            )
+            .await;
+        Ok(())
+    }
+}
+
 pub fn router(app: HubApp) -> Router {
     let poly = PolyApp {
         store: app.store.clone(),

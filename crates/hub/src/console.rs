@@ -581,30 +581,8 @@ async fn revoke(
     };
     match app.store.connection(&id).await {
         Ok(shop) if shop.tenant_id == session.tenant_id => {
-            if shop.platform == "vop"
-                && let Ok(tokens) =
-                    serde_json::from_str::<crate::VopTokens>(shop.credentials.expose_secret())
-                && let Err(err) = app
-                    .platforms
-                    .vop
-                    .revoke_token(&secrecy::SecretString::from(tokens.access_token))
-                    .await
-            {
-                tracing::warn!(shop = %id, error = %err, "the platform did not confirm the revocation");
-            }
-            let now = app.clock.now_ms();
             let _ = app
-                .store
-                .set_state(
-                    &id,
-                    ConnectionState::Revoked,
-                    Some("revoked in the console"),
-                    now,
-                )
-                .await;
-            let _ = app
-                .store
-                .audit(now, Some(&shop.tenant_id), Some(&id), "revoke", "console")
+                .revoke_shop(&shop, "revoked in the console", "console")
                 .await;
             Redirect::to("/console/shops").into_response()
         }

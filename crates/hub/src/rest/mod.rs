@@ -10,14 +10,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shopbridge_core::capability::ConnectorError;
 use shopbridge_core::codes::ShopType;
 use shopbridge_core::error::ErrorClass;
 use shopbridge_core::model::{Order, OrderQuery, OrderTimeType, Shipment, StockMode, StockUpdate};
-use shopbridge_store::{Connection, ConnectionState, Cursor};
+use shopbridge_store::{Connection, Cursor};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -335,40 +335,12 @@ async fn revoke_shop(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    if shop.platform == "vop"
-        && let Ok(tokens) =
-            serde_json::from_str::<crate::VopTokens>(shop.credentials.expose_secret())
-        && let Err(err) = app
-            .platforms
-            .vop
-            .revoke_token(&SecretString::from(tokens.access_token))
-            .await
-    {
-        tracing::warn!(shop = %id, error = %err, "the platform did not confirm the revocation");
-    }
-    let now = app.clock.now_ms();
     if let Err(err) = app
-        .store
-        .set_state(
-            &id,
-            ConnectionState::Revoked,
-            Some("revoked through the API"),
-            now,
-        )
+        .revoke_shop(&shop, "revoked through the API", &shop.platform)
         .await
     {
         return error(StatusCode::CONFLICT, err.to_string());
     }
-    let _ = app
-        .store
-        .audit(
-            now,
-            Some(&shop.tenant_id),
-            Some(&id),
-            "revoke",
-            &shop.platform,
-        )
-        .await;
     match app.store.connection(&id).await {
         Ok(shop) => Json(shop_view(&shop)).into_response(),
         Err(err) => store_failure(err),
