@@ -1,5 +1,5 @@
 //! Where the CLI's configuration comes from: VOP credentials (flags and environment, a TOML
-//! file, or a sandbox) and quota overrides.
+//! file, or a sandbox) and quotas (overrides, shared windows).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -294,6 +294,24 @@ impl VopCredentialArgs {
         }
         Ok(config)
     }
+}
+
+/// The quota gate of a hub process: the quota table with its overrides, its windows shared
+/// through Redis when a URL is given.
+pub async fn quota_gate(
+    clock: std::sync::Arc<dyn shopbridge_core::Clock>,
+    overrides: &[String],
+    redis: Option<&str>,
+    redis_prefix: &str,
+) -> anyhow::Result<shopbridge_hub::QuotaGate> {
+    let gate = shopbridge_hub::QuotaGate::new(clock).with_table(quota_table(overrides)?);
+    Ok(match redis {
+        Some(url) => gate
+            .with_redis(url, redis_prefix)
+            .await
+            .context("--redis: cannot connect")?,
+        None => gate,
+    })
 }
 
 /// The documented quotas with `--quota METHOD=LIMIT/SECONDSs` overrides applied.

@@ -149,14 +149,13 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
             .await?
         }
     };
-    let table = crate::config::quota_table(&args.quotas)?;
-    let mut gate = QuotaGate::new(platform.clock.clone()).with_table(table);
-    if let Some(url) = &args.redis {
-        gate = gate
-            .with_redis(url, "shopbridge")
-            .await
-            .context("--redis: cannot connect")?;
-    }
+    let gate = crate::config::quota_gate(
+        platform.clock.clone(),
+        &args.quotas,
+        args.redis.as_deref(),
+        "shopbridge",
+    )
+    .await?;
     let demo_credentials = Arc::new(OnceLock::new());
     let hub = start_hub(HubParts {
         store: store.clone(),

@@ -274,14 +274,9 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 true => Some(winit.client().await?),
                 false => None,
             };
-            let table = crate::config::quota_table(&quotas)?;
-            let mut gate = shopbridge_hub::QuotaGate::new(clock.clone()).with_table(table);
-            if let Some(url) = &redis {
-                gate = gate
-                    .with_redis(url, &redis_prefix)
-                    .await
-                    .context("--redis: cannot connect")?;
-            }
+            let gate =
+                crate::config::quota_gate(clock.clone(), &quotas, redis.as_deref(), &redis_prefix)
+                    .await?;
             let platforms = shopbridge_hub::Platforms {
                 tokens: shopbridge_hub::TokenManager::new(store.clone(), vop.clone()),
                 vop,
