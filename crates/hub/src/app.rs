@@ -28,6 +28,8 @@ pub struct HubApp {
     pub scheduler: Scheduler,
     /// In demo mode, what `GET /demo/credentials` answers (set once the demo shops are connected).
     pub demo_credentials: Option<Arc<std::sync::OnceLock<Value>>>,
+    /// Where tenants' webhooks may point.
+    pub webhook_targets: crate::security::TargetPolicy,
 }
 
 impl std::fmt::Debug for HubApp {
@@ -90,7 +92,7 @@ pub fn router(app: HubApp) -> Router {
     let shared = Arc::new(app);
     let rest_routes = crate::rest::router(shared.clone());
     let console_routes = crate::console::router(shared.clone());
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/demo/credentials", get(demo_credentials))
         .route("/v1/sync/run", post(sync_run))
@@ -98,7 +100,8 @@ pub fn router(app: HubApp) -> Router {
         .merge(connect_routes)
         .merge(rest_routes)
         .merge(console_routes)
-        .merge(polyapi::router(poly))
+        .merge(polyapi::router(poly));
+    crate::security::security_headers(routes)
 }
 
 type Shared = State<Arc<HubApp>>;
@@ -108,8 +111,28 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-/// The tenant of `Authorization: Bearer APPKEY:APPSECRET`.
-pub(crate) async fn tenant(store: &Store, headers: &HeaderMap) -> Result<String, Response> {
+/// An answer of 429 with `Retry-After`, for a client or key out of guesses.
+pub(crate) fn too_many_guesses(wait: Duration) -> Response {
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "too many failed sign-ins from this address or for this app key: retry in {} s",
+            wait.as_secs().max(1)
+        ),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The tenant of `Authorization: Bearer APPKEY:APPSECRET`; failed guesses are throttled per
+/// client address and per app key.
+pub(crate) async fn tenant(
+    connect: &ConnectApp,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+) -> Result<String, Response> {
     let unauthorized = |message: &str| {
         let mut response = error(StatusCode::UNAUTHORIZED, message);
         response.headers_mut().insert(
@@ -134,15 +157,20 @@ pub(crate) async fn tenant(store: &Store, headers: &HeaderMap) -> Result<String,
             "Authorization: expected Bearer APPKEY:APPSECRET",
         ));
     };
-    match store.tenant_by_app_key(app_key).await {
+    let keys = crate::security::guess_keys(client, app_key);
+    connect.guesses.check(&keys).map_err(too_many_guesses)?;
+    match connect.store.tenant_by_app_key(app_key).await {
         Ok(Some((id, stored)))
             if constant_time_eq(stored.expose_secret().as_bytes(), secret.as_bytes()) =>
         {
             Ok(id)
         }
-        Ok(_) => Err(unauthorized(
-            "Authorization: unknown app key or wrong secret",
-        )),
+        Ok(_) => {
+            connect.guesses.failed(&keys);
+            Err(unauthorized(
+                "Authorization: unknown app key or wrong secret",
+            ))
+        }
         Err(err) => Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("store: {err}"),
@@ -154,14 +182,34 @@ pub(crate) async fn tenant(store: &Store, headers: &HeaderMap) -> Result<String,
 #[derive(Debug, Clone)]
 pub struct Tenant(pub String);
 
-impl axum::extract::FromRequestParts<Arc<HubApp>> for Tenant {
+/// A state that can authenticate tenants.
+pub(crate) trait TenantAuth {
+    fn connect_app(&self) -> &ConnectApp;
+}
+
+impl TenantAuth for Arc<HubApp> {
+    fn connect_app(&self) -> &ConnectApp {
+        &self.connect
+    }
+}
+
+impl TenantAuth for Arc<ConnectApp> {
+    fn connect_app(&self) -> &ConnectApp {
+        self
+    }
+}
+
+impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for Tenant {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        app: &Arc<HubApp>,
+        app: &S,
     ) -> Result<Self, Self::Rejection> {
-        tenant(&app.store, &parts.headers).await.map(Tenant)
+        let client = crate::security::client_addr(&parts.extensions);
+        tenant(app.connect_app(), &parts.headers, client)
+            .await
+            .map(Tenant)
     }
 }
 
@@ -171,8 +219,13 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The store answers, and every secret it holds opens with the vault's keys.
 async fn healthz(State(app): Shared) -> Response {
-    match app.store.ping().await {
+    let checked = match app.store.ping().await {
+        Ok(()) => app.store.check_vault().await,
+        Err(err) => Err(err),
+    };
+    match checked {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")),
     }
@@ -192,8 +245,9 @@ async fn demo_credentials(State(app): Shared) -> Response {
     }
 }
 
-/// `POST /v1/sync/run`: makes every stream of the tenant's shops due and answers once none is
-/// due or running (runs this process does, and waits for the ones other processes hold).
+/// `POST /v1/sync/run`: makes every stream of the tenant's shops due, runs them here, and
+/// answers with those runs and the streams still running in other processes. Only the tenant's
+/// own streams are run and reported.
 async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match run_tenant_streams(&app, &tenant).await {
         Ok((runs, waiting)) => Json(json!({
@@ -206,8 +260,28 @@ async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     }
 }
 
-/// How long `POST /v1/sync/run` waits for streams another process is running.
-const WAIT_FOR_OTHERS: Duration = Duration::from_secs(120);
+/// How long `POST /v1/sync/run` waits for streams another process is running before it answers
+/// with them as still running.
+const WAIT_FOR_OTHERS: Duration = Duration::from_secs(5);
+
+/// The tenant's shops whose streams can run now (a shop that needs re-authorization cannot).
+async fn runnable_shops(app: &HubApp, tenant: &str) -> Result<Vec<String>, String> {
+    Ok(app
+        .store
+        .tenant_connections(tenant)
+        .await
+        .map_err(|err| err.to_string())?
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.state,
+                shopbridge_store::ConnectionState::Active
+                    | shopbridge_store::ConnectionState::Refreshing
+            )
+        })
+        .map(|c| c.id)
+        .collect())
+}
 
 /// Runs the tenant's streams; answers the runs made here and the streams still leased by other
 /// processes when the wait for them ran out.
@@ -218,28 +292,14 @@ async fn run_tenant_streams(
     let started = std::time::Instant::now();
     let store = &app.store;
     app.scheduler.plan().await.map_err(|err| err.to_string())?;
-    let mine: Vec<String> = store
-        .tenant_connections(tenant)
-        .await
-        .map_err(|err| err.to_string())?
-        .into_iter()
-        // Streams of shops that cannot run (needs re-authorization) are not waited for.
-        .filter(|c| {
-            matches!(
-                c.state,
-                shopbridge_store::ConnectionState::Active
-                    | shopbridge_store::ConnectionState::Refreshing
-            )
-        })
-        .map(|c| c.id)
-        .collect();
+    let runnable = runnable_shops(app, tenant).await?;
     let now = app.clock.now_ms();
     for schedule in store
         .tenant_schedules(tenant)
         .await
         .map_err(|err| err.to_string())?
     {
-        if mine.contains(&schedule.connection_id) {
+        if runnable.contains(&schedule.connection_id) {
             store
                 .run_now(&schedule.connection_id, &schedule.stream, now)
                 .await
@@ -248,9 +308,9 @@ async fn run_tenant_streams(
     }
     let mut runs = Vec::new();
     loop {
-        for outcome in app
+        while let Some(outcome) = app
             .scheduler
-            .run_until_idle()
+            .run_one_of(Some(tenant))
             .await
             .map_err(|err| err.to_string())?
         {
@@ -263,6 +323,9 @@ async fn run_tenant_streams(
                 "error": outcome.result.as_ref().err().map(ToString::to_string),
             }));
         }
+        // Read again: a shop may have moved to needs_reauth during its run, and its streams
+        // then wait for the shop's owner, not for another process.
+        let runnable = runnable_shops(app, tenant).await?;
         let now = app.clock.now_ms();
         let busy: Vec<String> = store
             .tenant_schedules(tenant)
@@ -270,15 +333,15 @@ async fn run_tenant_streams(
             .map_err(|err| err.to_string())?
             .into_iter()
             .filter(|s| {
-                mine.contains(&s.connection_id)
-                    && (s.next_run_ms <= now || s.lease_until_ms.is_some_and(|until| until > now))
+                runnable.contains(&s.connection_id)
+                    && s.lease_until_ms.is_some_and(|until| until > now)
             })
             .map(|s| format!("{} {}", s.connection_id, s.stream))
             .collect();
         if busy.is_empty() || started.elapsed() > WAIT_FOR_OTHERS {
             return Ok((runs, busy));
         }
-        // Another process holds a lease on one of them: wait for it to finish.
+        // Another process holds a lease on one of them: give it a moment to finish.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

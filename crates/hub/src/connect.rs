@@ -38,6 +38,9 @@ pub struct ConnectApp {
     /// The Winit application, when configured.
     pub winit: Option<WinitClient>,
     pub clock: Arc<dyn Clock>,
+    /// Failed credential guesses, throttled per client address and per app key; shared by
+    /// every front end.
+    pub guesses: Arc<crate::security::GuessThrottle>,
 }
 
 impl std::fmt::Debug for ConnectApp {
@@ -276,16 +279,12 @@ pub async fn begin_reauthorize(
 async fn start(
     State(app): State<Arc<ConnectApp>>,
     Path(platform): Path<String>,
-    headers: axum::http::HeaderMap,
-    Query(query): Query<StartQuery>,
-) -> Response {
     // Only the tenant itself may start a flow that ends with a shop in its account: anyone
     // could otherwise send a shop owner a link that connects their shop to a stranger's tenant.
     // People start from the console or the REST API's `authorize_url`.
-    let tenant = match crate::app::tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
+    crate::app::Tenant(tenant): crate::app::Tenant,
+    Query(query): Query<StartQuery>,
+) -> Response {
     let request = BeginConnect {
         tenant_id: tenant,
         platform,
@@ -613,13 +612,9 @@ fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
 async fn with_credentials(
     State(app): State<Arc<ConnectApp>>,
     Path(platform): Path<String>,
-    headers: axum::http::HeaderMap,
+    crate::app::Tenant(tenant): crate::app::Tenant,
     body: Result<Json<ExistingCredentials>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let tenant = match crate::app::tenant(&app.store, &headers).await {
-        Ok(tenant) => tenant,
-        Err(response) => return response,
-    };
     let Json(body) = match body {
         Ok(body) => body,
         Err(rejection) => return json_error(StatusCode::BAD_REQUEST, rejection.body_text()),

@@ -8,6 +8,7 @@ pub mod polyapi;
 pub mod quota;
 pub mod rest;
 pub mod scheduler;
+pub mod security;
 pub mod sources;
 pub mod sync;
 pub mod tokens;

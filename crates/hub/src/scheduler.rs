@@ -474,9 +474,17 @@ impl Scheduler {
 
     /// Claims and runs one due stream; `None` when nothing is due.
     pub async fn run_one(&self) -> Result<Option<RunOutcome>, SyncError> {
+        self.run_one_of(None).await
+    }
+
+    /// Claims and runs one due stream, of one tenant's shops only when `tenant_id` is given.
+    pub async fn run_one_of(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> Result<Option<RunOutcome>, SyncError> {
         let Some(claimed) = self
             .store
-            .claim_due(&self.owner, self.clock.now_ms(), self.lease_ms)
+            .claim_due_of(&self.owner, self.clock.now_ms(), self.lease_ms, tenant_id)
             .await?
         else {
             return Ok(None);

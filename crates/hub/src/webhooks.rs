@@ -12,11 +12,33 @@ use sha2::Sha256;
 use shopbridge_core::Clock;
 use shopbridge_store::{Attempt, AttemptOutcome, DueDelivery, Store, StoreError};
 
+use crate::security::TargetPolicy;
+
+/// How long one delivery may take.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The signature header: `sha256=<lower hex HMAC-SHA256(secret, "{timestamp}.{body}")>`.
 pub const SIGNATURE_HEADER: &str = "x-shopbridge-signature";
 pub const TIMESTAMP_HEADER: &str = "x-shopbridge-timestamp";
 pub const EVENT_HEADER: &str = "x-shopbridge-event";
 pub const DELIVERY_HEADER: &str = "x-shopbridge-delivery";
+
+/// What went wrong with a request, with its causes, and whether the target policy refused it
+/// (which no retry changes).
+fn describe_send_error(err: &reqwest::Error) -> (String, bool) {
+    let mut text = err.to_string();
+    let mut refused = false;
+    let mut cause = std::error::Error::source(err);
+    while let Some(inner) = cause {
+        refused |= inner
+            .downcast_ref::<crate::security::TargetError>()
+            .is_some();
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    (text, refused)
+}
 
 /// The signature a receiver checks.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -35,6 +57,8 @@ pub struct WebhookDispatcher {
     pub max_attempts: i64,
     pub min_backoff_ms: i64,
     pub max_backoff_ms: i64,
+    /// Where deliveries may go; checked again at every attempt, on the address connected to.
+    pub targets: TargetPolicy,
 }
 
 impl std::fmt::Debug for WebhookDispatcher {
@@ -46,18 +70,25 @@ impl std::fmt::Debug for WebhookDispatcher {
 }
 
 impl WebhookDispatcher {
+    /// A dispatcher that delivers to public addresses only.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Result<Self, reqwest::Error> {
-        let http = shopbridge_core::http::client_builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        Self::with_targets(store, clock, TargetPolicy::default())
+    }
+
+    /// A dispatcher that delivers where `targets` allows.
+    pub fn with_targets(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        targets: TargetPolicy,
+    ) -> Result<Self, reqwest::Error> {
         Ok(Self {
             store,
-            http,
+            http: targets.client(DELIVERY_TIMEOUT)?,
             clock,
             max_attempts: 8,
             min_backoff_ms: 1_000,
             max_backoff_ms: 3_600_000,
+            targets,
         })
     }
 
@@ -74,6 +105,20 @@ impl WebhookDispatcher {
         let delivery = &due.delivery;
         let now = self.clock.now_ms();
         let started = Instant::now();
+        if let Err(refused) = self.targets.check_url(&due.url) {
+            // A literal internal address never reaches the resolver that guards names.
+            let attempt = Attempt {
+                at_ms: now,
+                status_code: None,
+                error: Some(format!("not sent: {refused}")),
+                duration_ms: 0,
+            };
+            tracing::warn!(delivery = delivery.id, error = %refused, "webhook target refused");
+            return self
+                .store
+                .record_attempt(delivery, now, &attempt, &AttemptOutcome::Failed)
+                .await;
+        }
         let answer = self
             .http
             .post(&due.url)
@@ -98,7 +143,8 @@ impl WebhookDispatcher {
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<i64>().ok())
-                    .map(|secs| secs.saturating_mul(1000));
+                    // A receiver's Retry-After is honoured up to a day.
+                    .map(|secs| secs.clamp(0, 86_400) * 1000);
                 let attempt = Attempt {
                     at_ms: now,
                     status_code: Some(i64::from(status.as_u16())),
@@ -115,14 +161,15 @@ impl WebhookDispatcher {
                 (attempt, outcome)
             }
             Err(err) => {
+                let (error, refused) = describe_send_error(&err);
                 let attempt = Attempt {
                     at_ms: now,
                     status_code: None,
                     // reqwest errors name the URL, never the secret (it is only in a header).
-                    error: Some(err.to_string()),
+                    error: Some(error),
                     duration_ms,
                 };
-                let outcome = if last_try {
+                let outcome = if last_try || refused {
                     AttemptOutcome::Failed
                 } else {
                     AttemptOutcome::Retry(now + self.backoff_ms(delivery.attempts, None))

@@ -45,6 +45,7 @@ impl Env {
             vop,
             winit: Some(winit),
             clock,
+            guesses: Default::default(),
         };
         let router = connect::router(app.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });

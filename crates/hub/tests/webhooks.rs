@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
+use shopbridge_hub::security::TargetPolicy;
 use shopbridge_hub::webhooks::{self, WebhookDispatcher};
 use shopbridge_store::ConnectionState;
 
@@ -183,8 +184,12 @@ async fn events_arrive_signed_once_each_through_a_failing_receiver() {
             &["order.created", "order.updated", "connection.needs_reauth"],
         )
         .await;
-    let dispatcher = WebhookDispatcher::new(env.store.clone(), Arc::new(env.sandbox.clock()))
-        .expect("dispatcher");
+    let dispatcher = WebhookDispatcher::with_targets(
+        env.store.clone(),
+        Arc::new(env.sandbox.clock()),
+        TargetPolicy::allow_private(),
+    )
+    .expect("dispatcher");
 
     // Two days on, direct-ship orders have moved: sync finds the changes.
     env.sandbox.clock().advance_ms(2 * 86_400_000);
@@ -269,14 +274,31 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
     let (gone_hook, _) = env
         .create_webhook(&gone, &["connection.needs_reauth"])
         .await;
-    let dispatcher = WebhookDispatcher::new(env.store.clone(), Arc::new(env.sandbox.clock()))
-        .expect("dispatcher");
+    let dispatcher = WebhookDispatcher::with_targets(
+        env.store.clone(),
+        Arc::new(env.sandbox.clock()),
+        TargetPolicy::allow_private(),
+    )
+    .expect("dispatcher");
     let now = env.sandbox.clock().now_ms();
     for id in [&env.ids[0], &env.ids[1]] {
         env.store
             .set_state(id, ConnectionState::NeedsReauth, Some("test"), now)
             .await
             .expect("state");
+    }
+    // Ten more events, so that ten deliveries to the broken receiver spend all their retries.
+    let tenant = env
+        .store
+        .connection(&env.ids[0])
+        .await
+        .expect("shop")
+        .tenant_id;
+    for n in 0..10 {
+        env.store
+            .enqueue_event(&tenant, "sync.failed", json!({"n": n}), now)
+            .await
+            .expect("event");
     }
     drain(&env, &dispatcher).await;
     let hooks = env.webhooks().await;
@@ -289,7 +311,7 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
     assert_eq!(broken_view["enabled"], false, "{broken_view}");
     let reason = broken_view["disabled_reason"].as_str().expect("reason");
     assert!(
-        reason.contains("10 failed attempts") && reason.contains("HTTP 500"),
+        reason.contains("10 failed deliveries") && reason.contains("HTTP 500"),
         "{reason}"
     );
     // A 404 is not retried, and not dropped silently: the delivery shows it failed and why.
@@ -338,6 +360,119 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
     assert_eq!(
         (again["enabled"].clone(), again["disabled_reason"].clone()),
         (json!(true), Value::Null)
+    );
+}
+
+/// A burst of events queued for a receiver that is down for a while: each delivery is retried
+/// through the outage, and the webhook stays enabled, because only deliveries that failed for
+/// good count towards disabling it, not single attempts.
+#[tokio::test]
+async fn a_burst_to_a_briefly_failing_receiver_is_retried_not_disabled() {
+    let env = HubEnv::start().await;
+    let (url, seen) = receiver(vec![(503, None); 30], 200).await;
+    let (hook, _) = env.create_webhook(&url, &["sync.failed"]).await;
+    let dispatcher = WebhookDispatcher::with_targets(
+        env.store.clone(),
+        Arc::new(env.sandbox.clock()),
+        TargetPolicy::allow_private(),
+    )
+    .expect("dispatcher");
+    let tenant = env
+        .store
+        .connection(&env.ids[0])
+        .await
+        .expect("shop")
+        .tenant_id;
+    let now = env.sandbox.clock().now_ms();
+    for n in 0..24 {
+        env.store
+            .enqueue_event(&tenant, "sync.failed", json!({"n": n}), now)
+            .await
+            .expect("event");
+    }
+    drain(&env, &dispatcher).await;
+    let view = env.webhooks().await;
+    let view = view
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|h| h["id"] == hook.as_str())
+        .expect("hook")
+        .clone();
+    assert_eq!(view["enabled"], true, "{view}");
+    let deliveries = deliveries_of(&env, &hook, 100).await;
+    assert_eq!(deliveries.len(), 24);
+    assert!(deliveries.iter().all(|(d, _)| d.status == "delivered"));
+    assert!(seen.lock().unwrap_or_else(|p| p.into_inner()).seen.len() >= 54);
+}
+
+/// A delivery that failed for good is sent again on request, by its own tenant only.
+#[tokio::test]
+async fn a_failed_delivery_is_redelivered_on_request() {
+    let env = HubEnv::start().await;
+    let (gone, gone_seen) = receiver(vec![(404, None)], 200).await;
+    let (hook, _) = env.create_webhook(&gone, &["sync.failed"]).await;
+    let dispatcher = WebhookDispatcher::with_targets(
+        env.store.clone(),
+        Arc::new(env.sandbox.clock()),
+        TargetPolicy::allow_private(),
+    )
+    .expect("dispatcher");
+    let tenant = env
+        .store
+        .connection(&env.ids[0])
+        .await
+        .expect("shop")
+        .tenant_id;
+    let now = env.sandbox.clock().now_ms();
+    env.store
+        .enqueue_event(&tenant, "sync.failed", json!({"n": 1}), now)
+        .await
+        .expect("event");
+    drain(&env, &dispatcher).await;
+    let (failed, _) = deliveries_of(&env, &hook, 1).await.remove(0);
+    assert_eq!(failed.status, "failed");
+    let redeliver = |who: (&str, &str), delivery: String| {
+        env.http
+            .post(format!(
+                "{}/v1/webhooks/{hook}/deliveries/{delivery}/redeliver",
+                env.hub
+            ))
+            .header("authorization", format!("Bearer {}:{}", who.0, who.1))
+            .send()
+    };
+    let stranger = redeliver(common::B, failed.id.to_string())
+        .await
+        .expect("B");
+    assert_eq!(
+        stranger.status(),
+        404,
+        "another tenant's delivery is not found"
+    );
+    let unknown = redeliver(A, "99999999".into()).await.expect("unknown");
+    assert_eq!(unknown.status(), 404);
+    let junk = redeliver(A, "1e99".into()).await.expect("junk");
+    assert_eq!(junk.status(), 404);
+    let queued = redeliver(A, failed.id.to_string())
+        .await
+        .expect("redeliver");
+    assert_eq!(queued.status(), 202);
+    drain(&env, &dispatcher).await;
+    let (again, attempts) = deliveries_of(&env, &hook, 1).await.remove(0);
+    assert_eq!(again.id, failed.id);
+    assert_eq!(again.status, "delivered");
+    assert_eq!(
+        attempts.iter().map(|a| a.status_code).collect::<Vec<_>>(),
+        vec![Some(404), Some(200)],
+        "the earlier attempt stays in the log"
+    );
+    assert_eq!(
+        gone_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .seen
+            .len(),
+        2
     );
 }
 

@@ -75,6 +75,8 @@ pub struct FileHub {
     pub public_url: Option<String>,
     pub redis: Option<String>,
     pub master_key_file: Option<PathBuf>,
+    /// Let webhooks target loopback and private networks (development and tests only).
+    pub allow_private_webhook_targets: Option<bool>,
 }
 
 /// `[winit]`: the Winit application and seller.

@@ -542,6 +542,7 @@ async fn hub_chapter(running: &shopbridge_sandbox::RunningSandbox) -> anyhow::Re
         public_url: None,
         demo_credentials: None,
         poll: std::time::Duration::from_secs(3600),
+        webhook_targets: Default::default(),
     })
     .await?;
     let creds = crate::serve::connect_demo_shops(&store, running, &hub.url).await?;

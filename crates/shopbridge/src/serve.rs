@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// How often the scheduler looks for due work, in seconds.
     #[arg(long, default_value_t = 15)]
     poll_secs: u64,
+    /// Let webhooks target loopback, private, link-local and unique-local addresses. Off by
+    /// default: a webhook would otherwise let a tenant probe the hub's own network.
+    #[arg(long, env = "SHOPBRIDGE_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
+    allow_private_webhook_targets: bool,
     /// Size of the embedded sandbox's Union catalog (demo mode).
     #[arg(long, default_value_t = 2_000)]
     union_goods: usize,
@@ -119,6 +123,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         args.database = args.database.or(hub.database);
         args.public_url = args.public_url.or(hub.public_url);
         args.redis = args.redis.or(hub.redis);
+        args.allow_private_webhook_targets |= hub.allow_private_webhook_targets.unwrap_or(false);
         if let Some(key_file) = hub
             .master_key_file
             .filter(|_| std::env::var("SHOPBRIDGE_MASTER_KEY_FILE").is_err())
@@ -167,6 +172,10 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         demo_credentials: demo.then(|| demo_credentials.clone()),
         poll: Duration::from_secs(args.poll_secs.max(1)),
+        webhook_targets: shopbridge_hub::security::TargetPolicy {
+            allow_private: args.allow_private_webhook_targets,
+            own_origin: None,
+        },
     })
     .await?;
     let public_url = hub.url.clone();
@@ -213,6 +222,8 @@ pub struct HubParts {
     pub demo_credentials: Option<Arc<OnceLock<Value>>>,
     /// How often the scheduler looks for due work.
     pub poll: Duration,
+    /// Where webhooks may be delivered.
+    pub webhook_targets: shopbridge_hub::security::TargetPolicy,
 }
 
 /// A hub serving HTTP, its scheduler and webhook dispatcher running in the background.
@@ -254,22 +265,30 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
             vop: parts.vop.clone(),
             winit: parts.winit.clone(),
             clock: parts.clock.clone(),
+            guesses: Default::default(),
         },
         clock: parts.clock.clone(),
         scheduler: scheduler.clone(),
         demo_credentials: parts.demo_credentials,
+        webhook_targets: parts.webhook_targets.clone(),
     };
     let server = tokio::spawn(async move {
-        axum::serve(listener, app::router(hub))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app::router(hub).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
     });
     let poll = parts.poll;
     tokio::spawn(async move { scheduler.run_forever(poll).await });
-    let dispatcher =
-        shopbridge_hub::webhooks::WebhookDispatcher::new(parts.store.clone(), parts.clock.clone())?;
+    let dispatcher = shopbridge_hub::webhooks::WebhookDispatcher::with_targets(
+        parts.store.clone(),
+        parts.clock.clone(),
+        parts.webhook_targets.with_own_origin(&url),
+    )?;
     tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
     Ok(RunningHub { url, server })
 }

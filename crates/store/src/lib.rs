@@ -145,6 +145,9 @@ impl Store {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            create_private_sqlite_file(&url)?;
+        }
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         // SQLite takes one writer at a time: one writing connection avoids lock upgrades that
         // fail instead of waiting. Reads that serve API requests go to a few more connections,
@@ -194,12 +197,43 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        Ok(Self {
+        let store = Self {
             pool,
             reader,
             backend,
             vault: std::sync::Arc::new(vault),
-        })
+        };
+        store.check_vault().await?;
+        Ok(store)
+    }
+
+    /// Fails, naming the key ids, when the store holds secrets sealed under a master key the
+    /// vault does not have: a replaced or lost key file would otherwise let the hub start and
+    /// then fail every call that opens a secret.
+    pub async fn check_vault(&self) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_id FROM tenants UNION SELECT key_id FROM connections WHERE key_id IS NOT NULL
+             UNION SELECT key_id FROM webhooks",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        let mut unknown = Vec::new();
+        for row in &rows {
+            let key_id: String = sqlx::Row::try_get(row, "key_id")?;
+            if !self.vault.has_key(&key_id) {
+                unknown.push(key_id);
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        unknown.sort();
+        Err(StoreError::Vault(format!(
+            "the store holds secrets sealed with master key {} but the key given has id {}: \
+             restore the key file (or SHOPBRIDGE_MASTER_KEY) that goes with this database",
+            unknown.join(", "),
+            self.vault.current_key_id()
+        )))
     }
 
     /// The same database with another vault (key rotation, tests).
@@ -272,6 +306,30 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// Creates a SQLite database file readable by its owner only (0600) before SQLite opens it: it
+/// holds buyers' names, addresses and phones. SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions. An existing file keeps the mode it has.
+fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    let options = SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') || path.exists() {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(StoreError::Invalid(format!(
+            "database file {}: {err}",
+            path.display()
+        ))),
     }
 }
 

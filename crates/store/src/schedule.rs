@@ -62,6 +62,17 @@ impl Store {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Option<Claimed>, StoreError> {
+        self.claim_due_of(owner, now_ms, lease_ms, None).await
+    }
+
+    /// Claims the most overdue stream, of one tenant's shops only when `tenant_id` is given.
+    pub async fn claim_due_of(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        tenant_id: Option<&str>,
+    ) -> Result<Option<Claimed>, StoreError> {
         let lock = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             // SQLite runs one writer at a time: the single statement is the lock.
@@ -72,13 +83,15 @@ impl Store {
              WHERE (connection_id, stream) = (
                  SELECT s.connection_id, s.stream FROM sync_schedule s JOIN connections c ON c.id = s.connection_id
                  WHERE s.next_run_ms <= $3 AND (s.lease_until_ms IS NULL OR s.lease_until_ms < $3) AND c.state IN ('active', 'refreshing')
+                 AND ($4 IS NULL OR c.tenant_id = $4)
                  ORDER BY s.next_run_ms LIMIT 1 {lock})
              RETURNING connection_id, stream"
         );
         let row = sqlx::query(&sql)
             .bind(owner)
-            .bind(now_ms + lease_ms)
+            .bind(now_ms.saturating_add(lease_ms))
             .bind(now_ms)
+            .bind(tenant_id)
             .fetch_optional(self.pool())
             .await?;
         row.map(|row| {

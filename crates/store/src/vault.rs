@@ -149,6 +149,11 @@ impl Vault {
         &self.current
     }
 
+    /// Whether a ciphertext sealed under `key_id` can be opened.
+    pub fn has_key(&self, key_id: &str) -> bool {
+        self.keys.contains_key(key_id)
+    }
+
     fn cipher(&self, key_id: &str) -> Result<XChaCha20Poly1305, StoreError> {
         let key = self.keys.get(key_id).ok_or_else(|| {
             StoreError::Vault(format!(

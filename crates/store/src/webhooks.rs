@@ -116,8 +116,10 @@ impl Subscribers {
     }
 }
 
-/// After this many failed attempts in a row an endpoint is disabled.
-pub const DISABLE_AFTER_FAILED_ATTEMPTS: i64 = 10;
+/// After this many deliveries in a row have failed for good (every retry spent, or refused) an
+/// endpoint is disabled. Attempts are not counted: a burst of events queued for an endpoint that
+/// is briefly down must not disable it before a single retry.
+pub const DISABLE_AFTER_FAILED_DELIVERIES: i64 = 10;
 
 /// The events a stream's records raise: one when a record first arrives, one when it changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +266,37 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Queues a delivery of a tenant's webhook again, due now with a fresh retry budget (its
+    /// attempts so far stay in its log). `None` when the tenant has no such delivery.
+    pub async fn redeliver(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        delivery_id: i64,
+        now_ms: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, finished_ms = NULL
+             WHERE id = $2 AND webhook_id = $3 AND webhook_id IN (SELECT id FROM webhooks WHERE tenant_id = $4)",
+        )
+        .bind(now_ms)
+        .bind(delivery_id)
+        .bind(webhook_id)
+        .bind(tenant_id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.id = $1"
+        ))
+        .bind(delivery_id)
+        .fetch_one(self.pool())
+        .await?;
+        delivery(&row).map(Some)
+    }
+
     /// The latest deliveries of a tenant's webhook with their attempts, newest first.
     pub async fn webhook_deliveries(
         &self,
@@ -385,9 +418,9 @@ impl Store {
         Ok(due)
     }
 
-    /// Logs an attempt and moves the delivery (and its webhook's failure count) on; a webhook
-    /// failing [`DISABLE_AFTER_FAILED_ATTEMPTS`] times in a row is disabled, the last failure
-    /// kept as the reason.
+    /// Logs an attempt and moves the delivery (and its webhook's count of failed deliveries) on; a
+    /// webhook whose last [`DISABLE_AFTER_FAILED_DELIVERIES`] deliveries all failed for good is
+    /// disabled, the last failure kept as the reason.
     pub async fn record_attempt(
         &self,
         delivery: &Delivery,
@@ -421,14 +454,14 @@ impl Store {
                 .bind(&delivery.webhook_id)
                 .execute(&mut *tx)
                 .await?;
-        } else {
+        } else if *outcome == AttemptOutcome::Failed {
             let what = match (attempt.status_code, &attempt.error) {
                 (Some(code), _) => format!("HTTP {code}"),
                 (None, Some(error)) => error.clone(),
                 (None, None) => "no answer".into(),
             };
             let reason = format!(
-                "disabled after {DISABLE_AFTER_FAILED_ATTEMPTS} failed attempts in a row; the last: {what}"
+                "disabled after {DISABLE_AFTER_FAILED_DELIVERIES} failed deliveries in a row; the last: {what}"
             );
             sqlx::query(
                 "UPDATE webhooks SET failed_in_a_row = failed_in_a_row + 1,
@@ -436,7 +469,7 @@ impl Store {
                  disabled_reason = CASE WHEN failed_in_a_row + 1 >= $1 THEN $2 ELSE disabled_reason END
                  WHERE id = $3",
             )
-            .bind(DISABLE_AFTER_FAILED_ATTEMPTS)
+            .bind(DISABLE_AFTER_FAILED_DELIVERIES)
             .bind(reason)
             .bind(&delivery.webhook_id)
             .execute(&mut *tx)

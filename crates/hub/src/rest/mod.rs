@@ -31,7 +31,7 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
-    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook),
+    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook),
     components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest, union::LinkRequest)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -78,6 +78,10 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/v1/webhooks", get(list_webhooks).post(create_webhook))
         .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
         .route("/v1/webhooks/{id}/enable", post(enable_webhook))
+        .route(
+            "/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(redeliver_webhook),
+        )
         .route("/metrics", get(metrics))
         .with_state(app)
         .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
@@ -777,14 +781,12 @@ async fn create_webhook(
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<WebhookRequest>,
 ) -> Response {
-    let valid = url::Url::parse(&request.url)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
-    if valid.is_none() {
-        return bad_request(format!(
-            "url: expected an http(s) URL, got {:?}",
-            request.url
-        ));
+    let targets = app
+        .webhook_targets
+        .clone()
+        .with_own_origin(&app.connect.public_url);
+    if let Err(refused) = targets.check_target(&request.url).await {
+        return bad_request(refused.to_string());
     }
     let secret = uuid::Uuid::new_v4().simple().to_string();
     let now = app.clock.now_ms();
@@ -860,6 +862,46 @@ async fn enable_webhook(
             StatusCode::NOT_FOUND,
             format!("webhook: no webhook {id:?} of this tenant"),
         ),
+        Err(err) => store_failure(err),
+    }
+}
+
+/// Sends a delivery again, now, with a fresh retry budget (a failed one, or one the receiver
+/// lost); its earlier attempts stay in its log. A disabled webhook sends it once enabled.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
+async fn redeliver_webhook(
+    State(app): Shared,
+    Tenant(tenant): Tenant,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Response {
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            format!("delivery: no delivery {delivery:?} of webhook {id:?} of this tenant"),
+        )
+    };
+    let Ok(delivery_id) = delivery.parse::<i64>() else {
+        return not_found();
+    };
+    match app
+        .store
+        .redeliver(&tenant, &id, delivery_id, app.clock.now_ms())
+        .await
+    {
+        Ok(Some(queued)) => {
+            let _ = app
+                .store
+                .audit(
+                    app.clock.now_ms(),
+                    Some(&tenant),
+                    None,
+                    "webhook_redeliver",
+                    &format!("webhook {id} delivery {delivery_id}"),
+                )
+                .await;
+            (StatusCode::ACCEPTED, Json(json!({"delivery": queued}))).into_response()
+        }
+        Ok(None) => not_found(),
         Err(err) => store_failure(err),
     }
 }

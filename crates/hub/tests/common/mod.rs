@@ -249,7 +249,13 @@ pub const A: (&str, &str) = ("erp-a", "secret-a");
 pub const B: (&str, &str) = ("erp-b", "secret-b");
 
 impl HubEnv {
+    /// A hub whose webhooks may target loopback, where the tests' receivers listen.
     pub async fn start() -> Self {
+        Self::start_with(shopbridge_hub::security::TargetPolicy::allow_private()).await
+    }
+
+    /// A hub whose webhooks may go where `targets` allows.
+    pub async fn start_with(targets: shopbridge_hub::security::TargetPolicy) -> Self {
         let sandbox = sandbox(50).await;
         let store = sqlite_store().await;
         let vop = vop_client(&sandbox);
@@ -282,12 +288,20 @@ impl HubEnv {
                 vop: vop.clone(),
                 winit: Some(winit),
                 clock: clock.clone(),
+                guesses: Default::default(),
             },
             clock,
             scheduler: scheduler.clone(),
             demo_credentials: Some(Arc::new(OnceLock::new())),
+            webhook_targets: targets,
         };
-        tokio::spawn(async move { axum::serve(listener, app::router(app)).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         // The hub's callback, registered with the sandbox's demo app.
         let creds = sandbox.credentials();
         let mut uris = creds.vop.redirect_uris.clone();

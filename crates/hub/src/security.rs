@@ -1,0 +1,414 @@
+//! Defences that sit across the hub's front ends: where webhooks may be sent (no internal
+//! addresses), throttling of failed credential guesses, and the headers that keep browsers from
+//! framing or sniffing the hub's pages.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderName, HeaderValue, header};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Why a webhook target is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    #[error("url: expected an http(s) URL with a host, got {0:?}")]
+    NotHttp(String),
+    #[error(
+        "url: {host} is an internal address ({address}); webhooks go to public addresses only \
+         unless the hub is configured to allow private targets"
+    )]
+    Internal { host: String, address: IpAddr },
+    #[error("url: {0} cannot be resolved")]
+    Unresolvable(String),
+    #[error("url: webhooks cannot target the hub itself ({0})")]
+    TheHub(String),
+}
+
+/// Where webhooks may be delivered. By default only to public addresses: a webhook is a request
+/// the hub makes on a tenant's behalf, and its answers are shown to the tenant, so an internal
+/// target would turn it into a port scanner of the hub's network.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetPolicy {
+    /// Loopback, private, link-local and unique-local targets allowed (development and tests).
+    pub allow_private: bool,
+    /// The hub's own origin (`scheme://host:port`), never a target.
+    pub own_origin: Option<String>,
+}
+
+impl TargetPolicy {
+    /// Private targets allowed: for development and tests, where receivers run on loopback.
+    pub fn allow_private() -> Self {
+        Self {
+            allow_private: true,
+            own_origin: None,
+        }
+    }
+
+    pub fn with_own_origin(mut self, public_url: &str) -> Self {
+        self.own_origin = url::Url::parse(public_url)
+            .ok()
+            .map(|url| url.origin().ascii_serialization());
+        self
+    }
+
+    fn check_address(&self, host: &str, address: IpAddr) -> Result<(), TargetError> {
+        if self.allow_private || is_public(address) {
+            Ok(())
+        } else {
+            Err(TargetError::Internal {
+                host: host.to_owned(),
+                address,
+            })
+        }
+    }
+
+    /// Checks what can be told from the URL alone: scheme, host, a literal address (in any of
+    /// the forms URL parsers accept, such as `2130706433` for 127.0.0.1), and the hub itself.
+    pub fn check_url(&self, raw: &str) -> Result<url::Url, TargetError> {
+        let parsed = url::Url::parse(raw)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            .ok_or_else(|| TargetError::NotHttp(raw.to_owned()))?;
+        if let Some(own) = &self.own_origin
+            && parsed.origin().ascii_serialization() == *own
+        {
+            return Err(TargetError::TheHub(own.clone()));
+        }
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        match parsed.host() {
+            Some(url::Host::Ipv4(v4)) => self.check_address(&host, IpAddr::V4(v4))?,
+            Some(url::Host::Ipv6(v6)) => self.check_address(&host, IpAddr::V6(v6))?,
+            Some(url::Host::Domain(name)) if name.eq_ignore_ascii_case("localhost") => {
+                self.check_address(&host, IpAddr::V4(Ipv4Addr::LOCALHOST))?
+            }
+            _ => {}
+        }
+        Ok(parsed)
+    }
+
+    /// [`Self::check_url`], then every address the host resolves to now.
+    pub async fn check_target(&self, raw: &str) -> Result<url::Url, TargetError> {
+        let parsed = self.check_url(raw)?;
+        if let Some(url::Host::Domain(name)) = parsed.host() {
+            let port = parsed.port_or_known_default().unwrap_or(443);
+            let addresses = resolve(name, port, self).await?;
+            if addresses.is_empty() {
+                return Err(TargetError::Unresolvable(name.to_owned()));
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// An HTTP client whose every connection goes to an address this policy allows: names are
+    /// resolved through the policy, so a name that resolves to an internal address (or starts
+    /// to, between the check and the delivery) is refused when connecting. Literal addresses do
+    /// not pass through a resolver; [`Self::check_url`] covers them.
+    pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+        shopbridge_core::http::client_builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(PolicyResolver {
+                policy: self.clone(),
+            }))
+            .build()
+    }
+}
+
+async fn resolve(
+    name: &str,
+    port: u16,
+    policy: &TargetPolicy,
+) -> Result<Vec<SocketAddr>, TargetError> {
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
+        .await
+        .map_err(|_| TargetError::Unresolvable(name.to_owned()))?
+        .collect();
+    // One internal address among public ones refuses the name: the connection could go to any.
+    for address in &found {
+        policy.check_address(name, address.ip())?;
+    }
+    Ok(found)
+}
+
+struct PolicyResolver {
+    policy: TargetPolicy,
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let found = resolve(name.as_str(), 0, &policy).await?;
+            let addresses: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// Whether an address is on the public internet: not loopback, private, shared (CGNAT),
+/// link-local, unique-local, multicast, broadcast, reserved or unspecified, including IPv4
+/// addresses mapped into or translated to IPv6.
+pub fn is_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, _, _] = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_multicast()
+        || v4.is_broadcast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+fn is_public_v6(v6: Ipv6Addr) -> bool {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let segments = v6.segments();
+    // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [.., hi, lo] = segments;
+        return is_public_v4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+    }
+    !(v6.is_loopback()
+        || v6.is_unspecified()
+        || v6.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00
+        || (segments[0] & 0xffc0) == 0xfe80
+        || (segments[0] & 0xffc0) == 0xfec0
+        // IPv4-compatible (deprecated) ::a.b.c.d
+        || segments[..6] == [0, 0, 0, 0, 0, 0])
+}
+
+/// Limits failed guesses of a credential (console sign-in, bearer keys, polyapi signs) per
+/// client address and per key. Each failure takes a cell from a keyed rate limiter; a key whose
+/// cells ran out is refused, right or wrong, until its next cell comes, so that a guesser learns
+/// nothing from trying faster.
+pub struct GuessThrottle {
+    limiter: DefaultKeyedRateLimiter<String>,
+    blocked: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for GuessThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuessThrottle").finish_non_exhaustive()
+    }
+}
+
+/// Blocked keys kept at most; past this, expired blocks are swept before a new one is added.
+const MAX_BLOCKED: usize = 100_000;
+
+impl GuessThrottle {
+    /// `failures` failed guesses a minute per key, all of them usable at once.
+    pub fn per_minute(failures: NonZeroU32) -> Self {
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(failures)),
+            blocked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(wait)` while any of `keys` is blocked.
+    pub fn check(&self, keys: &[String]) -> Result<(), Duration> {
+        let now = Instant::now();
+        let blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = keys
+            .iter()
+            .filter_map(|key| blocked.get(key))
+            .filter(|until| **until > now)
+            .map(|until| *until - now)
+            .max();
+        wait.map_or(Ok(()), Err)
+    }
+
+    /// Counts a failed guess against each key; a key out of cells is blocked until its next one.
+    pub fn failed(&self, keys: &[String]) {
+        let now = Instant::now();
+        let mut newly_blocked = Vec::new();
+        for key in keys {
+            if let Err(not_until) = self.limiter.check_key(key) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                newly_blocked.push((key.clone(), now + wait.max(Duration::from_secs(1))));
+            }
+        }
+        if newly_blocked.is_empty() {
+            return;
+        }
+        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        if blocked.len() >= MAX_BLOCKED {
+            blocked.retain(|_, until| *until > now);
+            self.limiter.retain_recent();
+        }
+        blocked.extend(newly_blocked);
+    }
+}
+
+impl Default for GuessThrottle {
+    fn default() -> Self {
+        Self::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))
+    }
+}
+
+/// The throttle keys of one guess: the client's address and the key guessed at.
+pub fn guess_keys(client: Option<IpAddr>, app_key: &str) -> Vec<String> {
+    let mut keys = vec![format!("key:{app_key}")];
+    if let Some(address) = client {
+        keys.push(format!("ip:{address}"));
+    }
+    keys
+}
+
+/// The address a request came from, when the server was started with connection info.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_addr(&parts.extensions)))
+    }
+}
+
+pub(crate) fn client_addr(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// The headers every answer carries: no framing by other sites (clickjacking of the console's
+/// buttons), no content sniffing, no referrer leaking a page's address to other sites.
+pub fn security_headers<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+) -> axum::Router<S> {
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    router
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'",
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_not_public() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+        ] {
+            let address: IpAddr = internal.parse().expect("address");
+            assert!(!is_public(address), "{internal}");
+        }
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            let address: IpAddr = public.parse().expect("address");
+            assert!(is_public(address), "{public}");
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_an_internal_literal_is_refused() {
+        let policy = TargetPolicy::default().with_own_origin("https://hub.example.com");
+        for url in [
+            "http://127.0.0.1/hook",
+            "http://localhost:8080/",
+            "http://LOCALHOST/",
+            "http://[::1]/",
+            "http://0.0.0.0/",
+            "http://2130706433/",
+            "http://0x7f000001/",
+            "http://10.0.0.5/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(
+                matches!(policy.check_url(url), Err(TargetError::Internal { .. })),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            policy.check_url("https://hub.example.com/v1/shops"),
+            Err(TargetError::TheHub(_))
+        ));
+        assert!(matches!(
+            policy.check_url("ftp://example.com/"),
+            Err(TargetError::NotHttp(_))
+        ));
+        assert!(policy.check_url("https://erp.example.com/hook").is_ok());
+        assert!(
+            TargetPolicy::allow_private()
+                .check_url("http://127.0.0.1:9/")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_key_out_of_guesses_is_refused_until_its_next_cell() {
+        let throttle = GuessThrottle::per_minute(NonZeroU32::new(3).expect("3"));
+        let keys = guess_keys(Some("198.51.100.7".parse().expect("ip")), "erp");
+        for _ in 0..3 {
+            assert!(throttle.check(&keys).is_ok());
+            throttle.failed(&keys);
+        }
+        assert!(throttle.check(&keys).is_ok(), "three failures are allowed");
+        throttle.failed(&keys);
+        let wait = throttle.check(&keys).expect_err("the fourth blocks");
+        assert!(wait <= Duration::from_secs(21), "{wait:?}");
+        // Another key from another address is not affected.
+        assert!(
+            throttle
+                .check(&guess_keys(
+                    Some("198.51.100.8".parse().expect("ip")),
+                    "other"
+                ))
+                .is_ok()
+        );
+    }
+}
