@@ -147,6 +147,7 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
                     .vendor_id
                     .as_deref()
                     .and_then(|v| v.trim().parse::<i64>().ok())
+                    .filter(|id| crate::limits::ACCOUNT_ID.contains(id))
                     .is_none()
             {
                 return Err("vendor_id: a JIT shop needs its numeric vendor id".into());
@@ -321,7 +322,7 @@ async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Respo
             .refresh_token
             .as_ref()
             .map(|t| t.expose_secret().to_owned()),
-        expires_at_ms: now + token.expires_in * 1000,
+        expires_at_ms: crate::limits::expiry_ms(now, token.expires_in),
         refresh_expires_at_ms: token.refresh_expires_time,
         vendor_id: issued.seller.as_deref().and_then(|v| v.trim().parse().ok()),
         open_id: token.open_id.clone(),
@@ -677,7 +678,7 @@ pub async fn connect_existing(
             let tokens = VopTokens {
                 access_token: key,
                 refresh_token: None,
-                expires_at_ms: now + info.expires_in * 1000,
+                expires_at_ms: crate::limits::expiry_ms(now, info.expires_in),
                 refresh_expires_at_ms: None,
                 vendor_id: body.vendor_id,
                 open_id: info.open_id.clone(),
@@ -688,6 +689,12 @@ pub async fn connect_existing(
                     StatusCode::BAD_REQUEST,
                     format!("mode: jit or union_tool, got {mode:?}"),
                 ));
+            }
+            if let Some(id) = tokens.vendor_id
+                && let Err(err) =
+                    crate::limits::in_range("vendor_id", id, crate::limits::ACCOUNT_ID)
+            {
+                return Err((StatusCode::BAD_REQUEST, err.to_string()));
             }
             if mode == "jit" && tokens.vendor_id.is_none() {
                 return Err((

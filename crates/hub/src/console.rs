@@ -306,15 +306,17 @@ async fn checked(
     Ok(session)
 }
 
-fn login_form(lang: Lang, error: Option<&str>, now_ms: i64) -> Response {
+fn login_form(lang: Lang, error: Option<&str>, now_ms: i64, login_token: &str) -> Response {
     let error = error
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
         .unwrap_or_default();
     let body = format!(
         r#"{error}<form method="post" action="/console/login" class="card" style="max-width:24rem">
+<input type="hidden" name="login_csrf" value="{token}">
 <label for="app_key">{key}</label><input id="app_key" name="app_key" autocomplete="username" required>
 <label for="app_secret">{secret}</label><input id="app_secret" name="app_secret" type="password" autocomplete="current-password" required>
 <p><button type="submit">{login}</button></p></form>"#,
+        token = escape(login_token),
         key = t(lang, "app_key"),
         secret = t(lang, "app_secret"),
         login = t(lang, "login"),
@@ -322,35 +324,107 @@ fn login_form(lang: Lang, error: Option<&str>, now_ms: i64) -> Response {
     page(lang, t(lang, "login"), None, now_ms, &body)
 }
 
+/// The sign-in form's own cookie: a random token the form must send back, so that a page on
+/// another site cannot sign a visitor's browser into the attacker's tenant (login CSRF).
+const LOGIN_COOKIE: &str = "sb_login";
+
 async fn login_page(
     State(app): Shared,
     headers: HeaderMap,
     Query(query): Query<LangQuery>,
 ) -> Response {
     let lang = lang_of(&headers, &query);
-    with_lang_cookie(login_form(lang, None, app.clock.now_ms()), &query)
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut response = login_form(lang, None, app.clock.now_ms(), &token);
+    if let Ok(value) = header::HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        secure_attribute(&app)
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    with_lang_cookie(response, &query)
+}
+
+fn secure_attribute(app: &HubApp) -> &'static str {
+    if app.connect.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// Whether a form post comes from the hub's own pages: its `Origin` (else its `Referer`) is the
+/// hub's public origin or the origin of the host it was sent to. Clients that send neither (not
+/// browsers) still need the form's token.
+fn same_origin(app: &HubApp, headers: &HeaderMap) -> bool {
+    let sent = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    let Some(sent) = sent else {
+        return true;
+    };
+    let Ok(sent) = url::Url::parse(sent) else {
+        return false;
+    };
+    let sent = sent.origin().ascii_serialization();
+    let public = url::Url::parse(&app.connect.public_url)
+        .map(|url| url.origin().ascii_serialization())
+        .ok();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|host| {
+            let scheme = if sent.starts_with("https://") {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}")
+        });
+    public.as_deref() == Some(sent.as_str()) || host.as_deref() == Some(sent.as_str())
 }
 
 #[derive(Debug, Deserialize)]
 struct LoginForm {
     app_key: String,
     app_secret: String,
+    #[serde(default)]
+    login_csrf: String,
 }
 
 async fn login(
     State(app): Shared,
     headers: HeaderMap,
+    crate::security::ClientAddr(client): crate::security::ClientAddr,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, &LangQuery::default());
     let now = app.clock.now_ms();
+    let login_token = cookie(&headers, LOGIN_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
     let Ok(Form(form)) = form else {
         return (
             StatusCode::BAD_REQUEST,
-            login_form(lang, Some(t(lang, "login_failed")), now),
+            login_form(lang, Some(t(lang, "login_failed")), now, &login_token),
         )
             .into_response();
     };
+    if !same_origin(&app, &headers)
+        || login_token.is_empty()
+        || !crate::app::constant_time_eq(login_token.as_bytes(), form.login_csrf.as_bytes())
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            "the sign-in form is stale or was posted from another site: open /console/login and sign in there",
+        )
+            .into_response();
+    }
+    let keys = crate::security::guess_keys(client, form.app_key.trim());
+    if let Err(wait) = app.connect.guesses.check(&keys) {
+        return crate::app::too_many_guesses(wait);
+    }
     let tenant = match app.store.tenant_by_app_key(form.app_key.trim()).await {
         Ok(Some((id, secret)))
             if crate::app::constant_time_eq(
@@ -361,9 +435,10 @@ async fn login(
             id
         }
         Ok(_) => {
+            app.connect.guesses.failed(&keys);
             return (
                 StatusCode::UNAUTHORIZED,
-                login_form(lang, Some(t(lang, "login_failed")), now),
+                login_form(lang, Some(t(lang, "login_failed")), now, &login_token),
             )
                 .into_response();
         }
@@ -381,19 +456,22 @@ async fn login(
             return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
         }
     };
-    let secure = if app.connect.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        SESSION_TTL_MS / 1000
+        "{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_TTL_MS / 1000,
+        secure_attribute(&app)
     );
     let mut response = Redirect::to("/console/shops").into_response();
     if let Ok(value) = header::HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
+    // The sign-in form's token is spent.
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        header::HeaderValue::from_static(
+            "sb_login=; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
     let _ = app
         .store
         .audit(now, Some(&tenant), None, "console_login", "")
@@ -905,7 +983,14 @@ async fn orders_page(
             .then(a.number.cmp(&b.number))
     });
     let total = rows.len();
-    let page_no = query.page.unwrap_or(1).max(1);
+    let page_no = query.page.unwrap_or(1);
+    if let Err(err) = crate::limits::in_range(
+        "page",
+        i64::try_from(page_no).unwrap_or(i64::MAX),
+        crate::limits::PAGE_NUMBERS,
+    ) {
+        return (StatusCode::BAD_REQUEST, err.to_string()).into_response();
+    }
     let body_rows: String = rows
         .iter()
         .skip((page_no - 1) * ORDERS_PER_PAGE)

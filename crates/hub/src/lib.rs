@@ -4,6 +4,7 @@
 pub mod app;
 pub mod connect;
 pub mod console;
+pub mod limits;
 pub mod polyapi;
 pub mod quota;
 pub mod rest;

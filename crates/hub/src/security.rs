@@ -195,12 +195,14 @@ fn is_public_v6(v6: Ipv6Addr) -> bool {
         || segments[..6] == [0, 0, 0, 0, 0, 0])
 }
 
-/// Limits failed guesses of a credential (console sign-in, bearer keys, polyapi signs) per
-/// client address and per key. Each failure takes a cell from a keyed rate limiter; a key whose
-/// cells ran out is refused, right or wrong, until its next cell comes, so that a guesser learns
-/// nothing from trying faster.
+/// Limits failed guesses of a credential (console sign-in, bearer keys, polyapi signs) per key
+/// guessed at and per client address. Each failure takes a cell from a keyed rate limiter; a key
+/// or address whose cells ran out is refused, right or wrong, until its next cell comes, so that
+/// a guesser learns nothing from trying faster. Addresses get more cells than keys: several
+/// honest clients may share one address (a proxy, an office).
 pub struct GuessThrottle {
-    limiter: DefaultKeyedRateLimiter<String>,
+    per_key: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<String>,
     blocked: Mutex<HashMap<String, Instant>>,
 }
 
@@ -213,21 +215,38 @@ impl std::fmt::Debug for GuessThrottle {
 /// Blocked keys kept at most; past this, expired blocks are swept before a new one is added.
 const MAX_BLOCKED: usize = 100_000;
 
+/// What one guess is counted against.
+#[derive(Debug, Clone)]
+pub struct GuessKeys {
+    key: String,
+    address: Option<String>,
+}
+
+/// The throttle keys of one guess: the key guessed at and the client's address.
+pub fn guess_keys(client: Option<IpAddr>, app_key: &str) -> GuessKeys {
+    GuessKeys {
+        key: format!("key:{app_key}"),
+        address: client.map(|address| format!("ip:{address}")),
+    }
+}
+
 impl GuessThrottle {
-    /// `failures` failed guesses a minute per key, all of them usable at once.
-    pub fn per_minute(failures: NonZeroU32) -> Self {
+    /// `per_key` failed guesses a minute for one key, `per_address` from one address, each
+    /// usable at once.
+    pub fn per_minute(per_key: NonZeroU32, per_address: NonZeroU32) -> Self {
         Self {
-            limiter: RateLimiter::keyed(Quota::per_minute(failures)),
+            per_key: RateLimiter::keyed(Quota::per_minute(per_key)),
+            per_address: RateLimiter::keyed(Quota::per_minute(per_address)),
             blocked: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Err(wait)` while any of `keys` is blocked.
-    pub fn check(&self, keys: &[String]) -> Result<(), Duration> {
+    /// `Err(wait)` while the key or the address is blocked.
+    pub fn check(&self, keys: &GuessKeys) -> Result<(), Duration> {
         let now = Instant::now();
         let blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys
-            .iter()
+        let wait = std::iter::once(&keys.key)
+            .chain(keys.address.as_ref())
             .filter_map(|key| blocked.get(key))
             .filter(|until| **until > now)
             .map(|until| *until - now)
@@ -235,15 +254,20 @@ impl GuessThrottle {
         wait.map_or(Ok(()), Err)
     }
 
-    /// Counts a failed guess against each key; a key out of cells is blocked until its next one.
-    pub fn failed(&self, keys: &[String]) {
+    /// Counts a failed guess against the key and the address; one out of cells is blocked
+    /// until its next cell.
+    pub fn failed(&self, keys: &GuessKeys) {
         let now = Instant::now();
+        let clock = governor::clock::DefaultClock::default();
         let mut newly_blocked = Vec::new();
-        for key in keys {
-            if let Err(not_until) = self.limiter.check_key(key) {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ));
+        let limited = std::iter::once((&self.per_key, &keys.key)).chain(
+            keys.address
+                .as_ref()
+                .map(|address| (&self.per_address, address)),
+        );
+        for (limiter, key) in limited {
+            if let Err(not_until) = limiter.check_key(key) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(&clock));
                 newly_blocked.push((key.clone(), now + wait.max(Duration::from_secs(1))));
             }
         }
@@ -253,25 +277,19 @@ impl GuessThrottle {
         let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
         if blocked.len() >= MAX_BLOCKED {
             blocked.retain(|_, until| *until > now);
-            self.limiter.retain_recent();
+            self.per_key.retain_recent();
+            self.per_address.retain_recent();
         }
         blocked.extend(newly_blocked);
     }
 }
 
 impl Default for GuessThrottle {
+    /// Ten failed guesses a minute per key, thirty per address.
     fn default() -> Self {
-        Self::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))
+        let cells = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        Self::per_minute(cells(10), cells(30))
     }
-}
-
-/// The throttle keys of one guess: the client's address and the key guessed at.
-pub fn guess_keys(client: Option<IpAddr>, app_key: &str) -> Vec<String> {
-    let mut keys = vec![format!("key:{app_key}")];
-    if let Some(address) = client {
-        keys.push(format!("ip:{address}"));
-    }
-    keys
 }
 
 /// The address a request came from, when the server was started with connection info.
@@ -391,7 +409,8 @@ mod tests {
 
     #[test]
     fn a_key_out_of_guesses_is_refused_until_its_next_cell() {
-        let throttle = GuessThrottle::per_minute(NonZeroU32::new(3).expect("3"));
+        let three = NonZeroU32::new(3).expect("3");
+        let throttle = GuessThrottle::per_minute(three, NonZeroU32::new(100).expect("100"));
         let keys = guess_keys(Some("198.51.100.7".parse().expect("ip")), "erp");
         for _ in 0..3 {
             assert!(throttle.check(&keys).is_ok());

@@ -39,7 +39,7 @@ impl VopTokens {
                 .or_else(|| self.refresh_token.clone()),
             expires_at_ms: answer
                 .expires_time
-                .unwrap_or(now_ms + answer.expires_in * 1000),
+                .unwrap_or(crate::limits::expiry_ms(now_ms, answer.expires_in)),
             refresh_expires_at_ms: answer.refresh_expires_time.or(self.refresh_expires_at_ms),
             vendor_id: self.vendor_id,
             open_id: self.open_id.clone(),

@@ -24,12 +24,7 @@ impl Browser {
     /// Signs in as `tenant` (app key, secret) and keeps the session cookie.
     async fn sign_in(hub: &str, tenant: (&str, &str)) -> Self {
         let http = common::http();
-        let signed_in = http
-            .post(format!("{hub}/console/login"))
-            .form(&[("app_key", tenant.0), ("app_secret", tenant.1)])
-            .send()
-            .await
-            .expect("login");
+        let signed_in = common::console_login(&http, hub, tenant.0, tenant.1).await;
         assert_eq!(signed_in.status(), 303);
         let cookie = signed_in.headers()["set-cookie"]
             .to_str()
@@ -81,10 +76,16 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
         .expect("get");
     assert_eq!(anonymous.status(), 303);
     assert_eq!(anonymous.headers()["location"], "/console/login");
+    let (form_cookie, form_token) = common::login_form(&http, &env.hub).await;
     let wrong = http
         .post(format!("{}/console/login", env.hub))
         .header("accept-language", "en")
-        .form(&[("app_key", A.0), ("app_secret", "nope")])
+        .header("cookie", &form_cookie)
+        .form(&[
+            ("app_key", A.0),
+            ("app_secret", "nope"),
+            ("login_csrf", &form_token),
+        ])
         .send()
         .await
         .expect("login");
@@ -96,12 +97,7 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
             .expect("html")
             .contains("Unknown app key or wrong secret")
     );
-    let signed_in = http
-        .post(format!("{}/console/login", env.hub))
-        .form(&[("app_key", A.0), ("app_secret", A.1)])
-        .send()
-        .await
-        .expect("login");
+    let signed_in = common::console_login(&http, &env.hub, A.0, A.1).await;
     assert_eq!(signed_in.status(), 303);
     let set_cookie = signed_in.headers()["set-cookie"]
         .to_str()

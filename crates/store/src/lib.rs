@@ -6,6 +6,7 @@ pub mod calls;
 pub mod connect;
 pub mod connection;
 pub mod records;
+pub mod replay;
 pub mod schedule;
 pub mod tokens;
 pub mod union;
@@ -23,6 +24,7 @@ pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
 pub use records::{Cursor, StoredRecord, SyncRun, SyncedRecord};
+pub use replay::SignedRequest;
 pub use schedule::{Claimed, Schedule};
 pub use tokens::ConsoleSession;
 pub use union::{Checkpoint, UnionOrderRecord};

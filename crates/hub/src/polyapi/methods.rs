@@ -92,6 +92,22 @@ fn text(biz: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// The largest whole number every float up to it holds exactly (2^53).
+const EXACT_IN_F64: f64 = 9_007_199_254_740_992.0;
+
+/// A number field within `range`, named as polyapi names it.
+fn number_in(
+    biz: &Value,
+    key: &str,
+    name: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, PolyError> {
+    number(biz, key)?
+        .map(|value| crate::limits::in_range(name, value, range))
+        .transpose()
+        .map_err(|err| PolyError::invalid(err.to_string()))
+}
+
 fn number(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
     match biz.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -100,15 +116,23 @@ fn number(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
             .map(Some)
             .ok_or_else(|| PolyError::invalid(format!("{key}: expected a whole number, got {n}"))),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.fract() == 0.0)
-            .map(|v| Some(v as i64))
-            .ok_or_else(|| {
-                PolyError::invalid(format!("{key}: expected a whole number, got {s:?}"))
-            }),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            // Whole numbers as written; "12.0" and "1e3" (some clients format numbers as
+            // floats) only where a float holds them exactly, never rounded or saturated.
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| {
+                    s.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.fract() == 0.0 && v.abs() <= EXACT_IN_F64)
+                        .map(|v| v as i64)
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    PolyError::invalid(format!("{key}: expected a whole number, got {s:?}"))
+                })
+        }
         Some(other) => Err(PolyError::invalid(format!(
             "{key}: expected a whole number, got {other}"
         ))),
@@ -118,23 +142,21 @@ fn number(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
 fn time(biz: &Value, key: &str) -> Result<Option<i64>, PolyError> {
     match text(biz, key) {
         None => Ok(None),
-        Some(value) => parse_datetime_ms(&value).map(Some).ok_or_else(|| {
-            PolyError::invalid(format!(
-                "{key}: expected yyyy-MM-dd HH:mm:ss, got {value:?}"
-            ))
-        }),
+        Some(value) => parse_datetime_ms(&value)
+            .filter(|ms| crate::limits::EPOCH_MS.contains(ms))
+            .map(Some)
+            .ok_or_else(|| {
+                PolyError::invalid(format!(
+                    "{key}: expected yyyy-MM-dd HH:mm:ss from 2000 to 2100, got {value:?}"
+                ))
+            }),
     }
 }
 
 /// `(page index from 1, page size)` with polyapi's defaults and limits.
 fn paging(biz: &Value) -> Result<(u64, u64), PolyError> {
-    let index = number(biz, "pageindex")?.unwrap_or(1);
+    let index = number_in(biz, "pageindex", "PageIndex", crate::limits::PAGE_NUMBERS)?.unwrap_or(1);
     let size = number(biz, "pagesize")?.unwrap_or(DEFAULT_PAGE_SIZE as i64);
-    if index < 1 {
-        return Err(PolyError::invalid(format!(
-            "PageIndex: from 1, got {index}"
-        )));
-    }
     if !(1..=MAX_PAGE_SIZE as i64).contains(&size) {
         return Err(PolyError::invalid(format!(
             "PageSize: 1 to {MAX_PAGE_SIZE}, got {size}"
@@ -145,7 +167,8 @@ fn paging(biz: &Value) -> Result<(u64, u64), PolyError> {
 
 fn page_of<T>(items: Vec<T>, index: u64, size: u64) -> (usize, bool, Vec<T>) {
     let total = items.len();
-    let skip = ((index - 1) * size) as usize;
+    // paging() bounds both, so the product is far inside usize.
+    let skip = usize::try_from((index - 1).saturating_mul(size)).unwrap_or(usize::MAX);
     let page: Vec<T> = items.into_iter().skip(skip).take(size as usize).collect();
     let has_next = skip + page.len() < total;
     (total, has_next, page)
@@ -438,6 +461,9 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
         .or(time(biz, "starttime")?)
         .ok_or_else(|| PolyError::missing("BeginTime"))?;
     let end = time(biz, "endtime")?.ok_or_else(|| PolyError::missing("EndTime"))?;
+    if start > end {
+        return Err(PolyError::invalid("BeginTime: after EndTime"));
+    }
     let (index, size) = paging(biz)?;
     let mut refunds = Vec::new();
     for order in stored_orders(call, start).await? {
@@ -496,9 +522,17 @@ async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyErro
                     "SubPlatOrderNo: expected suborderno:count|..., got {part:?}"
                 ))
             })?;
-            let count: i64 = count.trim().parse().map_err(|_| {
-                PolyError::invalid(format!("SubPlatOrderNo: {count:?} is not a count"))
-            })?;
+            let count: i64 = count
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| crate::limits::LINE_COUNT.contains(n))
+                .ok_or_else(|| {
+                    PolyError::invalid(format!(
+                        "SubPlatOrderNo: {count:?} is not a count from 1 to {}",
+                        crate::limits::LINE_COUNT.end()
+                    ))
+                })?;
             lines.push((sub.trim().to_owned(), count));
         }
     }
@@ -544,11 +578,12 @@ async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, Po
             )));
         }
     };
-    if mode == StockMode::Full && quantity < 0 {
-        return Err(PolyError::invalid(format!(
-            "Quantity: a full stock level cannot be negative, got {quantity}"
-        )));
-    }
+    let allowed = match mode {
+        StockMode::Full => crate::limits::STOCK_QUANTITY,
+        StockMode::Incremental => crate::limits::STOCK_CHANGE,
+    };
+    crate::limits::in_range("Quantity", quantity, allowed)
+        .map_err(|err| PolyError::invalid(err.to_string()))?;
     let update = StockUpdate {
         product_id: text(biz, "platproductid"),
         sku_id: text(biz, "skuid"),
@@ -764,7 +799,9 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         .token_info(&SecretString::from(key.clone()))
         .await
         .map_err(|err| PolyError::invalid(format!("SessionKey: the platform refused it: {err}")))?;
-    let vendor_id = number(&call.biz, "vendorid")?.or(number(&call.biz, "venderid")?);
+    let vendor_id = number_in(&call.biz, "vendorid", "VendorId", crate::limits::ACCOUNT_ID)?.or(
+        number_in(&call.biz, "venderid", "VendorId", crate::limits::ACCOUNT_ID)?,
+    );
     let jit = platid == super::PLATID_VOP_JIT;
     if jit && vendor_id.is_none() {
         return Err(PolyError::missing("VendorId"));
@@ -773,7 +810,7 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         access_token: key,
         refresh_token: text(&call.biz, "refreshtokenkey")
             .or_else(|| text(&call.biz, "refreshtoken")),
-        expires_at_ms: now + info.expires_in * 1000,
+        expires_at_ms: crate::limits::expiry_ms(now, info.expires_in),
         refresh_expires_at_ms: None,
         vendor_id,
         open_id: info.open_id.clone(),

@@ -18,7 +18,7 @@ use axum::routing::post;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 use shopbridge_core::Clock;
-use shopbridge_store::{Connection, Store};
+use shopbridge_store::{Connection, SignedRequest, Store};
 
 use crate::connect::ConnectApp;
 use crate::scheduler::Platforms;
@@ -190,10 +190,45 @@ fn envelope(
     Json(Value::Object(body)).into_response()
 }
 
-async fn handle(State(app): State<Arc<PolyApp>>, body: Bytes) -> Response {
+/// The `appkey` a form names, for throttling before anything else is read.
+fn appkey_of(body: &[u8]) -> String {
+    url::form_urlencoded::parse(body)
+        .find(|(name, _)| name.eq_ignore_ascii_case("appkey"))
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+async fn handle(
+    State(app): State<Arc<PolyApp>>,
+    crate::security::ClientAddr(client): crate::security::ClientAddr,
+    body: Bytes,
+) -> Response {
     let started = Instant::now();
     let now = app.clock.now_ms();
+    let keys = crate::security::guess_keys(client, &appkey_of(&body));
+    if let Err(wait) = app.connect.guesses.check(&keys) {
+        let mut response = envelope(
+            Err(PolyError::system(format!(
+                "请求过于频繁: too many failed signs from this address or for this appkey; retry in {} s",
+                wait.as_secs().max(1)
+            ))),
+            started,
+            now,
+        );
+        *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(value) = axum::http::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     let result = dispatch(&app, &body, now).await;
+    if let Err(err) = &result
+        && matches!(err.subcode, "GSE.APPKEY_FAILURE" | "GSE.VERIFYSIGN_FAILURE")
+    {
+        app.connect.guesses.failed(&keys);
+    }
     if let Err(err) = &result {
         tracing::info!(subcode = err.subcode, message = %err.message, "unified API call refused");
     }
@@ -304,7 +339,91 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
         // again rather than for a new one.
         call.shop = Some(shop(&call, Some(token)).await?);
     }
-    methods::run(&call, method, now).await
+    if !REPLAY_GUARDED.contains(&method) {
+        return methods::run(&call, method, now).await;
+    }
+    // A write acts once per signed request: the same request posted again within the
+    // timestamp window answers what the first one got.
+    let key = request_key(&params);
+    let store = &app.store;
+    match store
+        .claim_signed_request(&call.tenant_id, &key, now, 2 * TIMESTAMP_WINDOW_MS)
+        .await?
+    {
+        SignedRequest::New => {}
+        SignedRequest::Answered(answer) => return replayed(&answer),
+        SignedRequest::InProgress => {
+            return Err(PolyError::logic(
+                "this signed request is being processed: its answer is given to it alone; sign a new request to act again",
+            ));
+        }
+    }
+    let result = methods::run(&call, method, now).await;
+    match &result {
+        // Nothing was done: the same request may be sent again.
+        Err(err) if err.subcode == "GSE.SYSTEM_ERROR" => {
+            store.forget_signed_request(&call.tenant_id, &key).await?;
+        }
+        _ => {
+            let kept = match &result {
+                Ok(fields) => json!({ "ok": fields }),
+                Err(err) => json!({ "err": { "subcode": err.subcode, "message": err.message } }),
+            };
+            store
+                .answer_signed_request(&call.tenant_id, &key, &kept.to_string())
+                .await?;
+        }
+    }
+    result
+}
+
+/// Methods that change something at the platform or in the hub, guarded against replays.
+const REPLAY_GUARDED: [&str; 5] = [
+    "Differ.JH.Business.Send",
+    "Differ.JH.Business.BatchSend",
+    "Differ.JH.Business.SyncStock",
+    "Differ.JH.Business.BatchSyncStock",
+    "Differ.JH.SyncAccount",
+];
+
+/// A signed request's identity: a hash of every parameter it sent, sign included.
+fn request_key(params: &BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for (name, value) in params {
+        hash.update(name.as_bytes());
+        hash.update([0]);
+        hash.update(value.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The answer a replayed request's first call got.
+fn replayed(kept: &str) -> Result<Map<String, Value>, PolyError> {
+    let kept: Value = serde_json::from_str(kept)
+        .map_err(|_| PolyError::system("系统错误: a kept answer could not be read"))?;
+    if let Some(Value::Object(fields)) = kept.get("ok") {
+        return Ok(fields.clone());
+    }
+    let subcode = kept["err"]["subcode"].as_str().unwrap_or_default();
+    let message = kept["err"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Err(PolyError {
+        subcode: [
+            "GSE.MISS_PARAMETER",
+            "GSE.INVALID_PARAMETER",
+            "GSE.LOGIC_ERROR",
+            "GSE.PLAT_NOT_SUPPORT",
+            "GSE.ILLEGAL_ACCESS",
+        ]
+        .into_iter()
+        .find(|known| *known == subcode)
+        .unwrap_or("GSE.LOGIC_ERROR"),
+        message,
+    })
 }
 
 /// The shop a business call's `token` names: one of the tenant's, of the `platid` given.

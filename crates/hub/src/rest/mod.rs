@@ -264,6 +264,11 @@ async fn create_shop(
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<NewShopRequest>,
 ) -> Response {
+    if let Some(vendor_id) = request.vendor_id
+        && let Err(err) = crate::limits::in_range("vendor_id", vendor_id, crate::limits::ACCOUNT_ID)
+    {
+        return bad_request(err.to_string());
+    }
     if request.session_key.is_some() || request.token.is_some() {
         let existing = crate::connect::Existing {
             name: request.name,
@@ -384,7 +389,13 @@ fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> 
             Cursor::decode(text).ok_or_else(|| "cursor: not a cursor this API gave".to_owned())?,
         ),
     };
-    Ok((query.updated_after.unwrap_or(i64::MIN), cursor, limit))
+    let updated_after = match query.updated_after {
+        Some(after) => {
+            crate::limits::epoch_ms("updated_after", after).map_err(|e| e.to_string())?
+        }
+        None => i64::MIN,
+    };
+    Ok((updated_after, cursor, limit))
 }
 
 async fn list_records(app: &HubApp, tenant: &str, query: ListQuery, stream: &str) -> Response {
@@ -626,11 +637,12 @@ async fn ship(
     if request.plat_order_no.trim().is_empty() || request.logistic_type.trim().is_empty() {
         return bad_request("plat_order_no and logistic_type: required");
     }
-    if let Some(line) = request.lines.iter().find(|l| l.count <= 0) {
-        return bad_request(format!(
-            "lines: count of {:?} must be positive",
-            line.sub_order_no
-        ));
+    for line in &request.lines {
+        if let Err(err) =
+            crate::limits::in_range("lines.count", line.count, crate::limits::LINE_COUNT)
+        {
+            return bad_request(format!("{err} (line {:?})", line.sub_order_no));
+        }
     }
     let shop_type = match request
         .shop_type
@@ -697,11 +709,12 @@ async fn push_stock(
         Some("incremental") => StockMode::Incremental,
         Some(other) => return bad_request(format!("mode: full or incremental, got {other:?}")),
     };
-    if mode == StockMode::Full && request.quantity < 0 {
-        return bad_request(format!(
-            "quantity: a full stock level cannot be negative, got {}",
-            request.quantity
-        ));
+    let allowed = match mode {
+        StockMode::Full => crate::limits::STOCK_QUANTITY,
+        StockMode::Incremental => crate::limits::STOCK_CHANGE,
+    };
+    if let Err(err) = crate::limits::in_range("quantity", request.quantity, allowed) {
+        return bad_request(err.to_string());
     }
     if request.outer_id.trim().is_empty() {
         return bad_request("outer_id: required");

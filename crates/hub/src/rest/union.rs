@@ -94,8 +94,12 @@ pub async fn goods(
         query.page.unwrap_or(1),
         query.page_size.unwrap_or(20),
     );
-    if !(0..=1).contains(&channel) || page < 1 || !(1..=100).contains(&size) {
-        return bad_request("channel: 0 or 1; page: from 1; page_size: 1 to 100");
+    if !(0..=1).contains(&channel) || !(1..=100).contains(&size) {
+        return bad_request("channel: 0 or 1; page_size: 1 to 100");
+    }
+    if let Err(err) = crate::limits::in_range("page", i64::from(page), crate::limits::PAGE_NUMBERS)
+    {
+        return bad_request(err.to_string());
     }
     let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
@@ -181,8 +185,8 @@ pub async fn earnings_report(
     Tenant(tenant): Tenant,
     ApiQuery(query): ApiQuery<EarningsQuery>,
 ) -> Response {
-    if query.to <= query.from || query.to - query.from > 366 * DAY_MS {
-        return bad_request("from/to: to after from, at most 366 days apart");
+    if let Err(err) = crate::limits::period("from", query.from, "to", query.to, 366 * DAY_MS) {
+        return bad_request(err.to_string());
     }
     let group_by = match query.group_by.as_deref() {
         None | Some("chan_tag") => GroupBy::ChanTag,

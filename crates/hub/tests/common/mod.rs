@@ -120,6 +120,56 @@ pub async fn approve_on_sandbox(
         .expect("hub callback")
 }
 
+/// What a browser gets from the console's sign-in page: the form's cookie (`name=value`) and the
+/// token the form sends back with it.
+pub async fn login_form(http: &reqwest::Client, hub: &str) -> (String, String) {
+    let page = http
+        .get(format!("{hub}/console/login"))
+        .send()
+        .await
+        .expect("login page");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sb_login="))
+        .expect("the form's cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let html = page.text().await.expect("html");
+    let token = html
+        .split(r#"name="login_csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's token")
+        .to_owned();
+    (cookie, token)
+}
+
+/// A sign-in through the console's form as a browser sends it: `(status, set-cookie pairs)`.
+pub async fn console_login(
+    http: &reqwest::Client,
+    hub: &str,
+    app_key: &str,
+    app_secret: &str,
+) -> reqwest::Response {
+    let (cookie, token) = login_form(http, hub).await;
+    http.post(format!("{hub}/console/login"))
+        .header("cookie", cookie)
+        .header("origin", hub)
+        .form(&[
+            ("app_key", app_key),
+            ("app_secret", app_secret),
+            ("login_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login")
+}
+
 pub async fn sqlite_store() -> Store {
     let path = std::env::temp_dir().join(format!("sb-hub-{}.db", uuid::Uuid::new_v4()));
     Store::open(
