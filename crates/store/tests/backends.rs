@@ -498,12 +498,16 @@ async fn webhooks_for_every_event_get_events_added_later() {
             .collect::<Vec<_>>()
             .into();
         earlier.run(&pool).await.expect("earlier schema");
-        sqlx::query("INSERT INTO tenants (id, name, app_key, key_id, secret_ct, created_ms) VALUES ('t1', 't', 'k', 'x', x'00', 0)")
+        // Sealed (in name) under the key the upgraded store opens with.
+        let key_id = vault().current_key_id().to_owned();
+        sqlx::query("INSERT INTO tenants (id, name, app_key, key_id, secret_ct, created_ms) VALUES ('t1', 't', 'k', $1, x'00', 0)")
+            .bind(&key_id)
             .execute(&pool)
             .await
             .expect("tenant");
         sqlx::query("INSERT INTO webhooks (id, tenant_id, url, events, key_id, secret_ct, enabled, disabled_reason, failed_in_a_row, created_ms)
-             VALUES ('h1', 't1', 'http://127.0.0.1:9/h', 'order.created,order.updated,refund.changed,connection.needs_reauth,sync.failed', 'x', x'00', 1, NULL, 0, 0)")
+             VALUES ('h1', 't1', 'http://127.0.0.1:9/h', 'order.created,order.updated,refund.changed,connection.needs_reauth,sync.failed', $1, x'00', 1, NULL, 0, 0)")
+            .bind(&key_id)
             .execute(&pool)
             .await
             .expect("webhook");
