@@ -107,21 +107,28 @@ impl StreamSource for UnionOrderSource {
         })
     }
 
+    fn page_size(&self) -> u32 {
+        UNION_PAGE_SIZE as u32
+    }
+
+    /// Union times are epoch milliseconds.
+    fn time_resolution_ms(&self) -> i64 {
+        1
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,
         end_ms: i64,
+        _pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
         let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
-            .page(page as i32);
+            .page(page_number(page));
         let answer = self.client.execute(&request).await?;
-        let got = answer.order_info_list.len();
         Ok(FetchedPage {
-            next_page: None,
-            has_next: got >= UNION_PAGE_SIZE as usize
-                && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            total: u64::try_from(answer.total).ok(),
             records: PageRecords::UnionOrders(
                 answer
                     .order_info_list
@@ -133,11 +140,11 @@ impl StreamSource for UnionOrderSource {
     }
 }
 
-/// Union after-settlement refunds (`refundOrderList`): a refund changes when it is applied for,
-/// when its deduction is booked and when that is settled (then it is final), and the platform
-/// searches by each of those times, so every window is read in three passes, one per time. A
-/// deduction booked weeks after the application (a slow return) is found in the window of its
-/// booking, with no lookback to cover the gap.
+/// A page number as the VOP requests take it.
+fn page_number(page: u32) -> i32 {
+    i32::try_from(page).unwrap_or(i32::MAX)
+}
+
 /// The times refunds are searched by, one pass each.
 const REFUND_PASSES: [RefundSearch; 3] = [
     RefundSearch::AppliedAt,
@@ -145,10 +152,11 @@ const REFUND_PASSES: [RefundSearch; 3] = [
     RefundSearch::DeductionSettledAt,
 ];
 
-/// Pages per pass: 100 refunds a page, so ten million refunds in one window before two passes
-/// would share page numbers.
-const REFUND_PASS_STRIDE: u32 = 100_000;
-
+/// Union after-settlement refunds (`refundOrderList`): a refund changes when it is applied for,
+/// when its deduction is booked and when that is settled (then it is final), and the platform
+/// searches by each of those times, so every window is read in three passes, one per time. A
+/// deduction booked weeks after the application (a slow return) is found in the window of its
+/// booking, with no lookback to cover the gap.
 #[derive(Debug, Clone)]
 pub struct UnionRefundSource {
     pub client: VopClient,
@@ -225,34 +233,39 @@ impl StreamSource for UnionRefundSource {
         })
     }
 
+    fn page_size(&self) -> u32 {
+        UNION_PAGE_SIZE as u32
+    }
+
+    fn passes(&self) -> u32 {
+        REFUND_PASSES.len() as u32
+    }
+
+    /// Union times are epoch milliseconds.
+    fn time_resolution_ms(&self) -> i64 {
+        1
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,
         end_ms: i64,
+        pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
-        // Page numbers carry the pass: pass k's page n is k * REFUND_PASS_STRIDE + n.
-        let pass = (page.max(1) - 1) / REFUND_PASS_STRIDE;
-        let pass_page = (page.max(1) - 1) % REFUND_PASS_STRIDE + 1;
         let Some(&search) = REFUND_PASSES.get(pass as usize) else {
             return Ok(FetchedPage {
-                next_page: None,
-                has_next: false,
+                total: Some(0),
                 records: PageRecords::Records(Vec::new()),
             });
         };
         let request = RefundOrderList::new(self.mode, search, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
-            .page(pass_page as i32);
+            .page(page_number(page));
         let answer = self.client.execute(&request).await?;
         let seen = self.client.clock().now_ms();
-        let got = answer.refund_order_info_list.len();
-        let more_in_pass = got >= UNION_PAGE_SIZE as usize
-            && i64::from(pass_page) * i64::from(UNION_PAGE_SIZE) < answer.total;
-        let last_pass = pass as usize + 1 >= REFUND_PASSES.len();
         Ok(FetchedPage {
-            next_page: (!more_in_pass && !last_pass).then(|| (pass + 1) * REFUND_PASS_STRIDE + 1),
-            has_next: more_in_pass || !last_pass,
+            total: u64::try_from(answer.total).ok(),
             records: PageRecords::Records(
                 answer
                     .refund_order_info_list
@@ -307,25 +320,27 @@ impl StreamSource for UnionPidSource {
         }
     }
 
+    fn page_size(&self) -> u32 {
+        UNION_PAGE_SIZE as u32
+    }
+
     async fn fetch(
         &self,
         _start_ms: i64,
         _end_ms: i64,
+        _pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
         let answer = self
             .client
             .execute(
-                &shopbridge_vop::union::pid::QueryPid::all(self.mode, page as i32)
+                &shopbridge_vop::union::pid::QueryPid::all(self.mode, page_number(page))
                     .page_size(UNION_PAGE_SIZE),
             )
             .await?;
-        let got = answer.pid_info_list.len();
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
-            next_page: None,
-            has_next: got >= UNION_PAGE_SIZE as usize
-                && i64::from(page) * i64::from(UNION_PAGE_SIZE) < answer.total,
+            total: u64::try_from(answer.total).ok(),
             records: PageRecords::Records(
                 answer
                     .pid_info_list
@@ -375,10 +390,16 @@ impl StreamSource for JitReturnSource {
         }
     }
 
+    /// One fetch reads every warehouse's pages of the window: one page as the engine sees it.
+    fn page_size(&self) -> u32 {
+        u32::MAX
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,
         end_ms: i64,
+        _pass: u32,
         _page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
         use shopbridge_vop::jit::Warehouse;
@@ -426,12 +447,14 @@ impl StreamSource for JitReturnSource {
             }
         }
         Ok(FetchedPage {
-            next_page: None,
+            total: Some(records.len() as u64),
             records: PageRecords::Records(records),
-            has_next: false,
         })
     }
 }
+
+/// Direct-ship orders per page.
+const ORDER_PAGE_SIZE: u32 = 100;
 
 /// One window that covers all time, for listings without a time filter.
 pub const ALL_TIME_MS: i64 = i64::MAX / 4;
@@ -493,10 +516,15 @@ impl StreamSource for OrderStream {
         })
     }
 
+    fn page_size(&self) -> u32 {
+        ORDER_PAGE_SIZE
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,
         end_ms: i64,
+        _pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
         let query = OrderQuery {
@@ -506,13 +534,12 @@ impl StreamSource for OrderStream {
             start_ms,
             end_ms,
             page,
-            page_size: 100,
+            page_size: ORDER_PAGE_SIZE,
             shop_type: self.shop_type,
         };
         let answer = self.connector.orders()?.get_orders(&query).await?;
         Ok(FetchedPage {
-            next_page: None,
-            has_next: answer.has_next,
+            total: Some(answer.total),
             records: PageRecords::Records(
                 answer
                     .items
@@ -566,10 +593,15 @@ impl StreamSource for ProductStream {
         self.call.clone()
     }
 
+    fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
     async fn fetch(
         &self,
         _start_ms: i64,
         _end_ms: i64,
+        _pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
         let query = ProductQuery {
@@ -581,8 +613,7 @@ impl StreamSource for ProductStream {
         let answer = self.connector.products()?.download_products(&query).await?;
         let seen = self.clock.now_ms();
         Ok(FetchedPage {
-            next_page: None,
-            has_next: answer.has_next,
+            total: Some(answer.total),
             records: PageRecords::Records(
                 answer
                     .items
@@ -638,10 +669,15 @@ impl StreamSource for WinitOutboundSource {
         }
     }
 
+    fn page_size(&self) -> u32 {
+        WINIT_PAGE_SIZE as u32
+    }
+
     async fn fetch(
         &self,
         start_ms: i64,
         end_ms: i64,
+        _pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
         let request = QueryOutboundOrderList {
@@ -653,11 +689,8 @@ impl StreamSource for WinitOutboundSource {
         };
         let answer = self.client.execute(&request).await?;
         let seen = self.client.clock().now_ms();
-        let got = answer.list.len() as i64;
         Ok(FetchedPage {
-            next_page: None,
-            has_next: got >= WINIT_PAGE_SIZE
-                && i64::from(page) * WINIT_PAGE_SIZE < answer.total.unwrap_or(got),
+            total: answer.total.and_then(|total| u64::try_from(total).ok()),
             records: PageRecords::Records(
                 answer
                     .list

@@ -1,6 +1,45 @@
 //! Incremental sync of one (connection, stream): windows by update time with a lookback overlap,
 //! page after page, each page stored with its checkpoint in one transaction, so that a run
 //! interrupted anywhere resumes where it stopped and never loses or duplicates a record.
+//!
+//! # Completeness while the platform moves
+//!
+//! The guarantee: once a window is finished, every record whose update time lay in the window
+//! when it finished is stored, at that version or a newer one. It holds through crashes, kills,
+//! retries that run out, and records that change between two page reads.
+//!
+//! The platforms page by offset over a list whose members change while it is read. A record that
+//! changes gets a new update time and leaves the window it was in. Every record after it then
+//! moves one place towards the front of the list. Read front to back, the record that moved onto
+//! a page already read is skipped, and if it is final (a lapsed order) no later run finds it. The
+//! engine makes two choices that together make a single pass complete:
+//!
+//! 1. **Windows end before their reading starts.** A window never reaches past the source's
+//!    last settled instant: one millisecond before `now` for sources with millisecond times, the
+//!    end of the previous second for sources whose times have whole seconds. A record that
+//!    changes while the window is read is stamped with a time after the window, so during the
+//!    reading records only *leave* the window. None enters it and none moves inside it, and
+//!    those that stay keep their order.
+//! 2. **Pages are read from the last to the first.** The first call reads page 1 to learn the
+//!    platform's total; then pages `n, n-1, ..., 1` are read. Invariant: every record now in
+//!    the window at a position at or after the start of the page just read is stored. Reading
+//!    the next page down extends this to that page's start. A record leaving the window moves
+//!    only records behind it one place forward, and those were stored already (an already-read
+//!    record may be read twice, which stores nothing new). Once page 1 has been read, every
+//!    record in the window is stored.
+//!
+//! The invariant is a fact about the store, not about the process. The checkpoint keeps the
+//! window and the next page down, written in the same transaction as the page. A run that is
+//! killed, or whose retries run out, resumes at that page however long after and however much
+//! changed meanwhile. A checkpoint written by an earlier version (reading front to back)
+//! restarts its window from page 1, which is always safe.
+//!
+//! The cost is one call per window that spans more than one page: page 1 is read twice. A window
+//! that fits one page (the usual incremental run) costs one call, as before. A source that
+//! reports no total is read front to back, and only the lookback of its next run covers it.
+//! Two assumptions are made. A platform stamps a change at the time it makes it; a record made
+//! visible later than its stamp is covered by the lookback, as before. And its list has one
+//! fixed order: by update time, or by creation time as JIT's direct-ship list is.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,10 +118,93 @@ impl PageRecords {
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
     pub records: PageRecords,
-    pub has_next: bool,
-    /// Where the window goes on when it is not the next page number: a source that reads one
-    /// window in several passes jumps to its next pass.
-    pub next_page: Option<u32>,
+    /// How many records the window (in this pass) holds now, as the platform counts them;
+    /// `None` when it does not say.
+    pub total: Option<u64>,
+}
+
+/// Where a window's reading stands: what the checkpoint's page field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadStep {
+    /// Read page 1 of the pass to learn its total.
+    Probe { pass: u32 },
+    /// Read `page` of the pass next, going down to page 1.
+    Down { pass: u32, page: u32 },
+    /// Read `page` next, going up: for a source that reports no total.
+    Forward { pass: u32, page: u32 },
+}
+
+/// Set in every encoded step, so that a plain page number from an earlier version is told apart.
+const STEP_MARK: i64 = 1 << 52;
+
+impl ReadStep {
+    pub const FIRST: Self = Self::Probe { pass: 0 };
+
+    /// The pass and page number this step reads.
+    pub fn page(self) -> (u32, u32) {
+        match self {
+            Self::Probe { pass } => (pass, 1),
+            Self::Down { pass, page } | Self::Forward { pass, page } => (pass, page),
+        }
+    }
+
+    pub fn encode(self) -> i64 {
+        let (kind, pass, page) = match self {
+            Self::Probe { pass } => (0, pass, 1),
+            Self::Down { pass, page } => (1, pass, page),
+            Self::Forward { pass, page } => (2, pass, page),
+        };
+        STEP_MARK | (kind << 48) | (i64::from(pass & 0xffff) << 32) | i64::from(page)
+    }
+
+    /// A stored step; anything else (a page number written by an earlier version) starts the
+    /// window again from page 1.
+    pub fn decode(code: i64) -> Self {
+        if code & STEP_MARK == 0 || code < 0 {
+            return Self::FIRST;
+        }
+        let pass = ((code >> 32) & 0xffff) as u32;
+        let page = (code & 0xffff_ffff) as u32;
+        match (code >> 48) & 0xf {
+            1 if page >= 1 => Self::Down { pass, page },
+            2 if page >= 1 => Self::Forward { pass, page },
+            _ => Self::Probe { pass },
+        }
+    }
+
+    /// The step after this one's page came back with `got` records and `total`; `None` when
+    /// the window is read.
+    fn after(self, got: usize, total: Option<u64>, page_size: u32, passes: u32) -> Option<Self> {
+        let next_pass = |pass: u32| (pass + 1 < passes).then_some(Self::Probe { pass: pass + 1 });
+        let full = got >= page_size as usize;
+        match self {
+            Self::Probe { pass } => match total {
+                Some(total) => {
+                    let pages = total.div_ceil(u64::from(page_size.max(1)));
+                    if pages > 1 {
+                        Some(Self::Down {
+                            pass,
+                            page: u32::try_from(pages).unwrap_or(u32::MAX),
+                        })
+                    } else {
+                        next_pass(pass)
+                    }
+                }
+                None if full => Some(Self::Forward { pass, page: 2 }),
+                None => next_pass(pass),
+            },
+            Self::Down { pass, page } if page > 1 => Some(Self::Down {
+                pass,
+                page: page - 1,
+            }),
+            Self::Down { pass, .. } => next_pass(pass),
+            Self::Forward { pass, page } if full && page < u32::MAX => Some(Self::Forward {
+                pass,
+                page: page + 1,
+            }),
+            Self::Forward { pass, .. } => next_pass(pass),
+        }
+    }
 }
 
 /// The platform call a fetch makes: what the quota gate and the call log count it as.
@@ -109,11 +231,24 @@ pub trait StreamSource: Send + Sync {
     fn events(&self) -> Option<shopbridge_store::RecordEvents> {
         None
     }
-    /// Page `page` (from 1) of the records updated in `[start_ms, end_ms]`.
+    /// Records per page it asks for.
+    fn page_size(&self) -> u32;
+    /// How many lists one window is read in (a source searching by several times reads each).
+    fn passes(&self) -> u32 {
+        1
+    }
+    /// The smallest step of the platform's times: a window ends before the current step, so
+    /// that a record changing while it is read is stamped after it.
+    fn time_resolution_ms(&self) -> i64 {
+        1000
+    }
+    /// Page `page` (from 1) of pass `pass` (from 0) of the records updated in
+    /// `[start_ms, end_ms]`.
     async fn fetch(
         &self,
         start_ms: i64,
         end_ms: i64,
+        pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError>;
 }
@@ -192,7 +327,12 @@ impl StreamSync {
         self.source.clock().now_ms()
     }
 
-    async fn fetch(&self, start: i64, end: i64, page: u32) -> Result<FetchedPage, ConnectorError> {
+    async fn fetch(
+        &self,
+        start: i64,
+        end: i64,
+        (pass, page): (u32, u32),
+    ) -> Result<FetchedPage, ConnectorError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
@@ -206,7 +346,7 @@ impl StreamSync {
                     .acquire(&call.service, &call.method, &call.caller, Priority::Background)
                     .await;
             }
-            let result = self.source.fetch(start, end, page).await;
+            let result = self.source.fetch(start, end, pass, page).await;
             if let Err(err) = self
                 .store
                 .record_call(self.now_ms(), call.platform, &call.service, &call.method, &call.caller, result.is_ok())
@@ -324,50 +464,64 @@ impl StreamSync {
         }
     }
 
-    /// Windows from the cursor (less the lookback, once per run) up to `now`, chained so that a
-    /// lookback longer than a window still moves forward; the cursor never moves back.
+    /// The last instant whose records can no longer change while they are read: before the
+    /// current step of the source's clock (see the module's doc).
+    fn horizon(&self, now: i64) -> i64 {
+        let step = self.source.time_resolution_ms().max(1);
+        now.div_euclid(step) * step - 1
+    }
+
+    /// Windows from the cursor (less the lookback, once per run) up to the horizon, chained so
+    /// that a lookback longer than a window still moves forward; the cursor never moves back.
+    /// Each window is read as the module's doc says.
     async fn run_windows(&self, now: i64) -> Result<RunReport, SyncError> {
+        let horizon = self.horizon(now);
+        let (page_size, passes) = (self.source.page_size(), self.source.passes());
         let mut report = RunReport::default();
         let mut checkpoint = self
             .store
             .checkpoint(&self.connection_id, self.stream())
             .await?
             .unwrap_or(Checkpoint {
-                cursor_ms: now - self.initial_ms,
+                cursor_ms: horizon.saturating_sub(self.initial_ms),
                 window: None,
             });
         loop {
-            let (start, end, mut page) = match checkpoint.window {
-                Some(window) => window,
+            let (start, end, mut step) = match checkpoint.window {
+                Some((start, end, code)) => (start, end, ReadStep::decode(code)),
                 None => {
-                    if checkpoint.cursor_ms >= now {
+                    if checkpoint.cursor_ms >= horizon {
                         return Ok(report);
                     }
                     let start = (checkpoint.cursor_ms - self.lookback_ms).max(0);
-                    (start, start.saturating_add(self.window_ms).min(now), 1)
+                    (
+                        start,
+                        start.saturating_add(self.window_ms).min(horizon),
+                        ReadStep::FIRST,
+                    )
                 }
             };
             report.windows += 1;
             loop {
-                let fetched = self.fetch(start, end, page as u32).await?;
-                let done = !fetched.has_next;
-                let next_page = fetched.next_page.map_or(page + 1, i64::from);
-                checkpoint = if !done {
-                    Checkpoint {
+                let fetched = self.fetch(start, end, step.page()).await?;
+                let next = step.after(fetched.records.len(), fetched.total, page_size, passes);
+                checkpoint = match next {
+                    Some(next) => Checkpoint {
                         cursor_ms: checkpoint.cursor_ms,
-                        window: Some((start, end, next_page)),
-                    }
-                } else if end >= now {
-                    Checkpoint {
+                        window: Some((start, end, next.encode())),
+                    },
+                    None if end >= horizon => Checkpoint {
                         cursor_ms: checkpoint.cursor_ms.max(end),
                         window: None,
-                    }
-                } else {
-                    let next = (end, end.saturating_add(self.window_ms).min(now), 1);
-                    Checkpoint {
+                    },
+                    None => Checkpoint {
                         cursor_ms: checkpoint.cursor_ms.max(end),
-                        window: Some(next),
-                    }
+                        window: Some((
+                            end,
+                            end.saturating_add(self.window_ms).min(horizon),
+                            ReadStep::FIRST.encode(),
+                        )),
+                    },
                 };
                 let changed = self.save(&fetched.records, checkpoint).await?;
                 report.pages += 1;
@@ -376,14 +530,65 @@ impl StreamSync {
                 if let Some(hook) = &self.on_page {
                     hook(&report, end);
                 }
-                if done {
-                    break;
+                match next {
+                    Some(next) => step = next,
+                    None => break,
                 }
-                page = next_page;
             }
-            if end >= now {
+            if end >= horizon {
                 return Ok(report);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadStep;
+
+    #[test]
+    fn steps_survive_the_checkpoint_and_old_page_numbers_restart_the_window() {
+        for step in [
+            ReadStep::FIRST,
+            ReadStep::Probe { pass: 2 },
+            ReadStep::Down { pass: 0, page: 1 },
+            ReadStep::Down {
+                pass: 1,
+                page: 4_000_000,
+            },
+            ReadStep::Forward { pass: 0, page: 7 },
+        ] {
+            assert_eq!(ReadStep::decode(step.encode()), step);
+        }
+        for legacy in [1, 2, 57, 100_001, -3] {
+            assert_eq!(ReadStep::decode(legacy), ReadStep::FIRST);
+        }
+    }
+
+    #[test]
+    fn a_window_is_read_from_its_last_page_down_to_its_first() {
+        // 250 records, 100 a page: page 1 for the total, then 3, 2, 1.
+        let mut step = ReadStep::FIRST;
+        let mut pages = vec![step.page().1];
+        while let Some(next) = step.after(100, Some(250), 100, 1) {
+            step = next;
+            pages.push(step.page().1);
+        }
+        assert_eq!(pages, vec![1, 3, 2, 1]);
+        // One page: one call. Several passes: each read alike.
+        assert_eq!(ReadStep::FIRST.after(40, Some(40), 100, 1), None);
+        assert_eq!(
+            ReadStep::FIRST.after(40, Some(40), 100, 3),
+            Some(ReadStep::Probe { pass: 1 })
+        );
+        // No total: front to back until a short page.
+        assert_eq!(
+            ReadStep::FIRST.after(100, None, 100, 1),
+            Some(ReadStep::Forward { pass: 0, page: 2 })
+        );
+        assert_eq!(
+            ReadStep::Forward { pass: 0, page: 2 }.after(3, None, 100, 1),
+            None
+        );
     }
 }
