@@ -359,3 +359,169 @@ async fn a_refund_booked_weeks_after_its_application_is_still_seen() {
         "nothing, applied, booked, settled: each step stored as a new version"
     );
 }
+
+/// The account: 100 orders that settle and 300 that lapse unpaid, placed now; an hour
+/// later the first 100 are paid and the 300 lapsed (final, last updated 30 minutes in).
+async fn paid_and_lapsed(env: &Env) {
+    env.admin(
+        "/_sandbox/vop/union/clicks",
+        json!({"link": env.links[0], "orders": 100, "scenario": "settles"}),
+    )
+    .await;
+    for _ in 0..3 {
+        env.admin(
+            "/_sandbox/vop/union/clicks",
+            json!({"link": env.links[1], "orders": 100, "scenario": "unpaid"}),
+        )
+        .await;
+    }
+    env.admin("/_sandbox/clock", json!({"advance_seconds": 3_600}))
+        .await;
+}
+
+/// Every order the sandbox shows whose last update is at or before `until` is stored, at that
+/// version or a newer one: the completeness a finished window promises.
+async fn assert_complete_until(env: &Env, sync: &StreamSync, until: i64) {
+    let stored = sync
+        .store
+        .union_orders(&sync.connection_id)
+        .await
+        .expect("stored");
+    let newest: std::collections::HashMap<&str, i64> = stored
+        .iter()
+        .map(|(sn, _, _, updated)| (sn.as_str(), *updated))
+        .collect();
+    let missing: Vec<_> = env
+        .truth()
+        .into_iter()
+        .filter(|(_, _, _, updated)| *updated <= until)
+        .filter(|(sn, _, _, updated)| newest.get(sn.as_str()).is_none_or(|got| got < updated))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} orders of the finished windows not stored, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+}
+
+/// Where the sync's finished windows end.
+async fn cursor(sync: &StreamSync) -> i64 {
+    sync.store
+        .checkpoint(&sync.connection_id, sync.stream())
+        .await
+        .expect("checkpoint")
+        .expect("a checkpoint")
+        .cursor_ms
+}
+
+async fn on_each_store(check: impl AsyncFn(&Env, &Store)) {
+    let env = Env::start().await;
+    check(&env, &common::sqlite_store().await).await;
+    let env = Env::start().await;
+    let database = common::PgDatabase::create().await;
+    let store = database.open(MasterKey::generate()).await;
+    check(&env, &store).await;
+    store.pool().close().await;
+    database.drop_now().await;
+}
+
+/// The sync is cut off (as by `kill -9`: right after a page and its checkpoint are committed)
+/// once it has stored two pages of the window; a day passes, in which the 100 paid orders are
+/// signed and leave the window, shifting every order behind them; the resumed run still stores
+/// all 400.
+#[tokio::test]
+async fn a_run_killed_at_page_two_resumes_without_losing_orders_that_shifted() {
+    on_each_store(async |env: &Env, store: &Store| {
+        paid_and_lapsed(env).await;
+        let mut sync = sync_for(env, store).await;
+        sync.on_page = Some(Arc::new(|report: &shopbridge_hub::RunReport, _| {
+            assert!(report.fetched < 200, "killed after two pages of the window");
+        }));
+        let killed = tokio::spawn({
+            let sync = sync.clone();
+            async move { sync.run().await }
+        })
+        .await;
+        assert!(killed.is_err(), "the run died mid-window");
+        let stored = store
+            .union_orders(&sync.connection_id)
+            .await
+            .expect("stored");
+        assert!(
+            stored.len() < 400,
+            "{} stored before the kill",
+            stored.len()
+        );
+        env.admin("/_sandbox/clock", json!({"advance_seconds": DAY}))
+            .await;
+        sync.on_page = None;
+        sync.run().await.expect("resumed");
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
+            .await;
+        sync.run().await.expect("later run");
+        assert_equal(env, &sync).await;
+    })
+    .await;
+}
+
+/// With no crash at all, orders change between every two page reads (the sandbox's churn
+/// switch): each finished window still holds every order whose update time lies in it.
+#[tokio::test]
+async fn orders_changing_between_page_reads_are_not_skipped() {
+    on_each_store(async |env: &Env, store: &Store| {
+        paid_and_lapsed(env).await;
+        env.admin(
+            "/_sandbox/vop/union/churn",
+            json!({"orders_per_page": 10, "pages": 1000}),
+        )
+        .await;
+        let sync = sync_for(env, store).await;
+        let report = sync.run().await.expect("run");
+        assert!(report.fetched >= 400, "a window of four pages: {report:?}");
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+        env.admin(
+            "/_sandbox/vop/union/churn",
+            json!({"orders_per_page": 1, "pages": 0}),
+        )
+        .await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
+            .await;
+        sync.run().await.expect("next run");
+        assert_equal(env, &sync).await;
+    })
+    .await;
+}
+
+/// The gateway fails every call from the third page of a window on, so the run's retries run
+/// out in the middle; meanwhile the paid orders leave the window. A later run completes it.
+#[tokio::test]
+async fn a_window_whose_retries_run_out_midway_is_completed_by_a_later_run() {
+    on_each_store(async |env: &Env, store: &Store| {
+        paid_and_lapsed(env).await;
+        let mut sync = sync_for(env, store).await;
+        sync.retry.attempts = 2;
+        let state = env.sandbox.state();
+        sync.on_page = Some(Arc::new(move |report: &shopbridge_hub::RunReport, _| {
+            if report.fetched >= 200 {
+                let mut faults = state.faults();
+                faults.error_rate = 1.0;
+                state.set_faults(faults);
+            }
+        }));
+        let failed = sync.run().await.expect_err("retries ran out");
+        assert!(failed.to_string().contains("platform"), "{failed}");
+        env.admin("/_sandbox/faults", json!({})).await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": DAY}))
+            .await;
+        sync.on_page = None;
+        sync.run().await.expect("later run");
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
+            .await;
+        sync.run().await.expect("final run");
+        assert_equal(env, &sync).await;
+    })
+    .await;
+}

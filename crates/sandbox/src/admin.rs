@@ -53,6 +53,10 @@ pub fn router() -> Router<Arc<SandboxState>> {
         .route("/_sandbox/vop/calls", get(calls))
         .route("/_sandbox/vop/union/clicks", post(union_click))
         .route(
+            "/_sandbox/vop/union/churn",
+            get(union_churn).post(set_union_churn),
+        )
+        .route(
             "/_sandbox/winit/settings",
             get(winit_settings).post(set_winit_settings),
         )
@@ -73,6 +77,7 @@ async fn index() -> Json<serde_json::Value> {
             "GET|POST /_sandbox/vop/quotas": "{\"overrides\": [\"orderList=40/2s\"...]}: the quotas enforced instead of the documented ones",
             "GET /_sandbox/vop/calls?method=orderList": "calls that met that method's quota: count, throttled, the most admitted in any window, arrival times",
             "GET|POST /_sandbox/winit/settings": "{\"token_in_fragment\": bool}: where the Winit authorize page puts the token",
+            "POST /_sandbox/vop/union/churn": "{\"orders_per_page\": 1-100, \"pages\": N}: after each of the next N orderList answers, that many unsettled orders of the page answered change now (only their lastUpdateTime), so that the list moves between two page reads",
             "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|slow_refund_after_settlement|presale} places orders now",
         }
     }))
@@ -412,6 +417,28 @@ async fn union_click(
         Ok(orders) => Json(json!({ "orders": orders })).into_response(),
         Err(problem) => bad_request(problem),
     }
+}
+
+async fn union_churn(State(state): Shared) -> Response {
+    Json(state.vop().union.orders.churn).into_response()
+}
+
+async fn set_union_churn(
+    State(state): Shared,
+    body: Result<Json<crate::vop::union::orders::Churn>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let churn = match body {
+        Ok(Json(churn)) => churn,
+        Err(rejection) => return bad_request(format!("churn: {}", rejection.body_text())),
+    };
+    if !(1..=100).contains(&churn.orders_per_page) || churn.pages > 1_000_000 {
+        return bad_request(format!(
+            "churn: orders_per_page 1 to 100 and pages 0 to 1000000, got {} and {}",
+            churn.orders_per_page, churn.pages
+        ));
+    }
+    state.vop().union.orders.churn = churn;
+    Json(churn).into_response()
 }
 
 async fn winit_settings(State(state): Shared) -> Response {

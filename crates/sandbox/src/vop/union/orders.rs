@@ -73,6 +73,23 @@ pub struct SimOrder {
     pub settled_at: Option<i64>,
     pub invalid_at: Option<i64>,
     pub after_sale: Option<AfterSale>,
+    /// When the platform last adjusted the order by itself (a recomputed commission, a
+    /// corrected attribution): it changes nothing but `lastUpdateTime`. Set by the churn switch.
+    pub adjusted_at: Option<i64>,
+}
+
+/// The churn switch: while set, every orderList answer is followed by a change to some of the
+/// orders on the page it answered, so that a client paging through a window sees the list move
+/// between two page reads, as the platform's does under a busy account. The changed orders get
+/// a new `lastUpdateTime` (now) and leave any window in the past; every order after them moves
+/// up the list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Churn {
+    /// Orders changed after each answered page (1 to 100); settled orders never change.
+    pub orders_per_page: usize,
+    /// How many more answers are followed by changes.
+    pub pages: usize,
 }
 
 /// Every simulated order, with an index of the moments each one changes, so that a time-window
@@ -86,6 +103,8 @@ pub struct OrderBook {
     changes: BTreeSet<(i64, usize)>,
     /// The last orderList answer, in order, for paging through it without sorting it again.
     last_list: Mutex<Option<CachedList>>,
+    /// Changes to make after the next answers, when set.
+    pub churn: Churn,
 }
 
 /// What an orderList answer depends on besides the clock.
@@ -148,6 +167,40 @@ impl OrderBook {
     /// Every order, in the order they were placed.
     pub fn iter(&self) -> impl Iterator<Item = &SimOrder> {
         self.orders.iter()
+    }
+
+    /// The platform adjusts the order at `position` now (see [`SimOrder::adjusted_at`]).
+    fn adjust(&mut self, position: usize, now: i64) {
+        let Some(order) = self.orders.get_mut(position) else {
+            return;
+        };
+        order.adjusted_at = Some(now);
+        self.changes.insert((now, position));
+        // A cached answer computed at this very instant would no longer hold.
+        if let Ok(mut cache) = self.last_list.lock() {
+            *cache = None;
+        }
+    }
+
+    /// After an answer with the orders at `answered`: the churn switch's changes, if it is set.
+    fn churn_after(&mut self, answered: &[usize], now: i64) {
+        if self.churn.pages == 0 || self.churn.orders_per_page == 0 {
+            return;
+        }
+        self.churn.pages -= 1;
+        let changing: Vec<usize> = answered
+            .iter()
+            .copied()
+            .filter(|&position| {
+                self.orders
+                    .get(position)
+                    .is_some_and(|order| order.stage(now) != "已结算")
+            })
+            .take(self.churn.orders_per_page)
+            .collect();
+        for position in changing {
+            self.adjust(position, now);
+        }
     }
 
     /// The order at a position `list` answered.
@@ -267,6 +320,7 @@ impl SimOrder {
             self.settled_at,
             self.invalid_at,
             pre_settlement_after_sale,
+            self.adjusted_at,
         ]
         .into_iter()
         .flatten()
@@ -521,6 +575,7 @@ pub fn click(
             settled_at: None,
             invalid_at: None,
             after_sale: None,
+            adjusted_at: None,
         };
         if scenario == Scenario::Unpaid {
             order.invalid_at = Some(now + 30 * MINUTE);
@@ -621,7 +676,7 @@ fn paged(items: Vec<Value>, total: usize, list_name: &str, page: usize, size: us
     json!({ list_name: items, "total": total, "page": page, "pageSize": size })
 }
 
-pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
+pub fn order_list(vop: &mut VopState, call: &Call<'_>) -> Result<Value, GatewayError> {
     let args = Args::wrapped(call.body, "queryModel")?;
     let (page_no, size) = args.paging(20, 100)?;
     args.req_str("requestId")?;
@@ -694,6 +749,7 @@ pub fn order_list(vop: &VopState, call: &Call<'_>) -> Result<Value, GatewayError
         .filter_map(|&position| book.at(position))
         .map(|order| order.view(now))
         .collect();
+    vop.union.orders.churn_after(&listed[skip..end], now);
     Ok(paged(views, total, "orderInfoList", page_no, size))
 }
 
@@ -764,6 +820,7 @@ mod tests {
             settled_at: Some(10 * MINUTE + 20 * HOUR + 14 * DAY),
             invalid_at: None,
             after_sale: None,
+            adjusted_at: None,
         }
     }
 
