@@ -199,6 +199,12 @@ impl TenantAuth for Arc<ConnectApp> {
     }
 }
 
+impl TenantAuth for Arc<crate::polyapi::PolyApp> {
+    fn connect_app(&self) -> &ConnectApp {
+        &self.connect
+    }
+}
+
 impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for Tenant {
     type Rejection = Response;
 
@@ -206,10 +212,36 @@ impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for Tenant 
         parts: &mut axum::http::request::Parts,
         app: &S,
     ) -> Result<Self, Self::Rejection> {
-        let client = crate::security::client_addr(&parts.extensions);
+        let ClientAddr(client) = ClientAddr::of(app, parts);
         tenant(app.connect_app(), &parts.headers, client)
             .await
             .map(Tenant)
+    }
+}
+
+/// The address a request came from, as the guess throttle counts it (the connection's, or the
+/// last `X-Forwarded-For` entry when the hub trusts its proxy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl ClientAddr {
+    fn of<S: TenantAuth>(app: &S, parts: &axum::http::request::Parts) -> Self {
+        Self(
+            app.connect_app()
+                .guesses
+                .client_of(&parts.headers, &parts.extensions),
+        )
+    }
+}
+
+impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(app, parts))
     }
 }
 
@@ -226,7 +258,9 @@ async fn healthz(State(app): Shared) -> Response {
         Err(err) => Err(err),
     };
     match checked {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        // The hub's clock: the platforms' (a sandbox's simulated one) that timestamps are
+        // signed and checked against.
+        Ok(()) => Json(json!({"status": "ok", "now_ms": app.clock.now_ms()})).into_response(),
         Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")),
     }
 }

@@ -396,7 +396,7 @@ struct LoginForm {
 async fn login(
     State(app): Shared,
     headers: HeaderMap,
-    crate::security::ClientAddr(client): crate::security::ClientAddr,
+    crate::app::ClientAddr(client): crate::app::ClientAddr,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, &LangQuery::default());

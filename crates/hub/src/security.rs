@@ -18,8 +18,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub enum TargetError {
     #[error("url: expected an http(s) URL with a host, got {0:?}")]
     NotHttp(String),
+    /// The address is kept for the hub's logs, not shown: a tenant must not learn the hub's
+    /// network from the refusal.
     #[error(
-        "url: {host} is an internal address ({address}); webhooks go to public addresses only \
+        "url: {host} is not a public internet address; webhooks go to public addresses only \
          unless the hub is configured to allow private targets"
     )]
     Internal { host: String, address: IpAddr },
@@ -74,8 +76,14 @@ impl TargetPolicy {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
             .ok_or_else(|| TargetError::NotHttp(raw.to_owned()))?;
+        // `host.` and `host` are one name.
+        let origin = parsed.origin().ascii_serialization();
+        let origin = match parsed.host_str().filter(|host| host.ends_with('.')) {
+            Some(host) => origin.replacen(host, host.trim_end_matches('.'), 1),
+            None => origin,
+        };
         if let Some(own) = &self.own_origin
-            && parsed.origin().ascii_serialization() == *own
+            && origin == *own
         {
             return Err(TargetError::TheHub(own.clone()));
         }
@@ -180,73 +188,116 @@ fn is_public_v6(v6: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let segments = v6.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [.., hi, lo] = segments;
-        return is_public_v4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+        return is_public_v4(embedded(segments[6], segments[7]));
     }
-    !(v6.is_loopback()
-        || v6.is_unspecified()
-        || v6.is_multicast()
-        || (segments[0] & 0xfe00) == 0xfc00
-        || (segments[0] & 0xffc0) == 0xfe80
-        || (segments[0] & 0xffc0) == 0xfec0
-        // IPv4-compatible (deprecated) ::a.b.c.d
-        || segments[..6] == [0, 0, 0, 0, 0, 0])
+    // 6to4 (2002::/16) reaches the IPv4 address in bits 16 to 48.
+    if segments[0] == 0x2002 {
+        return is_public_v4(embedded(segments[1], segments[2]));
+    }
+    // Only global unicast (2000::/3), less Teredo (2001::/32, which tunnels to any IPv4
+    // address) and documentation (2001:db8::/32). Everything else (loopback, unspecified,
+    // unique-local, link-local, site-local, multicast, IPv4-compatible and -translated forms,
+    // local-use NAT64, discard-only) is not reachable on the public internet.
+    (segments[0] & 0xe000) == 0x2000
+        && !(segments[0] == 0x2001 && (segments[1] == 0 || segments[1] == 0x0db8))
 }
 
-/// Limits failed guesses of a credential (console sign-in, bearer keys, polyapi signs) per key
-/// guessed at and per client address. Each failure takes a cell from a keyed rate limiter; a key
-/// or address whose cells ran out is refused, right or wrong, until its next cell comes, so that
-/// a guesser learns nothing from trying faster. Addresses get more cells than keys: several
-/// honest clients may share one address (a proxy, an office).
+/// Limits failed guesses of a credential (console sign-in, bearer keys, unified-API signs).
+/// Each failure takes a cell from two keyed rate limiters: one per (client address, app key)
+/// and one per client address. Once either runs out, that pair or address is refused (429)
+/// before its credentials are read, right or wrong, until its next cell comes, so a guesser
+/// learns nothing from trying faster. Only the guesser's own address is blocked, so a stranger
+/// cannot lock a tenant out from elsewhere. Behind a reverse proxy every client shares the
+/// proxy's address unless the hub is told to trust `X-Forwarded-For`.
 pub struct GuessThrottle {
     per_key: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<String>,
     blocked: Mutex<HashMap<String, Instant>>,
+    /// Failures counted since the last sweep of forgotten keys.
+    since_sweep: std::sync::atomic::AtomicUsize,
+    /// Take the client's address from the last `X-Forwarded-For` entry (a proxy the hub trusts
+    /// appends it there).
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for GuessThrottle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GuessThrottle").finish_non_exhaustive()
+        f.debug_struct("GuessThrottle")
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .finish_non_exhaustive()
     }
 }
 
-/// Blocked keys kept at most; past this, expired blocks are swept before a new one is added.
-const MAX_BLOCKED: usize = 100_000;
+/// Failures between two sweeps of expired blocks and idle limiter keys, so that memory stays
+/// bounded by the failures of the last few minutes.
+const SWEEP_EVERY: usize = 1_024;
 
 /// What one guess is counted against.
 #[derive(Debug, Clone)]
 pub struct GuessKeys {
-    key: String,
-    address: Option<String>,
+    pair: String,
+    address: String,
 }
 
-/// The throttle keys of one guess: the key guessed at and the client's address.
+/// The throttle keys of one guess. The app key is hashed (a caller chooses its length); an IPv6
+/// client is counted by its /64, which one host usually holds whole.
 pub fn guess_keys(client: Option<IpAddr>, app_key: &str) -> GuessKeys {
+    use sha2::{Digest, Sha256};
+    let address = match client {
+        Some(IpAddr::V6(v6)) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None => "unknown".to_owned(),
+    };
+    let key = hex::encode(&Sha256::digest(app_key.as_bytes())[..16]);
     GuessKeys {
-        key: format!("key:{app_key}"),
-        address: client.map(|address| format!("ip:{address}")),
+        pair: format!("{address}|{key}"),
+        address,
     }
 }
 
 impl GuessThrottle {
-    /// `per_key` failed guesses a minute for one key, `per_address` from one address, each
-    /// usable at once.
+    /// `per_key` failed guesses a minute for one app key from one address, `per_address` for
+    /// all keys from one address, each usable at once.
     pub fn per_minute(per_key: NonZeroU32, per_address: NonZeroU32) -> Self {
         Self {
             per_key: RateLimiter::keyed(Quota::per_minute(per_key)),
             per_address: RateLimiter::keyed(Quota::per_minute(per_address)),
             blocked: Mutex::new(HashMap::new()),
+            since_sweep: std::sync::atomic::AtomicUsize::new(0),
+            trust_forwarded_for: false,
         }
     }
 
-    /// `Err(wait)` while the key or the address is blocked.
+    /// The client a request comes from.
+    pub fn client_of(
+        &self,
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+    ) -> Option<IpAddr> {
+        if self.trust_forwarded_for
+            && let Some(forwarded) = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|last| last.trim().parse().ok())
+        {
+            return Some(forwarded);
+        }
+        client_addr(extensions)
+    }
+
+    /// `Err(wait)` while the pair or the address is blocked.
     pub fn check(&self, keys: &GuessKeys) -> Result<(), Duration> {
         let now = Instant::now();
         let blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = std::iter::once(&keys.key)
-            .chain(keys.address.as_ref())
+        let wait = [&keys.pair, &keys.address]
+            .into_iter()
             .filter_map(|key| blocked.get(key))
             .filter(|until| **until > now)
             .map(|until| *until - now)
@@ -254,28 +305,31 @@ impl GuessThrottle {
         wait.map_or(Ok(()), Err)
     }
 
-    /// Counts a failed guess against the key and the address; one out of cells is blocked
+    /// Counts a failed guess against the pair and the address; one out of cells is blocked
     /// until its next cell.
     pub fn failed(&self, keys: &GuessKeys) {
         let now = Instant::now();
         let clock = governor::clock::DefaultClock::default();
         let mut newly_blocked = Vec::new();
-        let limited = std::iter::once((&self.per_key, &keys.key)).chain(
-            keys.address
-                .as_ref()
-                .map(|address| (&self.per_address, address)),
-        );
-        for (limiter, key) in limited {
+        for (limiter, key) in [
+            (&self.per_key, &keys.pair),
+            (&self.per_address, &keys.address),
+        ] {
             if let Err(not_until) = limiter.check_key(key) {
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(&clock));
                 newly_blocked.push((key.clone(), now + wait.max(Duration::from_secs(1))));
             }
         }
-        if newly_blocked.is_empty() {
+        let sweep = self
+            .since_sweep
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % SWEEP_EVERY
+            == SWEEP_EVERY - 1;
+        if newly_blocked.is_empty() && !sweep {
             return;
         }
         let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        if blocked.len() >= MAX_BLOCKED {
+        if sweep {
             blocked.retain(|_, until| *until > now);
             self.per_key.retain_recent();
             self.per_address.retain_recent();
@@ -285,28 +339,14 @@ impl GuessThrottle {
 }
 
 impl Default for GuessThrottle {
-    /// Ten failed guesses a minute per key, thirty per address.
+    /// Ten failed guesses a minute per app key and address, thirty per address.
     fn default() -> Self {
         let cells = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         Self::per_minute(cells(10), cells(30))
     }
 }
 
-/// The address a request came from, when the server was started with connection info.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_addr(&parts.extensions)))
-    }
-}
-
+/// The address a connection came from, when the server was started with connection info.
 pub(crate) fn client_addr(extensions: &axum::http::Extensions) -> Option<IpAddr> {
     extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -356,6 +396,13 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "2001:db8::1",
+            "64:ff9b:1::a9fe:a9fe",
+            "::ffff:0:a9fe:a9fe",
+            "100::1",
+            "::a9fe:a9fe",
         ] {
             let address: IpAddr = internal.parse().expect("address");
             assert!(!is_public(address), "{internal}");
@@ -365,6 +412,9 @@ mod tests {
             "8.8.8.8",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "2002:808:808::1",
+            "2001:4860:4860::8888",
+            "64:ff9b::808:808",
         ] {
             let address: IpAddr = public.parse().expect("address");
             assert!(is_public(address), "{public}");
@@ -385,16 +435,24 @@ mod tests {
             "http://10.0.0.5/",
             "http://169.254.169.254/latest/meta-data/",
             "http://[::ffff:127.0.0.1]/",
+            "http://[2002:a9fe:a9fe::]/",
         ] {
             assert!(
                 matches!(policy.check_url(url), Err(TargetError::Internal { .. })),
                 "{url}"
             );
         }
-        assert!(matches!(
-            policy.check_url("https://hub.example.com/v1/shops"),
-            Err(TargetError::TheHub(_))
-        ));
+        for own in [
+            "https://hub.example.com/v1/shops",
+            "https://hub.example.com./v1/shops",
+        ] {
+            assert!(
+                matches!(policy.check_url(own), Err(TargetError::TheHub(_))),
+                "{own}"
+            );
+        }
+        let refused = policy.check_url("http://10.0.0.5/").expect_err("internal");
+        assert!(!refused.to_string().contains("10.0.0.5/"), "{refused}");
         assert!(matches!(
             policy.check_url("ftp://example.com/"),
             Err(TargetError::NotHttp(_))
@@ -408,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn a_key_out_of_guesses_is_refused_until_its_next_cell() {
+    fn a_guesser_out_of_guesses_is_refused_until_its_next_cell() {
         let three = NonZeroU32::new(3).expect("3");
         let throttle = GuessThrottle::per_minute(three, NonZeroU32::new(100).expect("100"));
         let keys = guess_keys(Some("198.51.100.7".parse().expect("ip")), "erp");
@@ -420,14 +478,16 @@ mod tests {
         throttle.failed(&keys);
         let wait = throttle.check(&keys).expect_err("the fourth blocks");
         assert!(wait <= Duration::from_secs(21), "{wait:?}");
-        // Another key from another address is not affected.
-        assert!(
-            throttle
-                .check(&guess_keys(
-                    Some("198.51.100.8".parse().expect("ip")),
-                    "other"
-                ))
-                .is_ok()
+        // The same key guessed at from elsewhere is not blocked: no lockout by strangers.
+        let elsewhere = guess_keys(Some("198.51.100.9".parse().expect("ip")), "erp");
+        assert!(throttle.check(&elsewhere).is_ok());
+        // An IPv6 host is counted by its /64, and a huge app key costs no more than a short one.
+        let a = guess_keys(
+            Some("2001:4860:1:2::1".parse().expect("ip")),
+            &"k".repeat(1 << 20),
         );
+        let b = guess_keys(Some("2001:4860:1:2::ffff".parse().expect("ip")), "k");
+        assert_eq!(a.address, b.address);
+        assert!(a.pair.len() < 100);
     }
 }

@@ -457,6 +457,12 @@ async fn a_failed_delivery_is_redelivered_on_request() {
         .await
         .expect("redeliver");
     assert_eq!(queued.status(), 202);
+    let again = redeliver(A, failed.id.to_string()).await.expect("again");
+    assert_eq!(
+        again.status(),
+        409,
+        "a pending delivery is not reset under its attempt"
+    );
     drain(&env, &dispatcher).await;
     let (again, attempts) = deliveries_of(&env, &hook, 1).await.remove(0);
     assert_eq!(again.id, failed.id);

@@ -29,7 +29,9 @@ pub use schedule::{Claimed, Schedule};
 pub use tokens::ConsoleSession;
 pub use union::{Checkpoint, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
-pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, RecordEvents, Webhook};
+pub use webhooks::{
+    Attempt, AttemptOutcome, Delivery, DueDelivery, RecordEvents, Redelivery, Webhook,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

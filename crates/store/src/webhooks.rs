@@ -170,6 +170,16 @@ pub struct DueDelivery {
     pub secret: SecretString,
 }
 
+/// What a request to deliver again came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redelivery {
+    Queued(Delivery),
+    /// The delivery has not finished yet.
+    StillPending,
+    /// The tenant has no such delivery.
+    NotFound,
+}
+
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptOutcome {
@@ -266,18 +276,20 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Queues a delivery of a tenant's webhook again, due now with a fresh retry budget (its
-    /// attempts so far stay in its log). `None` when the tenant has no such delivery.
+    /// Queues a finished delivery of a tenant's webhook again, due now with a fresh retry budget
+    /// (its attempts so far stay in its log). A delivery still pending is left alone: resetting
+    /// it would race the attempt in flight.
     pub async fn redeliver(
         &self,
         tenant_id: &str,
         webhook_id: &str,
         delivery_id: i64,
         now_ms: i64,
-    ) -> Result<Option<Delivery>, StoreError> {
+    ) -> Result<Redelivery, StoreError> {
         let done = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, finished_ms = NULL
-             WHERE id = $2 AND webhook_id = $3 AND webhook_id IN (SELECT id FROM webhooks WHERE tenant_id = $4)",
+             WHERE id = $2 AND webhook_id = $3 AND status IN ('failed', 'delivered')
+             AND webhook_id IN (SELECT id FROM webhooks WHERE tenant_id = $4)",
         )
         .bind(now_ms)
         .bind(delivery_id)
@@ -285,16 +297,20 @@ impl Store {
         .bind(tenant_id)
         .execute(self.pool())
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(None);
-        }
         let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.id = $1"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.id = $1 AND d.webhook_id = $2 AND w.tenant_id = $3"
         ))
         .bind(delivery_id)
-        .fetch_one(self.pool())
+        .bind(webhook_id)
+        .bind(tenant_id)
+        .fetch_optional(self.pool())
         .await?;
-        delivery(&row).map(Some)
+        Ok(match (row, done.rows_affected()) {
+            (None, _) => Redelivery::NotFound,
+            (Some(row), 1) => Redelivery::Queued(delivery(&row)?),
+            (Some(_), _) => Redelivery::StillPending,
+        })
     }
 
     /// The latest deliveries of a tenant's webhook with their attempts, newest first.

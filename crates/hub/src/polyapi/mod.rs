@@ -200,7 +200,7 @@ fn appkey_of(body: &[u8]) -> String {
 
 async fn handle(
     State(app): State<Arc<PolyApp>>,
-    crate::security::ClientAddr(client): crate::security::ClientAddr,
+    crate::app::ClientAddr(client): crate::app::ClientAddr,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
@@ -343,8 +343,11 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
         return methods::run(&call, method, now).await;
     }
     // A write acts once per signed request: the same request posted again within the
-    // timestamp window answers what the first one got.
-    let key = request_key(&params);
+    // timestamp window answers what the first one got. The request is identified by the sign
+    // the hub computed itself: it covers every parameter that matters (not `contextid`, not
+    // the sign as sent) in the case-folded form the check reads, so no variant the check would
+    // accept (another `contextid`, the sign or bizcontent keys in other case) is a new request.
+    let key = expected.to_ascii_lowercase();
     let store = &app.store;
     match store
         .claim_signed_request(&call.tenant_id, &key, now, 2 * TIMESTAMP_WINDOW_MS)
@@ -366,6 +369,11 @@ async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Va
         }
         _ => {
             let kept = match &result {
+                // A new shop's token is never kept in clear: a replay is told it was given.
+                Ok(_) if method == "Differ.JH.SyncAccount" => json!({ "err": {
+                    "subcode": "GSE.LOGIC_ERROR",
+                    "message": "this signed SyncAccount was already processed: its token was given to the first call",
+                } }),
                 Ok(fields) => json!({ "ok": fields }),
                 Err(err) => json!({ "err": { "subcode": err.subcode, "message": err.message } }),
             };
@@ -385,19 +393,6 @@ const REPLAY_GUARDED: [&str; 5] = [
     "Differ.JH.Business.BatchSyncStock",
     "Differ.JH.SyncAccount",
 ];
-
-/// A signed request's identity: a hash of every parameter it sent, sign included.
-fn request_key(params: &BTreeMap<String, String>) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    for (name, value) in params {
-        hash.update(name.as_bytes());
-        hash.update([0]);
-        hash.update(value.as_bytes());
-        hash.update([0]);
-    }
-    hex::encode(hash.finalize())
-}
 
 /// The answer a replayed request's first call got.
 fn replayed(kept: &str) -> Result<Map<String, Value>, PolyError> {

@@ -881,7 +881,7 @@ async fn enable_webhook(
 
 /// Sends a delivery again, now, with a fresh retry budget (a failed one, or one the receiver
 /// lost); its earlier attempts stay in its log. A disabled webhook sends it once enabled.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn redeliver_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -901,7 +901,7 @@ async fn redeliver_webhook(
         .redeliver(&tenant, &id, delivery_id, app.clock.now_ms())
         .await
     {
-        Ok(Some(queued)) => {
+        Ok(shopbridge_store::Redelivery::Queued(queued)) => {
             let _ = app
                 .store
                 .audit(
@@ -914,7 +914,11 @@ async fn redeliver_webhook(
                 .await;
             (StatusCode::ACCEPTED, Json(json!({"delivery": queued}))).into_response()
         }
-        Ok(None) => not_found(),
+        Ok(shopbridge_store::Redelivery::StillPending) => error(
+            StatusCode::CONFLICT,
+            format!("delivery: {delivery_id} has not finished yet; it is sent again by itself"),
+        ),
+        Ok(shopbridge_store::Redelivery::NotFound) => not_found(),
         Err(err) => store_failure(err),
     }
 }
