@@ -78,7 +78,7 @@ async fn index() -> Json<serde_json::Value> {
             "GET /_sandbox/vop/calls?method=orderList": "calls that met that method's quota: count, throttled, the most admitted in any window, arrival times",
             "GET|POST /_sandbox/winit/settings": "{\"token_in_fragment\": bool}: where the Winit authorize page puts the token",
             "POST /_sandbox/vop/union/churn": "{\"orders_per_page\": 1-100, \"pages\": N}: after each of the next N orderList answers, that many unsettled orders of the page answered change now (only their lastUpdateTime), so that the list moves between two page reads",
-            "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": N, \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|slow_refund_after_settlement|presale} places orders now",
+            "POST /_sandbox/vop/union/clicks": "{\"link\": any generated link (spliced or not), \"orders\": 1-100, \"clicks\": 1-10000 (bulk: answers {placed}), \"scenario\": settles|unpaid|refund_before_settlement|refund_after_settlement|slow_refund_after_settlement|presale} places orders now",
         }
     }))
 }
@@ -410,13 +410,31 @@ async fn union_click(
         Ok(Json(click)) => click,
         Err(rejection) => return bad_request(format!("click: {}", rejection.body_text())),
     };
+    let clicks = click.clicks.unwrap_or(1);
+    if !(1..=crate::vop::union::orders::MAX_CLICKS).contains(&clicks) {
+        return bad_request(format!(
+            "clicks: expected 1 to {}, got {clicks}",
+            crate::vop::union::orders::MAX_CLICKS
+        ));
+    }
     let now = state.clock.now_ms();
     let mut vop = state.vop();
     let mut rng = state.rng();
-    match crate::vop::union::orders::click(&mut vop, &mut rng, now, &click) {
-        Ok(orders) => Json(json!({ "orders": orders })).into_response(),
-        Err(problem) => bad_request(problem),
+    if clicks == 1 {
+        return match crate::vop::union::orders::click(&mut vop, &mut rng, now, &click) {
+            Ok(orders) => Json(json!({ "orders": orders })).into_response(),
+            Err(problem) => bad_request(problem),
+        };
     }
+    // In bulk, the count only: a million orders' JSON is no answer to send back.
+    let mut placed = 0;
+    for _ in 0..clicks {
+        match crate::vop::union::orders::click(&mut vop, &mut rng, now, &click) {
+            Ok(orders) => placed += orders.len(),
+            Err(problem) => return bad_request(problem),
+        }
+    }
+    Json(json!({ "placed": placed })).into_response()
 }
 
 async fn union_churn(State(state): Shared) -> Response {

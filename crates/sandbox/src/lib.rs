@@ -6,6 +6,7 @@
 //! client's mistakes instead of sharing them.
 
 pub mod admin;
+pub mod answer;
 pub mod browser;
 pub mod config;
 pub mod faults;

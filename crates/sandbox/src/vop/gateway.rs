@@ -45,8 +45,10 @@ impl GatewayError {
     }
 }
 
-/// The envelope of a successful call, `returnCode` first as the real gateway writes it.
+/// The envelope of a successful call, `returnCode` first as the real gateway writes it, with
+/// unset members left out as the platform's writers do (a whole empty result stays `null`).
 pub fn success(result: Value) -> Response {
+    let result = crate::answer::without_null_members(result);
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -625,3 +625,134 @@ async fn order_queries_are_checked_and_unknown_links_refused() {
         .expect("post");
     assert_eq!(response.status(), 400);
 }
+
+/// A request's raw `result`, exactly as it came over the wire (before any typed parsing, which
+/// would read a `null` as an absent field).
+async fn raw<R: shopbridge_vop::VopRequest>(
+    client: &shopbridge_vop::VopClient,
+    request: &R,
+) -> serde_json::Value {
+    let body = request.arguments().expect("arguments").to_string();
+    client
+        .call_raw(R::SERVICE, &request.method(), R::VERSION, &body)
+        .await
+        .unwrap_or_else(|err| panic!("{}: {err}", request.method()))
+}
+
+fn assert_no_null(what: &str, answer: &serde_json::Value) {
+    if let Some(path) = shopbridge_sandbox::answer::first_null_member(answer, "result") {
+        panic!("{what}: {path} is null in {answer}");
+    }
+}
+
+/// The sandbox writes answers as the platform's generated writers do: an unset member is left
+/// out, never `null` (the generated SDKs' parsers have none). Every Union method in both modes,
+/// and orders and refunds of every scenario at every stage of their lives, raw as they come
+/// over the wire.
+#[tokio::test]
+async fn no_answer_holds_a_null_member() {
+    let env = TestEnv::start().await;
+    let modes = env.modes().await;
+    for mode in MODES {
+        let client = modes.client(mode);
+        let goods = raw(client, &GoodsList::channel(mode, 0, 1).page_size(3)).await;
+        assert_no_null("goodsList", &goods);
+        let listed = goods["goodsInfoList"].as_array().expect("goods");
+        let ids: Vec<String> = listed
+            .iter()
+            .map(|g| g["goodsId"].as_str().expect("id").to_owned())
+            .collect();
+        let page_url = listed[0]["destUrl"].as_str().expect("destUrl").to_owned();
+        assert_no_null("query", &raw(client, &Query::new(mode, "裙", 1)).await);
+        assert_no_null(
+            "getByGoodsIds",
+            &raw(client, &GetByGoodsIds::new(mode, ids.clone())).await,
+        );
+        assert_no_null(
+            "similarRecommend",
+            &raw(client, &SimilarRecommend::new(mode, ids[0].clone())).await,
+        );
+        assert_no_null(
+            "userRecommend",
+            &raw(
+                client,
+                &UserRecommend::new(mode, "IMEI", "e10adc3949ba59abbe56e057f20f883e"),
+            )
+            .await,
+        );
+        let links = raw(
+            client,
+            &GenByGoodsId::new(mode, ids.clone()).chan_tag("pid_n"),
+        )
+        .await;
+        assert_no_null("genByGoodsId", &links);
+        let link = links["urlInfoList"][0]["url"]
+            .as_str()
+            .expect("url")
+            .to_owned();
+        assert_no_null(
+            "genByVIPUrl",
+            &raw(client, &GenByVipUrl::new(mode, [page_url.clone()])).await,
+        );
+        assert_no_null(
+            "vipLinkCheck",
+            &raw(client, &VipLinkCheck::new(mode, "tests", link.clone())).await,
+        );
+        assert_no_null(
+            "genPid",
+            &raw(client, &GenPid::new(mode, ["null-walk"])).await,
+        );
+        assert_no_null("queryPid", &raw(client, &QueryPid::all(mode, 1)).await);
+        for scenario in [
+            "settles",
+            "unpaid",
+            "refund_before_settlement",
+            "refund_after_settlement",
+            "slow_refund_after_settlement",
+            "presale",
+        ] {
+            env.click(&link, scenario, 2).await;
+        }
+    }
+    let start = env.sandbox.clock().now_ms() - 3_600_000;
+    // Each stage: placed, paid, signed, pending, settled, after-sales booked and settled.
+    for advance in [
+        0,
+        3_600,
+        DAY_SECS,
+        13 * DAY_SECS,
+        DAY_SECS,
+        3 * DAY_SECS,
+        25 * DAY_SECS,
+    ] {
+        env.advance_clock_secs(advance).await;
+        let now = env.sandbox.clock().now_ms();
+        for mode in MODES {
+            let client = modes.client(mode);
+            let orders = raw(
+                client,
+                &OrderList::by_update_time(mode, start, now).page_size(100),
+            )
+            .await;
+            assert!(
+                !orders["orderInfoList"]
+                    .as_array()
+                    .expect("orders")
+                    .is_empty()
+            );
+            assert_no_null("orderList", &orders);
+            for search in [
+                RefundSearch::AppliedAt,
+                RefundSearch::DeductionBookedAt,
+                RefundSearch::DeductionSettledAt,
+            ] {
+                let refunds = raw(
+                    client,
+                    &RefundOrderList::new(mode, search, start, now).page_size(100),
+                )
+                .await;
+                assert_no_null("refundOrderList", &refunds);
+            }
+        }
+    }
+}

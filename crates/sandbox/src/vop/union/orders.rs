@@ -503,7 +503,13 @@ pub struct Click {
     /// How the orders will go (default: drawn from the seeded generator).
     #[serde(default)]
     pub scenario: Option<Scenario>,
+    /// How many such clicks (default 1, at most 10,000): a bulk way to build a large account.
+    #[serde(default)]
+    pub clicks: Option<u32>,
 }
+
+/// The most clicks one admin call places: a million orders at 100 a click.
+pub const MAX_CLICKS: u32 = 10_000;
 
 /// Turns a click on `link` into orders placed now.
 pub fn click(
