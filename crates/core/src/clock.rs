@@ -58,6 +58,12 @@ impl SimClock {
         self.advance_ms(secs.saturating_mul(1000));
     }
 
+    /// Sets how far the clock is from real time, in milliseconds: for a clock that follows
+    /// another one (a hub following its sandbox's simulated clock).
+    pub fn set_offset_ms(&self, ms: i64) {
+        self.offset_ms.store(ms, Ordering::SeqCst);
+    }
+
     /// How far the clock has been moved away from real time, in milliseconds.
     pub fn offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::SeqCst)

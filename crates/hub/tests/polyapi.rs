@@ -342,6 +342,32 @@ async fn orders_products_stock_and_batches() {
         .call(A, "Differ.JH.Business.SyncStock", &env.jit_a, "9002", json!({"PlatProductID": goods[0]["platproductid"], "OuterID": barcode, "Quantity": 37, "WhseCode": "VIP_NH"}))
         .await;
     assert_eq!(ok(&stock)["quantity"], 37);
+    // A platform's refusal is GSE.LOGIC_ERROR, whatever the method: here a circuit break
+    // (熔断), a drop of more than 50 at once without the acknowledgement.
+    let high = env
+        .call(
+            A,
+            "Differ.JH.Business.SyncStock",
+            &env.jit_a,
+            "9002",
+            json!({"OuterID": barcode, "Quantity": 500, "WhseCode": "VIP_NH"}),
+        )
+        .await;
+    assert_eq!(ok(&high)["quantity"], 500);
+    let drop = env
+        .call(
+            A,
+            "Differ.JH.Business.SyncStock",
+            &env.jit_a,
+            "9002",
+            json!({"OuterID": barcode, "Quantity": 37, "WhseCode": "VIP_NH"}),
+        )
+        .await;
+    failed(&drop, "GSE.LOGIC_ERROR");
+    let acknowledged = env
+        .call(A, "Differ.JH.Business.SyncStock", &env.jit_a, "9002", json!({"OuterID": barcode, "Quantity": 37, "WhseCode": "VIP_NH", "CircuitBreakFlag": "1"}))
+        .await;
+    assert_eq!(ok(&acknowledged)["quantity"], 37);
     let batch = env
         .call(
             A,
@@ -465,7 +491,7 @@ async fn shops_are_authorized_through_the_unified_endpoint() {
             json!({"sessionkey": "FFFF", "vendorid": 1}),
         )
         .await;
-    failed(&refused, "GSE.INVALID_PARAMETER");
+    failed(&refused, "GSE.LOGIC_ERROR");
     let _ = env.store.clone();
 }
 

@@ -199,28 +199,24 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
         links.extend(made.url_info_list.into_iter().filter_map(|u| u.url));
     }
     anyhow::ensure!(!links.is_empty(), "the sandbox made no links");
-    // Buyers over 30 simulated days, in clicks of at most 100 orders, 8 at a time.
+    // Buyers over 30 simulated days: each day's clicks of 100 orders in one bulk admin call,
+    // the remainder in one more.
     let started = Instant::now();
     let per_day = orders.div_ceil(30);
     let mut placed = 0;
-    for _day in 0..30 {
-        let mut today = per_day.min(orders - placed);
-        while today > 0 {
-            let mut batch = Vec::new();
-            for i in 0..8 {
-                if today == 0 {
-                    break;
-                }
-                let n = today.min(100);
-                today -= n;
-                placed += n;
-                let body = json!({"link": links[(placed as usize + i) % links.len()], "orders": n});
-                batch.push(admin(&http, &base, "/_sandbox/vop/union/clicks", body));
-            }
-            for result in futures_util::future::join_all(batch).await {
-                result?;
-            }
+    for day in 0..30 {
+        let today = per_day.min(orders - placed);
+        let link = &links[day % links.len()];
+        let (full, rest) = (today / 100, today % 100);
+        if full > 0 {
+            let body = json!({"link": link, "orders": 100, "clicks": full});
+            admin(&http, &base, "/_sandbox/vop/union/clicks", body).await?;
         }
+        if rest > 0 {
+            let body = json!({"link": link, "orders": rest});
+            admin(&http, &base, "/_sandbox/vop/union/clicks", body).await?;
+        }
+        placed += today;
         admin(
             &http,
             &base,

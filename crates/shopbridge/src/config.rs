@@ -138,25 +138,45 @@ pub async fn sandbox_credentials(base_url: &str) -> anyhow::Result<Credentials> 
         .with_context(|| format!("{url} did not return sandbox credentials"))
 }
 
-/// `GET /_sandbox/clock`'s offset, so that a client's timestamps agree with a sandbox whose
-/// simulated clock has been moved forward.
+/// How often a hub re-reads the sandbox's clock.
+const SANDBOX_CLOCK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The sandbox's simulated clock as a client sees it, so that its timestamps agree with a
+/// sandbox whose clock has been moved: read once now, then again every second in the background
+/// for as long as the process runs, so that a long-running hub follows the sandbox when a test
+/// or a demo moves its clock days ahead.
 pub async fn sandbox_clock(base_url: &str) -> anyhow::Result<SimClock> {
     let url = format!("{}/_sandbox/clock", base_url.trim_end_matches('/'));
-    let http = shopbridge_vop::http_client_builder().build()?;
+    let http = shopbridge_vop::http_client_builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    let clock = SimClock::new();
+    clock.set_offset_ms(sandbox_offset(&http, &url).await?);
+    let following = clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(SANDBOX_CLOCK_POLL).await;
+            match sandbox_offset(&http, &url).await {
+                Ok(offset) => following.set_offset_ms(offset),
+                Err(err) => tracing::debug!(error = %err, "could not re-read the sandbox clock"),
+            }
+        }
+    });
+    Ok(clock)
+}
+
+async fn sandbox_offset(http: &reqwest::Client, url: &str) -> anyhow::Result<i64> {
     let answer: serde_json::Value = http
-        .get(&url)
+        .get(url)
         .send()
         .await
         .with_context(|| format!("cannot reach the sandbox at {url}"))?
         .json()
         .await
         .with_context(|| format!("{url} did not return the clock"))?;
-    let offset = answer["offset_ms"]
+    answer["offset_ms"]
         .as_i64()
-        .with_context(|| format!("{url}: no offset_ms"))?;
-    let clock = SimClock::new();
-    clock.advance_ms(offset);
-    Ok(clock)
+        .with_context(|| format!("{url}: no offset_ms"))
 }
 
 /// A secret from `NAME`, else from the file `NAME_FILE` names (trailing newline dropped).

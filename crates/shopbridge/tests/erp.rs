@@ -75,6 +75,18 @@ impl Erp {
     }
 
     async fn call(&self, method: &str, token: &str, platid: &str, biz: Value) -> Value {
+        self.call_at(method, token, platid, biz, Utc::now()).await
+    }
+
+    /// A call stamped with `now` (a sandbox's simulated time, say).
+    async fn call_at(
+        &self,
+        method: &str,
+        token: &str,
+        platid: &str,
+        biz: Value,
+        now: chrono::DateTime<Utc>,
+    ) -> Value {
         let beijing = FixedOffset::east_opt(8 * 3600).expect("offset");
         let mut params = BTreeMap::new();
         params.insert("method", method.to_owned());
@@ -85,8 +97,7 @@ impl Erp {
         params.insert("contenttype", "json".to_owned());
         params.insert(
             "timestamp",
-            Utc::now()
-                .with_timezone(&beijing)
+            now.with_timezone(&beijing)
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string(),
         );
@@ -375,6 +386,99 @@ master_key_file = "{}"
         .await
         .expect("json");
     assert_eq!(winit["state"], "active", "{winit}");
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `serve --sandbox` follows the sandbox's clock as it moves: three simulated days on, the
+/// hub's clock agrees with the sandbox's and a call stamped with the sandbox's time is accepted.
+#[tokio::test]
+async fn a_hub_on_a_sandbox_follows_its_clock_as_it_moves() {
+    use shopbridge_core::Clock;
+    let sandbox = shopbridge_sandbox::RunningSandbox::spawn(shopbridge_sandbox::SandboxConfig {
+        union_goods: 50,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let dir = std::env::temp_dir().join(format!("sb-follow-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("hub.db").display());
+    let key = dir.join("hub.key").display().to_string();
+    let tenant = Command::new(BIN)
+        .args(["tenant", "--database", &database, "--master-key-file", &key])
+        .args(["create", "erp", "--app-key", "erp-key"])
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
+        .output()
+        .expect("tenant");
+    assert!(tenant.status.success());
+    let secret = String::from_utf8_lossy(&tenant.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("appsecret").map(|s| s.trim().to_owned()))
+        .expect("secret printed");
+    let hub = serve_with(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--sandbox",
+        &sandbox.base_url(),
+        "--database",
+        &database,
+        "--master-key-file",
+        &key,
+    ]);
+    let http = shopbridge_core::http::client_builder()
+        .build()
+        .expect("http");
+    sandbox.clock().advance_secs(3 * 86_400);
+    let sandbox_now = sandbox.clock().now_ms();
+    // The hub re-reads the sandbox's clock every second: poll its health until it agrees.
+    let mut agreed = false;
+    for _ in 0..100 {
+        let health: Value = http
+            .get(format!("{}/healthz", hub.url))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("json");
+        if health["now_ms"]
+            .as_i64()
+            .is_some_and(|hub_now| (hub_now - sandbox_now).abs() < 5_000)
+        {
+            agreed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        agreed,
+        "the hub's clock followed the sandbox's three days ahead"
+    );
+    let erp = Erp {
+        http,
+        endpoint: format!("{}/openapi/do", hub.url),
+        appkey: "erp-key".into(),
+        secret,
+    };
+    let stamped = chrono::DateTime::from_timestamp_millis(sandbox.clock().now_ms()).expect("time");
+    let answer = erp
+        .call_at(
+            "Differ.JH.Business.GetOrder",
+            "no-such-shop",
+            "9002",
+            json!({}),
+            stamped,
+        )
+        .await;
+    let message = answer["submessage"].as_str().unwrap_or_default();
+    assert!(
+        !message.contains("timestamp"),
+        "a call stamped with the sandbox's time is accepted: {answer}"
+    );
+    assert!(message.contains("token"), "{answer}");
     drop(hub);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -184,10 +184,16 @@ fn is_jit(connection: &Connection) -> bool {
     connection.platform == "vop" && connection.mode == "jit"
 }
 
+/// One rule for every method: what the hub refuses before calling (a missing or malformed
+/// parameter) is `GSE.MISS_PARAMETER` / `GSE.INVALID_PARAMETER`; whatever the platform refuses,
+/// a circuit break, another vendor's order or a bad value alike, is `GSE.LOGIC_ERROR` (平台业务错误)
+/// with the platform's code and message; what the platform cannot do is `GSE.PLAT_NOT_SUPPORT`.
 fn connector_failure(err: ConnectorError) -> PolyError {
-    let message = format!("{}: {}", err.platform, err.message);
+    let message = match &err.code {
+        Some(code) => format!("{} {code}: {}", err.platform, err.message),
+        None => format!("{}: {}", err.platform, err.message),
+    };
     match err.class {
-        ErrorClass::InvalidRequest => PolyError::invalid(message),
         ErrorClass::Unsupported => PolyError::unsupported(message),
         _ => PolyError::logic(message),
     }
@@ -798,7 +804,7 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         .vop
         .token_info(&SecretString::from(key.clone()))
         .await
-        .map_err(|err| PolyError::invalid(format!("SessionKey: the platform refused it: {err}")))?;
+        .map_err(|err| PolyError::logic(format!("SessionKey: the platform refused it: {err}")))?;
     let vendor_id = number_in(&call.biz, "vendorid", "VendorId", crate::limits::ACCOUNT_ID)?.or(
         number_in(&call.biz, "venderid", "VendorId", crate::limits::ACCOUNT_ID)?,
     );
