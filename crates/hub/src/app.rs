@@ -344,7 +344,7 @@ async fn run_tenant_streams(
     loop {
         while let Some(outcome) = app
             .scheduler
-            .run_one_of(Some(tenant))
+            .run_one_of(Some(tenant), true)
             .await
             .map_err(|err| err.to_string())?
         {

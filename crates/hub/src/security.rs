@@ -274,6 +274,12 @@ impl GuessThrottle {
         }
     }
 
+    /// Takes the client's address from `X-Forwarded-For` (behind a reverse proxy that sets it).
+    pub fn trusting_forwarded_for(mut self, trust: bool) -> Self {
+        self.trust_forwarded_for = trust;
+        self
+    }
+
     /// The client a request comes from.
     pub fn client_of(
         &self,

@@ -77,6 +77,8 @@ pub struct FileHub {
     pub master_key_file: Option<PathBuf>,
     /// Let webhooks target loopback and private networks (development and tests only).
     pub allow_private_webhook_targets: Option<bool>,
+    /// Count failed sign-ins by the `X-Forwarded-For` address (behind a trusted proxy).
+    pub trust_forwarded_for: Option<bool>,
 }
 
 /// `[winit]`: the Winit application and seller.

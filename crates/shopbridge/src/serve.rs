@@ -55,6 +55,10 @@ pub struct ServeArgs {
     /// default: a webhook would otherwise let a tenant probe the hub's own network.
     #[arg(long, env = "SHOPBRIDGE_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
     allow_private_webhook_targets: bool,
+    /// Behind a reverse proxy: count failed sign-ins by the client address the proxy appends to
+    /// `X-Forwarded-For`, not by the proxy's own. Only where the proxy sets that header itself.
+    #[arg(long, env = "SHOPBRIDGE_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
     /// Size of the embedded sandbox's Union catalog (demo mode).
     #[arg(long, default_value_t = 2_000)]
     union_goods: usize,
@@ -124,6 +128,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         args.public_url = args.public_url.or(hub.public_url);
         args.redis = args.redis.or(hub.redis);
         args.allow_private_webhook_targets |= hub.allow_private_webhook_targets.unwrap_or(false);
+        args.trust_forwarded_for |= hub.trust_forwarded_for.unwrap_or(false);
         if let Some(key_file) = hub
             .master_key_file
             .filter(|_| std::env::var("SHOPBRIDGE_MASTER_KEY_FILE").is_err())
@@ -176,6 +181,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
             allow_private: args.allow_private_webhook_targets,
             own_origin: None,
         },
+        trust_forwarded_for: args.trust_forwarded_for,
     })
     .await?;
     let public_url = hub.url.clone();
@@ -224,6 +230,8 @@ pub struct HubParts {
     pub poll: Duration,
     /// Where webhooks may be delivered.
     pub webhook_targets: shopbridge_hub::security::TargetPolicy,
+    /// Count failed sign-ins by the address in `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// A hub serving HTTP, its scheduler and webhook dispatcher running in the background.
@@ -265,7 +273,10 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
             vop: parts.vop.clone(),
             winit: parts.winit.clone(),
             clock: parts.clock.clone(),
-            guesses: Default::default(),
+            guesses: Arc::new(
+                shopbridge_hub::security::GuessThrottle::default()
+                    .trusting_forwarded_for(parts.trust_forwarded_for),
+            ),
         },
         clock: parts.clock.clone(),
         scheduler: scheduler.clone(),

@@ -392,7 +392,8 @@ master_key_file = "{}"
 
 /// `serve --sandbox` follows the sandbox's clock as it moves: three simulated days on, the
 /// hub's clock agrees with the sandbox's and a call stamped with the sandbox's time is accepted.
-#[tokio::test]
+/// (Two workers: reading the child's output blocks one while the sandbox answers on the other.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_on_a_sandbox_follows_its_clock_as_it_moves() {
     use shopbridge_core::Clock;
     let sandbox = shopbridge_sandbox::RunningSandbox::spawn(shopbridge_sandbox::SandboxConfig {
