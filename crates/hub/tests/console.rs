@@ -24,15 +24,7 @@ impl Browser {
     /// Signs in as `tenant` (app key, secret) and keeps the session cookie.
     async fn sign_in(hub: &str, tenant: (&str, &str)) -> Self {
         let http = common::http();
-        let signed_in = common::console_login(&http, hub, tenant.0, tenant.1).await;
-        assert_eq!(signed_in.status(), 303);
-        let cookie = signed_in.headers()["set-cookie"]
-            .to_str()
-            .expect("cookie")
-            .split(';')
-            .next()
-            .expect("pair")
-            .to_owned();
+        let cookie = common::console_session(&http, hub, tenant).await;
         Self {
             http,
             hub: hub.to_owned(),

@@ -230,14 +230,7 @@ async fn every_number_a_caller_sends_is_range_checked() {
     );
 
     // The console's order pages.
-    let signed_in = common::console_login(&env.http, &env.hub, A.0, A.1).await;
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
+    let cookie = common::console_session(&env.http, &env.hub, A).await;
     let page = env
         .http
         .get(format!(

@@ -54,30 +54,13 @@ impl Env {
     fn truth(&self) -> Vec<(String, Option<String>, Option<String>, i64)> {
         let now = self.sandbox.clock().now_ms();
         // Read the app key before locking the sandbox's state (its lock is not reentrant).
-        let app_key = &self.sandbox.credentials().vop.app_key;
-        let state = self.sandbox.state();
-        let vop = state.vop();
-        let mut orders: Vec<_> = vop
+        let app_key = self.sandbox.credentials().vop.app_key.clone();
+        self.sandbox
+            .state()
+            .vop()
             .union
             .orders
-            .iter()
-            .filter(|o| &o.owner == app_key)
-            .map(|o| {
-                let view = o.view(now);
-                (
-                    o.order_sn.clone(),
-                    view["orderSubStatusName"].as_str().map(str::to_owned),
-                    view["commission"].as_str().map(|c| {
-                        c.parse::<shopbridge_core::money::Decimal>()
-                            .expect("amount")
-                            .to_string()
-                    }),
-                    view["lastUpdateTime"].as_i64().expect("time"),
-                )
-            })
-            .collect();
-        orders.sort();
-        orders
+            .order_set(&app_key, now)
     }
 }
 

@@ -89,6 +89,25 @@ impl HubEnv {
         )
     }
 
+    /// A dispatcher that may deliver to the tests' receivers on loopback.
+    fn dispatcher(&self) -> WebhookDispatcher {
+        WebhookDispatcher::with_targets(
+            self.store.clone(),
+            Arc::new(self.sandbox.clock()),
+            TargetPolicy::allow_private(),
+        )
+        .expect("dispatcher")
+    }
+
+    /// Tenant A's id.
+    async fn tenant_a(&self) -> String {
+        self.store
+            .connection(&self.ids[0])
+            .await
+            .expect("shop")
+            .tenant_id
+    }
+
     async fn webhooks(&self) -> Value {
         self.http
             .get(format!("{}/v1/webhooks", self.hub))
@@ -137,36 +156,14 @@ async fn drain(env: &HubEnv, dispatcher: &WebhookDispatcher) {
 }
 
 async fn sqlx_pending(env: &HubEnv) -> usize {
+    let tenant = env.tenant_a().await;
     let mut pending = 0;
-    for hook in env
-        .store
-        .webhooks(
-            &env.store
-                .connection(&env.ids[0])
-                .await
-                .expect("shop")
-                .tenant_id,
-        )
-        .await
-        .expect("hooks")
-    {
+    for hook in env.store.webhooks(&tenant).await.expect("hooks") {
         if !hook.enabled {
             continue;
         }
-        let deliveries = env
-            .store
-            .webhook_deliveries(
-                &env.store
-                    .connection(&env.ids[0])
-                    .await
-                    .expect("shop")
-                    .tenant_id,
-                &hook.id,
-                1000,
-            )
+        pending += deliveries_of(env, &hook.id, 1000)
             .await
-            .expect("deliveries");
-        pending += deliveries
             .iter()
             .filter(|(d, _)| d.status == "pending")
             .count();
@@ -184,12 +181,7 @@ async fn events_arrive_signed_once_each_through_a_failing_receiver() {
             &["order.created", "order.updated", "connection.needs_reauth"],
         )
         .await;
-    let dispatcher = WebhookDispatcher::with_targets(
-        env.store.clone(),
-        Arc::new(env.sandbox.clock()),
-        TargetPolicy::allow_private(),
-    )
-    .expect("dispatcher");
+    let dispatcher = env.dispatcher();
 
     // Two days on, direct-ship orders have moved: sync finds the changes.
     env.sandbox.clock().advance_ms(2 * 86_400_000);
@@ -274,12 +266,7 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
     let (gone_hook, _) = env
         .create_webhook(&gone, &["connection.needs_reauth"])
         .await;
-    let dispatcher = WebhookDispatcher::with_targets(
-        env.store.clone(),
-        Arc::new(env.sandbox.clock()),
-        TargetPolicy::allow_private(),
-    )
-    .expect("dispatcher");
+    let dispatcher = env.dispatcher();
     let now = env.sandbox.clock().now_ms();
     for id in [&env.ids[0], &env.ids[1]] {
         env.store
@@ -288,12 +275,7 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
             .expect("state");
     }
     // Ten more events, so that ten deliveries to the broken receiver spend all their retries.
-    let tenant = env
-        .store
-        .connection(&env.ids[0])
-        .await
-        .expect("shop")
-        .tenant_id;
+    let tenant = env.tenant_a().await;
     for n in 0..10 {
         env.store
             .enqueue_event(&tenant, "sync.failed", json!({"n": n}), now)
@@ -371,18 +353,8 @@ async fn a_burst_to_a_briefly_failing_receiver_is_retried_not_disabled() {
     let env = HubEnv::start().await;
     let (url, seen) = receiver(vec![(503, None); 30], 200).await;
     let (hook, _) = env.create_webhook(&url, &["sync.failed"]).await;
-    let dispatcher = WebhookDispatcher::with_targets(
-        env.store.clone(),
-        Arc::new(env.sandbox.clock()),
-        TargetPolicy::allow_private(),
-    )
-    .expect("dispatcher");
-    let tenant = env
-        .store
-        .connection(&env.ids[0])
-        .await
-        .expect("shop")
-        .tenant_id;
+    let dispatcher = env.dispatcher();
+    let tenant = env.tenant_a().await;
     let now = env.sandbox.clock().now_ms();
     for n in 0..24 {
         env.store
@@ -412,18 +384,8 @@ async fn a_failed_delivery_is_redelivered_on_request() {
     let env = HubEnv::start().await;
     let (gone, gone_seen) = receiver(vec![(404, None)], 200).await;
     let (hook, _) = env.create_webhook(&gone, &["sync.failed"]).await;
-    let dispatcher = WebhookDispatcher::with_targets(
-        env.store.clone(),
-        Arc::new(env.sandbox.clock()),
-        TargetPolicy::allow_private(),
-    )
-    .expect("dispatcher");
-    let tenant = env
-        .store
-        .connection(&env.ids[0])
-        .await
-        .expect("shop")
-        .tenant_id;
+    let dispatcher = env.dispatcher();
+    let tenant = env.tenant_a().await;
     let now = env.sandbox.clock().now_ms();
     env.store
         .enqueue_event(&tenant, "sync.failed", json!({"n": 1}), now)
@@ -488,12 +450,7 @@ async fn deliveries_of(
     hook: &str,
     limit: i64,
 ) -> Vec<(shopbridge_store::Delivery, Vec<shopbridge_store::Attempt>)> {
-    let tenant = env
-        .store
-        .connection(&env.ids[0])
-        .await
-        .expect("shop")
-        .tenant_id;
+    let tenant = env.tenant_a().await;
     env.store
         .webhook_deliveries(&tenant, hook, limit)
         .await

@@ -2,6 +2,8 @@
 //! and one Redis: no stream runs twice, a token about to expire is refreshed once, and the
 //! app's quota holds at the gateway for both processes together.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -14,25 +16,6 @@ use shopbridge_vop::{VopClient, VopConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shopbridge");
 const KEY_HEX: &str = "0707070707070707070707070707070707070707070707070707070707070707";
-
-async fn database() -> (String, sqlx::AnyPool, String) {
-    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is running (see .ci/run)");
-    let name = format!("sb_scale_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    (
-        format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0),
-        admin,
-        name,
-    )
-}
 
 /// A vendor's grant through the sandbox's login page, stored as a JIT connection whose access
 /// token the hub believes expires within the hour.
@@ -123,7 +106,8 @@ async fn two_hub_processes_share_streams_refreshes_and_quotas() {
         .await
         .expect("quotas");
     assert!(quota.status().is_success());
-    let (url, admin, name) = database().await;
+    let database = common::PgDatabase::create("sb_scale").await;
+    let url = database.url.clone();
     let store = Store::open(
         &url,
         Vault::new(MasterKey::from_hex(&SecretString::from(KEY_HEX)).expect("key")),
@@ -253,10 +237,7 @@ async fn two_hub_processes_share_streams_refreshes_and_quotas() {
     );
 
     store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop");
+    database.drop_now().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,8 @@
 //! with SIGKILL at twenty random moments and restarted until it finishes, it ends with the
 //! store equal to the platform's order set, on SQLite and on PostgreSQL.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -17,33 +19,11 @@ const DAY_SECS: i64 = 86_400;
 /// Orders the account holds.
 const ORDERS: usize = 24_000;
 
-/// Every order of the demo app as orderList shows it now: number, stage, commission, update time.
+/// Every order of the demo app as orderList shows it now.
 fn truth(sandbox: &RunningSandbox) -> Vec<(String, Option<String>, Option<String>, i64)> {
     let now = sandbox.clock().now_ms();
     let app_key = sandbox.credentials().vop.app_key.clone();
-    let state = sandbox.state();
-    let vop = state.vop();
-    let mut orders: Vec<_> = vop
-        .union
-        .orders
-        .iter()
-        .filter(|o| o.owner == app_key)
-        .map(|o| {
-            let view = o.view(now);
-            (
-                o.order_sn.clone(),
-                view["orderSubStatusName"].as_str().map(str::to_owned),
-                view["commission"].as_str().map(|c| {
-                    c.parse::<shopbridge_core::money::Decimal>()
-                        .expect("amount")
-                        .to_string()
-                }),
-                view["lastUpdateTime"].as_i64().expect("time"),
-            )
-        })
-        .collect();
-    orders.sort();
-    orders
+    sandbox.state().vop().union.orders.order_set(&app_key, now)
 }
 
 async fn admin(http: &reqwest::Client, sandbox: &RunningSandbox, path: &str, body: Value) {
@@ -216,21 +196,7 @@ async fn sync_killed_twenty_times_into_sqlite_ends_equal_to_the_platform() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_killed_twenty_times_into_postgres_ends_equal_to_the_platform() {
-    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is running (see .ci/run)");
-    let name = format!("sb_kill_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
-    killed_twenty_times_ends_equal(&url).await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop");
+    let database = common::PgDatabase::create("sb_kill").await;
+    killed_twenty_times_ends_equal(&database.url).await;
+    database.drop_now().await;
 }

@@ -170,6 +170,19 @@ pub async fn console_login(
         .expect("login")
 }
 
+/// A signed-in console session's cookie (`name=value`) for `tenant`.
+pub async fn console_session(http: &reqwest::Client, hub: &str, tenant: (&str, &str)) -> String {
+    let signed_in = console_login(http, hub, tenant.0, tenant.1).await;
+    assert_eq!(signed_in.status(), 303);
+    signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned()
+}
+
 pub async fn sqlite_store() -> Store {
     let path = std::env::temp_dir().join(format!("sb-hub-{}.db", uuid::Uuid::new_v4()));
     Store::open(

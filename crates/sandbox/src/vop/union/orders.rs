@@ -203,6 +203,35 @@ impl OrderBook {
         }
     }
 
+    /// An owner's orders as orderList shows them at `now`, sorted by number: number, sub-status,
+    /// commission (as a decimal, however the answer formats it) and last update. What a client
+    /// that synced every order should hold; the sync tests compare their store with it.
+    pub fn order_set(
+        &self,
+        owner: &str,
+        now: i64,
+    ) -> Vec<(String, Option<String>, Option<String>, i64)> {
+        let mut orders: Vec<_> = self
+            .orders
+            .iter()
+            .filter(|order| order.owner == owner)
+            .map(|order| {
+                let view = order.view(now);
+                (
+                    order.order_sn.clone(),
+                    view["orderSubStatusName"].as_str().map(str::to_owned),
+                    view["commission"].as_str().map(|c| {
+                        c.parse::<shopbridge_core::money::Decimal>()
+                            .map_or_else(|_| c.to_owned(), |d| d.to_string())
+                    }),
+                    view["lastUpdateTime"].as_i64().unwrap_or(order.order_time),
+                )
+            })
+            .collect();
+        orders.sort();
+        orders
+    }
+
     /// The order at a position `list` answered.
     pub fn at(&self, position: usize) -> Option<&SimOrder> {
         self.orders.get(position)
