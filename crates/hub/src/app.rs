@@ -81,6 +81,36 @@ impl HubApp {
     }
 }
 
+impl HubApp {
+    /// Sends a finished delivery of one of the tenant's webhooks again, with an audit entry:
+    /// the one way to do it, for the REST API and the console alike.
+    pub(crate) async fn redeliver(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        delivery_id: i64,
+    ) -> Result<shopbridge_store::Redelivery, shopbridge_store::StoreError> {
+        let now = self.clock.now_ms();
+        let outcome = self
+            .store
+            .redeliver(tenant_id, webhook_id, delivery_id, now)
+            .await?;
+        if matches!(outcome, shopbridge_store::Redelivery::Queued(_)) {
+            let _ = self
+                .store
+                .audit(
+                    now,
+                    Some(tenant_id),
+                    None,
+                    "webhook_redeliver",
+                    &format!("webhook {webhook_id} delivery {delivery_id}"),
+                )
+                .await;
+        }
+        Ok(outcome)
+    }
+}
+
 pub fn router(app: HubApp) -> Router {
     let poly = PolyApp {
         store: app.store.clone(),
@@ -325,6 +355,9 @@ async fn run_tenant_streams(
 ) -> Result<(Vec<Value>, Vec<String>), String> {
     let started = std::time::Instant::now();
     let store = &app.store;
+    // Whatever changed before this request is read: runs end their windows before their own
+    // second, so they start once the current one is over.
+    crate::sync::settle_current_second(app.clock.as_ref()).await;
     app.scheduler.plan().await.map_err(|err| err.to_string())?;
     let runnable = runnable_shops(app, tenant).await?;
     let now = app.clock.now_ms();
@@ -344,7 +377,7 @@ async fn run_tenant_streams(
     loop {
         while let Some(outcome) = app
             .scheduler
-            .run_one_of(Some(tenant), true)
+            .run_one_of(Some(tenant))
             .await
             .map_err(|err| err.to_string())?
         {

@@ -39,6 +39,10 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/console/earnings", get(earnings_page))
         .route("/console/links", get(links_page).post(links_page_post))
         .route("/console/activity", get(activity_page))
+        .route(
+            "/console/webhooks/{hook}/deliveries/{delivery}/redeliver",
+            post(redeliver),
+        )
         .route("/console/sync/now", post(sync_now))
         .with_state(app)
 }
@@ -124,6 +128,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "activity" => ("活动", "Activity"),
         "audit" => ("审计日志", "Audit log"),
         "deliveries" => ("Webhook 投递", "Webhook deliveries"),
+        "redeliver" => ("重新投递", "Redeliver"),
         _ => ("?", "?"),
     };
     match lang {
@@ -665,6 +670,30 @@ async fn revoke(
             Redirect::to("/console/shops").into_response()
         }
         _ => (StatusCode::NOT_FOUND, "no such shop").into_response(),
+    }
+}
+
+/// Sends a finished webhook delivery again, then back to the activity page.
+async fn redeliver(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path((hook, delivery)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match checked(&app, &headers, &form.csrf).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let Ok(delivery) = delivery.parse::<i64>() else {
+        return (StatusCode::NOT_FOUND, "no such delivery").into_response();
+    };
+    match app.redeliver(&session.tenant_id, &hook, delivery).await {
+        Ok(shopbridge_store::Redelivery::NotFound) => {
+            (StatusCode::NOT_FOUND, "no such delivery").into_response()
+        }
+        // Queued, or still pending (it is sent by itself): the page shows which.
+        Ok(_) => Redirect::to("/console/activity").into_response(),
+        Err(err) => (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response(),
     }
 }
 
@@ -1456,13 +1485,26 @@ async fn activity_page(
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
+            // A finished delivery (failed, or lost by its receiver) can be sent again.
+            let action = if delivery.status == "pending" {
+                String::new()
+            } else {
+                format!(
+                    r#"<form class="inline" method="post" action="/console/webhooks/{hook}/deliveries/{id}/redeliver"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{label}</button></form>"#,
+                    hook = escape(&hook.id),
+                    id = delivery.id,
+                    csrf = escape(&session.csrf),
+                    label = t(lang, "redeliver"),
+                )
+            };
             delivery_rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 shopbridge_vop::time::format_datetime_ms(delivery.created_ms),
                 escape(&hook.url),
                 escape(&delivery.event),
                 escape(&delivery.status),
                 tries,
+                action,
             ));
         }
     }

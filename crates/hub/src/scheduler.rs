@@ -424,11 +424,7 @@ impl Scheduler {
         Ok(checked)
     }
 
-    async fn run_claimed(
-        &self,
-        claimed: &Claimed,
-        cover_until_now: bool,
-    ) -> Result<RunReport, SyncError> {
+    async fn run_claimed(&self, claimed: &Claimed) -> Result<RunReport, SyncError> {
         let connection = self.store.connection(&claimed.connection_id).await?;
         let source = self
             .platforms
@@ -444,7 +440,6 @@ impl Scheduler {
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
-        sync.cover_until_now = cover_until_now;
         if let Some(progress) = self.on_page.clone() {
             let (connection_id, stream) = (claimed.connection_id.clone(), claimed.stream.clone());
             sync.on_page = Some(Arc::new(move |report, window_end| {
@@ -479,16 +474,13 @@ impl Scheduler {
 
     /// Claims and runs one due stream; `None` when nothing is due.
     pub async fn run_one(&self) -> Result<Option<RunOutcome>, SyncError> {
-        self.run_one_of(None, false).await
+        self.run_one_of(None).await
     }
 
-    /// Claims and runs one due stream, of one tenant's shops only when `tenant_id` is given. A
-    /// run someone asked for (`cover_until_now`) covers every change made before it was asked
-    /// for (see [`StreamSync::cover_until_now`]).
+    /// Claims and runs one due stream, of one tenant's shops only when `tenant_id` is given.
     pub async fn run_one_of(
         &self,
         tenant_id: Option<&str>,
-        cover_until_now: bool,
     ) -> Result<Option<RunOutcome>, SyncError> {
         let Some(claimed) = self
             .store
@@ -497,7 +489,7 @@ impl Scheduler {
         else {
             return Ok(None);
         };
-        let result = self.run_claimed(&claimed, cover_until_now).await;
+        let result = self.run_claimed(&claimed).await;
         let status = match &result {
             Ok(_) => "complete".to_owned(),
             Err(err) => {

@@ -35,9 +35,9 @@
 //! restarts its window from page 1, which is always safe.
 //!
 //! The cost is one call per window that spans more than one page: page 1 is read twice. A window
-//! that fits one page (the usual incremental run) costs one call, as before. A background run
-//! leaves the current second to the next run; a run someone asked for waits for it to end
-//! ([`StreamSync::cover_until_now`]), so that it reads every change made before it was asked for. A source that
+//! that fits one page (the usual incremental run) costs one call, as before. A run leaves the
+//! current second to the next run; a run someone asks for starts once that second is over
+//! ([`settle_current_second`]), so that it reads every change made before it was asked for. A source that
 //! reports no total is read front to back, and only the lookback of its next run covers it.
 //! Two assumptions are made. A platform stamps a change at the time it makes it; a record made
 //! visible later than its stamp is covered by the lookback, as before. And its list has one
@@ -255,6 +255,14 @@ pub trait StreamSource: Send + Sync {
     ) -> Result<FetchedPage, ConnectorError>;
 }
 
+/// Waits until `clock` has passed the second it reads now (at most a second): runs started after
+/// it read every change made before the call, since their windows end before their own second.
+pub async fn settle_current_second(clock: &dyn Clock) {
+    let now = clock.now_ms();
+    let wait = 1_000 - now.rem_euclid(1_000);
+    tokio::time::sleep(Duration::from_millis(wait as u64 + 1)).await;
+}
+
 /// A progress callback: `(report so far, window end in epoch ms)`.
 pub type ProgressHook = Arc<dyn Fn(&RunReport, i64) + Send + Sync>;
 
@@ -275,11 +283,6 @@ pub struct StreamSync {
     pub gate: Option<crate::QuotaGate>,
     /// Called after every stored page with the run so far and the end of the current window.
     pub on_page: Option<ProgressHook>,
-    /// Wait for the source's clock step to end before reading the last window, so that the run
-    /// covers every change made up to the moment it started (at most a second for sources with
-    /// whole-second times). Runs a person asks for ("sync now") do; background runs leave the
-    /// current second to their next run instead of waiting.
-    pub cover_until_now: bool,
 }
 
 impl std::fmt::Debug for StreamSync {
@@ -311,7 +314,6 @@ impl StreamSync {
             retry: RetryPolicy::default(),
             gate: None,
             on_page: None,
-            cover_until_now: false,
         }
     }
 
@@ -483,17 +485,7 @@ impl StreamSync {
     /// that a lookback longer than a window still moves forward; the cursor never moves back.
     /// Each window is read as the module's doc says.
     async fn run_windows(&self, now: i64) -> Result<RunReport, SyncError> {
-        let horizon = if self.cover_until_now {
-            // Every change made up to `now` lies before the next step; once the clock is past
-            // it, that step's last instant is settled.
-            let step = self.source.time_resolution_ms().max(1);
-            let boundary = now.div_euclid(step).saturating_add(1).saturating_mul(step);
-            let wait = boundary.saturating_sub(self.now_ms()).clamp(0, step);
-            tokio::time::sleep(Duration::from_millis(wait as u64 + 1)).await;
-            boundary - 1
-        } else {
-            self.horizon(now)
-        };
+        let horizon = self.horizon(now);
         let (page_size, passes) = (self.source.page_size(), self.source.passes());
         let mut report = RunReport::default();
         let mut checkpoint = self

@@ -442,6 +442,47 @@ async fn a_failed_delivery_is_redelivered_on_request() {
             .len(),
         2
     );
+
+    // The console's activity page offers the same, with the session's CSRF token.
+    let cookie = common::console_session(&env.http, &env.hub, A).await;
+    let page = env
+        .http
+        .get(format!("{}/console/activity", env.hub))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("activity")
+        .text()
+        .await
+        .expect("html");
+    let action = format!("/console/webhooks/{hook}/deliveries/{}/redeliver", failed.id);
+    assert!(page.contains(&action), "a redeliver button");
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf");
+    let pressed = env
+        .http
+        .post(format!("{}{action}", env.hub))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .expect("press");
+    assert_eq!(pressed.status(), 303);
+    drain(&env, &dispatcher).await;
+    let (_, attempts) = deliveries_of(&env, &hook, 1).await.remove(0);
+    assert_eq!(attempts.len(), 3, "sent once more from the console");
+    let forged = env
+        .http
+        .post(format!("{}{action}", env.hub))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), 403);
 }
 
 /// Tenant A's deliveries for one of its webhooks, newest first.

@@ -227,8 +227,6 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             };
             let mut sync = StreamSync::union_orders(store.clone(), client, mode, connection_id);
             sync.initial_ms = initial_days * 86_400_000;
-            // Run by a person: everything changed before it started is read.
-            sync.cover_until_now = true;
             let start = store
                 .checkpoint(&sync.connection_id, "union_orders")
                 .await?

@@ -896,22 +896,8 @@ async fn redeliver_webhook(
     let Ok(delivery_id) = delivery.parse::<i64>() else {
         return not_found();
     };
-    match app
-        .store
-        .redeliver(&tenant, &id, delivery_id, app.clock.now_ms())
-        .await
-    {
+    match app.redeliver(&tenant, &id, delivery_id).await {
         Ok(shopbridge_store::Redelivery::Queued(queued)) => {
-            let _ = app
-                .store
-                .audit(
-                    app.clock.now_ms(),
-                    Some(&tenant),
-                    None,
-                    "webhook_redeliver",
-                    &format!("webhook {id} delivery {delivery_id}"),
-                )
-                .await;
             (StatusCode::ACCEPTED, Json(json!({"delivery": queued}))).into_response()
         }
         Ok(shopbridge_store::Redelivery::StillPending) => error(
