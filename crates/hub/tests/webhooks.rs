@@ -455,7 +455,10 @@ async fn a_failed_delivery_is_redelivered_on_request() {
         .text()
         .await
         .expect("html");
-    let action = format!("/console/webhooks/{hook}/deliveries/{}/redeliver", failed.id);
+    let action = format!(
+        "/console/webhooks/{hook}/deliveries/{}/redeliver",
+        failed.id
+    );
     assert!(page.contains(&action), "a redeliver button");
     let csrf = page
         .split(r#"name="csrf" value=""#)

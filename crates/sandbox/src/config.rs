@@ -20,6 +20,9 @@ pub struct SandboxConfig {
     pub refresh_token_ttl_secs: i64,
     /// Size of the simulated Union goods catalog.
     pub union_goods: usize,
+    /// Direct-ship orders a day the demo JIT vendor had over the last 30 days, beyond the
+    /// demo's dozen: a large vendor for load tests and benchmarks.
+    pub jit_orders_per_day: usize,
     pub faults: FaultConfig,
 }
 
@@ -30,6 +33,7 @@ impl Default for SandboxConfig {
             access_token_ttl_secs: DEFAULT_ACCESS_TOKEN_TTL_SECS,
             refresh_token_ttl_secs: DEFAULT_REFRESH_TOKEN_TTL_SECS,
             union_goods: 10_000,
+            jit_orders_per_day: 0,
             faults: FaultConfig::default(),
         }
     }

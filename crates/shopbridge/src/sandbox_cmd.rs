@@ -22,6 +22,10 @@ pub struct SandboxArgs {
     /// Size of the simulated Union goods catalog.
     #[arg(long, default_value_t = SandboxConfig::default().union_goods)]
     union_goods: usize,
+    /// A large JIT vendor: this many direct-ship orders a day over the last 30 days for the
+    /// demo vendor, beyond its dozen (at most 100,000).
+    #[arg(long, default_value_t = 0)]
+    jit_orders_per_day: usize,
     /// Delay every platform response by this many (real) milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -55,6 +59,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     };
     faults.validate().map_err(anyhow::Error::msg)?;
     anyhow::ensure!(args.union_goods > 0, "--union-goods: expected at least 1");
+    anyhow::ensure!(
+        args.jit_orders_per_day <= 100_000,
+        "--jit-orders-per-day: expected 0 to 100000, got {}",
+        args.jit_orders_per_day
+    );
     let config = SandboxConfig {
         seed: args.seed,
         access_token_ttl_secs: args
@@ -64,6 +73,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             .refresh_token_ttl
             .unwrap_or(defaults.refresh_token_ttl_secs),
         union_goods: args.union_goods,
+        jit_orders_per_day: args.jit_orders_per_day,
         faults,
     };
     let running = Sandbox::new(config).start(args.addr).await?;

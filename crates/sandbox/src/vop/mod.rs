@@ -251,7 +251,13 @@ impl VopState {
             quotas: quota::QuotaBook::default(),
             degradation: DegradationConfig::default(),
             union: union::UnionData::generate(rng, config.union_goods),
-            jit: jit::JitData::generate(rng, now_ms),
+            jit: jit::JitData::generate(
+                rng,
+                now_ms,
+                jit::data::JitVolume {
+                    orders_per_day: config.jit_orders_per_day,
+                },
+            ),
         }
     }
 

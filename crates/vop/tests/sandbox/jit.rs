@@ -821,3 +821,49 @@ async fn refunds_appear_as_the_clock_advances() {
         .expect_err("unknown order");
     assert_eq!(unknown.class, ErrorClass::InvalidRequest);
 }
+
+/// The sandbox's large-vendor knob: with `jit_orders_per_day`, the demo vendor has that many
+/// direct-ship orders a day over the last 30 days, every one listed once by creation time.
+#[tokio::test]
+async fn a_large_vendor_has_its_orders_per_day() {
+    let env = TestEnv::with_config(shopbridge_sandbox::SandboxConfig {
+        jit_orders_per_day: 200,
+        union_goods: 10,
+        ..Default::default()
+    })
+    .await;
+    let jit = connector(env.vendor_client("vendor_demo").await);
+    let now = env.sandbox.clock().now_ms();
+    let mut numbers = std::collections::BTreeSet::new();
+    for day in 0..31 {
+        let end = now - (30 - day) * DAY * 1000 + DAY * 1000;
+        let mut page = 1;
+        loop {
+            let answer = jit
+                .orders()
+                .expect("orders")
+                .get_orders(&OrderQuery {
+                    status: OrderStatus::All,
+                    plat_order_no: None,
+                    time_type: OrderTimeType::Created,
+                    start_ms: end - DAY * 1000,
+                    end_ms: end - 1,
+                    page,
+                    page_size: 100,
+                    shop_type: None,
+                })
+                .await
+                .expect("page");
+            numbers.extend(answer.items.iter().map(|o| o.plat_order_no.clone()));
+            if !answer.has_next {
+                break;
+            }
+            page += 1;
+        }
+    }
+    assert_eq!(
+        numbers.len(),
+        30 * 200 + 12,
+        "every order once, the demo's dozen too"
+    );
+}

@@ -256,7 +256,70 @@ const PLACES: [(&str, &str, &str); 4] = [
 ];
 const NAMES: [&str; 6] = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"];
 
-fn generate_vendor(rng: &mut ChaCha8Rng, vendor_id: i64, name: &str, now_ms: i64) -> Vendor {
+/// A direct-ship order of `vendor_id` made at `created_ms`, the `i`th of its vendor.
+fn dvd_order(
+    rng: &mut ChaCha8Rng,
+    products: &[SimProduct],
+    order_id: String,
+    i: usize,
+    fate: Fate,
+    created_ms: i64,
+) -> DvdOrder {
+    let (province, city, county) = PLACES[i % PLACES.len()];
+    let lines: Vec<DvdLine> = (0..rng.random_range(1..=3))
+        .map(|_| {
+            let product = products.choose(rng).cloned();
+            let product = product.unwrap_or_else(|| products[0].clone());
+            DvdLine {
+                barcode: product.barcode,
+                name: product.name,
+                size: product.size,
+                amount: rng.random_range(1..=2),
+                price_fen: product.sell_price_fen,
+            }
+        })
+        .fold(Vec::new(), |mut acc: Vec<DvdLine>, line| {
+            if !acc.iter().any(|l| l.barcode == line.barcode) {
+                acc.push(line);
+            }
+            acc
+        });
+    DvdOrder {
+        order_id,
+        created_ms,
+        buyer: NAMES.choose(rng).copied().unwrap_or("张伟").to_owned(),
+        mobile: format!("138{:08}", rng.random_range(0..100_000_000)),
+        province,
+        city,
+        county,
+        address: format!(
+            "{}路{}号",
+            ["中山", "人民", "解放", "建设"][i % 4],
+            rng.random_range(1..300)
+        ),
+        postcode: format!("{}", 510_000 + rng.random_range(0..9_999)),
+        warehouse: WAREHOUSES[i % 2],
+        carriage_fen: if i % 3 == 0 { 0 } else { 1_000 },
+        lines,
+        fate,
+        shipped: None,
+    }
+}
+
+/// How busy a generated vendor is beyond the demo's handful of records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JitVolume {
+    /// Direct-ship orders a day over the last 30 days (0: the demo's dozen only).
+    pub orders_per_day: usize,
+}
+
+fn generate_vendor(
+    rng: &mut ChaCha8Rng,
+    vendor_id: i64,
+    name: &str,
+    now_ms: i64,
+    volume: JitVolume,
+) -> Vendor {
     let mut products = Vec::new();
     for spu in 0..20 {
         let sn = format!("SN{vendor_id}{spu:04}");
@@ -361,55 +424,43 @@ fn generate_vendor(rng: &mut ChaCha8Rng, vendor_id: i64, name: &str, now_ms: i64
         Fate::Normal,
         Fate::CancelBeforeShipping(40 * HOUR),
     ];
-    let dvd_orders = fates
+    let mut dvd_orders: Vec<DvdOrder> = fates
         .iter()
         .enumerate()
         .map(|(i, fate)| {
-            let (province, city, county) = PLACES[i % PLACES.len()];
-            let lines: Vec<DvdLine> = (0..rng.random_range(1..=3))
-                .map(|_| {
-                    let product = products.choose(rng).cloned();
-                    let product = product.unwrap_or_else(|| products[0].clone());
-                    DvdLine {
-                        barcode: product.barcode,
-                        name: product.name,
-                        size: product.size,
-                        amount: rng.random_range(1..=2),
-                        price_fen: product.sell_price_fen,
-                    }
-                })
-                .fold(Vec::new(), |mut acc: Vec<DvdLine>, line| {
-                    if !acc.iter().any(|l| l.barcode == line.barcode) {
-                        acc.push(line);
-                    }
-                    acc
-                });
-            DvdOrder {
-                order_id: format!(
-                    "{}{:08}",
-                    26_112_200 + vendor_id,
-                    rng.random_range(0..100_000_000)
-                ),
-                created_ms: now_ms - (48 - 4 * i as i64) * HOUR,
-                buyer: NAMES.choose(rng).copied().unwrap_or("张伟").to_owned(),
-                mobile: format!("138{:08}", rng.random_range(0..100_000_000)),
-                province,
-                city,
-                county,
-                address: format!(
-                    "{}路{}号",
-                    ["中山", "人民", "解放", "建设"][i % 4],
-                    rng.random_range(1..300)
-                ),
-                postcode: format!("{}", 510_000 + rng.random_range(0..9_999)),
-                warehouse: WAREHOUSES[i % 2],
-                carriage_fen: if i % 3 == 0 { 0 } else { 1_000 },
-                lines,
-                fate: *fate,
-                shipped: None,
-            }
+            let order_id = format!(
+                "{}{:08}",
+                26_112_200 + vendor_id,
+                rng.random_range(0..100_000_000)
+            );
+            dvd_order(
+                rng,
+                &products,
+                order_id,
+                i,
+                *fate,
+                now_ms - (48 - 4 * i as i64) * HOUR,
+            )
         })
         .collect();
+    // A large vendor: orders_per_day more over the last 30 days, evenly spread, with the same
+    // mix of fates; their numbers are sequential so that none repeats.
+    let per_day = volume.orders_per_day;
+    for n in 0..per_day.saturating_mul(30) {
+        let day = (n / per_day) as i64;
+        let within = (n % per_day) as i64 * DAY / per_day as i64;
+        let created_ms = now_ms - (30 - day) * DAY + within;
+        let order_id = format!("{}{:010}", 26_112_300 + vendor_id, n);
+        dvd_orders.push(dvd_order(
+            rng,
+            &products,
+            order_id,
+            n,
+            fates[n % fates.len()],
+            created_ms,
+        ));
+    }
+    dvd_orders.sort_by_key(|order| order.created_ms);
     Vendor {
         vendor_id,
         name: name.to_owned(),
@@ -425,11 +476,20 @@ fn generate_vendor(rng: &mut ChaCha8Rng, vendor_id: i64, name: &str, now_ms: i64
 }
 
 impl JitData {
-    /// Two vendors, so that ownership can be tested: 550 (the demo) and 551.
-    pub fn generate(rng: &mut ChaCha8Rng, now_ms: i64) -> Self {
+    /// Two vendors, so that ownership can be tested: 550 (the demo, as busy as `volume` says)
+    /// and 551.
+    pub fn generate(rng: &mut ChaCha8Rng, now_ms: i64, volume: JitVolume) -> Self {
         let mut vendors = BTreeMap::new();
         for (vendor_id, name) in [(550, "衣品天成"), (551, "森马")] {
-            vendors.insert(vendor_id, generate_vendor(rng, vendor_id, name, now_ms));
+            let volume = if vendor_id == 550 {
+                volume
+            } else {
+                JitVolume::default()
+            };
+            vendors.insert(
+                vendor_id,
+                generate_vendor(rng, vendor_id, name, now_ms, volume),
+            );
         }
         Self { vendors }
     }
