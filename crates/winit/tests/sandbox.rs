@@ -817,3 +817,58 @@ async fn fulfilment_connector_from_a_unified_order_to_a_tracking_number() {
         .expect_err("no country");
     assert_eq!(missing_country.class, ErrorClass::InvalidRequest);
 }
+
+/// A request's raw `data`, before typed parsing (which would read a `null` as an absent field).
+async fn raw<R: shopbridge_winit::request::WinitRequest>(client: &WinitClient, request: &R) -> Value {
+    let data = request.data().expect("data");
+    client
+        .call_raw(R::ACTION, R::VERSION, data.as_ref())
+        .await
+        .unwrap_or_else(|err| panic!("{}: {err}", R::ACTION))
+}
+
+/// The Winit simulator leaves unset members out, as the platform's writers do: every read
+/// action, and an outbound order at every stage of its flow, raw as it comes over the wire.
+#[tokio::test]
+async fn no_answer_holds_a_null_member() {
+    let env = Env::start().await;
+    let client = env.client();
+    let clean = |what: &str, data: &Value| {
+        if let Some(path) = shopbridge_sandbox::answer::first_null_member(data, "data") {
+            panic!("{what}: {path} is null in {data}");
+        }
+    };
+    clean("queryWarehouse", &raw(&client, &QueryWarehouse {}).await);
+    clean("queryDeliveryWay", &raw(&client, &QueryDeliveryWay::new(1_000_089)).await);
+    clean(
+        "queryWarehouseStorage",
+        &raw(&client, &QueryWarehouseStorage::new(1_000_008)).await,
+    );
+    clean("itemList", &raw(&client, &ItemList::page(1, 50)).await);
+    let created = client.execute(&us_order("NULL-1")).await.expect("created");
+    for minutes in [0, 90, 24 * 60, 3 * 24 * 60, 10 * 24 * 60] {
+        env.admin("/_sandbox/clock", json!({"advance_seconds": minutes * 60}))
+            .await;
+        let num = created.outbound_order_num.clone();
+        clean(
+            "queryOutboundOrder",
+            &raw(&client, &QueryOutboundOrder::new(num.clone())).await,
+        );
+        clean(
+            "queryTrack",
+            &raw(&client, &QueryTrack { outbound_num: num }).await,
+        );
+        clean(
+            "queryOutboundOrderList",
+            &raw(
+                &client,
+                &QueryOutboundOrderList {
+                    page_size: 50,
+                    page_num: 1,
+                    ..Default::default()
+                },
+            )
+            .await,
+        );
+    }
+}
