@@ -46,6 +46,10 @@ enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// Direct-ship orders a day for the demo JIT vendor over 30 days: how large the account
+        /// GetOrder reads is (0: the demo's dozen).
+        #[arg(long, default_value_t = 0)]
+        jit_orders_per_day: usize,
     },
 }
 
@@ -170,7 +174,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Api {
             seconds,
             concurrency,
-        } => api(seconds, concurrency.max(1)).await,
+            jit_orders_per_day,
+        } => {
+            anyhow::ensure!(
+                jit_orders_per_day <= 100_000,
+                "--jit-orders-per-day: 0 to 100,000"
+            );
+            api(seconds, concurrency.max(1), jit_orders_per_day).await
+        }
     }
 }
 
@@ -407,9 +418,18 @@ where
     Ok(all)
 }
 
-async fn api(seconds: u64, concurrency: usize) -> anyhow::Result<()> {
+async fn api(seconds: u64, concurrency: usize, jit_orders_per_day: usize) -> anyhow::Result<()> {
+    let per_day = jit_orders_per_day.to_string();
     let hub = spawn(
-        &["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"],
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--union-goods",
+            "200",
+            "--jit-orders-per-day",
+            &per_day,
+        ],
         "shopbridge hub at ",
         Some("ready"),
     )?;

@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Size of the embedded sandbox's Union catalog (demo mode).
     #[arg(long, default_value_t = 2_000)]
     union_goods: usize,
+    /// Direct-ship orders a day the embedded sandbox's JIT vendor had over the last 30 days
+    /// (demo mode; a large vendor for load).
+    #[arg(long, default_value_t = 0)]
+    jit_orders_per_day: usize,
 }
 
 /// The demo tenant's app key.
@@ -106,6 +110,7 @@ async fn platforms(args: &ServeArgs) -> anyhow::Result<Platform> {
     }
     let running = Sandbox::new(SandboxConfig {
         union_goods: args.union_goods,
+        jit_orders_per_day: args.jit_orders_per_day.min(100_000),
         ..SandboxConfig::default()
     })
     .start(SocketAddr::from(([127, 0, 0, 1], 0)))

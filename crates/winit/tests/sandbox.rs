@@ -819,7 +819,10 @@ async fn fulfilment_connector_from_a_unified_order_to_a_tracking_number() {
 }
 
 /// A request's raw `data`, before typed parsing (which would read a `null` as an absent field).
-async fn raw<R: shopbridge_winit::request::WinitRequest>(client: &WinitClient, request: &R) -> Value {
+async fn raw<R: shopbridge_winit::request::WinitRequest>(
+    client: &WinitClient,
+    request: &R,
+) -> Value {
     let data = request.data().expect("data");
     client
         .call_raw(R::ACTION, R::VERSION, data.as_ref())
@@ -839,7 +842,10 @@ async fn no_answer_holds_a_null_member() {
         }
     };
     clean("queryWarehouse", &raw(&client, &QueryWarehouse {}).await);
-    clean("queryDeliveryWay", &raw(&client, &QueryDeliveryWay::new(1_000_089)).await);
+    clean(
+        "queryDeliveryWay",
+        &raw(&client, &QueryDeliveryWay::new(1_000_089)).await,
+    );
     clean(
         "queryWarehouseStorage",
         &raw(&client, &QueryWarehouseStorage::new(1_000_008)).await,
