@@ -835,8 +835,9 @@ async fn a_large_vendor_has_its_orders_per_day() {
     let jit = connector(env.vendor_client("vendor_demo").await);
     let now = env.sandbox.clock().now_ms();
     let mut numbers = std::collections::BTreeSet::new();
-    for day in 0..31 {
-        let end = now - (30 - day) * DAY * 1000 + DAY * 1000;
+    // Day windows from 31 days back (the data was made when the sandbox started, a moment ago).
+    for day in 0..32 {
+        let end = now - (31 - day) * DAY * 1000 + DAY * 1000;
         let mut page = 1;
         loop {
             let answer = jit
@@ -866,4 +867,22 @@ async fn a_large_vendor_has_its_orders_per_day() {
         30 * 200 + 12,
         "every order once, the demo's dozen too"
     );
+    // And a return a day per 20 orders a day, beside the demo's two.
+    let client = env.vendor_client("vendor_demo").await;
+    let mut returns = std::collections::BTreeSet::new();
+    for window in 0..6 {
+        let end = now + 60_000 - window * 6 * DAY * 1000;
+        for warehouse in Warehouse::ALL {
+            let request = GetReturnInfo {
+                st_create_time: Some(format_datetime_ms(end - 6 * DAY * 1000 + 1000)),
+                ed_create_time: Some(format_datetime_ms(end)),
+                ..GetReturnInfo::new(VENDOR, warehouse)
+            };
+            // A warehouse the vendor does not ship through is refused: nothing there.
+            if let Ok(infos) = fetch_all(&client, &request).await {
+                returns.extend(infos.into_iter().map(|info| info.return_sn));
+            }
+        }
+    }
+    assert_eq!(returns.len(), 30 * 10 + 2);
 }

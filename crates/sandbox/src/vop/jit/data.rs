@@ -309,7 +309,8 @@ fn dvd_order(
 /// How busy a generated vendor is beyond the demo's handful of records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JitVolume {
-    /// Direct-ship orders a day over the last 30 days (0: the demo's dozen only).
+    /// Direct-ship orders a day over the last 30 days, with one return a day per 20 of them
+    /// (0: the demo's dozen orders and two returns only).
     pub orders_per_day: usize,
 }
 
@@ -382,15 +383,27 @@ fn generate_vendor(
             skus,
         });
     }
-    let returns = (0..2)
-        .map(|i| {
-            let po = &pos[i];
+    // The demo's two returns, then, for a large vendor, one a day per 20 orders a day.
+    let returns_per_day = volume.orders_per_day / 20;
+    let large = (0..returns_per_day.saturating_mul(30)).map(|n| {
+        let day = (n / returns_per_day.max(1)) as i64;
+        (n % pos.len(), now_ms - (30 - day) * DAY + 3_600_000, 2 + n)
+    });
+    let returns = [(0, now_ms - 3 * DAY, 0), (1, now_ms - 2 * DAY, 1)]
+        .into_iter()
+        .chain(large)
+        .map(|(po_index, created_ms, n)| {
+            let po = &pos[po_index];
             VendorReturn {
-                return_sn: format!("RT{vendor_id}{:05}", i + 1),
+                return_sn: if n < 2 {
+                    format!("RT{vendor_id}{:05}", n + 1)
+                } else {
+                    format!("RT{vendor_id}L{n:07}")
+                },
                 warehouse: po.warehouse,
                 return_type: 1,
-                created_ms: now_ms - (3 - i as i64) * DAY,
-                out_ms: now_ms - (2 - i as i64) * DAY,
+                created_ms,
+                out_ms: created_ms + DAY,
                 lines: po
                     .skus
                     .iter()
@@ -404,7 +417,7 @@ fn generate_vendor(
                             .unwrap_or_default(),
                         po_no: po.po_no.clone(),
                         qty: 1,
-                        box_no: format!("B{}", i + 1),
+                        box_no: format!("B{}", n + 1),
                     })
                     .collect(),
             }
