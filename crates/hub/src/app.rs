@@ -136,9 +136,8 @@ pub fn router(app: HubApp) -> Router {
 
 type Shared = State<Arc<HubApp>>;
 
-/// An error answered as `{"error": "..."}`.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    crate::problem::problem(status, message)
 }
 
 /// An answer of 429 with `Retry-After`, for a client or key out of guesses.
@@ -282,7 +281,8 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The store answers, and every secret it holds opens with the vault's keys.
-async fn healthz(State(app): Shared) -> Response {
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The hub and its store work", body = Object, example = json!({"status": "ok", "now_ms": 1764403200000_i64})), (status = 503, description = "The store cannot be reached or holds secrets the hub's key does not open", body = crate::problem::Problem)))]
+pub(crate) async fn healthz(State(app): Shared) -> Response {
     let checked = match app.store.ping().await {
         Ok(()) => app.store.check_vault().await,
         Err(err) => Err(err),
@@ -312,7 +312,8 @@ async fn demo_credentials(State(app): Shared) -> Response {
 /// `POST /v1/sync/run`: makes every stream of the tenant's shops due, runs them here, and
 /// answers with those runs and the streams still running in other processes. Only the tenant's
 /// own streams are run and reported.
-async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
+#[utoipa::path(post, path = "/v1/sync/run", responses((status = 200, description = "The runs made, and the streams still running in other processes", body = Object, example = json!({"runs": [{"connection_id": "4f1c…", "stream": "jit_orders", "ok": true, "pages": 1, "changed": 3, "error": null}], "complete": true, "still_running_elsewhere": []}))))]
+pub(crate) async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match run_tenant_streams(&app, &tenant).await {
         Ok((runs, waiting)) => Json(json!({
             "runs": runs,

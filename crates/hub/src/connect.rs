@@ -129,18 +129,60 @@ pub struct BeginConnect {
     pub reauthorize: Option<String>,
 }
 
-/// Issues a `state` for the connection and answers the platform's authorize URL.
-pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, String> {
-    if request.name.trim().is_empty() {
+/// The most characters a shop's name may have.
+const SHOP_NAME_MAX: usize = 200;
+
+fn check_shop_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
         return Err("name: give the shop a name".into());
     }
+    let length = name.chars().count();
+    if length > SHOP_NAME_MAX {
+        return Err(format!(
+            "name: at most {SHOP_NAME_MAX} characters, got {length}"
+        ));
+    }
+    Ok(())
+}
+
+/// Why a connect flow could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BeginError {
+    /// A field is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// Well-formed, but what this platform needs is missing or not available in this hub.
+    #[error("{0}")]
+    Incomplete(String),
+    /// The hub's store failed.
+    #[error("store: {0}")]
+    Store(#[from] shopbridge_store::StoreError),
+}
+
+impl BeginError {
+    /// The HTTP status that answers it.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Incomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// Issues a `state` for the connection and answers the platform's authorize URL.
+pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, BeginError> {
+    check_shop_name(&request.name).map_err(BeginError::Invalid)?;
     let state = new_state();
     let now = app.clock.now_ms();
     let (mode, redirect_uri, location) = match request.platform.as_str() {
         "vop" => {
             let mode = request.mode.clone().unwrap_or_else(|| "union_tool".into());
             if !matches!(mode.as_str(), "union_tool" | "jit") {
-                return Err(format!("mode: expected union_tool or jit, got {mode:?}"));
+                return Err(BeginError::Invalid(format!(
+                    "mode: expected union_tool or jit, got {mode:?}"
+                )));
             }
             if mode == "jit"
                 && request
@@ -150,7 +192,9 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
                     .filter(|id| crate::limits::ACCOUNT_ID.contains(id))
                     .is_none()
             {
-                return Err("vendor_id: a JIT shop needs its numeric vendor id".into());
+                return Err(BeginError::Incomplete(
+                    "vendor_id: a JIT shop needs its numeric vendor id".into(),
+                ));
             }
             let redirect_uri = if request.native {
                 OOB_REDIRECT_URI.to_owned()
@@ -162,29 +206,35 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
             } else {
                 app.vop.authorize_url(&redirect_uri, Some(&state))
             };
-            let url = url.map_err(|err| err.to_string())?;
+            let url = url.map_err(|err| BeginError::Invalid(err.to_string()))?;
             (mode, redirect_uri, url.to_string())
         }
         "winit" => {
             let Some(winit) = &app.winit else {
-                return Err("winit is not configured in this hub".into());
+                return Err(BeginError::Incomplete(
+                    "platform: winit is not configured in this hub".into(),
+                ));
             };
             if request
                 .seller
                 .as_deref()
                 .is_none_or(|s| s.trim().is_empty())
             {
-                return Err(
+                return Err(BeginError::Incomplete(
                     "seller: the Winit seller account (万邑联) to authorize is required".into(),
-                );
+                ));
             }
             let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
             let url = winit
                 .authorize_url(&redirect_uri, Some(&state))
-                .map_err(|err| err.to_string())?;
+                .map_err(|err| BeginError::Invalid(err.to_string()))?;
             ("oswh".to_owned(), redirect_uri, url.to_string())
         }
-        other => return Err(format!("platform: expected vop or winit, got {other:?}")),
+        other => {
+            return Err(BeginError::Invalid(format!(
+                "platform: expected vop or winit, got {other:?}"
+            )));
+        }
     };
     let issued = ConnectState {
         tenant_id: request.tenant_id,
@@ -203,8 +253,7 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, St
     };
     app.store
         .create_connect_state(&state, &issued, now + STATE_TTL_MS)
-        .await
-        .map_err(|err| err.to_string())?;
+        .await?;
     Ok(location)
 }
 
@@ -245,7 +294,7 @@ pub async fn begin_reauthorize(
     let (platform, mode) = (connection.platform.as_str(), connection.mode.as_str());
     if !has_authorization_flow(platform, mode) {
         return Err((
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
             format!(
                 "shop: a {platform} {mode} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
             ),
@@ -274,7 +323,7 @@ pub async fn begin_reauthorize(
     };
     begin(app, request)
         .await
-        .map_err(|message| (StatusCode::BAD_REQUEST, message))
+        .map_err(|err| (err.status(), err.to_string()))
 }
 
 async fn start(
@@ -302,7 +351,7 @@ async fn start(
     };
     match begin(&app, request).await {
         Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-        Err(message) => failure(message),
+        Err(err) => page(err.status(), "连接失败 · Not connected", &err.to_string()),
     }
 }
 
@@ -498,7 +547,7 @@ async fn save(
             )
             .await
         }
-        Err(err) => failure(err.to_string()),
+        Err(err) => page(err.status(), "连接失败 · Not connected", &err.to_string()),
     }
 }
 
@@ -604,7 +653,7 @@ struct ExistingCredentials {
 }
 
 fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into()}))).into_response()
+    crate::problem::problem(status, message)
 }
 
 /// `POST /connect/{platform}/credentials`: a shop connected with credentials it already has
@@ -657,9 +706,7 @@ pub async fn connect_existing(
     body: Existing,
 ) -> Result<String, (StatusCode, String)> {
     let now = app.clock.now_ms();
-    if body.name.trim().is_empty() {
-        return Err((StatusCode::BAD_REQUEST, "name: give the shop a name".into()));
-    }
+    check_shop_name(&body.name).map_err(|message| (StatusCode::BAD_REQUEST, message))?;
     let (mode, credentials, expires) = match platform {
         "vop" => {
             let Some(key) = body.session_key.filter(|k| !k.is_empty()) else {
@@ -671,7 +718,7 @@ pub async fn connect_existing(
                 .await
                 .map_err(|err| {
                     (
-                        StatusCode::BAD_REQUEST,
+                        StatusCode::UNPROCESSABLE_ENTITY,
                         format!("session_key: the platform refused it: {err}"),
                     )
                 })?;
@@ -698,7 +745,7 @@ pub async fn connect_existing(
             }
             if mode == "jit" && tokens.vendor_id.is_none() {
                 return Err((
-                    StatusCode::BAD_REQUEST,
+                    StatusCode::UNPROCESSABLE_ENTITY,
                     "vendor_id: a JIT shop needs its numeric vendor id".into(),
                 ));
             }
@@ -714,14 +761,14 @@ pub async fn connect_existing(
                 body.token.filter(|t| !t.is_empty()),
             ) else {
                 return Err((
-                    StatusCode::BAD_REQUEST,
-                    "app_key and token: both required".into(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "app_key and token: both required for a Winit shop".into(),
                 ));
             };
             let Some(winit) = &app.winit else {
                 return Err((
-                    StatusCode::BAD_REQUEST,
-                    "winit is not configured in this hub".into(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "platform: winit is not configured in this hub".into(),
                 ));
             };
             let seller = winit.for_seller(app_key.clone(), SecretString::from(token.clone()));
@@ -730,8 +777,8 @@ pub async fn connect_existing(
                 .await
             {
                 return Err((
-                    StatusCode::BAD_REQUEST,
-                    format!("the legacy token does not sign for {app_key}: {err}"),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("token: the legacy token does not sign for {app_key}: {err}"),
                 ));
             }
             (

@@ -648,7 +648,7 @@ async fn connect(
     };
     match crate::connect::begin(&app.connect, request).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(message) => back_to_shops(StatusCode::BAD_REQUEST, &message),
+        Err(err) => back_to_shops(err.status(), &err.to_string()),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod console;
 pub mod limits;
 pub mod polyapi;
+pub mod problem;
 pub mod quota;
 pub mod rest;
 pub mod scheduler;

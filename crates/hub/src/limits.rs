@@ -30,6 +30,96 @@ pub fn expiry_ms(now_ms: i64, expires_in_secs: i64) -> i64 {
     now_ms.saturating_add(expires_in_secs.clamp(0, TEN_YEARS_SECS) * 1000)
 }
 
+/// A time a caller names: epoch milliseconds (`1764403200000`) or an RFC 3339 date-time
+/// (`2025-11-29T16:00:00+08:00`, `2025-11-29T08:00:00Z`), as the REST API takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerTime(pub i64);
+
+impl CallerTime {
+    /// The time a text names, either way.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(ms) = text.parse::<i64>() {
+            return Some(Self(ms));
+        }
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|at| Self(at.timestamp_millis()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CallerTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = CallerTime;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("epoch milliseconds or an RFC 3339 date-time")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, ms: i64) -> Result<CallerTime, E> {
+                Ok(CallerTime(ms))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, ms: u64) -> Result<CallerTime, E> {
+                i64::try_from(ms)
+                    .map(CallerTime)
+                    .map_err(|_| E::custom(format!("{ms} is not a time in epoch milliseconds")))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<CallerTime, E> {
+                CallerTime::parse(text).ok_or_else(|| {
+                    E::custom(format!(
+                        "expected epoch milliseconds or an RFC 3339 date-time, got {text:?}"
+                    ))
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Reads a whole number written as an integer or as a float with no fraction (`12.0`), as JSON
+/// Schema's `integer` allows; for `#[serde(deserialize_with)]` on request fields.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+            Ok(n)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(|_| E::custom(format!("{n} is too large")))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<i64, E> {
+            // Within ±2^53 every whole float is exact.
+            if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 {
+                Ok(n as i64)
+            } else {
+                Err(E::custom(format!("expected a whole number, got {n}")))
+            }
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}
+
+/// [`whole_number`] for an optional field.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(<Option<Whole> as serde::Deserialize>::deserialize(deserializer)?.map(|Whole(n)| n))
+}
+
 /// A number outside what its field allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: expected {expected}, got {got}")]
@@ -94,6 +184,26 @@ pub fn period(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_epoch_milliseconds_or_rfc_3339() {
+        assert_eq!(
+            CallerTime::parse("1764403200000"),
+            Some(CallerTime(1_764_403_200_000))
+        );
+        assert_eq!(
+            CallerTime::parse("2025-11-29T16:00:00+08:00"),
+            Some(CallerTime(1_764_403_200_000))
+        );
+        assert_eq!(
+            CallerTime::parse("2025-11-29T08:00:00Z"),
+            Some(CallerTime(1_764_403_200_000))
+        );
+        assert_eq!(CallerTime::parse("yesterday"), None);
+        let query: std::collections::HashMap<String, CallerTime> =
+            serde_urlencoded::from_str("at=2025-11-29T08%3A00%3A00Z").expect("query");
+        assert_eq!(query["at"], CallerTime(1_764_403_200_000));
+    }
 
     #[test]
     fn extremes_are_refused_by_field() {

@@ -296,7 +296,7 @@ async fn winit_implicit_flow_by_query_and_by_fragment() {
         .send()
         .await
         .expect("start");
-    assert_eq!(no_seller.status(), 400, "the seller account is required");
+    assert_eq!(no_seller.status(), 422, "the seller account is required");
 }
 
 #[tokio::test]
@@ -345,12 +345,12 @@ async fn shops_connect_with_credentials_they_already_have() {
     )
     .await
     .expect("post");
-    assert_eq!(no_vendor.status(), 400);
+    assert_eq!(no_vendor.status(), 422, "what a JIT shop needs is missing");
     assert!(no_vendor.text().await.expect("body").contains("vendor_id"));
     let bad = post("vop", json!({"name": "bad", "session_key": "FFFF"}))
         .await
         .expect("post");
-    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.status(), 422, "the platform refused the key");
     assert!(bad.text().await.expect("body").contains("refused"));
     let legacy = post(
         "winit",
@@ -373,7 +373,7 @@ async fn shops_connect_with_credentials_they_already_have() {
     )
     .await
     .expect("post");
-    assert_eq!(wrong.status(), 400);
+    assert_eq!(wrong.status(), 422, "the platform refused the token");
     assert!(
         env.connection_named("legacy").await.is_some()
             && env.connection_named("wrong").await.is_none()
@@ -489,7 +489,8 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .expect("channel");
     assert_eq!(
         refused(connect::begin_reauthorize(&env.app, &env.tenant, &channel, None).await),
-        400
+        409,
+        "a shop connected without a flow has none to repeat"
     );
     let pending = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
         .await

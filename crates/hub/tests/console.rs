@@ -179,7 +179,7 @@ async fn a_tenant_signs_in_sees_its_shops_connects_revokes_and_syncs() {
     assert_eq!(again.status(), 303);
     let location = again.headers()["location"].to_str().expect("location");
     assert!(location.contains("/vop/oauth2/authorize"), "{location}");
-    for (id, status) in [(&env.ids[1], 400), (&env.ids[2], 404)] {
+    for (id, status) in [(&env.ids[1], 409), (&env.ids[2], 404)] {
         let refused = browser
             .post(
                 &format!("/console/shops/{id}/reauthorize"),

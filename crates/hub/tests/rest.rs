@@ -180,7 +180,7 @@ async fn tenants_see_their_own_shops_and_page_through_orders() {
             json!({"shop": jit_a, "outer_id": barcode, "quantity": -3}),
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422, "a full level cannot be negative");
     assert!(bad["error"].as_str().expect("error").contains("quantity"));
     let (status, bad) = env
         .post_json(
@@ -577,7 +577,8 @@ async fn shops_connect_and_union_calls_go_live_within_the_quota() {
         )
         .await
         .0,
-        400
+        422,
+        "two good times that make no period"
     );
 
     // A shop with a session key it already has, and one through the platform's page.

@@ -741,7 +741,10 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
     };
     let url = crate::connect::begin(&call.app.connect, request)
         .await
-        .map_err(PolyError::invalid)?;
+        .map_err(|err| match err {
+            crate::connect::BeginError::Store(err) => PolyError::from(err),
+            other => PolyError::invalid(other.to_string()),
+        })?;
     Ok(fields(json!({ "authorizeurl": url })))
 }
 

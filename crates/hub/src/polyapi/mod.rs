@@ -198,7 +198,59 @@ fn appkey_of(body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-async fn handle(
+/// The form of a unified-API call (polyapi's common parameters; spec §2).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PolyForm {
+    /// The method, e.g. `Differ.JH.Business.GetOrder`.
+    #[schema(example = "Differ.JH.Business.GetOrder")]
+    method: String,
+    /// The tenant's app key.
+    appkey: String,
+    /// The shop's token (business methods).
+    token: Option<String>,
+    /// The shop's platform: 9001 Union, 9002 JIT, 9003 Winit.
+    #[schema(example = "9002")]
+    platid: Option<String>,
+    #[schema(example = "1.1")]
+    version: Option<String>,
+    /// `json`.
+    contenttype: Option<String>,
+    /// `yyyy-MM-dd HH:mm:ss`, Beijing time, within 10 minutes of the hub's clock.
+    #[schema(example = "2026-11-29 20:00:00")]
+    timestamp: String,
+    /// The method's parameters as a JSON object (keys in any case).
+    #[schema(
+        example = r#"{"OrderStatus":"JH_99","StartTime":"2026-11-01 00:00:00","EndTime":"2026-11-29 20:00:00","PageIndex":1,"PageSize":20}"#
+    )]
+    bizcontent: String,
+    /// MD5 of secret + sorted name/value pairs (not `sign`, not `contextid`) + secret, lower hex.
+    sign: String,
+    /// Echoed by some clients; not signed.
+    contextid: Option<String>,
+}
+
+/// The unified API's answer (spec §4): `code` 10000 with the method's fields, or 40000 with a
+/// `GSE.*` subcode.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PolyEnvelope {
+    /// `10000` success, `40000` failure.
+    #[schema(example = "10000")]
+    code: String,
+    msg: String,
+    /// `GSE.*` on failure, empty on success.
+    subcode: String,
+    submessage: String,
+    /// Time the hub took, in milliseconds.
+    polyapitotalms: u64,
+    polyapirequestid: String,
+}
+
+/// The polyapi-compatible unified endpoint: a form-encoded, signed call answered in polyapi's
+/// envelope (HTTP 200 whatever the outcome, except 429 when too many signs failed).
+#[utoipa::path(post, path = "/openapi/do", request_body(content = PolyForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "polyapi's envelope: `code` 10000 with the method's fields, or 40000 with a GSE.* subcode", body = PolyEnvelope), (status = 429, description = "Too many failed signs for this appkey or from this address; see `Retry-After`", body = PolyEnvelope)))]
+pub(crate) async fn handle(
     State(app): State<Arc<PolyApp>>,
     crate::app::ClientAddr(client): crate::app::ClientAddr,
     body: Bytes,

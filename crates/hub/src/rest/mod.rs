@@ -30,10 +30,10 @@ type Shared = State<Arc<HubApp>>;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data and sync runs. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`."),
-    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook),
-    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, ErrorBody, PageOf, WebhookRequest, union::LinkRequest)),
-    modifiers(&BearerAuth),
+    info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data, sync runs and webhooks, plus health, metrics and the polyapi-compatible unified endpoint. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`. Times are epoch milliseconds, or RFC 3339 date-times where a request takes a time. Every error is an RFC 9457 problem (`application/problem+json`)."),
+    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, crate::app::sync_run, crate::app::healthz, crate::polyapi::handle),
+    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, PageOf, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
+    modifiers(&BearerAuth, &Contract),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -53,6 +53,108 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// What holds for every operation, said once instead of on each handler: its tag (the resource),
+/// the answers any authenticated call may get (401, 429, 503; 400 where it takes input), and
+/// which operations need no bearer (health, metrics, the unified endpoint with its own sign).
+struct Contract;
+
+/// Paths that authenticate otherwise (or not at all).
+const PUBLIC_PATHS: [&str; 3] = ["/healthz", "/metrics", "/openapi/do"];
+
+fn tag_of(path: &str) -> &'static str {
+    let resource = path
+        .trim_start_matches("/v1/")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match resource {
+        "shops" => "shops",
+        "orders" => "orders",
+        "products" => "products",
+        "refunds" => "refunds",
+        "shipments" | "stock" => "fulfilment",
+        "union" => "union",
+        "sync" => "sync",
+        "webhooks" => "webhooks",
+        _ if path == "/openapi/do" => "unified",
+        _ => "operations",
+    }
+}
+
+impl utoipa::Modify for Contract {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, Ref, RefOr, ResponseBuilder, security::SecurityRequirement,
+        };
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = PUBLIC_PATHS.contains(&path.as_str());
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.tags = Some(vec![tag_of(path).to_owned()]);
+                let names_a_shop = operation.parameters.iter().flatten().any(|p| {
+                    p.parameter_in == utoipa::openapi::path::ParameterIn::Path || p.name == "shop"
+                });
+                let responses = &mut operation.responses.responses;
+                // Error bodies are problem details, whatever a handler's annotation said.
+                for (code, response) in responses.iter_mut() {
+                    if let (true, RefOr::T(response)) = (code.as_str() >= "400", response)
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response
+                            .content
+                            .insert("application/problem+json".into(), content);
+                    }
+                }
+                if names_a_shop {
+                    responses.entry("404".into()).or_insert_with(|| {
+                        problem("No such shop (or other resource) of this tenant.")
+                    });
+                }
+                let takes_input = operation.request_body.is_some()
+                    || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if takes_input {
+                    responses
+                        .entry("400".into())
+                        .or_insert_with(|| problem("A parameter or the body is malformed or out of range; `detail` names it."));
+                }
+                if public {
+                    operation.security = Some(vec![SecurityRequirement::default()]);
+                    continue;
+                }
+                responses
+                    .entry("401".into())
+                    .or_insert_with(|| problem("No `Authorization: Bearer APPKEY:APPSECRET`, or an unknown key or wrong secret."));
+                responses
+                    .entry("429".into())
+                    .or_insert_with(|| problem("Too many failed sign-ins from this address or for this key, or the platform's quota for interactive calls is used up; see `Retry-After`."));
+                responses
+                    .entry("503".into())
+                    .or_insert_with(|| problem("The hub's store is unavailable; retry later."));
+            }
+        }
     }
 }
 
@@ -87,20 +189,10 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .merge(SwaggerUi::new("/swagger-ui").url("/openapi.json", ApiDoc::openapi()))
 }
 
-/// `{"error": "..."}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-}
+pub use crate::problem::Problem;
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error: message.into(),
-        }),
-    )
-        .into_response()
+    crate::problem::problem(status, message)
 }
 
 /// `Query<T>` whose refusal is this API's 400 naming what was wrong.
@@ -219,7 +311,7 @@ fn shop_view(c: &Connection) -> ShopView {
     }
 }
 
-#[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = Problem)))]
 async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     let summaries = match app.store.tenant_connections(&tenant).await {
         Ok(all) => all,
@@ -241,24 +333,33 @@ async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
 #[serde(deny_unknown_fields)]
 pub struct NewShopRequest {
     /// `vop` or `winit`.
+    #[schema(example = "vop", pattern = "^(vop|winit)$")]
     pub platform: String,
     /// VOP: `jit` or `union_tool`.
+    #[schema(pattern = "^(jit|union_tool)$")]
     pub mode: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// VOP JIT: the vendor id.
+    #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
+    #[serde(default, deserialize_with = "crate::limits::optional_whole_number")]
     pub vendor_id: Option<i64>,
     /// Winit: the seller account to authorize.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub seller: Option<String>,
     /// VOP: an access token (session key) the shop already has.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub session_key: Option<String>,
     /// Winit (legacy): the seller account and its token.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub app_key: Option<String>,
+    #[schema(min_length = 1, pattern = "\\S")]
     pub token: Option<String>,
 }
 
 /// Connects a shop: at once with existing credentials (201 with the shop), or by sending its
 /// owner to `authorize_url` (202); the callback then stores it.
-#[utoipa::path(post, path = "/v1/shops", request_body = NewShopRequest, responses((status = 201, body = ShopView), (status = 202, body = Object), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/shops", request_body = NewShopRequest, responses((status = 201, body = ShopView), (status = 202, body = Object), (status = 400, body = Problem), (status = 422, description = "The platform refused the credentials given", body = Problem)))]
 async fn create_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -306,11 +407,11 @@ async fn create_shop(
     };
     match crate::connect::begin(&app.connect, begin).await {
         Ok(url) => (StatusCode::ACCEPTED, Json(json!({ "authorize_url": url }))).into_response(),
-        Err(message) => bad_request(message),
+        Err(err) => error(err.status(), err.to_string()),
     }
 }
 
-#[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
 async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<String>) -> Response {
     match own_shop(&app, &tenant, &id).await {
         Ok(shop) => Json(shop_view(&shop)).into_response(),
@@ -321,7 +422,7 @@ async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<Str
 /// Starts a new authorization of the shop (after it needs re-authorization, or to renew it):
 /// the answer's `authorize_url` is where the person logs in; on return the same shop, with its
 /// data and tokens, is active again.
-#[utoipa::path(post, path = "/v1/shops/{id}/reauthorize", params(("id" = String, Path)), responses((status = 202, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/shops/{id}/reauthorize", params(("id" = String, Path)), responses((status = 202, body = Object), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reauthorize_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -334,7 +435,7 @@ async fn reauthorize_shop(
 }
 
 /// Revokes the shop's grant at the platform (where it has one) and marks it revoked.
-#[utoipa::path(post, path = "/v1/shops/{id}/revoke", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/shops/{id}/revoke", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
 async fn revoke_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -358,14 +459,20 @@ async fn revoke_shop(
 
 /// A listing by update time, one page at a time.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The shop's id.
+    #[param(min_length = 1)]
     pub shop: String,
-    /// Only records updated at or after this time (epoch ms).
-    pub updated_after: Option<i64>,
+    /// Only records updated at or after this time: an RFC 3339 date-time from 2000 to 2099
+    /// (epoch milliseconds are taken too).
+    #[param(value_type = Option<String>, format = DateTime, pattern = "^20[0-9]{2}-", example = "2026-11-01T00:00:00+08:00")]
+    pub updated_after: Option<crate::limits::CallerTime>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,15}:.+$")]
     pub cursor: Option<String>,
     /// 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -391,7 +498,7 @@ fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> 
     };
     let updated_after = match query.updated_after {
         Some(after) => {
-            crate::limits::epoch_ms("updated_after", after).map_err(|e| e.to_string())?
+            crate::limits::epoch_ms("updated_after", after.0).map_err(|e| e.to_string())?
         }
         None => i64::MIN,
     };
@@ -440,7 +547,7 @@ async fn records_listing(
 }
 
 /// Orders by update time, as the store holds them (unified model).
-#[utoipa::path(get, path = "/v1/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_orders(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -450,7 +557,7 @@ async fn list_orders(
 }
 
 /// Products as the store holds them (unified model).
-#[utoipa::path(get, path = "/v1/products", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/products", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_products(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -461,7 +568,7 @@ async fn list_products(
 
 /// Refunds: a Union account's after-settlement refunds as the platform gave them, or a JIT
 /// shop's orders with a refunded or refunding line (unified model), by update time.
-#[utoipa::path(get, path = "/v1/refunds", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/refunds", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_refunds(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -483,7 +590,7 @@ async fn list_refunds(
 }
 
 /// The Union account's PIDs.
-#[utoipa::path(get, path = "/v1/union/pids", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/union/pids", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_union_pids(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -493,7 +600,7 @@ async fn list_union_pids(
 }
 
 /// Union orders by update time, as the platform gave them.
-#[utoipa::path(get, path = "/v1/union/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/union/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_union_orders(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -527,7 +634,7 @@ async fn list_union_orders(
 }
 
 /// One order: from the store, else from the platform if it is not synced yet.
-#[utoipa::path(get, path = "/v1/orders/{shop}/{number}", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/orders/{shop}/{number}", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
 async fn get_order(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -578,7 +685,7 @@ async fn get_order(
 }
 
 /// The order's refund state, asked of the platform now.
-#[utoipa::path(get, path = "/v1/orders/{shop}/{number}/refund", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/orders/{shop}/{number}/refund", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn check_refund(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -606,9 +713,12 @@ async fn check_refund(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentRequest {
+    #[schema(min_length = 1)]
     pub shop: String,
+    #[schema(min_length = 1, pattern = "\\S")]
     pub plat_order_no: String,
     /// polyapi `LogisticType`, e.g. `JH_014` (顺丰).
+    #[schema(min_length = 1, pattern = "\\S", example = "JH_014")]
     pub logistic_type: String,
     pub logistic_no: String,
     pub logistic_name: Option<String>,
@@ -617,6 +727,7 @@ pub struct ShipmentRequest {
     pub lines: Vec<ShipmentLine>,
     pub warehouse: Option<String>,
     /// polyapi `shoptype`, e.g. `JH_005` (JITX).
+    #[schema(pattern = "^JH_00[1-6]$")]
     pub shop_type: Option<String>,
 }
 
@@ -624,11 +735,13 @@ pub struct ShipmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentLine {
     pub sub_order_no: String,
+    #[schema(minimum = 1, maximum = 99_999)]
+    #[serde(deserialize_with = "crate::limits::whole_number")]
     pub count: i64,
 }
 
 /// Ships an order on the platform.
-#[utoipa::path(post, path = "/v1/shipments", request_body = ShipmentRequest, responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/shipments", request_body = ShipmentRequest, responses((status = 200, body = Object), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn ship(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -688,17 +801,27 @@ async fn ship(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockRequest {
+    #[schema(min_length = 1)]
     pub shop: String,
     /// The merchant code (the barcode on Vipshop).
+    #[schema(min_length = 1, pattern = "\\S")]
     pub outer_id: String,
+    /// The level (full: 0 to 9,999,999) or the change (incremental: -9,999,999 to 9,999,999).
+    #[schema(minimum = -9_999_999, maximum = 9_999_999)]
+    #[serde(deserialize_with = "crate::limits::whole_number")]
     pub quantity: i64,
     /// `full` (default) or `incremental`.
+    #[schema(pattern = "^(full|incremental)$")]
     pub mode: Option<String>,
     pub warehouse: Option<String>,
+    /// Acknowledges a circuit break (熔断): the platform refuses a drop of more than its
+    /// threshold at once (a 422 saying so) until the same push is sent again with this set.
+    #[serde(default)]
+    pub circuit_break_ack: bool,
 }
 
 /// Pushes a stock level to the platform.
-#[utoipa::path(post, path = "/v1/stock", request_body = StockRequest, responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/stock", request_body = StockRequest, responses((status = 200, body = Object), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn push_stock(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -709,12 +832,20 @@ async fn push_stock(
         Some("incremental") => StockMode::Incremental,
         Some(other) => return bad_request(format!("mode: full or incremental, got {other:?}")),
     };
-    let allowed = match mode {
-        StockMode::Full => crate::limits::STOCK_QUANTITY,
-        StockMode::Incremental => crate::limits::STOCK_CHANGE,
-    };
-    if let Err(err) = crate::limits::in_range("quantity", request.quantity, allowed) {
+    if let Err(err) =
+        crate::limits::in_range("quantity", request.quantity, crate::limits::STOCK_CHANGE)
+    {
         return bad_request(err.to_string());
+    }
+    // In the documented range, but a full level cannot be negative: refused on its meaning.
+    if mode == StockMode::Full
+        && let Err(err) =
+            crate::limits::in_range("quantity", request.quantity, crate::limits::STOCK_QUANTITY)
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{err} (a full stock level)"),
+        );
     }
     if request.outer_id.trim().is_empty() {
         return bad_request("outer_id: required");
@@ -738,7 +869,7 @@ async fn push_stock(
         quantity: request.quantity,
         mode,
         warehouse: request.warehouse,
-        circuit_break_ack: false,
+        circuit_break_ack: request.circuit_break_ack,
         batch_no: None,
     };
     match stock.sync_stock(&update).await {
@@ -748,14 +879,17 @@ async fn push_stock(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RunsQuery {
+    #[param(min_length = 1)]
     pub shop: String,
     /// 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// The shop's latest sync runs, newest first.
-#[utoipa::path(get, path = "/v1/sync/runs", params(RunsQuery), responses((status = 200, body = [Object]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/sync/runs", params(RunsQuery), responses((status = 200, body = [Object]), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_runs(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -779,7 +913,12 @@ async fn list_runs(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
-    /// Where events are POSTed (http or https).
+    /// Where events are POSTed (http or https, a public address).
+    #[schema(
+        min_length = 1,
+        pattern = "^https?://[^/?#@]+",
+        example = "https://erp.example.com/hooks/shopbridge"
+    )]
     pub url: String,
     /// Any of `order.created`, `order.updated`, `union_order.created`, `union_order.updated`,
     /// `refund.changed`, `connection.needs_reauth`, `sync.failed`; all of them when absent.
@@ -788,7 +927,7 @@ pub struct WebhookRequest {
 }
 
 /// Creates a webhook; the answer holds its signing secret, shown this once.
-#[utoipa::path(post, path = "/v1/webhooks", request_body = WebhookRequest, responses((status = 201, body = Object), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/webhooks", request_body = WebhookRequest, responses((status = 201, body = Object), (status = 400, body = Problem), (status = 422, description = "The URL is well-formed but not a target the hub sends to (not public, unresolvable, the hub itself)", body = Problem)))]
 async fn create_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -798,8 +937,10 @@ async fn create_webhook(
         .webhook_targets
         .clone()
         .with_own_origin(&app.connect.public_url);
+    // A URL of the documented shape the hub will not send to (not a valid host, not public,
+    // unresolvable, the hub itself) is refused on its meaning.
     if let Err(refused) = targets.check_target(&request.url).await {
-        return bad_request(refused.to_string());
+        return error(StatusCode::UNPROCESSABLE_ENTITY, refused.to_string());
     }
     let secret = uuid::Uuid::new_v4().simple().to_string();
     let now = app.clock.now_ms();
@@ -834,7 +975,7 @@ async fn list_webhooks(State(app): Shared, Tenant(tenant): Tenant) -> Response {
 }
 
 /// A webhook's latest deliveries with every attempt.
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", params(("id" = String, Path)), responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", params(("id" = String, Path)), responses((status = 200, body = [Object]), (status = 404, body = Problem)))]
 async fn webhook_deliveries(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -863,7 +1004,7 @@ async fn webhook_deliveries(
 }
 
 /// Turns a disabled webhook back on.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/enable", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/webhooks/{id}/enable", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
 async fn enable_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -881,7 +1022,7 @@ async fn enable_webhook(
 
 /// Sends a delivery again, now, with a fresh retry budget (a failed one, or one the receiver
 /// lost); its earlier attempts stay in its log. A disabled webhook sends it once enabled.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn redeliver_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -909,6 +1050,8 @@ async fn redeliver_webhook(
     }
 }
 
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
 /// Prometheus text: shops by state, schedules by last status, API calls by platform and outcome.
 async fn metrics(State(app): Shared) -> Response {
     let mut text = String::new();

@@ -72,18 +72,23 @@ fn mode_of(shop: &Connection) -> Mode {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GoodsQuery {
+    #[param(min_length = 1)]
     pub shop: String,
     /// 0 超高佣 (default), 1 出单爆款.
+    #[param(minimum = 0, maximum = 1)]
     pub channel: Option<i32>,
-    /// From 1.
+    /// From 1 (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i32>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i32>,
 }
 
 /// A page of the Union goods catalog, live.
-#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, body = Object), (status = 400, body = super::ErrorBody), (status = 429, body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, body = Object), (status = 400, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn goods(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -120,8 +125,10 @@ pub async fn goods(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkRequest {
+    #[schema(min_length = 1)]
     pub shop: String,
-    /// 1 to 50 goods ids.
+    /// 1 to 50 goods ids; an unknown one is answered in `errors`, not dropped.
+    #[schema(min_items = 1, max_items = 50)]
     pub goods_ids: Vec<String>,
     /// The PID (chanTag) orders are attributed to.
     pub chan_tag: Option<String>,
@@ -129,23 +136,36 @@ pub struct LinkRequest {
 }
 
 /// Promotion links for goods, live.
-#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, body = Object), (status = 400, body = super::ErrorBody), (status = 429, body = super::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, description = "The platform's links, and `errors` for every goods id it made none for", body = Object), (status = 400, body = super::Problem), (status = 404, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn links(
     State(app): Shared,
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<LinkRequest>,
 ) -> Response {
-    if request.goods_ids.is_empty()
-        || request.goods_ids.len() > 50
-        || request.goods_ids.iter().any(|id| id.trim().is_empty())
-    {
-        return bad_request("goods_ids: 1 to 50 non-empty goods ids");
+    if request.goods_ids.is_empty() || request.goods_ids.len() > 50 {
+        return bad_request(format!(
+            "goods_ids: expected 1 to 50 goods ids, got {}",
+            request.goods_ids.len()
+        ));
     }
     let shop = match own_shop(&app, &tenant, &request.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    let mut call = GenByGoodsId::new(mode_of(&shop), request.goods_ids);
+    // Every id asked for is answered: a link, or why there is none.
+    let (asked, blank): (Vec<String>, Vec<String>) = request
+        .goods_ids
+        .iter()
+        .cloned()
+        .partition(|id| !id.trim().is_empty());
+    let mut errors: Vec<serde_json::Value> = blank
+        .iter()
+        .map(|id| json!({"goods_id": id, "error": "an empty goods id"}))
+        .collect();
+    if asked.is_empty() {
+        return Json(json!({"urlInfoList": [], "errors": errors})).into_response();
+    }
+    let mut call = GenByGoodsId::new(mode_of(&shop), asked.clone());
     if let Some(tag) = request.chan_tag {
         call = call.chan_tag(tag);
     }
@@ -157,19 +177,40 @@ pub async fn links(
         Err(response) => return response,
     };
     match client.execute(&call).await {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => {
+            let made: std::collections::HashSet<&str> = answer
+                .url_info_list
+                .iter()
+                .filter_map(|info| info.source.as_deref())
+                .collect();
+            errors.extend(asked.iter().filter(|id| !made.contains(id.as_str())).map(|id| {
+                json!({"goods_id": id, "error": "the platform made no link: no such goods on sale"})
+            }));
+            let mut body = serde_json::to_value(&answer).unwrap_or_else(|_| json!({}));
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert("errors".into(), json!(errors));
+            }
+            Json(body).into_response()
+        }
         Err(err) => platform_failure(err.into()),
     }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EarningsQuery {
+    #[param(min_length = 1)]
     pub shop: String,
-    /// Start of the period (epoch ms, inclusive).
-    pub from: i64,
-    /// End of the period (epoch ms, exclusive); at most 366 days after `from`.
-    pub to: i64,
+    /// Start of the period (inclusive): an RFC 3339 date-time from 2000 to 2099 (epoch
+    /// milliseconds are taken too).
+    #[param(value_type = String, format = DateTime, pattern = "^20[0-9]{2}-", example = "2026-11-01T00:00:00+08:00")]
+    pub from: crate::limits::CallerTime,
+    /// End of the period (exclusive), after `from` and at most 366 days after it (a 422
+    /// otherwise): an RFC 3339 date-time from 2000 to 2099 (epoch milliseconds are taken too).
+    #[param(value_type = String, format = DateTime, pattern = "^20[0-9]{2}-", example = "2026-12-01T00:00:00+08:00")]
+    pub to: crate::limits::CallerTime,
     /// `chan_tag` (default), `stat_param` or `total`.
+    #[param(pattern = "^(chan_tag|stat_param|total)$")]
     pub group_by: Option<String>,
 }
 
@@ -179,14 +220,20 @@ const BEIJING_MS: i64 = 8 * 3_600_000;
 
 /// Settled commission minus after-settlement deductions, for the period and per Beijing day,
 /// from the synced orders and refunds.
-#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, body = Object), (status = 400, body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, body = Object), (status = 400, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn earnings_report(
     State(app): Shared,
     Tenant(tenant): Tenant,
     ApiQuery(query): ApiQuery<EarningsQuery>,
 ) -> Response {
-    if let Err(err) = crate::limits::period("from", query.from, "to", query.to, 366 * DAY_MS) {
-        return bad_request(err.to_string());
+    for (field, time) in [("from", query.from.0), ("to", query.to.0)] {
+        if let Err(err) = crate::limits::epoch_ms(field, time) {
+            return bad_request(err.to_string());
+        }
+    }
+    // Each time is fine; how they relate is what is refused.
+    if let Err(err) = crate::limits::period("from", query.from.0, "to", query.to.0, 366 * DAY_MS) {
+        return super::error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string());
     }
     let group_by = match query.group_by.as_deref() {
         None | Some("chan_tag") => GroupBy::ChanTag,
@@ -202,7 +249,7 @@ pub async fn earnings_report(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    match earnings_of(&app, &shop.id, query.from, query.to, group_by).await {
+    match earnings_of(&app, &shop.id, query.from.0, query.to.0, group_by).await {
         Ok(report) => Json(report).into_response(),
         Err(err) => store_failure(err),
     }

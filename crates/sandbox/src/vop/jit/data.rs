@@ -256,11 +256,12 @@ const PLACES: [(&str, &str, &str); 4] = [
 ];
 const NAMES: [&str; 6] = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"];
 
-/// A direct-ship order of `vendor_id` made at `created_ms`, the `i`th of its vendor.
+/// A direct-ship order made at `created_ms`, the `i`th of its vendor; its number is drawn
+/// after its lines, as it always was, so that the demo's seeded data stays the same.
 fn dvd_order(
     rng: &mut ChaCha8Rng,
     products: &[SimProduct],
-    order_id: String,
+    order_id: impl FnOnce(&mut ChaCha8Rng) -> String,
     i: usize,
     fate: Fate,
     created_ms: i64,
@@ -285,7 +286,7 @@ fn dvd_order(
             acc
         });
     DvdOrder {
-        order_id,
+        order_id: order_id(rng),
         created_ms,
         buyer: NAMES.choose(rng).copied().unwrap_or("张伟").to_owned(),
         mobile: format!("138{:08}", rng.random_range(0..100_000_000)),
@@ -441,11 +442,13 @@ fn generate_vendor(
         .iter()
         .enumerate()
         .map(|(i, fate)| {
-            let order_id = format!(
-                "{}{:08}",
-                26_112_200 + vendor_id,
-                rng.random_range(0..100_000_000)
-            );
+            let order_id = |rng: &mut ChaCha8Rng| {
+                format!(
+                    "{}{:08}",
+                    26_112_200 + vendor_id,
+                    rng.random_range(0..100_000_000)
+                )
+            };
             dvd_order(
                 rng,
                 &products,
@@ -463,7 +466,7 @@ fn generate_vendor(
         let day = (n / per_day) as i64;
         let within = (n % per_day) as i64 * DAY / per_day as i64;
         let created_ms = now_ms - (30 - day) * DAY + within;
-        let order_id = format!("{}{:010}", 26_112_300 + vendor_id, n);
+        let order_id = |_: &mut ChaCha8Rng| format!("{}{:010}", 26_112_300 + vendor_id, n);
         dvd_orders.push(dvd_order(
             rng,
             &products,
