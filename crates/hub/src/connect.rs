@@ -547,7 +547,7 @@ async fn save(
             )
             .await
         }
-        Err(err) => page(err.status(), "连接失败 · Not connected", &err.to_string()),
+        Err(err) => failure(err.to_string()),
     }
 }
 
@@ -710,7 +710,11 @@ pub async fn connect_existing(
     let (mode, credentials, expires) = match platform {
         "vop" => {
             let Some(key) = body.session_key.filter(|k| !k.is_empty()) else {
-                return Err((StatusCode::BAD_REQUEST, "session_key: required".into()));
+                return Err((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "session_key: a VOP shop connected with credentials it has needs its session key"
+                        .into(),
+                ));
             };
             let info = app
                 .vop

@@ -599,7 +599,7 @@ async fn shops_connect_and_union_calls_go_live_within_the_quota() {
             json!({"platform": "vop", "name": "bad", "session_key": "FFFF"}),
         )
         .await;
-    assert_eq!(status, 400, "{refused}");
+    assert_eq!(status, 422, "the platform's refusal: {refused}");
     let creds = env.sandbox.credentials();
     let (status, started) = env
         .post_json(A, "/v1/shops", json!({"platform": "vop", "mode": "jit", "name": "via page", "vendor_id": creds.vop.vendor_id}))

@@ -2,9 +2,10 @@
 //! envelope): against `shopbridge serve` in demo mode it downloads orders, ships one and checks
 //! refund status through `/openapi/do`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use chrono::{FixedOffset, Utc};
 use md5::{Digest, Md5};
@@ -12,48 +13,7 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shopbridge");
 
-/// A `shopbridge serve` process, killed when dropped.
-struct Hub {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Hub {
-    serve_with(&["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"])
-}
-
-fn serve_with(args: &[&str]) -> Hub {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("SHOPBRIDGE_VOP_APP_KEY")
-        .env_remove("SHOPBRIDGE_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut url = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(rest) = line.strip_prefix("shopbridge hub at ") {
-            url = Some(rest.trim().to_owned());
-        }
-        if line == "ready" {
-            break;
-        }
-    }
-    Hub {
-        child,
-        url: url.expect("the hub printed its URL"),
-    }
-}
+use common::{serve, serve_with};
 
 /// The ERP side: common parameters of spec §2, the sign of §3, the envelope of §4.
 struct Erp {

@@ -128,6 +128,14 @@ impl utoipa::Modify for Contract {
                             .insert("application/problem+json".into(), content);
                     }
                 }
+                // Where the platform can refuse (422), the shop's grant can also be gone.
+                if responses.contains_key("422") {
+                    responses.entry("409".into()).or_insert_with(|| {
+                        problem(
+                            "The shop must be authorized again before the platform can be called.",
+                        )
+                    });
+                }
                 if names_a_shop {
                     responses.entry("404".into()).or_insert_with(|| {
                         problem("No such shop (or other resource) of this tenant.")

@@ -1,5 +1,54 @@
-//! What the command-line tests share: a fresh PostgreSQL database per test.
+//! What the command-line tests share: a `shopbridge serve` process, and a fresh PostgreSQL
+//! database per test.
 #![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A `shopbridge serve` process, killed when dropped.
+pub struct Hub {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `shopbridge serve` in demo mode on a free port, once it says it is ready.
+pub fn serve() -> Hub {
+    serve_with(&["serve", "--addr", "127.0.0.1:0", "--union-goods", "200"])
+}
+
+/// `shopbridge ARGS...`, a hub, once it says it is ready.
+pub fn serve_with(args: &[&str]) -> Hub {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args(args)
+        .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut url = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(rest) = line.strip_prefix("shopbridge hub at ") {
+            url = Some(rest.trim().to_owned());
+        }
+        if line == "ready" {
+            break;
+        }
+    }
+    Hub {
+        child,
+        url: url.expect("the hub printed its URL"),
+    }
+}
 
 /// A fresh PostgreSQL database, dropped by [`PgDatabase::drop_now`].
 pub struct PgDatabase {
