@@ -9,6 +9,7 @@ use crate::money::Decimal;
 
 /// Where an order goes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     pub receiver_name: String,
     pub phone: Option<String>,
@@ -28,6 +29,7 @@ pub struct Address {
 
 /// One line (`goodinfos[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     /// Unique within the order; used to ship part of an order.
     pub sub_order_no: String,
@@ -40,25 +42,36 @@ pub struct OrderLine {
     pub spec: Option<String>,
     pub count: i64,
     /// Unit price.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub price: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "JH_07"))]
     pub refund_status: RefundStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub status: Option<OrderStatus>,
 }
 
 /// An order in the unified model (`Differ.JH.Business.GetOrder`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     pub plat_order_no: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "JH_02"))]
     pub status: OrderStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "JH_005"))]
     pub shop_type: ShopType,
     pub created_at_ms: i64,
     pub modified_at_ms: i64,
     pub paid_at_ms: Option<i64>,
     pub receiver: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub goods_fee: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub post_fee: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub total_amount: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub real_paid: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub discount: Decimal,
     /// The platform warehouse the order ships from or to (Vipshop's `VIP_NH`...).
     pub warehouse: Option<String>,
@@ -109,10 +122,12 @@ pub struct Page<T> {
 
 /// A SKU of a product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sku {
     pub sku_id: String,
     pub outer_id: String,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub price: Decimal,
     pub quantity: i64,
     pub property: Option<String>,
@@ -120,10 +135,12 @@ pub struct Sku {
 
 /// A product (`DownloadProduct`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub plat_product_id: String,
     pub name: String,
     pub outer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "19.90"))]
     pub price: Decimal,
     pub quantity: i64,
     pub picture_url: Option<String>,

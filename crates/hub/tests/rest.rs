@@ -632,20 +632,27 @@ async fn shops_connect_and_union_calls_go_live_within_the_quota() {
 async fn circuit_breaks_are_acknowledged_and_unknown_goods_are_answered() {
     let env = HubEnv::start().await;
     let [jit_a, union_a, _] = env.ids.clone();
-    let (_, products) = env.get(A, &format!("/v1/products?shop={jit_a}&limit=1")).await;
+    let (_, products) = env
+        .get(A, &format!("/v1/products?shop={jit_a}&limit=1"))
+        .await;
     let barcode = products["items"][0]["skus"][0]["outer_id"]
         .as_str()
         .expect("barcode")
         .to_owned();
-    let stock = |quantity: i64, ack: bool| {
-        json!({"shop": jit_a, "outer_id": barcode, "quantity": quantity, "warehouse": "VIP_NH", "circuit_break_ack": ack})
-    };
-    assert_eq!(env.post_json(A, "/v1/stock", stock(500, false)).await.0, 200);
+    let stock = |quantity: i64, ack: bool| json!({"shop": jit_a, "outer_id": barcode, "quantity": quantity, "warehouse": "VIP_NH", "circuit_break_ack": ack});
+    assert_eq!(
+        env.post_json(A, "/v1/stock", stock(500, false)).await.0,
+        200
+    );
     let (status, refused) = env.post_json(A, "/v1/stock", stock(3, false)).await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused["detail"].as_str().expect("detail").contains("熔断"));
     let (status, confirmed) = env.post_json(A, "/v1/stock", stock(3, true)).await;
-    assert_eq!((status, confirmed["quantity"].as_i64()), (200, Some(3)), "{confirmed}");
+    assert_eq!(
+        (status, confirmed["quantity"].as_i64()),
+        (200, Some(3)),
+        "{confirmed}"
+    );
 
     let (_, goods) = env
         .get(A, &format!("/v1/union/goods?shop={union_a}&page_size=1"))

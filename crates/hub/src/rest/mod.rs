@@ -32,7 +32,7 @@ type Shared = State<Arc<HubApp>>;
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data, sync runs and webhooks, plus health, metrics and the polyapi-compatible unified endpoint. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`. Times are epoch milliseconds, or RFC 3339 date-times where a request takes a time. Every error is an RFC 9457 problem (`application/problem+json`)."),
     paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, crate::app::sync_run, crate::app::healthz, crate::polyapi::handle),
-    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, PageOf, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
+    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, PageOf, OrderPage, ProductPage, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
     modifiers(&BearerAuth, &Contract),
     security(("bearer" = []))
 )]
@@ -484,7 +484,24 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-/// One page of a listing.
+/// One page of orders (the unified model).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderPage {
+    pub items: Vec<Order>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of products (the unified model).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    pub items: Vec<shopbridge_core::model::Product>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of a listing in the platform's own shape (Union orders and PIDs as the VOP answers
+/// them: `OrderInfo`, `PidInfo`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageOf {
     #[schema(value_type = Vec<Object>)]
@@ -555,7 +572,7 @@ async fn records_listing(
 }
 
 /// Orders by update time, as the store holds them (unified model).
-#[utoipa::path(get, path = "/v1/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/orders", params(ListQuery), responses((status = 200, body = OrderPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_orders(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -565,7 +582,7 @@ async fn list_orders(
 }
 
 /// Products as the store holds them (unified model).
-#[utoipa::path(get, path = "/v1/products", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/products", params(ListQuery), responses((status = 200, body = ProductPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_products(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -576,7 +593,7 @@ async fn list_products(
 
 /// Refunds: a Union account's after-settlement refunds as the platform gave them, or a JIT
 /// shop's orders with a refunded or refunding line (unified model), by update time.
-#[utoipa::path(get, path = "/v1/refunds", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/refunds", params(ListQuery), responses((status = 200, body = OrderPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_refunds(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -642,7 +659,7 @@ async fn list_union_orders(
 }
 
 /// One order: from the store, else from the platform if it is not synced yet.
-#[utoipa::path(get, path = "/v1/orders/{shop}/{number}", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/orders/{shop}/{number}", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, description = "The order (unified model): from the store, else live from the platform", body = Order), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn get_order(
     State(app): Shared,
     Tenant(tenant): Tenant,
