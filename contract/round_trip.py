@@ -50,7 +50,7 @@ def main() -> None:
     shipped = answer.parsed
     assert answer.status_code == 200, (answer.status_code, answer.content)
     assert not isinstance(shipped, Problem) and shipped is not None, shipped
-    assert shipped.additional_properties["logistic_no"] == "SF20261129", shipped
+    assert shipped.logistic_no == "SF20261129", shipped
     print(f"round trip: {len(shops)} shops, {len(orders)} orders in {pages} pages, shipped {waiting.plat_order_no}")
 
 

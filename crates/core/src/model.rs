@@ -176,6 +176,7 @@ pub struct Shipment {
 
 /// What the platform answered to a shipment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipmentResult {
     pub plat_order_no: String,
     pub logistic_no: String,
@@ -211,6 +212,7 @@ pub struct StockUpdate {
 
 /// The quantity after a stock update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockResult {
     pub outer_id: String,
     pub quantity: i64,
@@ -230,18 +232,23 @@ pub struct StockLevel {
 
 /// The refund state of one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineRefund {
     pub sub_order_no: String,
     pub refund_no: Option<String>,
     pub product_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "JH_07"))]
     pub status: RefundStatus,
 }
 
 /// `CheckRefundStatus`'s answer for one order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundCheck {
     pub plat_order_no: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "JH_07"))]
     pub status: RefundStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "JH_03"))]
     pub order_status: Option<OrderStatus>,
     pub lines: Vec<LineRefund>,
 }

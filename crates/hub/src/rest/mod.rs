@@ -710,7 +710,7 @@ async fn get_order(
 }
 
 /// The order's refund state, asked of the platform now.
-#[utoipa::path(get, path = "/v1/orders/{shop}/{number}/refund", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(get, path = "/v1/orders/{shop}/{number}/refund", params(("shop" = String, Path), ("number" = String, Path)), responses((status = 200, body = shopbridge_core::model::RefundCheck), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn check_refund(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -766,7 +766,7 @@ pub struct ShipmentLine {
 }
 
 /// Ships an order on the platform.
-#[utoipa::path(post, path = "/v1/shipments", request_body = ShipmentRequest, responses((status = 200, body = Object), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/v1/shipments", request_body = ShipmentRequest, responses((status = 200, body = shopbridge_core::model::ShipmentResult), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn ship(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -846,7 +846,7 @@ pub struct StockRequest {
 }
 
 /// Pushes a stock level to the platform.
-#[utoipa::path(post, path = "/v1/stock", request_body = StockRequest, responses((status = 200, body = Object), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/v1/stock", request_body = StockRequest, responses((status = 200, body = shopbridge_core::model::StockResult), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn push_stock(
     State(app): Shared,
     Tenant(tenant): Tenant,

@@ -300,7 +300,7 @@ fn dvd_order(
         ),
         postcode: format!("{}", 510_000 + rng.random_range(0..9_999)),
         warehouse: WAREHOUSES[i % 2],
-        carriage_fen: if i % 3 == 0 { 0 } else { 1_000 },
+        carriage_fen: if i.is_multiple_of(3) { 0 } else { 1_000 },
         lines,
         fate,
         shipped: None,
