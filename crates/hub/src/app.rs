@@ -312,14 +312,36 @@ async fn demo_credentials(State(app): Shared) -> Response {
 /// `POST /v1/sync/run`: makes every stream of the tenant's shops due, runs them here, and
 /// answers with those runs and the streams still running in other processes. Only the tenant's
 /// own streams are run and reported.
-#[utoipa::path(post, path = "/v1/sync/run", responses((status = 200, description = "The runs made, and the streams still running in other processes", body = Object, example = json!({"runs": [{"connection_id": "4f1c…", "stream": "jit_orders", "ok": true, "pages": 1, "changed": 3, "error": null}], "complete": true, "still_running_elsewhere": []}))))]
+/// One stream run by `POST /v1/sync/run`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RunView {
+    pub connection_id: String,
+    pub stream: String,
+    pub ok: bool,
+    pub pages: u32,
+    /// Records inserted or replaced by a newer version.
+    pub changed: u32,
+    pub error: Option<String>,
+}
+
+/// What `POST /v1/sync/run` did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SyncRunAnswer {
+    pub runs: Vec<RunView>,
+    /// Nothing of the tenant's is still running elsewhere.
+    pub complete: bool,
+    /// `connection stream` of the streams other processes were still running.
+    pub still_running_elsewhere: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/v1/sync/run", responses((status = 200, description = "The runs made, and the streams still running in other processes", body = SyncRunAnswer)))]
 pub(crate) async fn sync_run(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match run_tenant_streams(&app, &tenant).await {
-        Ok((runs, waiting)) => Json(json!({
-            "runs": runs,
-            "complete": waiting.is_empty(),
-            "still_running_elsewhere": waiting,
-        }))
+        Ok((runs, waiting)) => Json(SyncRunAnswer {
+            runs,
+            complete: waiting.is_empty(),
+            still_running_elsewhere: waiting,
+        })
         .into_response(),
         Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
     }
@@ -353,7 +375,7 @@ async fn runnable_shops(app: &HubApp, tenant: &str) -> Result<Vec<String>, Strin
 async fn run_tenant_streams(
     app: &HubApp,
     tenant: &str,
-) -> Result<(Vec<Value>, Vec<String>), String> {
+) -> Result<(Vec<RunView>, Vec<String>), String> {
     let started = std::time::Instant::now();
     let store = &app.store;
     // Whatever changed before this request is read: runs end their windows before their own
@@ -382,14 +404,18 @@ async fn run_tenant_streams(
             .await
             .map_err(|err| err.to_string())?
         {
-            runs.push(json!({
-                "connection_id": outcome.connection_id,
-                "stream": outcome.stream,
-                "ok": outcome.result.is_ok(),
-                "pages": outcome.result.as_ref().map(|r| r.pages).unwrap_or_default(),
-                "changed": outcome.result.as_ref().map(|r| r.changed).unwrap_or_default(),
-                "error": outcome.result.as_ref().err().map(ToString::to_string),
-            }));
+            runs.push(RunView {
+                ok: outcome.result.is_ok(),
+                pages: outcome.result.as_ref().map(|r| r.pages).unwrap_or_default(),
+                changed: outcome
+                    .result
+                    .as_ref()
+                    .map(|r| r.changed)
+                    .unwrap_or_default(),
+                error: outcome.result.as_ref().err().map(ToString::to_string),
+                connection_id: outcome.connection_id,
+                stream: outcome.stream,
+            });
         }
         // Read again: a shop may have moved to needs_reauth during its run, and its streams
         // then wait for the shop's owner, not for another process.

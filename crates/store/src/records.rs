@@ -377,6 +377,7 @@ impl Store {
 
 /// One recorded sync run.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncRun {
     pub id: i64,
     pub stream: String,

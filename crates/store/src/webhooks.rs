@@ -129,6 +129,7 @@ pub struct RecordEvents {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Webhook {
     pub id: String,
     pub url: String,
@@ -140,6 +141,7 @@ pub struct Webhook {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub id: i64,
     pub webhook_id: String,
@@ -155,6 +157,7 @@ pub struct Delivery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attempt {
     pub at_ms: i64,
     pub status_code: Option<i64>,

@@ -367,7 +367,7 @@ pub struct NewShopRequest {
 
 /// Connects a shop: at once with existing credentials (201 with the shop), or by sending its
 /// owner to `authorize_url` (202); the callback then stores it.
-#[utoipa::path(post, path = "/v1/shops", request_body = NewShopRequest, responses((status = 201, body = ShopView), (status = 202, body = Object), (status = 400, body = Problem), (status = 422, description = "The platform refused the credentials given", body = Problem)))]
+#[utoipa::path(post, path = "/v1/shops", request_body = NewShopRequest, responses((status = 201, body = ShopView), (status = 202, body = AuthorizeStart), (status = 400, body = Problem), (status = 422, description = "The platform refused the credentials given", body = Problem)))]
 async fn create_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -414,7 +414,11 @@ async fn create_shop(
         reauthorize: None,
     };
     match crate::connect::begin(&app.connect, begin).await {
-        Ok(url) => (StatusCode::ACCEPTED, Json(json!({ "authorize_url": url }))).into_response(),
+        Ok(url) => (
+            StatusCode::ACCEPTED,
+            Json(AuthorizeStart { authorize_url: url }),
+        )
+            .into_response(),
         Err(err) => error(err.status(), err.to_string()),
     }
 }
@@ -430,14 +434,18 @@ async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<Str
 /// Starts a new authorization of the shop (after it needs re-authorization, or to renew it):
 /// the answer's `authorize_url` is where the person logs in; on return the same shop, with its
 /// data and tokens, is active again.
-#[utoipa::path(post, path = "/v1/shops/{id}/reauthorize", params(("id" = String, Path)), responses((status = 202, body = Object), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/v1/shops/{id}/reauthorize", params(("id" = String, Path)), responses((status = 202, body = AuthorizeStart), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reauthorize_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
     match crate::connect::begin_reauthorize(&app.connect, &tenant, &id, None).await {
-        Ok(url) => (StatusCode::ACCEPTED, Json(json!({ "authorize_url": url }))).into_response(),
+        Ok(url) => (
+            StatusCode::ACCEPTED,
+            Json(AuthorizeStart { authorize_url: url }),
+        )
+            .into_response(),
         Err((status, message)) => error(status, message),
     }
 }
@@ -482,6 +490,41 @@ pub struct ListQuery {
     /// 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+}
+
+/// Where the shop's owner authorizes it (the platform's page); the callback then stores it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizeStart {
+    pub authorize_url: String,
+}
+
+/// A webhook just created, with its signing secret (shown this once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+}
+
+/// A delivery with every attempt made at it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryAttempts {
+    pub delivery: shopbridge_store::Delivery,
+    pub attempts: Vec<shopbridge_store::Attempt>,
+}
+
+/// A delivery queued again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Redelivered {
+    pub delivery: shopbridge_store::Delivery,
+}
+
+/// A webhook turned back on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnabledWebhook {
+    pub id: String,
+    pub enabled: bool,
 }
 
 /// One page of orders (the unified model).
@@ -914,7 +957,7 @@ pub struct RunsQuery {
 }
 
 /// The shop's latest sync runs, newest first.
-#[utoipa::path(get, path = "/v1/sync/runs", params(RunsQuery), responses((status = 200, body = [Object]), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/sync/runs", params(RunsQuery), responses((status = 200, body = [shopbridge_store::SyncRun]), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_runs(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -952,7 +995,7 @@ pub struct WebhookRequest {
 }
 
 /// Creates a webhook; the answer holds its signing secret, shown this once.
-#[utoipa::path(post, path = "/v1/webhooks", request_body = WebhookRequest, responses((status = 201, body = Object), (status = 400, body = Problem), (status = 422, description = "The URL is well-formed but not a target the hub sends to (not public, unresolvable, the hub itself)", body = Problem)))]
+#[utoipa::path(post, path = "/v1/webhooks", request_body = WebhookRequest, responses((status = 201, body = CreatedWebhook), (status = 400, body = Problem), (status = 422, description = "The URL is well-formed but not a target the hub sends to (not public, unresolvable, the hub itself)", body = Problem)))]
 async fn create_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -982,7 +1025,12 @@ async fn create_webhook(
     {
         Ok(id) => (
             StatusCode::CREATED,
-            Json(json!({"id": id, "url": request.url, "events": request.events, "secret": secret})),
+            Json(CreatedWebhook {
+                id,
+                url: request.url,
+                events: request.events,
+                secret,
+            }),
         )
             .into_response(),
         Err(shopbridge_store::StoreError::Invalid(message)) => bad_request(message),
@@ -991,7 +1039,7 @@ async fn create_webhook(
 }
 
 /// The tenant's webhooks, with whether each is enabled and why not.
-#[utoipa::path(get, path = "/v1/webhooks", responses((status = 200, body = [Object])))]
+#[utoipa::path(get, path = "/v1/webhooks", responses((status = 200, body = [shopbridge_store::Webhook])))]
 async fn list_webhooks(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match app.store.webhooks(&tenant).await {
         Ok(hooks) => Json(hooks).into_response(),
@@ -1000,7 +1048,7 @@ async fn list_webhooks(State(app): Shared, Tenant(tenant): Tenant) -> Response {
 }
 
 /// A webhook's latest deliveries with every attempt.
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", params(("id" = String, Path)), responses((status = 200, body = [Object]), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", params(("id" = String, Path)), responses((status = 200, body = [DeliveryAttempts]), (status = 404, body = Problem)))]
 async fn webhook_deliveries(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -1020,7 +1068,7 @@ async fn webhook_deliveries(
         Ok(deliveries) => Json(
             deliveries
                 .into_iter()
-                .map(|(delivery, attempts)| json!({"delivery": delivery, "attempts": attempts}))
+                .map(|(delivery, attempts)| DeliveryAttempts { delivery, attempts })
                 .collect::<Vec<_>>(),
         )
         .into_response(),
@@ -1029,14 +1077,14 @@ async fn webhook_deliveries(
 }
 
 /// Turns a disabled webhook back on.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/enable", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/v1/webhooks/{id}/enable", params(("id" = String, Path)), responses((status = 200, body = EnabledWebhook), (status = 404, body = Problem)))]
 async fn enable_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
     match app.store.enable_webhook(&tenant, &id).await {
-        Ok(true) => Json(json!({"id": id, "enabled": true})).into_response(),
+        Ok(true) => Json(EnabledWebhook { id, enabled: true }).into_response(),
         Ok(false) => error(
             StatusCode::NOT_FOUND,
             format!("webhook: no webhook {id:?} of this tenant"),
@@ -1047,7 +1095,7 @@ async fn enable_webhook(
 
 /// Sends a delivery again, now, with a fresh retry budget (a failed one, or one the receiver
 /// lost); its earlier attempts stay in its log. A disabled webhook sends it once enabled.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Object), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", params(("id" = String, Path), ("delivery" = i64, Path)), responses((status = 202, body = Redelivered), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn redeliver_webhook(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -1064,7 +1112,7 @@ async fn redeliver_webhook(
     };
     match app.redeliver(&tenant, &id, delivery_id).await {
         Ok(shopbridge_store::Redelivery::Queued(queued)) => {
-            (StatusCode::ACCEPTED, Json(json!({"delivery": queued}))).into_response()
+            (StatusCode::ACCEPTED, Json(Redelivered { delivery: queued })).into_response()
         }
         Ok(shopbridge_store::Redelivery::StillPending) => error(
             StatusCode::CONFLICT,

@@ -88,7 +88,7 @@ pub struct GoodsQuery {
 }
 
 /// A page of the Union goods catalog, live.
-#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, body = Object), (status = 400, body = super::Problem), (status = 429, body = super::Problem)))]
+#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, description = "A page of the Union catalog in the platform's own shape (VOP `GoodsInfoResponse`: `goodsInfoList`, `total`, `page`, `pageSize`), passed through", body = Object), (status = 400, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn goods(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -220,7 +220,7 @@ const BEIJING_MS: i64 = 8 * 3_600_000;
 
 /// Settled commission minus after-settlement deductions, for the period and per Beijing day,
 /// from the synced orders and refunds.
-#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, body = Object), (status = 400, body = super::Problem), (status = 422, body = super::Problem)))]
+#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, description = "`period`: settled commission minus after-settlement deductions per group (`rows`, `total`); `days`: the same per Beijing day (`day`, `start_ms`, `rows`, `total`)", body = Object), (status = 400, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn earnings_report(
     State(app): Shared,
     Tenant(tenant): Tenant,
