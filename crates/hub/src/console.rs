@@ -1196,16 +1196,12 @@ async fn earnings_page(
             return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
         }
     };
-    let values: Vec<(String, f64)> = report["days"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let values: Vec<(String, f64)> = report
+        .days
+        .iter()
         .map(|d| {
-            let net = d["total"]["net"]
-                .as_str()
-                .and_then(|n| n.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            (d["day"].as_str().unwrap_or_default().to_owned(), net)
+            let net = d.total.net.to_string().parse::<f64>().unwrap_or(0.0);
+            (d.day.clone(), net)
         })
         .collect();
     let max = values.iter().map(|(_, v)| v.abs()).fold(1.0_f64, f64::max);
@@ -1230,22 +1226,22 @@ async fn earnings_page(
         label = format!("{} · {} {}", t(lang, "net"), days, t(lang, "days")),
         w = values.len() as f64 * width,
     );
-    let rows: String = report["period"]["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: String = report
+        .period
+        .rows
+        .iter()
         .map(|r| {
             format!(
                 r#"<tr data-pid="{key}"><td>{key}</td><td>{orders}</td><td>¥{settled}</td><td>¥{deducted}</td><td>¥{net}</td></tr>"#,
-                key = escape(r["key"].as_str().unwrap_or_default()),
-                orders = r["settled_orders"],
-                settled = escape(r["settled_commission"].as_str().unwrap_or("0")),
-                deducted = escape(r["refund_deduction"].as_str().unwrap_or("0")),
-                net = escape(r["net"].as_str().unwrap_or("0")),
+                key = escape(&r.key),
+                orders = r.settled_orders,
+                settled = r.settled_commission,
+                deducted = r.refund_deduction,
+                net = r.net,
             )
         })
         .collect();
-    let total = &report["period"]["total"];
+    let total = &report.period.total;
     let body = format!(
         r#"{picker}{chart}<div class="table"><table><thead><tr><th scope="col">{pid}</th><th scope="col">{orders}</th><th scope="col">{settled}</th><th scope="col">{deducted}</th><th scope="col">{net}</th></tr></thead><tbody>{rows}</tbody><tfoot><tr><th scope="row">Σ</th><td>{t_orders}</td><td>¥{t_settled}</td><td>¥{t_deducted}</td><td>¥{t_net}</td></tr></tfoot></table></div>"#,
         pid = t(lang, "pid"),
@@ -1253,10 +1249,10 @@ async fn earnings_page(
         settled = t(lang, "settled"),
         deducted = t(lang, "deducted"),
         net = t(lang, "net"),
-        t_orders = total["settled_orders"],
-        t_settled = escape(total["settled_commission"].as_str().unwrap_or("0")),
-        t_deducted = escape(total["refund_deduction"].as_str().unwrap_or("0")),
-        t_net = escape(total["net"].as_str().unwrap_or("0")),
+        t_orders = total.settled_orders,
+        t_settled = total.settled_commission,
+        t_deducted = total.refund_deduction,
+        t_net = total.net,
     );
     with_lang_cookie(
         page(lang, t(lang, "earnings"), Some(&session), now, &body),

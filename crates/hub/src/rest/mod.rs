@@ -32,7 +32,7 @@ type Shared = State<Arc<HubApp>>;
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data, sync runs and webhooks, plus health, metrics and the polyapi-compatible unified endpoint. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`. Times are epoch milliseconds, or RFC 3339 date-times where a request takes a time. Every error is an RFC 9457 problem (`application/problem+json`)."),
     paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, crate::app::sync_run, crate::app::healthz, crate::polyapi::handle),
-    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, PageOf, OrderPage, ProductPage, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
+    components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, OrderPage, ProductPage, UnionOrderPage, PidPage, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
     modifiers(&BearerAuth, &Contract),
     security(("bearer" = []))
 )]
@@ -543,8 +543,23 @@ pub struct ProductPage {
     pub next_cursor: Option<String>,
 }
 
-/// One page of a listing in the platform's own shape (Union orders and PIDs as the VOP answers
-/// them: `OrderInfo`, `PidInfo`).
+/// One page of Union orders, as the platform answers them (`OrderInfo`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnionOrderPage {
+    pub items: Vec<shopbridge_vop::union::order::OrderInfo>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of Union PIDs, as the platform answers them (`PidInfo`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PidPage {
+    pub items: Vec<shopbridge_vop::union::pid::PidInfo>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of a listing, its items as the store holds them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageOf {
     #[schema(value_type = Vec<Object>)]
@@ -658,7 +673,7 @@ async fn list_refunds(
 }
 
 /// The Union account's PIDs.
-#[utoipa::path(get, path = "/v1/union/pids", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/union/pids", params(ListQuery), responses((status = 200, body = PidPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_union_pids(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -668,7 +683,7 @@ async fn list_union_pids(
 }
 
 /// Union orders by update time, as the platform gave them.
-#[utoipa::path(get, path = "/v1/union/orders", params(ListQuery), responses((status = 200, body = PageOf), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/union/orders", params(ListQuery), responses((status = 200, body = UnionOrderPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list_union_orders(
     State(app): Shared,
     Tenant(tenant): Tenant,

@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shopbridge_core::quota::Priority;
 use shopbridge_store::Connection;
 use shopbridge_vop::union::earnings::{self, GroupBy};
@@ -88,7 +87,7 @@ pub struct GoodsQuery {
 }
 
 /// A page of the Union goods catalog, live.
-#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, description = "A page of the Union catalog in the platform's own shape (VOP `GoodsInfoResponse`: `goodsInfoList`, `total`, `page`, `pageSize`), passed through", body = Object), (status = 400, body = super::Problem), (status = 429, body = super::Problem)))]
+#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, description = "A page of the Union catalog in the platform's own shape, passed through", body = shopbridge_vop::union::goods::GoodsInfoResponse), (status = 400, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn goods(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -135,8 +134,40 @@ pub struct LinkRequest {
     pub stat_param: Option<String>,
 }
 
+/// A goods id the platform made no link for, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkError {
+    pub goods_id: String,
+    pub error: String,
+}
+
+/// `POST /v1/union/links`'s answer: the platform's links, and every goods id without one.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinksAnswer {
+    pub url_info_list: Vec<shopbridge_vop::union::url::UrlInfo>,
+    pub errors: Vec<LinkError>,
+}
+
+/// One Beijing day of an earnings report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EarningsDay {
+    /// `yyyy-MM-dd`, Beijing time.
+    pub day: String,
+    pub start_ms: i64,
+    pub rows: Vec<shopbridge_vop::union::earnings::EarningsRow>,
+    pub total: shopbridge_vop::union::earnings::EarningsRow,
+}
+
+/// `GET /v1/union/earnings`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EarningsAnswer {
+    pub period: shopbridge_vop::union::earnings::EarningsReport,
+    pub days: Vec<EarningsDay>,
+}
+
 /// Promotion links for goods, live.
-#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, description = "The platform's links, and `errors` for every goods id it made none for", body = Object), (status = 400, body = super::Problem), (status = 404, body = super::Problem), (status = 429, body = super::Problem)))]
+#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, description = "The platform's links, and `errors` for every goods id it made none for", body = LinksAnswer), (status = 400, body = super::Problem), (status = 404, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn links(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -158,12 +189,19 @@ pub async fn links(
         .iter()
         .cloned()
         .partition(|id| !id.trim().is_empty());
-    let mut errors: Vec<serde_json::Value> = blank
+    let mut errors: Vec<LinkError> = blank
         .iter()
-        .map(|id| json!({"goods_id": id, "error": "an empty goods id"}))
+        .map(|id| LinkError {
+            goods_id: id.clone(),
+            error: "an empty goods id".into(),
+        })
         .collect();
     if asked.is_empty() {
-        return Json(json!({"urlInfoList": [], "errors": errors})).into_response();
+        return Json(LinksAnswer {
+            url_info_list: Vec::new(),
+            errors,
+        })
+        .into_response();
     }
     let mut call = GenByGoodsId::new(mode_of(&shop), asked.clone());
     if let Some(tag) = request.chan_tag {
@@ -183,14 +221,20 @@ pub async fn links(
                 .iter()
                 .filter_map(|info| info.source.as_deref())
                 .collect();
-            errors.extend(asked.iter().filter(|id| !made.contains(id.as_str())).map(|id| {
-                json!({"goods_id": id, "error": "the platform made no link: no such goods on sale"})
-            }));
-            let mut body = serde_json::to_value(&answer).unwrap_or_else(|_| json!({}));
-            if let Some(fields) = body.as_object_mut() {
-                fields.insert("errors".into(), json!(errors));
-            }
-            Json(body).into_response()
+            errors.extend(
+                asked
+                    .iter()
+                    .filter(|id| !made.contains(id.as_str()))
+                    .map(|id| LinkError {
+                        goods_id: id.clone(),
+                        error: "the platform made no link: no such goods on sale".into(),
+                    }),
+            );
+            Json(LinksAnswer {
+                url_info_list: answer.url_info_list,
+                errors,
+            })
+            .into_response()
         }
         Err(err) => platform_failure(err.into()),
     }
@@ -220,7 +264,7 @@ const BEIJING_MS: i64 = 8 * 3_600_000;
 
 /// Settled commission minus after-settlement deductions, for the period and per Beijing day,
 /// from the synced orders and refunds.
-#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, description = "`period`: settled commission minus after-settlement deductions per group (`rows`, `total`); `days`: the same per Beijing day (`day`, `start_ms`, `rows`, `total`)", body = Object), (status = 400, body = super::Problem), (status = 422, body = super::Problem)))]
+#[utoipa::path(get, path = "/v1/union/earnings", params(EarningsQuery), responses((status = 200, description = "Settled commission minus after-settlement deductions per group, for the period and per Beijing day", body = EarningsAnswer), (status = 400, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn earnings_report(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -263,7 +307,7 @@ pub async fn earnings_of(
     from: i64,
     to: i64,
     group_by: GroupBy,
-) -> Result<serde_json::Value, shopbridge_store::StoreError> {
+) -> Result<EarningsAnswer, shopbridge_store::StoreError> {
     let orders: Vec<OrderInfo> = app
         .store
         .union_orders_page(connection_id, i64::MIN, None, i64::MAX)
@@ -284,13 +328,16 @@ pub async fn earnings_of(
     while day < to {
         let (start, end) = (day.max(from), (day + DAY_MS).min(to));
         let report = earnings::report(&orders, &refunds, start, end, group_by);
-        days.push(json!({
-            "day": shopbridge_vop::time::format_datetime_ms(day).chars().take(10).collect::<String>(),
-            "start_ms": start,
-            "rows": report.rows,
-            "total": report.total,
-        }));
+        days.push(EarningsDay {
+            day: shopbridge_vop::time::format_datetime_ms(day)
+                .chars()
+                .take(10)
+                .collect(),
+            start_ms: start,
+            rows: report.rows,
+            total: report.total,
+        });
         day += DAY_MS;
     }
-    Ok(json!({ "period": period, "days": days }))
+    Ok(EarningsAnswer { period, days })
 }

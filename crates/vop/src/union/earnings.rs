@@ -14,6 +14,7 @@ use crate::{Mode, VopClient, VopError};
 
 /// What the report's rows are keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// The PID / chanTag (`pid`, else `channelTag`).
@@ -29,17 +30,22 @@ pub const UNTAGGED: &str = "(none)";
 
 /// One row: settled commission, deductions and what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EarningsRow {
     pub key: String,
     pub settled_orders: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub settled_commission: Decimal,
     pub refunded_orders: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub refund_deduction: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub net: Decimal,
 }
 
 /// Earnings of `[start_ms, end_ms)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EarningsReport {
     pub start_ms: i64,
     pub end_ms: i64,

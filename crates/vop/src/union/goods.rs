@@ -118,6 +118,7 @@ impl GoodsQueryFlags {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StoreInfo {
     #[serde(default)]
@@ -127,6 +128,7 @@ pub struct StoreInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CommentsInfo {
     #[serde(default)]
@@ -137,6 +139,7 @@ pub struct CommentsInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StoreServiceCapability {
     #[serde(default)]
@@ -147,6 +150,7 @@ pub struct StoreServiceCapability {
 
 /// One goods item. Money is exact (元).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsInfo {
     pub goods_id: String,
@@ -170,12 +174,14 @@ pub struct GoodsInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub market_price: Option<Decimal>,
     #[serde(
         default,
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub vip_price: Option<Decimal>,
     /// Percent.
     #[serde(
@@ -183,12 +189,14 @@ pub struct GoodsInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub commission_rate: Option<Decimal>,
     #[serde(
         default,
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub commission: Option<Decimal>,
     /// vipPrice / marketPrice.
     #[serde(
@@ -196,6 +204,7 @@ pub struct GoodsInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub discount: Option<Decimal>,
     #[serde(default)]
     pub brand_name: Option<String>,
@@ -237,6 +246,7 @@ pub struct GoodsInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SortFieldInfo {
     pub field_name: String,
@@ -246,6 +256,7 @@ pub struct SortFieldInfo {
 
 /// `GoodsInfoResponse`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GoodsInfoResponse {
     #[serde(default)]

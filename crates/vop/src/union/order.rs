@@ -121,6 +121,7 @@ impl OrderStage {
 
 /// After-sales of one line (`AfterSaleDetailInfo`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AfterSaleDetailInfo {
     #[serde(
@@ -128,6 +129,7 @@ pub struct AfterSaleDetailInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub after_sale_changed_commission: Option<Decimal>,
     #[serde(default)]
     pub after_sale_changed_goods_count: Option<i32>,
@@ -145,6 +147,7 @@ pub struct AfterSaleDetailInfo {
 
 /// One line of an order (`OrderDetailInfo`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderDetailInfo {
     pub goods_id: String,
@@ -159,6 +162,7 @@ pub struct OrderDetailInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub commission_total_cost: Option<Decimal>,
     /// Percent.
     #[serde(
@@ -166,12 +170,14 @@ pub struct OrderDetailInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub commission_rate: Option<Decimal>,
     #[serde(
         default,
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub commission: Option<Decimal>,
     #[serde(default)]
     pub comm_code: Option<String>,
@@ -189,6 +195,7 @@ pub struct OrderDetailInfo {
 
 /// A promotion order (`OrderInfo`). Times are epoch milliseconds; money is exact (元).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderInfo {
     pub order_sn: String,
@@ -219,12 +226,14 @@ pub struct OrderInfo {
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub commission: Option<Decimal>,
     #[serde(
         default,
         deserialize_with = "de_opt_amount",
         serialize_with = "ser_opt_amount"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub after_sale_change_commission: Option<Decimal>,
     #[serde(default)]
     pub after_sale_change_goods_count: Option<i32>,

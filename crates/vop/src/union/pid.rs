@@ -16,6 +16,7 @@ pub const MAX_NAMES_PER_CALL: usize = 100;
 pub const MAX_NAME_CHARS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PidInfo {
     pub pid: String,

@@ -21,6 +21,7 @@ pub const MAX_LINK_CHECK_CHARS: usize = 10_000;
 
 /// Every link type of one generated link (§4.2.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct UrlInfo {
     /// The goods id or Vipshop URL the link was made for.
@@ -45,6 +46,7 @@ pub struct UrlInfo {
 
 /// `UrlGenResponse`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct UrlGenResponse {
     pub url_info_list: Vec<UrlInfo>,
