@@ -99,6 +99,29 @@ impl HubEnv {
         .expect("dispatcher")
     }
 
+    /// Queues `count` `sync.failed` events for tenant A, as of `now`.
+    async fn enqueue_failures(&self, count: usize, now: i64) {
+        let tenant = self.tenant_a().await;
+        for n in 0..count {
+            self.store
+                .enqueue_event(&tenant, "sync.failed", json!({"n": n}), now)
+                .await
+                .expect("event");
+        }
+    }
+
+    /// Tenant A's webhook `id` as `GET /v1/webhooks` shows it.
+    async fn webhook_view(&self, id: &str) -> Value {
+        self.webhooks()
+            .await
+            .as_array()
+            .expect("hooks")
+            .iter()
+            .find(|h| h["id"] == id)
+            .expect("hook")
+            .clone()
+    }
+
     /// Tenant A's id.
     async fn tenant_a(&self) -> String {
         self.store
@@ -275,21 +298,9 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
             .expect("state");
     }
     // Ten more events, so that ten deliveries to the broken receiver spend all their retries.
-    let tenant = env.tenant_a().await;
-    for n in 0..10 {
-        env.store
-            .enqueue_event(&tenant, "sync.failed", json!({"n": n}), now)
-            .await
-            .expect("event");
-    }
+    env.enqueue_failures(10, now).await;
     drain(&env, &dispatcher).await;
-    let hooks = env.webhooks().await;
-    let broken_view = hooks
-        .as_array()
-        .expect("hooks")
-        .iter()
-        .find(|h| h["id"] == broken_hook.as_str())
-        .expect("hook");
+    let broken_view = env.webhook_view(&broken_hook).await;
     assert_eq!(broken_view["enabled"], false, "{broken_view}");
     let reason = broken_view["disabled_reason"].as_str().expect("reason");
     assert!(
@@ -354,23 +365,9 @@ async fn a_burst_to_a_briefly_failing_receiver_is_retried_not_disabled() {
     let (url, seen) = receiver(vec![(503, None); 30], 200).await;
     let (hook, _) = env.create_webhook(&url, &["sync.failed"]).await;
     let dispatcher = env.dispatcher();
-    let tenant = env.tenant_a().await;
-    let now = env.sandbox.clock().now_ms();
-    for n in 0..24 {
-        env.store
-            .enqueue_event(&tenant, "sync.failed", json!({"n": n}), now)
-            .await
-            .expect("event");
-    }
+    env.enqueue_failures(24, env.sandbox.clock().now_ms()).await;
     drain(&env, &dispatcher).await;
-    let view = env.webhooks().await;
-    let view = view
-        .as_array()
-        .expect("hooks")
-        .iter()
-        .find(|h| h["id"] == hook.as_str())
-        .expect("hook")
-        .clone();
+    let view = env.webhook_view(&hook).await;
     assert_eq!(view["enabled"], true, "{view}");
     let deliveries = deliveries_of(&env, &hook, 100).await;
     assert_eq!(deliveries.len(), 24);

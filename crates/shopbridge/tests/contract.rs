@@ -39,19 +39,8 @@ async fn tools_accept_the_rest_contract() {
     let http = shopbridge_core::http::client_builder()
         .build()
         .expect("http");
-    let demo: serde_json::Value = http
-        .get(format!("{}/demo/credentials", hub.url))
-        .send()
-        .await
-        .expect("credentials")
-        .json()
-        .await
-        .expect("json");
-    let credentials = format!(
-        "{}:{}",
-        demo["appkey"].as_str().expect("appkey"),
-        demo["appsecret"].as_str().expect("appsecret")
-    );
+    let (appkey, secret) = common::demo_credentials(&http, &hub).await;
+    let credentials = format!("{appkey}:{secret}");
     let document = http
         .get(format!("{}/openapi.json", hub.url))
         .send()

@@ -50,6 +50,20 @@ pub fn serve_with(args: &[&str]) -> Hub {
     }
 }
 
+/// The demo tenant's `(appkey, appsecret)` of a demo-mode hub.
+pub async fn demo_credentials(http: &reqwest::Client, hub: &Hub) -> (String, String) {
+    let demo: serde_json::Value = http
+        .get(format!("{}/demo/credentials", hub.url))
+        .send()
+        .await
+        .expect("credentials")
+        .json()
+        .await
+        .expect("json");
+    let field = |name: &str| demo[name].as_str().expect(name).to_owned();
+    (field("appkey"), field("appsecret"))
+}
+
 /// A fresh PostgreSQL database, dropped by [`PgDatabase::drop_now`].
 pub struct PgDatabase {
     pub url: String,
