@@ -123,6 +123,10 @@ pub fn router(app: HubApp) -> Router {
     let rest_routes = crate::rest::router(shared.clone());
     let console_routes = crate::console::router(shared.clone());
     let routes = Router::new()
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/console") }),
+        )
         .route("/healthz", get(healthz))
         .route("/demo/credentials", get(demo_credentials))
         .route("/v1/sync/run", post(sync_run))

@@ -143,6 +143,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     }
     let platform = platforms(&args).await?;
     let demo = platform.sandbox.is_some();
+    let mut demo_database = None;
     let store = match (&args.database, demo) {
         (Some(url), _) => {
             Store::open(url, crate::sync_cmd::load_vault(&args.master_key_file)?).await?
@@ -150,6 +151,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         (None, true) => {
             // The embedded sandbox starts afresh each time: so does the demo's store.
             let path = std::env::temp_dir().join(format!("shopbridge-demo-{}.db", random_hex()));
+            demo_database = Some(DemoDatabase(path.clone()));
             Store::open(
                 &format!("sqlite://{}", path.display()),
                 Vault::new(MasterKey::generate()),
@@ -194,6 +196,8 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     println!("  unified API (polyapi)  POST {public_url}/openapi/do");
     println!("  REST                   {public_url}/v1   (Authorization: Bearer APPKEY:APPSECRET)");
     println!("  health                 {public_url}/healthz");
+    println!("  web console            {public_url}/console");
+    println!("  API docs               {public_url}/swagger-ui/   ({public_url}/openapi.json)");
     if let Some(sandbox) = &platform.sandbox {
         let credentials = connect_demo_shops(&store, sandbox, &public_url).await?;
         println!("  embedded sandbox       {}", sandbox.base_url());
@@ -218,7 +222,46 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     }
     println!("ready");
     hub.server.await.context("server task")??;
+    store.pool().close().await;
+    drop(demo_database);
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `systemctl stop` and `kill` send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The demo's throwaway database, removed (with its WAL files) when `serve` ends, however it
+/// ends short of being killed.
+struct DemoDatabase(std::path::PathBuf);
+
+impl Drop for DemoDatabase {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.0.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(name));
+        }
+    }
 }
 
 /// What a hub is made of.
@@ -293,9 +336,7 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
             listener,
             app::router(hub).into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await
     });
     let poll = parts.poll;

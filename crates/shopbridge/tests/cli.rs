@@ -1157,3 +1157,71 @@ fn sign_poly_prints_the_spec_vectors() {
     assert!(!twice.status.success());
     assert!(String::from_utf8_lossy(&twice.stderr).contains("given twice"));
 }
+
+/// Demo-mode `serve` points people at the console and the API docs, sends `/` to the console,
+/// and removes its throwaway database when it is stopped (SIGTERM, as `systemctl stop` sends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_hub_shows_its_pages_and_cleans_up_when_stopped() {
+    let temp = std::env::temp_dir().join(format!("sb-demo-tmp-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&temp).expect("dir");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--union-goods", "50"])
+        .env("TMPDIR", &temp)
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut banner = String::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line == "ready" {
+            break;
+        }
+    }
+    assert!(
+        banner.contains("/console") && banner.contains("/swagger-ui/"),
+        "{banner}"
+    );
+    let hub = banner
+        .lines()
+        .find_map(|l| l.strip_prefix("shopbridge hub at "))
+        .expect("url")
+        .trim()
+        .to_owned();
+    let demo_files = || {
+        std::fs::read_dir(&temp)
+            .expect("temp")
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("shopbridge-demo-")
+            })
+            .count()
+    };
+    assert!(
+        demo_files() >= 1,
+        "the demo's database is in the temp directory"
+    );
+    let http = shopbridge_core::http::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let root = http.get(format!("{hub}/")).send().await.expect("root");
+    assert_eq!(root.status(), 303);
+    assert_eq!(root.headers()["location"], "/console");
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "a clean exit: {status}");
+    assert_eq!(demo_files(), 0, "the demo's database was removed");
+    let _ = std::fs::remove_dir_all(&temp);
+}
