@@ -60,14 +60,20 @@ enum WinitCommand {
     /// queryWarehouse.
     Warehouses,
     /// queryDeliveryWay for a warehouse.
-    DeliveryWays { warehouse_id: i64 },
+    DeliveryWays {
+        /// The warehouse: its id (1000089) or its code (DE0001).
+        warehouse: String,
+    },
     /// Outbound orders: create, get, list, void.
     Outbound {
         #[command(subcommand)]
         command: OutboundCommand,
     },
     /// queryWarehouseStorage: stock per product in a warehouse.
-    Inventory { warehouse_id: i64 },
+    Inventory {
+        /// The warehouse: its id (1000008) or its code (US0001).
+        warehouse: String,
+    },
     /// winit.mms.item.list: registered products.
     Products,
     /// tracking.getOrderVerdorTracking for outbound order or tracking numbers.
@@ -78,8 +84,9 @@ enum WinitCommand {
 #[derive(Debug, Subcommand)]
 enum OutboundCommand {
     Create {
+        /// The warehouse: its id (1000008) or its code (US0001).
         #[arg(long)]
-        warehouse: i64,
+        warehouse: String,
         #[arg(long)]
         delivery_way: i64,
         #[arg(long)]
@@ -271,6 +278,33 @@ impl WinitArgs {
     }
 }
 
+/// A warehouse id from what a person typed: the id itself, or a code such as `US0001` looked
+/// up in the account's warehouses.
+async fn warehouse_id(client: &WinitClient, given: &str) -> anyhow::Result<i64> {
+    if let Ok(id) = given.trim().parse::<i64>() {
+        return Ok(id);
+    }
+    let warehouses = run_request(client, &QueryWarehouse {}).await?;
+    let codes: Vec<String> = warehouses
+        .iter()
+        .filter_map(|w| w.warehouse_code.clone())
+        .collect();
+    warehouses
+        .iter()
+        .find(|w| {
+            w.warehouse_code
+                .as_deref()
+                .is_some_and(|code| code.eq_ignore_ascii_case(given.trim()))
+        })
+        .and_then(|w| w.warehouse_id)
+        .with_context(|| {
+            format!(
+                "warehouse: no warehouse with id or code {given:?}; the account's codes: {}",
+                codes.join(", ")
+            )
+        })
+}
+
 pub async fn run(args: WinitArgs) -> anyhow::Result<()> {
     let client = args.client().await?;
     let json = args.json;
@@ -289,7 +323,8 @@ pub async fn run(args: WinitArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        WinitCommand::DeliveryWays { warehouse_id } => {
+        WinitCommand::DeliveryWays { warehouse } => {
+            let warehouse_id = warehouse_id(&client, &warehouse).await?;
             let ways = run_request(&client, &QueryDeliveryWay::new(warehouse_id)).await?;
             if json {
                 return print(&ways, true);
@@ -335,7 +370,7 @@ pub async fn run(args: WinitArgs) -> anyhow::Result<()> {
                     bail!("give at least one SKU:QUANTITY");
                 }
                 let request = CreateOutboundOrder {
-                    warehouse_id: warehouse,
+                    warehouse_id: warehouse_id(&client, &warehouse).await?,
                     delivery_way_id: delivery_way.to_string(),
                     insurance_type_id: 1_000_000,
                     repeatable: "N".into(),
@@ -378,7 +413,8 @@ pub async fn run(args: WinitArgs) -> anyhow::Result<()> {
                 println!("voided {number}");
             }
         },
-        WinitCommand::Inventory { warehouse_id } => {
+        WinitCommand::Inventory { warehouse } => {
+            let warehouse_id = warehouse_id(&client, &warehouse).await?;
             let rows = run_request(&client, &QueryWarehouseStorage::new(warehouse_id)).await?;
             if json {
                 return print(&rows, true);

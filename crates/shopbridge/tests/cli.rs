@@ -944,11 +944,23 @@ async fn winit_warehouses_outbound_inventory_and_tracking_from_the_shell() {
     let warehouses = stdout_of(&winit(&["warehouses"]));
     assert!(warehouses.contains("DE0001"), "{warehouses}");
     assert!(stdout_of(&winit(&["delivery-ways", "1000089"])).contains("house number required: Y"));
+    // Warehouse codes work wherever an id does; an unknown one names the codes there are.
+    assert_eq!(
+        stdout_of(&winit(&["delivery-ways", "DE0001"])),
+        stdout_of(&winit(&["delivery-ways", "1000089"]))
+    );
+    assert_eq!(
+        stdout_of(&winit(&["inventory", "us0001"])),
+        stdout_of(&winit(&["inventory", "1000008"]))
+    );
+    let unknown = winit(&["inventory", "XX9999"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("US0001"));
     let created = stdout_of(&winit(&[
         "outbound",
         "create",
         "--warehouse",
-        "1000008",
+        "US0001",
         "--delivery-way",
         "1000020",
         "--order-no",
