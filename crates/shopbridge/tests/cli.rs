@@ -1237,3 +1237,21 @@ async fn the_demo_hub_shows_its_pages_and_cleans_up_when_stopped() {
     assert_eq!(demo_files(), 0, "the demo's database was removed");
     let _ = std::fs::remove_dir_all(&temp);
 }
+
+/// A listing whose reader goes away early (`| head`) ends quietly with success, not a panic.
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    let sandbox = SandboxProcess::start();
+    let mut child = Command::new(BIN)
+        .args(["winit", "--sandbox", &sandbox.url, "warehouses"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The reader closes before the listing is written.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{stderr}");
+}
