@@ -134,7 +134,19 @@ pub fn router(app: HubApp) -> Router {
         .merge(connect_routes)
         .merge(rest_routes)
         .merge(console_routes)
-        .merge(polyapi::router(poly));
+        .merge(polyapi::router(poly))
+        // Unknown paths and methods answer problem details too.
+        .fallback(|uri: axum::http::Uri| async move {
+            error(StatusCode::NOT_FOUND, format!("path: no {uri} here"))
+        })
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("method: {uri} does not take {method}"),
+                )
+            },
+        );
     crate::security::security_headers(routes)
 }
 

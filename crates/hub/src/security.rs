@@ -16,7 +16,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TargetError {
-    #[error("url: expected an http(s) URL with a host, got {0:?}")]
+    /// What was sent is kept for the hub's logs, not shown: it may hold a password.
+    #[error("url: expected an http(s) URL with a host")]
     NotHttp(String),
     /// The address is kept for the hub's logs, not shown: a tenant must not learn the hub's
     /// network from the refusal.
@@ -29,6 +30,9 @@ pub enum TargetError {
     Unresolvable(String),
     #[error("url: webhooks cannot target the hub itself ({0})")]
     TheHub(String),
+    /// A password in a URL would be stored and shown in clear.
+    #[error("url: no user name or password in the URL; the webhook's secret signs every delivery")]
+    Credentials,
 }
 
 /// Where webhooks may be delivered. By default only to public addresses: a webhook is a request
@@ -76,6 +80,9 @@ impl TargetPolicy {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
             .ok_or_else(|| TargetError::NotHttp(raw.to_owned()))?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(TargetError::Credentials);
+        }
         // `host.` and `host` are one name.
         let origin = parsed.origin().ascii_serialization();
         let origin = match parsed.host_str().filter(|host| host.ends_with('.')) {

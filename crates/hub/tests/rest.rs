@@ -678,3 +678,69 @@ async fn circuit_breaks_are_acknowledged_and_unknown_goods_are_answered() {
         .collect();
     assert_eq!(unanswered, ["6900000000000000000", ""].into());
 }
+
+/// What a new user tried and got wrong answers for: each now refused or answered plainly.
+#[tokio::test]
+async fn malformed_or_misdirected_requests_get_clear_answers() {
+    let env = HubEnv::start().await;
+    let [jit_a, union_a, _] = env.ids.clone();
+    // A chanTag with ":" would shift the link's fields and lose its orders.
+    let (status, body) = env
+        .post_json(
+            A,
+            "/v1/union/links",
+            json!({"shop": union_a, "goods_ids": ["1"], "chan_tag": "a:b"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("chan_tag:")
+    );
+    // A password in a webhook URL would be shown in clear.
+    let (status, body) = env
+        .post_json(
+            A,
+            "/v1/webhooks",
+            json!({"url": "https://user:pw@93.184.215.14/hook"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(!body.to_string().contains("pw@"), "{body}");
+    // Earnings are a Union account's.
+    let (status, body) = env
+        .get(
+            A,
+            &format!(
+                "/v1/union/earnings?shop={jit_a}&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z"
+            ),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    // A cursor this API never gives.
+    let (status, _) = env
+        .get(A, &format!("/v1/orders?shop={jit_a}&cursor=123:"))
+        .await;
+    assert_eq!(status, 400);
+    // Unknown paths and methods answer problem details.
+    for (method, path, expected) in [
+        (reqwest::Method::GET, "/v1/nope", 404),
+        (reqwest::Method::PUT, "/v1/shops", 405),
+    ] {
+        let answer = env
+            .http
+            .request(method, format!("{}{path}", env.hub))
+            .header("authorization", bearer(A))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status().as_u16(), expected, "{path}");
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+    }
+}

@@ -266,6 +266,9 @@ impl Cursor {
 
     pub fn decode(text: &str) -> Option<Self> {
         let (ms, id) = text.split_once(':')?;
+        if id.is_empty() {
+            return None;
+        }
         Some(Self {
             updated_ms: ms.parse().ok()?,
             id: id.to_owned(),

@@ -1004,7 +1004,8 @@ pub struct WebhookRequest {
     )]
     pub url: String,
     /// Any of `order.created`, `order.updated`, `union_order.created`, `union_order.updated`,
-    /// `refund.changed`, `connection.needs_reauth`, `sync.failed`; all of them when absent.
+    /// `refund.changed`, `connection.needs_reauth`, `sync.failed`; all of them (and any added
+    /// later) when absent or empty.
     #[serde(default)]
     pub events: Vec<String>,
 }
@@ -1020,8 +1021,23 @@ async fn create_webhook(
         .webhook_targets
         .clone()
         .with_own_origin(&app.connect.public_url);
-    // A URL of the documented shape the hub will not send to (not a valid host, not public,
-    // unresolvable, the hub itself) is refused on its meaning.
+    // Not even of the documented shape: malformed. Of that shape, but not a target the hub
+    // sends to (not a valid host, not public, unresolvable, the hub itself): refused on its
+    // meaning.
+    let shaped = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| request.url.strip_prefix(scheme))
+        .any(|rest| {
+            rest.split(['/', '?', '#'])
+                .next()
+                .is_some_and(|authority| !authority.is_empty() && !authority.contains('@'))
+        });
+    if !shaped {
+        // Not echoed: what was sent may hold a password.
+        return bad_request(
+            "url: expected an http(s) URL with a host and no user name or password",
+        );
+    }
     if let Err(refused) = targets.check_target(&request.url).await {
         return error(StatusCode::UNPROCESSABLE_ENTITY, refused.to_string());
     }
@@ -1038,16 +1054,27 @@ async fn create_webhook(
         )
         .await
     {
-        Ok(id) => (
-            StatusCode::CREATED,
-            Json(CreatedWebhook {
-                id,
-                url: request.url,
-                events: request.events,
-                secret,
-            }),
-        )
-            .into_response(),
+        Ok(id) => {
+            // The events as stored: none named means every event, later ones too.
+            let events = match app.store.webhooks(&tenant).await {
+                Ok(hooks) => hooks
+                    .into_iter()
+                    .find(|hook| hook.id == id)
+                    .map(|hook| hook.events)
+                    .unwrap_or(request.events),
+                Err(err) => return store_failure(err),
+            };
+            (
+                StatusCode::CREATED,
+                Json(CreatedWebhook {
+                    id,
+                    url: request.url,
+                    events,
+                    secret,
+                }),
+            )
+                .into_response()
+        }
         Err(shopbridge_store::StoreError::Invalid(message)) => bad_request(message),
         Err(err) => store_failure(err),
     }

@@ -87,7 +87,7 @@ pub struct GoodsQuery {
 }
 
 /// A page of the Union goods catalog, live.
-#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, description = "A page of the Union catalog in the platform's own shape, passed through", body = shopbridge_vop::union::goods::GoodsInfoResponse), (status = 400, body = super::Problem), (status = 429, body = super::Problem)))]
+#[utoipa::path(get, path = "/v1/union/goods", params(GoodsQuery), responses((status = 200, description = "A page of the Union catalog in the platform's own shape, passed through", body = shopbridge_vop::union::goods::GoodsInfoResponse), (status = 400, body = super::Problem), (status = 422, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn goods(
     State(app): Shared,
     Tenant(tenant): Tenant,
@@ -98,8 +98,11 @@ pub async fn goods(
         query.page.unwrap_or(1),
         query.page_size.unwrap_or(20),
     );
-    if !(0..=1).contains(&channel) || !(1..=100).contains(&size) {
-        return bad_request("channel: 0 or 1; page_size: 1 to 100");
+    if !(0..=1).contains(&channel) {
+        return bad_request(format!("channel: expected 0 or 1, got {channel}"));
+    }
+    if !(1..=100).contains(&size) {
+        return bad_request(format!("page_size: expected 1 to 100, got {size}"));
     }
     if let Err(err) = crate::limits::in_range("page", i64::from(page), crate::limits::PAGE_NUMBERS)
     {
@@ -130,7 +133,9 @@ pub struct LinkRequest {
     #[schema(min_items = 1, max_items = 50)]
     pub goods_ids: Vec<String>,
     /// The PID (chanTag) orders are attributed to.
+    #[schema(pattern = "^[^:]*$", max_length = 100)]
     pub chan_tag: Option<String>,
+    #[schema(pattern = "^[^:]*$", max_length = 100)]
     pub stat_param: Option<String>,
 }
 
@@ -167,12 +172,24 @@ pub struct EarningsAnswer {
 }
 
 /// Promotion links for goods, live.
-#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, description = "The platform's links, and `errors` for every goods id it made none for", body = LinksAnswer), (status = 400, body = super::Problem), (status = 404, body = super::Problem), (status = 429, body = super::Problem)))]
+#[utoipa::path(post, path = "/v1/union/links", request_body = LinkRequest, responses((status = 200, description = "The platform's links, and `errors` for every goods id it made none for", body = LinksAnswer), (status = 400, body = super::Problem), (status = 404, body = super::Problem), (status = 422, body = super::Problem), (status = 429, body = super::Problem)))]
 pub async fn links(
     State(app): Shared,
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<LinkRequest>,
 ) -> Response {
+    for (field, tag) in [
+        ("chan_tag", &request.chan_tag),
+        ("stat_param", &request.stat_param),
+    ] {
+        if let Some(tag) = tag
+            && (tag.contains(':') || tag.len() > 100)
+        {
+            return bad_request(format!(
+                "{field}: at most 100 bytes and no \":\" (it separates the link's fields), got {tag:?}"
+            ));
+        }
+    }
     if request.goods_ids.is_empty() || request.goods_ids.len() > 50 {
         return bad_request(format!(
             "goods_ids: expected 1 to 50 goods ids, got {}",
@@ -293,6 +310,9 @@ pub async fn earnings_report(
         Ok(shop) => shop,
         Err(response) => return response,
     };
+    if let Err(crate::SyncError::Settings(message)) = app.platforms.union_client(&shop).await {
+        return super::error(StatusCode::UNPROCESSABLE_ENTITY, message);
+    }
     match earnings_of(&app, &shop.id, query.from.0, query.to.0, group_by).await {
         Ok(report) => Json(report).into_response(),
         Err(err) => store_failure(err),

@@ -58,6 +58,11 @@ fn check_tags(chan_tag: &Option<String>, stat_param: &Option<String>) -> Result<
             ensure(value.len() <= MAX_TAG_BYTES, field, || {
                 format!("at most {MAX_TAG_BYTES} bytes, got {}", value.len())
             })?;
+            // `:` separates the fields of `tra_from`: a tag holding one would shift them and
+            // the link would no longer attribute its orders.
+            ensure(!value.contains(':'), field, || {
+                format!("must not contain \":\", got {value:?}")
+            })?;
         }
     }
     Ok(())
