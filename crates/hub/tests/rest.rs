@@ -653,6 +653,20 @@ async fn circuit_breaks_are_acknowledged_and_unknown_goods_are_answered() {
         (200, Some(3)),
         "{confirmed}"
     );
+    // Without a warehouse the level of the one set (the vendor's main) is reported, not the
+    // sum of every warehouse.
+    let (status, main) = env
+        .post_json(
+            A,
+            "/v1/stock",
+            json!({"shop": jit_a, "outer_id": barcode, "quantity": 7, "circuit_break_ack": true}),
+        )
+        .await;
+    assert_eq!(
+        (status, main["quantity"].as_i64()),
+        (200, Some(7)),
+        "{main}"
+    );
 
     let (_, goods) = env
         .get(A, &format!("/v1/union/goods?shop={union_a}&page_size=1"))

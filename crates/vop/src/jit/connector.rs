@@ -726,7 +726,12 @@ impl StockSync for JitConnector {
         let mut lookup = GetSkuStock::new(self.vendor_id, update.outer_id.clone());
         lookup.warehouse = warehouse;
         let rows = self.execute(&lookup).await?;
-        let quantity = rows.iter().filter_map(|row| row.leaving_stock).sum();
+        // The level of the warehouse the update went to: the one named, else the vendor's main
+        // warehouse, which the platform lists first; never the sum of every warehouse.
+        let quantity = rows
+            .first()
+            .and_then(|row| row.leaving_stock)
+            .unwrap_or_default();
         Ok(StockResult {
             outer_id: update.outer_id.clone(),
             quantity,
