@@ -691,6 +691,17 @@ async fn circuit_breaks_are_acknowledged_and_unknown_goods_are_answered() {
         .map(|e| e["goods_id"].as_str().expect("id"))
         .collect();
     assert_eq!(unanswered, ["6900000000000000000", ""].into());
+    // The live calls count in the quota report, beside the sync's.
+    let report = env
+        .store
+        .quota_report(0, i64::MAX / 2)
+        .await
+        .expect("report");
+    let methods: BTreeSet<&str> = report.iter().map(|line| line.method.as_str()).collect();
+    assert!(
+        methods.contains("goodsList") && methods.contains("genByGoodsId"),
+        "{methods:?}"
+    );
 }
 
 /// What a new user tried and got wrong answers for: each now refused or answered plainly.

@@ -62,6 +62,35 @@ async fn client_for<R: VopRequest>(
     Ok(client)
 }
 
+/// Makes a live Union call and records it for the quota report, as the sync records its own.
+async fn execute_recorded<R: VopRequest>(
+    app: &HubApp,
+    shop: &Connection,
+    client: &VopClient,
+    request: &R,
+) -> Result<R::Output, shopbridge_vop::VopError> {
+    let result = client.execute(request).await;
+    let caller = match client.config().access_token {
+        Some(_) => shop.id.clone(),
+        None => client.config().app_key.clone(),
+    };
+    if let Err(err) = app
+        .store
+        .record_call(
+            app.clock.now_ms(),
+            "vop",
+            R::SERVICE,
+            &request.method(),
+            &caller,
+            result.is_ok(),
+        )
+        .await
+    {
+        tracing::warn!(error = %err, "could not record the API call");
+    }
+    result
+}
+
 fn mode_of(shop: &Connection) -> Mode {
     if shop.mode == "union_tool" {
         Mode::ToolProvider
@@ -117,7 +146,7 @@ pub async fn goods(
         Ok(client) => client,
         Err(response) => return response,
     };
-    match client.execute(&request).await {
+    match execute_recorded(&app, &shop, &client, &request).await {
         Ok(answer) => Json(answer).into_response(),
         Err(err) => platform_failure(err.into()),
     }
@@ -231,7 +260,7 @@ pub async fn links(
         Ok(client) => client,
         Err(response) => return response,
     };
-    match client.execute(&call).await {
+    match execute_recorded(&app, &shop, &client, &call).await {
         Ok(answer) => {
             let made: std::collections::HashSet<&str> = answer
                 .url_info_list
