@@ -187,6 +187,10 @@ fn is_public_v4(v4: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 198 && (b == 18 || b == 19))
+        // IETF protocol assignments and the documentation ranges.
+        || (a == 192 && b == 0 && matches!(v4.octets()[2], 0 | 2))
+        || (a == 198 && b == 51 && v4.octets()[2] == 100)
+        || (a == 203 && b == 0 && v4.octets()[2] == 113)
         || a >= 240)
 }
 
@@ -416,6 +420,10 @@ mod tests {
             "::ffff:0:a9fe:a9fe",
             "100::1",
             "::a9fe:a9fe",
+            "192.0.0.1",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
         ] {
             let address: IpAddr = internal.parse().expect("address");
             assert!(!is_public(address), "{internal}");

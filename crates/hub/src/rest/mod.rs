@@ -135,6 +135,10 @@ impl utoipa::Modify for Contract {
                             "The shop must be authorized again before the platform can be called.",
                         )
                     });
+                    // ...and the platform can fail to answer.
+                    responses.entry("502".into()).or_insert_with(|| {
+                        problem("The platform did not answer, or failed (a timeout, its 5xx); retry later.")
+                    });
                 }
                 if names_a_shop {
                     responses.entry("404".into()).or_insert_with(|| {
