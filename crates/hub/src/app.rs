@@ -148,6 +148,7 @@ pub fn router(app: HubApp) -> Router {
             },
         );
     crate::security::security_headers(routes)
+        .layer(axum::middleware::from_fn(crate::access_log::log_request))
 }
 
 type Shared = State<Arc<HubApp>>;

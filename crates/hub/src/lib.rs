@@ -1,6 +1,7 @@
 //! The shopbridge hub: incremental sync of platform data into the store on a shared scheduler,
 //! quotas, token upkeep, the connect flows, and the HTTP API (polyapi-compatible and REST).
 
+pub mod access_log;
 pub mod app;
 pub mod connect;
 pub mod console;

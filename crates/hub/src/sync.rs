@@ -390,8 +390,29 @@ impl StreamSync {
             .store
             .start_run(&self.connection_id, self.stream(), now)
             .await?;
+        let started = std::time::Instant::now();
         let result = self.run_windows(now).await;
         let finished = self.now_ms();
+        // One line a run, for operators: what ran, how much, how long, how it ended.
+        match &result {
+            Ok(report) => tracing::info!(
+                connection = %self.connection_id,
+                stream = self.stream(),
+                pages = report.pages,
+                changed = report.changed,
+                duration_ms = started.elapsed().as_millis() as u64,
+                outcome = "complete",
+                "sync run"
+            ),
+            Err(err) => tracing::info!(
+                connection = %self.connection_id,
+                stream = self.stream(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                outcome = "failed",
+                error = %err,
+                "sync run"
+            ),
+        }
         match &result {
             Ok(report) => {
                 self.store

@@ -23,8 +23,19 @@ struct Cli {
     /// Log filter (`info`, `debug`, `shopbridge_vop=debug`...); also read from RUST_LOG.
     #[arg(long, global = true, env = "SHOPBRIDGE_LOG", default_value = "warn")]
     log: String,
+    /// How log lines are written to stderr: `pretty` for people, `json` (one object a line) for
+    /// log collectors.
+    #[arg(long, global = true, env = "SHOPBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,12 +93,15 @@ async fn main() -> std::process::ExitCode {
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never into a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match cli.log_format {
+        LogFormat::Pretty => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let result = match cli.command {
         Command::Bench(args) => bench_cmd::run(args).await,
         Command::Demo(args) => demo::run(args).await,

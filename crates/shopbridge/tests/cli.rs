@@ -1255,3 +1255,82 @@ fn a_closed_pipe_ends_a_listing_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(output.status.success(), "{stderr}");
 }
+
+/// `--log-format json` writes one JSON object a line, with an access line per request (its
+/// request id echoed to the caller) and a line per sync run, no colour codes and no secrets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_requests_and_sync_runs_as_json() {
+    let temp = std::env::temp_dir().join(format!("sb-logs-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&temp).expect("dir");
+    let mut child = Command::new(BIN)
+        .args(["--log", "info", "--log-format", "json"])
+        .args(["serve", "--addr", "127.0.0.1:0", "--union-goods", "50"])
+        .env("TMPDIR", &temp)
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut hub = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        if let Some(url) = line.strip_prefix("shopbridge hub at ") {
+            hub = url.trim().to_owned();
+        }
+        if line == "ready" {
+            break;
+        }
+    }
+    let http = shopbridge_core::http::client_builder()
+        .build()
+        .expect("http");
+    let answer = http
+        .get(format!("{hub}/healthz"))
+        .header("x-request-id", "trace-42")
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(answer.headers()["x-request-id"], "trace-42");
+    let demo: serde_json::Value = http
+        .get(format!("{hub}/demo/credentials"))
+        .send()
+        .await
+        .expect("demo")
+        .json()
+        .await
+        .expect("json");
+    let secret = demo["appsecret"].as_str().expect("secret").to_owned();
+    http.post(format!("{hub}/v1/sync/run"))
+        .bearer_auth(format!(
+            "{}:{secret}",
+            demo["appkey"].as_str().expect("key")
+        ))
+        .send()
+        .await
+        .expect("sync")
+        .error_for_status()
+        .expect("synced");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let message =
+        |line: &serde_json::Value| line["fields"]["message"].as_str().unwrap_or("").to_owned();
+    assert!(
+        lines.iter().any(|l| message(l) == "http request"
+            && l["fields"]["request_id"] == "trace-42"
+            && l["fields"]["path"] == "/healthz"),
+        "{stderr}"
+    );
+    assert!(lines.iter().any(|l| message(l) == "sync run"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes");
+    assert!(!stderr.contains(&secret), "no secret in the logs");
+    let _ = std::fs::remove_dir_all(&temp);
+}
