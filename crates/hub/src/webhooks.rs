@@ -177,8 +177,18 @@ impl WebhookDispatcher {
                 (attempt, outcome)
             }
         };
-        if outcome == AttemptOutcome::Failed {
-            tracing::warn!(delivery = delivery.id, event = %delivery.event, status = ?attempt.status_code, "webhook delivery given up");
+        match &outcome {
+            AttemptOutcome::Failed => {
+                tracing::warn!(delivery = delivery.id, event = %delivery.event, status = ?attempt.status_code, "webhook delivery given up")
+            }
+            AttemptOutcome::Retry(at_ms) => tracing::info!(
+                delivery = delivery.id,
+                event = %delivery.event,
+                status = ?attempt.status_code,
+                retry_in_ms = at_ms - now,
+                "webhook attempt failed"
+            ),
+            AttemptOutcome::Delivered => {}
         }
         self.store
             .record_attempt(delivery, now, &attempt, &outcome)

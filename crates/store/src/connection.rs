@@ -368,6 +368,14 @@ impl Store {
         .bind(id)
         .execute(self.pool())
         .await?;
+        // The platform's error text never holds a credential (the connectors strip tokens).
+        tracing::info!(
+            connection = %id,
+            from = current.as_str(),
+            to = next.as_str(),
+            reason = error.unwrap_or(""),
+            "connection state changed"
+        );
         if next == ConnectionState::NeedsReauth {
             let connection = self.connection(id).await?;
             let data = serde_json::json!({
