@@ -340,7 +340,9 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a connection to `next`, keeping `error` as its last error, with an event.
+    /// Moves a connection to `next`, keeping `error` as its last error, with an event. The change,
+    /// its history row and the `connection.needs_reauth` webhook it raises are one transaction,
+    /// so a crash cannot keep the change and lose the announcement.
     pub async fn set_state(
         &self,
         id: &str,
@@ -348,7 +350,8 @@ impl Store {
         error: Option<&str>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let current = self.connection(id).await?.state;
+        let connection = self.connection(id).await?;
+        let current = connection.state;
         if current == next {
             return Ok(());
         }
@@ -359,6 +362,7 @@ impl Store {
                 next.as_str()
             )));
         }
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE connections SET state = $1, last_error = $2, updated_ms = $3 WHERE id = $4",
         )
@@ -366,8 +370,33 @@ impl Store {
         .bind(error)
         .bind(now_ms)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(now_ms)
+            .bind(current.as_str())
+            .bind(next.as_str())
+            .bind(error)
+            .execute(&mut *tx)
+            .await?;
+        if next == ConnectionState::NeedsReauth {
+            let data = serde_json::json!({
+                "connection_id": id,
+                "name": connection.name,
+                "platform": connection.platform,
+                "reason": error,
+            });
+            self.enqueue_in(
+                &mut tx,
+                &connection.tenant_id,
+                "connection.needs_reauth",
+                data,
+                now_ms,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         // The platform's error text never holds a credential (the connectors strip tokens).
         tracing::info!(
             connection = %id,
@@ -376,23 +405,7 @@ impl Store {
             reason = error.unwrap_or(""),
             "connection state changed"
         );
-        if next == ConnectionState::NeedsReauth {
-            let connection = self.connection(id).await?;
-            let data = serde_json::json!({
-                "connection_id": id,
-                "name": connection.name,
-                "platform": connection.platform,
-                "reason": error,
-            });
-            self.enqueue_event(
-                &connection.tenant_id,
-                "connection.needs_reauth",
-                data,
-                now_ms,
-            )
-            .await?;
-        }
-        self.record_event(id, current, next, error, now_ms).await
+        Ok(())
     }
 
     /// The state changes of a connection, oldest first: `(from, to, detail)`.
