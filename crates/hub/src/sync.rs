@@ -443,9 +443,6 @@ impl StreamSync {
                     }
                     _ => "fetch_error",
                 };
-                self.store
-                    .finish_run(run_id, status, 0, 0, Some(&err.to_string()), finished)
-                    .await?;
                 let connection = self.store.connection(&self.connection_id).await?;
                 let data = serde_json::json!({
                     "connection_id": self.connection_id,
@@ -454,7 +451,14 @@ impl StreamSync {
                     "error": err.to_string(),
                 });
                 self.store
-                    .enqueue_event(&connection.tenant_id, "sync.failed", data, finished)
+                    .fail_run(
+                        run_id,
+                        status,
+                        &err.to_string(),
+                        &connection.tenant_id,
+                        data,
+                        finished,
+                    )
                     .await?;
             }
         }

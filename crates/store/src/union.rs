@@ -301,6 +301,31 @@ impl Store {
     }
 
     /// Ends a run with its status (`complete`, `fetch_error`, `auth_error`) and counts.
+    /// Ends a failed run and queues the `sync.failed` webhook event announcing it, in one
+    /// transaction: a crash cannot keep the failure and lose its announcement.
+    pub async fn fail_run(
+        &self,
+        run_id: i64,
+        status: &str,
+        error: &str,
+        tenant_id: &str,
+        data: serde_json::Value,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE sync_runs SET finished_ms = $1, status = $2, pages = 0, records = 0, error = $3 WHERE id = $4")
+            .bind(now_ms)
+            .bind(status)
+            .bind(error)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        self.enqueue_in(&mut tx, tenant_id, "sync.failed", data, now_ms)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn finish_run(
         &self,
         run_id: i64,
