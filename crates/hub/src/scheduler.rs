@@ -89,6 +89,18 @@ fn unreadable(connection: &Connection, what: &str) -> SyncError {
     SyncError::Settings(format!("connection {}: {what}", connection.id))
 }
 
+/// The Union mode a connection works in, or why it is not a Union account: a check that needs
+/// no token (unlike [`Platforms::union_client`], which may refresh one).
+pub fn union_mode(connection: &Connection) -> Result<Mode, SyncError> {
+    match (connection.platform.as_str(), connection.mode.as_str()) {
+        ("vop", "union_channel") => Ok(Mode::Channel),
+        ("vop", "union_tool") => Ok(Mode::ToolProvider),
+        (platform, mode) => Err(SyncError::Settings(format!(
+            "a {platform} connection in mode {mode:?} is not a Union account"
+        ))),
+    }
+}
+
 impl Platforms {
     async fn vop_for(&self, connection: &Connection) -> Result<VopClient, SyncError> {
         let token = self
@@ -146,12 +158,9 @@ impl Platforms {
         &self,
         connection: &Connection,
     ) -> Result<(VopClient, Mode), SyncError> {
-        match (connection.platform.as_str(), connection.mode.as_str()) {
-            ("vop", "union_channel") => Ok((self.vop.clone(), Mode::Channel)),
-            ("vop", "union_tool") => Ok((self.vop_for(connection).await?, Mode::ToolProvider)),
-            (platform, mode) => Err(SyncError::Settings(format!(
-                "a {platform} connection in mode {mode:?} is not a Union account"
-            ))),
+        match union_mode(connection)? {
+            Mode::Channel => Ok((self.vop.clone(), Mode::Channel)),
+            Mode::ToolProvider => Ok((self.vop_for(connection).await?, Mode::ToolProvider)),
         }
     }
 

@@ -113,7 +113,7 @@ impl WebhookDispatcher {
                 error: Some(format!("not sent: {refused}")),
                 duration_ms: 0,
             };
-            tracing::warn!(delivery = delivery.id, error = %refused, "webhook target refused");
+            tracing::warn!(delivery = delivery.id, refused = ?refused, "webhook target refused");
             return self
                 .store
                 .record_attempt(delivery, now, &attempt, &AttemptOutcome::Failed)

@@ -50,6 +50,15 @@ async fn receive(
     response
 }
 
+/// How many requests a receiver has seen.
+fn seen_count(receiver: &Mutex<Receiver>) -> usize {
+    receiver
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .seen
+        .len()
+}
+
 async fn receiver(
     script: Vec<(u16, Option<&'static str>)>,
     then: u16,
@@ -315,14 +324,7 @@ async fn a_receiver_that_keeps_failing_gets_its_webhook_disabled_with_the_reason
         assert_eq!(attempts.len(), 1);
         assert_eq!(attempts[0].status_code, Some(404));
     }
-    assert_eq!(
-        gone_seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .seen
-            .len(),
-        2
-    );
+    assert_eq!(seen_count(&gone_seen), 2);
     let listed: Value = env
         .http
         .get(format!("{}/v1/webhooks/{gone_hook}/deliveries", env.hub))
@@ -372,7 +374,7 @@ async fn a_burst_to_a_briefly_failing_receiver_is_retried_not_disabled() {
     let deliveries = deliveries_of(&env, &hook, 100).await;
     assert_eq!(deliveries.len(), 24);
     assert!(deliveries.iter().all(|(d, _)| d.status == "delivered"));
-    assert!(seen.lock().unwrap_or_else(|p| p.into_inner()).seen.len() >= 54);
+    assert!(seen_count(&seen) >= 54);
 }
 
 /// A delivery that failed for good is sent again on request, by its own tenant only.
@@ -431,14 +433,7 @@ async fn a_failed_delivery_is_redelivered_on_request() {
         vec![Some(404), Some(200)],
         "the earlier attempt stays in the log"
     );
-    assert_eq!(
-        gone_seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .seen
-            .len(),
-        2
-    );
+    assert_eq!(seen_count(&gone_seen), 2);
 
     // The console's activity page offers the same, with the session's CSRF token.
     let cookie = common::console_session(&env.http, &env.hub, A).await;

@@ -339,8 +339,9 @@ pub async fn earnings_report(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    if let Err(crate::SyncError::Settings(message)) = app.platforms.union_client(&shop).await {
-        return super::error(StatusCode::UNPROCESSABLE_ENTITY, message);
+    // The kind of account only: earnings are computed from the store, no token is needed.
+    if let Err(not_union) = crate::scheduler::union_mode(&shop) {
+        return super::error(StatusCode::UNPROCESSABLE_ENTITY, not_union.to_string());
     }
     match earnings_of(&app, &shop.id, query.from.0, query.to.0, group_by).await {
         Ok(report) => Json(report).into_response(),
