@@ -15,7 +15,7 @@ use shopbridge_core::Clock;
 use shopbridge_store::Store;
 
 use crate::connect::{self, ConnectApp};
-use crate::polyapi::{self, PolyApp};
+use crate::polyapi;
 use crate::scheduler::{Platforms, Scheduler};
 
 /// Everything the HTTP application serves from.
@@ -112,16 +112,11 @@ impl HubApp {
 }
 
 pub fn router(app: HubApp) -> Router {
-    let poly = PolyApp {
-        store: app.store.clone(),
-        platforms: app.platforms.clone(),
-        connect: app.connect.clone(),
-        clock: app.clock.clone(),
-    };
     let connect_routes = connect::router(app.connect.clone());
     let shared = Arc::new(app);
     let rest_routes = crate::rest::router(shared.clone());
     let console_routes = crate::console::router(shared.clone());
+    let poly_routes = polyapi::router(shared.clone());
     let routes = Router::new()
         .route(
             "/",
@@ -134,7 +129,7 @@ pub fn router(app: HubApp) -> Router {
         .merge(connect_routes)
         .merge(rest_routes)
         .merge(console_routes)
-        .merge(polyapi::router(poly))
+        .merge(poly_routes)
         // Unknown paths and methods answer problem details too.
         .fallback(|uri: axum::http::Uri| async move {
             error(StatusCode::NOT_FOUND, format!("path: no {uri} here"))
@@ -242,12 +237,6 @@ impl TenantAuth for Arc<HubApp> {
 impl TenantAuth for Arc<ConnectApp> {
     fn connect_app(&self) -> &ConnectApp {
         self
-    }
-}
-
-impl TenantAuth for Arc<crate::polyapi::PolyApp> {
-    fn connect_app(&self) -> &ConnectApp {
-        &self.connect
     }
 }
 
@@ -417,7 +406,7 @@ async fn run_tenant_streams(
     loop {
         while let Some(outcome) = app
             .scheduler
-            .run_one_of(Some(tenant))
+            .run_one_of(shopbridge_store::ClaimScope::Tenant(tenant))
             .await
             .map_err(|err| err.to_string())?
         {

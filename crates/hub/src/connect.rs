@@ -41,6 +41,8 @@ pub struct ConnectApp {
     /// Failed credential guesses, throttled per client address and per app key; shared by
     /// every front end.
     pub guesses: Arc<crate::security::GuessThrottle>,
+    /// Wakes the scheduler: a shop just connected starts its first sync at once.
+    pub sync_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for ConnectApp {
@@ -490,6 +492,7 @@ async fn connected(
             &issued.platform,
         )
         .await;
+    app.sync_wake.notify_one();
     if let Some(return_to) = &issued.return_to {
         return match handoff_url(app, issued, id, return_to, now).await {
             Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
@@ -818,5 +821,6 @@ pub async fn connect_existing(
         .store
         .audit(now, Some(tenant), Some(&created), "connect", platform)
         .await;
+    app.sync_wake.notify_one();
     Ok(created)
 }

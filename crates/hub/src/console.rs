@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use shopbridge_store::{ConnectionState, ConsoleSession};
+use shopbridge_store::{Capped, ConnectionState, ConsoleSession, Cursor, Seek};
 
 use crate::app::HubApp;
 
@@ -104,7 +104,13 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "status" => ("状态", "Status"),
         "updated" => ("更新时间", "Updated"),
         "amount" => ("金额/佣金", "Amount / commission"),
-        "search" => ("搜索订单号", "Search order number"),
+        "search" => ("订单号（开头）", "Order number (start)"),
+        "newest" => ("最新", "Newest"),
+        "oldest" => ("最早", "Oldest"),
+        "newer" => ("较新", "Newer"),
+        "older" => ("较早", "Older"),
+        "matching" => ("笔订单", "orders"),
+        "more_than" => ("超过", "more than"),
         "go" => ("查询", "Go"),
         "versions" => ("历史版本", "Versions"),
         "days" => ("天数", "Days"),
@@ -836,7 +842,12 @@ struct OrdersQuery {
     lang: Option<String>,
     shop: Option<String>,
     q: Option<String>,
-    page: Option<usize>,
+    /// A page older than this cursor (`<updated_ms>:<number>`).
+    older: Option<String>,
+    /// A page newer than this cursor.
+    newer: Option<String>,
+    /// `1`: the oldest page.
+    oldest: Option<u8>,
     days: Option<i64>,
 }
 
@@ -914,37 +925,55 @@ fn shop_picker(
     )
 }
 
+/// One page of a shop's orders, newest change first, by index.
 async fn order_rows(
     app: &HubApp,
     shop: &shopbridge_store::ConnectionSummary,
-) -> Result<Vec<OrderRow>, shopbridge_store::StoreError> {
+    prefix: Option<&str>,
+    seek: &Seek,
+) -> Result<(Vec<OrderRow>, Capped), shopbridge_store::StoreError> {
     if shop.mode == "jit" {
-        let records = app
+        let page = app
             .store
-            .synced_records(&shop.id, crate::sources::JIT_ORDERS)
+            .browse_records(
+                &shop.id,
+                crate::sources::JIT_ORDERS,
+                prefix,
+                seek,
+                ORDERS_PER_PAGE,
+                ORDER_COUNT_CAP,
+            )
             .await?;
-        return Ok(records
+        let rows = page
+            .rows
             .iter()
-            .filter_map(|r| {
-                serde_json::from_str::<shopbridge_core::model::Order>(&r.record.payload).ok()
+            .map(|r| OrderRow {
+                number: r.record.id.clone(),
+                status: r
+                    .record
+                    .columns
+                    .status
+                    .as_deref()
+                    .and_then(shopbridge_core::codes::OrderStatus::from_code)
+                    .map(|status| format!("{} {}", status.code(), status.description()))
+                    .unwrap_or_default(),
+                updated_ms: r.record.updated_ms,
+                amount: format!("¥{}", r.record.columns.amount.as_deref().unwrap_or("0")),
             })
-            .map(|o| OrderRow {
-                number: o.plat_order_no.clone(),
-                status: format!("{} {}", o.status.code(), o.status.description()),
-                updated_ms: o.modified_at_ms,
-                amount: format!("¥{}", o.total_amount),
-            })
-            .collect());
+            .collect();
+        return Ok((rows, page.matching));
     }
-    let rows = app
+    let page = app
         .store
-        .union_orders_page(&shop.id, i64::MIN, None, i64::MAX)
+        .browse_union_orders(&shop.id, prefix, seek, ORDERS_PER_PAGE, ORDER_COUNT_CAP)
         .await?;
-    Ok(rows
+    let rows = page
+        .rows
         .iter()
-        .filter_map(|(cursor, payload)| {
-            let order: serde_json::Value = serde_json::from_str(payload).ok()?;
-            Some(OrderRow {
+        .map(|(cursor, payload)| {
+            let order: serde_json::Value =
+                serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+            OrderRow {
                 number: cursor.id.clone(),
                 status: order["orderSubStatusName"]
                     .as_str()
@@ -952,12 +981,15 @@ async fn order_rows(
                     .to_owned(),
                 updated_ms: cursor.updated_ms,
                 amount: format!("¥{}", order["commission"].as_str().unwrap_or("0")),
-            })
+            }
         })
-        .collect())
+        .collect();
+    Ok((rows, page.matching))
 }
 
-const ORDERS_PER_PAGE: usize = 50;
+const ORDERS_PER_PAGE: i64 = 50;
+/// Counting stops here: the count of a huge shop's orders is not worth a scan.
+const ORDER_COUNT_CAP: i64 = 10_000;
 
 async fn orders_page(
     State(app): Shared,
@@ -979,6 +1011,7 @@ async fn orders_page(
         Err(response) => return response,
     };
     let search = query.q.clone().unwrap_or_default();
+    let search = search.trim();
     let picker = shop_picker(
         lang,
         "/console/orders",
@@ -987,7 +1020,7 @@ async fn orders_page(
         &format!(
             r#"<label for="q">{}</label><input id="q" name="q" type="search" value="{}">"#,
             t(lang, "search"),
-            escape(&search)
+            escape(search)
         ),
     );
     let Some(shop) = chosen else {
@@ -999,31 +1032,30 @@ async fn orders_page(
             &format!("{picker}<p>{}</p>", t(lang, "no_orders")),
         );
     };
-    let mut rows = match order_rows(&app, &shop).await {
-        Ok(rows) => rows,
+    let cursor = |field: &str, text: &Option<String>| match text {
+        None => Ok(None),
+        Some(text) => Cursor::decode(text).map(Some).ok_or_else(|| {
+            format!("{field}: expected a cursor from this page's links, got {text:?}")
+        }),
+    };
+    let seek = match (cursor("older", &query.older), cursor("newer", &query.newer)) {
+        (Err(message), _) | (_, Err(message)) => {
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+        (Ok(Some(older)), _) => Seek::Older(older),
+        (_, Ok(Some(newer))) => Seek::Newer(newer),
+        _ if query.oldest == Some(1) => Seek::Oldest,
+        _ => Seek::Newest,
+    };
+    let prefix = (!search.is_empty()).then_some(search);
+    let (rows, matching) = match order_rows(&app, &shop, prefix, &seek).await {
+        Ok(found) => found,
         Err(err) => {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
         }
     };
-    rows.retain(|r| search.trim().is_empty() || r.number.contains(search.trim()));
-    rows.sort_by(|a, b| {
-        b.updated_ms
-            .cmp(&a.updated_ms)
-            .then(a.number.cmp(&b.number))
-    });
-    let total = rows.len();
-    let page_no = query.page.unwrap_or(1);
-    if let Err(err) = crate::limits::in_range(
-        "page",
-        i64::try_from(page_no).unwrap_or(i64::MAX),
-        crate::limits::PAGE_NUMBERS,
-    ) {
-        return (StatusCode::BAD_REQUEST, err.to_string()).into_response();
-    }
     let body_rows: String = rows
         .iter()
-        .skip((page_no - 1) * ORDERS_PER_PAGE)
-        .take(ORDERS_PER_PAGE)
         .map(|r| {
             format!(
                 r#"<tr><td><a href="/console/orders/{shop}/{number}">{number}</a></td><td>{status}</td><td>{updated}</td><td>{amount}</td></tr>"#,
@@ -1035,22 +1067,49 @@ async fn orders_page(
             )
         })
         .collect();
-    let link = |p: usize, label: &str| {
+    let link = |extra: String, label: &str| {
         format!(
-            r#"<a href="/console/orders?shop={}&q={}&page={p}">{label}</a>"#,
+            r#"<a href="/console/orders?shop={}&q={}{extra}">{label}</a>"#,
             escape(&shop.id),
-            escape(&search),
+            escape(search),
         )
     };
+    let cursor_of = |row: &OrderRow| {
+        escape(
+            &Cursor {
+                updated_ms: row.updated_ms,
+                id: row.number.clone(),
+            }
+            .encode(),
+        )
+    };
+    // Keyset paging: each link names the row it continues from, so the last page costs what the
+    // first does.
+    let full = rows.len() as i64 == ORDERS_PER_PAGE;
+    let at_newest = matches!(seek, Seek::Newest) || (matches!(seek, Seek::Newer(_)) && !full);
+    let at_oldest =
+        matches!(seek, Seek::Oldest) || (matches!(seek, Seek::Older(_) | Seek::Newest) && !full);
     let mut pager = Vec::new();
-    if page_no > 1 {
-        pager.push(link(page_no - 1, t(lang, "prev")));
+    if let (false, Some(first)) = (at_newest, rows.first()) {
+        pager.push(link(String::new(), t(lang, "newest")));
+        pager.push(link(
+            format!("&newer={}", cursor_of(first)),
+            t(lang, "newer"),
+        ));
     }
-    if page_no * ORDERS_PER_PAGE < total {
-        pager.push(link(page_no + 1, t(lang, "next")));
+    if let (false, Some(last)) = (at_oldest, rows.last()) {
+        pager.push(link(
+            format!("&older={}", cursor_of(last)),
+            t(lang, "older"),
+        ));
+        pager.push(link("&oldest=1".to_owned(), t(lang, "oldest")));
     }
+    let count = match matching {
+        Capped::Exactly(n) => format!("{n} {}", t(lang, "matching")),
+        Capped::MoreThan(n) => format!("{} {n} {}", t(lang, "more_than"), t(lang, "matching")),
+    };
     let body = format!(
-        r#"{picker}<p>{total}</p><div class="table"><table><thead><tr><th scope="col">{no}</th><th scope="col">{status}</th><th scope="col">{updated}</th><th scope="col">{amount}</th></tr></thead><tbody>{body_rows}</tbody></table></div><nav aria-label="pages">{pager}</nav>"#,
+        r#"{picker}<p>{count}</p><div class="table"><table><thead><tr><th scope="col">{no}</th><th scope="col">{status}</th><th scope="col">{updated}</th><th scope="col">{amount}</th></tr></thead><tbody>{body_rows}</tbody></table></div><nav aria-label="pages">{pager}</nav>"#,
         no = t(lang, "order_no"),
         status = t(lang, "status"),
         updated = t(lang, "updated"),
@@ -1111,12 +1170,7 @@ async fn order_page(
             .union_order_versions(&shop.id, &number)
             .await
             .unwrap_or_default();
-        let rows = app
-            .store
-            .union_orders_page(&shop.id, i64::MIN, None, i64::MAX)
-            .await
-            .unwrap_or_default();
-        let Some((_, payload)) = rows.into_iter().find(|(c, _)| c.id == number) else {
+        let Ok(Some((_, payload))) = app.store.union_order(&shop.id, &number).await else {
             return (StatusCode::NOT_FOUND, "no such order").into_response();
         };
         let lines = versions

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shopbridge_core::Clock;
 use shopbridge_core::capability::{Connector, ConnectorError};
 use shopbridge_core::codes::ShopType;
-use shopbridge_store::{Claimed, Connection, ConnectionState, Store};
+use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store};
 use shopbridge_vop::jit::connector::JitConnector;
 use shopbridge_vop::jit::{DVD_SERVICE, PRODUCT_SERVICE};
 use shopbridge_vop::union::order::MAX_WINDOW_MS;
@@ -301,6 +301,8 @@ pub struct Scheduler {
     pub warn_ahead_ms: i64,
     /// Called after every stored page of any run: `(connection id, stream, run so far, window end)`.
     pub on_page: Option<RunProgress>,
+    /// Wakes [`Scheduler::run_forever`] before its poll interval ends (a shop just connected).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// A progress callback for scheduled runs.
@@ -332,6 +334,7 @@ impl Scheduler {
             gate: None,
             warn_ahead_ms: 7 * DAY_MS,
             on_page: None,
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -483,17 +486,28 @@ impl Scheduler {
 
     /// Claims and runs one due stream; `None` when nothing is due.
     pub async fn run_one(&self) -> Result<Option<RunOutcome>, SyncError> {
-        self.run_one_of(None).await
+        self.run_one_of(ClaimScope::Any).await
     }
 
-    /// Claims and runs one due stream, of one tenant's shops only when `tenant_id` is given.
-    pub async fn run_one_of(
+    /// Makes one stream of a shop due and runs it here; `None` when another process holds it.
+    pub async fn run_stream_now(
         &self,
-        tenant_id: Option<&str>,
+        connection_id: &str,
+        stream: &str,
     ) -> Result<Option<RunOutcome>, SyncError> {
+        self.plan().await?;
+        self.store
+            .run_now(connection_id, stream, self.clock.now_ms())
+            .await?;
+        self.run_one_of(ClaimScope::Stream(connection_id, stream))
+            .await
+    }
+
+    /// Claims and runs one due stream within `scope`.
+    pub async fn run_one_of(&self, scope: ClaimScope<'_>) -> Result<Option<RunOutcome>, SyncError> {
         let Some(claimed) = self
             .store
-            .claim_due_of(&self.owner, self.clock.now_ms(), self.lease_ms, tenant_id)
+            .claim_due_of(&self.owner, self.clock.now_ms(), self.lease_ms, scope)
             .await?
         else {
             return Ok(None);
@@ -534,7 +548,10 @@ impl Scheduler {
             if let Err(err) = self.run_until_idle().await {
                 tracing::warn!(error = %err, "scheduler pass failed");
             }
-            tokio::time::sleep(poll).await;
+            tokio::select! {
+                () = tokio::time::sleep(poll) => {}
+                () = self.wake.notified() => {}
+            }
         }
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use shopbridge_core::Clock;
 use shopbridge_core::capability::{Connector, ConnectorError};
-use shopbridge_core::codes::{OrderStatus, ShopType};
+use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
 use shopbridge_core::model::{OrderQuery, OrderTimeType, ProductQuery};
-use shopbridge_store::{SyncedRecord, UnionOrderRecord};
+use shopbridge_store::{RecordColumns, SyncedRecord, UnionOrderRecord};
 use shopbridge_vop::union::ORDER_SERVICE;
 use shopbridge_vop::union::order::{
     MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
@@ -73,6 +73,7 @@ pub(crate) fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
         order_time_ms: order.order_time,
         last_update_ms: order.last_update_time,
         settled: order.is_settled(),
+        settled_ms: order.settled_time.filter(|_| order.is_settled()),
         payload: json(order),
     }
 }
@@ -200,6 +201,15 @@ fn refund_record(refund: &RefundOrderInfo, seen_ms: i64) -> SyncedRecord {
         .unwrap_or(seen_ms),
         is_final: refund.settled == Some(1),
         payload: json(refund),
+        columns: RecordColumns {
+            created_ms: refund.apply_time,
+            booked_ms: refund
+                .commission_settled_time
+                .or(refund.commission_enter_time),
+            parent_id: Some(refund.order_sn.clone()),
+            amount: refund.commission.map(|c| c.to_string()),
+            ..RecordColumns::default()
+        },
     }
 }
 
@@ -350,6 +360,11 @@ impl StreamSource for UnionPidSource {
                         updated_ms: pid.create_time.unwrap_or(seen),
                         is_final: false,
                         payload: json(pid),
+                        columns: RecordColumns {
+                            created_ms: pid.create_time,
+                            title: pid.pid_name.clone(),
+                            ..RecordColumns::default()
+                        },
                     })
                     .collect(),
             ),
@@ -438,6 +453,7 @@ impl StreamSource for JitReturnSource {
                             .unwrap_or(start_ms),
                         is_final: false,
                         payload: json(info),
+                        columns: RecordColumns::default(),
                     }
                 }));
                 if got < LIMIT as usize || i64::from(page) * i64::from(LIMIT) >= answer.total {
@@ -549,6 +565,16 @@ impl StreamSource for OrderStream {
                         updated_ms: order.modified_at_ms,
                         is_final: is_final_order(order.status),
                         payload: json(order),
+                        columns: RecordColumns {
+                            created_ms: Some(order.created_at_ms),
+                            status: Some(order.status.code().to_owned()),
+                            amount: Some(order.total_amount.to_string()),
+                            has_refund: order
+                                .lines
+                                .iter()
+                                .any(|line| line.refund_status != RefundStatus::NoRefund),
+                            ..RecordColumns::default()
+                        },
                     })
                     .collect(),
             ),
@@ -623,6 +649,14 @@ impl StreamSource for ProductStream {
                         updated_ms: seen,
                         is_final: false,
                         payload: json(product),
+                        columns: RecordColumns {
+                            status: Some(
+                                if product.on_sale { "JH_01" } else { "JH_02" }.to_owned(),
+                            ),
+                            alt_id: Some(product.outer_id.clone()),
+                            title: Some(product.name.clone()),
+                            ..RecordColumns::default()
+                        },
                     })
                     .collect(),
             ),
@@ -700,6 +734,7 @@ impl StreamSource for WinitOutboundSource {
                         updated_ms: seen,
                         is_final: false,
                         payload: json(order),
+                        columns: RecordColumns::default(),
                     })
                     .collect(),
             ),

@@ -46,6 +46,7 @@ impl Env {
             winit: Some(winit),
             clock,
             guesses: Default::default(),
+            sync_wake: Default::default(),
         };
         let router = connect::router(app.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });

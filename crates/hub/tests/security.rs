@@ -240,7 +240,7 @@ async fn every_number_a_caller_sends_is_range_checked() {
     let page = env
         .http
         .get(format!(
-            "{}/console/orders?shop={jit_a}&page=18446744073709551615",
+            "{}/console/orders?shop={jit_a}&older=18446744073709551615:X",
             env.hub
         ))
         .header("cookie", cookie)
@@ -248,7 +248,7 @@ async fn every_number_a_caller_sends_is_range_checked() {
         .await
         .expect("page");
     assert_eq!(page.status(), 400);
-    assert!(page.text().await.expect("text").starts_with("page:"));
+    assert!(page.text().await.expect("text").starts_with("older:"));
 }
 
 #[tokio::test]

@@ -325,6 +325,7 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
                 shopbridge_hub::security::GuessThrottle::default()
                     .trusting_forwarded_for(parts.trust_forwarded_for),
             ),
+            sync_wake: scheduler.wake.clone(),
         },
         clock: parts.clock.clone(),
         scheduler: scheduler.clone(),

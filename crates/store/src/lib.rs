@@ -23,11 +23,14 @@ pub use connect::ConnectState;
 pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
-pub use records::{Cursor, StoredRecord, SyncRun, SyncedRecord};
+pub use records::{
+    Browsed, Capped, Cursor, RecordColumns, RecordFilter, Seek, StoredRecord, SyncRun,
+    SyncedRecord, TimeField,
+};
 pub use replay::SignedRequest;
-pub use schedule::{Claimed, Schedule};
+pub use schedule::{ClaimScope, Claimed, Schedule};
 pub use tokens::ConsoleSession;
-pub use union::{Checkpoint, UnionOrderRecord};
+pub use union::{BookedRefund, Checkpoint, SettledOrder, UnionOrderRecord};
 pub use vault::{MasterKey, Sealed, Vault};
 pub use webhooks::{
     Attempt, AttemptOutcome, Delivery, DueDelivery, RecordEvents, Redelivery, Webhook,

@@ -23,6 +23,30 @@ pub struct SyncedRecord {
     pub is_final: bool,
     /// The platform's JSON.
     pub payload: String,
+    /// What the record is queried by.
+    pub columns: RecordColumns,
+}
+
+/// What a record is queried by besides its id and update time, each an indexed or filterable
+/// column: every stream fills what its records have.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordColumns {
+    /// When the platform created it (epoch ms).
+    pub created_ms: Option<i64>,
+    /// The platform's status code.
+    pub status: Option<String>,
+    /// When it counts in a money report (a refund's booked deduction), epoch ms.
+    pub booked_ms: Option<i64>,
+    /// The record it belongs to (a refund's order).
+    pub parent_id: Option<String>,
+    /// The seller's own code for it (a product's outer id).
+    pub alt_id: Option<String>,
+    /// Its name, for searching.
+    pub title: Option<String>,
+    /// Its amount as a decimal string (an order's total, a refund's deduction).
+    pub amount: Option<String>,
+    /// An order with a line refunded or being refunded.
+    pub has_refund: bool,
 }
 
 /// A record as the store holds it.
@@ -141,12 +165,16 @@ impl Store {
         let rows = newest_per_key(&versions, |record| &record.id);
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
-                "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms)
+                "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms,
+                 created_ms, status, booked_ms, parent_id, alt_id, title, amount, has_refund)
                  VALUES {}
                  ON CONFLICT (connection_id, stream, record_id) DO UPDATE SET
                  updated_ms = excluded.updated_ms, final = excluded.final, payload = excluded.payload,
-                 versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms",
-                Placeholders::new(self.backend()).rows(8, chunk.len())
+                 versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms,
+                 created_ms = excluded.created_ms, status = excluded.status, booked_ms = excluded.booked_ms,
+                 parent_id = excluded.parent_id, alt_id = excluded.alt_id, title = excluded.title,
+                 amount = excluded.amount, has_refund = excluded.has_refund",
+                Placeholders::new(self.backend()).rows(16, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (record, new_versions) in chunk {
@@ -158,7 +186,15 @@ impl Store {
                     .bind(i64::from(record.is_final))
                     .bind(&record.payload)
                     .bind(*new_versions)
-                    .bind(now_ms);
+                    .bind(now_ms)
+                    .bind(record.columns.created_ms)
+                    .bind(&record.columns.status)
+                    .bind(record.columns.booked_ms)
+                    .bind(&record.columns.parent_id)
+                    .bind(&record.columns.alt_id)
+                    .bind(&record.columns.title)
+                    .bind(&record.columns.amount)
+                    .bind(i64::from(record.columns.has_refund));
             }
             query.execute(&mut *tx).await?;
         }
@@ -175,7 +211,10 @@ impl Store {
         stream: &str,
         id: &str,
     ) -> Result<Option<StoredRecord>, StoreError> {
-        let row = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3")
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM synced_records WHERE connection_id = $1 AND stream = $2 AND record_id = $3"
+        );
+        let row = sqlx::query(&sql)
             .bind(connection_id)
             .bind(stream)
             .bind(id)
@@ -191,11 +230,11 @@ impl Store {
         stream: &str,
         id: &str,
     ) -> Result<Vec<(i64, i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT updated_ms, synced_ms, payload FROM synced_record_history WHERE connection_id = $1 AND stream = $2 AND record_id = $3 ORDER BY updated_ms, synced_ms")
+        let rows = sqlx::query("SELECT updated_ms, synced_ms, payload FROM synced_record_history WHERE connection_id = $1 AND stream = $2 AND record_id = $3 ORDER BY updated_ms, synced_ms LIMIT 1000")
             .bind(connection_id)
             .bind(stream)
             .bind(id)
-            .fetch_all(self.pool())
+            .fetch_all(self.reader())
             .await?;
         rows.iter()
             .map(|row| {
@@ -208,75 +247,224 @@ impl Store {
             .collect()
     }
 
-    /// The records of a stream updated at or after `from_ms`, oldest update first.
-    pub async fn synced_records_since(
-        &self,
-        connection_id: &str,
-        stream: &str,
-        from_ms: i64,
-    ) -> Result<Vec<StoredRecord>, StoreError> {
-        let rows = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 AND updated_ms >= $3 ORDER BY updated_ms, record_id")
-            .bind(connection_id)
-            .bind(stream)
-            .bind(from_ms)
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(stored).collect()
-    }
-
-    /// Every record of a stream, by id.
+    /// Every record of a stream, by id: for tests and exports, never for a request.
     pub async fn synced_records(
         &self,
         connection_id: &str,
         stream: &str,
     ) -> Result<Vec<StoredRecord>, StoreError> {
-        let rows = sqlx::query("SELECT record_id, updated_ms, final, payload, versions FROM synced_records WHERE connection_id = $1 AND stream = $2 ORDER BY record_id")
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM synced_records WHERE connection_id = $1 AND stream = $2 ORDER BY record_id"
+        );
+        let rows = sqlx::query(&sql)
             .bind(connection_id)
             .bind(stream)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(stored).collect()
     }
-}
 
-fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
-    Ok(StoredRecord {
-        record: SyncedRecord {
-            id: row.try_get("record_id")?,
-            updated_ms: row.try_get("updated_ms")?,
-            is_final: row.try_get::<i64, _>("final")? != 0,
-            payload: row.try_get("payload")?,
-        },
-        versions: row.try_get("versions")?,
-    })
-}
-
-/// Where a page of a listing by update time starts: after this `(updated_ms, id)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub updated_ms: i64,
-    pub id: String,
-}
-
-impl Cursor {
-    /// `"<updated_ms>:<id>"`, opaque to API callers.
-    pub fn encode(&self) -> String {
-        format!("{}:{}", self.updated_ms, self.id)
+    /// The records of a stream that match `filter`: how many there are, and `limit` of them
+    /// after skipping `offset`, ordered by the filter's time (then id) or by id. One indexed
+    /// count and one indexed page; offsets are for APIs whose callers page by number.
+    pub async fn find_records(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        filter: &RecordFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<StoredRecord>), StoreError> {
+        let mut p = Placeholders::new(self.backend());
+        let mut clauses = vec![
+            format!("connection_id = {}", p.one()),
+            format!("stream = {}", p.one()),
+        ];
+        let mut binds: Vec<Bind> = vec![
+            Bind::Text(connection_id.to_owned()),
+            Bind::Text(stream.to_owned()),
+        ];
+        let order = match filter.time {
+            Some((field, start_ms, end_ms)) => {
+                let column = field.column();
+                clauses.push(format!("{column} >= {}", p.one()));
+                clauses.push(format!("{column} <= {}", p.one()));
+                binds.push(Bind::Int(start_ms));
+                binds.push(Bind::Int(end_ms));
+                format!("{column}, record_id")
+            }
+            None => "record_id".to_owned(),
+        };
+        if let Some(status) = &filter.status {
+            clauses.push(format!("status = {}", p.one()));
+            binds.push(Bind::Text(status.clone()));
+        }
+        if filter.has_refund {
+            clauses.push("has_refund = 1".to_owned());
+        }
+        if let Some(id) = &filter.id_or_alt_id {
+            let (a, b) = (p.one(), p.one());
+            clauses.push(format!("(record_id = {a} OR alt_id = {b})"));
+            binds.push(Bind::Text(id.clone()));
+            binds.push(Bind::Text(id.clone()));
+        }
+        if let Some(part) = &filter.title_contains {
+            // A plain substring test: no LIKE wildcards to escape in what a caller typed.
+            let find = match self.backend() {
+                crate::Backend::Sqlite => "instr",
+                crate::Backend::Postgres => "strpos",
+            };
+            clauses.push(format!("{find}(COALESCE(title, ''), {}) > 0", p.one()));
+            binds.push(Bind::Text(part.clone()));
+        }
+        let filter_sql = clauses.join(" AND ");
+        let count_sql = format!("SELECT COUNT(*) AS n FROM synced_records WHERE {filter_sql}");
+        let (limit_p, offset_p) = (p.one(), p.one());
+        let page_sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM synced_records WHERE {filter_sql} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}"
+        );
+        let total: i64 = bind_all(sqlx::query(&count_sql), &binds)
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?;
+        let rows = bind_all(sqlx::query(&page_sql), &binds)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.reader())
+            .await?;
+        Ok((total, rows.iter().map(stored).collect::<Result<_, _>>()?))
     }
 
-    pub fn decode(text: &str) -> Option<Self> {
-        let (ms, id) = text.split_once(':')?;
-        if id.is_empty() {
-            return None;
-        }
-        Some(Self {
-            updated_ms: ms.parse().ok()?,
-            id: id.to_owned(),
+    /// A page of a stream's records newest change first, for people browsing: keyset paging
+    /// (`seek`), an optional id prefix, and a count capped at `count_cap` so that neither grows
+    /// with the shop.
+    pub async fn browse_records(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        id_prefix: Option<&str>,
+        seek: &Seek,
+        limit: i64,
+        count_cap: i64,
+    ) -> Result<Browsed<StoredRecord>, StoreError> {
+        let table = BrowseTable {
+            table: "synced_records",
+            id: "record_id",
+            updated: "updated_ms",
+            columns: RECORD_COLUMNS,
+            stream: Some(stream),
+        };
+        let (rows, matching) = self
+            .browse(&table, connection_id, id_prefix, seek, limit, count_cap)
+            .await?;
+        Ok(Browsed {
+            rows: rows.iter().map(stored).collect::<Result<_, _>>()?,
+            matching,
         })
     }
-}
 
-impl Store {
+    /// [`Store::browse_records`] for Union orders: `(cursor, payload)` rows.
+    pub async fn browse_union_orders(
+        &self,
+        connection_id: &str,
+        id_prefix: Option<&str>,
+        seek: &Seek,
+        limit: i64,
+        count_cap: i64,
+    ) -> Result<Browsed<(Cursor, String)>, StoreError> {
+        let table = BrowseTable {
+            table: "union_orders",
+            id: "order_sn",
+            updated: "last_update_ms",
+            columns: "order_sn, last_update_ms, payload",
+            stream: None,
+        };
+        let (rows, matching) = self
+            .browse(&table, connection_id, id_prefix, seek, limit, count_cap)
+            .await?;
+        Ok(Browsed {
+            rows: rows.iter().map(union_row).collect::<Result<_, _>>()?,
+            matching,
+        })
+    }
+
+    async fn browse(
+        &self,
+        table: &BrowseTable<'_>,
+        connection_id: &str,
+        id_prefix: Option<&str>,
+        seek: &Seek,
+        limit: i64,
+        count_cap: i64,
+    ) -> Result<(Vec<sqlx::any::AnyRow>, Capped), StoreError> {
+        let BrowseTable {
+            table: name,
+            id,
+            updated,
+            ..
+        } = *table;
+        let mut p = Placeholders::new(self.backend());
+        let mut clauses = vec![format!("connection_id = {}", p.one())];
+        let mut binds = vec![Bind::Text(connection_id.to_owned())];
+        if let Some(stream) = table.stream {
+            clauses.push(format!("stream = {}", p.one()));
+            binds.push(Bind::Text(stream.to_owned()));
+        }
+        if let Some(prefix) = id_prefix.filter(|p| !p.is_empty()) {
+            // A prefix is a range of the id index: `[prefix, prefix + U+10FFFF)`.
+            let (low, high) = (p.one(), p.one());
+            clauses.push(format!("{id} >= {low} AND {id} < {high}"));
+            binds.push(Bind::Text(prefix.to_owned()));
+            binds.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
+        }
+        let filter_sql = clauses.join(" AND ");
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {name} WHERE {filter_sql} LIMIT {}) AS capped",
+            p.one()
+        );
+        let counted: i64 = bind_all(sqlx::query(&count_sql), &binds)
+            .bind(count_cap.saturating_add(1))
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?;
+        let matching = if counted > count_cap {
+            Capped::MoreThan(count_cap)
+        } else {
+            Capped::Exactly(counted)
+        };
+        // Newest first; `Newer` and `Oldest` read the other way and turn the page around.
+        let (bound, direction, reverse) = match seek {
+            Seek::Newest => (None, "DESC", false),
+            Seek::Older(cursor) => (Some(("<", cursor)), "DESC", false),
+            Seek::Newer(cursor) => (Some((">", cursor)), "ASC", true),
+            Seek::Oldest => (None, "ASC", true),
+        };
+        let mut clauses = vec![filter_sql];
+        if let Some((op, cursor)) = bound {
+            let (a, b, c) = (p.one(), p.one(), p.one());
+            clauses.push(format!(
+                "({updated} {op} {a} OR ({updated} = {b} AND {id} {op} {c}))"
+            ));
+            binds.push(Bind::Int(cursor.updated_ms));
+            binds.push(Bind::Int(cursor.updated_ms));
+            binds.push(Bind::Text(cursor.id.clone()));
+        }
+        let page_sql = format!(
+            "SELECT {columns} FROM {name} WHERE {filter} ORDER BY {updated} {direction}, {id} {direction} LIMIT {limit_p}",
+            columns = table.columns,
+            filter = clauses.join(" AND "),
+            limit_p = p.one(),
+        );
+        let mut rows = bind_all(sqlx::query(&page_sql), &binds)
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        if reverse {
+            rows.reverse();
+        }
+        Ok((rows, matching))
+    }
+
     /// Up to `limit` records of a stream updated at or after `from_ms`, after `cursor`, by
     /// (update time, id).
     pub async fn records_page(
@@ -287,24 +475,19 @@ impl Store {
         cursor: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<StoredRecord>, StoreError> {
-        let (after_ms, after_id) = match cursor {
-            Some(c) => (c.updated_ms, c.id.clone()),
-            None => (i64::MIN, String::new()),
-        };
-        let rows = sqlx::query(
-            "SELECT record_id, updated_ms, final, payload, versions FROM synced_records
-             WHERE connection_id = $1 AND stream = $2 AND updated_ms >= $3
-               AND (updated_ms > $4 OR (updated_ms = $4 AND record_id > $5))
-             ORDER BY updated_ms, record_id LIMIT $6",
-        )
-        .bind(connection_id)
-        .bind(stream)
-        .bind(from_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await?;
+        let (sql, binds) = after_cursor_sql(
+            self.backend(),
+            &format!("SELECT {RECORD_COLUMNS} FROM synced_records"),
+            &[("stream", stream)],
+            connection_id,
+            ("updated_ms", "record_id"),
+            from_ms,
+            cursor,
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(stored).collect()
     }
 
@@ -317,34 +500,36 @@ impl Store {
         cursor: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<(Cursor, String)>, StoreError> {
-        let (after_ms, after_id) = match cursor {
-            Some(c) => (c.updated_ms, c.id.clone()),
-            None => (i64::MIN, String::new()),
-        };
-        let rows = sqlx::query(
-            "SELECT order_sn, last_update_ms, payload FROM union_orders
-             WHERE connection_id = $1 AND last_update_ms >= $2
-               AND (last_update_ms > $3 OR (last_update_ms = $3 AND order_sn > $4))
-             ORDER BY last_update_ms, order_sn LIMIT $5",
+        let (sql, binds) = after_cursor_sql(
+            self.backend(),
+            "SELECT order_sn, last_update_ms, payload FROM union_orders",
+            &[],
+            connection_id,
+            ("last_update_ms", "order_sn"),
+            from_ms,
+            cursor,
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(union_row).collect()
+    }
+
+    /// One Union order: its cursor (update time, number) and the platform's JSON.
+    pub async fn union_order(
+        &self,
+        connection_id: &str,
+        order_sn: &str,
+    ) -> Result<Option<(Cursor, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT order_sn, last_update_ms, payload FROM union_orders WHERE connection_id = $1 AND order_sn = $2",
         )
         .bind(connection_id)
-        .bind(from_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(limit)
-        .fetch_all(self.reader())
+        .bind(order_sn)
+        .fetch_optional(self.reader())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    Cursor {
-                        updated_ms: row.try_get("last_update_ms")?,
-                        id: row.try_get("order_sn")?,
-                    },
-                    row.try_get("payload")?,
-                ))
-            })
-            .collect()
+        row.as_ref().map(union_row).transpose()
     }
 
     /// The latest sync runs of a connection, newest first.
@@ -390,4 +575,191 @@ pub struct SyncRun {
     pub pages: i64,
     pub records: i64,
     pub error: Option<String>,
+}
+
+/// The columns [`stored`] reads.
+const RECORD_COLUMNS: &str = "record_id, updated_ms, final, payload, versions, created_ms, status, \
+     booked_ms, parent_id, alt_id, title, amount, has_refund";
+
+fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
+    Ok(StoredRecord {
+        record: SyncedRecord {
+            id: row.try_get("record_id")?,
+            updated_ms: row.try_get("updated_ms")?,
+            is_final: row.try_get::<i64, _>("final")? != 0,
+            payload: row.try_get("payload")?,
+            columns: RecordColumns {
+                created_ms: row.try_get("created_ms")?,
+                status: row.try_get("status")?,
+                booked_ms: row.try_get("booked_ms")?,
+                parent_id: row.try_get("parent_id")?,
+                alt_id: row.try_get("alt_id")?,
+                title: row.try_get("title")?,
+                amount: row.try_get("amount")?,
+                has_refund: row.try_get::<i64, _>("has_refund")? != 0,
+            },
+        },
+        versions: row.try_get("versions")?,
+    })
+}
+
+fn union_row(row: &sqlx::any::AnyRow) -> Result<(Cursor, String), StoreError> {
+    Ok((
+        Cursor {
+            updated_ms: row.try_get("last_update_ms")?,
+            id: row.try_get("order_sn")?,
+        },
+        row.try_get("payload")?,
+    ))
+}
+
+/// Where a page of a listing by update time starts: after this `(updated_ms, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub updated_ms: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// `"<updated_ms>:<id>"`, opaque to API callers.
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.updated_ms, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (ms, id) = text.split_once(':')?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(Self {
+            updated_ms: ms.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// A value bound to a placeholder of a query built at run time.
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(text) => query.bind(text.as_str()),
+            Bind::Int(n) => query.bind(*n),
+        };
+    }
+    query
+}
+
+/// `select` filtered to a connection (and `equal` columns), at or after `from_ms` and after
+/// `cursor` by `(time, id)`, ordered by them, with the limit as the last placeholder. Without a
+/// cursor there is no cursor clause at all, and with one the lower bound is the larger of the
+/// two: either way the index range starts where the page does.
+fn after_cursor_sql(
+    backend: crate::Backend,
+    select: &str,
+    equal: &[(&str, &str)],
+    connection_id: &str,
+    (time, id): (&str, &str),
+    from_ms: i64,
+    cursor: Option<&Cursor>,
+) -> (String, Vec<Bind>) {
+    let mut p = Placeholders::new(backend);
+    let mut clauses = vec![format!("connection_id = {}", p.one())];
+    let mut binds = vec![Bind::Text(connection_id.to_owned())];
+    for (column, value) in equal {
+        clauses.push(format!("{column} = {}", p.one()));
+        binds.push(Bind::Text((*value).to_owned()));
+    }
+    match cursor {
+        Some(cursor) if cursor.updated_ms >= from_ms => {
+            let (a, b, c) = (p.one(), p.one(), p.one());
+            clauses.push(format!("{time} >= {a} AND ({time} > {b} OR {id} > {c})"));
+            binds.push(Bind::Int(cursor.updated_ms));
+            binds.push(Bind::Int(cursor.updated_ms));
+            binds.push(Bind::Text(cursor.id.clone()));
+        }
+        _ => {
+            clauses.push(format!("{time} >= {}", p.one()));
+            binds.push(Bind::Int(from_ms));
+        }
+    }
+    let sql = format!(
+        "{select} WHERE {} ORDER BY {time}, {id} LIMIT {}",
+        clauses.join(" AND "),
+        p.one()
+    );
+    (sql, binds)
+}
+
+/// Which time a [`RecordFilter`] bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeField {
+    Created,
+    Updated,
+    Booked,
+}
+
+impl TimeField {
+    fn column(self) -> &'static str {
+        match self {
+            TimeField::Created => "created_ms",
+            TimeField::Updated => "updated_ms",
+            TimeField::Booked => "booked_ms",
+        }
+    }
+}
+
+/// What [`Store::find_records`] selects; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// A time and its inclusive range.
+    pub time: Option<(TimeField, i64, i64)>,
+    pub status: Option<String>,
+    pub has_refund: bool,
+    /// The record's id or its seller's code.
+    pub id_or_alt_id: Option<String>,
+    pub title_contains: Option<String>,
+}
+
+/// Where a browsing page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seek {
+    /// The most recently changed.
+    Newest,
+    /// The page changed before this row.
+    Older(Cursor),
+    /// The page changed after this row.
+    Newer(Cursor),
+    /// The least recently changed.
+    Oldest,
+}
+
+/// A count that stops at a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capped {
+    Exactly(i64),
+    MoreThan(i64),
+}
+
+/// A browsing page: its rows (newest change first) and how many rows match.
+#[derive(Debug, Clone)]
+pub struct Browsed<T> {
+    pub rows: Vec<T>,
+    pub matching: Capped,
+}
+
+struct BrowseTable<'a> {
+    table: &'static str,
+    id: &'static str,
+    updated: &'static str,
+    columns: &'static str,
+    stream: Option<&'a str>,
 }

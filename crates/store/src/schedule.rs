@@ -62,7 +62,8 @@ impl Store {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Option<Claimed>, StoreError> {
-        self.claim_due_of(owner, now_ms, lease_ms, None).await
+        self.claim_due_of(owner, now_ms, lease_ms, ClaimScope::Any)
+            .await
     }
 
     /// Claims the most overdue stream, of one tenant's shops only when `tenant_id` is given.
@@ -71,8 +72,13 @@ impl Store {
         owner: &str,
         now_ms: i64,
         lease_ms: i64,
-        tenant_id: Option<&str>,
+        scope: ClaimScope<'_>,
     ) -> Result<Option<Claimed>, StoreError> {
+        let (tenant_id, connection_id, stream) = match scope {
+            ClaimScope::Any => (None, None, None),
+            ClaimScope::Tenant(tenant) => (Some(tenant), None, None),
+            ClaimScope::Stream(connection, stream) => (None, Some(connection), Some(stream)),
+        };
         let lock = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             // SQLite runs one writer at a time: the single statement is the lock.
@@ -83,7 +89,8 @@ impl Store {
              WHERE (connection_id, stream) = (
                  SELECT s.connection_id, s.stream FROM sync_schedule s JOIN connections c ON c.id = s.connection_id
                  WHERE s.next_run_ms <= $3 AND (s.lease_until_ms IS NULL OR s.lease_until_ms < $3) AND c.state IN ('active', 'refreshing')
-                 AND ($4 IS NULL OR c.tenant_id = $4)
+                 AND ($4 IS NULL OR c.tenant_id = $4) AND ($5 IS NULL OR s.connection_id = $5)
+                 AND ($6 IS NULL OR s.stream = $6)
                  ORDER BY s.next_run_ms LIMIT 1 {lock})
              RETURNING connection_id, stream"
         );
@@ -92,6 +99,8 @@ impl Store {
             .bind(now_ms.saturating_add(lease_ms))
             .bind(now_ms)
             .bind(tenant_id)
+            .bind(connection_id)
+            .bind(stream)
             .fetch_optional(self.pool())
             .await?;
         row.map(|row| {
@@ -217,4 +226,14 @@ fn schedule(row: &sqlx::any::AnyRow) -> Result<Schedule, StoreError> {
         last_status: row.try_get("last_status")?,
         last_finished_ms: row.try_get("last_finished_ms")?,
     })
+}
+
+/// Which due streams a claim may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimScope<'a> {
+    Any,
+    /// The streams of one tenant's shops.
+    Tenant(&'a str),
+    /// One stream of one shop.
+    Stream(&'a str, &'a str),
 }

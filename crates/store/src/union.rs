@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use crate::{Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK, newest_per_key};
@@ -20,8 +21,30 @@ pub struct UnionOrderRecord {
     pub order_time_ms: i64,
     pub last_update_ms: i64,
     pub settled: bool,
+    /// When it was settled (epoch ms), for a settled order: what earnings are reported by.
+    pub settled_ms: Option<i64>,
     /// The platform's JSON of the order.
     pub payload: String,
+}
+
+/// A settled order as earnings count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledOrder {
+    pub settled_ms: i64,
+    pub chan_tag: Option<String>,
+    pub stat_param: Option<String>,
+    /// Decimal text.
+    pub commission: Option<String>,
+}
+
+/// An after-settlement refund as earnings count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookedRefund {
+    pub booked_ms: i64,
+    /// The commission deducted, decimal text (its sign is the platform's).
+    pub deduction: Option<String>,
+    /// `(chan_tag, stat_param)` of its order, when the order is stored.
+    pub order: Option<(Option<String>, Option<String>)>,
 }
 
 /// Where a stream's sync stands: everything updated up to `cursor_ms` is stored; a window in
@@ -181,15 +204,15 @@ impl Store {
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
                 "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
-                 order_time_ms, last_update_ms, settled, payload, versions, synced_ms)
+                 order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)
                  VALUES {}
                  ON CONFLICT (connection_id, order_sn) DO UPDATE SET status = excluded.status,
                  sub_status = excluded.sub_status, chan_tag = excluded.chan_tag,
                  stat_param = excluded.stat_param, commission = excluded.commission,
                  order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
-                 settled = excluded.settled, payload = excluded.payload,
+                 settled = excluded.settled, settled_ms = excluded.settled_ms, payload = excluded.payload,
                  versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
-                Placeholders::new(self.backend()).rows(13, chunk.len())
+                Placeholders::new(self.backend()).rows(14, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (order, new_versions) in chunk {
@@ -204,6 +227,7 @@ impl Store {
                     .bind(order.order_time_ms)
                     .bind(order.last_update_ms)
                     .bind(i64::from(order.settled))
+                    .bind(order.settled_ms)
                     .bind(&order.payload)
                     .bind(*new_versions)
                     .bind(now_ms);
@@ -235,6 +259,69 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Calls `each` for every order settled in `[from_ms, to_ms)`, read as a stream from the
+    /// settlement-time index: a report over a year of a large account holds one row at a time.
+    pub async fn each_settled_union_order(
+        &self,
+        connection_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+        mut each: impl FnMut(SettledOrder),
+    ) -> Result<(), StoreError> {
+        let mut rows = sqlx::query(
+            "SELECT settled_ms, chan_tag, stat_param, commission FROM union_orders
+             WHERE connection_id = $1 AND settled_ms >= $2 AND settled_ms < $3",
+        )
+        .bind(connection_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch(self.reader());
+        while let Some(row) = rows.try_next().await? {
+            each(SettledOrder {
+                settled_ms: row.try_get("settled_ms")?,
+                chan_tag: row.try_get("chan_tag")?,
+                stat_param: row.try_get("stat_param")?,
+                commission: row.try_get("commission")?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Calls `each` for every record of `stream` (after-settlement refunds) booked in
+    /// `[from_ms, to_ms)`, with the tags of its order where the order is stored.
+    pub async fn each_booked_refund(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        from_ms: i64,
+        to_ms: i64,
+        mut each: impl FnMut(BookedRefund),
+    ) -> Result<(), StoreError> {
+        let mut rows = sqlx::query(
+            "SELECT r.booked_ms, r.amount, o.order_sn, o.chan_tag, o.stat_param FROM synced_records r
+             LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
+             WHERE r.connection_id = $1 AND r.stream = $2 AND r.booked_ms >= $3 AND r.booked_ms < $4",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch(self.reader());
+        while let Some(row) = rows.try_next().await? {
+            let order_sn: Option<String> = row.try_get("order_sn")?;
+            each(BookedRefund {
+                booked_ms: row.try_get("booked_ms")?,
+                deduction: row.try_get("amount")?,
+                order: order_sn
+                    .map(|_| {
+                        Ok::<_, StoreError>((row.try_get("chan_tag")?, row.try_get("stat_param")?))
+                    })
+                    .transpose()?,
+            });
+        }
+        Ok(())
     }
 
     /// Every stored version of a Union order, oldest first: `(last_update_ms, sub_status, commission)`.

@@ -54,6 +54,7 @@ fn order(sn: &str, update: i64, stage: &str, settled: bool) -> UnionOrderRecord 
         order_time_ms: 1,
         last_update_ms: update,
         settled,
+        settled_ms: settled.then_some(update),
         payload: format!(r#"{{"orderSn":"{sn}","lastUpdateTime":{update}}}"#),
     }
 }
@@ -260,6 +261,7 @@ async fn exercise(store: &Store) {
         updated_ms,
         is_final,
         payload: format!(r#"{{"id":"{id}","body":"{body}"}}"#),
+        columns: Default::default(),
     };
     let cp = Checkpoint {
         cursor_ms: 0,

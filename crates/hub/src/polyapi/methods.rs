@@ -11,7 +11,7 @@ use shopbridge_core::error::ErrorClass;
 use shopbridge_core::model::{
     Order, OrderQuery, OrderTimeType, Product, RefundCheck, Shipment, StockMode, StockUpdate,
 };
-use shopbridge_store::{Connection, NewConnection};
+use shopbridge_store::{Connection, NewConnection, RecordFilter, TimeField};
 use shopbridge_vop::time::{format_datetime_ms, parse_datetime_ms};
 
 use super::{Call, PolyError, platform_of};
@@ -165,6 +165,9 @@ fn paging(biz: &Value) -> Result<(u64, u64), PolyError> {
     Ok((index as u64, size as u64))
 }
 
+/// The most orders with refunds one GetRefund window may hold.
+const MAX_REFUNDING_ORDERS: i64 = 10_000;
+
 fn page_of<T>(items: Vec<T>, index: u64, size: u64) -> (usize, bool, Vec<T>) {
     let total = items.len();
     // paging() bounds both, so the product is far inside usize.
@@ -305,16 +308,152 @@ fn fields(value: Value) -> Fields {
 
 // ---- served from the store ----
 
-async fn stored_orders(call: &Call<'_>, from_ms: i64) -> Result<Vec<Order>, PolyError> {
-    let records = call
+/// Where a numbered page starts, checked: `paging()` bounds both numbers.
+fn offset_of(index: u64, size: u64) -> Result<i64, PolyError> {
+    (index - 1)
+        .checked_mul(size)
+        .and_then(|offset| i64::try_from(offset).ok())
+        .ok_or_else(|| PolyError::invalid("PageIndex: too far for this PageSize"))
+}
+
+/// Until when the shop's stream is stored completely (its sync's watermark), if it has run.
+async fn synced_until(call: &Call<'_>, stream: &str) -> Result<Option<i64>, PolyError> {
+    let shop = shop(call)?;
+    Ok(call
         .app
         .store
-        .synced_records_since(&shop(call)?.id, JIT_ORDERS, from_ms)
-        .await?;
-    Ok(records
-        .iter()
-        .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
-        .collect())
+        .checkpoint(&shop.id, stream)
+        .await?
+        .map(|checkpoint| checkpoint.cursor_ms))
+}
+
+/// How long a read waits for its shop's stream to catch up before answering otherwise.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs the shop's stream now (normally one page: everything since the last run) so that a read
+/// can be answered from the store, and answers the watermark after it. A run longer than
+/// [`CATCH_UP`] goes on in the background (dropping it would leave its lease to time out); a
+/// stream another process is running is waited for, as long.
+async fn catch_up(
+    call: &Call<'_>,
+    stream: &'static str,
+    needed: i64,
+) -> Result<Option<i64>, PolyError> {
+    let deadline = tokio::time::Instant::now() + CATCH_UP;
+    let scheduler = call.app.scheduler.clone();
+    let clock = call.app.clock.clone();
+    let connection_id = shop(call)?.id.clone();
+    let run = tokio::spawn(async move {
+        // Whatever changed before the request is read: runs end their windows before their
+        // own second.
+        crate::sync::settle_current_second(clock.as_ref()).await;
+        scheduler.run_stream_now(&connection_id, stream).await
+    });
+    let elsewhere = match tokio::time::timeout_at(deadline, run).await {
+        Ok(Ok(Ok(Some(_)))) => false,
+        Ok(Ok(Ok(None))) => true,
+        Ok(Ok(Err(err))) => {
+            tracing::warn!(stream, error = %err, "catching a stream up for a read failed");
+            false
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(stream, error = %err, "catching a stream up for a read failed");
+            false
+        }
+        Err(_) => false,
+    };
+    loop {
+        let until = synced_until(call, stream).await?;
+        if !elsewhere
+            || until.is_some_and(|until| until > needed)
+            || tokio::time::Instant::now() >= deadline
+        {
+            return Ok(until);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A window the sync has not covered yet, read from the platform through the interactive quota
+/// (as ERPs poll "the last five minutes", this is the common case right after a sync), or,
+/// when the window is longer than one platform query, refused saying so: never an empty page
+/// that an ERP would take for "no orders".
+async fn orders_from_platform(
+    call: &Call<'_>,
+    query: OrderQuery,
+    synced_until: Option<i64>,
+) -> Result<Fields, PolyError> {
+    let connection = shop(call)?;
+    let source = call
+        .app
+        .platforms
+        .source(connection, JIT_ORDERS, call.app.clock.clone())
+        .await
+        .map_err(platform_setup_failure)?;
+    let span = query.end_ms.saturating_sub(query.start_ms);
+    if span >= source.max_window_ms() {
+        let covered = match synced_until {
+            Some(at) => format!("orders changed before {}", format_datetime_ms(at)),
+            None => "no orders yet: its first sync has not finished".to_owned(),
+        };
+        return Err(PolyError::logic(format!(
+            "EndTime: the hub has stored {covered}; a window ending later is read from the \
+             platform, which answers at most {} hours at once: ask for a shorter window or \
+             after the next sync",
+            source.max_window_ms() / 3_600_000
+        )));
+    }
+    let key = source.call();
+    if let Some(gate) = &call.app.scheduler.gate {
+        gate.acquire(
+            &key.service,
+            &key.method,
+            &key.caller,
+            shopbridge_core::quota::Priority::Interactive,
+        )
+        .await
+        .map_err(|wait| {
+            PolyError::logic(format!(
+                "{wait}: the platform's quota for order lists is used up; retry later"
+            ))
+        })?;
+    }
+    let connector = connector(call).await?;
+    let result = connector
+        .orders()
+        .map_err(connector_failure)?
+        .get_orders(&query)
+        .await;
+    if let Err(err) = call
+        .app
+        .store
+        .record_call(
+            call.app.clock.now_ms(),
+            key.platform,
+            &key.service,
+            &key.method,
+            &key.caller,
+            result.is_ok(),
+        )
+        .await
+    {
+        tracing::warn!(error = %err, "could not record the API call");
+    }
+    let page = result.map_err(connector_failure)?;
+    let orders: Vec<Value> = page.items.iter().map(order_json).collect();
+    Ok(fields(json!({
+        "numtotalorder": page.total,
+        "ishasnextpage": u8::from(page.has_next),
+        "orders": orders,
+    })))
+}
+
+fn platform_setup_failure(err: crate::SyncError) -> PolyError {
+    match err {
+        crate::SyncError::Platform(err) => connector_failure(err),
+        crate::SyncError::Settings(message) => PolyError::unsupported(message),
+        crate::SyncError::Store(err) => err.into(),
+    }
 }
 
 async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
@@ -384,31 +523,56 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
         return Err(PolyError::invalid("StartTime: after EndTime"));
     }
     let (index, size) = paging(biz)?;
-    // An order created in the window was modified at or after its start.
-    let mut orders: Vec<Order> = stored_orders(call, start)
-        .await?
-        .into_iter()
-        .filter(|o| {
-            let at = if by_created {
-                o.created_at_ms
+    // Every version changed before the watermark is stored, and an order created in the window
+    // was changed no earlier than its creation: a window that ends before it is complete here.
+    // Nothing has changed after now, so a window ending later needs the sync up to now only.
+    let needed = end.min(call.app.clock.now_ms());
+    let mut until = synced_until(call, JIT_ORDERS).await?;
+    if until.is_none_or(|until| until <= needed) {
+        until = catch_up(call, JIT_ORDERS, needed).await?;
+    }
+    if until.is_none_or(|until| until <= needed) {
+        let query = OrderQuery {
+            status,
+            plat_order_no: None,
+            time_type: if by_created {
+                OrderTimeType::Created
             } else {
-                o.modified_at_ms
-            };
-            (start..=end).contains(&at) && (status == OrderStatus::All || o.status == status)
-        })
-        .collect();
-    orders.sort_by_key(|o| {
-        (
-            if by_created {
-                o.created_at_ms
-            } else {
-                o.modified_at_ms
+                OrderTimeType::Modified
             },
-            o.plat_order_no.clone(),
-        )
-    });
-    let (total, has_next, page) = page_of(orders, index, size);
-    let orders: Vec<Value> = page.iter().map(order_json).collect();
+            start_ms: start,
+            end_ms: end,
+            page: u32::try_from(index).map_err(|_| PolyError::invalid("PageIndex: too large"))?,
+            page_size: size as u32,
+            shop_type: None,
+        };
+        return orders_from_platform(call, query, until).await;
+    }
+    let filter = RecordFilter {
+        time: Some((
+            if by_created {
+                TimeField::Created
+            } else {
+                TimeField::Updated
+            },
+            start,
+            end,
+        )),
+        status: (status != OrderStatus::All).then(|| status.code().to_owned()),
+        ..RecordFilter::default()
+    };
+    let offset = offset_of(index, size)?;
+    let (total, records) = call
+        .app
+        .store
+        .find_records(&connection.id, JIT_ORDERS, &filter, offset, size as i64)
+        .await?;
+    let has_next = offset.saturating_add(records.len() as i64) < total;
+    let orders: Vec<Value> = records
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
+        .map(|order| order_json(&order))
+        .collect();
     Ok(fields(
         json!({"numtotalorder": total, "ishasnextpage": u8::from(has_next), "orders": orders}),
     ))
@@ -426,30 +590,24 @@ async fn download_product(call: &Call<'_>) -> Result<Fields, PolyError> {
             "Status: JH_01 (on sale), JH_02 (off sale) or JH_99, got {status:?}"
         )));
     }
-    let product_id = text(biz, "productid");
-    let name = text(biz, "productname");
-    let records = call
+    let filter = RecordFilter {
+        status: wanted_status.filter(|s| s != "JH_99"),
+        id_or_alt_id: text(biz, "productid"),
+        title_contains: text(biz, "productname"),
+        ..RecordFilter::default()
+    };
+    let offset = offset_of(index, size)?;
+    let (total, records) = call
         .app
         .store
-        .synced_records(&shop(call)?.id, PRODUCTS)
+        .find_records(&shop(call)?.id, PRODUCTS, &filter, offset, size as i64)
         .await?;
-    let products: Vec<Product> = records
+    let has_next = offset.saturating_add(records.len() as i64) < total;
+    let goods: Vec<Value> = records
         .iter()
         .filter_map(|r| serde_json::from_str::<Product>(&r.record.payload).ok())
-        .filter(|p| {
-            product_id
-                .as_ref()
-                .is_none_or(|id| &p.plat_product_id == id || &p.outer_id == id)
-        })
-        .filter(|p| name.as_ref().is_none_or(|n| p.name.contains(n.as_str())))
-        .filter(|p| match wanted_status.as_deref() {
-            Some("JH_01") => p.on_sale,
-            Some("JH_02") => !p.on_sale,
-            _ => true,
-        })
+        .map(|product| product_json(&product))
         .collect();
-    let (total, has_next, page) = page_of(products, index, size);
-    let goods: Vec<Value> = page.iter().map(product_json).collect();
     Ok(fields(
         json!({"totalcount": total, "ishasnextpage": u8::from(has_next), "goodslist": goods}),
     ))
@@ -471,11 +629,35 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
         return Err(PolyError::invalid("BeginTime: after EndTime"));
     }
     let (index, size) = paging(biz)?;
+    // Only orders with a refund line, changed in the window, by index; lines are paged here,
+    // so at most the window's refunding orders are read.
+    let filter = RecordFilter {
+        time: Some((TimeField::Updated, start, end)),
+        has_refund: true,
+        ..RecordFilter::default()
+    };
+    let (_, records) = call
+        .app
+        .store
+        .find_records(
+            &shop(call)?.id,
+            JIT_ORDERS,
+            &filter,
+            0,
+            MAX_REFUNDING_ORDERS,
+        )
+        .await?;
+    if records.len() as i64 == MAX_REFUNDING_ORDERS {
+        return Err(PolyError::logic(format!(
+            "BeginTime..EndTime: more than {MAX_REFUNDING_ORDERS} orders with refunds in this \
+             window; ask for a shorter one"
+        )));
+    }
     let mut refunds = Vec::new();
-    for order in stored_orders(call, start).await? {
-        if !(start..=end).contains(&order.modified_at_ms) {
-            continue;
-        }
+    for order in records
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Order>(&r.record.payload).ok())
+    {
         for line in order
             .lines
             .iter()

@@ -17,11 +17,9 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
-use shopbridge_core::Clock;
-use shopbridge_store::{Connection, SignedRequest, Store};
+use shopbridge_store::{Connection, SignedRequest};
 
-use crate::connect::ConnectApp;
-use crate::scheduler::Platforms;
+use crate::app::HubApp;
 
 /// How far a request's `timestamp` may be from the hub's clock.
 pub const TIMESTAMP_WINDOW_MS: i64 = 10 * 60_000;
@@ -52,26 +50,12 @@ pub fn platform_of(platid: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// What the endpoint needs.
-#[derive(Clone)]
-pub struct PolyApp {
-    pub store: Store,
-    pub platforms: Platforms,
-    pub connect: ConnectApp,
-    pub clock: Arc<dyn Clock>,
-}
-
-impl std::fmt::Debug for PolyApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolyApp").finish_non_exhaustive()
-    }
-}
-
-pub fn router(app: PolyApp) -> Router {
+/// The unified API's routes over the hub's one application state.
+pub fn router(app: Arc<HubApp>) -> Router {
     Router::new()
         .route("/openapi/do", post(handle))
         .route("/OpenAPI/do", post(handle))
-        .with_state(Arc::new(app))
+        .with_state(app)
 }
 
 /// A failed call: a `GSE.*` subcode and what went wrong.
@@ -127,7 +111,7 @@ impl From<shopbridge_store::StoreError> for PolyError {
 
 /// One call, after the common parameters were checked.
 pub(crate) struct Call<'a> {
-    pub app: &'a PolyApp,
+    pub app: &'a HubApp,
     pub tenant_id: String,
     pub platid: Option<String>,
     /// The bizcontent with every object key lower-cased.
@@ -251,7 +235,7 @@ pub struct PolyEnvelope {
 /// envelope (HTTP 200 whatever the outcome, except 429 when too many signs failed).
 #[utoipa::path(post, path = "/openapi/do", request_body(content = PolyForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "polyapi's envelope: `code` 10000 with the method's fields, or 40000 with a GSE.* subcode", body = PolyEnvelope), (status = 429, description = "Too many failed signs for this appkey or from this address; see `Retry-After`", body = PolyEnvelope)))]
 pub(crate) async fn handle(
-    State(app): State<Arc<PolyApp>>,
+    State(app): State<Arc<HubApp>>,
     crate::app::ClientAddr(client): crate::app::ClientAddr,
     body: Bytes,
 ) -> Response {
@@ -287,7 +271,7 @@ pub(crate) async fn handle(
     envelope(result, started, now)
 }
 
-async fn dispatch(app: &PolyApp, body: &[u8], now: i64) -> Result<Map<String, Value>, PolyError> {
+async fn dispatch(app: &HubApp, body: &[u8], now: i64) -> Result<Map<String, Value>, PolyError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|err| {
         PolyError::invalid(format!("body: expected a form-encoded request: {err}"))
     })?;

@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Json, Response};
 use serde::{Deserialize, Serialize};
 use shopbridge_core::quota::Priority;
 use shopbridge_store::Connection;
-use shopbridge_vop::union::earnings::{self, GroupBy};
-use shopbridge_vop::union::order::{OrderInfo, RefundOrderInfo};
+use shopbridge_vop::union::earnings::{self, EarningsTally, GroupBy};
 use shopbridge_vop::union::{GenByGoodsId, GoodsList};
 use shopbridge_vop::{Mode, VopClient, VopRequest};
 use utoipa::{IntoParams, ToSchema};
@@ -358,36 +357,64 @@ pub async fn earnings_of(
     to: i64,
     group_by: GroupBy,
 ) -> Result<EarningsAnswer, shopbridge_store::StoreError> {
-    let orders: Vec<OrderInfo> = app
-        .store
-        .union_orders_page(connection_id, i64::MIN, None, i64::MAX)
-        .await?
-        .iter()
-        .filter_map(|(_, payload)| serde_json::from_str(payload).ok())
+    // Streamed from the settlement-time indexes into one tally for the period and one per
+    // Beijing day: the memory held is the report's, not the account's.
+    let first_day = (from + BEIJING_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_MS;
+    let day_of = |at: i64| usize::try_from((at - first_day).div_euclid(DAY_MS)).unwrap_or(0);
+    let day_count = day_of(to - 1) + 1;
+    let mut period = EarningsTally::default();
+    let mut by_day = vec![EarningsTally::default(); day_count];
+    let amount = |text: Option<&str>| {
+        text.and_then(|t| shopbridge_core::money::parse_amount("commission", t).ok())
+            .unwrap_or_default()
+    };
+    app.store
+        .each_settled_union_order(connection_id, from, to, |order| {
+            let key = earnings::group_key(
+                Some((order.chan_tag.as_deref(), order.stat_param.as_deref())),
+                group_by,
+            );
+            let commission = amount(order.commission.as_deref());
+            if let Some(day) = by_day.get_mut(day_of(order.settled_ms)) {
+                day.settled(key.clone(), commission);
+            }
+            period.settled(key, commission);
+        })
+        .await?;
+    app.store
+        .each_booked_refund(connection_id, UNION_REFUNDS, from, to, |refund| {
+            let key = earnings::group_key(
+                refund
+                    .order
+                    .as_ref()
+                    .map(|(chan_tag, stat_param)| (chan_tag.as_deref(), stat_param.as_deref())),
+                group_by,
+            );
+            let deduction = amount(refund.deduction.as_deref());
+            if let Some(day) = by_day.get_mut(day_of(refund.booked_ms)) {
+                day.refunded(key.clone(), deduction);
+            }
+            period.refunded(key, deduction);
+        })
+        .await?;
+    let period = period.report(from, to, group_by);
+    let days = by_day
+        .into_iter()
+        .enumerate()
+        .map(|(n, tally)| {
+            let day = first_day + n as i64 * DAY_MS;
+            let (start, end) = (day.max(from), (day + DAY_MS).min(to));
+            let report = tally.report(start, end, group_by);
+            EarningsDay {
+                day: shopbridge_vop::time::format_datetime_ms(day)
+                    .chars()
+                    .take(10)
+                    .collect(),
+                start_ms: start,
+                rows: report.rows,
+                total: report.total,
+            }
+        })
         .collect();
-    let refunds: Vec<RefundOrderInfo> = app
-        .store
-        .synced_records(connection_id, UNION_REFUNDS)
-        .await?
-        .iter()
-        .filter_map(|r| serde_json::from_str(&r.record.payload).ok())
-        .collect();
-    let period = earnings::report(&orders, &refunds, from, to, group_by);
-    let mut days = Vec::new();
-    let mut day = (from + BEIJING_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_MS;
-    while day < to {
-        let (start, end) = (day.max(from), (day + DAY_MS).min(to));
-        let report = earnings::report(&orders, &refunds, start, end, group_by);
-        days.push(EarningsDay {
-            day: shopbridge_vop::time::format_datetime_ms(day)
-                .chars()
-                .take(10)
-                .collect(),
-            start_ms: start,
-            rows: report.rows,
-            total: report.total,
-        });
-        day += DAY_MS;
-    }
     Ok(EarningsAnswer { period, days })
 }

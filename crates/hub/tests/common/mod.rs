@@ -352,6 +352,7 @@ impl HubEnv {
                 winit: Some(winit),
                 clock: clock.clone(),
                 guesses: Default::default(),
+                sync_wake: scheduler.wake.clone(),
             },
             clock,
             scheduler: scheduler.clone(),

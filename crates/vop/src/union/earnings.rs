@@ -55,14 +55,76 @@ pub struct EarningsReport {
     pub total: EarningsRow,
 }
 
-fn key_of(order: Option<&OrderInfo>, group_by: GroupBy) -> String {
-    let key = match (order, group_by) {
+/// The row key of an order tagged `chan_tag` (its PID, else its channel tag) and `stat_param`;
+/// [`UNTAGGED`] for a refund whose order is unknown or an order without the tag.
+pub fn group_key(tags: Option<(Option<&str>, Option<&str>)>, group_by: GroupBy) -> String {
+    let key = match (tags, group_by) {
         (_, GroupBy::Total) => Some("total"),
-        (Some(order), GroupBy::ChanTag) => order.chan_tag(),
-        (Some(order), GroupBy::StatParam) => order.stat_param.as_deref().filter(|s| !s.is_empty()),
+        (Some((chan_tag, _)), GroupBy::ChanTag) => chan_tag,
+        (Some((_, stat_param)), GroupBy::StatParam) => stat_param.filter(|s| !s.is_empty()),
         (None, _) => None,
     };
     key.unwrap_or(UNTAGGED).to_owned()
+}
+
+fn key_of(order: Option<&OrderInfo>, group_by: GroupBy) -> String {
+    group_key(
+        order.map(|order| (order.chan_tag(), order.stat_param.as_deref())),
+        group_by,
+    )
+}
+
+/// Earnings added up one settled order and one refund at a time, so that a report over stored
+/// data can be computed from a stream of rows rather than from everything loaded at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EarningsTally {
+    rows: BTreeMap<String, EarningsRow>,
+}
+
+impl EarningsTally {
+    /// An order settled in the period, under its row key.
+    pub fn settled(&mut self, key: String, commission: Decimal) {
+        let row = self.rows.entry(key).or_default();
+        row.settled_orders += 1;
+        row.settled_commission += commission;
+    }
+
+    /// A refund booked in the period, under its order's row key; the deduction counts whatever
+    /// sign the platform gave it.
+    pub fn refunded(&mut self, key: String, deduction: Decimal) {
+        let row = self.rows.entry(key).or_default();
+        row.refunded_orders += 1;
+        row.refund_deduction += deduction.abs();
+    }
+
+    /// The report of `[start_ms, end_ms)` from what was added.
+    pub fn report(self, start_ms: i64, end_ms: i64, group_by: GroupBy) -> EarningsReport {
+        let mut total = EarningsRow {
+            key: "total".into(),
+            ..EarningsRow::default()
+        };
+        let rows: Vec<EarningsRow> = self
+            .rows
+            .into_iter()
+            .map(|(key, mut row)| {
+                row.key = key;
+                row.net = row.settled_commission - row.refund_deduction;
+                total.settled_orders += row.settled_orders;
+                total.settled_commission += row.settled_commission;
+                total.refunded_orders += row.refunded_orders;
+                total.refund_deduction += row.refund_deduction;
+                row
+            })
+            .collect();
+        total.net = total.settled_commission - total.refund_deduction;
+        EarningsReport {
+            start_ms,
+            end_ms,
+            group_by,
+            rows,
+            total,
+        }
+    }
 }
 
 /// Computes the report from orders and after-settlement refunds.
@@ -83,7 +145,7 @@ pub fn report(
         .iter()
         .map(|order| (order.order_sn.as_str(), order))
         .collect();
-    let mut rows: BTreeMap<String, EarningsRow> = BTreeMap::new();
+    let mut tally = EarningsTally::default();
     let mut seen = std::collections::HashSet::new();
     for order in orders {
         if !order.is_settled()
@@ -92,9 +154,10 @@ pub fn report(
         {
             continue;
         }
-        let row = rows.entry(key_of(Some(order), group_by)).or_default();
-        row.settled_orders += 1;
-        row.settled_commission += order.commission.unwrap_or_default();
+        tally.settled(
+            key_of(Some(order), group_by),
+            order.commission.unwrap_or_default(),
+        );
     }
     let mut seen_refunds = std::collections::HashSet::new();
     for refund in refunds {
@@ -108,39 +171,12 @@ pub fn report(
         if !in_period(booked) || !seen_refunds.insert(identity) {
             continue;
         }
-        let row = rows
-            .entry(key_of(
-                by_sn.get(refund.order_sn.as_str()).copied(),
-                group_by,
-            ))
-            .or_default();
-        row.refunded_orders += 1;
-        row.refund_deduction += refund.commission.unwrap_or_default().abs();
+        tally.refunded(
+            key_of(by_sn.get(refund.order_sn.as_str()).copied(), group_by),
+            refund.commission.unwrap_or_default(),
+        );
     }
-    let mut total = EarningsRow {
-        key: "total".into(),
-        ..EarningsRow::default()
-    };
-    let rows: Vec<EarningsRow> = rows
-        .into_iter()
-        .map(|(key, mut row)| {
-            row.key = key;
-            row.net = row.settled_commission - row.refund_deduction;
-            total.settled_orders += row.settled_orders;
-            total.settled_commission += row.settled_commission;
-            total.refunded_orders += row.refunded_orders;
-            total.refund_deduction += row.refund_deduction;
-            row
-        })
-        .collect();
-    total.net = total.settled_commission - total.refund_deduction;
-    EarningsReport {
-        start_ms,
-        end_ms,
-        group_by,
-        rows,
-        total,
-    }
+    tally.report(start_ms, end_ms, group_by)
 }
 
 const PAGE_SIZE: i32 = 100;
