@@ -582,3 +582,101 @@ async fn a_shop_is_authorized_again_with_its_token() {
         "{via_new}"
     );
 }
+
+/// GetOrder is as fresh as the platform: an order shipped a moment ago is no longer listed as
+/// waiting although no background sync has run since, because the read catches the shop's
+/// stream up first.
+#[tokio::test]
+async fn get_order_sees_what_changed_since_the_last_sync() {
+    let env = Env::start().await;
+    let list = |status: &'static str| {
+        let env = &env;
+        async move {
+            let now = env.sandbox.clock().now_ms();
+            let answer = env
+                .call(
+                    A,
+                    "Differ.JH.Business.GetOrder",
+                    &env.jit_a,
+                    "9002",
+                    json!({
+                        "OrderStatus": status,
+                        "StartTime": shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000),
+                        "EndTime": shopbridge_vop::time::format_datetime_ms(now),
+                        "PageSize": 100,
+                    }),
+                )
+                .await;
+            ok(&answer)["orders"]
+                .as_array()
+                .expect("orders")
+                .iter()
+                .map(|o| o["platorderno"].as_str().expect("number").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let waiting = list("JH_02").await;
+    let number = waiting.first().expect("a waiting order").clone();
+    let sent = env
+        .call(
+            A,
+            "Differ.JH.Business.Send",
+            &env.jit_a,
+            "9002",
+            json!({"PlatOrderNo": number, "LogisticType": "JH_014", "LogisticNo": "SF7001"}),
+        )
+        .await;
+    ok(&sent);
+    assert!(!list("JH_02").await.contains(&number), "still waiting");
+    assert!(list("JH_99").await.contains(&number));
+}
+
+/// When the sync cannot catch up and the window is longer than one platform query, GetOrder
+/// says what the hub has stored instead of answering a page that looks complete.
+#[tokio::test]
+async fn get_order_refuses_a_window_the_sync_has_not_covered() {
+    let env = Env::start().await;
+    // The platform now refuses the app: the catch-up run and any read-through fail at once.
+    let app_key = env.sandbox.credentials().vop.app_key.clone();
+    let patched = env
+        .http
+        .post(format!(
+            "{}/_sandbox/vop/apps/{app_key}",
+            env.sandbox.base_url()
+        ))
+        .json(&json!({"blacklisted": true}))
+        .send()
+        .await
+        .expect("patch");
+    assert!(patched.status().is_success());
+    let now = env.sandbox.clock().now_ms();
+    let answer = env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({
+                "StartTime": shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000),
+                "EndTime": shopbridge_vop::time::format_datetime_ms(now + 3_600_000),
+            }),
+        )
+        .await;
+    failed(&answer, "GSE.LOGIC_ERROR");
+    let message = answer["submessage"].as_str().expect("message");
+    assert!(message.contains("stored orders changed before"), "{message}");
+    // A window that ended before the last sync is still answered from the store.
+    let answer = env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({
+                "StartTime": shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000),
+                "EndTime": shopbridge_vop::time::format_datetime_ms(now - 86_400_000),
+            }),
+        )
+        .await;
+    ok(&answer);
+}

@@ -418,12 +418,13 @@ impl Store {
             binds.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
         }
         let filter_sql = clauses.join(" AND ");
+        // The cap is a number, written into the statement: its placeholder would shift the
+        // page query's numbering on PostgreSQL.
         let count_sql = format!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {name} WHERE {filter_sql} LIMIT {}) AS capped",
-            p.one()
+            count_cap.max(0).saturating_add(1)
         );
         let counted: i64 = bind_all(sqlx::query(&count_sql), &binds)
-            .bind(count_cap.saturating_add(1))
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;

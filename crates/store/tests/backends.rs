@@ -2,8 +2,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use shopbridge_store::{
-    Checkpoint, ConnectionState, MasterKey, NewConnection, Store, SyncedRecord, UnionOrderRecord,
-    Vault,
+    Browsed, Capped, Checkpoint, ConnectionState, MasterKey, NewConnection, RecordFilter, Seek,
+    Store, SyncedRecord, TimeField, UnionOrderRecord, Vault,
 };
 
 fn vault() -> Vault {
@@ -526,4 +526,297 @@ async fn webhooks_for_every_event_get_events_added_later() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// A database migrated only up to (not including) the query columns, as an earlier version of
+/// the hub left it: the first twelve migrations, copied from the crate's directory.
+async fn migrated_before_query_columns(url: &str, backend: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let older = std::env::temp_dir().join(format!("sb-migrations-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&older).expect("dir");
+    let mut names: Vec<_> = std::fs::read_dir(&source)
+        .expect("migrations")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    names.sort();
+    for name in names.iter().take(12) {
+        std::fs::copy(source.join(name), older.join(name)).expect("copy");
+    }
+    let pool = sqlx::AnyPool::connect(url).await.expect("connect");
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .expect("migrator")
+        .run(&pool)
+        .await
+        .expect("older migrations");
+    std::fs::remove_dir_all(&older).ok();
+    pool
+}
+
+/// Rows written before the query columns existed get theirs from their JSON, and the indexed
+/// reads find them.
+async fn old_rows_get_query_columns(url: &str, backend: &str) {
+    let pool = migrated_before_query_columns(url, backend).await;
+    sqlx::query("INSERT INTO tenants (id, name, app_key, key_id, secret_ct, created_ms) VALUES ('t', 't', 'k', $1, $2, 0)")
+        .bind(vault().current_key_id().to_owned())
+        .bind(vec![0_u8])
+        .execute(&pool)
+        .await
+        .expect("tenant");
+    sqlx::query("INSERT INTO connections (id, tenant_id, platform, mode, name, state, created_ms, updated_ms) VALUES ('c', 't', 'vop', 'jit', 'shop', 'active', 0, 0)")
+        .execute(&pool)
+        .await
+        .expect("connection");
+    let order = r#"{"plat_order_no":"O1","status":"JH_02","created_at_ms":1000,"modified_at_ms":2000,"total_amount":"12.50","lines":[{"refund_status":"JH_07"},{"refund_status":"JH_01"}]}"#;
+    let quiet = r#"{"plat_order_no":"O2","status":"JH_05","created_at_ms":1500,"modified_at_ms":2500,"total_amount":"3","lines":[{"refund_status":"JH_07"}]}"#;
+    let product = r#"{"plat_product_id":"P1","name":"红色杯子 mug","outer_id":"CUP-1","on_sale":true}"#;
+    let refund = r#"{"orderSn":"U1","afterSaleSn":"A1","applyTime":500,"commissionEnterTime":3000,"commission":"-1.20"}"#;
+    for (stream, id, updated, payload) in [
+        ("jit_orders", "O1", 2000, order),
+        ("jit_orders", "O2", 2500, quiet),
+        ("products", "P1", 10, product),
+        ("union_refunds", "A1", 3000, refund),
+        // Not JSON at all: left without columns rather than failing the migration.
+        ("winit_outbound", "W1", 1, ""),
+    ] {
+        sqlx::query("INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms) VALUES ('c', $1, $2, $3, 0, $4, 1, 0)")
+            .bind(stream)
+            .bind(id)
+            .bind(updated as i64)
+            .bind(payload)
+            .execute(&pool)
+            .await
+            .expect("record");
+    }
+    sqlx::query("INSERT INTO union_orders (connection_id, order_sn, status, chan_tag, commission, order_time_ms, last_update_ms, settled, payload, versions, synced_ms) VALUES ('c', 'U1', 2, 'pid-1', '8.80', 1, 4500, 1, $1, 1, 0)")
+        .bind(r#"{"orderSn":"U1","settledTime":4000}"#)
+        .execute(&pool)
+        .await
+        .expect("union order");
+    pool.close().await;
+
+    let store = Store::open(url, vault()).await.expect("migrated");
+    let find = |filter: RecordFilter, stream: &'static str| {
+        let store = store.clone();
+        async move {
+            let (total, rows) = store
+                .find_records("c", stream, &filter, 0, 10)
+                .await
+                .expect("find");
+            (
+                total,
+                rows.into_iter().map(|r| r.record.id).collect::<Vec<_>>(),
+            )
+        }
+    };
+    let created = RecordFilter {
+        time: Some((TimeField::Created, 900, 1200)),
+        ..RecordFilter::default()
+    };
+    assert_eq!(find(created, "jit_orders").await, (1, vec!["O1".to_owned()]));
+    let waiting = RecordFilter {
+        time: Some((TimeField::Updated, 0, 9999)),
+        status: Some("JH_02".into()),
+        ..RecordFilter::default()
+    };
+    assert_eq!(find(waiting, "jit_orders").await, (1, vec!["O1".to_owned()]));
+    let refunding = RecordFilter {
+        has_refund: true,
+        ..RecordFilter::default()
+    };
+    assert_eq!(find(refunding, "jit_orders").await, (1, vec!["O1".to_owned()]));
+    let stored = store
+        .synced_record("c", "jit_orders", "O1")
+        .await
+        .expect("read")
+        .expect("O1");
+    assert_eq!(stored.record.columns.amount.as_deref(), Some("12.50"));
+    for filter in [
+        RecordFilter {
+            id_or_alt_id: Some("CUP-1".into()),
+            ..RecordFilter::default()
+        },
+        RecordFilter {
+            title_contains: Some("杯子".into()),
+            status: Some("JH_01".into()),
+            ..RecordFilter::default()
+        },
+    ] {
+        assert_eq!(find(filter, "products").await, (1, vec!["P1".to_owned()]));
+    }
+    let off_sale = RecordFilter {
+        status: Some("JH_02".into()),
+        ..RecordFilter::default()
+    };
+    assert_eq!(find(off_sale, "products").await, (0, vec![]));
+    let mut settled = Vec::new();
+    store
+        .each_settled_union_order("c", 0, 10_000, |order| settled.push(order))
+        .await
+        .expect("settled");
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].settled_ms, 4000);
+    let mut refunds = Vec::new();
+    store
+        .each_booked_refund("c", "union_refunds", 0, 10_000, |refund| refunds.push(refund))
+        .await
+        .expect("refunds");
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].booked_ms, 3000);
+    assert_eq!(refunds[0].deduction.as_deref(), Some("-1.20"));
+    assert_eq!(
+        refunds[0].order,
+        Some((Some("pid-1".to_owned()), None)),
+        "a refund is keyed by its order's tags"
+    );
+    let mut outside = 0;
+    store
+        .each_settled_union_order("c", 4001, 10_000, |_| outside += 1)
+        .await
+        .expect("settled");
+    assert_eq!(outside, 0, "the period's end is exclusive and its start inclusive");
+    store.pool().close().await;
+}
+
+#[tokio::test]
+async fn sqlite_rows_from_before_the_query_columns_get_them() {
+    let path = std::env::temp_dir().join(format!("sb-backfill-{}.db", uuid::Uuid::new_v4()));
+    old_rows_get_query_columns(&format!("sqlite://{}?mode=rwc", path.display()), "sqlite").await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_rows_from_before_the_query_columns_get_them() {
+    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL is running (see .ci/run)");
+    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let url = match admin_url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("unexpected URL {admin_url}"),
+    };
+    old_rows_get_query_columns(&url, "postgres").await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop the test database");
+}
+
+/// Browsing pages newest first walks every record once, both ways, with a capped count.
+async fn browsing_walks_every_record_once(store: &Store) {
+    let secret = SecretString::from("s");
+    let tenant = store
+        .create_tenant("browse", &format!("k-{}", uuid::Uuid::new_v4()), &secret, 0)
+        .await
+        .expect("tenant");
+    let shop = store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "vop",
+                mode: "jit",
+                name: "browse",
+                credentials: &secret,
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            0,
+        )
+        .await
+        .expect("shop");
+    // 23 records, several sharing an update time, so that ties are broken by id.
+    let records: Vec<SyncedRecord> = (0..23)
+        .map(|n| SyncedRecord {
+            id: format!("N{n:03}"),
+            updated_ms: 1_000 + (n / 3) as i64,
+            is_final: false,
+            payload: "{}".into(),
+            columns: Default::default(),
+        })
+        .collect();
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    store
+        .save_records_page(&shop, "jit_orders", &records, cp, None, 0)
+        .await
+        .expect("save");
+    let ids = |page: &Browsed<shopbridge_store::StoredRecord>| {
+        page.rows
+            .iter()
+            .map(|r| r.record.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut seen = Vec::new();
+    let mut seek = Seek::Newest;
+    loop {
+        let page = store
+            .browse_records(&shop, "jit_orders", None, &seek, 5, 10)
+            .await
+            .expect("page");
+        assert_eq!(page.matching, Capped::MoreThan(10));
+        seen.extend(ids(&page));
+        match page.rows.last() {
+            Some(last) if page.rows.len() == 5 => seek = Seek::Older(last.cursor()),
+            _ => break,
+        }
+    }
+    let mut expected: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    expected.reverse();
+    assert_eq!(seen, expected, "newest first, ties by id, each once");
+    // Back up from the oldest page.
+    let oldest = store
+        .browse_records(&shop, "jit_orders", None, &Seek::Oldest, 5, 100)
+        .await
+        .expect("oldest");
+    assert_eq!(ids(&oldest), expected[18..].to_vec());
+    assert_eq!(oldest.matching, Capped::Exactly(23));
+    let newer = store
+        .browse_records(
+            &shop,
+            "jit_orders",
+            None,
+            &Seek::Newer(oldest.rows[0].cursor()),
+            5,
+            100,
+        )
+        .await
+        .expect("newer");
+    assert_eq!(ids(&newer), expected[13..18].to_vec());
+    // A prefix is a range of ids.
+    let prefixed = store
+        .browse_records(&shop, "jit_orders", Some("N01"), &Seek::Newest, 50, 100)
+        .await
+        .expect("prefix");
+    assert_eq!(prefixed.matching, Capped::Exactly(10));
+    assert!(ids(&prefixed).iter().all(|id| id.starts_with("N01")));
+}
+
+#[tokio::test]
+async fn sqlite_browsing() {
+    let (store, path) = sqlite().await;
+    browsing_walks_every_record_once(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_browsing() {
+    let (store, admin, name) = postgres().await;
+    browsing_walks_every_record_once(&store).await;
+    store.pool().close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop the test database");
 }
