@@ -4,6 +4,7 @@
 
 mod common;
 
+use shopbridge_core::Clock;
 use std::collections::BTreeSet;
 
 use rand::seq::IndexedRandom;
@@ -89,6 +90,9 @@ async fn tenants_see_their_own_shops_and_page_through_orders() {
         };
         let (status, page) = env.get(A, &path).await;
         assert_eq!(status, 200, "{page}");
+        // The shop has been synced: the page says until when it is complete.
+        let synced_until = page["synced_until_ms"].as_i64().expect("synced_until_ms");
+        assert!(synced_until > 0 && synced_until <= env.sandbox.clock().now_ms());
         seen.extend(
             page["items"]
                 .as_array()

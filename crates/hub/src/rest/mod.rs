@@ -537,6 +537,9 @@ pub struct OrderPage {
     pub items: Vec<Order>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
+    /// Every change the platform made before this time (epoch ms) is in the listing; later
+    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    pub synced_until_ms: Option<i64>,
 }
 
 /// One page of products (the unified model).
@@ -545,6 +548,9 @@ pub struct ProductPage {
     pub items: Vec<shopbridge_core::model::Product>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
+    /// Every change the platform made before this time (epoch ms) is in the listing; later
+    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    pub synced_until_ms: Option<i64>,
 }
 
 /// One page of Union orders, as the platform answers them (`OrderInfo`).
@@ -553,6 +559,9 @@ pub struct UnionOrderPage {
     pub items: Vec<shopbridge_vop::union::order::OrderInfo>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
+    /// Every change the platform made before this time (epoch ms) is in the listing; later
+    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    pub synced_until_ms: Option<i64>,
 }
 
 /// One page of Union PIDs, as the platform answers them (`PidInfo`).
@@ -561,6 +570,9 @@ pub struct PidPage {
     pub items: Vec<shopbridge_vop::union::pid::PidInfo>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
+    /// Every change the platform made before this time (epoch ms) is in the listing; later
+    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    pub synced_until_ms: Option<i64>,
 }
 
 /// One page of a listing, its items as the store holds them.
@@ -570,6 +582,9 @@ pub struct PageOf {
     pub items: Vec<Value>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
+    /// Every change the platform made before this time (epoch ms) is in the listing; later
+    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    pub synced_until_ms: Option<i64>,
 }
 
 fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> {
@@ -627,7 +642,16 @@ async fn records_listing(
                 .map(|r| serde_json::from_str(&r.record.payload).unwrap_or(Value::Null))
                 .filter(keep)
                 .collect();
-            Json(PageOf { items, next_cursor }).into_response()
+            let synced_until_ms = match app.store.checkpoint(&shop.id, stream).await {
+                Ok(checkpoint) => checkpoint.map(|c| c.cursor_ms),
+                Err(err) => return store_failure(err),
+            };
+            Json(PageOf {
+                items,
+                next_cursor,
+                synced_until_ms,
+            })
+            .into_response()
         }
         Err(err) => store_failure(err),
     }
@@ -714,7 +738,20 @@ async fn list_union_orders(
                 .iter()
                 .map(|(_, payload)| serde_json::from_str(payload).unwrap_or(Value::Null))
                 .collect();
-            Json(PageOf { items, next_cursor }).into_response()
+            let synced_until_ms = match app
+                .store
+                .checkpoint(&shop.id, crate::sync::UNION_ORDERS)
+                .await
+            {
+                Ok(checkpoint) => checkpoint.map(|c| c.cursor_ms),
+                Err(err) => return store_failure(err),
+            };
+            Json(PageOf {
+                items,
+                next_cursor,
+                synced_until_ms,
+            })
+            .into_response()
         }
         Err(err) => store_failure(err),
     }
