@@ -282,7 +282,7 @@ async fn session(app: &HubApp, headers: &HeaderMap) -> Result<ConsoleSession, Re
     match app.store.console_session(token, now).await {
         Ok(Some(session)) => Ok(session),
         Ok(None) => Err(Redirect::to("/console/login").into_response()),
-        Err(err) => Err((StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response()),
+        Err(err) => Err(crate::problem::store_failure(err)),
     }
 }
 
@@ -454,7 +454,7 @@ async fn login(
                 .into_response();
         }
         Err(err) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+            return crate::problem::store_failure(err);
         }
     };
     let token = match app
@@ -464,7 +464,7 @@ async fn login(
     {
         Ok(token) => token,
         Err(err) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+            return crate::problem::store_failure(err);
         }
     };
     let cookie = format!(
@@ -523,7 +523,7 @@ async fn shops_page(
     let shops = match app.store.tenant_connections(&session.tenant_id).await {
         Ok(shops) => shops,
         Err(err) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+            return crate::problem::store_failure(err);
         }
     };
     let csrf = escape(&session.csrf);
@@ -699,7 +699,7 @@ async fn redeliver(
         }
         // Queued, or still pending (it is sent by itself): the page shows which.
         Ok(_) => Redirect::to("/console/activity").into_response(),
-        Err(err) => (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response(),
+        Err(err) => crate::problem::store_failure(err),
     }
 }
 
@@ -751,7 +751,7 @@ async fn sync_page(
     ) {
         (Ok(shops), Ok(schedules)) => (shops, schedules),
         (Err(err), _) | (_, Err(err)) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+            return crate::problem::store_failure(err);
         }
     };
     let mut rows = String::new();
@@ -884,7 +884,7 @@ async fn chosen_shop(
         .store
         .tenant_connections(&session.tenant_id)
         .await
-        .map_err(|err| (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response())?
+        .map_err(|err| crate::problem::store_failure(err))?
         .into_iter()
         .filter(|c| modes.contains(&c.mode.as_str()))
         .collect();
@@ -1051,7 +1051,7 @@ async fn orders_page(
     let (rows, matching) = match order_rows(&app, &shop, prefix, &seek).await {
         Ok(found) => found,
         Err(err) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+            return crate::problem::store_failure(err);
         }
     };
     let body_rows: String = rows
@@ -1247,7 +1247,7 @@ async fn earnings_page(
     {
         Ok(report) => report,
         Err(err) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}")).into_response();
+            return crate::problem::store_failure(err);
         }
     };
     let values: Vec<(String, f64)> = report

@@ -47,3 +47,24 @@ pub fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
     );
     response
 }
+
+/// The answer to a request the store could not serve: 503 either way, with `Retry-After` when
+/// the store is only busy (every pooled connection taken), and the cause in the log only.
+pub fn store_failure(err: shopbridge_store::StoreError) -> Response {
+    if err.is_busy() {
+        tracing::warn!(error = %err, "store busy; a request was asked to retry");
+        let mut response = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the hub's store is busy (every database connection is taken); retry in a second",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    tracing::error!(error = %err, "store failure");
+    problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the hub's store failed; retry later",
+    )
+}

@@ -664,7 +664,10 @@ async fn get_order_refuses_a_window_the_sync_has_not_covered() {
         .await;
     failed(&answer, "GSE.LOGIC_ERROR");
     let message = answer["submessage"].as_str().expect("message");
-    assert!(message.contains("stored orders changed before"), "{message}");
+    assert!(
+        message.contains("stored orders changed before"),
+        "{message}"
+    );
     // A window that ended before the last sync is still answered from the store.
     let answer = env
         .call(

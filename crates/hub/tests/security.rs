@@ -737,3 +737,55 @@ async fn guessing_credentials_is_throttled() {
         "{statuses:?}"
     );
 }
+
+/// A request never hangs on a saturated store: while every writing connection is taken, a
+/// write is answered 503 with `Retry-After` once the bounded pool wait runs out, and `/healthz`
+/// (which only reads) still answers at once and shows the pools' use.
+#[tokio::test]
+async fn a_saturated_store_answers_retry_instead_of_hanging() {
+    let env = HubEnv::start().await;
+    if env.store.backend() != shopbridge_store::Backend::Sqlite {
+        return;
+    }
+    // SQLite has one writing connection: hold it.
+    let held = env.store.pool().acquire().await.expect("writer");
+    let health: Value = env
+        .http
+        .get(format!("{}/healthz", env.hub))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["pools"]["writer_in_use"], 1, "{health}");
+    assert_eq!(health["pools"]["writer_max"], 1, "{health}");
+    let started = std::time::Instant::now();
+    let write = env
+        .http
+        .post(format!("{}/v1/webhooks", env.hub))
+        .header("authorization", format!("Bearer {}:{}", A.0, A.1))
+        .json(&json!({"url": "http://127.0.0.1:9/hook", "events": ["order.created"]}))
+        .send()
+        .await
+        .expect("write");
+    assert_eq!(write.status(), 503);
+    assert_eq!(write.headers()["retry-after"], "1");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let body: Value = write.json().await.expect("problem");
+    assert!(error_text(&body).contains("busy"), "{body}");
+    drop(held);
+    let write = env
+        .http
+        .post(format!("{}/v1/webhooks", env.hub))
+        .header("authorization", format!("Bearer {}:{}", A.0, A.1))
+        .json(&json!({"url": "http://127.0.0.1:9/hook", "events": ["order.created"]}))
+        .send()
+        .await
+        .expect("write");
+    assert_eq!(
+        write.status(),
+        201,
+        "the store serves again once it is free"
+    );
+}

@@ -50,6 +50,23 @@ pub enum StoreError {
     Invalid(String),
 }
 
+impl StoreError {
+    /// Every pooled connection stayed taken for as long as a query may wait: the store is
+    /// overloaded, not broken, and the request may be retried.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+}
+
+/// How many of each pool's connections are in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PoolUse {
+    pub writer_in_use: u32,
+    pub writer_max: u32,
+    pub reader_in_use: u32,
+    pub reader_max: u32,
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -72,6 +89,11 @@ pub struct Store {
 
 /// Connections reading a SQLite store alongside its writer.
 const SQLITE_READERS: u32 = 4;
+
+/// The longest a query waits for a pooled connection before failing as busy
+/// ([`StoreError::is_busy`]): a request is better answered "retry" than left hanging, and the
+/// background loops retry on their next pass.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Rows per multi-row statement: 13 parameters a row stays far below SQLite's (32,766) and
 /// PostgreSQL's (65,535) limits on parameters per statement.
@@ -162,6 +184,7 @@ impl Store {
         let sqlite_pool = |max: u32, read_only: bool| {
             AnyPoolOptions::new()
                 .max_connections(max)
+                .acquire_timeout(POOL_WAIT)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         // Per connection, so that a pool's replacement connection has them too.
@@ -198,6 +221,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(10)
+                    .acquire_timeout(POOL_WAIT)
                     .connect_with(options)
                     .await?;
                 POSTGRES.run(&pool).await?;
@@ -257,6 +281,20 @@ impl Store {
     /// the single writer (and cannot write); on PostgreSQL, the one pool.
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// How busy the pools are (on PostgreSQL, writer and reader are the one pool).
+    pub fn pool_use(&self) -> PoolUse {
+        let in_use = |pool: &AnyPool| {
+            pool.size()
+                .saturating_sub(u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+        };
+        PoolUse {
+            writer_in_use: in_use(&self.pool),
+            writer_max: self.pool.options().get_max_connections(),
+            reader_in_use: in_use(&self.reader),
+            reader_max: self.reader.options().get_max_connections(),
+        }
     }
 
     pub fn backend(&self) -> Backend {

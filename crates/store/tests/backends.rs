@@ -572,7 +572,8 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
         .expect("connection");
     let order = r#"{"plat_order_no":"O1","status":"JH_02","created_at_ms":1000,"modified_at_ms":2000,"total_amount":"12.50","lines":[{"refund_status":"JH_07"},{"refund_status":"JH_01"}]}"#;
     let quiet = r#"{"plat_order_no":"O2","status":"JH_05","created_at_ms":1500,"modified_at_ms":2500,"total_amount":"3","lines":[{"refund_status":"JH_07"}]}"#;
-    let product = r#"{"plat_product_id":"P1","name":"红色杯子 mug","outer_id":"CUP-1","on_sale":true}"#;
+    let product =
+        r#"{"plat_product_id":"P1","name":"红色杯子 mug","outer_id":"CUP-1","on_sale":true}"#;
     let refund = r#"{"orderSn":"U1","afterSaleSn":"A1","applyTime":500,"commissionEnterTime":3000,"commission":"-1.20"}"#;
     for (stream, id, updated, payload) in [
         ("jit_orders", "O1", 2000, order),
@@ -616,18 +617,27 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
         time: Some((TimeField::Created, 900, 1200)),
         ..RecordFilter::default()
     };
-    assert_eq!(find(created, "jit_orders").await, (1, vec!["O1".to_owned()]));
+    assert_eq!(
+        find(created, "jit_orders").await,
+        (1, vec!["O1".to_owned()])
+    );
     let waiting = RecordFilter {
         time: Some((TimeField::Updated, 0, 9999)),
         status: Some("JH_02".into()),
         ..RecordFilter::default()
     };
-    assert_eq!(find(waiting, "jit_orders").await, (1, vec!["O1".to_owned()]));
+    assert_eq!(
+        find(waiting, "jit_orders").await,
+        (1, vec!["O1".to_owned()])
+    );
     let refunding = RecordFilter {
         has_refund: true,
         ..RecordFilter::default()
     };
-    assert_eq!(find(refunding, "jit_orders").await, (1, vec!["O1".to_owned()]));
+    assert_eq!(
+        find(refunding, "jit_orders").await,
+        (1, vec!["O1".to_owned()])
+    );
     let stored = store
         .synced_record("c", "jit_orders", "O1")
         .await
@@ -661,7 +671,9 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
     assert_eq!(settled[0].settled_ms, 4000);
     let mut refunds = Vec::new();
     store
-        .each_booked_refund("c", "union_refunds", 0, 10_000, |refund| refunds.push(refund))
+        .each_booked_refund("c", "union_refunds", 0, 10_000, |refund| {
+            refunds.push(refund)
+        })
         .await
         .expect("refunds");
     assert_eq!(refunds.len(), 1);
@@ -677,7 +689,10 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
         .each_settled_union_order("c", 4001, 10_000, |_| outside += 1)
         .await
         .expect("settled");
-    assert_eq!(outside, 0, "the period's end is exclusive and its start inclusive");
+    assert_eq!(
+        outside, 0,
+        "the period's end is exclusive and its start inclusive"
+    );
     store.pool().close().await;
 }
 

@@ -104,6 +104,10 @@ impl PolyError {
 
 impl From<shopbridge_store::StoreError> for PolyError {
     fn from(err: shopbridge_store::StoreError) -> Self {
+        if err.is_busy() {
+            tracing::warn!(error = %err, "store busy; a unified API call was asked to retry");
+            return Self::system("系统繁忙: the hub's store is busy; retry in a second");
+        }
         tracing::error!(error = %err, "store failure in the unified API");
         Self::system("系统错误: the hub's store failed; retry later")
     }

@@ -245,11 +245,7 @@ fn bad_request(message: impl Into<String>) -> Response {
 }
 
 fn store_failure(err: shopbridge_store::StoreError) -> Response {
-    tracing::error!(error = %err, "store failure in the REST API");
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the hub's store failed; retry later",
-    )
+    crate::problem::store_failure(err)
 }
 
 fn platform_failure(err: ConnectorError) -> Response {
