@@ -884,7 +884,7 @@ async fn chosen_shop(
         .store
         .tenant_connections(&session.tenant_id)
         .await
-        .map_err(|err| crate::problem::store_failure(err))?
+        .map_err(crate::problem::store_failure)?
         .into_iter()
         .filter(|c| modes.contains(&c.mode.as_str()))
         .collect();
