@@ -62,7 +62,8 @@ impl UnionOrderSource {
     }
 }
 
-pub(crate) fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
+/// A Union order as the store keeps it.
+pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
     UnionOrderRecord {
         order_sn: order.order_sn.clone(),
         status: i64::from(order.status),
@@ -176,7 +177,8 @@ impl UnionRefundSource {
     }
 }
 
-fn refund_record(refund: &RefundOrderInfo, seen_ms: i64) -> SyncedRecord {
+/// An after-settlement refund as the store keeps it (`seen_ms` stands in for a missing time).
+pub fn refund_record(refund: &RefundOrderInfo, seen_ms: i64) -> SyncedRecord {
     let id = refund
         .after_sale_sn
         .clone()
@@ -475,6 +477,26 @@ const ORDER_PAGE_SIZE: u32 = 100;
 /// One window that covers all time, for listings without a time filter.
 pub const ALL_TIME_MS: i64 = i64::MAX / 4;
 
+/// An order in the unified model as the store keeps it.
+pub fn order_record(order: &shopbridge_core::model::Order) -> SyncedRecord {
+    SyncedRecord {
+        id: order.plat_order_no.clone(),
+        updated_ms: order.modified_at_ms,
+        is_final: is_final_order(order.status),
+        payload: json(order),
+        columns: RecordColumns {
+            created_ms: Some(order.created_at_ms),
+            status: Some(order.status.code().to_owned()),
+            amount: Some(order.total_amount.to_string()),
+            has_refund: order
+                .lines
+                .iter()
+                .any(|line| line.refund_status != RefundStatus::NoRefund),
+            ..RecordColumns::default()
+        },
+    }
+}
+
 fn is_final_order(status: OrderStatus) -> bool {
     matches!(
         status,
@@ -556,28 +578,7 @@ impl StreamSource for OrderStream {
         let answer = self.connector.orders()?.get_orders(&query).await?;
         Ok(FetchedPage {
             total: Some(answer.total),
-            records: PageRecords::Records(
-                answer
-                    .items
-                    .iter()
-                    .map(|order| SyncedRecord {
-                        id: order.plat_order_no.clone(),
-                        updated_ms: order.modified_at_ms,
-                        is_final: is_final_order(order.status),
-                        payload: json(order),
-                        columns: RecordColumns {
-                            created_ms: Some(order.created_at_ms),
-                            status: Some(order.status.code().to_owned()),
-                            amount: Some(order.total_amount.to_string()),
-                            has_refund: order
-                                .lines
-                                .iter()
-                                .any(|line| line.refund_status != RefundStatus::NoRefund),
-                            ..RecordColumns::default()
-                        },
-                    })
-                    .collect(),
-            ),
+            records: PageRecords::Records(answer.items.iter().map(order_record).collect()),
         })
     }
 }

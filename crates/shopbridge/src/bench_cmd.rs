@@ -51,12 +51,23 @@ enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         jit_orders_per_day: usize,
     },
+    /// Reads served from the store (GetOrder, REST lists and details, earnings, the console's
+    /// pages) at several account sizes, from a `serve` process of its own: p50/p99, its memory,
+    /// and `/healthz` while four year-long earnings reports run.
+    Reads {
+        /// Union orders (and as many JIT orders) per account, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        sizes: Vec<u64>,
+        /// Sequential requests per read.
+        #[arg(long, default_value_t = 20)]
+        repeats: usize,
+    },
 }
 
 /// A child process killed when dropped.
-struct Process {
-    child: Child,
-    url: String,
+pub(crate) struct Process {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Drop for Process {
@@ -68,7 +79,7 @@ impl Drop for Process {
 
 /// Starts `shopbridge ARGS...`: the URL is the rest of the line starting with `marker`, and the
 /// process is ready at the line `ready` (or at once when `ready` is `None`).
-fn spawn(args: &[&str], marker: &str, ready: Option<&str>) -> anyhow::Result<Process> {
+pub(crate) fn spawn(args: &[&str], marker: &str, ready: Option<&str>) -> anyhow::Result<Process> {
     let exe = std::env::current_exe().context("where am I")?;
     let mut child = Command::new(exe)
         .args(args)
@@ -100,7 +111,7 @@ fn spawn(args: &[&str], marker: &str, ready: Option<&str>) -> anyhow::Result<Pro
 }
 
 /// Peak resident memory of a process (Linux `VmHWM`), in MiB.
-fn peak_rss_mib(pid: Option<u32>) -> Option<f64> {
+pub(crate) fn peak_rss_mib(pid: Option<u32>) -> Option<f64> {
     let path = match pid {
         Some(pid) => format!("/proc/{pid}/status"),
         None => "/proc/self/status".to_owned(),
@@ -182,6 +193,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
             api(seconds, concurrency.max(1), jit_orders_per_day).await
         }
+        BenchCommand::Reads { sizes, repeats } => crate::bench_reads::reads(&sizes, repeats).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The shopbridge command line: the only place that prints and exits.
 
 mod bench_cmd;
+mod bench_reads;
 mod config;
 mod demo;
 mod jit_cmd;
