@@ -120,7 +120,7 @@ try {
   const jit = demo.shops.find((shop) => shop.platid === '9002');
   await page.goto(`${hub}/console/orders?shop=${jit.connection_id}&lang=en`);
   const first = (await page.locator('tbody a').first().textContent()).trim();
-  await page.getByLabel('Search order number').fill(first);
+  await page.getByLabel('Order number (start)').fill(first);
   await page.getByRole('button', { name: 'Go' }).click();
   expect(await page.locator('tbody tr').count() === 1, `one order matches ${first}`);
   await page.screenshot({ path: join(shots, 'orders.png'), fullPage: true });
