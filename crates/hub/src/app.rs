@@ -79,6 +79,32 @@ impl HubApp {
             .await;
         Ok(())
     }
+
+    /// Deletes one of a tenant's shops that is no longer authorized, with all its data; another
+    /// tenant's shop is not found. The one rule for REST, the console and the CLI (the store
+    /// refuses a shop still active: it is revoked first).
+    pub async fn delete_shop(
+        &self,
+        tenant_id: &str,
+        shop_id: &str,
+        actor: &str,
+    ) -> Result<shopbridge_store::Deleted, shopbridge_store::StoreError> {
+        match self.store.connection(shop_id).await {
+            Ok(shop) if shop.tenant_id == tenant_id => {}
+            Ok(_) => {
+                return Err(shopbridge_store::StoreError::NotFound(format!(
+                    "no shop {shop_id}"
+                )));
+            }
+            Err(err) => return Err(err),
+        }
+        let deleted = self
+            .store
+            .delete_connection(shop_id, actor, self.clock.now_ms())
+            .await?;
+        tracing::info!(shop = %shop_id, records = deleted.records, actor, "shop deleted");
+        Ok(deleted)
+    }
 }
 
 impl HubApp {

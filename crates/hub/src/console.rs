@@ -32,6 +32,7 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/console/shops", get(shops_page))
         .route("/console/shops/connect", post(connect))
         .route("/console/shops/{id}/revoke", post(revoke))
+        .route("/console/shops/{id}/delete", post(delete_shop))
         .route("/console/shops/{id}/reauthorize", post(reauthorize))
         .route("/console/sync", get(sync_page))
         .route("/console/orders", get(orders_page))
@@ -72,6 +73,15 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "last_error" => ("最近错误", "Last error"),
         "actions" => ("操作", "Actions"),
         "revoke" => ("撤销授权", "Revoke"),
+        "delete" => ("删除", "Delete"),
+        "confirm_revoke" => (
+            "撤销后平台上的授权也会失效，该店铺的同步停止。确定撤销？",
+            "This ends the grant at the platform too and stops the shop's sync. Revoke?",
+        ),
+        "confirm_delete" => (
+            "删除该店铺及其全部已同步数据（订单、退款、商品、历史），不可恢复。确定删除？",
+            "This deletes the shop and all its synced data (orders, refunds, products, history) for good. Delete?",
+        ),
         "reauthorize" => ("重新授权", "Re-authorize"),
         "connect" => ("连接店铺", "Connect a shop"),
         "connect_vop_union" => ("连接唯品会联盟", "Connect Vipshop Union"),
@@ -207,6 +217,7 @@ label{display:block;margin:.4rem 0 .2rem}input{width:100%;padding:.4rem;border:1
 
 /// Counts down every `[data-expires]` element (epoch ms) once a second.
 const COUNTDOWN: &str = r#"
+document.addEventListener('submit',function(e){var m=e.target.dataset.confirm;if(m&&!confirm(m))e.preventDefault()});
 function tick(){var now=Date.now()+(window.sbSkew||0);document.querySelectorAll('[data-expires]').forEach(function(el){
 var left=Number(el.dataset.expires)-now;if(left<=0){el.textContent=el.dataset.expired;return}
 var d=Math.floor(left/864e5),h=Math.floor(left%864e5/36e5),m=Math.floor(left%36e5/6e4),s=Math.floor(left%6e4/1e3);
@@ -539,21 +550,27 @@ async fn shops_page(
                 None => "—".into(),
             };
             let has_flow = crate::connect::has_authorization_flow(&c.platform, &c.mode);
-            let action = |path: &str, label: &str| {
+            let action = |path: &str, label: &str, confirm: Option<&str>| {
+                let confirm = confirm
+                    .map(|text| format!(r#" data-confirm="{}""#, escape(text)))
+                    .unwrap_or_default();
                 format!(
-                    r#"<form class="inline" method="post" action="/console/shops/{id}/{path}"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" aria-label="{label} {name}">{label}</button></form>"#,
+                    r#"<form class="inline" method="post" action="/console/shops/{id}/{path}"{confirm}><input type="hidden" name="csrf" value="{csrf}"><button type="submit" aria-label="{label} {name}">{label}</button></form>"#,
                     id = escape(&c.id),
                     name = escape(&c.name),
                 )
             };
+            let revoke_action = action("revoke", t(lang, "revoke"), Some(t(lang, "confirm_revoke")));
+            let delete_action = action("delete", t(lang, "delete"), Some(t(lang, "confirm_delete")));
+            let reauthorize_action = action("reauthorize", t(lang, "reauthorize"), None);
+            // A shop still authorized can be revoked; one that is not can be deleted.
             let revoke = match c.state {
-                ConnectionState::Revoked => String::new(),
-                _ if has_flow => format!(
-                    "{} {}",
-                    action("reauthorize", t(lang, "reauthorize")),
-                    action("revoke", t(lang, "revoke"))
-                ),
-                _ => action("revoke", t(lang, "revoke")),
+                ConnectionState::Active | ConnectionState::Refreshing if has_flow => {
+                    format!("{reauthorize_action} {revoke_action}")
+                }
+                ConnectionState::Active | ConnectionState::Refreshing => revoke_action,
+                _ if has_flow => format!("{reauthorize_action} {delete_action}"),
+                _ => delete_action,
             };
             format!(
                 r#"<tr data-shop="{id}"><td>{name}</td><td>{platform}</td><td>{mode}</td><td class="state-{state}">{state_text}</td><td>{expires}</td><td>{error}</td><td class="actions">{revoke}</td></tr>"#,
@@ -670,12 +687,38 @@ async fn revoke(
     };
     match app.store.connection(&id).await {
         Ok(shop) if shop.tenant_id == session.tenant_id => {
-            let _ = app
+            match app
                 .revoke_shop(&shop, "revoked in the console", "console")
-                .await;
-            Redirect::to("/console/shops").into_response()
+                .await
+            {
+                Ok(()) => Redirect::to("/console/shops").into_response(),
+                Err(err) => back_to_shops(StatusCode::CONFLICT, &err.to_string()),
+            }
         }
         _ => (StatusCode::NOT_FOUND, "no such shop").into_response(),
+    }
+}
+
+/// Deletes a shop that is no longer authorized, with its data.
+async fn delete_shop(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match checked(&app, &headers, &form.csrf).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    match app.delete_shop(&session.tenant_id, &id, "console").await {
+        Ok(_) => Redirect::to("/console/shops").into_response(),
+        Err(shopbridge_store::StoreError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, "no such shop").into_response()
+        }
+        Err(shopbridge_store::StoreError::Conflict(message)) => {
+            back_to_shops(StatusCode::CONFLICT, &message)
+        }
+        Err(err) => crate::problem::store_failure(err),
     }
 }
 
@@ -1067,21 +1110,25 @@ async fn orders_page(
             )
         })
         .collect();
-    let link = |extra: String, label: &str| {
+    // Every value in a link is URL-encoded (ids and searches may hold `&`, `#`, `+`), then the
+    // whole link is HTML-escaped.
+    let link = |extra: &[(&str, &str)], label: &str| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("shop", &shop.id).append_pair("q", search);
+        for (name, value) in extra {
+            query.append_pair(name, value);
+        }
         format!(
-            r#"<a href="/console/orders?shop={}&q={}{extra}">{label}</a>"#,
-            escape(&shop.id),
-            escape(search),
+            r#"<a href="/console/orders?{}">{label}</a>"#,
+            escape(&query.finish())
         )
     };
     let cursor_of = |row: &OrderRow| {
-        escape(
-            &Cursor {
-                updated_ms: row.updated_ms,
-                id: row.number.clone(),
-            }
-            .encode(),
-        )
+        Cursor {
+            updated_ms: row.updated_ms,
+            id: row.number.clone(),
+        }
+        .encode()
     };
     // Keyset paging: each link names the row it continues from, so the last page costs what the
     // first does.
@@ -1090,19 +1137,20 @@ async fn orders_page(
     let at_oldest =
         matches!(seek, Seek::Oldest) || (matches!(seek, Seek::Older(_) | Seek::Newest) && !full);
     let mut pager = Vec::new();
-    if let (false, Some(first)) = (at_newest, rows.first()) {
-        pager.push(link(String::new(), t(lang, "newest")));
-        pager.push(link(
-            format!("&newer={}", cursor_of(first)),
-            t(lang, "newer"),
-        ));
-    }
-    if let (false, Some(last)) = (at_oldest, rows.last()) {
-        pager.push(link(
-            format!("&older={}", cursor_of(last)),
-            t(lang, "older"),
-        ));
-        pager.push(link("&oldest=1".to_owned(), t(lang, "oldest")));
+    match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => {
+            if !at_newest {
+                pager.push(link(&[], t(lang, "newest")));
+                pager.push(link(&[("newer", &cursor_of(first))], t(lang, "newer")));
+            }
+            if !at_oldest {
+                pager.push(link(&[("older", &cursor_of(last))], t(lang, "older")));
+                pager.push(link(&[("oldest", "1")], t(lang, "oldest")));
+            }
+        }
+        // An empty page past either end still leads back.
+        _ if !matches!(seek, Seek::Newest) => pager.push(link(&[], t(lang, "newest"))),
+        _ => {}
     }
     let count = match matching {
         Capped::Exactly(n) => format!("{n} {}", t(lang, "matching")),
@@ -1162,7 +1210,8 @@ async fn order_page(
                     .collect();
                 (record.record.payload, lines)
             }
-            _ => return (StatusCode::NOT_FOUND, "no such order").into_response(),
+            Ok(None) => return (StatusCode::NOT_FOUND, "no such order").into_response(),
+            Err(err) => return crate::problem::store_failure(err),
         }
     } else {
         let versions = app
@@ -1170,8 +1219,10 @@ async fn order_page(
             .union_order_versions(&shop.id, &number)
             .await
             .unwrap_or_default();
-        let Ok(Some((_, payload))) = app.store.union_order(&shop.id, &number).await else {
-            return (StatusCode::NOT_FOUND, "no such order").into_response();
+        let payload = match app.store.union_order(&shop.id, &number).await {
+            Ok(Some((_, payload))) => payload,
+            Ok(None) => return (StatusCode::NOT_FOUND, "no such order").into_response(),
+            Err(err) => return crate::problem::store_failure(err),
         };
         let lines = versions
             .iter()

@@ -2,6 +2,7 @@
 //! claimed through leases so that several hub processes share the work, plus token-expiry
 //! warnings ahead of time.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub struct StreamPlan {
     pub interval_ms: i64,
     pub lookback_ms: i64,
     pub window_ms: i64,
+    /// How far back the first run reads.
+    pub history_ms: i64,
 }
 
 /// The streams of a connection by platform and mode. Orders every 3 minutes by update time (the
@@ -50,6 +53,7 @@ pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
         interval_ms,
         lookback_ms,
         window_ms,
+        history_ms: 30 * DAY_MS,
     };
     match (platform, mode) {
         ("vop", "union_channel" | "union_tool") => vec![
@@ -58,7 +62,12 @@ pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
             plan(UNION_PIDS, 360 * MINUTE_MS, 0, ALL_TIME),
         ],
         ("vop", "jit") => vec![
-            plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
+            // Ninety days of history: ERPs ask GetOrder for the last 30 days and more, and the
+            // store answers only what its history covers.
+            StreamPlan {
+                history_ms: 90 * DAY_MS,
+                ..plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS)
+            },
             plan(JIT_RETURNS, 30 * MINUTE_MS, 10 * MINUTE_MS, 7 * DAY_MS),
             plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME),
         ],
@@ -303,7 +312,12 @@ pub struct Scheduler {
     pub on_page: Option<RunProgress>,
     /// Wakes [`Scheduler::run_forever`] before its poll interval ends (a shop just connected).
     pub wake: Arc<tokio::sync::Notify>,
+    /// One lock per (shop, stream) that reads are catching up: concurrent reads share a run.
+    catch_ups: Arc<std::sync::Mutex<CatchUpLocks>>,
 }
+
+/// The lock of each (shop, stream) being caught up for reads.
+type CatchUpLocks = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
 
 /// A progress callback for scheduled runs.
 pub type RunProgress = Arc<dyn Fn(&str, &str, &RunReport, i64) + Send + Sync>;
@@ -335,6 +349,7 @@ impl Scheduler {
             warn_ahead_ms: 7 * DAY_MS,
             on_page: None,
             wake: Arc::new(tokio::sync::Notify::new()),
+            catch_ups: Arc::default(),
         }
     }
 
@@ -449,6 +464,7 @@ impl Scheduler {
         {
             sync.lookback_ms = plan.lookback_ms;
             sync.window_ms = plan.window_ms;
+            sync.initial_ms = plan.history_ms;
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
@@ -489,17 +505,73 @@ impl Scheduler {
         self.run_one_of(ClaimScope::Any).await
     }
 
-    /// Makes one stream of a shop due and runs it here; `None` when another process holds it.
+    /// Brings one stream of a shop up to `needed` (its stored history then reaches past that
+    /// moment) for a read that must not answer from stale data: one run, shared by the reads
+    /// waiting for the same stream, skipped when a run that finished meanwhile already covers
+    /// it. Answers the stream's coverage afterwards. Runs in a task of its own, so that a read
+    /// giving up waiting does not cut a run short.
+    pub async fn catch_up(
+        &self,
+        connection: &Connection,
+        stream: &str,
+        needed: i64,
+        wait: Duration,
+    ) -> Result<Option<(i64, i64)>, SyncError> {
+        let shop_id = connection.id.clone();
+        let key = (shop_id.clone(), stream.to_owned());
+        let lock = {
+            let mut locks = self
+                .catch_ups
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            locks.entry(key).or_default().clone()
+        };
+        let this = self.clone();
+        let (connection, stream_name) = (connection.clone(), stream.to_owned());
+        let run = tokio::spawn(async move {
+            let _turn = lock.lock().await;
+            let covered = this.store.coverage(&connection.id, &stream_name).await?;
+            if covered.is_some_and(|(_, until)| until > needed) {
+                return Ok(());
+            }
+            // Whatever changed before `needed` is read: runs end their windows before their
+            // own clock step.
+            crate::sync::settle_current_second(this.clock.as_ref()).await;
+            this.run_stream_now(&connection, &stream_name)
+                .await
+                .map(drop)
+        });
+        match tokio::time::timeout(wait, run).await {
+            Ok(Ok(Err(err))) => {
+                tracing::warn!(shop = %shop_id, stream, error = %err, "catching a stream up for a read failed");
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(shop = %shop_id, stream, error = %err, "catching a stream up for a read failed");
+            }
+            Ok(Ok(Ok(()))) | Err(_) => {}
+        }
+        Ok(self.store.coverage(&shop_id, stream).await?)
+    }
+
+    /// Makes one stream of a shop due and runs it here; `None` when another process holds it or
+    /// the shop is not active.
     pub async fn run_stream_now(
         &self,
-        connection_id: &str,
+        connection: &Connection,
         stream: &str,
     ) -> Result<Option<RunOutcome>, SyncError> {
-        self.plan().await?;
+        let now = self.clock.now_ms();
+        let Some(plan) = plans_for(&connection.platform, &connection.mode)
+            .into_iter()
+            .find(|plan| plan.stream == stream)
+        else {
+            return Ok(None);
+        };
         self.store
-            .run_now(connection_id, stream, self.clock.now_ms())
+            .ensure_schedule(&connection.id, stream, plan.interval_ms, now)
             .await?;
-        self.run_one_of(ClaimScope::Stream(connection_id, stream))
+        self.store.run_now(&connection.id, stream, now).await?;
+        self.run_one_of(ClaimScope::Stream(&connection.id, stream))
             .await
     }
 

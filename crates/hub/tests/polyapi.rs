@@ -665,10 +665,10 @@ async fn get_order_refuses_a_window_the_sync_has_not_covered() {
     failed(&answer, "GSE.LOGIC_ERROR");
     let message = answer["submessage"].as_str().expect("message");
     assert!(
-        message.contains("stored orders changed before"),
+        message.contains("the hub has stored the orders changed from"),
         "{message}"
     );
-    // A window that ended before the last sync is still answered from the store.
+    // A window from before the shop's synced history is not answered as if it were complete.
     let answer = env
         .call(
             A,
@@ -676,8 +676,24 @@ async fn get_order_refuses_a_window_the_sync_has_not_covered() {
             &env.jit_a,
             "9002",
             json!({
-                "StartTime": shopbridge_vop::time::format_datetime_ms(now - 30 * 86_400_000),
+                "StartTime": shopbridge_vop::time::format_datetime_ms(now - 120 * 86_400_000),
+                "EndTime": shopbridge_vop::time::format_datetime_ms(now - 100 * 86_400_000),
+                "TimeType": "JH_01",
+            }),
+        )
+        .await;
+    failed(&answer, "GSE.LOGIC_ERROR");
+    // A modified-time window inside the synced history is still answered from the store.
+    let answer = env
+        .call(
+            A,
+            "Differ.JH.Business.GetOrder",
+            &env.jit_a,
+            "9002",
+            json!({
+                "StartTime": shopbridge_vop::time::format_datetime_ms(now - 29 * 86_400_000),
                 "EndTime": shopbridge_vop::time::format_datetime_ms(now - 86_400_000),
+                "TimeType": "JH_01",
             }),
         )
         .await;

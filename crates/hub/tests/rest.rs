@@ -773,3 +773,77 @@ async fn malformed_or_misdirected_requests_get_clear_answers() {
         );
     }
 }
+
+/// A shop goes with its data only once it is no longer authorized, and only for its own tenant;
+/// the deletion is audited.
+#[tokio::test]
+async fn a_revoked_shop_is_deleted_with_its_data() {
+    let env = HubEnv::start().await;
+    let [jit_a, _, _] = env.ids.clone();
+    let delete = |tenant: (&'static str, &'static str), id: String| {
+        let env = &env;
+        async move {
+            let response = env
+                .http
+                .delete(format!("{}/v1/shops/{id}", env.hub))
+                .header("authorization", bearer(tenant))
+                .send()
+                .await
+                .expect("delete");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, body) = delete(A, jit_a.clone()).await;
+    assert_eq!(status, 409, "an active shop is revoked first: {body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("revoke it first")
+    );
+    assert_eq!(
+        delete(B, jit_a.clone()).await.0,
+        404,
+        "not another tenant's"
+    );
+    let stored = env
+        .store
+        .synced_records(&jit_a, "jit_orders")
+        .await
+        .expect("records")
+        .len();
+    assert!(stored > 0);
+    let (status, _) = env
+        .post_json(A, &format!("/v1/shops/{jit_a}/revoke"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = delete(A, jit_a.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["records"].as_u64().expect("records") >= stored as u64);
+    assert_eq!(env.get(A, &format!("/v1/shops/{jit_a}")).await.0, 404);
+    assert!(
+        env.store
+            .synced_records(&jit_a, "jit_orders")
+            .await
+            .expect("records")
+            .is_empty()
+    );
+    assert_eq!(delete(A, jit_a.clone()).await.0, 404, "gone");
+    let tenant = env
+        .store
+        .tenant_by_app_key(A.0)
+        .await
+        .expect("tenant")
+        .expect("A")
+        .0;
+    let audit = env.store.audit_entries(&tenant, 10).await.expect("audit");
+    assert!(audit.iter().any(|(_, shop, action, detail)| {
+        action == "shop_delete"
+            && shop.as_deref() == Some(jit_a.as_str())
+            && detail.contains("by api")
+    }));
+}

@@ -230,17 +230,26 @@ fn rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// p50 and p99 in ms of `repeats` sequential calls.
-async fn time<F, Fut>(repeats: usize, mut call: F) -> anyhow::Result<(f64, f64)>
+/// p50 and p99 in ms of `repeats` sequential calls, and how many failed (a failure is timed
+/// too: an overloaded hub answering 503 fast is not a fast read).
+async fn time<F, Fut>(repeats: usize, mut call: F) -> anyhow::Result<Timing>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let mut micros = Vec::with_capacity(repeats);
+    let mut failed = 0;
+    let mut last_error = None;
     for _ in 0..repeats {
         let started = Instant::now();
-        call().await?;
+        if let Err(err) = call().await {
+            failed += 1;
+            last_error = Some(err.to_string());
+        }
         micros.push(started.elapsed().as_micros() as u64);
+    }
+    if let Some(err) = &last_error {
+        eprintln!("{failed} of {repeats} failed, the last with: {err}");
     }
     micros.sort_unstable();
     let at = |q: f64| {
@@ -250,7 +259,29 @@ where
             .unwrap_or(0) as f64
             / 1000.0
     };
-    Ok((at(0.5), at(0.99)))
+    Ok(Timing {
+        p50: at(0.5),
+        p99: at(0.99),
+        failed,
+    })
+}
+
+/// One read's figures.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    p50: f64,
+    p99: f64,
+    failed: usize,
+}
+
+impl std::fmt::Display for Timing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} / {:.1}", self.p50, self.p99)?;
+        if self.failed > 0 {
+            write!(f, " ({} failed)", self.failed)?;
+        }
+        Ok(())
+    }
 }
 
 /// A signed-in console session's cookie.
@@ -299,7 +330,7 @@ async fn console_cookie(http: &reqwest::Client, hub: &str) -> anyhow::Result<Str
 
 /// What one account size measured: `(read, (p50, p99))` in order, and memory.
 struct Measured {
-    reads: Vec<(String, (f64, f64))>,
+    reads: Vec<(String, Timing)>,
     rss_mib: f64,
     peak_rss_mib: f64,
 }
@@ -362,7 +393,7 @@ async fn measure(
     let mut caller = crate::serve::PolyCaller::new(&base, APP_KEY, APP_SECRET)?;
     caller.clock = clock;
     let end = now - DAY_MS;
-    let mut reads: Vec<(String, (f64, f64))> = Vec::new();
+    let mut reads: Vec<(String, Timing)> = Vec::new();
     for (name, days) in [("GetOrder 7 days", 7), ("GetOrder 30 days", 30)] {
         let biz = |page: u64| {
             json!({
@@ -503,10 +534,13 @@ async fn measure(
         );
         let get = get.clone();
         heavy.push(tokio::spawn(async move {
+            let mut failed = 0_u64;
             while !stop.load(Ordering::Relaxed) {
-                get(path.clone(), None).await?;
+                if get(path.clone(), None).await.is_err() {
+                    failed += 1;
+                }
             }
-            anyhow::Ok(())
+            failed
         }));
     }
     let health = time(repeats.max(50), || {
@@ -515,8 +549,12 @@ async fn measure(
     })
     .await?;
     stop.store(true, Ordering::Relaxed);
+    let mut refused = 0;
     for task in heavy {
-        task.await??;
+        refused += task.await?;
+    }
+    if refused > 0 {
+        eprintln!("{refused} of the concurrent earnings reports were answered busy (503)");
     }
     reads.push(("/healthz during 4 earnings reports".to_owned(), health));
     let measured = Measured {
@@ -558,7 +596,11 @@ pub async fn reads(sizes: &[u64], repeats: usize) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(format!("{}{suffix}", account.db.display()));
         }
         let _ = std::fs::remove_file(&account.key);
-        results.push((size, measured?));
+        let measured = measured?;
+        for (name, timing) in &measured.reads {
+            println!("  {name}: {timing}");
+        }
+        results.push((size, measured));
     }
     print!("| read (p50 / p99 ms, sequential) |");
     for (size, _) in &results {
@@ -583,7 +625,7 @@ pub async fn reads(sizes: &[u64], repeats: usize) -> anyhow::Result<()> {
                 .find(|(n, _)| *n == name)
                 .map(|(_, t)| t)
             {
-                Some((p50, p99)) => print!(" {p50:.1} / {p99:.1} |"),
+                Some(timing) => print!(" {timing} |"),
                 None => print!(" - |"),
             }
         }

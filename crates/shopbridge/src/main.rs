@@ -1,5 +1,6 @@
 //! The shopbridge command line: the only place that prints and exits.
 
+mod backup_cmd;
 mod bench_cmd;
 mod bench_reads;
 mod config;
@@ -9,6 +10,7 @@ mod sandbox_cmd;
 mod serve;
 mod sign_cmd;
 mod sync_cmd;
+mod table;
 mod tenant_cmd;
 mod union_cmd;
 mod vop_cmd;
@@ -41,6 +43,8 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a consistent copy of the store while the hub runs (SQLite; PostgreSQL: pg_dump).
+    Backup(backup_cmd::BackupArgs),
     /// Measure sync ingest, quota use and the unified API, each beside its baseline.
     Bench(bench_cmd::BenchArgs),
     /// Run the whole flow against an embedded sandbox: OAuth login, channel and tool-provider
@@ -52,14 +56,18 @@ enum Command {
     Keys(sync_cmd::KeysArgs),
     /// Quota use from the recorded API calls: `quota report`.
     Quota(sync_cmd::QuotaArgs),
+    /// Bring a store back from a backup into a new SQLite file, checked against the master key.
+    Restore(backup_cmd::RestoreArgs),
     /// Serve the platform simulators (VOP gateway and OAuth server, admin API).
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Run the hub: the unified API, REST, connect flows and the scheduler (with no
     /// configuration: an embedded sandbox with a demo tenant and shops).
     Serve(serve::ServeArgs),
+    /// The shops of every tenant: `shops list`, `shops delete ID`.
+    Shops(tenant_cmd::ShopsArgs),
     /// Compute a platform signature, to debug 签名不匹配.
     Sign(sign_cmd::SignArgs),
-    /// The apps allowed to call the hub: `tenant create NAME`.
+    /// The apps allowed to call the hub: `tenant create NAME`, `list`, `rotate-secret`, `delete`.
     Tenant(tenant_cmd::TenantArgs),
     /// Pull platform data into the local store (safe to interrupt; resumes where it stopped).
     Sync(sync_cmd::SyncArgs),
@@ -104,12 +112,15 @@ async fn main() -> std::process::ExitCode {
         LogFormat::Json => logs.json().init(),
     }
     let result = match cli.command {
+        Command::Backup(args) => backup_cmd::backup(args).await,
         Command::Bench(args) => bench_cmd::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Jit(args) => jit_cmd::run(args).await,
         Command::Keys(args) => sync_cmd::keys(args).await,
         Command::Quota(args) => sync_cmd::quota(args).await,
+        Command::Restore(args) => backup_cmd::restore(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Shops(args) => tenant_cmd::shops(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args).await,

@@ -116,8 +116,30 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// Opens the store, saying on stderr which database and key file it uses and whether either
+    /// was just created: a command run in the wrong directory must not go unnoticed.
     pub async fn open(&self) -> anyhow::Result<Store> {
-        open_store(&self.database, &self.master_key_file).await
+        let sqlite_file = self
+            .database
+            .strip_prefix("sqlite://")
+            .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)));
+        let new_database = sqlite_file.as_ref().is_some_and(|path| !path.exists());
+        let new_key =
+            std::env::var("SHOPBRIDGE_MASTER_KEY").is_err() && !self.master_key_file.exists();
+        let store = open_store(&self.database, &self.master_key_file).await?;
+        let key = if std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok() {
+            "SHOPBRIDGE_MASTER_KEY".to_owned()
+        } else {
+            self.master_key_file.display().to_string()
+        };
+        eprintln!(
+            "store {}{} · master key {key}{} (id {})",
+            shopbridge_store::redact(&self.database),
+            if new_database { " (new)" } else { "" },
+            if new_key { " (new)" } else { "" },
+            store.vault().current_key_id()
+        );
+        Ok(store)
     }
 }
 

@@ -1,9 +1,11 @@
-//! `shopbridge tenant`: the ERP and affiliate apps allowed to call the hub, each with an app key
-//! and a secret shown once.
+//! `shopbridge tenant` and `shopbridge shops`: the apps allowed to call the hub (each with an app
+//! key and a secret shown once) and their shops, as an operator manages them.
 
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use shopbridge_core::Clock;
+
+use crate::table::Table;
 
 #[derive(Debug, Args)]
 pub struct TenantArgs {
@@ -17,15 +19,38 @@ pub struct TenantArgs {
 enum TenantCommand {
     /// Adds a tenant; prints its app key and secret (the secret is not shown again).
     Create {
+        /// What the tenant is called (shown in listings and the console).
         name: String,
         /// The app key (default: a random one).
         #[arg(long)]
         app_key: Option<String>,
     },
+    /// Every tenant: name, app key, shops, created.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Gives a tenant a new secret (printed once); the old one stops working at once and its
+    /// console sessions end.
+    RotateSecret {
+        /// The tenant's app key.
+        app_key: String,
+    },
+    /// Deletes a tenant with its webhooks and sessions; its shops must be deleted first.
+    Delete {
+        /// The tenant's app key.
+        app_key: String,
+    },
+}
+
+fn new_secret() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
     let store = args.store.open().await?;
+    let now = shopbridge_core::SystemClock.now_ms();
     match args.command {
         TenantCommand::Create { name, app_key } => {
             let app_key = app_key.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
@@ -36,13 +61,147 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
             if store.tenant_by_app_key(&app_key).await?.is_some() {
                 anyhow::bail!("--app-key: a tenant with app key {app_key:?} exists");
             }
-            let secret = uuid::Uuid::new_v4().simple().to_string();
-            let now = shopbridge_core::SystemClock.now_ms();
+            let secret = new_secret();
             store
                 .create_tenant(&name, &app_key, &SecretString::from(secret.clone()), now)
                 .await?;
             println!("appkey     {app_key}");
             println!("appsecret  {secret}");
+        }
+        TenantCommand::List { json } => {
+            let tenants = store.tenants().await?;
+            if json {
+                let rows: Vec<_> = tenants
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "name": t.name, "app_key": t.app_key, "shops": t.shops,
+                            "created_ms": t.created_ms,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(());
+            }
+            let mut table = Table::new(["NAME", "APP KEY", "SHOPS", "CREATED"]);
+            for t in &tenants {
+                table.row([
+                    t.name.clone(),
+                    t.app_key.clone(),
+                    t.shops.to_string(),
+                    shopbridge_vop::time::format_datetime_ms(t.created_ms),
+                ]);
+            }
+            table.print_or("no tenants: `shopbridge tenant create NAME` adds one");
+        }
+        TenantCommand::RotateSecret { app_key } => {
+            let secret = new_secret();
+            anyhow::ensure!(
+                store
+                    .rotate_tenant_secret(&app_key, &SecretString::from(secret.clone()), now)
+                    .await?,
+                "no tenant has app key {app_key:?} (`shopbridge tenant list`)"
+            );
+            println!("appkey     {app_key}");
+            println!("appsecret  {secret}");
+        }
+        TenantCommand::Delete { app_key } => {
+            anyhow::ensure!(
+                store.delete_tenant(&app_key, now).await?,
+                "no tenant has app key {app_key:?} (`shopbridge tenant list`)"
+            );
+            println!("deleted tenant {app_key}");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ShopsArgs {
+    #[command(flatten)]
+    store: crate::sync_cmd::StoreArgs,
+    #[command(subcommand)]
+    command: ShopsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ShopsCommand {
+    /// Every shop (or one tenant's): id, tenant, platform, mode, name, state.
+    List {
+        /// Only this tenant's shops (its app key).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deletes a shop that is no longer authorized, with all its synced data (audited). An
+    /// authorized shop is revoked first, in the console or with `POST /v1/shops/{id}/revoke`.
+    Delete {
+        /// The shop's id (`shopbridge shops list`).
+        id: String,
+    },
+}
+
+pub async fn shops(args: ShopsArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    match args.command {
+        ShopsCommand::List { tenant, json } => {
+            let tenants = store.tenants().await?;
+            if let Some(key) = &tenant {
+                anyhow::ensure!(
+                    tenants.iter().any(|t| &t.app_key == key),
+                    "--tenant: no tenant has app key {key:?} (`shopbridge tenant list`)"
+                );
+            }
+            let mut shops = Vec::new();
+            for t in tenants
+                .iter()
+                .filter(|t| tenant.as_ref().is_none_or(|key| &t.app_key == key))
+            {
+                for shop in store.tenant_connections(&t.id).await? {
+                    shops.push((t.app_key.clone(), shop));
+                }
+            }
+            if json {
+                let rows: Vec<_> = shops
+                    .iter()
+                    .map(|(tenant, s)| {
+                        serde_json::json!({
+                            "id": s.id, "tenant": tenant, "platform": s.platform, "mode": s.mode,
+                            "name": s.name, "state": s.state.as_str(), "last_error": s.last_error,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(());
+            }
+            let mut table = Table::new(["ID", "TENANT", "PLATFORM", "MODE", "NAME", "STATE"]);
+            for (tenant, s) in &shops {
+                table.row([
+                    s.id.clone(),
+                    tenant.clone(),
+                    s.platform.clone(),
+                    s.mode.clone(),
+                    s.name.clone(),
+                    s.state.as_str().to_owned(),
+                ]);
+            }
+            table.print_or("no shops");
+        }
+        ShopsCommand::Delete { id } => {
+            let now = shopbridge_core::SystemClock.now_ms();
+            let deleted =
+                store
+                    .delete_connection(&id, "cli", now)
+                    .await
+                    .map_err(|err| match err {
+                        shopbridge_store::StoreError::Conflict(message) => anyhow::anyhow!(
+                            "{message} (in the console, or POST /v1/shops/{id}/revoke)"
+                        ),
+                        other => other.into(),
+                    })?;
+            println!("deleted shop {id} and {} stored records", deleted.records);
         }
     }
     Ok(())

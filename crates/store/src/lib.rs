@@ -2,6 +2,7 @@
 //! synced Union orders with their history, sync checkpoints and runs, and the audit log — on
 //! SQLite (the default, a file in WAL mode) or PostgreSQL, chosen by the database URL.
 
+pub mod admin;
 pub mod calls;
 pub mod connect;
 pub mod connection;
@@ -18,6 +19,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use admin::{Deleted, TenantSummary};
 pub use calls::QuotaUse;
 pub use connect::ConnectState;
 pub use connection::{
@@ -37,6 +39,7 @@ pub use webhooks::{
 };
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -48,6 +51,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The request conflicts with the record's state (deleting a shop still active).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl StoreError {
@@ -85,6 +91,9 @@ pub struct Store {
     reader: AnyPool,
     backend: Backend,
     vault: std::sync::Arc<Vault>,
+    /// Long reads (reports streaming a year of rows) take one of these first: they never hold
+    /// every reading connection, so health checks and short reads always find one.
+    long_reads: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// Connections reading a SQLite store alongside its writer.
@@ -228,11 +237,17 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
+        let long_read_slots = reader
+            .options()
+            .get_max_connections()
+            .saturating_sub(1)
+            .max(1);
         let store = Self {
             pool,
             reader,
             backend,
             vault: std::sync::Arc::new(vault),
+            long_reads: std::sync::Arc::new(tokio::sync::Semaphore::new(long_read_slots as usize)),
         };
         store.check_vault().await?;
         Ok(store)
@@ -274,6 +289,16 @@ impl Store {
             reader: self.reader.clone(),
             backend: self.backend,
             vault: std::sync::Arc::new(vault),
+            long_reads: self.long_reads.clone(),
+        }
+    }
+
+    /// A place among the long reads: at most all reading connections but one at once. Waiting
+    /// is bounded like a pool wait, and answers busy the same way.
+    pub(crate) async fn long_read(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        match tokio::time::timeout(POOL_WAIT, self.long_reads.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
         }
     }
 
@@ -364,18 +389,21 @@ fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
     if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') || path.exists() {
         return Ok(());
     }
+    match create_private_file(path) {
+        Err(StoreError::Invalid(_)) if path.exists() => Ok(()),
+        other => other,
+    }
+}
+
+/// Creates an empty file only its owner may read or write; fails if it exists.
+pub(crate) fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
     let mut open = std::fs::OpenOptions::new();
     open.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-    match open.open(path) {
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(StoreError::Invalid(format!(
-            "database file {}: {err}",
-            path.display()
-        ))),
-    }
+    open.open(path)
+        .map(drop)
+        .map_err(|err| StoreError::Invalid(format!("file {}: {err}", path.display())))
 }
 
 /// A database URL with its password replaced by `***`, for messages.

@@ -413,7 +413,12 @@ impl Store {
         if let Some(prefix) = id_prefix.filter(|p| !p.is_empty()) {
             // A prefix is a range of the id index: `[prefix, prefix + U+10FFFF)`.
             let (low, high) = (p.one(), p.one());
-            clauses.push(format!("{id} >= {low} AND {id} < {high}"));
+            // Bytes, not the database's collation: a linguistic one orders ids by other rules.
+            let bytes = match self.backend() {
+                crate::Backend::Sqlite => "",
+                crate::Backend::Postgres => r#" COLLATE "C""#,
+            };
+            clauses.push(format!("{id}{bytes} >= {low} AND {id}{bytes} < {high}"));
             binds.push(Bind::Text(prefix.to_owned()));
             binds.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
         }

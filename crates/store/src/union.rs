@@ -70,8 +70,8 @@ impl Store {
             None => (None, None, None),
         };
         sqlx::query(
-            "INSERT INTO sync_checkpoints (connection_id, stream, cursor_ms, window_start_ms, window_end_ms, next_page, updated_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO sync_checkpoints (connection_id, stream, cursor_ms, window_start_ms, window_end_ms, next_page, updated_ms, covered_from_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (connection_id, stream) DO UPDATE SET cursor_ms = excluded.cursor_ms, window_start_ms = excluded.window_start_ms,
              window_end_ms = excluded.window_end_ms, next_page = excluded.next_page, updated_ms = excluded.updated_ms",
         )
@@ -82,9 +82,29 @@ impl Store {
         .bind(end)
         .bind(page)
         .bind(now_ms)
+        // The first checkpoint's window is where the stream's history starts; later writes keep it.
+        .bind(start.unwrap_or(checkpoint.cursor_ms))
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// What a stream's sync has stored: every change from `.0` until before `.1` (epoch ms);
+    /// `None` before its first page.
+    pub async fn coverage(
+        &self,
+        connection_id: &str,
+        stream: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query("SELECT covered_from_ms, cursor_ms FROM sync_checkpoints WHERE connection_id = $1 AND stream = $2")
+            .bind(connection_id)
+            .bind(stream)
+            .fetch_optional(self.reader())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let until: i64 = row.try_get("cursor_ms")?;
+        let from: Option<i64> = row.try_get("covered_from_ms")?;
+        Ok(Some((from.unwrap_or(until), until)))
     }
 
     pub async fn checkpoint(
@@ -270,6 +290,7 @@ impl Store {
         to_ms: i64,
         mut each: impl FnMut(SettledOrder),
     ) -> Result<(), StoreError> {
+        let _slot = self.long_read().await?;
         let mut rows = sqlx::query(
             "SELECT settled_ms, chan_tag, stat_param, commission FROM union_orders
              WHERE connection_id = $1 AND settled_ms >= $2 AND settled_ms < $3",
@@ -299,6 +320,7 @@ impl Store {
         to_ms: i64,
         mut each: impl FnMut(BookedRefund),
     ) -> Result<(), StoreError> {
+        let _slot = self.long_read().await?;
         let mut rows = sqlx::query(
             "SELECT r.booked_ms, r.amount, o.order_sn, o.chan_tag, o.stat_param FROM synced_records r
              LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id

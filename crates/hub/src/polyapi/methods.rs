@@ -166,7 +166,7 @@ fn paging(biz: &Value) -> Result<(u64, u64), PolyError> {
 }
 
 /// The most orders with refunds one GetRefund window may hold.
-const MAX_REFUNDING_ORDERS: i64 = 10_000;
+const MAX_REFUNDING_ORDERS: i64 = 2_000;
 
 fn page_of<T>(items: Vec<T>, index: u64, size: u64) -> (usize, bool, Vec<T>) {
     let total = items.len();
@@ -316,63 +316,8 @@ fn offset_of(index: u64, size: u64) -> Result<i64, PolyError> {
         .ok_or_else(|| PolyError::invalid("PageIndex: too far for this PageSize"))
 }
 
-/// Until when the shop's stream is stored completely (its sync's watermark), if it has run.
-async fn synced_until(call: &Call<'_>, stream: &str) -> Result<Option<i64>, PolyError> {
-    let shop = shop(call)?;
-    Ok(call
-        .app
-        .store
-        .checkpoint(&shop.id, stream)
-        .await?
-        .map(|checkpoint| checkpoint.cursor_ms))
-}
-
 /// How long a read waits for its shop's stream to catch up before answering otherwise.
 const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs the shop's stream now (normally one page: everything since the last run) so that a read
-/// can be answered from the store, and answers the watermark after it. A run longer than
-/// [`CATCH_UP`] goes on in the background (dropping it would leave its lease to time out); a
-/// stream another process is running is waited for, as long.
-async fn catch_up(
-    call: &Call<'_>,
-    stream: &'static str,
-    needed: i64,
-) -> Result<Option<i64>, PolyError> {
-    let deadline = tokio::time::Instant::now() + CATCH_UP;
-    let scheduler = call.app.scheduler.clone();
-    let clock = call.app.clock.clone();
-    let connection_id = shop(call)?.id.clone();
-    let run = tokio::spawn(async move {
-        // Whatever changed before the request is read: runs end their windows before their
-        // own second.
-        crate::sync::settle_current_second(clock.as_ref()).await;
-        scheduler.run_stream_now(&connection_id, stream).await
-    });
-    let elsewhere = match tokio::time::timeout_at(deadline, run).await {
-        Ok(Ok(Ok(Some(_)))) => false,
-        Ok(Ok(Ok(None))) => true,
-        Ok(Ok(Err(err))) => {
-            tracing::warn!(stream, error = %err, "catching a stream up for a read failed");
-            false
-        }
-        Ok(Err(err)) => {
-            tracing::warn!(stream, error = %err, "catching a stream up for a read failed");
-            false
-        }
-        Err(_) => false,
-    };
-    loop {
-        let until = synced_until(call, stream).await?;
-        if !elsewhere
-            || until.is_some_and(|until| until > needed)
-            || tokio::time::Instant::now() >= deadline
-        {
-            return Ok(until);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
 
 /// A window the sync has not covered yet, read from the platform through the interactive quota
 /// (as ERPs poll "the last five minutes", this is the common case right after a sync), or,
@@ -381,7 +326,7 @@ async fn catch_up(
 async fn orders_from_platform(
     call: &Call<'_>,
     query: OrderQuery,
-    synced_until: Option<i64>,
+    coverage: Option<(i64, i64)>,
 ) -> Result<Fields, PolyError> {
     let connection = shop(call)?;
     let source = call
@@ -392,14 +337,18 @@ async fn orders_from_platform(
         .map_err(platform_setup_failure)?;
     let span = query.end_ms.saturating_sub(query.start_ms);
     if span >= source.max_window_ms() {
-        let covered = match synced_until {
-            Some(at) => format!("orders changed before {}", format_datetime_ms(at)),
+        let covered = match coverage {
+            Some((from, until)) => format!(
+                "the orders changed from {} until {}",
+                format_datetime_ms(from),
+                format_datetime_ms(until)
+            ),
             None => "no orders yet: its first sync has not finished".to_owned(),
         };
         return Err(PolyError::logic(format!(
-            "EndTime: the hub has stored {covered}; a window ending later is read from the \
-             platform, which answers at most {} hours at once: ask for a shorter window or \
-             after the next sync",
+            "StartTime..EndTime: the hub has stored {covered}; a window outside that is read \
+             from the platform, which answers at most {} hours at once: ask for a shorter \
+             window, or one the sync has covered",
             source.max_window_ms() / 3_600_000
         )));
     }
@@ -523,15 +472,28 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
         return Err(PolyError::invalid("StartTime: after EndTime"));
     }
     let (index, size) = paging(biz)?;
-    // Every version changed before the watermark is stored, and an order created in the window
-    // was changed no earlier than its creation: a window that ends before it is complete here.
-    // Nothing has changed after now, so a window ending later needs the sync up to now only.
-    let needed = end.min(call.app.clock.now_ms());
-    let mut until = synced_until(call, JIT_ORDERS).await?;
-    if until.is_none_or(|until| until <= needed) {
-        until = catch_up(call, JIT_ORDERS, needed).await?;
+    // The store answers a window only when the stream's stored history covers it: it starts
+    // no later than the window, and it reaches past the moment the answer must be true for.
+    // For a modified-time window that is its end (or now, if earlier): every order whose
+    // latest change falls in it is stored. For a created-time window it is now: an order
+    // created in the window may have changed since, and it is stored once that change is.
+    let now = call.app.clock.now_ms();
+    let needed = if by_created { now } else { end.min(now) };
+    let covers = |coverage: Option<(i64, i64)>| {
+        coverage.is_some_and(|(from, until)| from <= start && until > needed)
+    };
+    let mut coverage = call.app.store.coverage(&connection.id, JIT_ORDERS).await?;
+    if !covers(coverage) && coverage.is_none_or(|(from, _)| from <= start) {
+        // Behind only at the recent end (or not synced yet): one run, normally one page,
+        // catches it up.
+        coverage = call
+            .app
+            .scheduler
+            .catch_up(connection, JIT_ORDERS, needed, CATCH_UP)
+            .await
+            .map_err(platform_setup_failure)?;
     }
-    if until.is_none_or(|until| until <= needed) {
+    if !covers(coverage) {
         let query = OrderQuery {
             status,
             plat_order_no: None,
@@ -546,7 +508,7 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
             page_size: size as u32,
             shop_type: None,
         };
-        return orders_from_platform(call, query, until).await;
+        return orders_from_platform(call, query, coverage).await;
     }
     let filter = RecordFilter {
         time: Some((
@@ -644,10 +606,10 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
             JIT_ORDERS,
             &filter,
             0,
-            MAX_REFUNDING_ORDERS,
+            MAX_REFUNDING_ORDERS + 1,
         )
         .await?;
-    if records.len() as i64 == MAX_REFUNDING_ORDERS {
+    if records.len() as i64 > MAX_REFUNDING_ORDERS {
         return Err(PolyError::logic(format!(
             "BeginTime..EndTime: more than {MAX_REFUNDING_ORDERS} orders with refunds in this \
              window; ask for a shorter one"

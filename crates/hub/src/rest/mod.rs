@@ -31,7 +31,7 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data, sync runs and webhooks, plus health, metrics and the polyapi-compatible unified endpoint. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`. Times are epoch milliseconds, or RFC 3339 date-times where a request takes a time. Every error is an RFC 9457 problem (`application/problem+json`)."),
-    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, crate::app::sync_run, crate::app::healthz, crate::polyapi::handle),
+    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, delete_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, crate::app::sync_run, crate::app::healthz, crate::polyapi::handle),
     components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, OrderPage, ProductPage, UnionOrderPage, PidPage, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
     modifiers(&BearerAuth, &Contract),
     security(("bearer" = []))
@@ -173,7 +173,7 @@ impl utoipa::Modify for Contract {
 pub fn router(app: Arc<HubApp>) -> Router {
     Router::new()
         .route("/v1/shops", get(list_shops).post(create_shop))
-        .route("/v1/shops/{id}", get(get_shop))
+        .route("/v1/shops/{id}", get(get_shop).delete(delete_shop))
         .route("/v1/shops/{id}/revoke", post(revoke_shop))
         .route("/v1/shops/{id}/reauthorize", post(reauthorize_shop))
         .route("/v1/orders", get(list_orders))
@@ -423,6 +423,38 @@ async fn create_shop(
     }
 }
 
+/// What deleting a shop removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopDeleted {
+    pub id: String,
+    /// Stored records (orders, refunds, products...) deleted with it, their versions too.
+    pub records: u64,
+}
+
+/// Deletes a shop that is no longer authorized (revoked, or waiting for re-authorization) with
+/// everything stored for it; audited. An authorized shop is a 409: revoke it first.
+#[utoipa::path(delete, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopDeleted), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_shop(
+    State(app): Shared,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Response {
+    match app.delete_shop(&tenant, &id, "api").await {
+        Ok(deleted) => Json(ShopDeleted {
+            id,
+            records: deleted.records,
+        })
+        .into_response(),
+        Err(shopbridge_store::StoreError::NotFound(_)) => {
+            error(StatusCode::NOT_FOUND, format!("id: no shop {id} here"))
+        }
+        Err(shopbridge_store::StoreError::Conflict(message)) => {
+            error(StatusCode::CONFLICT, message)
+        }
+        Err(err) => store_failure(err),
+    }
+}
+
 #[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
 async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<String>) -> Response {
     match own_shop(&app, &tenant, &id).await {
@@ -533,9 +565,12 @@ pub struct OrderPage {
     pub items: Vec<Order>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
-    /// Every change the platform made before this time (epoch ms) is in the listing; later
-    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    /// The listing holds every change the platform made from `synced_from_ms` until before
+    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
+    /// first sync has stored a page.
     pub synced_until_ms: Option<i64>,
+    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
+    pub synced_from_ms: Option<i64>,
 }
 
 /// One page of products (the unified model).
@@ -544,9 +579,12 @@ pub struct ProductPage {
     pub items: Vec<shopbridge_core::model::Product>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
-    /// Every change the platform made before this time (epoch ms) is in the listing; later
-    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    /// The listing holds every change the platform made from `synced_from_ms` until before
+    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
+    /// first sync has stored a page.
     pub synced_until_ms: Option<i64>,
+    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
+    pub synced_from_ms: Option<i64>,
 }
 
 /// One page of Union orders, as the platform answers them (`OrderInfo`).
@@ -555,9 +593,12 @@ pub struct UnionOrderPage {
     pub items: Vec<shopbridge_vop::union::order::OrderInfo>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
-    /// Every change the platform made before this time (epoch ms) is in the listing; later
-    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    /// The listing holds every change the platform made from `synced_from_ms` until before
+    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
+    /// first sync has stored a page.
     pub synced_until_ms: Option<i64>,
+    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
+    pub synced_from_ms: Option<i64>,
 }
 
 /// One page of Union PIDs, as the platform answers them (`PidInfo`).
@@ -566,9 +607,12 @@ pub struct PidPage {
     pub items: Vec<shopbridge_vop::union::pid::PidInfo>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
-    /// Every change the platform made before this time (epoch ms) is in the listing; later
-    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    /// The listing holds every change the platform made from `synced_from_ms` until before
+    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
+    /// first sync has stored a page.
     pub synced_until_ms: Option<i64>,
+    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
+    pub synced_from_ms: Option<i64>,
 }
 
 /// One page of a listing, its items as the store holds them.
@@ -578,9 +622,12 @@ pub struct PageOf {
     pub items: Vec<Value>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
-    /// Every change the platform made before this time (epoch ms) is in the listing; later
-    /// ones appear after the shop's next sync. Absent until its first sync has finished.
+    /// The listing holds every change the platform made from `synced_from_ms` until before
+    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
+    /// first sync has stored a page.
     pub synced_until_ms: Option<i64>,
+    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
+    pub synced_from_ms: Option<i64>,
 }
 
 fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> {
@@ -624,6 +671,11 @@ async fn records_listing(
         Ok(params) => params,
         Err(message) => return bad_request(message),
     };
+    // Read before the page: coverage only grows, so the page holds at least what it claims.
+    let coverage = match app.store.coverage(&shop.id, stream).await {
+        Ok(coverage) => coverage,
+        Err(err) => return store_failure(err),
+    };
     match app
         .store
         .records_page(&shop.id, stream, from, cursor.as_ref(), limit)
@@ -638,14 +690,11 @@ async fn records_listing(
                 .map(|r| serde_json::from_str(&r.record.payload).unwrap_or(Value::Null))
                 .filter(keep)
                 .collect();
-            let synced_until_ms = match app.store.checkpoint(&shop.id, stream).await {
-                Ok(checkpoint) => checkpoint.map(|c| c.cursor_ms),
-                Err(err) => return store_failure(err),
-            };
             Json(PageOf {
                 items,
                 next_cursor,
-                synced_until_ms,
+                synced_until_ms: coverage.map(|(_, until)| until),
+                synced_from_ms: coverage.map(|(from, _)| from),
             })
             .into_response()
         }
@@ -721,6 +770,14 @@ async fn list_union_orders(
         Ok(shop) => shop,
         Err(response) => return response,
     };
+    let coverage = match app
+        .store
+        .coverage(&shop.id, crate::sync::UNION_ORDERS)
+        .await
+    {
+        Ok(coverage) => coverage,
+        Err(err) => return store_failure(err),
+    };
     match app
         .store
         .union_orders_page(&shop.id, from, cursor.as_ref(), limit)
@@ -734,18 +791,11 @@ async fn list_union_orders(
                 .iter()
                 .map(|(_, payload)| serde_json::from_str(payload).unwrap_or(Value::Null))
                 .collect();
-            let synced_until_ms = match app
-                .store
-                .checkpoint(&shop.id, crate::sync::UNION_ORDERS)
-                .await
-            {
-                Ok(checkpoint) => checkpoint.map(|c| c.cursor_ms),
-                Err(err) => return store_failure(err),
-            };
             Json(PageOf {
                 items,
                 next_cursor,
-                synced_until_ms,
+                synced_until_ms: coverage.map(|(_, until)| until),
+                synced_from_ms: coverage.map(|(from, _)| from),
             })
             .into_response()
         }

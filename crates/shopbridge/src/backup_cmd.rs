@@ -1,0 +1,92 @@
+//! `shopbridge backup` and `shopbridge restore`: a consistent copy of a running SQLite store, and
+//! a store brought back from one, checked against the master key before it is used.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    store: crate::sync_cmd::StoreArgs,
+    /// The file to write (must not exist). It holds the shops' data and their sealed secrets;
+    /// keep the master key file apart from it: the backup is useless without the key, and the
+    /// key alone holds no data.
+    file: PathBuf,
+}
+
+pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    store
+        .backup_to(&args.file)
+        .await
+        .with_context(|| format!("cannot back up to {}", args.file.display()))?;
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let tenants = store.tenants().await?;
+    let shops: i64 = tenants.iter().map(|t| t.shops).sum();
+    println!(
+        "backed up {} tenants and {shops} shops to {} ({:.1} MiB, mode 0600)",
+        tenants.len(),
+        args.file.display(),
+        size as f64 / 1_048_576.0
+    );
+    println!(
+        "the secrets in it open only with the master key {} (key id {}): keep a copy of that file elsewhere",
+        args.store.master_key_file.display(),
+        store.vault().current_key_id()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    store: crate::sync_cmd::StoreArgs,
+    /// A file `shopbridge backup` wrote.
+    file: PathBuf,
+}
+
+pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let target = args
+        .store
+        .database
+        .strip_prefix("sqlite://")
+        .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)))
+        .context("--database: restore writes a SQLite file (sqlite://PATH); a PostgreSQL store is restored with pg_restore (README)")?;
+    anyhow::ensure!(
+        args.file.is_file(),
+        "{}: no such backup file",
+        args.file.display()
+    );
+    anyhow::ensure!(
+        !target.exists(),
+        "{} exists: restore into a new path (stop the hub, move the old file away, then restore)",
+        target.display()
+    );
+    anyhow::ensure!(
+        args.store.master_key_file.exists() || std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok(),
+        "{}: the master key file that goes with the backup is needed (a new key would not open its secrets)",
+        args.store.master_key_file.display()
+    );
+    std::fs::copy(&args.file, &target)
+        .with_context(|| format!("cannot copy the backup to {}", target.display()))?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    // Opening migrates an older backup and checks that the key opens its secrets.
+    let store = match args.store.open().await {
+        Ok(store) => store,
+        Err(err) => {
+            let _ = std::fs::remove_file(&target);
+            return Err(err.context("the restored store did not open; nothing was kept"));
+        }
+    };
+    let tenants = store.tenants().await?;
+    let shops: i64 = tenants.iter().map(|t| t.shops).sum();
+    println!(
+        "restored {} tenants and {shops} shops into {}",
+        tenants.len(),
+        target.display()
+    );
+    Ok(())
+}

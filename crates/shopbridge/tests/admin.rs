@@ -1,0 +1,373 @@
+//! An operator's commands against a running hub: backup while it serves and restore into a
+//! fresh directory, tenant and shop listings as people read them, rotating a secret, deleting a
+//! shop and a tenant.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use common::serve_with;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shopbridge");
+
+/// `shopbridge ARGS... --database DB --master-key-file KEY` (the store flags go after the
+/// subcommand's own arguments, as people type them).
+fn admin(args: &[&str], database: &str, key: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .args(["--database", database, "--master-key-file"])
+        .arg(key)
+        .env_remove("SHOPBRIDGE_DATABASE_URL")
+        .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
+        .env_remove("SHOPBRIDGE_MASTER_KEY")
+        .output()
+        .expect("run shopbridge")
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn refused(output: &Output) -> String {
+    assert!(!output.status.success(), "expected a refusal");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn secret_of(printed: &str) -> String {
+    printed
+        .lines()
+        .find_map(|l| l.strip_prefix("appsecret").map(|s| s.trim().to_owned()))
+        .expect("secret printed")
+}
+
+/// A tenant with a Winit warehouse (active at once: it connects with credentials), on a hub
+/// running on a sandbox from a directory of its own.
+struct Running {
+    sandbox: shopbridge_sandbox::RunningSandbox,
+    dir: std::path::PathBuf,
+    database: String,
+    key: std::path::PathBuf,
+    secret: String,
+    hub: common::Hub,
+    http: reqwest::Client,
+    shop: String,
+}
+
+impl Running {
+    async fn start() -> Self {
+        let sandbox = shopbridge_sandbox::RunningSandbox::spawn(Default::default())
+            .await
+            .expect("sandbox");
+        let dir = std::env::temp_dir().join(format!("sb-admin-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let database = format!("sqlite://{}", dir.join("hub.db").display());
+        let key = dir.join("hub.key");
+        let created = admin(
+            &["tenant", "create", "ERP 甲", "--app-key", "erp"],
+            &database,
+            &key,
+        );
+        let secret = secret_of(&ok(&created));
+        let stderr = String::from_utf8_lossy(&created.stderr);
+        assert!(
+            stderr.contains("hub.db (new)") && stderr.contains("hub.key (new)"),
+            "the command says which store and key it created: {stderr}"
+        );
+        let hub = serve_with(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--sandbox",
+            &sandbox.base_url(),
+            "--database",
+            &database,
+            "--master-key-file",
+            &key.display().to_string(),
+        ]);
+        let http = shopbridge_core::http::client_builder()
+            .build()
+            .expect("http");
+        let w = sandbox.credentials().winit;
+        let winit: Value = http
+            .post(format!("{}/v1/shops", hub.url))
+            .bearer_auth(format!("erp:{secret}"))
+            .json(&json!({"platform": "winit", "name": "仓库 A", "app_key": w.app_key, "token": w.token}))
+            .send()
+            .await
+            .expect("winit")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(winit["state"], "active", "{winit}");
+        let shop = winit["id"].as_str().expect("id").to_owned();
+        let synced = http
+            .post(format!("{}/v1/sync/run", hub.url))
+            .bearer_auth(format!("erp:{secret}"))
+            .send()
+            .await
+            .expect("sync");
+        assert_eq!(synced.status(), 200);
+        Self {
+            sandbox,
+            dir,
+            database,
+            key,
+            secret,
+            hub,
+            http,
+            shop,
+        }
+    }
+
+    async fn get(&self, url: &str, secret: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{url}{path}"))
+            .bearer_auth(format!("erp:{secret}"))
+            .send()
+            .await
+            .expect("get");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_hub_is_backed_up_and_restored_into_a_fresh_directory() {
+    let env = Running::start().await;
+    let (_, products) = env
+        .get(
+            &env.hub.url,
+            &env.secret,
+            &format!("/v1/products?shop={}", env.shop),
+        )
+        .await;
+    let product_count = products["items"].as_array().expect("items").len();
+    assert!(product_count > 0, "{products}");
+
+    // While the hub serves.
+    let backup = env.dir.join("backup.db");
+    let printed = ok(&admin(
+        &["backup", &backup.display().to_string()],
+        &env.database,
+        &env.key,
+    ));
+    assert!(printed.contains("1 tenants and 1 shops"), "{printed}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup)
+            .expect("backup")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the backup is its owner's only");
+    }
+    let again = admin(
+        &["backup", &backup.display().to_string()],
+        &env.database,
+        &env.key,
+    );
+    assert!(refused(&again).contains("exists"));
+
+    // Into a fresh directory, with the key that goes with it.
+    let fresh = env.dir.join("restored");
+    std::fs::create_dir_all(&fresh).expect("dir");
+    let restored_db = format!("sqlite://{}", fresh.join("hub.db").display());
+    // A wrong key is caught before the store is used, and nothing is left behind.
+    let wrong_key = fresh.join("other.key");
+    let wrong = admin(
+        &["restore", &backup.display().to_string()],
+        &restored_db,
+        &wrong_key,
+    );
+    assert!(refused(&wrong).contains("master key"));
+    assert!(!fresh.join("hub.db").exists());
+    let printed = ok(&admin(
+        &["restore", &backup.display().to_string()],
+        &restored_db,
+        &env.key,
+    ));
+    assert!(
+        printed.contains("restored 1 tenants and 1 shops"),
+        "{printed}"
+    );
+    let over = admin(
+        &["restore", &backup.display().to_string()],
+        &restored_db,
+        &env.key,
+    );
+    assert!(refused(&over).contains("exists"));
+
+    // The restored store serves the same shops and data.
+    let restored = serve_with(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--sandbox",
+        &env.sandbox.base_url(),
+        "--database",
+        &restored_db,
+        "--master-key-file",
+        &env.key.display().to_string(),
+    ]);
+    let (status, shops) = env.get(&restored.url, &env.secret, "/v1/shops").await;
+    assert_eq!(status, 200, "{shops}");
+    let ids: Vec<&str> = shops
+        .as_array()
+        .expect("shops")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![env.shop.as_str()]);
+    let (_, products) = env
+        .get(
+            &restored.url,
+            &env.secret,
+            &format!("/v1/products?shop={}", env.shop),
+        )
+        .await;
+    assert_eq!(
+        products["items"].as_array().expect("items").len(),
+        product_count
+    );
+    drop(restored);
+    let _ = std::fs::remove_dir_all(&env.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_and_shops_are_listed_rotated_and_deleted() {
+    let env = Running::start().await;
+    let second = admin(
+        &["tenant", "create", "affiliate", "--app-key", "aff"],
+        &env.database,
+        &env.key,
+    );
+    ok(&second);
+
+    // Listings for people: a header, aligned columns, CJK names intact.
+    let listed = ok(&admin(&["tenant", "list"], &env.database, &env.key));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(lines[0].starts_with("NAME"), "{listed}");
+    for column in ["APP KEY", "SHOPS", "CREATED"] {
+        assert!(lines[0].contains(column), "{listed}");
+    }
+    let erp = lines
+        .iter()
+        .find(|l| l.contains("ERP 甲"))
+        .expect("ERP row");
+    assert!(erp.contains(" erp ") && erp.contains(" 1 "), "{listed}");
+    assert!(
+        !listed.contains("{") && !listed.contains("Some("),
+        "no debug output: {listed}"
+    );
+    // The header's columns line up with the rows' (display width, CJK counted double).
+    let column = |line: &str, text: &str| {
+        // The cell, not a longer word that starts with it.
+        let at = line.find(&format!(" {text} ")).expect("text") + 1;
+        unicode_width::UnicodeWidthStr::width(&line[..at])
+    };
+    let aff = lines.iter().find(|l| l.contains("affiliate")).expect("row");
+    assert_eq!(column(lines[0], "APP"), column(aff, "aff"));
+    assert_eq!(column(lines[0], "APP"), column(erp, "erp"));
+    let json: Value = serde_json::from_str(&ok(&admin(
+        &["tenant", "list", "--json"],
+        &env.database,
+        &env.key,
+    )))
+    .expect("json");
+    assert_eq!(json.as_array().expect("array").len(), 2);
+
+    let shops = ok(&admin(
+        &["shops", "list", "--tenant", "erp"],
+        &env.database,
+        &env.key,
+    ));
+    assert!(
+        shops.lines().next().is_some_and(|h| h.starts_with("ID")),
+        "{shops}"
+    );
+    assert!(shops.contains(&env.shop) && shops.contains("仓库 A") && shops.contains("active"));
+    let none = ok(&admin(
+        &["shops", "list", "--tenant", "aff"],
+        &env.database,
+        &env.key,
+    ));
+    assert_eq!(none.trim(), "no shops");
+    let unknown = admin(
+        &["shops", "list", "--tenant", "nobody"],
+        &env.database,
+        &env.key,
+    );
+    assert!(refused(&unknown).contains("no tenant has app key"));
+
+    // A new secret works at once; the old one is refused.
+    let rotated = secret_of(&ok(&admin(
+        &["tenant", "rotate-secret", "erp"],
+        &env.database,
+        &env.key,
+    )));
+    assert_ne!(rotated, env.secret);
+    assert_eq!(env.get(&env.hub.url, &env.secret, "/v1/shops").await.0, 401);
+    assert_eq!(env.get(&env.hub.url, &rotated, "/v1/shops").await.0, 200);
+
+    // An active shop is revoked first; then it goes, with its data, audited.
+    let active = admin(&["shops", "delete", &env.shop], &env.database, &env.key);
+    assert!(refused(&active).contains("revoke it first"));
+    let tenant_with_shop = admin(&["tenant", "delete", "erp"], &env.database, &env.key);
+    assert!(refused(&tenant_with_shop).contains("delete them first"));
+    let revoked = env
+        .http
+        .post(format!("{}/v1/shops/{}/revoke", env.hub.url, env.shop))
+        .bearer_auth(format!("erp:{rotated}"))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 200);
+    let deleted = ok(&admin(
+        &["shops", "delete", &env.shop],
+        &env.database,
+        &env.key,
+    ));
+    assert!(
+        deleted.starts_with(&format!("deleted shop {}", env.shop)),
+        "{deleted}"
+    );
+    assert_eq!(
+        env.get(&env.hub.url, &rotated, &format!("/v1/shops/{}", env.shop))
+            .await
+            .0,
+        404
+    );
+    let (_, products) = env
+        .get(
+            &env.hub.url,
+            &rotated,
+            &format!("/v1/products?shop={}", env.shop),
+        )
+        .await;
+    assert!(
+        products["items"].is_null(),
+        "the shop's data is gone: {products}"
+    );
+    ok(&admin(
+        &["tenant", "delete", "erp"],
+        &env.database,
+        &env.key,
+    ));
+    assert_eq!(env.get(&env.hub.url, &rotated, "/v1/shops").await.0, 401);
+    let left = ok(&admin(&["tenant", "list"], &env.database, &env.key));
+    assert!(
+        !left.contains("ERP 甲") && left.contains("affiliate"),
+        "{left}"
+    );
+    let _ = std::fs::remove_dir_all(&env.dir);
+}
