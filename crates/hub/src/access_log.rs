@@ -16,6 +16,12 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    // The route's template for metrics: a path with ids in it would make a series per id.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|matched| matched.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
     let id = request
         .headers()
         .get(REQUEST_ID)
@@ -24,6 +30,12 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let mut response = next.run(request).await;
+    crate::telemetry::http_request(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     tracing::info!(
         request_id = %id,
         %method,

@@ -138,6 +138,8 @@ impl HubApp {
 }
 
 pub fn router(app: HubApp) -> Router {
+    // Counters recorded from the first request on.
+    crate::telemetry::prometheus();
     let connect_routes = connect::router(app.connect.clone());
     let shared = Arc::new(app);
     let rest_routes = crate::rest::router(shared.clone());

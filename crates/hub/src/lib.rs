@@ -14,6 +14,7 @@ pub mod scheduler;
 pub mod security;
 pub mod sources;
 pub mod sync;
+pub mod telemetry;
 pub mod tokens;
 pub mod webhooks;
 

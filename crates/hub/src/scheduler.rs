@@ -584,7 +584,13 @@ impl Scheduler {
         else {
             return Ok(None);
         };
+        let started = std::time::Instant::now();
         let result = self.run_claimed(&claimed).await;
+        crate::telemetry::sync_run(
+            &claimed.stream,
+            result.is_ok(),
+            started.elapsed().as_secs_f64(),
+        );
         let status = match &result {
             Ok(_) => "complete".to_owned(),
             Err(err) => {

@@ -357,13 +357,8 @@ impl StreamSync {
                     .await;
             }
             let result = self.source.fetch(start, end, pass, page).await;
-            if let Err(err) = self
-                .store
-                .record_call(self.now_ms(), call.platform, &call.service, &call.method, &call.caller, result.is_ok())
-                .await
-            {
-                tracing::warn!(error = %err, "could not record the API call");
-            }
+            crate::telemetry::record_platform_call(&self.store, self.now_ms(), &call, result.is_ok())
+                .await;
             result
         })
         .retry(backoff)

@@ -177,6 +177,11 @@ impl WebhookDispatcher {
                 (attempt, outcome)
             }
         };
+        crate::telemetry::webhook_attempt(match &outcome {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry(_) => "retry",
+            AttemptOutcome::Failed => "failed",
+        });
         match &outcome {
             AttemptOutcome::Failed => {
                 tracing::warn!(delivery = delivery.id, event = %delivery.event, status = ?attempt.status_code, "webhook delivery given up")

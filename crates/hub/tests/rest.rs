@@ -282,6 +282,30 @@ async fn tenants_see_their_own_shops_and_page_through_orders() {
         "{metrics}"
     );
     assert!(metrics.contains("shopbridge_streams{stream=\"jit_orders\",outcome=\"complete\"}"));
+    // Requests by route template (never a path with its ids), with latency histograms.
+    assert!(
+        metrics.contains(
+            r#"shopbridge_http_requests_total{method="GET",route="/v1/shops/{id}",status="200"}"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains(
+        r#"shopbridge_http_request_duration_seconds_bucket{method="GET",route="/v1/orders","#
+    ));
+    assert!(!metrics.contains(&format!("route=\"/v1/shops/{jit_a}")));
+    for series in [
+        "shopbridge_platform_calls_total{platform=\"vop\"",
+        "shopbridge_sync_runs_total{stream=\"jit_orders\",outcome=\"complete\"}",
+        "shopbridge_sync_run_duration_seconds_bucket{stream=\"jit_orders\"",
+        "shopbridge_webhook_backlog ",
+        "shopbridge_db_connections_in_use{pool=\"reader\"}",
+        "shopbridge_platform_calls_last_minute{",
+    ] {
+        assert!(metrics.contains(series), "{series} in {metrics}");
+    }
+    assert!(metrics.contains(&format!(
+        "shopbridge_sync_lag_seconds{{shop=\"{jit_a}\",stream=\"jit_orders\"}}"
+    )));
     let swagger = env
         .http
         .get(format!("{}/swagger-ui/", env.hub))

@@ -206,6 +206,32 @@ impl Store {
         Ok(true)
     }
 
+    /// Every stream's stored-until time: `(shop, stream, until_ms)`.
+    pub async fn sync_watermarks(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT connection_id, stream, cursor_ms FROM sync_checkpoints")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("connection_id")?,
+                    row.try_get("stream")?,
+                    row.try_get("cursor_ms")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Webhook deliveries waiting to be sent or retried.
+    pub async fn webhook_backlog(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'")
+                .fetch_one(self.reader())
+                .await?
+                .try_get("n")?,
+        )
+    }
+
     /// Writes a consistent copy of a SQLite store to `path` (which must not exist), while the
     /// hub keeps running: `VACUUM INTO` reads one snapshot on a reading connection, so syncs and
     /// requests go on writing. The copy holds the vault's sealed secrets; the master key that

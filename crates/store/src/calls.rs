@@ -58,6 +58,28 @@ impl Store {
 
     /// Use per (service, method, caller) in `[since_ms, until_ms)`, against the documented
     /// quotas.
+    /// Calls made since `from_ms`, per method and caller.
+    pub async fn calls_since(
+        &self,
+        from_ms: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT method, caller, COUNT(*) AS n FROM api_calls WHERE at_ms >= $1 GROUP BY method, caller",
+        )
+        .bind(from_ms)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("method")?,
+                    row.try_get("caller")?,
+                    row.try_get("n")?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn quota_report(
         &self,
         since_ms: i64,

@@ -373,21 +373,13 @@ async fn orders_from_platform(
         .map_err(connector_failure)?
         .get_orders(&query)
         .await;
-    if let Err(err) = call
-        .app
-        .store
-        .record_call(
-            call.app.clock.now_ms(),
-            key.platform,
-            &key.service,
-            &key.method,
-            &key.caller,
-            result.is_ok(),
-        )
-        .await
-    {
-        tracing::warn!(error = %err, "could not record the API call");
-    }
+    crate::telemetry::record_platform_call(
+        &call.app.store,
+        call.app.clock.now_ms(),
+        &key,
+        result.is_ok(),
+    )
+    .await;
     let page = result.map_err(connector_failure)?;
     let orders: Vec<Value> = page.items.iter().map(order_json).collect();
     Ok(fields(json!({

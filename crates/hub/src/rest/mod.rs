@@ -1254,67 +1254,20 @@ async fn redeliver_webhook(
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
-/// Prometheus text: shops by state, schedules by last status, API calls by platform and outcome.
+/// Prometheus text: HTTP requests and latency per route, platform calls per method and outcome,
+/// sync runs and lag per stream, webhook attempts and backlog, quota use, database pools.
 async fn metrics(State(app): Shared) -> Response {
-    let mut text = String::new();
-    let summaries = match app.store.connection_summaries().await {
-        Ok(all) => all,
-        Err(err) => return store_failure(err),
-    };
-    text.push_str("# HELP shopbridge_shops Connected shops by platform and state.\n# TYPE shopbridge_shops gauge\n");
-    let mut shops = std::collections::BTreeMap::new();
-    for c in &summaries {
-        *shops
-            .entry((c.platform.clone(), c.state.as_str()))
-            .or_insert(0) += 1;
+    match crate::telemetry::render(&app.store, app.clock.now_ms()).await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(err) => store_failure(err),
     }
-    for ((platform, state), n) in shops {
-        text.push_str(&format!(
-            "shopbridge_shops{{platform=\"{platform}\",state=\"{state}\"}} {n}\n"
-        ));
-    }
-    let schedules = match app.store.schedules().await {
-        Ok(all) => all,
-        Err(err) => return store_failure(err),
-    };
-    text.push_str("# HELP shopbridge_streams Scheduled sync streams by stream and last outcome.\n# TYPE shopbridge_streams gauge\n");
-    let mut streams = std::collections::BTreeMap::new();
-    for s in &schedules {
-        let outcome = match s.last_status.as_deref() {
-            None => "never",
-            Some("complete") => "complete",
-            Some(_) => "failed",
-        };
-        *streams.entry((s.stream.clone(), outcome)).or_insert(0) += 1;
-    }
-    for ((stream, outcome), n) in streams {
-        text.push_str(&format!(
-            "shopbridge_streams{{stream=\"{stream}\",outcome=\"{outcome}\"}} {n}\n"
-        ));
-    }
-    let now = app.clock.now_ms();
-    if let Ok(report) = app.store.quota_report(now - 86_400_000, now).await {
-        let mut calls = std::collections::BTreeMap::new();
-        for line in report {
-            *calls
-                .entry(line.method.replace(['"', '\\'], ""))
-                .or_insert(0) += line.calls;
-        }
-        text.push_str("# HELP shopbridge_api_calls_24h Platform API calls in the last 24 hours.\n# TYPE shopbridge_api_calls_24h gauge\n");
-        for (method, n) in calls {
-            text.push_str(&format!(
-                "shopbridge_api_calls_24h{{method=\"{method}\"}} {n}\n"
-            ));
-        }
-    }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        text,
-    )
-        .into_response()
 }
 
 /// A helper for tests and tools: the OpenAPI document as JSON.

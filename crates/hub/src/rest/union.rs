@@ -73,20 +73,14 @@ async fn execute_recorded<R: VopRequest>(
         Some(_) => shop.id.clone(),
         None => client.config().app_key.clone(),
     };
-    if let Err(err) = app
-        .store
-        .record_call(
-            app.clock.now_ms(),
-            "vop",
-            R::SERVICE,
-            &request.method(),
-            &caller,
-            result.is_ok(),
-        )
-        .await
-    {
-        tracing::warn!(error = %err, "could not record the API call");
-    }
+    let key = crate::sync::CallKey {
+        platform: "vop",
+        service: R::SERVICE.to_owned(),
+        method: request.method(),
+        caller,
+    };
+    crate::telemetry::record_platform_call(&app.store, app.clock.now_ms(), &key, result.is_ok())
+        .await;
     result
 }
 
