@@ -5,6 +5,7 @@ mod bench_cmd;
 mod bench_reads;
 mod config;
 mod demo;
+mod doctor_cmd;
 mod jit_cmd;
 mod sandbox_cmd;
 mod serve;
@@ -50,6 +51,9 @@ enum Command {
     /// Run the whole flow against an embedded sandbox: OAuth login, channel and tool-provider
     /// calls, refresh, revoke.
     Demo(demo::DemoArgs),
+    /// Check a deployment without changing it: database and migrations, master key, Redis,
+    /// the platforms (a signed call each), the public URL; non-zero exit on a problem.
+    Doctor(doctor_cmd::DoctorArgs),
     /// Vipshop JIT supplier operations: orders, products, ship, stock, refunds; po, pick, delivery.
     Jit(jit_cmd::JitArgs),
     /// The vault's master key: `keys rotate`.
@@ -115,6 +119,11 @@ async fn main() -> std::process::ExitCode {
         Command::Backup(args) => backup_cmd::backup(args).await,
         Command::Bench(args) => bench_cmd::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Doctor(args) => match doctor_cmd::run(args).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(err) => Err(err),
+        },
         Command::Jit(args) => jit_cmd::run(args).await,
         Command::Keys(args) => sync_cmd::keys(args).await,
         Command::Quota(args) => sync_cmd::quota(args).await,

@@ -371,3 +371,111 @@ async fn tenants_and_shops_are_listed_rotated_and_deleted() {
     );
     let _ = std::fs::remove_dir_all(&env.dir);
 }
+
+/// `doctor` checks what `serve` uses, changes nothing, and says what is wrong with the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_a_running_deployment_and_names_each_problem() {
+    let env = Running::start().await;
+    // Run from an empty directory: nothing may be created there.
+    let cwd = env.dir.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let doctor = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("doctor")
+            .args(args)
+            .current_dir(&cwd)
+            .env_remove("SHOPBRIDGE_DATABASE_URL")
+            .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
+            .env_remove("SHOPBRIDGE_MASTER_KEY")
+            .env_remove("SHOPBRIDGE_CONFIG")
+            .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+            .env_remove("SHOPBRIDGE_PUBLIC_URL")
+            .output()
+            .expect("doctor")
+    };
+    let key = env.key.display().to_string();
+    let sandbox = env.sandbox.base_url();
+    let healthy = doctor(&[
+        "--database",
+        &env.database,
+        "--master-key-file",
+        &key,
+        "--sandbox",
+        &sandbox,
+        "--public-url",
+        &env.hub.url,
+    ]);
+    let printed = ok(&healthy);
+    assert!(
+        printed
+            .lines()
+            .next()
+            .is_some_and(|h| h.starts_with("CHECK")),
+        "{printed}"
+    );
+    for check in [
+        "database",
+        "master key",
+        "vop gateway",
+        "vop oauth",
+        "winit",
+        "public url",
+    ] {
+        let line = printed
+            .lines()
+            .find(|l| l.starts_with(check))
+            .unwrap_or_else(|| panic!("{check} in {printed}"));
+        assert!(line.contains(" ok "), "{line}");
+    }
+    assert!(printed.contains("migrations current"), "{printed}");
+    assert!(printed.contains("/connect/vop/callback"), "{printed}");
+    assert!(printed.trim_end().ends_with("no problems"), "{printed}");
+
+    // Another key: named as the problem, with the fix; the exit code says so.
+    let other_key = env.dir.join("other.key");
+    std::fs::write(&other_key, "11".repeat(32)).expect("key");
+    let wrong = doctor(&[
+        "--database",
+        &env.database,
+        "--master-key-file",
+        &other_key.display().to_string(),
+        "--public-url",
+        &env.hub.url,
+    ]);
+    assert!(!wrong.status.success());
+    let printed = String::from_utf8_lossy(&wrong.stdout);
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("master key"))
+        .expect("master key line");
+    assert!(
+        line.contains("PROBLEM") && line.contains("restore the key file"),
+        "{line}"
+    );
+
+    // A database that is not there is a problem, and is not created.
+    let missing = env.dir.join("nowhere.db");
+    let absent = doctor(&[
+        "--database",
+        &format!("sqlite://{}", missing.display()),
+        "--master-key-file",
+        &key,
+    ]);
+    assert!(!absent.status.success());
+    assert!(!missing.exists(), "doctor created the database");
+    let printed = String::from_utf8_lossy(&absent.stdout);
+    assert!(printed.contains("PROBLEM"), "{printed}");
+    // No public URL is a problem too: callbacks would name the listen address.
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.starts_with("public url") && l.contains("PROBLEM")),
+        "{printed}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&cwd).expect("cwd").count(),
+        0,
+        "doctor wrote files into the working directory"
+    );
+    let _ = std::fs::remove_dir_all(&env.dir);
+}

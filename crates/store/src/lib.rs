@@ -83,6 +83,57 @@ pub enum Backend {
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// What a database's migrations say about it, without changing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaState {
+    /// Every migration this version knows is applied.
+    Current(i64),
+    /// Older: `serve` (or any store command) applies the rest when it opens it.
+    Behind { applied: i64, latest: i64 },
+    /// Written by a newer version of the hub.
+    Ahead { applied: i64, latest: i64 },
+    /// No migrations applied: an empty database.
+    Empty,
+}
+
+/// Reads the migrations a database has applied, opening it without creating or migrating it.
+pub async fn schema_state(url: &str) -> Result<SchemaState, StoreError> {
+    sqlx::any::install_default_drivers();
+    let (migrator, url) = if url.starts_with("sqlite:") {
+        // Read-only: a missing file is an error, never a new empty database.
+        let url = match url.split_once('?') {
+            Some((base, _)) => format!("{base}?mode=ro"),
+            None => format!("{url}?mode=ro"),
+        };
+        (&SQLITE, url)
+    } else {
+        (&POSTGRES, url.to_owned())
+    };
+    let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(POOL_WAIT)
+        .connect(&url)
+        .await?;
+    let applied: Option<i64> =
+        match sqlx::query("SELECT MAX(version) AS v FROM _sqlx_migrations WHERE success")
+            .fetch_one(&pool)
+            .await
+        {
+            Ok(row) => sqlx::Row::try_get(&row, "v")?,
+            // No migrations table: nothing was ever applied.
+            Err(sqlx::Error::Database(_)) => None,
+            Err(err) => return Err(err.into()),
+        };
+    pool.close().await;
+    Ok(match applied {
+        None => SchemaState::Empty,
+        Some(v) if v == latest => SchemaState::Current(v),
+        Some(v) if v < latest => SchemaState::Behind { applied: v, latest },
+        Some(v) => SchemaState::Ahead { applied: v, latest },
+    })
+}
+
 /// A store: a pool, its backend, and the vault that seals credentials.
 #[derive(Debug, Clone)]
 pub struct Store {
