@@ -9,6 +9,8 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     #[command(flatten)]
+    config: crate::settings::ConfigArgs,
+    #[command(flatten)]
     store: crate::sync_cmd::StoreArgs,
     /// The file to write (must not exist). It holds the shops' data and their sealed secrets;
     /// keep the master key file apart from it: the backup is useless without the key, and the
@@ -17,7 +19,9 @@ pub struct BackupArgs {
 }
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let config = args.config.config.as_deref();
+    let (_, key_file) = args.store.resolve(config)?;
+    let store = args.store.open(config).await?;
     store
         .backup_to(&args.file)
         .await
@@ -33,7 +37,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     );
     println!(
         "the secrets in it open only with the master key {} (key id {}): keep a copy of that file elsewhere",
-        args.store.master_key_file.display(),
+        key_file.display(),
         store.vault().current_key_id()
     );
     Ok(())
@@ -42,15 +46,17 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     #[command(flatten)]
+    config: crate::settings::ConfigArgs,
+    #[command(flatten)]
     store: crate::sync_cmd::StoreArgs,
     /// A file `shopbridge backup` wrote.
     file: PathBuf,
 }
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
-    let target = args
-        .store
-        .database
+    let config = args.config.config.as_deref();
+    let (database, key_file) = args.store.resolve(config)?;
+    let target = database
         .strip_prefix("sqlite://")
         .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)))
         .context("--database: restore writes a SQLite file (sqlite://PATH); a PostgreSQL store is restored with pg_restore (README)")?;
@@ -65,16 +71,16 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         target.display()
     );
     anyhow::ensure!(
-        args.store.master_key_file.exists() || std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok(),
+        key_file.exists() || std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok(),
         "{}: the master key file that goes with the backup is needed (a new key would not open its secrets)",
-        args.store.master_key_file.display()
+        key_file.display()
     );
     std::fs::copy(&args.file, &target)
         .with_context(|| format!("cannot copy the backup to {}", target.display()))?;
     #[cfg(unix)]
     std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     // Opening migrates an older backup and checks that the key opens its secrets.
-    let store = match args.store.open().await {
+    let store = match args.store.open(config).await {
         Ok(store) => store,
         Err(err) => {
             let _ = std::fs::remove_file(&target);

@@ -67,9 +67,12 @@ struct FileVop {
     language: Option<String>,
 }
 
-/// `[hub]`: where `shopbridge serve` keeps its data and how it is reached.
+/// `[hub]`: where `shopbridge serve` keeps its data and how it is reached. Parsing the file into
+/// this refuses a misspelt key; the values themselves are resolved by `settings::hub`, layered
+/// with the flags and variables.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 pub struct FileHub {
     pub database: Option<String>,
     pub public_url: Option<String>,
@@ -115,11 +118,24 @@ pub fn read_secret_file(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Reads and checks a config file.
+/// Files named in it relative to its own directory, as `[hub]` paths are.
 pub fn load_file(path: &std::path::Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str::<FileConfig>(&text)
-        .with_context(|| format!("{} is not a valid shopbridge config", path.display()))
+    let mut file = toml::from_str::<FileConfig>(&text)
+        .with_context(|| format!("{} is not a valid shopbridge config", path.display()))?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    for named in [
+        &mut file.vop.app_secret_file,
+        &mut file.winit.token_file,
+        &mut file.winit.client_secret_file,
+        &mut file.hub.master_key_file,
+    ] {
+        if let Some(relative) = named.as_mut().filter(|p| p.is_relative()) {
+            *relative = dir.join(&*relative);
+        }
+    }
+    Ok(file)
 }
 
 /// Fetches `GET /_sandbox/credentials` from a running sandbox.

@@ -89,25 +89,25 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<bool> {
             None
         }
     };
-    let hub = file.as_ref().map(|f| &f.hub);
-    let database = args
-        .database
-        .clone()
-        .or_else(|| hub.and_then(|h| h.database.clone()))
-        .unwrap_or_else(|| "sqlite://shopbridge.db".into());
-    let key_file = args
-        .master_key_file
-        .clone()
-        .or_else(|| hub.and_then(|h| h.master_key_file.clone()))
-        .unwrap_or_else(|| PathBuf::from("shopbridge.key"));
-    let redis = args
-        .redis
-        .clone()
-        .or_else(|| hub.and_then(|h| h.redis.clone()));
-    let public_url = args
-        .public_url
-        .clone()
-        .or_else(|| hub.and_then(|h| h.public_url.clone()));
+    let settings = match crate::settings::hub(
+        args.credentials.config_path(),
+        crate::settings::HubOverrides {
+            database: args.database.clone(),
+            master_key_file: args.master_key_file.clone(),
+            public_url: args.public_url.clone(),
+            redis: args.redis.clone(),
+            ..Default::default()
+        },
+    ) {
+        Ok(settings) => settings,
+        Err(err) => {
+            report.add("settings", Outcome::Problem(format!("{err:#}")));
+            report.table.print_or("");
+            return Ok(false);
+        }
+    };
+    let (database, key_file) = (settings.database, settings.master_key_file);
+    let (redis, public_url) = (settings.redis, settings.public_url);
 
     check_store(&mut report, &database, &key_file).await;
     match redis {

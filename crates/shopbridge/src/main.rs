@@ -6,9 +6,11 @@ mod bench_reads;
 mod config;
 mod demo;
 mod doctor_cmd;
+mod init_cmd;
 mod jit_cmd;
 mod sandbox_cmd;
 mod serve;
+mod settings;
 mod sign_cmd;
 mod sync_cmd;
 mod table;
@@ -54,6 +56,9 @@ enum Command {
     /// Check a deployment without changing it: database and migrations, master key, Redis,
     /// the platforms (a signed call each), the public URL; non-zero exit on a problem.
     Doctor(doctor_cmd::DoctorArgs),
+    /// Set up a new deployment's directory: a commented config file and the master key; prints
+    /// the callback URLs to register and the next commands.
+    Init(init_cmd::InitArgs),
     /// Vipshop JIT supplier operations: orders, products, ship, stock, refunds; po, pick, delivery.
     Jit(jit_cmd::JitArgs),
     /// The vault's master key: `keys rotate`.
@@ -124,6 +129,7 @@ async fn main() -> std::process::ExitCode {
             Ok(false) => return std::process::ExitCode::FAILURE,
             Err(err) => Err(err),
         },
+        Command::Init(args) => init_cmd::run(args).await,
         Command::Jit(args) => jit_cmd::run(args).await,
         Command::Keys(args) => sync_cmd::keys(args).await,
         Command::Quota(args) => sync_cmd::quota(args).await,

@@ -33,13 +33,10 @@ pub struct ServeArgs {
     /// `sqlite://...` or `postgres://...`; in demo mode a fresh file in the temp directory.
     #[arg(long, env = "SHOPBRIDGE_DATABASE_URL")]
     database: Option<String>,
-    /// The vault's master key file, created (mode 0600) on first use.
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_MASTER_KEY_FILE",
-        default_value = "shopbridge.key"
-    )]
-    master_key_file: PathBuf,
+    /// The vault's master key file, created (mode 0600) on first use (default: the config
+    /// file's `[hub] master_key_file`, else `shopbridge.key`).
+    #[arg(long, env = "SHOPBRIDGE_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
     #[command(flatten)]
     credentials: VopCredentialArgs,
     /// Share quota windows with other hub processes through this Redis.
@@ -126,28 +123,40 @@ async fn platforms(args: &ServeArgs) -> anyhow::Result<Platform> {
 }
 
 pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
-    // Flags and SHOPBRIDGE_* variables win over the config file's [hub] table.
-    if let Some(path) = args.credentials.config_path() {
-        let hub = crate::config::load_file(path)?.hub;
-        args.database = args.database.or(hub.database);
-        args.public_url = args.public_url.or(hub.public_url);
-        args.redis = args.redis.or(hub.redis);
-        args.allow_private_webhook_targets |= hub.allow_private_webhook_targets.unwrap_or(false);
-        args.trust_forwarded_for |= hub.trust_forwarded_for.unwrap_or(false);
-        if let Some(key_file) = hub
-            .master_key_file
-            .filter(|_| std::env::var("SHOPBRIDGE_MASTER_KEY_FILE").is_err())
-        {
-            args.master_key_file = key_file;
-        }
-    }
+    // One resolution for every command: flags and SHOPBRIDGE_* variables, then the config
+    // file's [hub] table (paths relative to the file), then the defaults.
+    let config = args
+        .credentials
+        .config_path()
+        .map(std::path::Path::to_path_buf);
+    let database_in_file = match &config {
+        Some(path) => crate::config::load_file(path)?.hub.database.is_some(),
+        None => false,
+    };
+    let settings = crate::settings::hub(
+        config.as_deref(),
+        crate::settings::HubOverrides {
+            database: args.database.clone(),
+            master_key_file: args.master_key_file.clone(),
+            public_url: args.public_url.clone(),
+            redis: args.redis.clone(),
+            allow_private_webhook_targets: args.allow_private_webhook_targets,
+            trust_forwarded_for: args.trust_forwarded_for,
+        },
+    )?;
+    // Without a database named anywhere, demo mode keeps its own temporary one.
+    args.database =
+        (args.database.is_some() || database_in_file).then(|| settings.database.clone());
+    args.public_url = settings.public_url;
+    args.redis = settings.redis;
+    args.allow_private_webhook_targets = settings.allow_private_webhook_targets;
+    args.trust_forwarded_for = settings.trust_forwarded_for;
+    let master_key_file = settings.master_key_file;
     let platform = platforms(&args).await?;
     let demo = platform.sandbox.is_some();
     let mut demo_database = None;
     let store = match (&args.database, demo) {
-        (Some(url), _) => {
-            Store::open(url, crate::sync_cmd::load_vault(&args.master_key_file)?).await?
-        }
+        (Some(url), _) => Store::open(url, crate::sync_cmd::load_vault(&master_key_file)?).await?,
         (None, true) => {
             // The embedded sandbox starts afresh each time: so does the demo's store.
             let path = std::env::temp_dir().join(format!("shopbridge-demo-{}.db", random_hex()));
@@ -160,8 +169,8 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         }
         (None, false) => {
             Store::open(
-                "sqlite://shopbridge.db",
-                crate::sync_cmd::load_vault(&args.master_key_file)?,
+                &settings.database,
+                crate::sync_cmd::load_vault(&master_key_file)?,
             )
             .await?
         }

@@ -94,47 +94,52 @@ pub async fn open_store(database: &str, key_file: &std::path::Path) -> anyhow::R
     Ok(Store::open(database, load_vault(key_file)?).await?)
 }
 
-/// Where the store is and the key file that opens its vault, as every store command takes them.
+/// Where the store is and the key file that opens its vault, as every store command takes them;
+/// unset, they come from the config file's `[hub]` table, then the defaults.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// `sqlite://shopbridge.db` (default) or `postgres://...`.
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_DATABASE_URL",
-        default_value = "sqlite://shopbridge.db",
-        global = true
-    )]
-    pub database: String,
-    /// The vault's master key file, created (mode 0600) on first use.
-    #[arg(
-        long,
-        env = "SHOPBRIDGE_MASTER_KEY_FILE",
-        default_value = "shopbridge.key",
-        global = true
-    )]
-    pub master_key_file: PathBuf,
+    /// `sqlite://PATH` or `postgres://...` (default: the config file's `[hub] database`, else
+    /// `sqlite://shopbridge.db`).
+    #[arg(long, env = "SHOPBRIDGE_DATABASE_URL", global = true)]
+    pub database: Option<String>,
+    /// The vault's master key file, created (mode 0600) on first use (default: the config
+    /// file's `[hub] master_key_file`, else `shopbridge.key`).
+    #[arg(long, env = "SHOPBRIDGE_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl StoreArgs {
+    /// The database and key file, resolved through the config file (`config`) and defaults.
+    pub fn resolve(&self, config: Option<&std::path::Path>) -> anyhow::Result<(String, PathBuf)> {
+        let settings = crate::settings::hub(
+            config,
+            crate::settings::HubOverrides {
+                database: self.database.clone(),
+                master_key_file: self.master_key_file.clone(),
+                ..Default::default()
+            },
+        )?;
+        Ok((settings.database, settings.master_key_file))
+    }
+
     /// Opens the store, saying on stderr which database and key file it uses and whether either
     /// was just created: a command run in the wrong directory must not go unnoticed.
-    pub async fn open(&self) -> anyhow::Result<Store> {
-        let sqlite_file = self
-            .database
+    pub async fn open(&self, config: Option<&std::path::Path>) -> anyhow::Result<Store> {
+        let (database, key_file) = self.resolve(config)?;
+        let sqlite_file = database
             .strip_prefix("sqlite://")
             .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)));
         let new_database = sqlite_file.as_ref().is_some_and(|path| !path.exists());
-        let new_key =
-            std::env::var("SHOPBRIDGE_MASTER_KEY").is_err() && !self.master_key_file.exists();
-        let store = open_store(&self.database, &self.master_key_file).await?;
+        let new_key = std::env::var("SHOPBRIDGE_MASTER_KEY").is_err() && !key_file.exists();
+        let store = open_store(&database, &key_file).await?;
         let key = if std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok() {
             "SHOPBRIDGE_MASTER_KEY".to_owned()
         } else {
-            self.master_key_file.display().to_string()
+            key_file.display().to_string()
         };
         eprintln!(
             "store {}{} · master key {key}{} (id {})",
-            shopbridge_store::redact(&self.database),
+            shopbridge_store::redact(&database),
             if new_database { " (new)" } else { "" },
             if new_key { " (new)" } else { "" },
             store.vault().current_key_id()
@@ -171,6 +176,8 @@ pub async fn rotate(database: &str, key_file: &std::path::Path) -> anyhow::Resul
 #[derive(Debug, Args)]
 pub struct KeysArgs {
     #[command(flatten)]
+    config: crate::settings::ConfigArgs,
+    #[command(flatten)]
     store: StoreArgs,
     #[command(subcommand)]
     command: KeysCommand,
@@ -184,12 +191,20 @@ enum KeysCommand {
 
 pub async fn keys(args: KeysArgs) -> anyhow::Result<()> {
     match args.command {
-        KeysCommand::Rotate => rotate(&args.store.database, &args.store.master_key_file).await,
+        KeysCommand::Rotate => {
+            let (database, key_file) = args.store.resolve(args.config.config.as_deref())?;
+            rotate(&database, &key_file).await
+        }
     }
 }
 
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let config = match &args.stream {
+        SyncStream::Union { credentials, .. } | SyncStream::Scheduled { credentials, .. } => {
+            credentials.config_path().map(std::path::Path::to_path_buf)
+        }
+    };
+    let store = args.store.open(config.as_deref()).await?;
     match args.stream {
         SyncStream::Union {
             credentials,
@@ -357,6 +372,8 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 pub struct QuotaArgs {
     #[command(flatten)]
+    config: crate::settings::ConfigArgs,
+    #[command(flatten)]
     store: StoreArgs,
     #[arg(long)]
     json: bool,
@@ -379,7 +396,7 @@ enum QuotaCommand {
 }
 
 pub async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let store = args.store.open(args.config.config.as_deref()).await?;
     match args.command {
         QuotaCommand::Report { days, quotas } => {
             anyhow::ensure!((1..=90).contains(&days), "--days: expected 1 to 90");

@@ -10,6 +10,8 @@ use crate::table::Table;
 #[derive(Debug, Args)]
 pub struct TenantArgs {
     #[command(flatten)]
+    config: crate::settings::ConfigArgs,
+    #[command(flatten)]
     store: crate::sync_cmd::StoreArgs,
     #[command(subcommand)]
     command: TenantCommand,
@@ -49,7 +51,7 @@ fn new_secret() -> String {
 }
 
 pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let store = args.store.open(args.config.config.as_deref()).await?;
     let now = shopbridge_core::SystemClock.now_ms();
     match args.command {
         TenantCommand::Create { name, app_key } => {
@@ -119,6 +121,8 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 pub struct ShopsArgs {
     #[command(flatten)]
+    config: crate::settings::ConfigArgs,
+    #[command(flatten)]
     store: crate::sync_cmd::StoreArgs,
     #[command(subcommand)]
     command: ShopsCommand,
@@ -144,7 +148,7 @@ enum ShopsCommand {
 }
 
 pub async fn shops(args: ShopsArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let store = args.store.open(args.config.config.as_deref()).await?;
     match args.command {
         ShopsCommand::List { tenant, json } => {
             let tenants = store.tenants().await?;

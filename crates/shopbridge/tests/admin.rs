@@ -479,3 +479,133 @@ async fn doctor_checks_a_running_deployment_and_names_each_problem() {
     );
     let _ = std::fs::remove_dir_all(&env.dir);
 }
+
+/// A new deployment from one config file: `init` in a fresh directory, then `tenant create`,
+/// `serve` and `doctor` all reading that file, run from another directory that stays empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_then_every_command_runs_from_one_config_file() {
+    let sandbox = shopbridge_sandbox::RunningSandbox::spawn(Default::default())
+        .await
+        .expect("sandbox");
+    let root = std::env::temp_dir().join(format!("sb-init-{}", uuid::Uuid::new_v4().simple()));
+    let (dir, cwd) = (root.join("hub"), root.join("elsewhere"));
+    std::fs::create_dir_all(&cwd).expect("dirs");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let run = |args: &[&str], config: Option<&Path>| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .current_dir(&cwd)
+            .env_remove("SHOPBRIDGE_DATABASE_URL")
+            .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
+            .env_remove("SHOPBRIDGE_MASTER_KEY")
+            .env_remove("SHOPBRIDGE_VOP_APP_KEY")
+            .env_remove("SHOPBRIDGE_PUBLIC_URL")
+            .env_remove("SHOPBRIDGE_CONFIG");
+        if let Some(config) = config {
+            command.env("SHOPBRIDGE_CONFIG", config);
+        }
+        command.output().expect("run shopbridge")
+    };
+    let dir_text = dir.display().to_string();
+    let sandbox_url = sandbox.base_url();
+    let printed = ok(&run(
+        &[
+            "init",
+            "--dir",
+            &dir_text,
+            "--public-url",
+            &public_url,
+            "--sandbox",
+            &sandbox_url,
+        ],
+        None,
+    ));
+    assert!(
+        printed.contains(&format!("{public_url}/connect/vop/callback")),
+        "{printed}"
+    );
+    assert!(printed.contains("export SHOPBRIDGE_CONFIG="), "{printed}");
+    let config = dir.canonicalize().expect("dir").join("shopbridge.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["shopbridge.toml", "shopbridge.key", "vop.secret"] {
+            let mode = std::fs::metadata(dir.join(file))
+                .expect(file)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
+    let again = run(
+        &["init", "--dir", &dir_text, "--public-url", &public_url],
+        None,
+    );
+    assert!(refused(&again).contains("never overwrites"));
+
+    let created = run(
+        &["tenant", "create", "erp", "--app-key", "erp"],
+        Some(&config),
+    );
+    let secret = secret_of(&ok(&created));
+    let stderr = String::from_utf8_lossy(&created.stderr);
+    assert!(
+        stderr.contains(&dir.join("shopbridge.db").display().to_string()),
+        "{stderr}"
+    );
+
+    let config_text = config.display().to_string();
+    let hub = serve_with(&[
+        "serve",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--config",
+        &config_text,
+    ]);
+    assert_eq!(hub.url, public_url);
+    let http = shopbridge_core::http::client_builder()
+        .build()
+        .expect("http");
+    let shops = http
+        .get(format!("{public_url}/v1/shops"))
+        .bearer_auth(format!("erp:{secret}"))
+        .send()
+        .await
+        .expect("shops");
+    assert_eq!(
+        shops.status(),
+        200,
+        "the tenant the CLI created is the hub's"
+    );
+
+    let doctor = run(&["doctor"], Some(&config));
+    let printed = ok(&doctor);
+    for check in [
+        "config file",
+        "database",
+        "master key",
+        "vop gateway",
+        "winit",
+        "public url",
+    ] {
+        assert!(
+            printed
+                .lines()
+                .any(|l| l.starts_with(check) && l.contains(" ok ")),
+            "{check} in {printed}"
+        );
+    }
+    drop(hub);
+    assert_eq!(
+        std::fs::read_dir(&cwd).expect("cwd").count(),
+        0,
+        "a command wrote into the working directory"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
