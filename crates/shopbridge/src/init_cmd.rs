@@ -48,7 +48,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let dir = args.dir.canonicalize()?;
     let config = dir.join("shopbridge.toml");
     let key = dir.join("shopbridge.key");
-    for existing in [&config, &key] {
+    for existing in [&config, &key, &dir.join("shopbridge.db")] {
         anyhow::ensure!(
             !existing.exists(),
             "{} exists: init sets up a new deployment and never overwrites one",
@@ -109,11 +109,30 @@ public_url = "{public_url}"
 {winit}"#
     );
     write_new(&config, &text, true)?;
-    shopbridge_store::MasterKey::load_or_create(&key)?;
+    let master = shopbridge_store::MasterKey::load_or_create(&key)?;
+    // The empty store, migrated: the next commands find it and need no --create.
+    let database = dir.join("shopbridge.db");
+    anyhow::ensure!(
+        !database.exists(),
+        "{} exists: init never touches an existing store",
+        database.display()
+    );
+    shopbridge_store::Store::open(
+        &format!("sqlite://{}", database.display()),
+        shopbridge_store::Vault::new(master),
+    )
+    .await?
+    .pool()
+    .close()
+    .await;
     println!("wrote {}", config.display());
     println!(
         "wrote {} (the master key, mode 0600): keep a copy apart from the database backups",
         key.display()
+    );
+    println!(
+        "wrote {} (an empty store; switch [hub] database to PostgreSQL to scale out)",
+        database.display()
     );
     println!();
     println!("register these callback URLs with the platforms:");

@@ -106,6 +106,26 @@ pub struct StoreArgs {
     /// file's `[hub] master_key_file`, else `shopbridge.key`).
     #[arg(long, env = "SHOPBRIDGE_MASTER_KEY_FILE", global = true)]
     pub master_key_file: Option<PathBuf>,
+    /// Create the SQLite file or the key file if missing. Without it a command asks at a
+    /// terminal and refuses elsewhere: a new store in the wrong directory would hold data the
+    /// hub never sees.
+    #[arg(long, global = true)]
+    pub create: bool,
+}
+
+/// Asks a person at a terminal; `false` when no one is there to answer.
+fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 impl StoreArgs {
@@ -131,6 +151,24 @@ impl StoreArgs {
             .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)));
         let new_database = sqlite_file.as_ref().is_some_and(|path| !path.exists());
         let new_key = std::env::var("SHOPBRIDGE_MASTER_KEY").is_err() && !key_file.exists();
+        if (new_database || new_key) && !self.create {
+            let mut missing = Vec::new();
+            if new_database {
+                missing.push(format!(
+                    "no database at {}",
+                    shopbridge_store::redact(&database)
+                ));
+            }
+            if new_key {
+                missing.push(format!("no master key at {}", key_file.display()));
+            }
+            let missing = missing.join(" and ");
+            if !confirm(&format!("{missing}: create them?")) {
+                anyhow::bail!(
+                    "{missing}: pass --create to make a new store, or --config / --database / --master-key-file (or SHOPBRIDGE_CONFIG) to use the hub's"
+                );
+            }
+        }
         let store = open_store(&database, &key_file).await?;
         let key = if std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok() {
             "SHOPBRIDGE_MASTER_KEY".to_owned()

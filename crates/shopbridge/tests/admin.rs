@@ -71,8 +71,19 @@ impl Running {
         std::fs::create_dir_all(&dir).expect("dir");
         let database = format!("sqlite://{}", dir.join("hub.db").display());
         let key = dir.join("hub.key");
-        let created = admin(
+        // A fresh directory: refused without --create, which the command names.
+        let refused_new = admin(
             &["tenant", "create", "ERP 甲", "--app-key", "erp"],
+            &database,
+            &key,
+        );
+        assert!(refused(&refused_new).contains("pass --create"));
+        assert!(
+            !dir.join("hub.db").exists() && !key.exists(),
+            "nothing created"
+        );
+        let created = admin(
+            &["tenant", "create", "ERP 甲", "--app-key", "erp", "--create"],
             &database,
             &key,
         );

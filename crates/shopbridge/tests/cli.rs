@@ -1043,6 +1043,7 @@ async fn keys_rotate_reencrypts_and_the_store_still_opens() {
     let sync = || {
         run(&[
             "sync",
+            "--create",
             "--database",
             &database,
             "--master-key-file",

@@ -282,7 +282,7 @@ master_key_file = "{}"
     let tenant = Command::new(BIN)
         .args(["tenant", "--database", &database, "--master-key-file"])
         .arg(dir.join("hub.key"))
-        .args(["create", "erp", "--app-key", "erp-key"])
+        .args(["create", "erp", "--app-key", "erp-key", "--create"])
         .env_remove("SHOPBRIDGE_DATABASE_URL")
         .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
         .output()
@@ -368,7 +368,7 @@ async fn a_hub_on_a_sandbox_follows_its_clock_as_it_moves() {
     let key = dir.join("hub.key").display().to_string();
     let tenant = Command::new(BIN)
         .args(["tenant", "--database", &database, "--master-key-file", &key])
-        .args(["create", "erp", "--app-key", "erp-key"])
+        .args(["create", "erp", "--app-key", "erp-key", "--create"])
         .env_remove("SHOPBRIDGE_DATABASE_URL")
         .env_remove("SHOPBRIDGE_MASTER_KEY_FILE")
         .output()

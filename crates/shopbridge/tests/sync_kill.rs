@@ -104,7 +104,13 @@ async fn killed_twenty_times_ends_equal(database: &str) {
     let sync = || {
         let mut command = Command::new(BIN);
         command
-            .args(["sync", "--database", database, "--master-key-file"])
+            .args([
+                "sync",
+                "--create",
+                "--database",
+                database,
+                "--master-key-file",
+            ])
             .arg(&key_file)
             .args([
                 "union",
