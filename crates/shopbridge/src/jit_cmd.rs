@@ -164,11 +164,12 @@ enum DeliveryCommand {
     },
 }
 
-fn print<T: Serialize + std::fmt::Debug>(value: &T, json: bool) -> anyhow::Result<()> {
+/// The whole answer as JSON with `--json`, else a table for people.
+fn print<T: Serialize>(value: &T, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
-        println!("{value:#?}");
+        crate::table::print_value(&serde_json::to_value(value)?);
     }
     Ok(())
 }

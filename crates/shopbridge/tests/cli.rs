@@ -286,6 +286,19 @@ fn missing_credentials_are_explained() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no VOP app key"));
 }
 
+/// A listing as people see it: a success, a header or field lines, never Rust's debug output.
+fn for_people(output: &Output) -> String {
+    let text = stdout_of(output);
+    assert!(!text.trim().is_empty(), "empty listing");
+    for debug in ["Some(", "None,", " {\n", "}\n", "\")", "::"] {
+        assert!(
+            !text.contains(debug),
+            "debug output ({debug:?}) in:\n{text}"
+        );
+    }
+    text
+}
+
 fn stdout_of(output: &Output) -> String {
     assert!(
         output.status.success(),
@@ -758,6 +771,8 @@ async fn jit_orders_ship_stock_refunds_and_the_po_flow_from_the_shell() {
     let products: serde_json::Value =
         serde_json::from_str(&stdout_of(&jit(&sandbox, &token, &["--json", "products"])))
             .expect("products");
+    let listed = for_people(&jit(&sandbox, &token, &["products"]));
+    assert!(listed.contains("products"), "{listed}");
     let barcode = products["items"][0]["skus"][0]["outer_id"]
         .as_str()
         .expect("barcode")
@@ -800,6 +815,18 @@ async fn jit_orders_ship_stock_refunds_and_the_po_flow_from_the_shell() {
     .expect("POs");
     let po = pos[0]["po_no"].as_str().expect("po").to_owned();
     let warehouse = pos[0]["warehouse"].as_str().expect("warehouse").to_owned();
+    let listed = for_people(&jit(&sandbox, &token, &["po", "list"]));
+    let header = listed.lines().next().expect("header");
+    assert!(
+        header.contains("PO_NO") && header.contains("WAREHOUSE"),
+        "{listed}"
+    );
+    assert!(listed.contains(&po), "{listed}");
+    let skus = for_people(&jit(&sandbox, &token, &["po", "skus", &po]));
+    assert!(
+        skus.lines().next().is_some_and(|h| h.contains("BARCODE")),
+        "{skus}"
+    );
     let picks: serde_json::Value = serde_json::from_str(&stdout_of(&jit(
         &sandbox,
         &token,
@@ -813,6 +840,11 @@ async fn jit_orders_ship_stock_refunds_and_the_po_flow_from_the_shell() {
         &["--json", "pick", "detail", &po, &pick],
     )))
     .expect("detail");
+    let shown = for_people(&jit(&sandbox, &token, &["pick", "detail", &po, &pick]));
+    assert!(
+        shown.contains("pick_product_list:") && shown.contains("BARCODE"),
+        "{shown}"
+    );
     let line = format!(
         "{}:{}",
         detail["pick_product_list"][0]["barcode"]
@@ -857,6 +889,8 @@ async fn jit_orders_ship_stock_refunds_and_the_po_flow_from_the_shell() {
         ],
     ));
     stdout_of(&jit(&sandbox, &token, &["delivery", "confirm", &storage]));
+    let deliveries = for_people(&jit(&sandbox, &token, &["delivery", "list"]));
+    assert!(deliveries.contains(&storage), "{deliveries}");
     let bad = jit(
         &sandbox,
         &token,
@@ -983,6 +1017,15 @@ async fn winit_warehouses_outbound_inventory_and_tracking_from_the_shell() {
     ]));
     let number = created.trim().to_owned();
     assert!(number.starts_with("WO"), "{created}");
+    let products = for_people(&winit(&["products"]));
+    assert!(
+        products.contains("PRODUCTCODE") && products.contains("SKU-1"),
+        "{products}"
+    );
+    let listed = for_people(&winit(&["outbound", "list"]));
+    assert!(listed.contains(&number), "{listed}");
+    let shown = for_people(&winit(&["outbound", "get", &number]));
+    assert!(shown.contains(&number), "{shown}");
     let no_house = winit(&[
         "outbound",
         "create",
