@@ -54,8 +54,10 @@ pub struct VopCredentialArgs {
     upper_format: bool,
 }
 
+/// `[vop]`, as checked by [`load_file`]; the values are layered by `settings::layered`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct FileVop {
     app_key: Option<String>,
     app_secret: Option<String>,
@@ -87,6 +89,7 @@ pub struct FileHub {
 /// `[winit]`: the Winit application and seller.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 pub struct FileWinit {
     pub app_key: Option<String>,
     pub token: Option<String>,
@@ -98,9 +101,10 @@ pub struct FileWinit {
     pub endpoint: Option<String>,
 }
 
-/// A shopbridge TOML config: `[vop]`, `[winit]` and `[hub]` tables.
+/// A shopbridge TOML config: `[vop]`, `[winit]` and `[hub]` tables, as checked by [`load_file`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 pub struct FileConfig {
     #[serde(default)]
     vop: FileVop,
@@ -118,24 +122,13 @@ pub fn read_secret_file(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Reads and checks a config file.
-/// Files named in it relative to its own directory, as `[hub]` paths are.
+/// Reads and checks a config file: a misspelt key or a value of the wrong type is refused
+/// here, naming the file (figment, which layers the values, would ignore an unknown key).
 pub fn load_file(path: &std::path::Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut file = toml::from_str::<FileConfig>(&text)
-        .with_context(|| format!("{} is not a valid shopbridge config", path.display()))?;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    for named in [
-        &mut file.vop.app_secret_file,
-        &mut file.winit.token_file,
-        &mut file.winit.client_secret_file,
-        &mut file.hub.master_key_file,
-    ] {
-        if let Some(relative) = named.as_mut().filter(|p| p.is_relative()) {
-            *relative = dir.join(&*relative);
-        }
-    }
-    Ok(file)
+    toml::from_str::<FileConfig>(&text)
+        .with_context(|| format!("{} is not a valid shopbridge config", path.display()))
 }
 
 /// Fetches `GET /_sandbox/credentials` from a running sandbox.
@@ -266,67 +259,56 @@ impl VopCredentialArgs {
     }
 
     pub async fn resolve(&self) -> anyhow::Result<VopConfig> {
-        let mut file = match &self.config {
-            Some(path) => load_file(path)?,
-            None => FileConfig::default(),
-        };
-        if file.vop.app_secret.is_none()
-            && let Some(path) = &file.vop.app_secret_file
-        {
-            file.vop.app_secret = Some(read_secret_file(path)?);
-        }
-        let sandbox = match &self.sandbox {
+        use crate::settings::PlatformLayer;
+        // Layered through figment: the sandbox's demo app (with --sandbox), then the config
+        // file's [vop] table, then flags and SHOPBRIDGE_VOP_* variables.
+        let base = match &self.sandbox {
             Some(base) => {
                 let creds = sandbox_credentials(base).await?;
                 let base = base.trim_end_matches('/');
-                Some((
-                    creds.vop.app_key.clone(),
-                    creds.vop.app_secret.clone(),
-                    format!("{base}{}", creds.vop.gateway_path),
-                    format!("{base}{}", creds.vop.oauth_path),
-                ))
+                PlatformLayer {
+                    app_key: Some(creds.vop.app_key.clone()),
+                    app_secret: Some(creds.vop.app_secret.clone()),
+                    gateway_url: Some(format!("{base}{}", creds.vop.gateway_path)),
+                    oauth_url: Some(format!("{base}{}", creds.vop.oauth_path)),
+                    ..PlatformLayer::default()
+                }
             }
-            None => None,
+            None => PlatformLayer::default(),
         };
-        let pick = |flag: &Option<String>, file: &Option<String>, sandbox: Option<&String>| {
-            flag.clone()
-                .or_else(|| file.clone())
-                .or_else(|| sandbox.cloned())
+        let flags = PlatformLayer {
+            app_key: self.app_key.clone(),
+            app_secret: self
+                .app_secret
+                .clone()
+                .or(secret_from_env("SHOPBRIDGE_VOP_APP_SECRET")?),
+            access_token: self.access_token.clone(),
+            gateway_url: self.gateway_url.clone(),
+            oauth_url: self.oauth_url.clone(),
+            language: self.language.clone(),
+            ..PlatformLayer::default()
         };
-        let app_key = pick(
-            &self.app_key,
-            &file.vop.app_key,
-            sandbox.as_ref().map(|s| &s.0),
-        )
-        .context(
+        let (vop, _): (PlatformLayer, _) =
+            crate::settings::layered("vop", &base, self.config.as_deref(), &flags)?;
+        let app_key = vop.app_key.context(
             "no VOP app key: pass --app-key, set SHOPBRIDGE_VOP_APP_KEY, use --config or --sandbox",
         )?;
-        let from_file = secret_from_env("SHOPBRIDGE_VOP_APP_SECRET")?;
-        let app_secret = pick(
-            &self.app_secret.clone().or(from_file),
-            &file.vop.app_secret,
-            sandbox.as_ref().map(|s| &s.1),
-        )
-        .context("no VOP app secret: set SHOPBRIDGE_VOP_APP_SECRET, use --config or --sandbox")?;
+        let app_secret =
+            crate::settings::secret_or_file(vop.app_secret, vop.app_secret_file.as_ref())?
+                .context(
+                    "no VOP app secret: set SHOPBRIDGE_VOP_APP_SECRET, use --config or --sandbox",
+                )?;
         let mut config = VopConfig::new(app_key, SecretString::from(app_secret));
-        if let Some(url) = pick(
-            &self.gateway_url,
-            &file.vop.gateway_url,
-            sandbox.as_ref().map(|s| &s.2),
-        ) {
+        if let Some(url) = vop.gateway_url {
             config = config.with_gateway_url(&url)?;
         }
-        if let Some(url) = pick(
-            &self.oauth_url,
-            &file.vop.oauth_url,
-            sandbox.as_ref().map(|s| &s.3),
-        ) {
+        if let Some(url) = vop.oauth_url {
             config = config.with_oauth_url(&url)?;
         }
-        if let Some(token) = pick(&self.access_token, &file.vop.access_token, None) {
+        if let Some(token) = vop.access_token {
             config = config.with_access_token(SecretString::from(token));
         }
-        if let Some(language) = pick(&self.language, &file.vop.language, None) {
+        if let Some(language) = vop.language {
             config = config.with_language(language);
         }
         if self.upper_format {

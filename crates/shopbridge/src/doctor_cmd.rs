@@ -118,7 +118,7 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<bool> {
         ),
     }
     check_vop(&mut report, &args.credentials).await;
-    check_winit(&mut report, &args.credentials, file.as_ref()).await;
+    check_winit(&mut report, &args.credentials, file.is_some()).await;
     report.add("public url", check_public_url(public_url.as_deref()).await);
 
     let problems = report.problems;
@@ -306,15 +306,11 @@ async fn check_vop(report: &mut Report, credentials: &VopCredentialArgs) {
     report.add("vop oauth", reachable(&oauth).await);
 }
 
-async fn check_winit(
-    report: &mut Report,
-    credentials: &VopCredentialArgs,
-    file: Option<&crate::config::FileConfig>,
-) {
-    let empty = crate::config::FileWinit::default();
-    let settings = match crate::winit_cmd::WinitSettings::from_env_and_file(
+async fn check_winit(report: &mut Report, credentials: &VopCredentialArgs, file: bool) {
+    let settings = match crate::winit_cmd::WinitSettings::from_config(
         credentials.sandbox_url().map(str::to_owned),
-        file.map(|f| &f.winit).unwrap_or(&empty),
+        file.then_some(()).and(credentials.config_path()),
+        Default::default(),
     ) {
         Ok(settings) => settings,
         Err(err) => {

@@ -86,13 +86,10 @@ async fn platforms(args: &ServeArgs) -> anyhow::Result<Platform> {
             Some(base) => Arc::new(crate::config::sandbox_clock(base).await?),
             None => Arc::new(shopbridge_core::SystemClock),
         };
-        let file = match args.credentials.config_path() {
-            Some(path) => crate::config::load_file(path)?,
-            None => crate::config::FileConfig::default(),
-        };
-        let winit = crate::winit_cmd::WinitSettings::from_env_and_file(
+        let winit = crate::winit_cmd::WinitSettings::from_config(
             args.credentials.sandbox_url().map(str::to_owned),
-            &file.winit,
+            args.credentials.config_path(),
+            Default::default(),
         )?;
         let winit = match winit.is_configured() {
             true => Some(winit.client().await?),

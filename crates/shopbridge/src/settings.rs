@@ -68,21 +68,37 @@ pub struct Resolved {
     pub trust_forwarded_for: bool,
 }
 
-pub fn hub(config: Option<&Path>, overrides: HubOverrides) -> anyhow::Result<Resolved> {
-    let mut figment = Figment::new().merge(Serialized::default("hub", HubSettings::default()));
+/// One table of the configuration, layered: `base`, then the config file's table (checked for
+/// misspelt keys), then `overrides` (what flags and variables set). Answers the table and the
+/// figment, which knows where each value came from.
+pub fn layered<T: serde::de::DeserializeOwned>(
+    table: &str,
+    base: &impl Serialize,
+    config: Option<&Path>,
+    overrides: &impl Serialize,
+) -> anyhow::Result<(T, Figment)> {
+    let mut figment = Figment::new().merge(Serialized::default(table, base));
     if let Some(path) = config {
         anyhow::ensure!(
             path.is_file(),
             "--config: no file at {} (`shopbridge init` writes one)",
             path.display()
         );
+        // The file's own check refuses unknown keys, which figment would ignore.
+        crate::config::load_file(path)?;
         figment = figment.merge(Toml::file_exact(path));
     }
-    let figment = figment.merge(Serialized::default("hub", overrides));
-    let settings: HubSettings = figment.extract_inner("hub").with_context(|| match config {
-        Some(path) => format!("the [hub] table of {}", path.display()),
-        None => "the hub's settings".to_owned(),
+    let figment = figment.merge(Serialized::default(table, overrides));
+    let value = figment.extract_inner(table).with_context(|| match config {
+        Some(path) => format!("the [{table}] table of {}", path.display()),
+        None => format!("the {table} settings"),
     })?;
+    Ok((value, figment))
+}
+
+pub fn hub(config: Option<&Path>, overrides: HubOverrides) -> anyhow::Result<Resolved> {
+    let (settings, figment): (HubSettings, _) =
+        layered("hub", &HubSettings::default(), config, &overrides)?;
     let from_file = figment
         .find_metadata("hub.database")
         .and_then(|meta| meta.source.as_ref())
@@ -104,6 +120,52 @@ pub fn hub(config: Option<&Path>, overrides: HubOverrides) -> anyhow::Result<Res
         allow_private_webhook_targets: settings.allow_private_webhook_targets,
         trust_forwarded_for: settings.trust_forwarded_for,
     })
+}
+
+/// `[vop]` or `[winit]` values as every layer gives them: each one set or not.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct PlatformLayer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_secret: Option<String>,
+    /// A file holding the app secret (relative to the config file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_secret_file: Option<RelativePathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<RelativePathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_file: Option<RelativePathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+/// A secret given directly, else read from the file named (a trailing newline dropped).
+pub fn secret_or_file(
+    value: Option<String>,
+    file: Option<&RelativePathBuf>,
+) -> anyhow::Result<Option<String>> {
+    match (value, file) {
+        (Some(value), _) => Ok(Some(value)),
+        (None, Some(path)) => Ok(Some(crate::config::read_secret_file(&path.relative())?)),
+        (None, None) => Ok(None),
+    }
 }
 
 /// `--config` for commands that take no platform credentials (the credentials' flags carry

@@ -342,9 +342,11 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 Some(base) => Arc::new(crate::config::sandbox_clock(base).await?),
                 None => Arc::new(shopbridge_core::SystemClock),
             };
-            let winit = crate::winit_cmd::WinitSettings::from_env(
+            let winit = crate::winit_cmd::WinitSettings::from_config(
                 credentials.sandbox_url().map(str::to_owned),
-            );
+                credentials.config_path(),
+                Default::default(),
+            )?;
             let winit = match winit.is_configured() {
                 true => Some(winit.client().await?),
                 false => None,

@@ -13,12 +13,12 @@ use shopbridge_winit::actions::{
 };
 use shopbridge_winit::{WinitClient, WinitConfig, WinitRequest};
 
-use std::path::PathBuf;
-
 use crate::config::{sandbox_clock, sandbox_credentials};
 
 #[derive(Debug, Args)]
 pub struct WinitArgs {
+    #[command(flatten)]
+    config: crate::settings::ConfigArgs,
     /// Use a running shopbridge sandbox (its URLs, demo application and seller, and clock).
     #[arg(long, env = "SHOPBRIDGE_SANDBOX", global = true)]
     sandbox: Option<String>,
@@ -169,43 +169,38 @@ pub struct WinitSettings {
 }
 
 impl WinitSettings {
-    /// The `SHOPBRIDGE_WINIT_*` environment (secrets also as `*_FILE`), then a config file's
-    /// `[winit]` table, with an optional sandbox.
-    pub fn from_env(sandbox: Option<String>) -> Self {
-        Self::from_env_and_file(sandbox, &crate::config::FileWinit::default())
-            .unwrap_or(Self::default())
-    }
-
-    pub fn from_env_and_file(
+    /// Flags and the `SHOPBRIDGE_WINIT_*` environment (secrets also as `*_FILE`) over the
+    /// config file's `[winit]` table, layered through figment, with an optional sandbox.
+    pub fn from_config(
         sandbox: Option<String>,
-        file: &crate::config::FileWinit,
+        config: Option<&std::path::Path>,
+        flags: crate::settings::PlatformLayer,
     ) -> anyhow::Result<Self> {
+        use crate::settings::{PlatformLayer, secret_or_file};
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let secret = |name: &str,
-                      value: &Option<String>,
-                      path: &Option<PathBuf>|
-         -> anyhow::Result<Option<String>> {
-            if let Some(found) = crate::config::secret_from_env(name)?.filter(|v| !v.is_empty()) {
-                return Ok(Some(found));
-            }
-            match (value, path) {
-                (Some(value), _) => Ok(Some(value.clone())),
-                (None, Some(path)) => Ok(Some(crate::config::read_secret_file(path)?)),
-                (None, None) => Ok(None),
-            }
+        let overrides = PlatformLayer {
+            app_key: flags.app_key.or(var("SHOPBRIDGE_WINIT_APP_KEY")),
+            token: flags
+                .token
+                .or(crate::config::secret_from_env("SHOPBRIDGE_WINIT_TOKEN")?),
+            client_id: flags.client_id.or(var("SHOPBRIDGE_WINIT_CLIENT_ID")),
+            client_secret: flags.client_secret.or(crate::config::secret_from_env(
+                "SHOPBRIDGE_WINIT_CLIENT_SECRET",
+            )?),
+            platform: flags.platform.or(var("SHOPBRIDGE_WINIT_PLATFORM")),
+            endpoint: flags.endpoint.or(var("SHOPBRIDGE_WINIT_ENDPOINT")),
+            ..PlatformLayer::default()
         };
+        let (winit, _): (PlatformLayer, _) =
+            crate::settings::layered("winit", &PlatformLayer::default(), config, &overrides)?;
         Ok(Self {
             sandbox,
-            app_key: var("SHOPBRIDGE_WINIT_APP_KEY").or(file.app_key.clone()),
-            token: secret("SHOPBRIDGE_WINIT_TOKEN", &file.token, &file.token_file)?,
-            client_id: var("SHOPBRIDGE_WINIT_CLIENT_ID").or(file.client_id.clone()),
-            client_secret: secret(
-                "SHOPBRIDGE_WINIT_CLIENT_SECRET",
-                &file.client_secret,
-                &file.client_secret_file,
-            )?,
-            platform: var("SHOPBRIDGE_WINIT_PLATFORM").or(file.platform.clone()),
-            endpoint: var("SHOPBRIDGE_WINIT_ENDPOINT").or(file.endpoint.clone()),
+            app_key: winit.app_key,
+            token: secret_or_file(winit.token, winit.token_file.as_ref())?,
+            client_id: winit.client_id,
+            client_secret: secret_or_file(winit.client_secret, winit.client_secret_file.as_ref())?,
+            platform: winit.platform,
+            endpoint: winit.endpoint,
         })
     }
 
@@ -265,15 +260,19 @@ impl WinitSettings {
 
 impl WinitArgs {
     async fn client(&self) -> anyhow::Result<WinitClient> {
-        WinitSettings {
-            sandbox: self.sandbox.clone(),
-            app_key: self.app_key.clone(),
-            token: self.token.clone(),
-            client_id: self.client_id.clone(),
-            client_secret: self.client_secret.clone(),
-            platform: self.platform.clone(),
-            endpoint: self.endpoint.clone(),
-        }
+        WinitSettings::from_config(
+            self.sandbox.clone(),
+            self.config.config.as_deref(),
+            crate::settings::PlatformLayer {
+                app_key: self.app_key.clone(),
+                token: self.token.clone(),
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                platform: self.platform.clone(),
+                endpoint: self.endpoint.clone(),
+                ..Default::default()
+            },
+        )?
         .client()
         .await
     }

@@ -595,6 +595,25 @@ async fn init_then_every_command_runs_from_one_config_file() {
         "the tenant the CLI created is the hub's"
     );
 
+    // The platform commands read the same file: Winit's seller and secrets (files named
+    // relative to it) with no flag at all.
+    let warehouses = ok(&run(&["winit", "warehouses"], Some(&config)));
+    assert!(warehouses.contains("DE0001"), "{warehouses}");
+    // A flag wins over the file: another database, refused as new without --create.
+    let elsewhere = run(
+        &["tenant", "list", "--database", "sqlite://other.db"],
+        Some(&config),
+    );
+    assert!(refused(&elsewhere).contains("other.db"));
+    // A misspelt key is refused, naming the file.
+    let bad = root.join("bad.toml");
+    std::fs::write(&bad, "[hub]\ndatabse = \"sqlite://x.db\"\n").expect("bad config");
+    let refused_bad = run(&["tenant", "list"], Some(&bad));
+    assert!(
+        refused(&refused_bad).contains("not a valid shopbridge config"),
+        "{}",
+        String::from_utf8_lossy(&refused_bad.stderr)
+    );
     let doctor = run(&["doctor"], Some(&config));
     let printed = ok(&doctor);
     for check in [
