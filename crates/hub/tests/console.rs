@@ -348,3 +348,75 @@ async fn links_are_detected_spliced_and_generated_and_activity_is_listed() {
     assert_eq!(status, 200);
     assert!(activity.contains("console_login") && activity.contains("Webhook deliveries"));
 }
+
+/// Revoking and deleting ask first; a shop that is no longer authorized can be deleted with its
+/// data, an authorized one cannot, and another tenant's is not found.
+#[tokio::test]
+async fn a_revoked_shop_is_deleted_from_the_console() {
+    let env = HubEnv::start().await;
+    let browser = Browser::sign_in(&env.hub, A).await;
+    let (_, shops) = browser.get("/console/shops").await;
+    let csrf = csrf_of(&shops);
+    let revoke_form = format!(
+        r#"action="/console/shops/{}/revoke" data-confirm=""#,
+        env.ids[0]
+    );
+    assert!(shops.contains(&revoke_form), "revoke asks first: {shops}");
+    assert!(
+        !shops.contains(&format!("/console/shops/{}/delete", env.ids[0])),
+        "an authorized shop offers no delete"
+    );
+    let active = browser
+        .post(
+            &format!("/console/shops/{}/delete", env.ids[0]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(active.status(), 409);
+    assert!(
+        active
+            .text()
+            .await
+            .expect("page")
+            .contains("revoke it first")
+    );
+    let foreign = browser
+        .post(
+            &format!("/console/shops/{}/delete", env.ids[2]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(foreign.status(), 404);
+    let revoked = browser
+        .post(
+            &format!("/console/shops/{}/revoke", env.ids[0]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status(), 303);
+    let (_, after) = browser.get("/console/shops").await;
+    let delete_form = format!(
+        r#"action="/console/shops/{}/delete" data-confirm=""#,
+        env.ids[0]
+    );
+    assert!(after.contains(&delete_form), "delete asks first: {after}");
+    let deleted = browser
+        .post(
+            &format!("/console/shops/{}/delete", env.ids[0]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status(), 303);
+    let (_, gone) = browser.get("/console/shops").await;
+    assert!(
+        !gone.contains(&format!(r#"data-shop="{}""#, env.ids[0])),
+        "{gone}"
+    );
+    assert!(
+        env.store
+            .synced_records(&env.ids[0], "jit_orders")
+            .await
+            .expect("records")
+            .is_empty()
+    );
+}

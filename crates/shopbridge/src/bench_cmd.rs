@@ -37,13 +37,16 @@ enum BenchCommand {
     /// A background sync held at orderList's documented quota (180 per 30 s): the share of the
     /// quota it uses and the throttles the gateway answered.
     Quota {
+        /// How long the sync runs, in minutes (1 to 120).
         #[arg(long, default_value_t = 10)]
         minutes: u64,
     },
     /// GetOrder through `/openapi/do` of `shopbridge serve`, beside a direct signed sandbox call.
     Api {
+        /// How long each side (the hub, then the direct call) is measured, in seconds.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Requests in flight at once on each side (at least 1).
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
         /// Direct-ship orders a day for the demo JIT vendor over 30 days: how large the account

@@ -16,13 +16,15 @@ use shopbridge_vop::{Format, VopClient, VopConfig};
 /// `[vop]` table of `--config`, then (with `--sandbox`) the sandbox's demo credentials.
 #[derive(Debug, Args)]
 pub struct VopCredentialArgs {
-    /// A TOML file with a `[vop]` table (app_key, app_secret, access_token, gateway_url,
-    /// oauth_url, language).
+    /// A shopbridge TOML file (`shopbridge init` writes one): `[vop]` (app_key, app_secret or
+    /// app_secret_file, access_token, gateway_url, oauth_url, language), `[winit]` (the Winit
+    /// application and seller) and `[hub]` (where the hub keeps its data and how it is reached).
     #[arg(long, env = "SHOPBRIDGE_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Use a running shopbridge sandbox (e.g. http://127.0.0.1:8700): its URLs and demo app.
     #[arg(long, env = "SHOPBRIDGE_SANDBOX", global = true)]
     sandbox: Option<String>,
+    /// The VOP application's app key (appKey), as the open platform issued it.
     #[arg(long, env = "SHOPBRIDGE_VOP_APP_KEY", global = true)]
     app_key: Option<String>,
     /// Prefer the environment variable: arguments show up in `ps`.
@@ -33,6 +35,8 @@ pub struct VopCredentialArgs {
         global = true
     )]
     app_secret: Option<String>,
+    /// The access token (session key) of the user or vendor the calls act for; prefer the
+    /// environment variable: arguments show up in `ps`.
     #[arg(
         long,
         env = "SHOPBRIDGE_VOP_ACCESS_TOKEN",

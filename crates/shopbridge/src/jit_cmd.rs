@@ -39,8 +39,11 @@ pub struct JitArgs {
 enum JitCommand {
     /// 订单下载: direct-ship (JITX) orders, or purchase orders with --po.
     Orders {
+        /// Start: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (Beijing time) or epoch milliseconds
+        /// (default: 7 days before --to).
         #[arg(long)]
         from: Option<String>,
+        /// End, in the same formats (default: now).
         #[arg(long)]
         to: Option<String>,
         /// polyapi status code (JH_02 待发货, JH_99 all...).
@@ -55,15 +58,19 @@ enum JitCommand {
         /// One order.
         #[arg(long)]
         no: Option<String>,
+        /// The page to show, from 1.
         #[arg(long, default_value_t = 1)]
         page: u32,
+        /// Orders per page, 1 to 100.
         #[arg(long, default_value_t = 50)]
         page_size: u32,
     },
     /// 商品下载.
     Products {
+        /// The page to show, from 1.
         #[arg(long, default_value_t = 1)]
         page: u32,
+        /// Products per page, 1 to 100.
         #[arg(long, default_value_t = 50)]
         page_size: u32,
     },
@@ -73,6 +80,7 @@ enum JitCommand {
         /// polyapi LogisticType (JH_014 顺丰, JH_006 中通...).
         #[arg(long)]
         logistic_type: String,
+        /// The tracking number (运单号) of the shipment.
         #[arg(long)]
         logistic_no: String,
         /// Ship part of the order: BARCODE:COUNT (repeatable).
@@ -90,13 +98,17 @@ enum JitCommand {
         barcode: String,
         #[arg(allow_negative_numbers = true)]
         quantity: i64,
+        /// Add QUANTITY to the stock (a negative one removes) instead of replacing it.
         #[arg(long)]
         incremental: bool,
+        /// The Vipshop warehouse (VIP_NH, VIP_SH, VIP_CD...); default: the vendor's main warehouse.
         #[arg(long)]
         warehouse: Option<String>,
         /// Acknowledge a circuit break (熔断确认).
         #[arg(long)]
         ack: bool,
+        /// The update's idempotency key (batch_no): unique per vendor, at most 40 characters;
+        /// generated when absent.
         #[arg(long)]
         batch_no: Option<String>,
     },
@@ -135,14 +147,19 @@ enum PickCommand {
 enum DeliveryCommand {
     List,
     Create {
+        /// The purchase order (PO) number the delivery is for.
         #[arg(long)]
         po: String,
+        /// The delivery's waybill number (运单号).
         #[arg(long)]
         delivery_no: String,
+        /// The Vipshop warehouse to deliver to (VIP_NH, VIP_SH, VIP_CD, VIP_BJ...).
         #[arg(long)]
         warehouse: String,
+        /// The carrier's code, as the platform's carrier list gives it.
         #[arg(long)]
         carrier_code: String,
+        /// The carrier's name.
         #[arg(long)]
         carrier_name: String,
         /// `YYYY-MM-DD HH:MM:SS` (default: in 24 hours).
@@ -151,10 +168,13 @@ enum DeliveryCommand {
     },
     /// Lines as BARCODE:AMOUNT[:BOX] (box 1 by default).
     Import {
+        /// The purchase order (PO) number the delivery is for.
         #[arg(long)]
         po: String,
+        /// The delivery's storage number (入库单号), as `delivery create` answered it.
         #[arg(long)]
         storage_no: String,
+        /// The pick list (拣货单) number every line belongs to.
         #[arg(long)]
         pick: Option<String>,
         lines: Vec<String>,

@@ -31,6 +31,8 @@ enum SyncStream {
         /// The connection's name in the store.
         #[arg(long, default_value = "union")]
         connection: String,
+        /// Act as a tool provider (工具商) for the user whose access token is configured; the
+        /// default is channel mode (渠道商).
         #[arg(long)]
         tool: bool,
         /// How far back the first run reaches, in days.
@@ -415,6 +417,7 @@ pub struct QuotaArgs {
     config: crate::settings::ConfigArgs,
     #[command(flatten)]
     store: StoreArgs,
+    /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
     #[command(subcommand)]
@@ -426,6 +429,7 @@ enum QuotaCommand {
     /// Per method and caller over the last days: calls, success rate, peak and average use of
     /// the limit, and whether the Union FAQ's upgrade conditions (98% success, 50% use) are met.
     Report {
+        /// How far back the report reaches, in days (1 to 90).
         #[arg(long, default_value_t = 7)]
         days: i64,
         /// Rate use against these quotas instead of the documented ones, as granted to the app:

@@ -58,10 +58,13 @@ impl Sort {
 
 #[derive(Debug, Args)]
 struct Paging {
+    /// The page to show, from 1.
     #[arg(long, default_value_t = 1)]
     page: i32,
+    /// Goods per page: 1 to 100 (keyword search: 1 to 50).
     #[arg(long, default_value_t = 20)]
     page_size: i32,
+    /// Sort on this field, ascending unless --desc (default: the platform's order).
     #[arg(long, value_enum)]
     sort: Option<Sort>,
     /// Sort descending.
@@ -73,6 +76,7 @@ struct Paging {
 enum UnionCommand {
     /// Goods of a channel (0 超高佣, 1 出单爆款) or a curated list (--jx).
     Goods {
+        /// The channel: 0 超高佣 (top commission) or 1 出单爆款 (best sellers).
         #[arg(long, default_value_t = 0, conflicts_with = "jx")]
         channel: i32,
         /// A jxCode (see `shopbridge union jx`).
@@ -87,8 +91,10 @@ enum UnionCommand {
     /// Keyword search with an optional price range.
     Search {
         keyword: String,
+        /// The lowest price, in yuan (元), e.g. 99.50.
         #[arg(long)]
         min_price: Option<Decimal>,
+        /// The highest price, in yuan (元), e.g. 199.
         #[arg(long)]
         max_price: Option<Decimal>,
         #[command(flatten)]
@@ -100,8 +106,10 @@ enum UnionCommand {
     Similar { goods_id: String },
     /// Recommendations for a device (device type and the MD5 of its id).
     Recommend {
+        /// The kind of device id: IMEI, IDFA, OAID...
         #[arg(long)]
         device_type: String,
+        /// The MD5 (hex) of the device id.
         #[arg(long)]
         device_value: String,
     },
@@ -114,14 +122,18 @@ enum UnionCommand {
         splice: Option<LinkCommand>,
         /// Goods ids, or m.vip.com / mst.vip.com URLs.
         targets: Vec<String>,
+        /// The PID (chanTag) orders from the links are attributed to: at most 128 bytes, no `:`.
         #[arg(long)]
         chan_tag: Option<String>,
+        /// A statistics parameter of yours (statParam), returned with the orders: at most 128
+        /// bytes, no `:`.
         #[arg(long)]
         stat_param: Option<String>,
     },
     /// Find Vipshop links and goods ids in a text (--offline: without calling the platform).
     Check {
         text: String,
+        /// Look at the text only, without calling the platform (no credentials needed).
         #[arg(long)]
         offline: bool,
     },
@@ -134,6 +146,7 @@ enum UnionCommand {
         /// End (default: now).
         #[arg(long)]
         to: Option<String>,
+        /// Select orders by when they were placed instead of when they were last updated.
         #[arg(long)]
         by_order_time: bool,
         /// 0 不合格, 1 待定, 2 已完结.
@@ -145,10 +158,15 @@ enum UnionCommand {
     },
     /// Orders refunded after settlement (commission deductions).
     Refunds {
+        /// Start: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (Beijing time) or epoch milliseconds
+        /// (default: 7 days before --to; at most 92 days per run).
         #[arg(long)]
         from: Option<String>,
+        /// End, in the same formats (default: now).
         #[arg(long)]
         to: Option<String>,
+        /// Which time falls in the period: when the refund was applied for, when its commission
+        /// deduction was booked, or when that deduction was settled.
         #[arg(long, value_enum, default_value = "settled")]
         by: RefundBy,
     },
@@ -159,10 +177,14 @@ enum UnionCommand {
     },
     /// Settled commission minus after-settlement refunds, per PID, statParam or in total.
     Earnings {
+        /// Start: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (Beijing time) or epoch milliseconds
+        /// (default: 30 days before --to; at most 92 days per run).
         #[arg(long)]
         from: Option<String>,
+        /// End, in the same formats (default: now).
         #[arg(long)]
         to: Option<String>,
+        /// One row per PID (chanTag), one per statParam, or a single total.
         #[arg(long, value_enum, default_value = "pid")]
         by: EarningsBy,
     },
@@ -173,8 +195,10 @@ enum LinkCommand {
     /// Splice or replace chanTag/statParam in a link, offline; prints the link as its last line.
     Splice {
         link: String,
+        /// The PID (chanTag) to put in the link: at most 128 bytes, no `:`.
         #[arg(long)]
         chan_tag: Option<String>,
+        /// The statistics parameter (statParam) to put in the link: at most 128 bytes, no `:`.
         #[arg(long)]
         stat_param: Option<String>,
     },

@@ -21,10 +21,13 @@ pub struct VopArgs {
 enum VopCommand {
     /// Call any service method and print its `result` (or the typed error).
     Call {
+        /// The service's full name, e.g. vipapis.inventory.InventoryService.
         #[arg(long)]
         service: String,
+        /// The method's name, e.g. updateInventory.
         #[arg(long)]
         method: String,
+        /// The service version the method is documented under.
         #[arg(long, default_value = "1.0.0")]
         version: String,
         /// The JSON body: an object of the method's arguments, e.g. '{"request":{...}}'.
@@ -42,8 +45,10 @@ enum VopCommand {
 enum AuthCommand {
     /// Print the authorize URL (server-side flow, or --native for the oob flow).
     Url {
+        /// The redirect URI registered for the app, where the code is sent (unless --native).
         #[arg(long, required_unless_present = "native")]
         redirect_uri: Option<String>,
+        /// A value of yours the platform sends back unchanged with the code (against CSRF).
         #[arg(long)]
         state: Option<String>,
         /// Native application flow: redirect_uri=urn:ietf:wg:oauth:2.0:oob, display=mobile.
@@ -55,25 +60,31 @@ enum AuthCommand {
         /// The code, or the whole callback URL the browser landed on.
         #[arg(long)]
         code: String,
+        /// The redirect URI the authorize URL was made with (the default is the native flow's).
         #[arg(long, default_value = shopbridge_vop::oauth::OOB_REDIRECT_URI)]
         redirect_uri: String,
+        /// The caller's IP address, sent as `request_client_ip`.
         #[arg(long, default_value = "127.0.0.1")]
         client_ip: String,
     },
     /// Look a token up (token_info).
     Info {
+        /// The access token to look up; prefer the environment variable: arguments show up in `ps`.
         #[arg(long, env = "SHOPBRIDGE_VOP_ACCESS_TOKEN", hide_env_values = true)]
         token: String,
     },
     /// Revoke a token.
     Revoke {
+        /// The access token to revoke; prefer the environment variable: arguments show up in `ps`.
         #[arg(long, env = "SHOPBRIDGE_VOP_ACCESS_TOKEN", hide_env_values = true)]
         token: String,
     },
     /// Refresh through vipapis.oauth.OauthService.refreshToken.
     Refresh {
+        /// The refresh token; prefer the environment variable: arguments show up in `ps`.
         #[arg(long, env = "SHOPBRIDGE_VOP_REFRESH_TOKEN", hide_env_values = true)]
         refresh_token: String,
+        /// The caller's IP address, sent as `request_client_ip`.
         #[arg(long, default_value = "127.0.0.1")]
         client_ip: String,
     },

@@ -25,6 +25,8 @@ pub struct WinitArgs {
     /// The seller's 万邑联 account.
     #[arg(long, env = "SHOPBRIDGE_WINIT_APP_KEY", global = true)]
     app_key: Option<String>,
+    /// The seller's access token, which signs each request; prefer the environment variable:
+    /// arguments show up in `ps`.
     #[arg(
         long,
         env = "SHOPBRIDGE_WINIT_TOKEN",
@@ -32,8 +34,11 @@ pub struct WinitArgs {
         global = true
     )]
     token: Option<String>,
+    /// The application's id (client_id).
     #[arg(long, env = "SHOPBRIDGE_WINIT_CLIENT_ID", global = true)]
     client_id: Option<String>,
+    /// The application's secret (signs `client_sign`); prefer the environment variable:
+    /// arguments show up in `ps`.
     #[arg(
         long,
         env = "SHOPBRIDGE_WINIT_CLIENT_SECRET",
@@ -47,6 +52,7 @@ pub struct WinitArgs {
     /// OpenAPI endpoint (default production).
     #[arg(long, env = "SHOPBRIDGE_WINIT_ENDPOINT", global = true)]
     endpoint: Option<String>,
+    /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -87,12 +93,16 @@ enum OutboundCommand {
         /// The warehouse: its id (1000008) or its code (US0001).
         #[arg(long)]
         warehouse: String,
+        /// The delivery way's id (deliveryID), as `winit delivery-ways WAREHOUSE` lists them.
         #[arg(long)]
         delivery_way: i64,
+        /// Your own order number (sellerOrderNo); it must not repeat.
         #[arg(long)]
         order_no: String,
+        /// The recipient's name.
         #[arg(long)]
         name: String,
+        /// The recipient's phone number.
         #[arg(long)]
         phone: String,
         /// The recipient's country (ISO-2): Winit calls it `state`.
@@ -101,12 +111,16 @@ enum OutboundCommand {
         /// The state or province: Winit calls it `region`.
         #[arg(long)]
         region: String,
+        /// The recipient's city.
         #[arg(long)]
         city: String,
+        /// The recipient's postcode.
         #[arg(long)]
         zip: String,
+        /// The recipient's street address.
         #[arg(long)]
         address: String,
+        /// The house number; required by the delivery ways `winit delivery-ways` marks so.
         #[arg(long, default_value = "")]
         house_no: String,
         /// SKU:QUANTITY (repeatable).
