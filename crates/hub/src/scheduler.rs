@@ -534,9 +534,11 @@ impl Scheduler {
             if covered.is_some_and(|(_, until)| until > needed) {
                 return Ok(());
             }
-            // Whatever changed before `needed` is read: runs end their windows before their
-            // own clock step.
-            crate::sync::settle_current_second(this.clock.as_ref()).await;
+            // Runs end their windows before their own clock step (a second at most): a moment
+            // in the current second is covered only by a run that starts in the next one.
+            if needed >= this.clock.now_ms().div_euclid(1_000) * 1_000 {
+                crate::sync::settle_current_second(this.clock.as_ref()).await;
+            }
             this.run_stream_now(&connection, &stream_name)
                 .await
                 .map(drop)

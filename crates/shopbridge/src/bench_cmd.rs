@@ -472,7 +472,30 @@ async fn api(seconds: u64, concurrency: usize, jit_orders_per_day: usize) -> any
         .error_for_status()?;
 
     let caller = crate::serve::PolyCaller::new(&hub.url, &appkey, &secret)?;
-    let unified = move || {
+    // Modified in the 30 days before the sync that just ran: a window the store covers.
+    let synced_at = shopbridge_core::SystemClock.now_ms();
+    let stored = {
+        let (caller, token) = (caller.clone(), token.clone());
+        move || {
+            let (caller, token) = (caller.clone(), token.clone());
+            async move {
+                let biz = json!({
+                    "OrderStatus": "JH_99",
+                    "TimeType": "JH_01",
+                    "StartTime": shopbridge_vop::time::format_datetime_ms(synced_at - 30 * 86_400_000),
+                    "EndTime": shopbridge_vop::time::format_datetime_ms(synced_at - 60_000),
+                    "PageSize": 20,
+                });
+                caller
+                    .ok(&token, "9002", "Differ.JH.Business.GetOrder", &biz)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+    // Created in the last 30 days, up to now: each answer first catches the stream up to the
+    // moment of the request (one run shared by the callers waiting for it).
+    let fresh = move || {
         let (caller, token) = (caller.clone(), token.clone());
         async move {
             let now = shopbridge_core::SystemClock.now_ms();
@@ -506,10 +529,18 @@ async fn api(seconds: u64, concurrency: usize, jit_orders_per_day: usize) -> any
             Ok(())
         }
     };
-    let hub_latencies = hammer(seconds, concurrency, unified).await?;
+    let stored_latencies = hammer(seconds, concurrency, stored).await?;
+    let fresh_latencies = hammer(seconds, concurrency, fresh).await?;
     let direct_latencies = hammer(seconds, concurrency, direct).await?;
     for (name, latencies) in [
-        ("GetOrder via /openapi/do", hub_latencies),
+        (
+            "GetOrder via /openapi/do, a window the store covers",
+            stored_latencies,
+        ),
+        (
+            "GetOrder via /openapi/do, a window up to now",
+            fresh_latencies,
+        ),
         ("direct sandbox goodsList", direct_latencies),
     ] {
         let (rps, p50, p99) = summarize(latencies, seconds as f64);
