@@ -465,11 +465,26 @@ async fn api(seconds: u64, concurrency: usize, jit_orders_per_day: usize) -> any
         .find(|s| s["platid"] == "9002")
         .context("JIT shop")?;
     let token = shop["token"].as_str().context("token")?.to_owned();
-    http.post(format!("{}/v1/sync/run", hub.url))
-        .bearer_auth(format!("{appkey}:{secret}"))
-        .send()
-        .await?
-        .error_for_status()?;
+    // Until every stream has run to the end (the first sync of a large vendor takes a while,
+    // and the background scheduler may hold it).
+    let started = Instant::now();
+    loop {
+        let ran: Value = http
+            .post(format!("{}/v1/sync/run", hub.url))
+            .bearer_auth(format!("{appkey}:{secret}"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if ran["complete"] == true {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "the first sync did not finish in 10 minutes"
+        );
+    }
 
     let caller = crate::serve::PolyCaller::new(&hub.url, &appkey, &secret)?;
     // Modified in the 30 days before the sync that just ran: a window the store covers.
