@@ -598,6 +598,53 @@ async fn shops_connect_and_union_calls_go_live_within_the_quota() {
         .filter_map(|r| r["settled_orders"].as_u64())
         .sum();
     assert_eq!(per_day, 5, "the days add up to the period");
+    // The report (daily sums for whole days, the orders themselves at the partial ends) equals
+    // the definition computed from every stored order and refund, aligned to midnight or not.
+    let orders: Vec<shopbridge_vop::union::order::OrderInfo> = env
+        .store
+        .union_orders_page(&union, i64::MIN, None, 100_000)
+        .await
+        .expect("orders")
+        .iter()
+        .map(|(_, payload)| serde_json::from_str(payload).expect("order"))
+        .collect();
+    let refunds: Vec<shopbridge_vop::union::order::RefundOrderInfo> = env
+        .store
+        .synced_records(&union, "union_refunds")
+        .await
+        .expect("refunds")
+        .iter()
+        .map(|r| serde_json::from_str(&r.record.payload).expect("refund"))
+        .collect();
+    let midnight = shopbridge_store::beijing_day(start) + 86_400_000;
+    for (from, to) in [
+        (start, end),
+        (midnight, midnight + 30 * 86_400_000),
+        (start + 1, end - 1),
+    ] {
+        let (_, earned) = env
+            .get(
+                A,
+                &format!("/v1/union/earnings?shop={union}&from={from}&to={to}"),
+            )
+            .await;
+        let expected = shopbridge_vop::union::earnings::report(
+            &orders,
+            &refunds,
+            from,
+            to,
+            shopbridge_vop::union::earnings::GroupBy::ChanTag,
+        );
+        assert_eq!(
+            earned["period"]["total"],
+            serde_json::to_value(&expected.total).expect("total"),
+            "{from}..{to}"
+        );
+        assert_eq!(
+            earned["period"]["rows"],
+            serde_json::to_value(&expected.rows).expect("rows")
+        );
+    }
     assert_eq!(
         env.get(
             A,

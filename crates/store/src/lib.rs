@@ -32,7 +32,9 @@ pub use records::{
 pub use replay::SignedRequest;
 pub use schedule::{ClaimScope, Claimed, Schedule};
 pub use tokens::ConsoleSession;
-pub use union::{BookedRefund, Checkpoint, SettledOrder, UnionOrderRecord};
+pub use union::{
+    BookedRefund, Checkpoint, SettledDay, SettledOrder, UnionOrderRecord, beijing_day,
+};
 pub use vault::{MasterKey, Sealed, Vault};
 pub use webhooks::{
     Attempt, AttemptOutcome, Delivery, DueDelivery, RecordEvents, Redelivery, Webhook,

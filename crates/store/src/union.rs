@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
+use shopbridge_core::money::Decimal;
 use sqlx::Row;
 
 use crate::{Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK, newest_per_key};
@@ -25,6 +26,45 @@ pub struct UnionOrderRecord {
     pub settled_ms: Option<i64>,
     /// The platform's JSON of the order.
     pub payload: String,
+}
+
+/// Beijing time is UTC+8: its days start at 16:00 UTC.
+pub const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The start of the Beijing day holding `at_ms`.
+pub fn beijing_day(at_ms: i64) -> i64 {
+    (at_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS
+}
+
+/// A commission in ten-thousandths of a yuan (0 when absent or not a number).
+fn commission_e4(text: Option<&str>) -> i64 {
+    let Some(mut amount) = text.and_then(|t| t.trim().parse::<Decimal>().ok()) else {
+        return 0;
+    };
+    amount = amount.round_dp(4);
+    amount.rescale(4);
+    i64::try_from(amount.mantissa()).unwrap_or(0)
+}
+
+/// Ten-thousandths of a yuan as an amount with the platform's two decimals (more where the
+/// amount has them), as the amounts summed from the orders themselves print.
+fn yuan(e4: i64) -> Decimal {
+    let mut amount = Decimal::new(e4, 4).normalize();
+    if amount.scale() < 2 {
+        amount.rescale(2);
+    }
+    amount
+}
+
+/// Settled orders of one Beijing day and tag, summed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledDay {
+    pub day_ms: i64,
+    pub chan_tag: Option<String>,
+    pub stat_param: Option<String>,
+    pub orders: i64,
+    pub commission: Decimal,
 }
 
 /// A settled order as earnings count it.
@@ -172,6 +212,9 @@ impl Store {
         // Every newer version goes to the history; the newest of each order (with how many new
         // versions it brings) replaces the stored row.
         let mut versions: Vec<&UnionOrderRecord> = Vec::new();
+        // Orders settling now, summed per day and tag: a settled order is final, so each one
+        // is added to the daily sums exactly once.
+        let mut settling: HashMap<(i64, String, String), (i64, i64)> = HashMap::new();
         for order in orders {
             // A settled order never changes again; older data never replaces newer.
             let newer = stored
@@ -186,6 +229,18 @@ impl Store {
                 order.order_sn.clone(),
                 (order.last_update_ms, order.settled),
             );
+            if let (true, Some(settled_ms)) = (order.settled, order.settled_ms) {
+                let key = (
+                    beijing_day(settled_ms),
+                    order.chan_tag.clone().unwrap_or_default(),
+                    order.stat_param.clone().unwrap_or_default(),
+                );
+                let sum = settling.entry(key).or_default();
+                sum.0 += 1;
+                sum.1 = sum
+                    .1
+                    .saturating_add(commission_e4(order.commission.as_deref()));
+            }
             if let Some(events) = events {
                 // Announced in the same transaction: a stored change is never left unannounced.
                 let event = if before.is_some() {
@@ -254,10 +309,66 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
+        let settling: Vec<_> = settling.into_iter().collect();
+        for chunk in settling.chunks(WRITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO union_settled_daily (connection_id, day_ms, chan_tag, stat_param, orders, commission_e4)
+                 VALUES {}
+                 ON CONFLICT (connection_id, day_ms, chan_tag, stat_param) DO UPDATE SET
+                 orders = union_settled_daily.orders + excluded.orders,
+                 commission_e4 = union_settled_daily.commission_e4 + excluded.commission_e4",
+                Placeholders::new(self.backend()).rows(6, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for ((day_ms, chan_tag, stat_param), (count, commission)) in chunk {
+                query = query
+                    .bind(connection_id)
+                    .bind(*day_ms)
+                    .bind(chan_tag)
+                    .bind(stat_param)
+                    .bind(*count)
+                    .bind(*commission);
+            }
+            query.execute(&mut *tx).await?;
+        }
         self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
             .await?;
         tx.commit().await?;
         Ok(versions.len())
+    }
+
+    /// The daily sums of settled orders for the Beijing days starting in `[from_day_ms,
+    /// to_day_ms)`: one row per day and tag, whatever the number of orders.
+    pub async fn settled_days(
+        &self,
+        connection_id: &str,
+        from_day_ms: i64,
+        to_day_ms: i64,
+    ) -> Result<Vec<SettledDay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day_ms, chan_tag, stat_param, orders, commission_e4 FROM union_settled_daily
+             WHERE connection_id = $1 AND day_ms >= $2 AND day_ms < $3",
+        )
+        .bind(connection_id)
+        .bind(from_day_ms)
+        .bind(to_day_ms)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let tag = |name: &str| -> Result<Option<String>, StoreError> {
+                    let text: String = row.try_get(name)?;
+                    Ok(Some(text).filter(|t| !t.is_empty()))
+                };
+                Ok(SettledDay {
+                    day_ms: row.try_get("day_ms")?,
+                    chan_tag: tag("chan_tag")?,
+                    stat_param: tag("stat_param")?,
+                    orders: row.try_get("orders")?,
+                    commission: yuan(row.try_get("commission_e4")?),
+                })
+            })
+            .collect()
     }
 
     /// Every stored order of a connection: `(order_sn, sub_status, commission, last_update_ms)`.

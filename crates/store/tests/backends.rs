@@ -684,6 +684,21 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
         Some((Some("pid-1".to_owned()), None)),
         "a refund is keyed by its order's tags"
     );
+    // The daily sums were filled from the orders already settled.
+    let day = shopbridge_store::beijing_day(4000);
+    let sums = store
+        .settled_days("c", day, day + 86_400_000)
+        .await
+        .expect("sums");
+    assert_eq!(sums.len(), 1);
+    assert_eq!(
+        (
+            sums[0].chan_tag.as_deref(),
+            sums[0].orders,
+            sums[0].commission.to_string()
+        ),
+        (Some("pid-1"), 1, "8.80".to_owned())
+    );
     let mut outside = 0;
     store
         .each_settled_union_order("c", 4001, 10_000, |_| outside += 1)
@@ -829,6 +844,120 @@ async fn sqlite_browsing() {
 async fn postgres_browsing() {
     let (store, admin, name) = postgres().await;
     browsing_walks_every_record_once(&store).await;
+    store.pool().close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop the test database");
+}
+
+/// The daily sums count each settled order once, on its Beijing day, under its tags, whatever
+/// the pages and versions it arrived in; unsettled orders are not in them.
+async fn daily_sums_count_each_settled_order_once(store: &Store) {
+    let secret = SecretString::from("s");
+    let tenant = store
+        .create_tenant("sums", &format!("k-{}", uuid::Uuid::new_v4()), &secret, 0)
+        .await
+        .expect("tenant");
+    let shop = store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "vop",
+                mode: "union_channel",
+                name: "sums",
+                credentials: &secret,
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            0,
+        )
+        .await
+        .expect("shop");
+    let day = 86_400_000_i64;
+    let base = shopbridge_store::beijing_day(1_764_000_000_000);
+    let order = |n: i64, update: i64, settled_at: Option<i64>, tag: &str| UnionOrderRecord {
+        order_sn: format!("S{n}"),
+        status: 2,
+        sub_status: None,
+        chan_tag: Some(tag.into()),
+        stat_param: None,
+        commission: Some(format!("{}.{:02}", n, n % 100)),
+        order_time_ms: 1,
+        last_update_ms: update,
+        settled: settled_at.is_some(),
+        settled_ms: settled_at,
+        payload: "{}".into(),
+    };
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    // Page 1: S1 unsettled; S2 settled on day 0 late in the evening (Beijing), S3 on day 1.
+    let first = [
+        order(1, 10, None, "a"),
+        order(2, 10, Some(base + day - 60_000), "a"),
+        order(3, 10, Some(base + day + 1), "b"),
+    ];
+    store
+        .save_union_page(&shop, "union_orders", &first, cp, None, 0)
+        .await
+        .expect("page 1");
+    // Page 2: S1 settles on day 1; S2 seen again (settled: final, not counted twice); S1 twice
+    // in one page.
+    let second = [
+        order(1, 20, Some(base + day + 5), "a"),
+        order(2, 30, Some(base + day - 60_000), "a"),
+        order(1, 25, Some(base + day + 5), "a"),
+    ];
+    store
+        .save_union_page(&shop, "union_orders", &second, cp, None, 0)
+        .await
+        .expect("page 2");
+    let mut sums = store
+        .settled_days(&shop, base, base + 2 * day)
+        .await
+        .expect("sums");
+    sums.sort_by(|a, b| (a.day_ms, &a.chan_tag).cmp(&(b.day_ms, &b.chan_tag)));
+    let seen: Vec<(i64, Option<&str>, i64, String)> = sums
+        .iter()
+        .map(|s| {
+            (
+                s.day_ms - base,
+                s.chan_tag.as_deref(),
+                s.orders,
+                s.commission.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (0, Some("a"), 1, "2.02".to_owned()),
+            (day, Some("a"), 1, "1.01".to_owned()),
+            (day, Some("b"), 1, "3.03".to_owned()),
+        ]
+    );
+    assert!(
+        store
+            .settled_days(&shop, base + 2 * day, base + 3 * day)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_daily_sums() {
+    let (store, path) = sqlite().await;
+    daily_sums_count_each_settled_order_once(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_daily_sums() {
+    let (store, admin, name) = postgres().await;
+    daily_sums_count_each_settled_order_once(&store).await;
     store.pool().close().await;
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&admin)

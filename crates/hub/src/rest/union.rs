@@ -362,19 +362,44 @@ pub async fn earnings_of(
         text.and_then(|t| shopbridge_core::money::parse_amount("commission", t).ok())
             .unwrap_or_default()
     };
-    app.store
-        .each_settled_union_order(connection_id, from, to, |order| {
+    // Whole Beijing days from the daily sums the order writer keeps; the partial days at
+    // either end (a period need not start or end at midnight) from the orders themselves.
+    let first_whole = shopbridge_store::beijing_day(from + DAY_MS - 1);
+    let end_whole = shopbridge_store::beijing_day(to);
+    let mut edges = vec![(from, to)];
+    if first_whole < end_whole {
+        edges = vec![(from, first_whole), (end_whole, to)];
+        for sums in app
+            .store
+            .settled_days(connection_id, first_whole, end_whole)
+            .await?
+        {
             let key = earnings::group_key(
-                Some((order.chan_tag.as_deref(), order.stat_param.as_deref())),
+                Some((sums.chan_tag.as_deref(), sums.stat_param.as_deref())),
                 group_by,
             );
-            let commission = amount(order.commission.as_deref());
-            if let Some(day) = by_day.get_mut(day_of(order.settled_ms)) {
-                day.settled(key.clone(), commission);
+            let orders = u32::try_from(sums.orders).unwrap_or(u32::MAX);
+            if let Some(day) = by_day.get_mut(day_of(sums.day_ms)) {
+                day.settled_many(key.clone(), orders, sums.commission);
             }
-            period.settled(key, commission);
-        })
-        .await?;
+            period.settled_many(key, orders, sums.commission);
+        }
+    }
+    for (start, end) in edges.into_iter().filter(|(start, end)| start < end) {
+        app.store
+            .each_settled_union_order(connection_id, start, end, |order| {
+                let key = earnings::group_key(
+                    Some((order.chan_tag.as_deref(), order.stat_param.as_deref())),
+                    group_by,
+                );
+                let commission = amount(order.commission.as_deref());
+                if let Some(day) = by_day.get_mut(day_of(order.settled_ms)) {
+                    day.settled(key.clone(), commission);
+                }
+                period.settled(key, commission);
+            })
+            .await?;
+    }
     app.store
         .each_booked_refund(connection_id, UNION_REFUNDS, from, to, |refund| {
             let key = earnings::group_key(

@@ -84,8 +84,13 @@ pub struct EarningsTally {
 impl EarningsTally {
     /// An order settled in the period, under its row key.
     pub fn settled(&mut self, key: String, commission: Decimal) {
+        self.settled_many(key, 1, commission);
+    }
+
+    /// `orders` orders settled in the period under one key, with their summed commission.
+    pub fn settled_many(&mut self, key: String, orders: u32, commission: Decimal) {
         let row = self.rows.entry(key).or_default();
-        row.settled_orders += 1;
+        row.settled_orders = row.settled_orders.saturating_add(orders);
         row.settled_commission += commission;
     }
 
