@@ -345,6 +345,7 @@ impl Store {
         from_day_ms: i64,
         to_day_ms: i64,
     ) -> Result<Vec<SettledDay>, StoreError> {
+        let _slot = self.long_read().await?;
         let rows = sqlx::query(
             "SELECT day_ms, chan_tag, stat_param, orders, commission_e4 FROM union_settled_daily
              WHERE connection_id = $1 AND day_ms >= $2 AND day_ms < $3",
