@@ -295,12 +295,12 @@ impl VopCredentialArgs {
         let (vop, _): (PlatformLayer, _) =
             crate::settings::layered("vop", &base, self.config.as_deref(), &flags)?;
         let app_key = vop.app_key.context(
-            "no VOP app key: pass --app-key, set SHOPBRIDGE_VOP_APP_KEY, use --config or --sandbox",
+            "no VOP app key: set app_key in the config file's [vop] table, pass --app-key or set SHOPBRIDGE_VOP_APP_KEY, or use --sandbox",
         )?;
         let app_secret =
             crate::settings::secret_or_file(vop.app_secret, vop.app_secret_file.as_ref())?
                 .context(
-                    "no VOP app secret: set SHOPBRIDGE_VOP_APP_SECRET, use --config or --sandbox",
+                    "no VOP app secret: set app_secret_file in the config file's [vop] table or SHOPBRIDGE_VOP_APP_SECRET(_FILE), or use --sandbox",
                 )?;
         let mut config = VopConfig::new(app_key, SecretString::from(app_secret));
         if let Some(url) = vop.gateway_url {
