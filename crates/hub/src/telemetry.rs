@@ -35,8 +35,13 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// One HTTP request: by route template (never the path with its ids), method and status.
+/// One HTTP request: by route template (never the path with its ids), method and status. A
+/// method outside the standard ones is `OTHER`: a caller inventing methods must not add series.
 pub fn http_request(method: &str, route: &str, status: u16, seconds: f64) {
+    let method = match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "OTHER",
+    };
     metrics::counter!("shopbridge_http_requests_total", "method" => method.to_owned(), "route" => route.to_owned(), "status" => status.to_string()).increment(1);
     metrics::histogram!("shopbridge_http_request_duration_seconds", "method" => method.to_owned(), "route" => route.to_owned()).record(seconds);
 }

@@ -65,25 +65,61 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         "{}: no such backup file",
         args.file.display()
     );
-    anyhow::ensure!(
-        !target.exists(),
-        "{} exists: restore into a new path (stop the hub, move the old file away, then restore)",
-        target.display()
-    );
+    // The file and any journal beside it: a leftover write-ahead log would be replayed onto
+    // the restored store.
+    let beside = |suffix: &str| {
+        let mut name = target.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    for path in [
+        target.clone(),
+        beside("-wal"),
+        beside("-shm"),
+        beside("-journal"),
+    ] {
+        anyhow::ensure!(
+            std::fs::symlink_metadata(&path).is_err(),
+            "{} exists: restore into a new path (stop the hub, move the old file and its -wal and -shm files away, then restore)",
+            path.display()
+        );
+    }
     anyhow::ensure!(
         key_file.exists() || std::env::var("SHOPBRIDGE_MASTER_KEY").is_ok(),
         "{}: the master key file that goes with the backup is needed (a new key would not open its secrets)",
         key_file.display()
     );
-    std::fs::copy(&args.file, &target)
-        .with_context(|| format!("cannot copy the backup to {}", target.display()))?;
-    #[cfg(unix)]
-    std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    // A new file (never through a link, never over one), its owner's only from the start.
+    let copied = (|| -> anyhow::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut into = options.open(&target)?;
+        let mut from = std::fs::File::open(&args.file)?;
+        std::io::copy(&mut from, &mut into)?;
+        into.sync_all()?;
+        Ok(())
+    })();
+    let remove_all = || {
+        for path in [
+            target.clone(),
+            beside("-wal"),
+            beside("-shm"),
+            beside("-journal"),
+        ] {
+            let _ = std::fs::remove_file(path);
+        }
+    };
+    if let Err(err) = copied {
+        remove_all();
+        return Err(err.context(format!("cannot copy the backup to {}", target.display())));
+    }
     // Opening migrates an older backup and checks that the key opens its secrets.
     let store = match args.store.open(config).await {
         Ok(store) => store,
         Err(err) => {
-            let _ = std::fs::remove_file(&target);
+            remove_all();
             return Err(err.context("the restored store did not open; nothing was kept"));
         }
     };

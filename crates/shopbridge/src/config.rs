@@ -131,8 +131,20 @@ pub fn read_secret_file(path: &std::path::Path) -> anyhow::Result<String> {
 pub fn load_file(path: &std::path::Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str::<FileConfig>(&text)
-        .with_context(|| format!("{} is not a valid shopbridge config", path.display()))
+    // The parser's own message quotes the offending line, which may hold a secret: say the
+    // line number and what is wrong instead.
+    toml::from_str::<FileConfig>(&text).map_err(|err| {
+        let line = err
+            .span()
+            .and_then(|span| text.get(..span.start))
+            .map(|before| before.matches('\n').count() + 1);
+        let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+        anyhow::anyhow!(
+            "{} is not a valid shopbridge config{at}: {}",
+            path.display(),
+            err.message()
+        )
+    })
 }
 
 /// Fetches `GET /_sandbox/credentials` from a running sandbox.

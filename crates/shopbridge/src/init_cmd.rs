@@ -35,14 +35,25 @@ fn write_new(path: &Path, text: &str, private: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A TOML string, quoted and escaped.
+fn quoted(value: &str) -> String {
+    toml::Value::String(value.to_owned()).to_string()
+}
+
 pub async fn run(args: InitArgs) -> anyhow::Result<()> {
-    let public_url = args.public_url.trim_end_matches('/').to_owned();
-    let parsed = url::Url::parse(&public_url)
-        .with_context(|| format!("--public-url: expected an http(s) URL, got {public_url:?}"))?;
+    let parsed = url::Url::parse(args.public_url.trim()).with_context(|| {
+        format!(
+            "--public-url: expected an http(s) URL, got {:?}",
+            args.public_url
+        )
+    })?;
     anyhow::ensure!(
         matches!(parsed.scheme(), "http" | "https"),
-        "--public-url: expected an http(s) URL, got {public_url:?}"
+        "--public-url: expected an http(s) URL, got {:?}",
+        args.public_url
     );
+    // The URL as parsed (normalized, nothing that could break out of its TOML string).
+    let public_url = parsed.as_str().trim_end_matches('/').to_owned();
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let dir = args.dir.canonicalize()?;
@@ -64,15 +75,17 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
             write_new(&dir.join("winit.secret"), &creds.winit.client_secret, true)?;
             (
                 format!(
-                    "app_key = \"{}\"\napp_secret_file = \"vop.secret\"\ngateway_url = \"{base}{}\"\noauth_url = \"{base}{}\"\n",
-                    creds.vop.app_key, creds.vop.gateway_path, creds.vop.oauth_path
+                    "app_key = {}\napp_secret_file = \"vop.secret\"\ngateway_url = {}\noauth_url = {}\n",
+                    quoted(&creds.vop.app_key),
+                    quoted(&format!("{base}{}", creds.vop.gateway_path)),
+                    quoted(&format!("{base}{}", creds.vop.oauth_path))
                 ),
                 format!(
-                    "app_key = \"{}\"\ntoken_file = \"winit.token\"\nclient_id = \"{}\"\nclient_secret_file = \"winit.secret\"\nplatform = \"{}\"\nendpoint = \"{base}{}\"\n",
-                    creds.winit.app_key,
-                    creds.winit.client_id,
-                    creds.winit.platform,
-                    creds.winit.service_path
+                    "app_key = {}\ntoken_file = \"winit.token\"\nclient_id = {}\nclient_secret_file = \"winit.secret\"\nplatform = {}\nendpoint = {}\n",
+                    quoted(&creds.winit.app_key),
+                    quoted(&creds.winit.client_id),
+                    quoted(&creds.winit.platform),
+                    quoted(&format!("{base}{}", creds.winit.service_path))
                 ),
             )
         }
@@ -87,6 +100,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
                 .to_owned(),
         ),
     };
+    let public_url_toml = quoted(&public_url);
     let text = format!(
         r#"# shopbridge configuration. Every command reads it with --config FILE or
 # SHOPBRIDGE_CONFIG=FILE; flags and SHOPBRIDGE_* variables override what it says. Relative
@@ -99,7 +113,7 @@ database = "sqlite://shopbridge.db"
 # the database backups.
 master_key_file = "shopbridge.key"
 # Where platforms and people reach the hub; the OAuth callbacks are built from it.
-public_url = "{public_url}"
+public_url = {public_url_toml}
 # Several hub processes share quota windows through Redis:
 # redis = "redis://127.0.0.1:6379"
 

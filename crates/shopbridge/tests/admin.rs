@@ -202,6 +202,16 @@ async fn a_running_hub_is_backed_up_and_restored_into_a_fresh_directory() {
     );
     assert!(refused(&wrong).contains("master key"));
     assert!(!fresh.join("hub.db").exists());
+    // A write-ahead log left beside the target would be replayed onto the restored store.
+    let stray = fresh.join("hub.db-wal");
+    std::fs::write(&stray, "old").expect("stray wal");
+    let leftover = admin(
+        &["restore", &backup.display().to_string()],
+        &restored_db,
+        &env.key,
+    );
+    assert!(refused(&leftover).contains("hub.db-wal"));
+    std::fs::remove_file(&stray).expect("remove");
     let printed = ok(&admin(
         &["restore", &backup.display().to_string()],
         &restored_db,

@@ -24,8 +24,10 @@ pub struct Deleted {
     pub records: u64,
 }
 
-/// The tables holding a shop's data, children first; each has a `connection_id` column.
-const SHOP_TABLES: [&str; 12] = [
+/// The tables holding a shop's data, children first; each has a `connection_id` column. (The
+/// audit log keeps its rows: it is history.)
+pub(crate) const SHOP_TABLES: [&str; 13] = [
+    "union_settled_daily",
     "synced_record_history",
     "synced_records",
     "union_order_history",
@@ -247,18 +249,24 @@ impl Store {
         })?;
         // An empty file readable by its owner only: VACUUM INTO fills an empty file as it is.
         crate::create_private_file(path)?;
-        let mut conn = self.reader().acquire().await?;
-        // Reading connections are query-only; this one may write the copy, then is reset.
-        sqlx::query("PRAGMA query_only = OFF")
-            .execute(&mut *conn)
-            .await?;
-        let copied = sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(&mut *conn)
+        // Reading connections are query-only; this one is allowed to write the copy, and is
+        // then closed rather than returned to the pool, whatever happens.
+        let copied = async {
+            let mut conn = self.reader().acquire().await?.detach();
+            let result = async {
+                sqlx::query("PRAGMA query_only = OFF")
+                    .execute(&mut conn)
+                    .await?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target)
+                    .execute(&mut conn)
+                    .await
+            }
             .await;
-        sqlx::query("PRAGMA query_only = ON")
-            .execute(&mut *conn)
-            .await?;
+            let _ = sqlx::Connection::close(conn).await;
+            result
+        }
+        .await;
         if let Err(err) = copied {
             let _ = std::fs::remove_file(path);
             return Err(err.into());

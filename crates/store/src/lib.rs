@@ -123,8 +123,14 @@ pub async fn schema_state(url: &str) -> Result<SchemaState, StoreError> {
             .await
         {
             Ok(row) => sqlx::Row::try_get(&row, "v")?,
-            // No migrations table: nothing was ever applied.
-            Err(sqlx::Error::Database(_)) => None,
+            // No migrations table (SQLite's message, PostgreSQL's undefined_table): nothing
+            // was ever applied. Any other failure (not a database, no permission) is one.
+            Err(sqlx::Error::Database(err))
+                if err.message().contains("no such table")
+                    || err.code().as_deref() == Some("42P01") =>
+            {
+                None
+            }
             Err(err) => return Err(err.into()),
         };
     pool.close().await;
@@ -459,8 +465,28 @@ pub(crate) fn create_private_file(path: &std::path::Path) -> Result<(), StoreErr
         .map_err(|err| StoreError::Invalid(format!("file {}: {err}", path.display())))
 }
 
-/// A database URL with its password replaced by `***`, for messages.
+/// A database URL with its password replaced by `***`, for messages: in the user part and in
+/// a `password=` query parameter.
 pub fn redact(url: &str) -> String {
+    let url = redact_user_password(url);
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => url,
+    }
+}
+
+fn redact_user_password(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
@@ -482,6 +508,43 @@ mod tests {
             "postgres://app:***@db/x"
         );
         assert_eq!(super::redact("sqlite://a.db"), "sqlite://a.db");
+        assert_eq!(
+            super::redact("postgres://h/db?user=a&password=s3cret&sslmode=require"),
+            "postgres://h/db?user=a&password=***&sslmode=require"
+        );
+    }
+
+    /// Deleting a shop deletes from every table that holds a shop's rows: a table added later
+    /// with a `connection_id` and forgotten in the list fails here.
+    #[tokio::test]
+    async fn shop_deletion_knows_every_table_of_a_shop() {
+        let path = std::env::temp_dir().join(format!("sb-tables-{}.db", uuid::Uuid::new_v4()));
+        let store = super::Store::open(
+            &format!("sqlite://{}", path.display()),
+            super::Vault::new(super::MasterKey::from_bytes([1; 32])),
+        )
+        .await
+        .expect("store");
+        let rows = sqlx::query(
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND p.name = 'connection_id' ORDER BY m.name",
+        )
+        .fetch_all(store.pool())
+        .await
+        .expect("tables");
+        let mut with_shop: Vec<String> = rows
+            .iter()
+            .map(|row| sqlx::Row::try_get(row, "name").expect("name"))
+            .filter(|name: &String| name != "audit_log")
+            .collect();
+        with_shop.sort();
+        let mut listed: Vec<String> = crate::admin::SHOP_TABLES
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(with_shop, listed);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[tokio::test]
