@@ -126,10 +126,6 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         .credentials
         .config_path()
         .map(std::path::Path::to_path_buf);
-    let database_in_file = match &config {
-        Some(path) => crate::config::load_file(path)?.hub.database.is_some(),
-        None => false,
-    };
     let settings = crate::settings::hub(
         config.as_deref(),
         crate::settings::HubOverrides {
@@ -142,8 +138,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         },
     )?;
     // Without a database named anywhere, demo mode keeps its own temporary one.
-    args.database =
-        (args.database.is_some() || database_in_file).then(|| settings.database.clone());
+    args.database = settings.database_named.then(|| settings.database.clone());
     args.public_url = settings.public_url;
     args.redis = settings.redis;
     args.allow_private_webhook_targets = settings.allow_private_webhook_targets;

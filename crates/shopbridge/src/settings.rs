@@ -61,6 +61,8 @@ pub struct HubOverrides {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub database: String,
+    /// Whether a flag, a variable or the file named the database (else it is the default).
+    pub database_named: bool,
     pub master_key_file: PathBuf,
     pub public_url: Option<String>,
     pub redis: Option<String>,
@@ -97,6 +99,7 @@ pub fn layered<T: serde::de::DeserializeOwned>(
 }
 
 pub fn hub(config: Option<&Path>, overrides: HubOverrides) -> anyhow::Result<Resolved> {
+    let overridden = overrides.database.is_some();
     let (settings, figment): (HubSettings, _) =
         layered("hub", &HubSettings::default(), config, &overrides)?;
     let from_file = figment
@@ -113,6 +116,7 @@ pub fn hub(config: Option<&Path>, overrides: HubOverrides) -> anyhow::Result<Res
         _ => settings.database,
     };
     Ok(Resolved {
+        database_named: overridden || from_file.is_some(),
         database,
         master_key_file: settings.master_key_file.relative(),
         public_url: settings.public_url,

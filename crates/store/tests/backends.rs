@@ -19,8 +19,9 @@ async fn sqlite() -> (Store, std::path::PathBuf) {
     (store, path)
 }
 
-/// A fresh PostgreSQL database on the machine's server, and a way to drop it afterwards.
-async fn postgres() -> (Store, sqlx::AnyPool, String) {
+/// A fresh, empty PostgreSQL database on the machine's server: its URL, and the admin pool and
+/// name that [`drop_database`] takes.
+async fn fresh_pg_database() -> (String, sqlx::AnyPool, String) {
     let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     sqlx::any::install_default_drivers();
@@ -36,11 +37,56 @@ async fn postgres() -> (Store, sqlx::AnyPool, String) {
         Some((base, _)) => format!("{base}/{name}"),
         None => panic!("unexpected URL {admin_url}"),
     };
+    (url, admin, name)
+}
+
+/// A store on a fresh PostgreSQL database, and a way to drop it afterwards.
+async fn postgres() -> (Store, sqlx::AnyPool, String) {
+    let (url, admin, name) = fresh_pg_database().await;
     (
         Store::open(&url, vault()).await.expect("postgres store"),
         admin,
         name,
     )
+}
+
+async fn drop_database(admin: &sqlx::AnyPool, name: &str) {
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(admin)
+        .await
+        .expect("drop the test database");
+}
+
+/// Runs `check` on a store of a fresh PostgreSQL database, then drops the database.
+async fn on_postgres(check: impl AsyncFnOnce(&Store)) {
+    let (store, admin, name) = postgres().await;
+    check(&store).await;
+    store.pool().close().await;
+    drop_database(&admin, &name).await;
+}
+
+/// A shop of a new tenant, for tests that need one to write records under.
+async fn new_shop(store: &Store, name: &str, mode: &str) -> String {
+    let secret = SecretString::from("s");
+    let tenant = store
+        .create_tenant(name, &format!("k-{}", uuid::Uuid::new_v4()), &secret, 0)
+        .await
+        .expect("tenant");
+    store
+        .create_connection(
+            &NewConnection {
+                tenant_id: &tenant,
+                platform: "vop",
+                mode,
+                name,
+                credentials: &secret,
+                access_expires_ms: None,
+                refresh_expires_ms: None,
+            },
+            0,
+        )
+        .await
+        .expect("shop")
 }
 
 fn order(sn: &str, update: i64, stage: &str, settled: bool) -> UnionOrderRecord {
@@ -431,13 +477,7 @@ async fn sqlite_store_and_no_secret_in_the_file() {
 
 #[tokio::test]
 async fn postgres_store() {
-    let (store, admin, name) = postgres().await;
-    exercise(&store).await;
-    store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop the test database");
+    on_postgres(exercise).await;
 }
 
 #[tokio::test]
@@ -720,50 +760,14 @@ async fn sqlite_rows_from_before_the_query_columns_get_them() {
 
 #[tokio::test]
 async fn postgres_rows_from_before_the_query_columns_get_them() {
-    let admin_url = std::env::var("SHOPBRIDGE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is running (see .ci/run)");
-    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let url = match admin_url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => panic!("unexpected URL {admin_url}"),
-    };
+    let (url, admin, name) = fresh_pg_database().await;
     old_rows_get_query_columns(&url, "postgres").await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop the test database");
+    drop_database(&admin, &name).await;
 }
 
 /// Browsing pages newest first walks every record once, both ways, with a capped count.
 async fn browsing_walks_every_record_once(store: &Store) {
-    let secret = SecretString::from("s");
-    let tenant = store
-        .create_tenant("browse", &format!("k-{}", uuid::Uuid::new_v4()), &secret, 0)
-        .await
-        .expect("tenant");
-    let shop = store
-        .create_connection(
-            &NewConnection {
-                tenant_id: &tenant,
-                platform: "vop",
-                mode: "jit",
-                name: "browse",
-                credentials: &secret,
-                access_expires_ms: None,
-                refresh_expires_ms: None,
-            },
-            0,
-        )
-        .await
-        .expect("shop");
+    let shop = new_shop(store, "browse", "jit").await;
     // 23 records, several sharing an update time, so that ties are broken by id.
     let records: Vec<SyncedRecord> = (0..23)
         .map(|n| SyncedRecord {
@@ -842,38 +846,13 @@ async fn sqlite_browsing() {
 
 #[tokio::test]
 async fn postgres_browsing() {
-    let (store, admin, name) = postgres().await;
-    browsing_walks_every_record_once(&store).await;
-    store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop the test database");
+    on_postgres(browsing_walks_every_record_once).await;
 }
 
 /// The daily sums count each settled order once, on its Beijing day, under its tags, whatever
 /// the pages and versions it arrived in; unsettled orders are not in them.
 async fn daily_sums_count_each_settled_order_once(store: &Store) {
-    let secret = SecretString::from("s");
-    let tenant = store
-        .create_tenant("sums", &format!("k-{}", uuid::Uuid::new_v4()), &secret, 0)
-        .await
-        .expect("tenant");
-    let shop = store
-        .create_connection(
-            &NewConnection {
-                tenant_id: &tenant,
-                platform: "vop",
-                mode: "union_channel",
-                name: "sums",
-                credentials: &secret,
-                access_expires_ms: None,
-                refresh_expires_ms: None,
-            },
-            0,
-        )
-        .await
-        .expect("shop");
+    let shop = new_shop(store, "sums", "union_channel").await;
     let day = 86_400_000_i64;
     let base = shopbridge_store::beijing_day(1_764_000_000_000);
     let order = |n: i64, update: i64, settled_at: Option<i64>, tag: &str| UnionOrderRecord {
@@ -956,11 +935,5 @@ async fn sqlite_daily_sums() {
 
 #[tokio::test]
 async fn postgres_daily_sums() {
-    let (store, admin, name) = postgres().await;
-    daily_sums_count_each_settled_order_once(&store).await;
-    store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop the test database");
+    on_postgres(daily_sums_count_each_settled_order_once).await;
 }

@@ -655,51 +655,76 @@ async fn list_records(app: &HubApp, tenant: &str, query: ListQuery, stream: &str
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    records_listing(app, &shop, &query, stream, |_| true).await
+    records_listing(app, &shop, &query, Listing::Records(stream), |_| true).await
 }
 
-/// A page of a shop's stream by update time, keeping the records `keep` accepts. The cursor
+/// Which stored listing a page comes from.
+#[derive(Debug, Clone, Copy)]
+enum Listing<'a> {
+    /// A stream's records.
+    Records(&'a str),
+    /// Union orders, in their own table.
+    UnionOrders,
+}
+
+/// A page of a shop's listing by update time, keeping the records `keep` accepts. The cursor
 /// follows the scan, so a filtered page may hold fewer than `limit` items without being the last.
 async fn records_listing(
     app: &HubApp,
     shop: &Connection,
     query: &ListQuery,
-    stream: &str,
+    listing: Listing<'_>,
     keep: fn(&Value) -> bool,
 ) -> Response {
     let (from, cursor, limit) = match list_params(query) {
         Ok(params) => params,
         Err(message) => return bad_request(message),
     };
+    let stream = match listing {
+        Listing::Records(stream) => stream,
+        Listing::UnionOrders => crate::sync::UNION_ORDERS,
+    };
     // Read before the page: coverage only grows, so the page holds at least what it claims.
     let coverage = match app.store.coverage(&shop.id, stream).await {
         Ok(coverage) => coverage,
         Err(err) => return store_failure(err),
     };
-    match app
-        .store
-        .records_page(&shop.id, stream, from, cursor.as_ref(), limit)
-        .await
-    {
-        Ok(records) => {
-            let next_cursor = (records.len() as i64 == limit)
-                .then(|| records.last().map(|r| r.cursor().encode()))
-                .flatten();
-            let items = records
-                .iter()
-                .map(|r| serde_json::from_str(&r.record.payload).unwrap_or(Value::Null))
-                .filter(keep)
-                .collect();
-            Json(PageOf {
-                items,
-                next_cursor,
-                synced_until_ms: coverage.map(|(_, until)| until),
-                synced_from_ms: coverage.map(|(from, _)| from),
-            })
-            .into_response()
+    let rows = match listing {
+        Listing::Records(stream) => app
+            .store
+            .records_page(&shop.id, stream, from, cursor.as_ref(), limit)
+            .await
+            .map(|records| {
+                records
+                    .into_iter()
+                    .map(|r| (r.cursor(), r.record.payload))
+                    .collect::<Vec<_>>()
+            }),
+        Listing::UnionOrders => {
+            app.store
+                .union_orders_page(&shop.id, from, cursor.as_ref(), limit)
+                .await
         }
-        Err(err) => store_failure(err),
-    }
+    };
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(err) => return store_failure(err),
+    };
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|(c, _)| c.encode()))
+        .flatten();
+    let items = rows
+        .iter()
+        .map(|(_, payload)| serde_json::from_str(payload).unwrap_or(Value::Null))
+        .filter(keep)
+        .collect();
+    Json(PageOf {
+        items,
+        next_cursor,
+        synced_until_ms: coverage.map(|(_, until)| until),
+        synced_from_ms: coverage.map(|(from, _)| from),
+    })
+    .into_response()
 }
 
 /// Orders by update time, as the store holds them (unified model).
@@ -735,9 +760,16 @@ async fn list_refunds(
         Err(response) => return response,
     };
     if shop.mode != "jit" {
-        return records_listing(&app, &shop, &query, crate::sources::UNION_REFUNDS, |_| true).await;
+        return records_listing(
+            &app,
+            &shop,
+            &query,
+            Listing::Records(crate::sources::UNION_REFUNDS),
+            |_| true,
+        )
+        .await;
     }
-    records_listing(&app, &shop, &query, JIT_ORDERS, |order| {
+    records_listing(&app, &shop, &query, Listing::Records(JIT_ORDERS), |order| {
         order["lines"]
             .as_array()
             .is_some_and(|lines| lines.iter().any(|line| line["refund_status"] != "JH_07"))
@@ -762,45 +794,15 @@ async fn list_union_orders(
     Tenant(tenant): Tenant,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
-    let (from, cursor, limit) = match list_params(&query) {
-        Ok(params) => params,
-        Err(message) => return bad_request(message),
-    };
+    // A bad parameter is named before the shop is looked up.
+    if let Err(message) = list_params(&query) {
+        return bad_request(message);
+    }
     let shop = match own_shop(&app, &tenant, &query.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    let coverage = match app
-        .store
-        .coverage(&shop.id, crate::sync::UNION_ORDERS)
-        .await
-    {
-        Ok(coverage) => coverage,
-        Err(err) => return store_failure(err),
-    };
-    match app
-        .store
-        .union_orders_page(&shop.id, from, cursor.as_ref(), limit)
-        .await
-    {
-        Ok(rows) => {
-            let next_cursor = (rows.len() as i64 == limit)
-                .then(|| rows.last().map(|(c, _)| c.encode()))
-                .flatten();
-            let items = rows
-                .iter()
-                .map(|(_, payload)| serde_json::from_str(payload).unwrap_or(Value::Null))
-                .collect();
-            Json(PageOf {
-                items,
-                next_cursor,
-                synced_until_ms: coverage.map(|(_, until)| until),
-                synced_from_ms: coverage.map(|(from, _)| from),
-            })
-            .into_response()
-        }
-        Err(err) => store_failure(err),
-    }
+    records_listing(&app, &shop, &query, Listing::UnionOrders, |_| true).await
 }
 
 /// One order: from the store, else from the platform if it is not synced yet.
