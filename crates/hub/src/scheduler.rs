@@ -563,16 +563,19 @@ impl Scheduler {
         stream: &str,
     ) -> Result<Option<RunOutcome>, SyncError> {
         let now = self.clock.now_ms();
-        let Some(plan) = plans_for(&connection.platform, &connection.mode)
-            .into_iter()
-            .find(|plan| plan.stream == stream)
-        else {
-            return Ok(None);
-        };
-        self.store
-            .ensure_schedule(&connection.id, stream, plan.interval_ms, now)
-            .await?;
-        self.store.run_now(&connection.id, stream, now).await?;
+        // The schedule is made only for a shop the planner has not seen yet: a catch-up for
+        // every read must not write twice where one update does.
+        if !self.store.run_now(&connection.id, stream, now).await? {
+            let Some(plan) = plans_for(&connection.platform, &connection.mode)
+                .into_iter()
+                .find(|plan| plan.stream == stream)
+            else {
+                return Ok(None);
+            };
+            self.store
+                .ensure_schedule(&connection.id, stream, plan.interval_ms, now)
+                .await?;
+        }
         self.run_one_of(ClaimScope::Stream(&connection.id, stream))
             .await
     }

@@ -744,10 +744,8 @@ async fn guessing_credentials_is_throttled() {
 #[tokio::test]
 async fn a_saturated_store_answers_retry_instead_of_hanging() {
     let env = HubEnv::start().await;
-    if env.store.backend() != shopbridge_store::Backend::Sqlite {
-        return;
-    }
-    // SQLite has one writing connection: hold it.
+    // The test hub runs on SQLite, which has one writing connection: hold it.
+    assert_eq!(env.store.backend(), shopbridge_store::Backend::Sqlite);
     let held = env.store.pool().acquire().await.expect("writer");
     let health: Value = env
         .http
