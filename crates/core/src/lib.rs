@@ -15,4 +15,4 @@ pub mod quota;
 
 pub use clock::{Clock, SimClock, SystemClock};
 pub use error::ErrorClass;
-pub use platform::Platform;
+pub use platform::{Platform, ShopKind, UnknownShopKind};

@@ -47,15 +47,7 @@ impl HubApp {
         reason: &str,
         audit_detail: &str,
     ) -> Result<(), shopbridge_store::StoreError> {
-        if shop.platform == "vop"
-            && let Ok(tokens) =
-                serde_json::from_str::<crate::VopTokens>(shop.credentials.expose_secret())
-            && let Err(err) = self
-                .platforms
-                .vop
-                .revoke_token(&secrecy::SecretString::from(tokens.access_token))
-                .await
-        {
+        if let Err(err) = self.platforms.revoke_grant(shop).await {
             tracing::warn!(shop = %shop.id, error = %err, "the platform did not confirm the revocation");
         }
         let now = self.clock.now_ms();

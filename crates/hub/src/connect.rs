@@ -4,25 +4,20 @@
 //! connection's credentials in the vault. The native flow takes a pasted code; shops can also be
 //! connected with credentials they have.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use rand::RngCore;
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 use shopbridge_core::Clock;
 use shopbridge_store::{ConnectState, NewConnection, Store};
-use shopbridge_vop::VopClient;
-use shopbridge_vop::oauth::OOB_REDIRECT_URI;
-use shopbridge_winit::WinitClient;
 
-use crate::tokens::VopTokens;
+use crate::platforms::{CredentialsRefused, NewCredentials};
 
 /// A `state` is good for ten minutes.
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
@@ -33,10 +28,8 @@ pub struct ConnectApp {
     pub store: Store,
     /// The hub's public base URL (callbacks are built from it).
     pub public_url: String,
-    /// The VOP application (no access token).
-    pub vop: VopClient,
-    /// The Winit application, when configured.
-    pub winit: Option<WinitClient>,
+    /// The platforms this hub connects shops of.
+    pub platforms: crate::platforms::Platforms,
     pub clock: Arc<dyn Clock>,
     /// Failed credential guesses, throttled per client address and per app key; shared by
     /// every front end.
@@ -54,10 +47,8 @@ impl std::fmt::Debug for ConnectApp {
 }
 
 pub fn router(app: ConnectApp) -> Router {
-    Router::new()
-        .route("/connect/vop/callback", get(vop_callback))
-        .route("/connect/vop/oob", post(vop_oob))
-        .route("/connect/winit/callback", get(winit_callback))
+    app.platforms
+        .callback_routes()
         .route("/connect/{platform}/credentials", post(with_credentials))
         .route("/connect/{platform}", get(start))
         .with_state(Arc::new(app))
@@ -81,7 +72,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         .into_response()
 }
 
-fn failure(message: impl Into<String>) -> Response {
+/// The page a flow that could not end shows.
+pub(crate) fn failure(message: impl Into<String>) -> Response {
     page(
         StatusCode::BAD_REQUEST,
         "连接失败 · Not connected",
@@ -178,94 +170,27 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, Be
     check_shop_name(&request.name).map_err(BeginError::Invalid)?;
     let state = new_state();
     let now = app.clock.now_ms();
-    let (mode, redirect_uri, location) = match request.platform.as_str() {
-        "vop" => {
-            let mode = request.mode.clone().unwrap_or_else(|| "union_tool".into());
-            if !matches!(mode.as_str(), "union_tool" | "jit") {
-                return Err(BeginError::Invalid(format!(
-                    "mode: expected union_tool or jit, got {mode:?}"
-                )));
-            }
-            if mode == "jit"
-                && request
-                    .vendor_id
-                    .as_deref()
-                    .and_then(|v| v.trim().parse::<i64>().ok())
-                    .filter(|id| crate::limits::ACCOUNT_ID.contains(id))
-                    .is_none()
-            {
-                return Err(BeginError::Incomplete(
-                    "vendor_id: a JIT shop needs its numeric vendor id".into(),
-                ));
-            }
-            let redirect_uri = if request.native {
-                OOB_REDIRECT_URI.to_owned()
-            } else {
-                format!("{}/connect/vop/callback", app.public_url)
-            };
-            let url = if request.native {
-                app.vop.native_authorize_url(Some(&state))
-            } else {
-                app.vop.authorize_url(&redirect_uri, Some(&state))
-            };
-            let url = url.map_err(|err| BeginError::Invalid(err.to_string()))?;
-            (mode, redirect_uri, url.to_string())
-        }
-        "winit" => {
-            let Some(winit) = &app.winit else {
-                return Err(BeginError::Incomplete(
-                    "platform: winit is not configured in this hub".into(),
-                ));
-            };
-            if request
-                .seller
-                .as_deref()
-                .is_none_or(|s| s.trim().is_empty())
-            {
-                return Err(BeginError::Incomplete(
-                    "seller: the Winit seller account (万邑联) to authorize is required".into(),
-                ));
-            }
-            let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
-            let url = winit
-                .authorize_url(&redirect_uri, Some(&state))
-                .map_err(|err| BeginError::Invalid(err.to_string()))?;
-            ("oswh".to_owned(), redirect_uri, url.to_string())
-        }
-        other => {
-            return Err(BeginError::Invalid(format!(
-                "platform: expected vop or winit, got {other:?}"
-            )));
-        }
-    };
+    let adapter = app
+        .platforms
+        .named(&request.platform)
+        .map_err(BeginError::Invalid)?;
+    let kind = adapter
+        .connectable(request.mode.as_deref())
+        .map_err(BeginError::Invalid)?;
+    let authorization = adapter.authorize(app, kind, &request, &state)?;
     let issued = ConnectState {
         tenant_id: request.tenant_id,
-        // The account the grant is for: Winit's seller, or a JIT shop's vendor id.
-        seller: if request.platform == "vop" {
-            request.vendor_id
-        } else {
-            request.seller
-        },
-        platform: request.platform,
-        mode,
+        kind,
+        seller: authorization.account,
         name: request.name,
-        redirect_uri,
+        redirect_uri: authorization.redirect_uri,
         return_to: request.return_to,
         reauthorize: request.reauthorize,
     };
     app.store
         .create_connect_state(&state, &issued, now + STATE_TTL_MS)
         .await?;
-    Ok(location)
-}
-
-/// Whether a shop was connected through an OAuth flow that can be run again; the Union channel
-/// account acts with the app's own credentials and has none.
-pub fn has_authorization_flow(platform: &str, mode: &str) -> bool {
-    matches!(
-        (platform, mode),
-        ("vop", "union_tool" | "jit") | ("winit", _)
-    )
+    Ok(authorization.url)
 }
 
 /// Starts a flow that gives an existing connection new credentials: the same id, synced data
@@ -293,29 +218,25 @@ pub async fn begin_reauthorize(
             "shop: a revoked shop cannot be re-authorized; connect it as a new shop".into(),
         ));
     }
-    let (platform, mode) = (connection.platform.as_str(), connection.mode.as_str());
-    if !has_authorization_flow(platform, mode) {
+    let kind = connection.kind;
+    let adapter = app
+        .platforms
+        .of(kind)
+        .map_err(|err| (StatusCode::CONFLICT, format!("shop: {err}")))?;
+    if !adapter.has_authorization_flow(kind) {
         return Err((
             StatusCode::CONFLICT,
             format!(
-                "shop: a {platform} {mode} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
+                "shop: a {kind} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
             ),
         ));
     }
     // The account the connection already acts for: a JIT shop's vendor, a Winit seller.
-    let credentials: serde_json::Value =
-        serde_json::from_str(connection.credentials.expose_secret()).unwrap_or_default();
-    let (seller, vendor_id) = match platform {
-        "winit" => (credentials["app_key"].as_str().map(str::to_owned), None),
-        _ => (
-            None,
-            credentials["vendor_id"].as_i64().map(|id| id.to_string()),
-        ),
-    };
+    let (seller, vendor_id) = adapter.reauthorize_request(&connection);
     let request = BeginConnect {
         tenant_id: tenant_id.to_owned(),
-        platform: platform.to_owned(),
-        mode: (platform == "vop").then(|| mode.to_owned()),
+        platform: kind.platform().as_str().to_owned(),
+        mode: Some(kind.mode().to_owned()),
         name: connection.name.clone(),
         seller,
         vendor_id,
@@ -357,37 +278,6 @@ async fn start(
     }
 }
 
-async fn store_vop(app: &ConnectApp, issued: &ConnectState, code: &str) -> Response {
-    let now = app.clock.now_ms();
-    let token = match app
-        .vop
-        .exchange_code(code, &issued.redirect_uri, "127.0.0.1")
-        .await
-    {
-        Ok(token) => token,
-        Err(err) => return failure(format!("code exchange failed: {err}")),
-    };
-    let tokens = VopTokens {
-        access_token: token.access_token.expose_secret().to_owned(),
-        refresh_token: token
-            .refresh_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned()),
-        expires_at_ms: crate::limits::expiry_ms(now, token.expires_in),
-        refresh_expires_at_ms: token.refresh_expires_time,
-        vendor_id: issued.seller.as_deref().and_then(|v| v.trim().parse().ok()),
-        open_id: token.open_id.clone(),
-    };
-    save(
-        app,
-        issued,
-        &serde_json::to_string(&tokens).unwrap_or_default(),
-        Some(tokens.expires_at_ms),
-        tokens.refresh_expires_at_ms,
-    )
-    .await
-}
-
 /// The return URL with a one-time code the ERP redeems for the shop's token.
 async fn handoff_url(
     app: &ConnectApp,
@@ -411,16 +301,14 @@ async fn reauthorized(
     app: &ConnectApp,
     issued: &ConnectState,
     id: &str,
-    credentials: &str,
-    access_expires: Option<i64>,
-    refresh_expires: Option<i64>,
+    credentials: NewCredentials,
     now: i64,
 ) -> Response {
     let connection = match app.store.connection(id).await {
         Ok(connection) => connection,
         Err(err) => return failure(err.to_string()),
     };
-    if connection.tenant_id != issued.tenant_id || connection.platform != issued.platform {
+    if connection.tenant_id != issued.tenant_id || connection.kind != issued.kind {
         return failure("state: issued for another shop");
     }
     if connection.state == shopbridge_store::ConnectionState::Revoked {
@@ -428,25 +316,25 @@ async fn reauthorized(
     }
     // The same shop must come back: a grant by another platform user would put another
     // account's data under this shop's history and tokens.
-    let user = |credentials: &str| {
-        serde_json::from_str::<VopTokens>(credentials)
-            .ok()
-            .and_then(|tokens| tokens.open_id)
-    };
-    if let (Some(before), Some(now_user)) = (
-        user(connection.credentials.expose_secret()),
-        user(credentials),
-    ) && before != now_user
-    {
+    let same = app
+        .platforms
+        .of(connection.kind)
+        .is_ok_and(|adapter| adapter.same_account(&connection.credentials, &credentials.sealed));
+    if !same {
         return failure(format!(
             "{} was authorized by another platform account; log in as that account, or connect this one as a new shop",
             issued.name
         ));
     }
-    let credentials = SecretString::from(credentials.to_owned());
     if let Err(err) = app
         .store
-        .update_credentials(id, &credentials, access_expires, refresh_expires, now)
+        .update_credentials(
+            id,
+            &credentials.sealed,
+            credentials.access_expires_ms,
+            credentials.refresh_expires_ms,
+            now,
+        )
         .await
     {
         return failure(err.to_string());
@@ -489,7 +377,7 @@ async fn connected(
             Some(&issued.tenant_id),
             Some(id),
             action,
-            &issued.platform,
+            issued.kind.platform().as_str(),
         )
         .await;
     app.sync_wake.notify_one();
@@ -502,37 +390,27 @@ async fn connected(
     page(StatusCode::OK, title, message)
 }
 
-async fn save(
+/// Stores what a platform's callback granted: a new shop, or new credentials for the shop
+/// being re-authorized.
+pub(crate) async fn save(
     app: &ConnectApp,
     issued: &ConnectState,
-    credentials: &str,
-    access_expires: Option<i64>,
-    refresh_expires: Option<i64>,
+    credentials: NewCredentials,
 ) -> Response {
     let now = app.clock.now_ms();
     if let Some(id) = &issued.reauthorize {
-        return reauthorized(
-            app,
-            issued,
-            id,
-            credentials,
-            access_expires,
-            refresh_expires,
-            now,
-        )
-        .await;
+        return reauthorized(app, issued, id, credentials, now).await;
     }
     let created = app
         .store
         .create_connection(
             &NewConnection {
                 tenant_id: &issued.tenant_id,
-                platform: &issued.platform,
-                mode: &issued.mode,
+                kind: issued.kind,
                 name: &issued.name,
-                credentials: &SecretString::from(credentials.to_owned()),
-                access_expires_ms: access_expires,
-                refresh_expires_ms: refresh_expires,
+                credentials: &credentials.sealed,
+                access_expires_ms: credentials.access_expires_ms,
+                refresh_expires_ms: credentials.refresh_expires_ms,
             },
             now,
         )
@@ -552,88 +430,6 @@ async fn save(
         }
         Err(err) => failure(err.to_string()),
     }
-}
-
-async fn vop_callback(
-    State(app): State<Arc<ConnectApp>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let Some(state) = query.get("state") else {
-        return failure("state: missing");
-    };
-    let issued = match app
-        .store
-        .take_connect_state(state, "vop", app.clock.now_ms())
-        .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return failure(err.to_string()),
-    };
-    if let Some(error) = query.get("error") {
-        let description = query
-            .get("error_description")
-            .map(String::as_str)
-            .unwrap_or_default();
-        return failure(format!(
-            "authorization was not granted: {error} {description}"
-        ));
-    }
-    match query.get("code") {
-        Some(code) => store_vop(&app, &issued, code).await,
-        None => failure("code: missing"),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct OobForm {
-    state: String,
-    code: String,
-}
-
-async fn vop_oob(State(app): State<Arc<ConnectApp>>, Form(form): Form<OobForm>) -> Response {
-    let issued = match app
-        .store
-        .take_connect_state(&form.state, "vop", app.clock.now_ms())
-        .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return failure(err.to_string()),
-    };
-    if issued.redirect_uri != OOB_REDIRECT_URI {
-        return failure(
-            "state: this connection was started for the browser flow, not the native one",
-        );
-    }
-    store_vop(&app, &issued, form.code.trim()).await
-}
-
-async fn winit_callback(
-    State(app): State<Arc<ConnectApp>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if !query.contains_key("access_token") && !query.contains_key("error") {
-        // The token may be in the fragment, which browsers never send: relay it.
-        return Html(shopbridge_winit::oauth::FRAGMENT_RELAY_PAGE).into_response();
-    }
-    let Some(state) = query.get("state") else {
-        return failure("state: missing");
-    };
-    let issued = match app
-        .store
-        .take_connect_state(state, "winit", app.clock.now_ms())
-        .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return failure(err.to_string()),
-    };
-    let Some(token) = query.get("access_token").filter(|t| !t.is_empty()) else {
-        return failure(format!(
-            "authorization was not granted: {}",
-            query.get("error").map(String::as_str).unwrap_or_default()
-        ));
-    };
-    let credentials = json!({"app_key": issued.seller, "token": token}).to_string();
-    save(&app, &issued, &credentials, None, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -679,10 +475,11 @@ async fn with_credentials(
         vendor_id: body.vendor_id,
         app_key: body.app_key,
         token: body.token,
+        refresh_token: None,
     };
     match connect_existing(&app, &tenant, &platform, existing).await {
         Ok(id) => Json(json!({"connection_id": id})).into_response(),
-        Err((status, message)) => json_error(status, message),
+        Err(err) => json_error(err.status(), err.to_string()),
     }
 }
 
@@ -698,128 +495,48 @@ pub struct Existing {
     /// Winit (legacy): the seller account and its token.
     pub app_key: Option<String>,
     pub token: Option<String>,
+    /// VOP: the refresh token that goes with the session key, when the caller has it.
+    pub refresh_token: Option<String>,
 }
 
 /// Connects a tenant's shop with credentials it already has, checked with the platform first;
-/// answers the new connection's id, or the status and message to refuse with.
+/// answers the new connection's id, or why it was refused.
 pub async fn connect_existing(
     app: &ConnectApp,
     tenant: &str,
     platform: &str,
     body: Existing,
-) -> Result<String, (StatusCode, String)> {
+) -> Result<String, CredentialsRefused> {
     let now = app.clock.now_ms();
-    check_shop_name(&body.name).map_err(|message| (StatusCode::BAD_REQUEST, message))?;
-    let (mode, credentials, expires) = match platform {
-        "vop" => {
-            let Some(key) = body.session_key.filter(|k| !k.is_empty()) else {
-                return Err((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "session_key: a VOP shop connected with credentials it has needs its session key"
-                        .into(),
-                ));
-            };
-            let info = app
-                .vop
-                .token_info(&SecretString::from(key.clone()))
-                .await
-                .map_err(|err| {
-                    (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("session_key: the platform refused it: {err}"),
-                    )
-                })?;
-            let tokens = VopTokens {
-                access_token: key,
-                refresh_token: None,
-                expires_at_ms: crate::limits::expiry_ms(now, info.expires_in),
-                refresh_expires_at_ms: None,
-                vendor_id: body.vendor_id,
-                open_id: info.open_id.clone(),
-            };
-            let mode = body.mode.unwrap_or_else(|| "jit".into());
-            if !matches!(mode.as_str(), "jit" | "union_tool") {
-                return Err((
-                    StatusCode::BAD_REQUEST,
-                    format!("mode: jit or union_tool, got {mode:?}"),
-                ));
-            }
-            if let Some(id) = tokens.vendor_id
-                && let Err(err) =
-                    crate::limits::in_range("vendor_id", id, crate::limits::ACCOUNT_ID)
-            {
-                return Err((StatusCode::BAD_REQUEST, err.to_string()));
-            }
-            if mode == "jit" && tokens.vendor_id.is_none() {
-                return Err((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "vendor_id: a JIT shop needs its numeric vendor id".into(),
-                ));
-            }
-            (
-                mode,
-                serde_json::to_string(&tokens).unwrap_or_default(),
-                Some(tokens.expires_at_ms),
-            )
-        }
-        "winit" => {
-            let (Some(app_key), Some(token)) = (
-                body.app_key.filter(|k| !k.is_empty()),
-                body.token.filter(|t| !t.is_empty()),
-            ) else {
-                return Err((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "app_key and token: both required for a Winit shop".into(),
-                ));
-            };
-            let Some(winit) = &app.winit else {
-                return Err((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "platform: winit is not configured in this hub".into(),
-                ));
-            };
-            let seller = winit.for_seller(app_key.clone(), SecretString::from(token.clone()));
-            if let Err(err) = seller
-                .execute(&shopbridge_winit::actions::QueryWarehouse {})
-                .await
-            {
-                return Err((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("token: the legacy token does not sign for {app_key}: {err}"),
-                ));
-            }
-            (
-                "oswh".to_owned(),
-                json!({"app_key": app_key, "token": token}).to_string(),
-                None,
-            )
-        }
-        other => {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                format!("platform: expected vop or winit, got {other:?}"),
-            ));
-        }
-    };
+    check_shop_name(&body.name).map_err(CredentialsRefused::Invalid)?;
+    let adapter = app
+        .platforms
+        .named(platform)
+        .map_err(CredentialsRefused::Invalid)?;
+    let credentials = adapter.existing_credentials(&body, now).await?;
     let created = app
         .store
         .create_connection(
             &NewConnection {
                 tenant_id: tenant,
-                platform,
-                mode: &mode,
+                kind: credentials.kind,
                 name: &body.name,
-                credentials: &SecretString::from(credentials),
-                access_expires_ms: expires,
-                refresh_expires_ms: None,
+                credentials: &credentials.sealed,
+                access_expires_ms: credentials.access_expires_ms,
+                refresh_expires_ms: credentials.refresh_expires_ms,
             },
             now,
         )
-        .await
-        .map_err(|err| (StatusCode::CONFLICT, format!("name: {err}")))?;
+        .await?;
     let _ = app
         .store
-        .audit(now, Some(tenant), Some(&created), "connect", platform)
+        .audit(
+            now,
+            Some(tenant),
+            Some(&created),
+            "connect",
+            credentials.kind.platform().as_str(),
+        )
         .await;
     app.sync_wake.notify_one();
     Ok(created)

@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
+use shopbridge_core::ShopKind;
 use shopbridge_store::{Capped, ConnectionState, ConsoleSession, Cursor, Seek};
 
 use crate::app::HubApp;
@@ -84,11 +85,6 @@ fn t(lang: Lang, key: &str) -> &'static str {
         ),
         "reauthorize" => ("重新授权", "Re-authorize"),
         "connect" => ("连接店铺", "Connect a shop"),
-        "connect_vop_union" => ("连接唯品会联盟", "Connect Vipshop Union"),
-        "connect_vop_jit" => ("连接唯品会JIT", "Connect Vipshop JIT"),
-        "connect_winit" => ("连接万邑通", "Connect Winit"),
-        "vendor_id" => ("供应商编号 vendor_id", "Vendor id"),
-        "seller" => ("万邑联账号", "Winit seller account"),
         "no_shops" => ("还没有店铺。", "No shops yet."),
         "reauth_prompt" => (
             "个店铺的授权已失效，同步已暂停：点击“重新授权”，在平台登录后即恢复。",
@@ -549,7 +545,7 @@ async fn shops_page(
                 ),
                 None => "—".into(),
             };
-            let has_flow = crate::connect::has_authorization_flow(&c.platform, &c.mode);
+            let has_flow = app.platforms.has_authorization_flow(c.kind);
             let action = |path: &str, label: &str, confirm: Option<&str>| {
                 let confirm = confirm
                     .map(|text| format!(r#" data-confirm="{}""#, escape(text)))
@@ -576,8 +572,8 @@ async fn shops_page(
                 r#"<tr data-shop="{id}"><td>{name}</td><td>{platform}</td><td>{mode}</td><td class="state-{state}">{state_text}</td><td>{expires}</td><td>{error}</td><td class="actions">{revoke}</td></tr>"#,
                 id = escape(&c.id),
                 name = escape(&c.name),
-                platform = escape(&c.platform),
-                mode = escape(&c.mode),
+                platform = c.kind.platform().as_str(),
+                mode = c.kind.mode(),
                 state = c.state.as_str(),
                 state_text = t(lang, c.state.as_str()),
                 error = escape(c.last_error.as_deref().unwrap_or("")),
@@ -611,21 +607,39 @@ async fn shops_page(
             t(lang, "reauth_prompt")
         )
     };
+    // One form per kind of shop people connect through its platform's page, as each
+    // platform's adapter describes it.
+    let forms: String = app
+        .platforms
+        .connect_forms()
+        .iter()
+        .enumerate()
+        .map(|(i, form)| {
+            let fields: String = form
+                .fields
+                .iter()
+                .map(|field| {
+                    format!(
+                        r#"<label for="f{i}-{name}">{label}</label><input id="f{i}-{name}" name="{name}"{numeric} required>"#,
+                        name = field.name,
+                        label = escape(field.label.get(lang == Lang::En)),
+                        numeric = if field.numeric { r#" inputmode="numeric""# } else { "" },
+                    )
+                })
+                .collect();
+            format!(
+                r#"<form class="card" method="post" action="/console/shops/connect"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="platform" value="{platform}"><input type="hidden" name="mode" value="{mode}">
+<label for="f{i}-name">{name}</label><input id="f{i}-name" name="name" required>{fields}<p><button type="submit">{action}</button></p></form>"#,
+                platform = form.kind.platform().as_str(),
+                mode = form.kind.mode(),
+                name = t(lang, "name"),
+                action = escape(form.action.get(lang == Lang::En)),
+            )
+        })
+        .collect();
     let connect = format!(
-        r#"<h2>{connect}</h2><div class="cards">
-<form class="card" method="post" action="/console/shops/connect"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="platform" value="vop"><input type="hidden" name="mode" value="union_tool">
-<label for="n1">{name}</label><input id="n1" name="name" required><p><button type="submit">{union}</button></p></form>
-<form class="card" method="post" action="/console/shops/connect"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="platform" value="vop"><input type="hidden" name="mode" value="jit">
-<label for="n2">{name}</label><input id="n2" name="name" required><label for="v2">{vendor}</label><input id="v2" name="vendor_id" inputmode="numeric" required><p><button type="submit">{jit}</button></p></form>
-<form class="card" method="post" action="/console/shops/connect"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="platform" value="winit">
-<label for="n3">{name}</label><input id="n3" name="name" required><label for="s3">{seller}</label><input id="s3" name="seller" required><p><button type="submit">{winit}</button></p></form></div>"#,
+        r#"<h2>{connect}</h2><div class="cards">{forms}</div>"#,
         connect = t(lang, "connect"),
-        name = t(lang, "name"),
-        union = t(lang, "connect_vop_union"),
-        vendor = t(lang, "vendor_id"),
-        jit = t(lang, "connect_vop_jit"),
-        seller = t(lang, "seller"),
-        winit = t(lang, "connect_winit"),
     );
     with_lang_cookie(
         page(
@@ -910,12 +924,12 @@ struct OrderRow {
     amount: String,
 }
 
-/// The tenant's shops that have orders (`modes`), and the one chosen (the first by default).
+/// The tenant's shops a page shows (`shown`), and the one chosen (the first by default).
 async fn chosen_shop(
     app: &HubApp,
     session: &ConsoleSession,
     wanted: Option<&str>,
-    modes: &[&str],
+    shown: impl Fn(ShopKind) -> bool,
 ) -> Result<
     (
         Vec<shopbridge_store::ConnectionSummary>,
@@ -929,7 +943,7 @@ async fn chosen_shop(
         .await
         .map_err(crate::problem::store_failure)?
         .into_iter()
-        .filter(|c| modes.contains(&c.mode.as_str()))
+        .filter(|c| shown(c.kind))
         .collect();
     let chosen = match wanted {
         Some(id) => shops.iter().find(|c| c.id == id).cloned(),
@@ -957,7 +971,7 @@ fn shop_picker(
                     ""
                 },
                 name = escape(&c.name),
-                mode = escape(&c.mode),
+                mode = c.kind.mode(),
             )
         })
         .collect();
@@ -975,12 +989,12 @@ async fn order_rows(
     prefix: Option<&str>,
     seek: &Seek,
 ) -> Result<(Vec<OrderRow>, Capped), shopbridge_store::StoreError> {
-    if shop.mode == "jit" {
+    if let Some(stream) = app.platforms.order_stream(shop.kind) {
         let page = app
             .store
             .browse_records(
                 &shop.id,
-                crate::sources::JIT_ORDERS,
+                stream,
                 prefix,
                 seek,
                 ORDERS_PER_PAGE,
@@ -1042,12 +1056,9 @@ async fn orders_page(
 ) -> Response {
     let lang = lang_of(&headers, &query.lang());
     let now = app.clock.now_ms();
-    let (shops, chosen) = match chosen_shop(
-        &app,
-        &session,
-        query.shop.as_deref(),
-        &["jit", "union_channel", "union_tool"],
-    )
+    let (shops, chosen) = match chosen_shop(&app, &session, query.shop.as_deref(), |kind| {
+        kind.is_union() || app.platforms.order_stream(kind).is_some()
+    })
     .await
     {
         Ok(found) => found,
@@ -1183,16 +1194,12 @@ async fn order_page(
         Ok(shop) if shop.tenant_id == session.tenant_id => shop,
         _ => return (StatusCode::NOT_FOUND, "no such shop").into_response(),
     };
-    let (payload, versions) = if shop.mode == "jit" {
-        match app
-            .store
-            .synced_record(&shop.id, crate::sources::JIT_ORDERS, &number)
-            .await
-        {
+    let (payload, versions) = if let Some(stream) = app.platforms.order_stream(shop.kind) {
+        match app.store.synced_record(&shop.id, stream, &number).await {
             Ok(Some(record)) => {
                 let history = app
                     .store
-                    .synced_record_versions(&shop.id, crate::sources::JIT_ORDERS, &number)
+                    .synced_record_versions(&shop.id, stream, &number)
                     .await
                     .unwrap_or_default();
                 let lines: Vec<String> = history
@@ -1262,17 +1269,11 @@ async fn earnings_page(
     let lang = lang_of(&headers, &query.lang());
     let now = app.clock.now_ms();
     let days = query.days.unwrap_or(30).clamp(1, 366);
-    let (shops, chosen) = match chosen_shop(
-        &app,
-        &session,
-        query.shop.as_deref(),
-        &["union_channel", "union_tool"],
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (shops, chosen) =
+        match chosen_shop(&app, &session, query.shop.as_deref(), ShopKind::is_union).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let picker = shop_picker(
         lang,
         "/console/earnings",
@@ -1393,7 +1394,7 @@ async fn links_view(
         app,
         session,
         form.and_then(|f| f.shop.as_deref()),
-        &["union_channel", "union_tool"],
+        ShopKind::is_union,
     )
     .await
     {
@@ -1460,7 +1461,7 @@ async fn links_view(
         if let (Some(shop), false) = (&chosen, found.goods_ids.is_empty()) {
             let ids: Vec<String> = found.goods_ids.iter().take(50).cloned().collect();
             let generated = match app.store.connection(&shop.id).await {
-                Ok(connection) => match app.platforms.union_client(&connection).await {
+                Ok(connection) => match app.platforms.vop().union_client(&connection).await {
                     Ok((client, mode)) => {
                         let mut call = shopbridge_vop::union::GenByGoodsId::new(mode, ids);
                         if let Some(tag) = chan_tag {

@@ -3,9 +3,11 @@
 
 pub mod access_log;
 pub mod app;
+pub mod application;
 pub mod connect;
 pub mod console;
 pub mod limits;
+pub mod platforms;
 pub mod polyapi;
 pub mod problem;
 pub mod quota;
@@ -18,6 +20,7 @@ pub mod telemetry;
 pub mod tokens;
 pub mod webhooks;
 
+pub use application::{AppConfig, Application, BuildError};
 pub use quota::{QuotaGate, RetryAfter};
 pub use scheduler::{Platforms, RunOutcome, Scheduler};
 pub use sync::{RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};

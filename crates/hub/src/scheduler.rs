@@ -6,30 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::ExposeSecret;
-use serde::Deserialize;
 use shopbridge_core::Clock;
-use shopbridge_core::capability::{Connector, ConnectorError};
-use shopbridge_core::codes::ShopType;
 use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store};
-use shopbridge_vop::jit::connector::JitConnector;
-use shopbridge_vop::jit::{DVD_SERVICE, PRODUCT_SERVICE};
-use shopbridge_vop::union::order::MAX_WINDOW_MS;
-use shopbridge_vop::{Mode, VopClient};
-use shopbridge_winit::WinitClient;
-use shopbridge_winit::connector::WinitConnector;
 
-use crate::sources::{
-    ALL_TIME_MS as ALL_TIME, JIT_ORDERS, JIT_RETURNS, JitReturnSource, OrderStream, PRODUCTS,
-    ProductStream, UNION_PIDS, UNION_REFUNDS, UnionOrderSource, UnionPidSource, UnionRefundSource,
-    WINIT_OUTBOUND, WinitOutboundSource,
-};
-use crate::sync::{
-    CallKey, DAY_MS, RetryPolicy, RunReport, StreamSource, StreamSync, SyncError, UNION_ORDERS,
-};
-use crate::{QuotaGate, TokenManager, VopTokens};
+use crate::QuotaGate;
+pub use crate::platforms::Platforms;
+use crate::sync::{DAY_MS, RetryPolicy, RunReport, StreamSync, SyncError};
 
-const MINUTE_MS: i64 = 60_000;
+pub(crate) const MINUTE_MS: i64 = 60_000;
 
 /// How often a stream runs, how far each run looks back, and how long its query windows are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,240 +24,6 @@ pub struct StreamPlan {
     pub window_ms: i64,
     /// How far back the first run reads.
     pub history_ms: i64,
-}
-
-/// The streams of a connection by platform and mode. Orders every 3 minutes by update time (the
-/// Union guide's advice, followed for every order stream); JIT returns every 30 minutes by
-/// creation time; Union refunds every 30 minutes, each window read by application, booking and
-/// settlement time, with a day of lookback for the platform's lag; Winit outbound orders, listed by order date,
-/// every 10 minutes over 7 days; product and PID lists every 6 hours.
-pub fn plans_for(platform: &str, mode: &str) -> Vec<StreamPlan> {
-    let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan {
-        stream,
-        interval_ms,
-        lookback_ms,
-        window_ms,
-        history_ms: 30 * DAY_MS,
-    };
-    match (platform, mode) {
-        ("vop", "union_channel" | "union_tool") => vec![
-            plan(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
-            plan(UNION_REFUNDS, 30 * MINUTE_MS, DAY_MS, MAX_WINDOW_MS),
-            plan(UNION_PIDS, 360 * MINUTE_MS, 0, ALL_TIME),
-        ],
-        ("vop", "jit") => vec![
-            // Ninety days of history: ERPs ask GetOrder for the last 30 days and more, and the
-            // store answers only what its history covers.
-            StreamPlan {
-                history_ms: 90 * DAY_MS,
-                ..plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS)
-            },
-            plan(JIT_RETURNS, 30 * MINUTE_MS, 10 * MINUTE_MS, 7 * DAY_MS),
-            plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME),
-        ],
-        ("winit", _) => vec![
-            plan(WINIT_OUTBOUND, 10 * MINUTE_MS, 7 * DAY_MS, 8 * DAY_MS),
-            plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME),
-        ],
-        _ => Vec::new(),
-    }
-}
-
-/// The platform applications the hub syncs through.
-#[derive(Debug, Clone)]
-pub struct Platforms {
-    /// The VOP application (no access token): channel-mode calls and refreshes.
-    pub vop: VopClient,
-    pub tokens: TokenManager,
-    pub winit: Option<WinitClient>,
-}
-
-#[derive(Deserialize)]
-struct WinitCredentials {
-    app_key: String,
-    token: String,
-}
-
-fn unreadable(connection: &Connection, what: &str) -> SyncError {
-    SyncError::Settings(format!("connection {}: {what}", connection.id))
-}
-
-/// The Union mode a connection works in, or why it is not a Union account: a check that needs
-/// no token (unlike [`Platforms::union_client`], which may refresh one).
-pub fn union_mode(connection: &Connection) -> Result<Mode, SyncError> {
-    match (connection.platform.as_str(), connection.mode.as_str()) {
-        ("vop", "union_channel") => Ok(Mode::Channel),
-        ("vop", "union_tool") => Ok(Mode::ToolProvider),
-        (platform, mode) => Err(SyncError::Settings(format!(
-            "a {platform} connection in mode {mode:?} is not a Union account"
-        ))),
-    }
-}
-
-impl Platforms {
-    async fn vop_for(&self, connection: &Connection) -> Result<VopClient, SyncError> {
-        let token = self
-            .tokens
-            .access_token(&connection.id)
-            .await
-            .map_err(|err| {
-                let class = match &err {
-                    crate::TokenError::NeedsReauthorization(..) => {
-                        shopbridge_core::ErrorClass::NeedsReauthorization
-                    }
-                    _ => shopbridge_core::ErrorClass::Transient,
-                };
-                SyncError::Platform(ConnectorError {
-                    platform: shopbridge_core::Platform::Vop,
-                    class,
-                    code: None,
-                    message: err.to_string(),
-                })
-            })?;
-        Ok(self.vop.with_access_token(token))
-    }
-
-    /// A JIT shop's client (with a live token) and vendor id.
-    async fn jit_parts(&self, connection: &Connection) -> Result<(VopClient, i64), SyncError> {
-        let tokens: VopTokens = serde_json::from_str(connection.credentials.expose_secret())
-            .map_err(|_| unreadable(connection, "credentials are not VOP tokens"))?;
-        let vendor_id = tokens.vendor_id.ok_or_else(|| {
-            unreadable(
-                connection,
-                "a JIT connection needs its vendor id: connect it again with vendor_id",
-            )
-        })?;
-        Ok((self.vop_for(connection).await?, vendor_id))
-    }
-
-    /// A Winit shop's client for its seller, and the seller account.
-    fn winit_parts(&self, connection: &Connection) -> Result<(WinitClient, String), SyncError> {
-        let winit = self
-            .winit
-            .as_ref()
-            .ok_or_else(|| unreadable(connection, "Winit is not configured in this hub"))?;
-        let creds: WinitCredentials = serde_json::from_str(connection.credentials.expose_secret())
-            .map_err(|_| unreadable(connection, "credentials are not a Winit app_key and token"))?;
-        let seller = winit.for_seller(
-            creds.app_key.clone(),
-            secrecy::SecretString::from(creds.token),
-        );
-        Ok((seller, creds.app_key))
-    }
-
-    /// A Union account's client and mode: the app's own in channel mode, the user's token in
-    /// tool-provider mode.
-    pub async fn union_client(
-        &self,
-        connection: &Connection,
-    ) -> Result<(VopClient, Mode), SyncError> {
-        match union_mode(connection)? {
-            Mode::Channel => Ok((self.vop.clone(), Mode::Channel)),
-            Mode::ToolProvider => Ok((self.vop_for(connection).await?, Mode::ToolProvider)),
-        }
-    }
-
-    /// The connector of a shop for live calls (ship, push stock, check refunds), with a live token.
-    pub async fn connector(
-        &self,
-        connection: &Connection,
-    ) -> Result<Arc<dyn Connector>, SyncError> {
-        match (connection.platform.as_str(), connection.mode.as_str()) {
-            ("vop", "jit") => {
-                let (client, vendor_id) = self.jit_parts(connection).await?;
-                Ok(Arc::new(JitConnector::new(client, vendor_id)))
-            }
-            ("winit", _) => Ok(Arc::new(WinitConnector::new(
-                self.winit_parts(connection)?.0,
-            ))),
-            (platform, mode) => Err(SyncError::Settings(format!(
-                "a {platform} connection in mode {mode:?} has no order, stock or refund operations"
-            ))),
-        }
-    }
-
-    /// The source of `stream` for a connection, with a live token.
-    pub async fn source(
-        &self,
-        connection: &Connection,
-        stream: &str,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Arc<dyn StreamSource>, SyncError> {
-        let id = connection.id.as_str();
-        match (
-            connection.platform.as_str(),
-            connection.mode.as_str(),
-            stream,
-        ) {
-            ("vop", "union_channel" | "union_tool", UNION_ORDERS | UNION_REFUNDS | UNION_PIDS) => {
-                let (client, mode) = self.union_client(connection).await?;
-                Ok(match stream {
-                    UNION_ORDERS => Arc::new(UnionOrderSource::new(client, mode, id)),
-                    UNION_REFUNDS => Arc::new(UnionRefundSource::new(client, mode, id)),
-                    _ => Arc::new(UnionPidSource::new(client, mode, id)),
-                })
-            }
-            ("vop", "jit", JIT_ORDERS | JIT_RETURNS | PRODUCTS) => {
-                let (client, vendor_id) = self.jit_parts(connection).await?;
-                let caller = id.to_owned();
-                if stream == JIT_RETURNS {
-                    return Ok(Arc::new(JitReturnSource {
-                        client,
-                        vendor_id,
-                        caller,
-                    }));
-                }
-                let connector: Arc<dyn Connector> = Arc::new(JitConnector::new(client, vendor_id));
-                if stream == JIT_ORDERS {
-                    Ok(Arc::new(OrderStream {
-                        connector,
-                        clock,
-                        shop_type: Some(ShopType::Jitx),
-                        max_window_ms: MAX_WINDOW_MS,
-                        call: CallKey {
-                            platform: "vop",
-                            service: DVD_SERVICE.into(),
-                            method: "getOrderList".into(),
-                            caller,
-                        },
-                    }))
-                } else {
-                    Ok(Arc::new(ProductStream {
-                        connector,
-                        clock,
-                        page_size: 100,
-                        call: CallKey {
-                            platform: "vop",
-                            service: PRODUCT_SERVICE.into(),
-                            method: "multiGetProductSkuInfo".into(),
-                            caller,
-                        },
-                    }))
-                }
-            }
-            ("winit", _, WINIT_OUTBOUND | PRODUCTS) => {
-                let (seller, app_key) = self.winit_parts(connection)?;
-                if stream == WINIT_OUTBOUND {
-                    Ok(Arc::new(WinitOutboundSource { client: seller }))
-                } else {
-                    Ok(Arc::new(ProductStream {
-                        connector: Arc::new(WinitConnector::new(seller)),
-                        clock,
-                        page_size: 200,
-                        call: CallKey {
-                            platform: "winit",
-                            service: "openapi".into(),
-                            method: "winit.mms.item.list".into(),
-                            caller: app_key,
-                        },
-                    }))
-                }
-            }
-            (platform, mode, stream) => Err(SyncError::Settings(format!(
-                "no stream {stream:?} for a {platform} connection in mode {mode:?}"
-            ))),
-        }
-    }
 }
 
 /// One scheduled run and how it ended.
@@ -364,7 +114,7 @@ impl Scheduler {
             ) {
                 continue;
             }
-            for plan in plans_for(&connection.platform, &connection.mode) {
+            for plan in self.platforms.plans(connection.kind) {
                 self.store
                     .ensure_schedule(&connection.id, plan.stream, plan.interval_ms, now)
                     .await?;
@@ -425,26 +175,17 @@ impl Scheduler {
         Ok(raised)
     }
 
-    /// Refreshes, ahead of time, every VOP token that expires within the token manager's margin
-    /// (single-flight across processes); returns how many connections were checked.
+    /// Refreshes, ahead of time, every token its platform's adapter finds due (single-flight
+    /// across processes); returns how many connections were due.
     pub async fn refresh_expiring(&self) -> Result<usize, SyncError> {
         let now = self.clock.now_ms();
         let mut checked = 0;
         for connection in self.store.connection_summaries().await? {
-            let due = connection.platform == "vop"
-                && connection.mode != "union_channel"
-                && matches!(
-                    connection.state,
-                    ConnectionState::Active | ConnectionState::Refreshing
-                )
-                && connection
-                    .access_expires_ms
-                    .is_some_and(|at| at <= now + self.platforms.tokens.margin_ms);
-            if !due {
+            let Some(refreshed) = self.platforms.refresh_if_expiring(&connection, now).await else {
                 continue;
-            }
+            };
             checked += 1;
-            if let Err(err) = self.platforms.tokens.access_token(&connection.id).await {
+            if let Err(err) = refreshed {
                 tracing::warn!(connection = %connection.id, error = %err, "proactive refresh failed");
             }
         }
@@ -458,10 +199,7 @@ impl Scheduler {
             .source(&connection, &claimed.stream, self.clock.clone())
             .await?;
         let mut sync = StreamSync::new(self.store.clone(), source, &claimed.connection_id);
-        if let Some(plan) = plans_for(&connection.platform, &connection.mode)
-            .into_iter()
-            .find(|p| p.stream == claimed.stream)
-        {
+        if let Some(plan) = self.platforms.plan(connection.kind, &claimed.stream) {
             sync.lookback_ms = plan.lookback_ms;
             sync.window_ms = plan.window_ms;
             sync.initial_ms = plan.history_ms;
@@ -566,10 +304,7 @@ impl Scheduler {
         // The schedule is made only for a shop the planner has not seen yet: a catch-up for
         // every read must not write twice where one update does.
         if !self.store.run_now(&connection.id, stream, now).await? {
-            let Some(plan) = plans_for(&connection.platform, &connection.mode)
-                .into_iter()
-                .find(|plan| plan.stream == stream)
-            else {
+            let Some(plan) = self.platforms.plan(connection.kind, stream) else {
                 return Ok(None);
             };
             self.store

@@ -1,6 +1,5 @@
-//! The streams the hub syncs: Union orders and refunds, platform orders and products through
-//! the connector capabilities, and Winit outbound orders; each turns a platform page into
-//! store records.
+//! The streams the hub syncs: Union orders and refunds, JIT returns, and platform orders and
+//! products through the connector capabilities; each turns a platform page into store records.
 
 use std::sync::Arc;
 
@@ -15,8 +14,6 @@ use shopbridge_vop::union::order::{
     MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
 };
 use shopbridge_vop::{Mode, VopClient};
-use shopbridge_winit::WinitClient;
-use shopbridge_winit::actions::QueryOutboundOrderList;
 
 use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
 
@@ -27,7 +24,6 @@ pub const JIT_ORDERS: &str = "jit_orders";
 /// Vipshop JIT returns to the vendor (退供).
 pub const JIT_RETURNS: &str = "jit_returns";
 pub const PRODUCTS: &str = "products";
-pub const WINIT_OUTBOUND: &str = "winit_outbound";
 
 const UNION_PAGE_SIZE: i32 = 100;
 
@@ -658,84 +654,6 @@ impl StreamSource for ProductStream {
                             title: Some(product.name.clone()),
                             ..RecordColumns::default()
                         },
-                    })
-                    .collect(),
-            ),
-        })
-    }
-}
-
-/// Winit outbound orders (`queryOutboundOrderList`) by order date. The list has no update time,
-/// so each run re-reads a lookback of days and stores the orders whose content changed.
-#[derive(Debug, Clone)]
-pub struct WinitOutboundSource {
-    pub client: WinitClient,
-}
-
-const WINIT_PAGE_SIZE: i64 = 200;
-
-fn beijing_date(ms: i64) -> String {
-    shopbridge_vop::time::format_datetime_ms(ms)
-        .chars()
-        .take(10)
-        .collect()
-}
-
-#[async_trait]
-impl StreamSource for WinitOutboundSource {
-    fn stream(&self) -> &'static str {
-        WINIT_OUTBOUND
-    }
-
-    fn max_window_ms(&self) -> i64 {
-        31 * DAY_MS
-    }
-
-    fn clock(&self) -> &dyn Clock {
-        self.client.clock()
-    }
-
-    fn call(&self) -> CallKey {
-        CallKey {
-            platform: "winit",
-            service: "openapi".into(),
-            method: "queryOutboundOrderList".into(),
-            caller: self.client.config().app_key.clone(),
-        }
-    }
-
-    fn page_size(&self) -> u32 {
-        WINIT_PAGE_SIZE as u32
-    }
-
-    async fn fetch(
-        &self,
-        start_ms: i64,
-        end_ms: i64,
-        _pass: u32,
-        page: u32,
-    ) -> Result<FetchedPage, ConnectorError> {
-        let request = QueryOutboundOrderList {
-            date_ordered_start: Some(beijing_date(start_ms)),
-            date_ordered_end: Some(beijing_date(end_ms)),
-            page_size: WINIT_PAGE_SIZE,
-            page_num: i64::from(page),
-            ..Default::default()
-        };
-        let answer = self.client.execute(&request).await?;
-        let seen = self.client.clock().now_ms();
-        Ok(FetchedPage {
-            total: answer.total.and_then(|total| u64::try_from(total).ok()),
-            records: PageRecords::Records(
-                answer
-                    .list
-                    .iter()
-                    .map(|order| SyncedRecord {
-                        id: order.document_no.clone(),
-                        updated_ms: seen,
-                        is_final: false,
-                        payload: json(order),
-                        columns: RecordColumns::default(),
                     })
                     .collect(),
             ),

@@ -111,7 +111,7 @@ pub async fn render(store: &Store, now_ms: i64) -> Result<String, shopbridge_sto
         let mut shops = std::collections::BTreeMap::new();
         for c in &connections {
             *shops
-                .entry((c.platform.clone(), c.state.as_str()))
+                .entry((c.kind.platform().as_str().to_owned(), c.state.as_str()))
                 .or_insert(0_u32) += 1;
         }
         for ((platform, state), n) in shops {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use shopbridge_hub::connect::{self, ConnectApp};
+use shopbridge_hub::connect;
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_sandbox::browser;
 use shopbridge_store::Store;
@@ -16,7 +16,7 @@ use shopbridge_vop::{VopClient, VopConfig};
 
 struct Env {
     sandbox: RunningSandbox,
-    app: ConnectApp,
+    app: connect::ConnectApp,
     store: Store,
     hub: String,
     tenant: String,
@@ -39,15 +39,21 @@ impl Env {
             .await
             .expect("bind");
         let hub = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = ConnectApp {
+        let application = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
             store: store.clone(),
-            public_url: hub.clone(),
             vop,
             winit: Some(winit),
             clock,
-            guesses: Default::default(),
-            sync_wake: Default::default(),
-        };
+            gate: None,
+            public_url: hub.clone(),
+            owner: "test".into(),
+            webhook_targets: Default::default(),
+            trust_forwarded_for: false,
+            demo_credentials: None,
+        })
+        .expect("hub");
+        // The connect flows alone, as the hub serves them.
+        let app = application.hub.connect.clone();
         let router = connect::router(app.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         let http = common::http();
@@ -233,8 +239,8 @@ async fn native_flow_takes_a_pasted_code() {
         .expect("paste");
     assert_eq!(response.status(), 200);
     assert_eq!(
-        env.connection_named("mobile").await.expect("stored").mode,
-        "jit"
+        env.connection_named("mobile").await.expect("stored").kind,
+        shopbridge_core::ShopKind::VopJit
     );
 }
 
@@ -348,9 +354,12 @@ async fn shops_connect_with_credentials_they_already_have() {
     .expect("post");
     assert_eq!(no_vendor.status(), 422, "what a JIT shop needs is missing");
     assert!(no_vendor.text().await.expect("body").contains("vendor_id"));
-    let bad = post("vop", json!({"name": "bad", "session_key": "FFFF"}))
-        .await
-        .expect("post");
+    let bad = post(
+        "vop",
+        json!({"name": "bad", "session_key": "FFFF", "vendor_id": 550}),
+    )
+    .await
+    .expect("post");
     assert_eq!(bad.status(), 422, "the platform refused the key");
     assert!(bad.text().await.expect("body").contains("refused"));
     let legacy = post(
@@ -477,8 +486,7 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .create_connection(
             &shopbridge_store::NewConnection {
                 tenant_id: &env.tenant,
-                platform: "vop",
-                mode: "union_channel",
+                kind: shopbridge_core::ShopKind::VopUnionChannel,
                 name: "channel",
                 credentials: &SecretString::from("{}"),
                 access_expires_ms: None,

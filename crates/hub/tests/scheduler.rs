@@ -14,12 +14,10 @@ use shopbridge_core::capability::Connector;
 use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
 use shopbridge_core::model::{Address, Order, OrderLine, OrderQuery, OrderTimeType};
 use shopbridge_core::money::Decimal;
-use shopbridge_hub::scheduler::Platforms;
-use shopbridge_hub::sources::{
-    JIT_ORDERS, JIT_RETURNS, PRODUCTS, UNION_PIDS, UNION_REFUNDS, WINIT_OUTBOUND,
-};
+use shopbridge_hub::platforms::winit::WINIT_OUTBOUND;
+use shopbridge_hub::sources::{JIT_ORDERS, JIT_RETURNS, PRODUCTS, UNION_PIDS, UNION_REFUNDS};
 use shopbridge_hub::sync::UNION_ORDERS;
-use shopbridge_hub::{RetryPolicy, Scheduler, TokenManager};
+use shopbridge_hub::{RetryPolicy, Scheduler};
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_store::{MasterKey, Store};
 use shopbridge_vop::jit::connector::JitConnector;
@@ -38,13 +36,20 @@ struct Shops {
 }
 
 fn scheduler(sandbox: &RunningSandbox, store: &Store, owner: &str) -> Scheduler {
-    let vop = common::vop_client(sandbox);
-    let platforms = Platforms {
-        tokens: TokenManager::new(store.clone(), vop.clone()),
-        vop,
+    let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
+        store: store.clone(),
+        vop: common::vop_client(sandbox),
         winit: Some(common::winit_client(sandbox)),
-    };
-    let mut scheduler = Scheduler::new(store.clone(), platforms, Arc::new(sandbox.clock()), owner);
+        clock: Arc::new(sandbox.clock()),
+        gate: None,
+        public_url: String::new(),
+        owner: owner.into(),
+        webhook_targets: Default::default(),
+        trust_forwarded_for: false,
+        demo_credentials: None,
+    })
+    .expect("hub")
+    .scheduler;
     scheduler.retry = RetryPolicy {
         attempts: 6,
         min_delay: Duration::from_millis(2),

@@ -73,8 +73,7 @@ async fn sync_for(env: &Env, store: &Store) -> StreamSync {
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform: "vop",
-                mode: "union_channel",
+                kind: shopbridge_core::ShopKind::VopUnionChannel,
                 name: "channel",
                 credentials: &SecretString::from("{}"),
                 access_expires_ms: None,
@@ -284,7 +283,7 @@ async fn a_refund_booked_weeks_after_its_application_is_still_seen() {
     let store = common::sqlite_store().await;
     let orders_sync = sync_for(&env, &store).await;
     let connection = orders_sync.connection_id.clone();
-    let plan = shopbridge_hub::scheduler::plans_for("vop", "union_channel")
+    let plan = shopbridge_hub::platforms::vop::plans(shopbridge_core::ShopKind::VopUnionChannel)
         .into_iter()
         .find(|plan| plan.stream == shopbridge_hub::sources::UNION_REFUNDS)
         .expect("refund plan");

@@ -169,8 +169,7 @@ async fn union_connection(store: &Store, now: i64) -> anyhow::Result<String> {
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform: "vop",
-                mode: "union_channel",
+                kind: shopbridge_core::ShopKind::VopUnionChannel,
                 name: "bench",
                 credentials: &SecretString::from("{}"),
                 access_expires_ms: None,

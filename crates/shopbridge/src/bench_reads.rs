@@ -9,9 +9,9 @@ use std::time::Instant;
 use anyhow::Context;
 use secrecy::SecretString;
 use serde_json::json;
-use shopbridge_core::Clock;
 use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
 use shopbridge_core::model::{Address, Order, OrderLine};
+use shopbridge_core::{Clock, ShopKind};
 use shopbridge_hub::sources::{JIT_ORDERS, UNION_REFUNDS, order_record, refund_record};
 use shopbridge_hub::sync::UNION_ORDERS;
 use shopbridge_store::{Checkpoint, MasterKey, NewConnection, Store, Vault};
@@ -52,16 +52,15 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
     let tenant = store
         .create_tenant("bench", APP_KEY, &SecretString::from(APP_SECRET), now)
         .await?;
-    let shop = |mode: &'static str| {
+    let shop = |kind: ShopKind| {
         let (store, tenant) = (store.clone(), tenant.clone());
         async move {
             store
                 .create_connection(
                     &NewConnection {
                         tenant_id: &tenant,
-                        platform: "vop",
-                        mode,
-                        name: mode,
+                        kind,
+                        name: kind.mode(),
                         credentials: &SecretString::from("{}"),
                         access_expires_ms: None,
                         refresh_expires_ms: None,
@@ -71,11 +70,14 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
                 .await
         }
     };
-    let jit = shop("jit").await?;
-    let union = shop("union_channel").await?;
+    let jit = shop(ShopKind::VopJit).await?;
+    let union = shop(ShopKind::VopUnionChannel).await?;
     // The scheduler leaves these shops alone: their data is the benchmark's, not a platform's.
-    for (id, mode) in [(&jit, "jit"), (&union, "union_channel")] {
-        for plan in shopbridge_hub::scheduler::plans_for("vop", mode) {
+    for (id, kind) in [
+        (&jit, ShopKind::VopJit),
+        (&union, ShopKind::VopUnionChannel),
+    ] {
+        for plan in shopbridge_hub::platforms::vop::plans(kind) {
             store
                 .ensure_schedule(id, plan.stream, plan.interval_ms, now + 3_650 * DAY_MS)
                 .await?;

@@ -12,9 +12,8 @@ use clap::Args;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
-use shopbridge_hub::app::{self, HubApp};
-use shopbridge_hub::connect::ConnectApp;
-use shopbridge_hub::{Platforms, QuotaGate, Scheduler, TokenManager};
+use shopbridge_core::ShopKind;
+use shopbridge_hub::{AppConfig, Application, QuotaGate};
 use shopbridge_sandbox::{RunningSandbox, Sandbox, SandboxConfig, browser};
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::VopClient;
@@ -301,54 +300,21 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_owned();
-    let platforms = Platforms {
-        tokens: TokenManager::new(parts.store.clone(), parts.vop.clone()),
-        vop: parts.vop.clone(),
-        winit: parts.winit.clone(),
-    };
-    let mut scheduler = Scheduler::new(
-        parts.store.clone(),
-        platforms.clone(),
-        parts.clock.clone(),
-        format!("serve-{}", std::process::id()),
-    );
-    scheduler.gate = Some(parts.gate);
-    let hub = HubApp {
-        store: parts.store.clone(),
-        platforms,
-        connect: ConnectApp {
-            store: parts.store.clone(),
-            public_url: url.clone(),
-            vop: parts.vop.clone(),
-            winit: parts.winit.clone(),
-            clock: parts.clock.clone(),
-            guesses: Arc::new(
-                shopbridge_hub::security::GuessThrottle::default()
-                    .trusting_forwarded_for(parts.trust_forwarded_for),
-            ),
-            sync_wake: scheduler.wake.clone(),
-        },
-        clock: parts.clock.clone(),
-        scheduler: scheduler.clone(),
+    let application = Application::build(AppConfig {
+        store: parts.store,
+        vop: parts.vop,
+        winit: parts.winit,
+        clock: parts.clock,
+        gate: Some(parts.gate),
+        public_url: url.clone(),
+        owner: format!("serve-{}", std::process::id()),
+        webhook_targets: parts.webhook_targets,
+        trust_forwarded_for: parts.trust_forwarded_for,
         demo_credentials: parts.demo_credentials,
-        webhook_targets: parts.webhook_targets.clone(),
-    };
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app::router(hub).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    });
+    })?;
     let poll = parts.poll;
-    tokio::spawn(async move { scheduler.run_forever(poll).await });
-    let dispatcher = shopbridge_hub::webhooks::WebhookDispatcher::with_targets(
-        parts.store.clone(),
-        parts.clock.clone(),
-        parts.webhook_targets.with_own_origin(&url),
-    )?;
-    tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
+    let server =
+        tokio::spawn(async move { application.serve(listener, poll, shutdown_signal()).await });
     Ok(RunningHub { url, server })
 }
 
@@ -431,8 +397,7 @@ pub async fn connect_demo_shops(
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform: "vop",
-                mode: "union_channel",
+                kind: ShopKind::VopUnionChannel,
                 name: "唯品会联盟推广",
                 credentials: &SecretString::from("{}"),
                 access_expires_ms: None,
@@ -450,9 +415,9 @@ pub async fn connect_demo_shops(
         let token = store.issue_shop_token(&tenant, &connection.id, now).await?;
         shops.push(json!({
             "name": connection.name,
-            "platform": connection.platform,
-            "mode": connection.mode,
-            "platid": shopbridge_hub::polyapi::platid_of(&connection.platform, &connection.mode),
+            "platform": connection.kind.platform().as_str(),
+            "mode": connection.kind.mode(),
+            "platid": shopbridge_hub::platforms::platid_of(connection.kind),
             "token": token,
             "connection_id": connection.id,
         }));

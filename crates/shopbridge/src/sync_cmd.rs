@@ -282,8 +282,11 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                         .create_connection(
                             &NewConnection {
                                 tenant_id: &tenant,
-                                platform: "vop",
-                                mode: if tool { "union_tool" } else { "union_channel" },
+                                kind: if tool {
+                                    shopbridge_core::ShopKind::VopUnionTool
+                                } else {
+                                    shopbridge_core::ShopKind::VopUnionChannel
+                                },
                                 name: &connection,
                                 credentials: &SecretString::from(format!(
                                     r#"{{"app_key":"{}"}}"#,
@@ -356,14 +359,21 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             let gate =
                 crate::config::quota_gate(clock.clone(), &quotas, redis.as_deref(), &redis_prefix)
                     .await?;
-            let platforms = shopbridge_hub::Platforms {
-                tokens: shopbridge_hub::TokenManager::new(store.clone(), vop.clone()),
+            let owner = owner.unwrap_or_else(|| format!("hub-{}", std::process::id()));
+            // The same wiring as `serve`; only its scheduler runs here (no callbacks are served).
+            let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
+                store,
                 vop,
                 winit,
-            };
-            let owner = owner.unwrap_or_else(|| format!("hub-{}", std::process::id()));
-            let mut scheduler = shopbridge_hub::Scheduler::new(store, platforms, clock, owner);
-            scheduler.gate = Some(gate);
+                clock,
+                gate: Some(gate),
+                public_url: String::new(),
+                owner,
+                webhook_targets: Default::default(),
+                trust_forwarded_for: false,
+                demo_credentials: None,
+            })?
+            .scheduler;
             // A spinner on a terminal (hidden otherwise) naming the run in progress.
             let spinner = ProgressBar::new_spinner();
             spinner.set_style(

@@ -172,7 +172,7 @@ pub async fn shops(args: ShopsArgs) -> anyhow::Result<()> {
                     .iter()
                     .map(|(tenant, s)| {
                         serde_json::json!({
-                            "id": s.id, "tenant": tenant, "platform": s.platform, "mode": s.mode,
+                            "id": s.id, "tenant": tenant, "platform": s.kind.platform().as_str(), "mode": s.kind.mode(),
                             "name": s.name, "state": s.state.as_str(), "last_error": s.last_error,
                         })
                     })
@@ -185,8 +185,8 @@ pub async fn shops(args: ShopsArgs) -> anyhow::Result<()> {
                 table.row([
                     s.id.clone(),
                     tenant.clone(),
-                    s.platform.clone(),
-                    s.mode.clone(),
+                    s.kind.platform().as_str().to_owned(),
+                    s.kind.mode().to_owned(),
                     s.name.clone(),
                     s.state.as_str().to_owned(),
                 ]);

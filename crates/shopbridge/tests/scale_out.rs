@@ -65,8 +65,7 @@ async fn jit_connection(sandbox: &RunningSandbox, store: &Store, tenant: &str) -
         .create_connection(
             &NewConnection {
                 tenant_id: tenant,
-                platform: "vop",
-                mode: "jit",
+                kind: shopbridge_core::ShopKind::VopJit,
                 name: "vendor",
                 credentials: &SecretString::from(tokens.to_string()),
                 access_expires_ms: Some(soon),
@@ -124,8 +123,7 @@ async fn two_hub_processes_share_streams_refreshes_and_quotas() {
             .create_connection(
                 &NewConnection {
                     tenant_id: &tenant,
-                    platform: "vop",
-                    mode: "union_channel",
+                    kind: shopbridge_core::ShopKind::VopUnionChannel,
                     name: &format!("affiliate-{i}"),
                     credentials: &SecretString::from("{}"),
                     access_expires_ms: None,
@@ -271,8 +269,7 @@ async fn a_full_scheduled_run_leaves_no_secret_in_the_database_or_the_logs() {
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform: "winit",
-                mode: "oswh",
+                kind: shopbridge_core::ShopKind::WinitWarehouse,
                 name: "warehouse",
                 credentials: &SecretString::from(
                     json!({"app_key": w.app_key, "token": w.token}).to_string(),

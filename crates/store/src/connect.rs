@@ -1,6 +1,7 @@
 //! OAuth `state` values of connections being made: bound to a tenant and a shop, single use,
 //! expiring — the CSRF guard of the connect flow.
 
+use shopbridge_core::{Platform, ShopKind};
 use sqlx::Row;
 
 use crate::{Store, StoreError};
@@ -9,8 +10,7 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectState {
     pub tenant_id: String,
-    pub platform: String,
-    pub mode: String,
+    pub kind: ShopKind,
     pub name: String,
     /// The account the grant is for: Winit's seller, or a VOP JIT shop's vendor id.
     pub seller: Option<String>,
@@ -34,8 +34,8 @@ impl Store {
         )
         .bind(state)
         .bind(&issued.tenant_id)
-        .bind(&issued.platform)
-        .bind(&issued.mode)
+        .bind(issued.kind.platform().as_str())
+        .bind(issued.kind.mode())
         .bind(&issued.name)
         .bind(&issued.seller)
         .bind(&issued.redirect_uri)
@@ -52,7 +52,7 @@ impl Store {
     pub async fn take_connect_state(
         &self,
         state: &str,
-        platform: &str,
+        platform: Platform,
         now_ms: i64,
     ) -> Result<ConnectState, StoreError> {
         let mut tx = self.pool().begin().await?;
@@ -77,15 +77,15 @@ impl Store {
             return Err(StoreError::Invalid("state: expired (connect again)".into()));
         }
         let issued_for: String = row.try_get("platform")?;
-        if issued_for != platform {
+        if issued_for != platform.as_str() {
             return Err(StoreError::Invalid(format!(
                 "state: issued for {issued_for}, not {platform}"
             )));
         }
         Ok(ConnectState {
             tenant_id: row.try_get("tenant_id")?,
-            platform: issued_for,
-            mode: row.try_get("mode")?,
+            kind: ShopKind::from_stored(&issued_for, &row.try_get::<String, _>("mode")?)
+                .map_err(|err| StoreError::Invalid(format!("state: {err}")))?,
             name: row.try_get("name")?,
             seller: row.try_get("seller")?,
             redirect_uri: row.try_get("redirect_uri")?,

@@ -3,6 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use shopbridge_core::ShopKind;
 use sqlx::Row;
 
 use crate::{Sealed, Store, StoreError};
@@ -59,8 +60,7 @@ impl ConnectionState {
 #[derive(Debug)]
 pub struct NewConnection<'a> {
     pub tenant_id: &'a str,
-    pub platform: &'a str,
-    pub mode: &'a str,
+    pub kind: ShopKind,
     pub name: &'a str,
     /// JSON with the platform's credentials (tokens, app key...), sealed before storing.
     pub credentials: &'a SecretString,
@@ -73,8 +73,7 @@ pub struct NewConnection<'a> {
 pub struct Connection {
     pub id: String,
     pub tenant_id: String,
-    pub platform: String,
-    pub mode: String,
+    pub kind: ShopKind,
     pub name: String,
     pub state: ConnectionState,
     pub last_error: Option<String>,
@@ -88,8 +87,7 @@ pub struct Connection {
 pub struct ConnectionSummary {
     pub id: String,
     pub tenant_id: String,
-    pub platform: String,
-    pub mode: String,
+    pub kind: ShopKind,
     pub name: String,
     pub state: ConnectionState,
     pub last_error: Option<String>,
@@ -155,8 +153,8 @@ impl Store {
         )
         .bind(&id)
         .bind(new.tenant_id)
-        .bind(new.platform)
-        .bind(new.mode)
+        .bind(new.kind.platform().as_str())
+        .bind(new.kind.mode())
         .bind(new.name)
         .bind(ConnectionState::Active.as_str())
         .bind(&sealed.key_id)
@@ -280,8 +278,7 @@ impl Store {
         Ok(Connection {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
-            platform: row.try_get("platform")?,
-            mode: row.try_get("mode")?,
+            kind: stored_kind(&row)?,
             name: row.try_get("name")?,
             state: ConnectionState::parse(&state)
                 .ok_or_else(|| StoreError::Invalid(format!("unknown state {state:?}")))?,
@@ -384,7 +381,7 @@ impl Store {
             let data = serde_json::json!({
                 "connection_id": id,
                 "name": connection.name,
-                "platform": connection.platform,
+                "platform": connection.kind.platform().as_str(),
                 "reason": error,
             });
             self.enqueue_in(
@@ -432,13 +429,19 @@ impl Store {
 const SUMMARY_COLUMNS: &str =
     "id, tenant_id, platform, mode, name, state, last_error, access_expires_ms, refresh_expires_ms";
 
+/// The kind of shop a row's `platform` and `mode` name.
+fn stored_kind(row: &sqlx::any::AnyRow) -> Result<ShopKind, StoreError> {
+    let platform: String = row.try_get("platform")?;
+    let mode: String = row.try_get("mode")?;
+    ShopKind::from_stored(&platform, &mode).map_err(|err| StoreError::Invalid(err.to_string()))
+}
+
 fn summary(row: &sqlx::any::AnyRow) -> Result<ConnectionSummary, StoreError> {
     let state: String = row.try_get("state")?;
     Ok(ConnectionSummary {
         id: row.try_get("id")?,
         tenant_id: row.try_get("tenant_id")?,
-        platform: row.try_get("platform")?,
-        mode: row.try_get("mode")?,
+        kind: stored_kind(row)?,
         name: row.try_get("name")?,
         state: ConnectionState::parse(&state)
             .ok_or_else(|| StoreError::Invalid(format!("unknown state {state:?}")))?,

@@ -76,8 +76,7 @@ async fn new_shop(store: &Store, name: &str, mode: &str) -> String {
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform: "vop",
-                mode,
+                kind: shopbridge_core::ShopKind::from_stored("vop", mode).expect("kind"),
                 name,
                 credentials: &secret,
                 access_expires_ms: None,
@@ -135,8 +134,7 @@ async fn exercise(store: &Store) {
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform: "vop",
-                mode: "union_tool",
+                kind: shopbridge_core::ShopKind::VopUnionTool,
                 name: "shop",
                 credentials: &credentials,
                 access_expires_ms: Some(1000),

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use shopbridge_core::capability::{Connector, ConnectorError};
 use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
@@ -11,13 +10,13 @@ use shopbridge_core::error::ErrorClass;
 use shopbridge_core::model::{
     Order, OrderQuery, OrderTimeType, Product, RefundCheck, Shipment, StockMode, StockUpdate,
 };
-use shopbridge_store::{Connection, NewConnection, RecordFilter, TimeField};
+use shopbridge_store::{Connection, RecordFilter, TimeField};
 use shopbridge_vop::time::{format_datetime_ms, parse_datetime_ms};
 
-use super::{Call, PolyError, platform_of};
+use super::{Call, PolyError};
 use crate::connect::BeginConnect;
+use crate::platforms::CredentialsRefused;
 use crate::sources::{JIT_ORDERS, PRODUCTS};
-use crate::tokens::VopTokens;
 
 type Fields = Map<String, Value>;
 
@@ -183,8 +182,9 @@ fn shop<'a>(call: &'a Call<'_>) -> Result<&'a Connection, PolyError> {
         .ok_or_else(|| PolyError::missing("token"))
 }
 
-fn is_jit(connection: &Connection) -> bool {
-    connection.platform == "vop" && connection.mode == "jit"
+/// Whether the shop keeps orders in the unified model (GetOrder, GetRefund).
+fn has_orders(call: &Call<'_>, connection: &Connection) -> bool {
+    call.app.platforms.order_stream(connection.kind).is_some()
 }
 
 /// One rule for every method: what the hub refuses before calling (a missing or malformed
@@ -399,7 +399,7 @@ fn platform_setup_failure(err: crate::SyncError) -> PolyError {
 
 async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
     let connection = shop(call)?;
-    if !is_jit(connection) {
+    if !has_orders(call, connection) {
         return Err(PolyError::unsupported(
             "GetOrder: this shop has no orders to download (Union orders are under /v1/union; Winit is a warehouse)",
         ));
@@ -569,7 +569,7 @@ async fn download_product(call: &Call<'_>) -> Result<Fields, PolyError> {
 
 /// Refunds of direct-ship orders: every stored order with a line refunded or being refunded.
 async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
-    if !is_jit(shop(call)?) {
+    if !has_orders(call, shop(call)?) {
         return Err(PolyError::unsupported(
             "GetRefund: this shop has no buyer refunds",
         ));
@@ -832,9 +832,10 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         .platid
         .as_deref()
         .ok_or_else(|| PolyError::missing("platid"))?;
-    let (platform, mode) = platform_of(platid).ok_or_else(|| {
+    let kind = call.app.platforms.kind_of_platid(platid).ok_or_else(|| {
         PolyError::invalid(format!(
-            "platid: {platid:?} is not served here (9001 唯品会联盟, 9002 唯品会JIT, 9003 万邑通)"
+            "platid: {platid:?} is not served here ({})",
+            call.app.platforms.platids()
         ))
     })?;
     let callback =
@@ -866,8 +867,8 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         .ok_or_else(|| PolyError::missing("shopname"))?;
     let request = BeginConnect {
         tenant_id: call.tenant_id.clone(),
-        platform: platform.into(),
-        mode: (platform == "vop").then(|| mode.to_owned()),
+        platform: kind.platform().as_str().to_owned(),
+        mode: Some(kind.mode().to_owned()),
         name,
         seller: text(&call.biz, "seller"),
         vendor_id: text(&call.biz, "vendorid"),
@@ -890,15 +891,20 @@ async fn account_fields(
     token: &str,
 ) -> Result<Fields, PolyError> {
     let connection = call.app.store.connection(connection_id).await?;
-    let vendor = serde_json::from_str::<VopTokens>(connection.credentials.expose_secret())
+    // The account the shop acts for, where its platform has one (a JIT vendor).
+    let vendor = call
+        .app
+        .platforms
+        .of(connection.kind)
         .ok()
-        .and_then(|t| t.vendor_id);
+        .and_then(|adapter| adapter.reauthorize_request(&connection).1)
+        .and_then(|id| id.parse::<i64>().ok());
     Ok(fields(json!({
         "token": token,
         "sessionkey": token,
         "nickname": connection.name,
         "venderid": vendor,
-        "platid": super::platid_of(&connection.platform, &connection.mode),
+        "platid": call.app.platforms.platid(connection.kind),
         "sessionkeyexpiretime": connection.access_expires_ms.map(format_datetime_ms),
         "refreshtokenexpiretime": connection.refresh_expires_ms.map(format_datetime_ms),
     })))
@@ -932,66 +938,40 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         .platid
         .as_deref()
         .ok_or_else(|| PolyError::missing("platid"))?;
-    if platid != super::PLATID_VOP_JIT && platid != super::PLATID_VOP_UNION {
-        return Err(PolyError::unsupported(format!(
-            "SyncAccount with a platform SessionKey: VOP shops only (platid 9001, 9002), got {platid}"
-        )));
-    }
-    let info = call
-        .app
-        .platforms
-        .vop
-        .token_info(&SecretString::from(key.clone()))
-        .await
-        .map_err(|err| PolyError::logic(format!("SessionKey: the platform refused it: {err}")))?;
+    let kind = call.app.platforms.kind_of_platid(platid).ok_or_else(|| {
+        PolyError::invalid(format!(
+            "platid: {platid:?} is not served here ({})",
+            call.app.platforms.platids()
+        ))
+    })?;
     let vendor_id = number_in(&call.biz, "vendorid", "VendorId", crate::limits::ACCOUNT_ID)?.or(
         number_in(&call.biz, "venderid", "VendorId", crate::limits::ACCOUNT_ID)?,
     );
-    let jit = platid == super::PLATID_VOP_JIT;
-    if jit && vendor_id.is_none() {
-        return Err(PolyError::missing("VendorId"));
-    }
-    let tokens = VopTokens {
-        access_token: key,
+    let existing = crate::connect::Existing {
+        name: text(&call.biz, "shopname")
+            .or_else(|| text(&call.biz, "nick"))
+            .unwrap_or_else(|| format!("{}-{now}", kind.platform())),
+        mode: Some(kind.mode().to_owned()),
+        session_key: Some(key),
+        vendor_id,
+        app_key: None,
+        token: None,
         refresh_token: text(&call.biz, "refreshtokenkey")
             .or_else(|| text(&call.biz, "refreshtoken")),
-        expires_at_ms: crate::limits::expiry_ms(now, info.expires_in),
-        refresh_expires_at_ms: None,
-        vendor_id,
-        open_id: info.open_id.clone(),
     };
-    let name = text(&call.biz, "shopname")
-        .or_else(|| text(&call.biz, "nick"))
-        .unwrap_or_else(|| format!("vop-{now}"));
-    let credentials =
-        serde_json::to_string(&tokens).map_err(|err| PolyError::system(err.to_string()))?;
-    let connection_id = call
-        .app
-        .store
-        .create_connection(
-            &NewConnection {
-                tenant_id: &call.tenant_id,
-                platform: "vop",
-                mode: if jit { "jit" } else { "union_tool" },
-                name: &name,
-                credentials: &SecretString::from(credentials),
-                access_expires_ms: Some(tokens.expires_at_ms),
-                refresh_expires_ms: None,
-            },
-            now,
-        )
-        .await?;
-    let _ = call
-        .app
-        .store
-        .audit(
-            now,
-            Some(&call.tenant_id),
-            Some(&connection_id),
-            "connect",
-            "vop SyncAccount",
-        )
-        .await;
+    let connection_id = crate::connect::connect_existing(
+        &call.app.connect,
+        &call.tenant_id,
+        kind.platform().as_str(),
+        existing,
+    )
+    .await
+    .map_err(|err| match err {
+        CredentialsRefused::Invalid(message) => PolyError::invalid(message),
+        CredentialsRefused::Missing(message) => PolyError::missing(&message),
+        CredentialsRefused::Store(err) if err.is_busy() => PolyError::from(err),
+        other => PolyError::logic(other.to_string()),
+    })?;
     let token = call
         .app
         .store

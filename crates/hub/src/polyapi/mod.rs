@@ -24,32 +24,6 @@ use crate::app::HubApp;
 /// How far a request's `timestamp` may be from the hub's clock.
 pub const TIMESTAMP_WINDOW_MS: i64 = 10 * 60_000;
 
-/// Our `platid` values (polyapi's own for these platforms are unpublished): Vipshop Union,
-/// Vipshop JIT, Winit.
-pub const PLATID_VOP_UNION: &str = "9001";
-pub const PLATID_VOP_JIT: &str = "9002";
-pub const PLATID_WINIT: &str = "9003";
-
-/// The `platid` of a connection.
-pub fn platid_of(platform: &str, mode: &str) -> Option<&'static str> {
-    match (platform, mode) {
-        ("vop", "union_channel" | "union_tool") => Some(PLATID_VOP_UNION),
-        ("vop", "jit") => Some(PLATID_VOP_JIT),
-        ("winit", _) => Some(PLATID_WINIT),
-        _ => None,
-    }
-}
-
-/// The platform and mode a `platid` connects.
-pub fn platform_of(platid: &str) -> Option<(&'static str, &'static str)> {
-    match platid {
-        PLATID_VOP_UNION => Some(("vop", "union_tool")),
-        PLATID_VOP_JIT => Some(("vop", "jit")),
-        PLATID_WINIT => Some(("winit", "oswh")),
-        _ => None,
-    }
-}
-
 /// The unified API's routes over the hub's one application state.
 pub fn router(app: Arc<HubApp>) -> Router {
     Router::new()
@@ -475,7 +449,11 @@ async fn shop(call: &Call<'_>, token: Option<&str>) -> Result<Connection, PolyEr
         ));
     };
     let connection = call.app.store.connection(&connection_id).await?;
-    let platid = platid_of(&connection.platform, &connection.mode).unwrap_or_default();
+    let platid = call
+        .app
+        .platforms
+        .platid(connection.kind)
+        .unwrap_or_default();
     match call.platid.as_deref() {
         None => return Err(PolyError::missing("platid")),
         Some(given) if given != platid => {

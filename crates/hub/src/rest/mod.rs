@@ -305,12 +305,12 @@ pub struct ShopView {
     pub refresh_expires_ms: Option<i64>,
 }
 
-fn shop_view(c: &Connection) -> ShopView {
+fn shop_view(c: &Connection, platid: Option<&str>) -> ShopView {
     ShopView {
         id: c.id.clone(),
-        platform: c.platform.clone(),
-        mode: c.mode.clone(),
-        platid: crate::polyapi::platid_of(&c.platform, &c.mode).map(str::to_owned),
+        platform: c.kind.platform().as_str().to_owned(),
+        mode: c.kind.mode().to_owned(),
+        platid: platid.map(str::to_owned),
         name: c.name.clone(),
         state: c.state.as_str().to_owned(),
         last_error: c.last_error.clone(),
@@ -328,7 +328,10 @@ async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     let mut shops = Vec::new();
     for summary in summaries {
         match app.store.connection(&summary.id).await {
-            Ok(connection) => shops.push(shop_view(&connection)),
+            Ok(connection) => shops.push(shop_view(
+                &connection,
+                app.platforms.platid(connection.kind),
+            )),
             Err(err) => return store_failure(err),
         }
     }
@@ -386,6 +389,7 @@ async fn create_shop(
             vendor_id: request.vendor_id,
             app_key: request.app_key,
             token: request.token,
+            refresh_token: None,
         };
         return match crate::connect::connect_existing(
             &app.connect,
@@ -396,10 +400,14 @@ async fn create_shop(
         .await
         {
             Ok(id) => match app.store.connection(&id).await {
-                Ok(shop) => (StatusCode::CREATED, Json(shop_view(&shop))).into_response(),
+                Ok(shop) => (
+                    StatusCode::CREATED,
+                    Json(shop_view(&shop, app.platforms.platid(shop.kind))),
+                )
+                    .into_response(),
                 Err(err) => store_failure(err),
             },
-            Err((status, message)) => error(status, message),
+            Err(err) => error(err.status(), err.to_string()),
         };
     }
     let begin = crate::connect::BeginConnect {
@@ -458,7 +466,7 @@ async fn delete_shop(
 #[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
 async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<String>) -> Response {
     match own_shop(&app, &tenant, &id).await {
-        Ok(shop) => Json(shop_view(&shop)).into_response(),
+        Ok(shop) => Json(shop_view(&shop, app.platforms.platid(shop.kind))).into_response(),
         Err(response) => response,
     }
 }
@@ -494,13 +502,17 @@ async fn revoke_shop(
         Err(response) => return response,
     };
     if let Err(err) = app
-        .revoke_shop(&shop, "revoked through the API", &shop.platform)
+        .revoke_shop(
+            &shop,
+            "revoked through the API",
+            shop.kind.platform().as_str(),
+        )
         .await
     {
         return error(StatusCode::CONFLICT, err.to_string());
     }
     match app.store.connection(&id).await {
-        Ok(shop) => Json(shop_view(&shop)).into_response(),
+        Ok(shop) => Json(shop_view(&shop, app.platforms.platid(shop.kind))).into_response(),
         Err(err) => store_failure(err),
     }
 }
@@ -759,7 +771,7 @@ async fn list_refunds(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    if shop.mode != "jit" {
+    let Some(orders) = app.platforms.order_stream(shop.kind) else {
         return records_listing(
             &app,
             &shop,
@@ -768,8 +780,8 @@ async fn list_refunds(
             |_| true,
         )
         .await;
-    }
-    records_listing(&app, &shop, &query, Listing::Records(JIT_ORDERS), |order| {
+    };
+    records_listing(&app, &shop, &query, Listing::Records(orders), |order| {
         order["lines"]
             .as_array()
             .is_some_and(|lines| lines.iter().any(|line| line["refund_status"] != "JH_07"))

@@ -26,6 +26,7 @@ async fn client_for<R: VopRequest>(
 ) -> Result<VopClient, Response> {
     let (client, mode) = app
         .platforms
+        .vop()
         .union_client(shop)
         .await
         .map_err(|err| match err {
@@ -74,7 +75,7 @@ async fn execute_recorded<R: VopRequest>(
         None => client.config().app_key.clone(),
     };
     let key = crate::sync::CallKey {
-        platform: "vop",
+        platform: shopbridge_core::Platform::Vop.as_str(),
         service: R::SERVICE.to_owned(),
         method: request.method(),
         caller,
@@ -85,11 +86,7 @@ async fn execute_recorded<R: VopRequest>(
 }
 
 fn mode_of(shop: &Connection) -> Mode {
-    if shop.mode == "union_tool" {
-        Mode::ToolProvider
-    } else {
-        Mode::Channel
-    }
+    crate::platforms::VopAdapter::union_mode(shop.kind).unwrap_or(Mode::Channel)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -333,7 +330,7 @@ pub async fn earnings_report(
         Err(response) => return response,
     };
     // The kind of account only: earnings are computed from the store, no token is needed.
-    if let Err(not_union) = crate::scheduler::union_mode(&shop) {
+    if let Err(not_union) = crate::platforms::VopAdapter::union_mode(shop.kind) {
         return super::error(StatusCode::UNPROCESSABLE_ENTITY, not_union.to_string());
     }
     match earnings_of(&app, &shop.id, query.from.0, query.to.0, group_by).await {

@@ -8,9 +8,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use shopbridge_core::Clock;
 use shopbridge_hub::VopTokens;
-use shopbridge_hub::app::{self, HubApp};
-use shopbridge_hub::connect::ConnectApp;
-use shopbridge_hub::{Platforms, Scheduler, TokenManager};
 use shopbridge_sandbox::{RunningSandbox, SandboxConfig};
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::{VopClient, VopConfig};
@@ -255,8 +252,7 @@ pub async fn connection(
         .create_connection(
             &NewConnection {
                 tenant_id: &tenant,
-                platform,
-                mode,
+                kind: shopbridge_core::ShopKind::from_stored(platform, mode).expect("kind"),
                 name,
                 credentials: &SecretString::from(credentials.to_owned()),
                 access_expires_ms: expires.0,
@@ -328,41 +324,33 @@ impl HubEnv {
             .await
             .expect("bind");
         let hub = format!("http://{}", listener.local_addr().expect("addr"));
-        let platforms = Platforms {
-            tokens: TokenManager::new(store.clone(), vop.clone()),
-            vop: vop.clone(),
-            winit: Some(winit.clone()),
-        };
-        let mut scheduler = Scheduler::new(store.clone(), platforms.clone(), clock.clone(), "test");
-        // A tiny goodsList quota, so that interactive calls can be seen running out of it.
-        scheduler.gate = Some(
-            shopbridge_hub::QuotaGate::new(clock.clone()).with_table(
-                shopbridge_core::quota::QuotaTable::documented()
-                    .with_override("goodsList=3/60s")
-                    .expect("override"),
-            ),
-        );
-        let app = HubApp {
+        // The production wiring, as `serve` assembles it.
+        let application = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
             store: store.clone(),
-            platforms,
-            connect: ConnectApp {
-                store: store.clone(),
-                public_url: hub.clone(),
-                vop: vop.clone(),
-                winit: Some(winit),
-                clock: clock.clone(),
-                guesses: Default::default(),
-                sync_wake: scheduler.wake.clone(),
-            },
-            clock,
-            scheduler: scheduler.clone(),
-            demo_credentials: Some(Arc::new(OnceLock::new())),
+            vop: vop.clone(),
+            winit: Some(winit),
+            clock: clock.clone(),
+            // A tiny goodsList quota, so that interactive calls can be seen running out of it.
+            gate: Some(
+                shopbridge_hub::QuotaGate::new(clock.clone()).with_table(
+                    shopbridge_core::quota::QuotaTable::documented()
+                        .with_override("goodsList=3/60s")
+                        .expect("override"),
+                ),
+            ),
+            public_url: hub.clone(),
+            owner: "test".into(),
             webhook_targets: targets,
-        };
+            trust_forwarded_for: false,
+            demo_credentials: Some(Arc::new(OnceLock::new())),
+        })
+        .expect("hub");
+        let scheduler = application.scheduler.clone();
+        let router = application.router();
         tokio::spawn(async move {
             axum::serve(
                 listener,
-                app::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
             )
             .await
         });
@@ -394,8 +382,7 @@ impl HubEnv {
                 .create_connection(
                     &shopbridge_store::NewConnection {
                         tenant_id: &tenant,
-                        platform: "vop",
-                        mode: "jit",
+                        kind: shopbridge_core::ShopKind::VopJit,
                         name: "jit",
                         credentials: &vendor.clone().into(),
                         access_expires_ms: None,
@@ -417,8 +404,7 @@ impl HubEnv {
                     .create_connection(
                         &shopbridge_store::NewConnection {
                             tenant_id: &tenant,
-                            platform: "vop",
-                            mode: "union_channel",
+                            kind: shopbridge_core::ShopKind::VopUnionChannel,
                             name: "union",
                             credentials: &"{}".to_owned().into(),
                             access_expires_ms: None,

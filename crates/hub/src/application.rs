@@ -1,0 +1,147 @@
+//! The hub assembled from its configuration: the one wiring that `serve`, `sync scheduled` and
+//! the tests use, so that what is tested is what runs.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use shopbridge_core::Clock;
+use shopbridge_store::Store;
+use shopbridge_vop::VopClient;
+use shopbridge_winit::WinitClient;
+
+use crate::app::HubApp;
+use crate::connect::ConnectApp;
+use crate::platforms::{Platforms, VopAdapter, WinitAdapter};
+use crate::security::{GuessThrottle, TargetPolicy};
+use crate::webhooks::WebhookDispatcher;
+use crate::{QuotaGate, Scheduler, TokenManager};
+
+/// What a hub is made of.
+pub struct AppConfig {
+    pub store: Store,
+    /// The VOP application (no access token).
+    pub vop: VopClient,
+    /// The Winit application, when this hub has one.
+    pub winit: Option<WinitClient>,
+    /// The platforms' clock (a sandbox's simulated one in tests and the demo).
+    pub clock: Arc<dyn Clock>,
+    /// The quota gate every platform call passes; `None` calls without one.
+    pub gate: Option<QuotaGate>,
+    /// The URL people and platforms reach the hub at (callbacks are built from it).
+    pub public_url: String,
+    /// This process's name on the sync leases it holds.
+    pub owner: String,
+    /// Where tenants' webhooks may point.
+    pub webhook_targets: TargetPolicy,
+    /// Count failed sign-ins by the address in `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// In demo mode, what `GET /demo/credentials` answers once the demo shops are connected.
+    pub demo_credentials: Option<Arc<OnceLock<Value>>>,
+}
+
+/// Why a hub could not be assembled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The webhook dispatcher's HTTP client could not be made.
+    #[error("webhook client: {0}")]
+    WebhookClient(#[from] reqwest::Error),
+}
+
+/// A hub: its HTTP application, scheduler and webhook dispatcher.
+pub struct Application {
+    pub hub: HubApp,
+    pub scheduler: Scheduler,
+    pub dispatcher: WebhookDispatcher,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Assembles the hub: the platform registry, the scheduler on the quota gate, the connect
+    /// flows, and the webhook dispatcher (which may also deliver to the hub's own origin).
+    pub fn build(config: AppConfig) -> Result<Self, BuildError> {
+        let public_url = config.public_url.trim_end_matches('/').to_owned();
+        let platforms = Platforms::new(
+            VopAdapter::new(
+                config.vop.clone(),
+                TokenManager::new(config.store.clone(), config.vop),
+            ),
+            config.winit.map(WinitAdapter::new),
+        );
+        let mut scheduler = Scheduler::new(
+            config.store.clone(),
+            platforms.clone(),
+            config.clock.clone(),
+            config.owner,
+        );
+        scheduler.gate = config.gate;
+        let hub = HubApp {
+            store: config.store.clone(),
+            platforms: platforms.clone(),
+            connect: ConnectApp {
+                store: config.store.clone(),
+                public_url: public_url.clone(),
+                platforms,
+                clock: config.clock.clone(),
+                guesses: Arc::new(
+                    GuessThrottle::default().trusting_forwarded_for(config.trust_forwarded_for),
+                ),
+                sync_wake: scheduler.wake.clone(),
+            },
+            clock: config.clock.clone(),
+            scheduler: scheduler.clone(),
+            demo_credentials: config.demo_credentials,
+            webhook_targets: config.webhook_targets.clone(),
+        };
+        let dispatcher = WebhookDispatcher::with_targets(
+            config.store,
+            config.clock,
+            config.webhook_targets.with_own_origin(&public_url),
+        )?;
+        Ok(Self {
+            hub,
+            scheduler,
+            dispatcher,
+        })
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> axum::Router {
+        crate::app::router(self.hub.clone())
+    }
+
+    /// Serves `listener` until `shutdown` resolves, with the scheduler (looking for due work
+    /// every `poll`) and the webhook dispatcher running in the background.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        poll: Duration,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = self.router();
+        let scheduler = self.scheduler;
+        let dispatcher = self.dispatcher;
+        let background = [
+            tokio::spawn(async move { scheduler.run_forever(poll).await }),
+            tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await }),
+        ];
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        for task in background {
+            task.abort();
+        }
+        served
+    }
+}

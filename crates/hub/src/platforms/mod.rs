@@ -1,0 +1,382 @@
+//! Each platform described once: a [`PlatformAdapter`] supplies its kinds of shop, their streams
+//! and schedules, the connect flow, connectors, token upkeep, the unified API's `platid`, and the
+//! connect form's fields; [`Platforms`] is the registry the rest of the hub asks.
+//!
+//! Outside this module no code matches on a platform's name: a front end or the scheduler looks
+//! the shop's [`ShopKind`] up here. Adding a platform is described in `docs/adding-a-platform.md`.
+
+pub mod vop;
+pub mod winit;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use secrecy::SecretString;
+use shopbridge_core::capability::{Connector, ConnectorError};
+use shopbridge_core::{Clock, ErrorClass, Platform, ShopKind};
+use shopbridge_store::{Connection, ConnectionSummary};
+
+use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
+use crate::scheduler::StreamPlan;
+use crate::sync::{StreamSource, SyncError};
+
+pub use vop::VopAdapter;
+pub use winit::WinitAdapter;
+
+/// Text in both of the console's languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+impl Text {
+    /// The English text, or the Chinese.
+    pub fn get(&self, english: bool) -> &'static str {
+        if english { self.en } else { self.zh }
+    }
+}
+
+/// One field a person fills in to connect a shop, beyond its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormField {
+    /// The field's name in the connect request (`vendor_id`, `seller`).
+    pub name: &'static str,
+    pub label: Text,
+    /// Digits only.
+    pub numeric: bool,
+}
+
+/// How a kind of shop is connected through its authorization page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectForm {
+    pub kind: ShopKind,
+    /// What the button says.
+    pub action: Text,
+    pub fields: &'static [FormField],
+}
+
+/// Where the platform's authorization page is, and what the flow's `state` remembers.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    /// The platform's page the person is sent to.
+    pub url: String,
+    /// The callback the platform sends the person back to (checked again at the exchange).
+    pub redirect_uri: String,
+    /// The account the grant is for: Winit's seller, a JIT shop's vendor id.
+    pub account: Option<String>,
+}
+
+/// A shop's credentials as the vault seals them, with when they stop working.
+#[derive(Debug)]
+pub struct NewCredentials {
+    pub kind: ShopKind,
+    pub sealed: SecretString,
+    pub access_expires_ms: Option<i64>,
+    pub refresh_expires_ms: Option<i64>,
+}
+
+/// Why credentials a shop already has were not taken.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialsRefused {
+    /// A field is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// A field the kind of shop needs is missing.
+    #[error("{0}")]
+    Missing(String),
+    /// The platform refused the credentials.
+    #[error("{0}")]
+    Refused(String),
+    /// The shop could not be stored (its name is taken, or the store failed).
+    #[error("name: {0}")]
+    Store(#[from] shopbridge_store::StoreError),
+}
+
+impl CredentialsRefused {
+    /// The HTTP status that answers it.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Missing(_) | Self::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Store(err) if err.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) => StatusCode::CONFLICT,
+        }
+    }
+}
+
+/// A platform as the hub knows it.
+#[async_trait]
+pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
+    fn platform(&self) -> Platform;
+
+    /// The kinds of shop it keeps.
+    fn kinds(&self) -> &'static [ShopKind];
+
+    /// The kind a person connects who names this platform and, maybe, a mode.
+    fn connectable(&self, mode: Option<&str>) -> Result<ShopKind, String>;
+
+    /// The streams a shop of `kind` syncs, with their schedules.
+    fn plans(&self, kind: ShopKind) -> Vec<StreamPlan>;
+
+    /// The stream whose records are the shop's orders in the unified model (what GetOrder,
+    /// GetRefund and `/v1/orders` read); a Union account's orders have a table of their own.
+    fn order_stream(&self, kind: ShopKind) -> Option<&'static str>;
+
+    /// The source of one of the shop's streams, with a live token.
+    async fn source(
+        &self,
+        shop: &Connection,
+        stream: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<dyn StreamSource>, SyncError>;
+
+    /// The shop's connector for live calls (ship, push stock, check refunds), with a live token.
+    async fn connector(&self, shop: &Connection) -> Result<Arc<dyn Connector>, SyncError>;
+
+    /// Renews the shop's token ahead of time when it expires within the adapter's margin;
+    /// `None` when nothing was due.
+    async fn refresh_if_expiring(
+        &self,
+        _shop: &ConnectionSummary,
+        _now_ms: i64,
+    ) -> Option<Result<(), String>> {
+        None
+    }
+
+    /// Ends the shop's grant at the platform, where it has one.
+    async fn revoke_grant(&self, _shop: &Connection) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The unified API's `platid` of a kind.
+    fn platid(&self, kind: ShopKind) -> &'static str;
+
+    /// Whether a shop of `kind` was connected through an authorization flow that can be run
+    /// again (an account acting with the application's own credentials has none).
+    fn has_authorization_flow(&self, kind: ShopKind) -> bool;
+
+    /// The connect forms of the kinds people connect through the platform's page.
+    fn connect_forms(&self) -> &'static [ConnectForm];
+
+    /// The platform's authorization page for a new grant of `kind`, bound to `state`.
+    fn authorize(
+        &self,
+        app: &ConnectApp,
+        kind: ShopKind,
+        request: &BeginConnect,
+        state: &str,
+    ) -> Result<Authorization, BeginError>;
+
+    /// What a re-authorization asks for: the account the shop already acts for.
+    fn reauthorize_request(&self, shop: &Connection) -> (Option<String>, Option<String>);
+
+    /// Whether new credentials belong to the same platform account as the shop's current ones
+    /// (when the platform says who authorized).
+    fn same_account(&self, _before: &SecretString, _after: &SecretString) -> bool {
+        true
+    }
+
+    /// Checks credentials a shop already has with the platform and seals them, for the kind
+    /// its `mode` names.
+    async fn existing_credentials(
+        &self,
+        existing: &Existing,
+        now_ms: i64,
+    ) -> Result<NewCredentials, CredentialsRefused>;
+
+    /// The platform's OAuth callbacks under `/connect/{platform}/`.
+    fn callback_routes(self: Arc<Self>) -> Router<Arc<ConnectApp>>;
+}
+
+/// The platforms this hub is configured for, found by kind of shop.
+#[derive(Debug, Clone)]
+pub struct Platforms {
+    adapters: Vec<Arc<dyn PlatformAdapter>>,
+    vop: Arc<VopAdapter>,
+}
+
+impl Platforms {
+    /// The registry: VOP always, and the others this hub has applications for.
+    pub fn new(vop: VopAdapter, winit: Option<WinitAdapter>) -> Self {
+        let vop = Arc::new(vop);
+        let mut adapters: Vec<Arc<dyn PlatformAdapter>> = vec![vop.clone()];
+        if let Some(winit) = winit {
+            adapters.push(Arc::new(winit));
+        }
+        Self { adapters, vop }
+    }
+
+    /// Every configured platform's adapter.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn PlatformAdapter>> {
+        self.adapters.iter()
+    }
+
+    /// The VOP adapter: Union's affiliate calls (goods, links) go through its clients.
+    pub fn vop(&self) -> &VopAdapter {
+        &self.vop
+    }
+
+    /// The adapter of a platform, if this hub is configured for it.
+    pub fn get(&self, platform: Platform) -> Option<&Arc<dyn PlatformAdapter>> {
+        self.adapters.iter().find(|a| a.platform() == platform)
+    }
+
+    /// The adapter of a platform named by a caller; the error names what is served.
+    pub fn named(&self, name: &str) -> Result<&Arc<dyn PlatformAdapter>, String> {
+        let served = || {
+            self.adapters
+                .iter()
+                .map(|a| a.platform().as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        match Platform::parse(name) {
+            Some(platform) => self.get(platform).ok_or_else(|| {
+                format!(
+                    "platform: {name} is not configured in this hub (it serves {})",
+                    served()
+                )
+            }),
+            None => Err(format!("platform: expected {}, got {name:?}", served())),
+        }
+    }
+
+    /// The adapter that keeps shops of `kind`.
+    pub fn of(&self, kind: ShopKind) -> Result<&Arc<dyn PlatformAdapter>, SyncError> {
+        self.get(kind.platform()).ok_or_else(|| {
+            SyncError::Settings(format!("{} is not configured in this hub", kind.platform()))
+        })
+    }
+
+    /// The streams of a kind of shop (none where its platform is not configured).
+    pub fn plans(&self, kind: ShopKind) -> Vec<StreamPlan> {
+        self.of(kind).map(|a| a.plans(kind)).unwrap_or_default()
+    }
+
+    /// The plan of one stream of a kind of shop.
+    pub fn plan(&self, kind: ShopKind, stream: &str) -> Option<StreamPlan> {
+        self.plans(kind).into_iter().find(|p| p.stream == stream)
+    }
+
+    /// The source of `stream` for a shop, with a live token.
+    pub async fn source(
+        &self,
+        shop: &Connection,
+        stream: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<dyn StreamSource>, SyncError> {
+        self.of(shop.kind)?.source(shop, stream, clock).await
+    }
+
+    /// The connector of a shop for live calls, with a live token.
+    pub async fn connector(&self, shop: &Connection) -> Result<Arc<dyn Connector>, SyncError> {
+        self.of(shop.kind)?.connector(shop).await
+    }
+
+    /// The unified API's `platid` of a kind of shop.
+    pub fn platid(&self, kind: ShopKind) -> Option<&'static str> {
+        self.of(kind).ok().map(|a| a.platid(kind))
+    }
+
+    /// The kind a `platid` connects: of the kinds with that id, the first people authorize.
+    pub fn kind_of_platid(&self, platid: &str) -> Option<ShopKind> {
+        self.adapters.iter().find_map(|adapter| {
+            adapter.kinds().iter().copied().find(|&kind| {
+                adapter.platid(kind) == platid && adapter.has_authorization_flow(kind)
+            })
+        })
+    }
+
+    /// Every `platid` served, with what it is, for error messages.
+    pub fn platids(&self) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for adapter in &self.adapters {
+            for &kind in adapter.kinds() {
+                let entry = format!("{} ({})", adapter.platid(kind), kind);
+                if !seen.iter().any(|s| s.starts_with(adapter.platid(kind))) {
+                    seen.push(entry);
+                }
+            }
+        }
+        seen.join(", ")
+    }
+
+    /// Whether a shop of `kind` can be authorized again.
+    pub fn has_authorization_flow(&self, kind: ShopKind) -> bool {
+        self.of(kind)
+            .is_ok_and(|adapter| adapter.has_authorization_flow(kind))
+    }
+
+    /// The records stream holding a shop's orders in the unified model.
+    pub fn order_stream(&self, kind: ShopKind) -> Option<&'static str> {
+        self.of(kind).ok().and_then(|a| a.order_stream(kind))
+    }
+
+    /// Every connect form, platform by platform.
+    pub fn connect_forms(&self) -> Vec<ConnectForm> {
+        self.adapters
+            .iter()
+            .flat_map(|a| a.connect_forms().iter().copied())
+            .collect()
+    }
+
+    /// Renews, ahead of time, the shop's token when it is due; `None` when nothing was due.
+    pub async fn refresh_if_expiring(
+        &self,
+        shop: &ConnectionSummary,
+        now_ms: i64,
+    ) -> Option<Result<(), String>> {
+        match self.of(shop.kind) {
+            Ok(adapter) => adapter.refresh_if_expiring(shop, now_ms).await,
+            Err(_) => None,
+        }
+    }
+
+    /// Ends the shop's grant at its platform, where it has one.
+    pub async fn revoke_grant(&self, shop: &Connection) -> Result<(), String> {
+        self.of(shop.kind)
+            .map_err(|err| err.to_string())?
+            .revoke_grant(shop)
+            .await
+    }
+
+    /// Every configured platform's OAuth callbacks.
+    pub fn callback_routes(&self) -> Router<Arc<ConnectApp>> {
+        self.adapters.iter().fold(Router::new(), |router, adapter| {
+            router.merge(adapter.clone().callback_routes())
+        })
+    }
+}
+
+/// The unified API's `platid` of a kind of shop, whether or not this hub is configured for its
+/// platform (the demo hands the ids out before a hub runs).
+pub fn platid_of(kind: ShopKind) -> &'static str {
+    match kind.platform() {
+        Platform::Vop => vop::platid(kind),
+        Platform::Winit => winit::PLATID,
+    }
+}
+
+/// A token the shop cannot get as a platform failure of the right class: one that must be
+/// authorized again stops the shop's streams, anything else is retried.
+pub(crate) fn token_failure(platform: Platform, err: crate::TokenError) -> SyncError {
+    let class = match &err {
+        crate::TokenError::NeedsReauthorization(..) => ErrorClass::NeedsReauthorization,
+        _ => ErrorClass::Transient,
+    };
+    SyncError::Platform(ConnectorError {
+        platform,
+        class,
+        code: None,
+        message: err.to_string(),
+    })
+}
+
+/// The credentials of a shop are not what its kind stores.
+pub(crate) fn unreadable(shop: &Connection, what: &str) -> SyncError {
+    SyncError::Settings(format!("connection {}: {what}", shop.id))
+}
