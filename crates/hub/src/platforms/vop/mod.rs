@@ -1,6 +1,8 @@
 //! Vipshop's open platform (VOP): Union affiliate accounts (channel and tool-provider modes)
 //! and JIT suppliers, their streams, OAuth flows and token upkeep.
 
+pub mod streams;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,16 +23,17 @@ use shopbridge_vop::oauth::OOB_REDIRECT_URI;
 use shopbridge_vop::union::order::MAX_WINDOW_MS;
 use shopbridge_vop::{Mode, VopClient};
 
+use self::streams::{
+    JIT_RETURNS, JitReturnSource, UNION_PIDS, UNION_REFUNDS, UnionOrderSource, UnionPidSource,
+    UnionRefundSource,
+};
 use super::{
     Authorization, ConnectForm, CredentialsRefused, FormField, NewCredentials, PlatformAdapter,
     Text, token_failure, unreadable,
 };
 use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
 use crate::scheduler::{MINUTE_MS, StreamPlan};
-use crate::sources::{
-    ALL_TIME_MS, JIT_ORDERS, JIT_RETURNS, JitReturnSource, OrderStream, PRODUCTS, ProductStream,
-    UNION_PIDS, UNION_REFUNDS, UnionOrderSource, UnionPidSource, UnionRefundSource,
-};
+use crate::sources::{ALL_TIME_MS, JIT_ORDERS, OrderStream, PRODUCTS, ProductStream};
 use crate::sync::{CallKey, DAY_MS, StreamSource, SyncError, UNION_ORDERS};
 use crate::{TokenManager, VopTokens};
 

@@ -1,0 +1,462 @@
+//! VOP's streams: Union orders, after-settlement refunds and PIDs, and JIT returns; each turns
+//! a platform page into store records.
+
+use async_trait::async_trait;
+use shopbridge_core::Clock;
+use shopbridge_core::capability::ConnectorError;
+use shopbridge_store::{RecordColumns, SyncedRecord, UnionOrderRecord};
+use shopbridge_vop::union::ORDER_SERVICE;
+use shopbridge_vop::union::order::{
+    MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
+};
+use shopbridge_vop::{Mode, VopClient};
+
+use crate::sources::ALL_TIME_MS;
+use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
+
+pub const UNION_REFUNDS: &str = "union_refunds";
+pub const UNION_PIDS: &str = "union_pids";
+/// Vipshop JIT returns to the vendor (退供).
+pub const JIT_RETURNS: &str = "jit_returns";
+
+const UNION_PAGE_SIZE: i32 = 100;
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Who a Union call counts against: the authorized connection in tool mode, the app otherwise.
+fn union_caller(client: &VopClient, connection_id: &str) -> String {
+    match client.config().access_token {
+        Some(_) => connection_id.to_owned(),
+        None => client.config().app_key.clone(),
+    }
+}
+
+/// Union orders by update time (`orderList`), into the Union order table with its history.
+#[derive(Debug, Clone)]
+pub struct UnionOrderSource {
+    pub client: VopClient,
+    pub mode: Mode,
+    pub caller: String,
+}
+
+impl UnionOrderSource {
+    pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
+        let caller = union_caller(&client, connection_id);
+        Self {
+            client,
+            mode,
+            caller,
+        }
+    }
+}
+
+/// A Union order as the store keeps it.
+pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
+    UnionOrderRecord {
+        order_sn: order.order_sn.clone(),
+        status: i64::from(order.status),
+        sub_status: order.order_sub_status_name.clone(),
+        chan_tag: order.chan_tag().map(str::to_owned),
+        stat_param: order.stat_param.clone(),
+        commission: order.commission.map(|c| c.to_string()),
+        order_time_ms: order.order_time,
+        last_update_ms: order.last_update_time,
+        settled: order.is_settled(),
+        settled_ms: order.settled_time.filter(|_| order.is_settled()),
+        payload: json(order),
+    }
+}
+
+#[async_trait]
+impl StreamSource for UnionOrderSource {
+    fn stream(&self) -> &'static str {
+        crate::sync::UNION_ORDERS
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        MAX_WINDOW_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: shopbridge_core::Platform::Vop.as_str(),
+            service: ORDER_SERVICE.into(),
+            method: self.mode.method("orderList"),
+            caller: self.caller.clone(),
+        }
+    }
+
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        Some(shopbridge_store::RecordEvents {
+            created: "union_order.created",
+            updated: "union_order.updated",
+        })
+    }
+
+    fn page_size(&self) -> u32 {
+        UNION_PAGE_SIZE as u32
+    }
+
+    /// Union times are epoch milliseconds.
+    fn time_resolution_ms(&self) -> i64 {
+        1
+    }
+
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        _pass: u32,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
+        let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
+            .page_size(UNION_PAGE_SIZE)
+            .page(page_number(page));
+        let answer = self.client.execute(&request).await?;
+        Ok(FetchedPage {
+            total: u64::try_from(answer.total).ok(),
+            records: PageRecords::UnionOrders(
+                answer
+                    .order_info_list
+                    .iter()
+                    .map(union_order_record)
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// A page number as the VOP requests take it.
+fn page_number(page: u32) -> i32 {
+    i32::try_from(page).unwrap_or(i32::MAX)
+}
+
+/// The times refunds are searched by, one pass each.
+const REFUND_PASSES: [RefundSearch; 3] = [
+    RefundSearch::AppliedAt,
+    RefundSearch::DeductionBookedAt,
+    RefundSearch::DeductionSettledAt,
+];
+
+/// Union after-settlement refunds (`refundOrderList`): a refund changes when it is applied for,
+/// when its deduction is booked and when that is settled (then it is final), and the platform
+/// searches by each of those times, so every window is read in three passes, one per time. A
+/// deduction booked weeks after the application (a slow return) is found in the window of its
+/// booking, with no lookback to cover the gap.
+#[derive(Debug, Clone)]
+pub struct UnionRefundSource {
+    pub client: VopClient,
+    pub mode: Mode,
+    pub caller: String,
+}
+
+impl UnionRefundSource {
+    pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
+        let caller = union_caller(&client, connection_id);
+        Self {
+            client,
+            mode,
+            caller,
+        }
+    }
+}
+
+/// An after-settlement refund as the store keeps it (`seen_ms` stands in for a missing time).
+pub fn refund_record(refund: &RefundOrderInfo, seen_ms: i64) -> SyncedRecord {
+    let id = refund
+        .after_sale_sn
+        .clone()
+        .filter(|sn| !sn.is_empty())
+        .unwrap_or_else(|| {
+            format!(
+                "{}@{}",
+                refund.order_sn,
+                refund.apply_time.unwrap_or_default()
+            )
+        });
+    SyncedRecord {
+        id,
+        updated_ms: [
+            refund.apply_time,
+            refund.commission_enter_time,
+            refund.commission_settled_time,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(seen_ms),
+        is_final: refund.settled == Some(1),
+        payload: json(refund),
+        columns: RecordColumns {
+            created_ms: refund.apply_time,
+            booked_ms: refund
+                .commission_settled_time
+                .or(refund.commission_enter_time),
+            parent_id: Some(refund.order_sn.clone()),
+            amount: refund.commission.map(|c| c.to_string()),
+            ..RecordColumns::default()
+        },
+    }
+}
+
+#[async_trait]
+impl StreamSource for UnionRefundSource {
+    fn stream(&self) -> &'static str {
+        UNION_REFUNDS
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        MAX_WINDOW_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: shopbridge_core::Platform::Vop.as_str(),
+            service: ORDER_SERVICE.into(),
+            method: self.mode.method("refundOrderList"),
+            caller: self.caller.clone(),
+        }
+    }
+
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        Some(shopbridge_store::RecordEvents {
+            created: "refund.changed",
+            updated: "refund.changed",
+        })
+    }
+
+    fn page_size(&self) -> u32 {
+        UNION_PAGE_SIZE as u32
+    }
+
+    fn passes(&self) -> u32 {
+        REFUND_PASSES.len() as u32
+    }
+
+    /// Union times are epoch milliseconds.
+    fn time_resolution_ms(&self) -> i64 {
+        1
+    }
+
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        pass: u32,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
+        let Some(&search) = REFUND_PASSES.get(pass as usize) else {
+            return Ok(FetchedPage {
+                total: Some(0),
+                records: PageRecords::Records(Vec::new()),
+            });
+        };
+        let request = RefundOrderList::new(self.mode, search, start_ms, end_ms)
+            .page_size(UNION_PAGE_SIZE)
+            .page(page_number(page));
+        let answer = self.client.execute(&request).await?;
+        let seen = self.client.clock().now_ms();
+        Ok(FetchedPage {
+            total: u64::try_from(answer.total).ok(),
+            records: PageRecords::Records(
+                answer
+                    .refund_order_info_list
+                    .iter()
+                    .map(|refund| refund_record(refund, seen))
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// The Union account's PIDs (`queryPid`): a listing without time filter, every run reads it all.
+#[derive(Debug, Clone)]
+pub struct UnionPidSource {
+    pub client: VopClient,
+    pub mode: Mode,
+    pub caller: String,
+}
+
+impl UnionPidSource {
+    pub fn new(client: VopClient, mode: Mode, connection_id: &str) -> Self {
+        let caller = union_caller(&client, connection_id);
+        Self {
+            client,
+            mode,
+            caller,
+        }
+    }
+}
+
+#[async_trait]
+impl StreamSource for UnionPidSource {
+    fn stream(&self) -> &'static str {
+        UNION_PIDS
+    }
+
+    /// One window may span all time: the listing has no time filter.
+    fn max_window_ms(&self) -> i64 {
+        ALL_TIME_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: shopbridge_core::Platform::Vop.as_str(),
+            service: shopbridge_vop::union::PID_SERVICE.into(),
+            method: self.mode.method("queryPid"),
+            caller: self.caller.clone(),
+        }
+    }
+
+    fn page_size(&self) -> u32 {
+        UNION_PAGE_SIZE as u32
+    }
+
+    async fn fetch(
+        &self,
+        _start_ms: i64,
+        _end_ms: i64,
+        _pass: u32,
+        page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
+        let answer = self
+            .client
+            .execute(
+                &shopbridge_vop::union::pid::QueryPid::all(self.mode, page_number(page))
+                    .page_size(UNION_PAGE_SIZE),
+            )
+            .await?;
+        let seen = self.client.clock().now_ms();
+        Ok(FetchedPage {
+            total: u64::try_from(answer.total).ok(),
+            records: PageRecords::Records(
+                answer
+                    .pid_info_list
+                    .iter()
+                    .map(|pid| SyncedRecord {
+                        id: pid.pid.clone(),
+                        updated_ms: pid.create_time.unwrap_or(seen),
+                        is_final: false,
+                        payload: json(pid),
+                        columns: RecordColumns {
+                            created_ms: pid.create_time,
+                            title: pid.pid_name.clone(),
+                            ..RecordColumns::default()
+                        },
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// JIT returns to the vendor (`getReturnInfo`) by creation time. The service answers per
+/// warehouse, so one fetch reads every warehouse's pages for the window (the window, not the
+/// page, is the unit a checkpoint records), skipping warehouses the vendor does not use.
+#[derive(Debug, Clone)]
+pub struct JitReturnSource {
+    pub client: VopClient,
+    pub vendor_id: i64,
+    pub caller: String,
+}
+
+#[async_trait]
+impl StreamSource for JitReturnSource {
+    fn stream(&self) -> &'static str {
+        JIT_RETURNS
+    }
+
+    fn max_window_ms(&self) -> i64 {
+        shopbridge_vop::jit::vreturn::MAX_RETURN_LOOKBACK_DAYS * DAY_MS
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.client.clock()
+    }
+
+    fn call(&self) -> CallKey {
+        CallKey {
+            platform: shopbridge_core::Platform::Vop.as_str(),
+            service: shopbridge_vop::jit::RETURN_SERVICE.into(),
+            method: "getReturnInfo".into(),
+            caller: self.caller.clone(),
+        }
+    }
+
+    /// One fetch reads every warehouse's pages of the window: one page as the engine sees it.
+    fn page_size(&self) -> u32 {
+        u32::MAX
+    }
+
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        _pass: u32,
+        _page: u32,
+    ) -> Result<FetchedPage, ConnectorError> {
+        use shopbridge_vop::jit::Warehouse;
+        use shopbridge_vop::jit::vreturn::GetReturnInfo;
+        use shopbridge_vop::time::{format_datetime_ms, parse_datetime_ms};
+        const LIMIT: i32 = 100;
+        let mut records = Vec::new();
+        for warehouse in Warehouse::ALL {
+            let mut page = 1;
+            loop {
+                let request = GetReturnInfo {
+                    st_create_time: Some(format_datetime_ms(start_ms)),
+                    ed_create_time: Some(format_datetime_ms(end_ms)),
+                    page: Some(page),
+                    limit: Some(LIMIT),
+                    ..GetReturnInfo::new(self.vendor_id, warehouse)
+                };
+                let answer = match self.client.execute(&request).await {
+                    Ok(answer) => answer,
+                    // A warehouse the vendor does not ship through is refused: nothing there.
+                    Err(shopbridge_vop::VopError::Api {
+                        kind: shopbridge_vop::ApiErrorKind::InvalidParameter,
+                        message,
+                        ..
+                    }) if message.contains("warehouse") => break,
+                    Err(err) => return Err(err.into()),
+                };
+                let got = answer.return_infos.len();
+                records.extend(answer.return_infos.iter().map(|info| {
+                    SyncedRecord {
+                        id: info.return_sn.clone(),
+                        updated_ms: info
+                            .create_time
+                            .as_deref()
+                            .and_then(parse_datetime_ms)
+                            .unwrap_or(start_ms),
+                        is_final: false,
+                        payload: json(info),
+                        columns: RecordColumns::default(),
+                    }
+                }));
+                if got < LIMIT as usize || i64::from(page) * i64::from(LIMIT) >= answer.total {
+                    break;
+                }
+                page += 1;
+            }
+        }
+        Ok(FetchedPage {
+            total: Some(records.len() as u64),
+            records: PageRecords::Records(records),
+        })
+    }
+}
