@@ -119,7 +119,8 @@ pub struct BeginConnect {
     pub native: bool,
     /// Where to send the person once connected, with a one-time code (an ERP's callback).
     pub return_to: Option<String>,
-    /// The connection being re-authorized (see [`begin_reauthorize`]); `None` connects a new one.
+    /// The connection being re-authorized (see [`crate::service::shops::reauthorize`]); `None`
+    /// connects a new one.
     pub reauthorize: Option<String>,
 }
 
@@ -191,62 +192,6 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, Be
         .create_connect_state(&state, &issued, now + STATE_TTL_MS)
         .await?;
     Ok(authorization.url)
-}
-
-/// Starts a flow that gives an existing connection new credentials: the same id, synced data
-/// and shop tokens, back to active once the person has authorized again. The account (JIT
-/// vendor, Winit seller) is the one the connection already acts for.
-pub async fn begin_reauthorize(
-    app: &ConnectApp,
-    tenant_id: &str,
-    connection_id: &str,
-    return_to: Option<String>,
-) -> Result<String, (StatusCode, String)> {
-    let connection = match app.store.connection(connection_id).await {
-        Ok(connection) if connection.tenant_id == tenant_id => connection,
-        Ok(_) | Err(shopbridge_store::StoreError::NotFound(_)) => {
-            return Err((
-                StatusCode::NOT_FOUND,
-                format!("shop: no shop {connection_id:?} in this tenant"),
-            ));
-        }
-        Err(err) => return Err((StatusCode::SERVICE_UNAVAILABLE, format!("store: {err}"))),
-    };
-    if connection.state == shopbridge_store::ConnectionState::Revoked {
-        return Err((
-            StatusCode::CONFLICT,
-            "shop: a revoked shop cannot be re-authorized; connect it as a new shop".into(),
-        ));
-    }
-    let kind = connection.kind;
-    let adapter = app
-        .platforms
-        .of(kind)
-        .map_err(|err| (StatusCode::CONFLICT, format!("shop: {err}")))?;
-    if !adapter.has_authorization_flow(kind) {
-        return Err((
-            StatusCode::CONFLICT,
-            format!(
-                "shop: a {kind} connection has no authorization flow to repeat (it was connected with the app's own credentials)"
-            ),
-        ));
-    }
-    // The account the connection already acts for: a JIT shop's vendor, a Winit seller.
-    let (seller, vendor_id) = adapter.reauthorize_request(&connection);
-    let request = BeginConnect {
-        tenant_id: tenant_id.to_owned(),
-        platform: kind.platform().as_str().to_owned(),
-        mode: Some(kind.mode().to_owned()),
-        name: connection.name.clone(),
-        seller,
-        vendor_id,
-        native: false,
-        return_to,
-        reauthorize: Some(connection.id.clone()),
-    };
-    begin(app, request)
-        .await
-        .map_err(|err| (err.status(), err.to_string()))
 }
 
 async fn start(

@@ -17,6 +17,7 @@ use shopbridge_core::ShopKind;
 use shopbridge_store::{Capped, ConnectionState, ConsoleSession, Cursor, Seek};
 
 use crate::app::HubApp;
+use crate::service::{self, HubError};
 
 /// Sessions last twelve hours.
 const SESSION_TTL_MS: i64 = 12 * 3_600_000;
@@ -683,9 +684,9 @@ async fn connect(
         return_to: None,
         reauthorize: None,
     };
-    match crate::connect::begin(&app.connect, request).await {
+    match service::shops::begin_connect(&app, request).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(err) => back_to_shops(err.status(), &err.to_string()),
+        Err(err) => failed(err),
     }
 }
 
@@ -699,17 +700,17 @@ async fn revoke(
         Ok(session) => session,
         Err(response) => return response,
     };
-    match app.store.connection(&id).await {
-        Ok(shop) if shop.tenant_id == session.tenant_id => {
-            match app
-                .revoke_shop(&shop, "revoked in the console", "console")
-                .await
-            {
-                Ok(()) => Redirect::to("/console/shops").into_response(),
-                Err(err) => back_to_shops(StatusCode::CONFLICT, &err.to_string()),
-            }
-        }
-        _ => (StatusCode::NOT_FOUND, "no such shop").into_response(),
+    match service::shops::revoke(
+        &app,
+        &session.tenant_id,
+        &id,
+        "console",
+        "revoked in the console",
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/console/shops").into_response(),
+        Err(err) => failed(err),
     }
 }
 
@@ -724,15 +725,9 @@ async fn delete_shop(
         Ok(session) => session,
         Err(response) => return response,
     };
-    match app.delete_shop(&session.tenant_id, &id, "console").await {
+    match service::shops::delete(&app, &session.tenant_id, &id, "console").await {
         Ok(_) => Redirect::to("/console/shops").into_response(),
-        Err(shopbridge_store::StoreError::NotFound(_)) => {
-            (StatusCode::NOT_FOUND, "no such shop").into_response()
-        }
-        Err(shopbridge_store::StoreError::Conflict(message)) => {
-            back_to_shops(StatusCode::CONFLICT, &message)
-        }
-        Err(err) => crate::problem::store_failure(err),
+        Err(err) => failed(err),
     }
 }
 
@@ -750,13 +745,13 @@ async fn redeliver(
     let Ok(delivery) = delivery.parse::<i64>() else {
         return (StatusCode::NOT_FOUND, "no such delivery").into_response();
     };
-    match app.redeliver(&session.tenant_id, &hook, delivery).await {
+    match service::webhooks::redeliver(&app, &session.tenant_id, &hook, delivery).await {
         Ok(shopbridge_store::Redelivery::NotFound) => {
             (StatusCode::NOT_FOUND, "no such delivery").into_response()
         }
         // Queued, or still pending (it is sent by itself): the page shows which.
         Ok(_) => Redirect::to("/console/activity").into_response(),
-        Err(err) => crate::problem::store_failure(err),
+        Err(err) => failed(err),
     }
 }
 
@@ -771,9 +766,18 @@ async fn reauthorize(
         Ok(session) => session,
         Err(response) => return response,
     };
-    match crate::connect::begin_reauthorize(&app.connect, &session.tenant_id, &id, None).await {
+    match service::shops::reauthorize(&app, &session.tenant_id, &id, None).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err((status, message)) => back_to_shops(status, &message),
+        Err(err) => failed(err),
+    }
+}
+
+/// An operation that did not happen: the store's own answer when it is busy or failed, else
+/// why, with the way back to the shops page.
+fn failed(err: HubError) -> Response {
+    match err {
+        HubError::Store(err) => crate::problem::store_failure(err),
+        err => back_to_shops(crate::problem::hub_status(&err), &err.to_string()),
     }
 }
 
@@ -862,32 +866,10 @@ async fn sync_now(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfF
         Ok(session) => session,
         Err(response) => return response,
     };
-    let now = app.clock.now_ms();
-    let _ = app.scheduler.plan().await;
-    let mine: Vec<String> = app
-        .store
-        .tenant_connections(&session.tenant_id)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    for schedule in app
-        .store
-        .tenant_schedules(&session.tenant_id)
-        .await
-        .unwrap_or_default()
-    {
-        if mine.contains(&schedule.connection_id) {
-            let _ = app
-                .store
-                .run_now(&schedule.connection_id, &schedule.stream, now)
-                .await;
-        }
-    }
-    let scheduler = app.scheduler.clone();
+    // The same run as `POST /v1/sync/run`, in the background: the page shows it running.
+    let tenant = session.tenant_id.clone();
     tokio::spawn(async move {
-        if let Err(err) = scheduler.run_until_idle().await {
+        if let Err(err) = service::sync::run_now(&app, &tenant).await {
             tracing::warn!(error = %err, "console sync pass failed");
         }
     });
@@ -1288,8 +1270,9 @@ async fn earnings_page(
         return page(lang, t(lang, "earnings"), Some(&session), now, &picker);
     };
     let from = now - days * 86_400_000;
-    let report = match crate::rest::union::earnings_of(
+    let report = match service::union::earnings(
         &app,
+        &session.tenant_id,
         &shop.id,
         from,
         now,
@@ -1298,9 +1281,7 @@ async fn earnings_page(
     .await
     {
         Ok(report) => report,
-        Err(err) => {
-            return crate::problem::store_failure(err);
-        }
+        Err(err) => return failed(err),
     };
     let values: Vec<(String, f64)> = report
         .days
@@ -1459,23 +1440,21 @@ async fn links_view(
             ));
         }
         if let (Some(shop), false) = (&chosen, found.goods_ids.is_empty()) {
-            let ids: Vec<String> = found.goods_ids.iter().take(50).cloned().collect();
-            let generated = match app.store.connection(&shop.id).await {
-                Ok(connection) => match app.platforms.vop().union_client(&connection).await {
-                    Ok((client, mode)) => {
-                        let mut call = shopbridge_vop::union::GenByGoodsId::new(mode, ids);
-                        if let Some(tag) = chan_tag {
-                            call = call.chan_tag(tag);
-                        }
-                        if let Some(stat) = stat_param {
-                            call = call.stat_param(stat);
-                        }
-                        client.execute(&call).await.map_err(|err| err.to_string())
-                    }
-                    Err(err) => Err(err.to_string()),
-                },
-                Err(err) => Err(err.to_string()),
+            // Through the same service as `POST /v1/union/links`: the interactive quota first.
+            let request = service::union::LinkRequest {
+                shop: shop.id.clone(),
+                goods_ids: found
+                    .goods_ids
+                    .iter()
+                    .take(service::union::MAX_LINK_GOODS)
+                    .cloned()
+                    .collect(),
+                chan_tag: chan_tag.map(str::to_owned),
+                stat_param: stat_param.map(str::to_owned),
             };
+            let generated = service::union::links(app, &session.tenant_id, request)
+                .await
+                .map_err(|err| err.to_string());
             let list = match generated {
                 Ok(answer) => answer
                     .url_info_list
@@ -1488,6 +1467,13 @@ async fn links_view(
                             .collect();
                         format!("<li>{}{items}</li>", escape(info.source.as_deref().unwrap_or_default()))
                     })
+                    .chain(answer.errors.iter().map(|missing| {
+                        format!(
+                            r#"<li class="error">{}: {}</li>"#,
+                            escape(&missing.goods_id),
+                            escape(&missing.error)
+                        )
+                    }))
                     .collect::<String>(),
                 Err(message) => format!(r#"<li class="error">{}</li>"#, escape(&message)),
             };

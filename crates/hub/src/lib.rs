@@ -14,6 +14,7 @@ pub mod quota;
 pub mod rest;
 pub mod scheduler;
 pub mod security;
+pub mod service;
 pub mod sources;
 pub mod sync;
 pub mod telemetry;

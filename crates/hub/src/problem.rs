@@ -68,3 +68,57 @@ pub fn store_failure(err: shopbridge_store::StoreError) -> Response {
         "the hub's store failed; retry later",
     )
 }
+
+/// The answer to an operation of the hub that did not happen: the status its kind calls for,
+/// with `Retry-After` where waiting helps.
+pub fn hub_error(err: crate::service::HubError) -> Response {
+    use crate::service::HubError;
+    let status = hub_status(&err);
+    match err {
+        HubError::Throttled { retry_after_ms, .. } => {
+            let mut response = problem(status, err.to_string());
+            let seconds = retry_after_ms.saturating_add(999) / 1000;
+            if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        // Busy or failed: the store's own answer, which never shows its error text.
+        HubError::Store(err) => store_failure(err),
+        err => problem(status, err.to_string()),
+    }
+}
+
+/// The HTTP status of an operation that did not happen.
+pub fn hub_status(err: &crate::service::HubError) -> StatusCode {
+    use crate::service::HubError;
+    match err {
+        HubError::Invalid(_) => StatusCode::BAD_REQUEST,
+        HubError::Missing(_)
+        | HubError::Unprocessable(_)
+        | HubError::Unsupported(_)
+        | HubError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        HubError::NotFound(_) => StatusCode::NOT_FOUND,
+        HubError::Conflict(_) => StatusCode::CONFLICT,
+        HubError::Platform(err) => platform_status(err),
+        HubError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        HubError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// The status a platform's error answers with: what the caller can fix is a 422, a shop that
+/// must be authorized again a 409, a rate limit a 429, anything else the platform's failure.
+pub fn platform_status(err: &shopbridge_core::capability::ConnectorError) -> StatusCode {
+    use shopbridge_core::ErrorClass;
+    match err.class {
+        ErrorClass::InvalidRequest
+        | ErrorClass::Unsupported
+        | ErrorClass::Platform
+        | ErrorClass::Permission => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::NeedsReauthorization
+        | ErrorClass::Credentials
+        | ErrorClass::AccountDisabled => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use shopbridge_hub::connect;
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_sandbox::browser;
 use shopbridge_store::Store;
@@ -16,7 +15,7 @@ use shopbridge_vop::{VopClient, VopConfig};
 
 struct Env {
     sandbox: RunningSandbox,
-    app: connect::ConnectApp,
+    app: shopbridge_hub::app::HubApp,
     store: Store,
     hub: String,
     tenant: String,
@@ -52,10 +51,15 @@ impl Env {
             demo_credentials: None,
         })
         .expect("hub");
-        // The connect flows alone, as the hub serves them.
-        let app = application.hub.connect.clone();
-        let router = connect::router(app.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let app = application.hub.clone();
+        let router = application.router();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         let http = common::http();
         // Register the hub's callbacks with both platforms.
         let mut uris = creds.vop.redirect_uris.clone();
@@ -418,9 +422,10 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .expect("needs reauth");
 
     // Someone else logging in does not take the shop over.
-    let authorize = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
-        .await
-        .expect("begin");
+    let authorize =
+        shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
+            .await
+            .expect("begin");
     let (other_user, other_password) = env.user("union");
     let decision = browser::authorize(&env.http, &authorize, &other_user, &other_password, true)
         .await
@@ -438,9 +443,10 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         shopbridge_store::ConnectionState::NeedsReauth
     );
 
-    let authorize = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
-        .await
-        .expect("begin");
+    let authorize =
+        shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
+            .await
+            .expect("begin");
     let decision = browser::authorize(&env.http, &authorize, &username, &password, true)
         .await
         .expect("approve again");
@@ -470,15 +476,19 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .create_tenant("other", "other-key", &SecretString::from("o"), 0)
         .await
         .expect("tenant");
-    let refused = |result: Result<String, (axum::http::StatusCode, String)>| {
-        result.expect_err("refused").0.as_u16()
+    let refused = |result: Result<String, shopbridge_hub::service::HubError>| {
+        shopbridge_hub::problem::hub_status(&result.expect_err("refused")).as_u16()
     };
     assert_eq!(
-        refused(connect::begin_reauthorize(&env.app, &other, &before.id, None).await),
+        refused(
+            shopbridge_hub::service::shops::reauthorize(&env.app, &other, &before.id, None).await
+        ),
         404
     );
     assert_eq!(
-        refused(connect::begin_reauthorize(&env.app, &env.tenant, "nope", None).await),
+        refused(
+            shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, "nope", None).await
+        ),
         404
     );
     let channel = env
@@ -497,13 +507,17 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .await
         .expect("channel");
     assert_eq!(
-        refused(connect::begin_reauthorize(&env.app, &env.tenant, &channel, None).await),
+        refused(
+            shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &channel, None)
+                .await
+        ),
         409,
         "a shop connected without a flow has none to repeat"
     );
-    let pending = connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None)
-        .await
-        .expect("begin");
+    let pending =
+        shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
+            .await
+            .expect("begin");
     env.store
         .set_state(
             &before.id,
@@ -514,7 +528,10 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .await
         .expect("revoke");
     assert_eq!(
-        refused(connect::begin_reauthorize(&env.app, &env.tenant, &before.id, None).await),
+        refused(
+            shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
+                .await
+        ),
         409
     );
     // A flow begun before the revocation does not bring the shop back.

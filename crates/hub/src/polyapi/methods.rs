@@ -15,7 +15,6 @@ use shopbridge_vop::time::{format_datetime_ms, parse_datetime_ms};
 
 use super::{Call, PolyError};
 use crate::connect::BeginConnect;
-use crate::platforms::CredentialsRefused;
 use crate::sources::{JIT_ORDERS, PRODUCTS};
 
 type Fields = Map<String, Value>;
@@ -28,46 +27,34 @@ pub(super) async fn run(call: &Call<'_>, method: &str, now: i64) -> Result<Field
         "Differ.JH.Business.GetOrder" => get_order(call).await,
         "Differ.JH.Business.DownloadProduct" => download_product(call).await,
         "Differ.JH.Business.GetRefund" => get_refund(call).await,
-        "Differ.JH.Business.Send" => {
-            let connector = connector(call).await?;
-            send(connector.as_ref(), &call.biz).await
-        }
+        "Differ.JH.Business.Send" => send(call, shop(call)?, &call.biz).await,
         "Differ.JH.Business.BatchSend" => {
-            let connector = connector(call).await?;
-            batch(&call.biz, "orders", |item| {
-                let connector = connector.clone();
-                async move { send(connector.as_ref(), &item).await }
+            let shop = shop(call)?;
+            batch(&call.biz, "orders", |item| async move {
+                send(call, shop, &item).await
             })
             .await
         }
-        "Differ.JH.Business.SyncStock" => {
-            let connector = connector(call).await?;
-            sync_stock(connector.as_ref(), &call.biz).await
-        }
+        "Differ.JH.Business.SyncStock" => sync_stock(call, shop(call)?, &call.biz).await,
         "Differ.JH.Business.BatchSyncStock" => {
-            let connector = connector(call).await?;
-            batch(&call.biz, "goods", |item| {
-                let connector = connector.clone();
-                async move { sync_stock(connector.as_ref(), &item).await }
+            let shop = shop(call)?;
+            batch(&call.biz, "goods", |item| async move {
+                sync_stock(call, shop, &item).await
             })
             .await
         }
         "Differ.JH.Business.CheckRefundStatus" => {
-            let connector = connector(call).await?;
             let number = text(&call.biz, "orderid")
                 .or_else(|| text(&call.biz, "platorderno"))
                 .ok_or_else(|| PolyError::missing("OrderID"))?;
-            check_refund(connector.as_ref(), &number).await
+            check_refund(call, shop(call)?, &number).await
         }
         "Differ.JH.Business.BatchCheckRefundStatus" => {
-            let connector = connector(call).await?;
-            batch(&call.biz, "orders", |item| {
-                let connector = connector.clone();
-                async move {
-                    let number = text(&item, "platorderno")
-                        .ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
-                    check_refund(connector.as_ref(), &number).await
-                }
+            let shop = shop(call)?;
+            batch(&call.biz, "orders", |item| async move {
+                let number = text(&item, "platorderno")
+                    .ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
+                check_refund(call, shop, &number).await
             })
             .await
         }
@@ -191,7 +178,7 @@ fn has_orders(call: &Call<'_>, connection: &Connection) -> bool {
 /// parameter) is `GSE.MISS_PARAMETER` / `GSE.INVALID_PARAMETER`; whatever the platform refuses,
 /// a circuit break, another vendor's order or a bad value alike, is `GSE.LOGIC_ERROR` (平台业务错误)
 /// with the platform's code and message; what the platform cannot do is `GSE.PLAT_NOT_SUPPORT`.
-fn connector_failure(err: ConnectorError) -> PolyError {
+pub(super) fn connector_failure(err: ConnectorError) -> PolyError {
     let message = match &err.code {
         Some(code) => format!("{} {code}: {}", err.platform, err.message),
         None => format!("{}: {}", err.platform, err.message),
@@ -203,15 +190,7 @@ fn connector_failure(err: ConnectorError) -> PolyError {
 }
 
 async fn connector(call: &Call<'_>) -> Result<Arc<dyn Connector>, PolyError> {
-    call.app
-        .platforms
-        .connector(shop(call)?)
-        .await
-        .map_err(|err| match err {
-            crate::SyncError::Platform(err) => connector_failure(err),
-            crate::SyncError::Settings(message) => PolyError::unsupported(message),
-            crate::SyncError::Store(err) => err.into(),
-        })
+    Ok(crate::service::connector(call.app, shop(call)?).await?)
 }
 
 // ---- the unified model in polyapi's shape ----
@@ -390,11 +369,7 @@ async fn orders_from_platform(
 }
 
 fn platform_setup_failure(err: crate::SyncError) -> PolyError {
-    match err {
-        crate::SyncError::Platform(err) => connector_failure(err),
-        crate::SyncError::Settings(message) => PolyError::unsupported(message),
-        crate::SyncError::Store(err) => err.into(),
-    }
+    crate::service::HubError::from(err).into()
 }
 
 async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
@@ -406,36 +381,7 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
     }
     let biz = &call.biz;
     if let Some(number) = text(biz, "platorderno") {
-        let stored = call
-            .app
-            .store
-            .synced_record(&connection.id, JIT_ORDERS, &number)
-            .await?;
-        let order = match stored {
-            Some(record) => serde_json::from_str::<Order>(&record.record.payload).ok(),
-            // Not synced yet: ask the platform.
-            None => {
-                let connector = connector(call).await?;
-                let query = OrderQuery {
-                    status: OrderStatus::All,
-                    plat_order_no: Some(number.clone()),
-                    time_type: OrderTimeType::Modified,
-                    start_ms: 0,
-                    end_ms: 0,
-                    page: 1,
-                    page_size: 1,
-                    shop_type: None,
-                };
-                let orders = connector.orders().map_err(connector_failure)?;
-                orders
-                    .get_orders(&query)
-                    .await
-                    .map_err(connector_failure)?
-                    .items
-                    .into_iter()
-                    .next()
-            }
-        };
+        let order = crate::service::orders::by_number(call.app, connection, &number).await?;
         let orders: Vec<Value> = order.iter().map(order_json).collect();
         return Ok(fields(
             json!({"numtotalorder": orders.len(), "ishasnextpage": 0, "orders": orders}),
@@ -646,7 +592,7 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
 
 // ---- live through the connector ----
 
-async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
+async fn send(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<Fields, PolyError> {
     let number = text(biz, "platorderno").ok_or_else(|| PolyError::missing("PlatOrderNo"))?;
     let logistic_type =
         text(biz, "logistictype").ok_or_else(|| PolyError::missing("LogisticType"))?;
@@ -694,8 +640,7 @@ async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyErro
         warehouse: text(biz, "whsecode"),
         shop_type,
     };
-    let shipping = connector.shipping().map_err(connector_failure)?;
-    let result = shipping.send(&shipment).await.map_err(connector_failure)?;
+    let result = crate::service::orders::ship(call.app, shop, &shipment).await?;
     Ok(fields(json!({
         "platorderno": result.plat_order_no,
         "logisticno": result.logistic_no,
@@ -705,7 +650,7 @@ async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyErro
     })))
 }
 
-async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
+async fn sync_stock(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<Fields, PolyError> {
     let quantity = number(biz, "quantity")?.ok_or_else(|| PolyError::missing("Quantity"))?;
     let outer_id = text(biz, "outerid")
         .or_else(|| text(biz, "skuid"))
@@ -720,12 +665,6 @@ async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, Po
             )));
         }
     };
-    let allowed = match mode {
-        StockMode::Full => crate::limits::STOCK_QUANTITY,
-        StockMode::Incremental => crate::limits::STOCK_CHANGE,
-    };
-    crate::limits::in_range("Quantity", quantity, allowed)
-        .map_err(|err| PolyError::invalid(err.to_string()))?;
     let update = StockUpdate {
         product_id: text(biz, "platproductid"),
         sku_id: text(biz, "skuid"),
@@ -736,8 +675,7 @@ async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, Po
         circuit_break_ack: text(biz, "circuitbreakflag").as_deref() == Some("1"),
         batch_no: None,
     };
-    let stock = connector.stock().map_err(connector_failure)?;
-    let result = stock.sync_stock(&update).await.map_err(connector_failure)?;
+    let result = crate::service::orders::push_stock(call.app, shop, &update).await?;
     Ok(fields(json!({
         "platproductid": update.product_id,
         "skuid": update.sku_id,
@@ -769,12 +707,12 @@ fn refund_json(check: &RefundCheck) -> Value {
     })
 }
 
-async fn check_refund(connector: &dyn Connector, number: &str) -> Result<Fields, PolyError> {
-    let refunds = connector.refunds().map_err(connector_failure)?;
-    let check = refunds
-        .check_refund(number)
-        .await
-        .map_err(connector_failure)?;
+async fn check_refund(
+    call: &Call<'_>,
+    shop: &Connection,
+    number: &str,
+) -> Result<Fields, PolyError> {
+    let check = crate::service::orders::check_refund(call.app, shop, number).await?;
     Ok(fields(refund_json(&check)))
 }
 
@@ -852,14 +790,13 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         return_to.query_pairs_mut().append_pair("state", &state);
     }
     if let Some(shop) = &call.shop {
-        let url = crate::connect::begin_reauthorize(
-            &call.app.connect,
+        let url = crate::service::shops::reauthorize(
+            call.app,
             &call.tenant_id,
             &shop.id,
             Some(return_to.to_string()),
         )
-        .await
-        .map_err(|(_, message)| PolyError::invalid(message))?;
+        .await?;
         return Ok(fields(json!({ "authorizeurl": url })));
     }
     let name = text(&call.biz, "shopname")
@@ -876,12 +813,7 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         return_to: Some(return_to.to_string()),
         reauthorize: None,
     };
-    let url = crate::connect::begin(&call.app.connect, request)
-        .await
-        .map_err(|err| match err {
-            crate::connect::BeginError::Store(err) => PolyError::from(err),
-            other => PolyError::invalid(other.to_string()),
-        })?;
+    let url = crate::service::shops::begin_connect(call.app, request).await?;
     Ok(fields(json!({ "authorizeurl": url })))
 }
 
@@ -959,19 +891,14 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         refresh_token: text(&call.biz, "refreshtokenkey")
             .or_else(|| text(&call.biz, "refreshtoken")),
     };
-    let connection_id = crate::connect::connect_existing(
-        &call.app.connect,
+    let connection_id = crate::service::shops::connect_existing(
+        call.app,
         &call.tenant_id,
         kind.platform().as_str(),
         existing,
     )
-    .await
-    .map_err(|err| match err {
-        CredentialsRefused::Invalid(message) => PolyError::invalid(message),
-        CredentialsRefused::Missing(message) => PolyError::missing(&message),
-        CredentialsRefused::Store(err) if err.is_busy() => PolyError::from(err),
-        other => PolyError::logic(other.to_string()),
-    })?;
+    .await?
+    .id;
     let token = call
         .app
         .store

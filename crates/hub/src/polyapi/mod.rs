@@ -87,6 +87,31 @@ impl From<shopbridge_store::StoreError> for PolyError {
     }
 }
 
+/// An operation of the hub that did not happen, as the unified API says it: what the caller
+/// sent wrong is `GSE.INVALID_PARAMETER` / `GSE.MISS_PARAMETER`, what the platform or the
+/// shop's state refuses is `GSE.LOGIC_ERROR`, what the platform cannot do
+/// `GSE.PLAT_NOT_SUPPORT`, and the hub's own failure `GSE.SYSTEM_ERROR`.
+impl From<crate::service::HubError> for PolyError {
+    fn from(err: crate::service::HubError) -> Self {
+        use crate::service::HubError;
+        match err {
+            HubError::Invalid(message)
+            | HubError::Unprocessable(message)
+            | HubError::NotFound(message) => Self::invalid(message),
+            HubError::Missing(message) => Self {
+                subcode: "GSE.MISS_PARAMETER",
+                message,
+            },
+            HubError::Unsupported(message) => Self::unsupported(message),
+            HubError::Platform(err) => methods::connector_failure(err),
+            HubError::Store(err) => err.into(),
+            err @ (HubError::Conflict(_) | HubError::Refused(_) | HubError::Throttled { .. }) => {
+                Self::logic(err.to_string())
+            }
+        }
+    }
+}
+
 /// One call, after the common parameters were checked.
 pub(crate) struct Call<'a> {
     pub app: &'a HubApp,

@@ -13,15 +13,15 @@ use axum::routing::{get, post};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shopbridge_core::capability::ConnectorError;
 use shopbridge_core::codes::ShopType;
-use shopbridge_core::error::ErrorClass;
-use shopbridge_core::model::{Order, OrderQuery, OrderTimeType, Shipment, StockMode, StockUpdate};
+use shopbridge_core::model::{Order, Shipment, StockMode, StockUpdate};
 use shopbridge_store::{Connection, Cursor};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::{HubApp, Tenant};
+use crate::problem::hub_error;
+use crate::service;
 
 pub(crate) mod union;
 use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
@@ -248,45 +248,9 @@ fn store_failure(err: shopbridge_store::StoreError) -> Response {
     crate::problem::store_failure(err)
 }
 
-fn platform_failure(err: ConnectorError) -> Response {
-    let status = match err.class {
-        ErrorClass::InvalidRequest
-        | ErrorClass::Unsupported
-        | ErrorClass::Platform
-        | ErrorClass::Permission => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorClass::NeedsReauthorization
-        | ErrorClass::Credentials
-        | ErrorClass::AccountDisabled => StatusCode::CONFLICT,
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    error(status, format!("{}: {}", err.platform, err.message))
-}
-
 /// The tenant's shop `id`, or the response to give instead.
 async fn own_shop(app: &HubApp, tenant: &str, id: &str) -> Result<Connection, Response> {
-    match app.store.connection(id).await {
-        Ok(connection) if connection.tenant_id == tenant => Ok(connection),
-        Ok(_) | Err(shopbridge_store::StoreError::NotFound(_)) => Err(error(
-            StatusCode::NOT_FOUND,
-            format!("shop: no shop {id:?} of this tenant"),
-        )),
-        Err(err) => Err(store_failure(err)),
-    }
-}
-
-async fn connector(
-    app: &HubApp,
-    shop: &Connection,
-) -> Result<Arc<dyn shopbridge_core::capability::Connector>, Response> {
-    app.platforms
-        .connector(shop)
-        .await
-        .map_err(|err| match err {
-            crate::SyncError::Platform(err) => platform_failure(err),
-            crate::SyncError::Settings(message) => error(StatusCode::UNPROCESSABLE_ENTITY, message),
-            crate::SyncError::Store(err) => store_failure(err),
-        })
+    service::own_shop(app, tenant, id).await.map_err(hub_error)
 }
 
 /// A shop as the API shows it (never its credentials).
@@ -305,7 +269,8 @@ pub struct ShopView {
     pub refresh_expires_ms: Option<i64>,
 }
 
-fn shop_view(c: &Connection, platid: Option<&str>) -> ShopView {
+fn shop_view(app: &HubApp, c: &Connection) -> ShopView {
+    let platid = app.platforms.platid(c.kind);
     ShopView {
         id: c.id.clone(),
         platform: c.kind.platform().as_str().to_owned(),
@@ -321,21 +286,16 @@ fn shop_view(c: &Connection, platid: Option<&str>) -> ShopView {
 
 #[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = Problem)))]
 async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
-    let summaries = match app.store.tenant_connections(&tenant).await {
-        Ok(all) => all,
-        Err(err) => return store_failure(err),
-    };
-    let mut shops = Vec::new();
-    for summary in summaries {
-        match app.store.connection(&summary.id).await {
-            Ok(connection) => shops.push(shop_view(
-                &connection,
-                app.platforms.platid(connection.kind),
-            )),
-            Err(err) => return store_failure(err),
-        }
+    match service::shops::list(&app, &tenant).await {
+        Ok(shops) => Json(
+            shops
+                .iter()
+                .map(|shop| shop_view(&app, shop))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(err) => hub_error(err),
     }
-    Json(shops).into_response()
 }
 
 /// A shop to connect: with credentials it already has (`session_key`, or Winit's `app_key` and
@@ -391,23 +351,11 @@ async fn create_shop(
             token: request.token,
             refresh_token: None,
         };
-        return match crate::connect::connect_existing(
-            &app.connect,
-            &tenant,
-            &request.platform,
-            existing,
-        )
-        .await
+        return match service::shops::connect_existing(&app, &tenant, &request.platform, existing)
+            .await
         {
-            Ok(id) => match app.store.connection(&id).await {
-                Ok(shop) => (
-                    StatusCode::CREATED,
-                    Json(shop_view(&shop, app.platforms.platid(shop.kind))),
-                )
-                    .into_response(),
-                Err(err) => store_failure(err),
-            },
-            Err(err) => error(err.status(), err.to_string()),
+            Ok(shop) => (StatusCode::CREATED, Json(shop_view(&app, &shop))).into_response(),
+            Err(err) => hub_error(err),
         };
     }
     let begin = crate::connect::BeginConnect {
@@ -421,13 +369,13 @@ async fn create_shop(
         return_to: None,
         reauthorize: None,
     };
-    match crate::connect::begin(&app.connect, begin).await {
+    match service::shops::begin_connect(&app, begin).await {
         Ok(url) => (
             StatusCode::ACCEPTED,
             Json(AuthorizeStart { authorize_url: url }),
         )
             .into_response(),
-        Err(err) => error(err.status(), err.to_string()),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -447,27 +395,21 @@ async fn delete_shop(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
-    match app.delete_shop(&tenant, &id, "api").await {
+    match service::shops::delete(&app, &tenant, &id, "api").await {
         Ok(deleted) => Json(ShopDeleted {
             id,
             records: deleted.records,
         })
         .into_response(),
-        Err(shopbridge_store::StoreError::NotFound(_)) => {
-            error(StatusCode::NOT_FOUND, format!("id: no shop {id} here"))
-        }
-        Err(shopbridge_store::StoreError::Conflict(message)) => {
-            error(StatusCode::CONFLICT, message)
-        }
-        Err(err) => store_failure(err),
+        Err(err) => hub_error(err),
     }
 }
 
 #[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
 async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<String>) -> Response {
-    match own_shop(&app, &tenant, &id).await {
-        Ok(shop) => Json(shop_view(&shop, app.platforms.platid(shop.kind))).into_response(),
-        Err(response) => response,
+    match service::own_shop(&app, &tenant, &id).await {
+        Ok(shop) => Json(shop_view(&app, &shop)).into_response(),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -480,40 +422,26 @@ async fn reauthorize_shop(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
-    match crate::connect::begin_reauthorize(&app.connect, &tenant, &id, None).await {
+    match service::shops::reauthorize(&app, &tenant, &id, None).await {
         Ok(url) => (
             StatusCode::ACCEPTED,
             Json(AuthorizeStart { authorize_url: url }),
         )
             .into_response(),
-        Err((status, message)) => error(status, message),
+        Err(err) => hub_error(err),
     }
 }
 
 /// Revokes the shop's grant at the platform (where it has one) and marks it revoked.
-#[utoipa::path(post, path = "/v1/shops/{id}/revoke", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/v1/shops/{id}/revoke", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem), (status = 409, description = "The shop is already revoked", body = Problem)))]
 async fn revoke_shop(
     State(app): Shared,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Response {
-    let shop = match own_shop(&app, &tenant, &id).await {
-        Ok(shop) => shop,
-        Err(response) => return response,
-    };
-    if let Err(err) = app
-        .revoke_shop(
-            &shop,
-            "revoked through the API",
-            shop.kind.platform().as_str(),
-        )
-        .await
-    {
-        return error(StatusCode::CONFLICT, err.to_string());
-    }
-    match app.store.connection(&id).await {
-        Ok(shop) => Json(shop_view(&shop, app.platforms.platid(shop.kind))).into_response(),
-        Err(err) => store_failure(err),
+    match service::shops::revoke(&app, &tenant, &id, "api", "revoked through the API").await {
+        Ok(shop) => Json(shop_view(&app, &shop)).into_response(),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -828,43 +756,13 @@ async fn get_order(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    match app.store.synced_record(&shop.id, JIT_ORDERS, &number).await {
-        Ok(Some(record)) => {
-            return Json(
-                serde_json::from_str::<Value>(&record.record.payload).unwrap_or(Value::Null),
-            )
-            .into_response();
-        }
-        Ok(None) => {}
-        Err(err) => return store_failure(err),
-    }
-    let connector = match connector(&app, &shop).await {
-        Ok(connector) => connector,
-        Err(response) => return response,
-    };
-    let orders = match connector.orders() {
-        Ok(orders) => orders,
-        Err(err) => return platform_failure(err),
-    };
-    let query = OrderQuery {
-        status: shopbridge_core::codes::OrderStatus::All,
-        plat_order_no: Some(number.clone()),
-        time_type: OrderTimeType::Modified,
-        start_ms: 0,
-        end_ms: 0,
-        page: 1,
-        page_size: 1,
-        shop_type: None,
-    };
-    match orders.get_orders(&query).await {
-        Ok(page) => match page.items.into_iter().next() {
-            Some(order) => Json::<Order>(order).into_response(),
-            None => error(
-                StatusCode::NOT_FOUND,
-                format!("order: no order {number:?} in this shop"),
-            ),
-        },
-        Err(err) => platform_failure(err),
+    match service::orders::by_number(&app, &shop, &number).await {
+        Ok(Some(order)) => Json::<Order>(order).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("order: no order {number:?} in this shop"),
+        ),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -879,17 +777,9 @@ async fn check_refund(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    let connector = match connector(&app, &shop).await {
-        Ok(connector) => connector,
-        Err(response) => return response,
-    };
-    let refunds = match connector.refunds() {
-        Ok(refunds) => refunds,
-        Err(err) => return platform_failure(err),
-    };
-    match refunds.check_refund(&number).await {
+    match service::orders::check_refund(&app, &shop, &number).await {
         Ok(check) => Json(check).into_response(),
-        Err(err) => platform_failure(err),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -931,16 +821,6 @@ async fn ship(
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<ShipmentRequest>,
 ) -> Response {
-    if request.plat_order_no.trim().is_empty() || request.logistic_type.trim().is_empty() {
-        return bad_request("plat_order_no and logistic_type: required");
-    }
-    for line in &request.lines {
-        if let Err(err) =
-            crate::limits::in_range("lines.count", line.count, crate::limits::LINE_COUNT)
-        {
-            return bad_request(format!("{err} (line {:?})", line.sub_order_no));
-        }
-    }
     let shop_type = match request
         .shop_type
         .as_deref()
@@ -953,14 +833,6 @@ async fn ship(
     let shop = match own_shop(&app, &tenant, &request.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
-    };
-    let connector = match connector(&app, &shop).await {
-        Ok(connector) => connector,
-        Err(response) => return response,
-    };
-    let shipping = match connector.shipping() {
-        Ok(shipping) => shipping,
-        Err(err) => return platform_failure(err),
     };
     let shipment = Shipment {
         plat_order_no: request.plat_order_no,
@@ -975,9 +847,9 @@ async fn ship(
         warehouse: request.warehouse,
         shop_type,
     };
-    match shipping.send(&shipment).await {
+    match service::orders::ship(&app, &shop, &shipment).await {
         Ok(result) => Json(result).into_response(),
-        Err(err) => platform_failure(err),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -1016,35 +888,9 @@ async fn push_stock(
         Some("incremental") => StockMode::Incremental,
         Some(other) => return bad_request(format!("mode: full or incremental, got {other:?}")),
     };
-    if let Err(err) =
-        crate::limits::in_range("quantity", request.quantity, crate::limits::STOCK_CHANGE)
-    {
-        return bad_request(err.to_string());
-    }
-    // In the documented range, but a full level cannot be negative: refused on its meaning.
-    if mode == StockMode::Full
-        && let Err(err) =
-            crate::limits::in_range("quantity", request.quantity, crate::limits::STOCK_QUANTITY)
-    {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{err} (a full stock level)"),
-        );
-    }
-    if request.outer_id.trim().is_empty() {
-        return bad_request("outer_id: required");
-    }
     let shop = match own_shop(&app, &tenant, &request.shop).await {
         Ok(shop) => shop,
         Err(response) => return response,
-    };
-    let connector = match connector(&app, &shop).await {
-        Ok(connector) => connector,
-        Err(response) => return response,
-    };
-    let stock = match connector.stock() {
-        Ok(stock) => stock,
-        Err(err) => return platform_failure(err),
     };
     let update = StockUpdate {
         product_id: None,
@@ -1056,9 +902,9 @@ async fn push_stock(
         circuit_break_ack: request.circuit_break_ack,
         batch_no: None,
     };
-    match stock.sync_stock(&update).await {
+    match service::orders::push_stock(&app, &shop, &update).await {
         Ok(result) => Json(result).into_response(),
-        Err(err) => platform_failure(err),
+        Err(err) => hub_error(err),
     }
 }
 
@@ -1253,7 +1099,7 @@ async fn redeliver_webhook(
     let Ok(delivery_id) = delivery.parse::<i64>() else {
         return not_found();
     };
-    match app.redeliver(&tenant, &id, delivery_id).await {
+    match service::webhooks::redeliver(&app, &tenant, &id, delivery_id).await {
         Ok(shopbridge_store::Redelivery::Queued(queued)) => {
             (StatusCode::ACCEPTED, Json(Redelivered { delivery: queued })).into_response()
         }
@@ -1262,7 +1108,7 @@ async fn redeliver_webhook(
             format!("delivery: {delivery_id} has not finished yet; it is sent again by itself"),
         ),
         Ok(shopbridge_store::Redelivery::NotFound) => not_found(),
-        Err(err) => store_failure(err),
+        Err(err) => hub_error(err),
     }
 }
 

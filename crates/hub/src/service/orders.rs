@@ -1,0 +1,125 @@
+//! A shop's orders and what is done with them: one order by number (the store first, else the
+//! platform), shipping, stock pushes and refund checks through the shop's connector.
+
+use shopbridge_core::codes::OrderStatus;
+use shopbridge_core::model::{
+    Order, OrderQuery, OrderTimeType, RefundCheck, Shipment, ShipmentResult, StockMode,
+    StockResult, StockUpdate,
+};
+use shopbridge_store::Connection;
+
+use super::{HubError, connector};
+use crate::app::HubApp;
+
+/// The records stream holding a shop's orders, or why the shop has none.
+pub fn order_stream(app: &HubApp, shop: &Connection) -> Result<&'static str, HubError> {
+    app.platforms.order_stream(shop.kind).ok_or_else(|| {
+        HubError::Unsupported(format!(
+            "a {} shop has no orders to download (Union orders are under /v1/union; a warehouse has outbound orders)",
+            shop.kind
+        ))
+    })
+}
+
+/// One of the shop's orders by its platform number: as stored when the sync has it, else
+/// from the platform (an order not synced yet); `None` when neither knows it.
+pub async fn by_number(
+    app: &HubApp,
+    shop: &Connection,
+    number: &str,
+) -> Result<Option<Order>, HubError> {
+    let stream = order_stream(app, shop)?;
+    if let Some(record) = app.store.synced_record(&shop.id, stream, number).await?
+        && let Ok(order) = serde_json::from_str::<Order>(&record.record.payload)
+    {
+        return Ok(Some(order));
+    }
+    let connector = connector(app, shop).await?;
+    let query = OrderQuery {
+        status: OrderStatus::All,
+        plat_order_no: Some(number.to_owned()),
+        time_type: OrderTimeType::Modified,
+        start_ms: 0,
+        end_ms: 0,
+        page: 1,
+        page_size: 1,
+        shop_type: None,
+    };
+    Ok(connector
+        .orders()?
+        .get_orders(&query)
+        .await?
+        .items
+        .into_iter()
+        .next())
+}
+
+/// Ships an order (all of it, or the lines and counts given) through the shop's platform.
+pub async fn ship(
+    app: &HubApp,
+    shop: &Connection,
+    shipment: &Shipment,
+) -> Result<ShipmentResult, HubError> {
+    if shipment.plat_order_no.trim().is_empty() {
+        return Err(HubError::Invalid(
+            "plat_order_no: the order to ship is required, got an empty value".into(),
+        ));
+    }
+    if shipment.logistic_type.trim().is_empty() {
+        return Err(HubError::Invalid(
+            "logistic_type: the carrier's code (JH_...) is required, got an empty value".into(),
+        ));
+    }
+    for (line, count) in &shipment.lines {
+        crate::limits::in_range("lines.count", *count, crate::limits::LINE_COUNT)
+            .map_err(|err| HubError::Invalid(format!("{err} (line {line:?})")))?;
+    }
+    Ok(connector(app, shop)
+        .await?
+        .shipping()?
+        .send(shipment)
+        .await?)
+}
+
+/// Pushes a stock level (full) or change (incremental) of one item to the shop's platform.
+pub async fn push_stock(
+    app: &HubApp,
+    shop: &Connection,
+    update: &StockUpdate,
+) -> Result<StockResult, HubError> {
+    if update.outer_id.trim().is_empty() {
+        return Err(HubError::Invalid(
+            "outer_id: the item's merchant code is required, got an empty value".into(),
+        ));
+    }
+    crate::limits::in_range("quantity", update.quantity, crate::limits::STOCK_CHANGE)
+        .map_err(|err| HubError::Invalid(err.to_string()))?;
+    // In the documented range, but a full level cannot be negative: refused on its meaning.
+    if update.mode == StockMode::Full {
+        crate::limits::in_range("quantity", update.quantity, crate::limits::STOCK_QUANTITY)
+            .map_err(|err| HubError::Unprocessable(format!("{err} (a full stock level)")))?;
+    }
+    Ok(connector(app, shop)
+        .await?
+        .stock()?
+        .sync_stock(update)
+        .await?)
+}
+
+/// Asks the shop's platform whether an order is being refunded.
+pub async fn check_refund(
+    app: &HubApp,
+    shop: &Connection,
+    number: &str,
+) -> Result<RefundCheck, HubError> {
+    if number.trim().is_empty() {
+        return Err(HubError::Invalid(
+            "order: the order number is required, got an empty value".into(),
+        ));
+    }
+    Ok(connector(app, shop)
+        .await?
+        .refunds()?
+        .check_refund(number)
+        .await?)
+}
