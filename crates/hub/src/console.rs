@@ -866,10 +866,14 @@ async fn sync_now(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfF
         Ok(session) => session,
         Err(response) => return response,
     };
-    // The same run as `POST /v1/sync/run`, in the background: the page shows it running.
+    // The same run as `POST /v1/sync/run`: made due here, run in the background while the
+    // page shows it running.
+    if let Err(err) = service::sync::make_due(&app, &session.tenant_id).await {
+        return failed(err);
+    }
     let tenant = session.tenant_id.clone();
     tokio::spawn(async move {
-        if let Err(err) = service::sync::run_now(&app, &tenant).await {
+        if let Err(err) = service::sync::run_due(&app, &tenant).await {
             tracing::warn!(error = %err, "console sync pass failed");
         }
     });

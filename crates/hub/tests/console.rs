@@ -420,3 +420,118 @@ async fn a_revoked_shop_is_deleted_from_the_console() {
             .is_empty()
     );
 }
+
+/// The console and REST are two front ends of one service: links made in the console count
+/// against the same interactive quota REST answers 429 for, revoking a revoked shop is a
+/// conflict in both, and "sync now" leaves shops that wait for their owner alone in both.
+#[tokio::test]
+async fn the_console_and_rest_apply_the_same_rules() {
+    let env = HubEnv::start().await;
+    let browser = Browser::sign_in(&env.hub, A).await;
+    let (_, page) = browser.get("/console/links").await;
+    let csrf = csrf_of(&page);
+    let union = &env.ids[1];
+    let text = "看看 https://m.vip.com/product-1-6918000001.html";
+    // Three links a minute in this hub: the console's calls use them up...
+    for _ in 0..3 {
+        let made = browser
+            .post(
+                "/console/links",
+                &[("csrf", &csrf), ("shop", union), ("text", text)],
+            )
+            .await;
+        assert_eq!(made.status(), 200);
+        let html = made.text().await.expect("html");
+        assert!(!html.contains("quota"), "{html}");
+    }
+    let over = browser
+        .post(
+            "/console/links",
+            &[("csrf", &csrf), ("shop", union), ("text", text)],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        over.contains(r#"class="error""#) && over.contains("quota"),
+        "the console says the quota is used up: {over}"
+    );
+    // ...and REST, asking for the same account, waits for the same window.
+    let rest = env
+        .http
+        .post(format!("{}/v1/union/links", env.hub))
+        .bearer_auth(format!("{}:{}", A.0, A.1))
+        .json(&serde_json::json!({"shop": union, "goods_ids": ["6918000001"]}))
+        .send()
+        .await
+        .expect("links");
+    assert_eq!(rest.status(), 429);
+    assert!(rest.headers().contains_key("retry-after"));
+
+    // Revoked through REST; the console's revoke of it again is the same conflict.
+    let revoke = |path: String| {
+        env.http
+            .post(format!("{}{path}", env.hub))
+            .bearer_auth(format!("{}:{}", A.0, A.1))
+            .send()
+    };
+    let first = revoke(format!("/v1/shops/{union}/revoke"))
+        .await
+        .expect("revoke");
+    assert_eq!(first.status(), 200);
+    let again = browser
+        .post(
+            &format!("/console/shops/{union}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    assert!(
+        again
+            .text()
+            .await
+            .expect("html")
+            .contains("already revoked")
+    );
+    let again = revoke(format!("/v1/shops/{union}/revoke"))
+        .await
+        .expect("revoke");
+    assert_eq!(again.status(), 409);
+
+    // A shop waiting for re-authorization, and the revoked one, are not made due by "sync now".
+    let jit = &env.ids[0];
+    let now = shopbridge_core::Clock::now_ms(&env.sandbox.clock());
+    env.store
+        .set_state(
+            jit,
+            shopbridge_store::ConnectionState::NeedsReauth,
+            Some("refresh token expired"),
+            now,
+        )
+        .await
+        .expect("needs reauth");
+    let synced = browser.post("/console/sync/now", &[("csrf", &csrf)]).await;
+    assert_eq!(synced.status(), 303);
+    let after = shopbridge_core::Clock::now_ms(&env.sandbox.clock());
+    let tenant = env
+        .store
+        .tenant_by_app_key(A.0)
+        .await
+        .expect("tenant")
+        .expect("found")
+        .0;
+    for schedule in env
+        .store
+        .tenant_schedules(&tenant)
+        .await
+        .expect("schedules")
+    {
+        assert!(
+            schedule.next_run_ms > after,
+            "{} {} was made due",
+            schedule.connection_id,
+            schedule.stream
+        );
+    }
+}

@@ -56,21 +56,34 @@ async fn runnable_shops(app: &HubApp, tenant: &str) -> Result<Vec<String>, HubEr
 /// those runs and the streams still leased by other processes when the wait for them ran out.
 /// Only the tenant's own streams are run and reported.
 pub async fn run_now(app: &HubApp, tenant: &str) -> Result<SyncRunAnswer, HubError> {
-    let started = std::time::Instant::now();
-    let store = &app.store;
+    make_due(app, tenant).await?;
+    run_due(app, tenant).await
+}
+
+/// Makes every stream of the tenant's runnable shops due now (a shop just connected is
+/// planned first); a shop waiting for re-authorization is left to its owner.
+pub async fn make_due(app: &HubApp, tenant: &str) -> Result<(), HubError> {
     // Whatever changed before this request is read: runs end their windows before their own
     // second, so they start once the current one is over.
     crate::sync::settle_current_second(app.clock.as_ref()).await;
     app.scheduler.plan().await?;
     let runnable = runnable_shops(app, tenant).await?;
     let now = app.clock.now_ms();
-    for schedule in store.tenant_schedules(tenant).await? {
+    for schedule in app.store.tenant_schedules(tenant).await? {
         if runnable.contains(&schedule.connection_id) {
-            store
+            app.store
                 .run_now(&schedule.connection_id, &schedule.stream, now)
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Runs the tenant's due streams here until none is left, then waits a little for those other
+/// processes hold.
+pub async fn run_due(app: &HubApp, tenant: &str) -> Result<SyncRunAnswer, HubError> {
+    let started = std::time::Instant::now();
+    let store = &app.store;
     let mut runs = Vec::new();
     loop {
         while let Some(outcome) = app.scheduler.run_one_of(ClaimScope::Tenant(tenant)).await? {

@@ -330,11 +330,13 @@ impl HubEnv {
             vop: vop.clone(),
             winit: Some(winit),
             clock: clock.clone(),
-            // A tiny goodsList quota, so that interactive calls can be seen running out of it.
+            // Tiny goodsList and genByGoodsId quotas, so that interactive calls can be seen
+            // running out of them.
             gate: Some(
                 shopbridge_hub::QuotaGate::new(clock.clone()).with_table(
                     shopbridge_core::quota::QuotaTable::documented()
                         .with_override("goodsList=3/60s")
+                        .and_then(|table| table.with_override("genByGoodsId=3/60s"))
                         .expect("override"),
                 ),
             ),
