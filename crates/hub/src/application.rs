@@ -12,10 +12,10 @@ use shopbridge_store::Store;
 use shopbridge_vop::VopClient;
 use shopbridge_winit::WinitClient;
 
-use crate::app::HubApp;
 use crate::connect::ConnectApp;
 use crate::platforms::{Platforms, VopAdapter, WinitAdapter};
 use crate::security::{GuessThrottle, TargetPolicy};
+use crate::state::HubApp;
 use crate::webhooks::WebhookDispatcher;
 use crate::{QuotaGate, Scheduler, TokenManager};
 

@@ -200,7 +200,7 @@ async fn start(
     // Only the tenant itself may start a flow that ends with a shop in its account: anyone
     // could otherwise send a shop owner a link that connects their shop to a stranger's tenant.
     // People start from the console or the REST API's `authorize_url`.
-    crate::app::Tenant(tenant): crate::app::Tenant,
+    crate::state::Tenant(tenant): crate::state::Tenant,
     Query(query): Query<StartQuery>,
 ) -> Response {
     let request = BeginConnect {
@@ -406,7 +406,7 @@ fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
 async fn with_credentials(
     State(app): State<Arc<ConnectApp>>,
     Path(platform): Path<String>,
-    crate::app::Tenant(tenant): crate::app::Tenant,
+    crate::state::Tenant(tenant): crate::state::Tenant,
     body: Result<Json<ExistingCredentials>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Json(body) = match body {

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use shopbridge_core::ShopKind;
 use shopbridge_store::{Capped, ConnectionState, ConsoleSession, Cursor, Seek};
 
-use crate::app::HubApp;
 use crate::service::{self, HubError};
+use crate::state::HubApp;
 
 /// Sessions last twelve hours.
 const SESSION_TTL_MS: i64 = 12 * 3_600_000;
@@ -315,7 +315,7 @@ async fn checked(
     csrf: &str,
 ) -> Result<ConsoleSession, Response> {
     let session = session(app, headers).await?;
-    if !crate::app::constant_time_eq(session.csrf.as_bytes(), csrf.as_bytes()) {
+    if !crate::state::constant_time_eq(session.csrf.as_bytes(), csrf.as_bytes()) {
         return Err((
             StatusCode::FORBIDDEN,
             "the form is stale or forged: reload the page",
@@ -415,7 +415,7 @@ struct LoginForm {
 async fn login(
     State(app): Shared,
     headers: HeaderMap,
-    crate::app::ClientAddr(client): crate::app::ClientAddr,
+    crate::state::ClientAddr(client): crate::state::ClientAddr,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, &LangQuery::default());
@@ -432,7 +432,7 @@ async fn login(
     };
     if !same_origin(&app, &headers)
         || login_token.is_empty()
-        || !crate::app::constant_time_eq(login_token.as_bytes(), form.login_csrf.as_bytes())
+        || !crate::state::constant_time_eq(login_token.as_bytes(), form.login_csrf.as_bytes())
     {
         return (
             StatusCode::FORBIDDEN,
@@ -442,11 +442,11 @@ async fn login(
     }
     let keys = crate::security::guess_keys(client, form.app_key.trim());
     if let Err(wait) = app.connect.guesses.check(&keys) {
-        return crate::app::too_many_guesses(wait);
+        return crate::state::too_many_guesses(wait);
     }
     let tenant = match app.store.tenant_by_app_key(form.app_key.trim()).await {
         Ok(Some((id, secret)))
-            if crate::app::constant_time_eq(
+            if crate::state::constant_time_eq(
                 secret.expose_secret().as_bytes(),
                 form.app_secret.as_bytes(),
             ) =>

@@ -16,6 +16,7 @@ pub mod scheduler;
 pub mod security;
 pub mod service;
 pub mod sources;
+pub mod state;
 pub mod sync;
 pub mod telemetry;
 pub mod tokens;

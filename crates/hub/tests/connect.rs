@@ -15,7 +15,7 @@ use shopbridge_vop::{VopClient, VopConfig};
 
 struct Env {
     sandbox: RunningSandbox,
-    app: shopbridge_hub::app::HubApp,
+    app: shopbridge_hub::state::HubApp,
     store: Store,
     hub: String,
     tenant: String,

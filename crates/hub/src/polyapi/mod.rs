@@ -19,7 +19,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 use shopbridge_store::{Connection, SignedRequest};
 
-use crate::app::HubApp;
+use crate::state::HubApp;
 
 /// How far a request's `timestamp` may be from the hub's clock.
 pub const TIMESTAMP_WINDOW_MS: i64 = 10 * 60_000;
@@ -239,7 +239,7 @@ pub struct PolyEnvelope {
 #[utoipa::path(post, path = "/openapi/do", request_body(content = PolyForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "polyapi's envelope: `code` 10000 with the method's fields, or 40000 with a GSE.* subcode", body = PolyEnvelope), (status = 429, description = "Too many failed signs for this appkey or from this address; see `Retry-After`", body = PolyEnvelope)))]
 pub(crate) async fn handle(
     State(app): State<Arc<HubApp>>,
-    crate::app::ClientAddr(client): crate::app::ClientAddr,
+    crate::state::ClientAddr(client): crate::state::ClientAddr,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
@@ -311,7 +311,7 @@ async fn dispatch(app: &HubApp, body: &[u8], now: i64) -> Result<Map<String, Val
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str())),
     );
-    if !crate::app::constant_time_eq(
+    if !crate::state::constant_time_eq(
         expected.to_ascii_lowercase().as_bytes(),
         sent_sign.to_ascii_lowercase().as_bytes(),
     ) {

@@ -19,10 +19,11 @@ use shopbridge_store::{Connection, Cursor};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::{HubApp, Tenant};
 use crate::problem::hub_error;
 use crate::service;
+use crate::state::{HubApp, Tenant};
 
+pub mod ops;
 pub(crate) mod union;
 use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
 
@@ -31,7 +32,7 @@ type Shared = State<Arc<HubApp>>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopbridge hub", description = "The REST API of the shopbridge hub: shops, orders, products, shipments, stock, Union data, sync runs and webhooks, plus health, metrics and the polyapi-compatible unified endpoint. Authenticate with `Authorization: Bearer APPKEY:APPSECRET`. Times are epoch milliseconds, or RFC 3339 date-times where a request takes a time. Every error is an RFC 9457 problem (`application/problem+json`)."),
-    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, delete_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, crate::app::sync_run, crate::app::healthz, crate::polyapi::handle),
+    paths(list_refunds, create_shop, union::goods, union::links, union::earnings_report, list_shops, get_shop, delete_shop, revoke_shop, reauthorize_shop, list_orders, get_order, check_refund, list_products, ship, push_stock, list_union_orders, list_union_pids, list_runs, create_webhook, list_webhooks, webhook_deliveries, enable_webhook, redeliver_webhook, metrics, ops::sync_run, ops::healthz, crate::polyapi::handle),
     components(schemas(NewShopRequest, ShopView, ShipmentRequest, StockRequest, Problem, OrderPage, ProductPage, UnionOrderPage, PidPage, WebhookRequest, union::LinkRequest, crate::polyapi::PolyForm, crate::polyapi::PolyEnvelope)),
     modifiers(&BearerAuth, &Contract),
     security(("bearer" = []))

@@ -8,9 +8,9 @@ use shopbridge_vop::union::earnings::GroupBy;
 use utoipa::IntoParams;
 
 use super::{ApiJson, ApiQuery, Shared, bad_request};
-use crate::app::Tenant;
 pub use crate::service::union::{EarningsAnswer, LinkRequest, LinksAnswer};
 use crate::service::{self, HubError};
+use crate::state::Tenant;
 
 fn answer<T: serde::Serialize>(result: Result<T, HubError>) -> Response {
     match result {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use shopbridge_core::capability::{Connector, ConnectorError};
 use shopbridge_store::{Connection, StoreError};
 
-use crate::app::HubApp;
+use crate::state::HubApp;
 
 /// Why an operation of the hub did not happen.
 #[derive(Debug, thiserror::Error)]

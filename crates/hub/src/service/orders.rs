@@ -9,7 +9,7 @@ use shopbridge_core::model::{
 use shopbridge_store::Connection;
 
 use super::{HubError, connector};
-use crate::app::HubApp;
+use crate::state::HubApp;
 
 /// The records stream holding a shop's orders, or why the shop has none.
 pub fn order_stream(app: &HubApp, shop: &Connection) -> Result<&'static str, HubError> {

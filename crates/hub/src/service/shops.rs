@@ -4,8 +4,8 @@
 use shopbridge_store::{Connection, ConnectionState, Deleted};
 
 use super::{HubError, own_shop};
-use crate::app::HubApp;
 use crate::connect::{BeginConnect, Existing};
+use crate::state::HubApp;
 
 /// The tenant's shops with their credentials opened, in the store's order.
 pub async fn list(app: &HubApp, tenant: &str) -> Result<Vec<Connection>, HubError> {

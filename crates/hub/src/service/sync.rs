@@ -6,7 +6,7 @@ use std::time::Duration;
 use shopbridge_store::{ClaimScope, ConnectionState};
 
 use super::HubError;
-use crate::app::HubApp;
+use crate::state::HubApp;
 
 /// One stream run made on request.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

@@ -11,9 +11,9 @@ use shopbridge_vop::{Mode, VopClient, VopRequest};
 use utoipa::ToSchema;
 
 use super::{HubError, own_shop};
-use crate::app::HubApp;
 use crate::platforms::VopAdapter;
 use crate::sources::UNION_REFUNDS;
+use crate::state::HubApp;
 
 const DAY_MS: i64 = 86_400_000;
 /// Beijing time is UTC+8: days start at 16:00 UTC.

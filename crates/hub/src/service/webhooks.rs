@@ -3,7 +3,7 @@
 use shopbridge_store::Redelivery;
 
 use super::HubError;
-use crate::app::HubApp;
+use crate::state::HubApp;
 
 /// Sends a finished delivery of one of the tenant's webhooks again, with an audit entry.
 pub async fn redeliver(

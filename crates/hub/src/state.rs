@@ -1,0 +1,173 @@
+//! What every front end serves from: the hub's state, and who a request is (tenant bearer
+//! authentication with guess throttling, the client's address).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use shopbridge_core::Clock;
+use shopbridge_store::Store;
+
+use crate::connect::ConnectApp;
+use crate::scheduler::{Platforms, Scheduler};
+
+/// Everything the HTTP application serves from.
+#[derive(Clone)]
+pub struct HubApp {
+    pub store: Store,
+    pub platforms: Platforms,
+    pub connect: ConnectApp,
+    pub clock: Arc<dyn Clock>,
+    pub scheduler: Scheduler,
+    /// In demo mode, what `GET /demo/credentials` answers (set once the demo shops are connected).
+    pub demo_credentials: Option<Arc<std::sync::OnceLock<Value>>>,
+    /// Where tenants' webhooks may point.
+    pub webhook_targets: crate::security::TargetPolicy,
+}
+
+impl std::fmt::Debug for HubApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubApp").finish_non_exhaustive()
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    crate::problem::problem(status, message)
+}
+
+/// An answer of 429 with `Retry-After`, for a client or key out of guesses.
+pub(crate) fn too_many_guesses(wait: Duration) -> Response {
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "too many failed sign-ins from this address or for this app key: retry in {} s",
+            wait.as_secs().max(1)
+        ),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The tenant of `Authorization: Bearer APPKEY:APPSECRET`; failed guesses are throttled per
+/// client address and per app key.
+pub(crate) async fn tenant(
+    connect: &ConnectApp,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+) -> Result<String, Response> {
+    let unauthorized = |message: &str| {
+        let mut response = error(StatusCode::UNAUTHORIZED, message);
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        response
+    };
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(unauthorized(
+            "Authorization: expected Bearer APPKEY:APPSECRET",
+        ));
+    };
+    let Some((app_key, secret)) = value
+        .strip_prefix("Bearer ")
+        .and_then(|credentials| credentials.trim().split_once(':'))
+    else {
+        return Err(unauthorized(
+            "Authorization: expected Bearer APPKEY:APPSECRET",
+        ));
+    };
+    let keys = crate::security::guess_keys(client, app_key);
+    connect.guesses.check(&keys).map_err(too_many_guesses)?;
+    match connect.store.tenant_by_app_key(app_key).await {
+        Ok(Some((id, stored)))
+            if constant_time_eq(stored.expose_secret().as_bytes(), secret.as_bytes()) =>
+        {
+            Ok(id)
+        }
+        Ok(_) => {
+            connect.guesses.failed(&keys);
+            Err(unauthorized(
+                "Authorization: unknown app key or wrong secret",
+            ))
+        }
+        Err(err) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store: {err}"),
+        )),
+    }
+}
+
+/// The tenant a request is authenticated as (`Authorization: Bearer APPKEY:APPSECRET`).
+#[derive(Debug, Clone)]
+pub struct Tenant(pub String);
+
+/// A state that can authenticate tenants.
+pub(crate) trait TenantAuth {
+    fn connect_app(&self) -> &ConnectApp;
+}
+
+impl TenantAuth for Arc<HubApp> {
+    fn connect_app(&self) -> &ConnectApp {
+        &self.connect
+    }
+}
+
+impl TenantAuth for Arc<ConnectApp> {
+    fn connect_app(&self) -> &ConnectApp {
+        self
+    }
+}
+
+impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for Tenant {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let ClientAddr(client) = ClientAddr::of(app, parts);
+        tenant(app.connect_app(), &parts.headers, client)
+            .await
+            .map(Tenant)
+    }
+}
+
+/// The address a request came from, as the guess throttle counts it (the connection's, or the
+/// last `X-Forwarded-For` entry when the hub trusts its proxy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl ClientAddr {
+    fn of<S: TenantAuth>(app: &S, parts: &axum::http::request::Parts) -> Self {
+        Self(
+            app.connect_app()
+                .guesses
+                .client_of(&parts.headers, &parts.extensions),
+        )
+    }
+}
+
+impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(app, parts))
+    }
+}
+
+/// Compares a secret with what was sent without stopping at the first difference, so that the
+/// time taken tells nothing about how much matched.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
