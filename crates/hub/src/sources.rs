@@ -11,8 +11,8 @@ use shopbridge_core::model::{OrderQuery, OrderTimeType, ProductQuery};
 use shopbridge_store::{RecordColumns, SyncedRecord};
 
 pub use crate::platforms::vop::streams::{
-    JIT_RETURNS, JitReturnSource, UNION_PIDS, UNION_REFUNDS, UnionOrderSource, UnionPidSource,
-    UnionRefundSource, refund_record, union_order_record,
+    JIT_RETURNS, JitReturnSource, UNION_ORDERS, UNION_PIDS, UNION_REFUNDS, UnionOrderSource,
+    UnionPidSource, UnionRefundSource, refund_record, union_order_record, union_order_sync,
 };
 use crate::sync::{CallKey, FetchedPage, PageRecords, StreamSource};
 

@@ -52,12 +52,8 @@ use shopbridge_core::Clock;
 use shopbridge_core::capability::ConnectorError;
 use shopbridge_core::error::ErrorClass;
 use shopbridge_core::quota::Priority;
-use shopbridge_store::{
-    Checkpoint, ConnectionState, Store, StoreError, SyncedRecord, UnionOrderRecord,
-};
-
-/// The stream name of Union orders in checkpoints and runs.
-pub const UNION_ORDERS: &str = "union_orders";
+pub use shopbridge_store::PageRecords;
+use shopbridge_store::{Checkpoint, ConnectionState, Store, StoreError};
 
 pub(crate) const DAY_MS: i64 = 24 * 3_600_000;
 
@@ -98,22 +94,6 @@ pub struct RunReport {
     pub fetched: u32,
     /// Records inserted or replaced by a newer version.
     pub changed: u32,
-}
-
-/// The records of one page, in the table their stream keeps them in.
-#[derive(Debug, Clone)]
-pub enum PageRecords {
-    UnionOrders(Vec<UnionOrderRecord>),
-    Records(Vec<SyncedRecord>),
-}
-
-impl PageRecords {
-    fn len(&self) -> usize {
-        match self {
-            Self::UnionOrders(records) => records.len(),
-            Self::Records(records) => records.len(),
-        }
-    }
 }
 
 /// One page fetched from a platform.
@@ -317,18 +297,6 @@ impl StreamSync {
         }
     }
 
-    /// Union orders by update time, into the Union order table.
-    pub fn union_orders(
-        store: Store,
-        client: shopbridge_vop::VopClient,
-        mode: shopbridge_vop::Mode,
-        connection_id: impl Into<String>,
-    ) -> Self {
-        let connection_id = connection_id.into();
-        let source = crate::sources::UnionOrderSource::new(client, mode, &connection_id);
-        Self::new(store, Arc::new(source), connection_id)
-    }
-
     pub fn stream(&self) -> &'static str {
         self.source.stream()
     }
@@ -466,32 +434,16 @@ impl StreamSync {
         checkpoint: Checkpoint,
     ) -> Result<usize, StoreError> {
         let now = self.now_ms();
-        match records {
-            PageRecords::UnionOrders(orders) => {
-                self.store
-                    .save_union_page(
-                        &self.connection_id,
-                        self.stream(),
-                        orders,
-                        checkpoint,
-                        self.source.events(),
-                        now,
-                    )
-                    .await
-            }
-            PageRecords::Records(records) => {
-                self.store
-                    .save_records_page(
-                        &self.connection_id,
-                        self.stream(),
-                        records,
-                        checkpoint,
-                        self.source.events(),
-                        now,
-                    )
-                    .await
-            }
-        }
+        self.store
+            .save_page(
+                &self.connection_id,
+                self.stream(),
+                records,
+                checkpoint,
+                self.source.events(),
+                now,
+            )
+            .await
     }
 
     /// The last instant whose records can no longer change while they are read: before the

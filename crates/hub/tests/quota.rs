@@ -76,7 +76,7 @@ async fn endless_sync(
 ) -> StreamSync {
     let connection =
         common::connection(store, "vop", "union_channel", name, "{}", (None, None)).await;
-    let mut sync = StreamSync::union_orders(
+    let mut sync = shopbridge_hub::sources::union_order_sync(
         store.clone(),
         common::vop_client(sandbox),
         Mode::Channel,

@@ -83,8 +83,12 @@ async fn sync_for(env: &Env, store: &Store) -> StreamSync {
         )
         .await
         .expect("connection");
-    let mut sync =
-        StreamSync::union_orders(store.clone(), env.client.clone(), Mode::Channel, connection);
+    let mut sync = shopbridge_hub::sources::union_order_sync(
+        store.clone(),
+        env.client.clone(),
+        Mode::Channel,
+        connection,
+    );
     sync.retry = RetryPolicy {
         attempts: 12,
         min_delay: Duration::from_millis(2),

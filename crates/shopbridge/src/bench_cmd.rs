@@ -14,7 +14,7 @@ use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
-use shopbridge_hub::{QuotaGate, StreamSync};
+use shopbridge_hub::QuotaGate;
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::union::{GenByGoodsId, GoodsList};
 use shopbridge_vop::{Mode, VopClient, VopConfig};
@@ -266,8 +266,12 @@ async fn ingest(orders: u64) -> anyhow::Result<()> {
     let (client, clock) = sandbox_client(&base).await?;
     let (store, path) = temp_store().await?;
     let connection = union_connection(&store, clock.now_ms()).await?;
-    let mut sync =
-        StreamSync::union_orders(store.clone(), client, Mode::Channel, connection.clone());
+    let mut sync = shopbridge_hub::sources::union_order_sync(
+        store.clone(),
+        client,
+        Mode::Channel,
+        connection.clone(),
+    );
     sync.initial_ms = 31 * 86_400_000;
     let started = Instant::now();
     let report = sync.run().await?;
@@ -341,7 +345,8 @@ async fn quota(minutes: u64) -> anyhow::Result<()> {
     let (client, clock) = sandbox_client(&sandbox.url).await?;
     let (store, path) = temp_store().await?;
     let connection = union_connection(&store, clock.now_ms()).await?;
-    let mut sync = StreamSync::union_orders(store, client, Mode::Channel, connection);
+    let mut sync =
+        shopbridge_hub::sources::union_order_sync(store, client, Mode::Channel, connection);
     // One-minute windows over a year: more calls than the run can make.
     sync.window_ms = 60_000;
     sync.lookback_ms = 0;

@@ -12,8 +12,8 @@ use serde_json::json;
 use shopbridge_core::codes::{OrderStatus, RefundStatus, ShopType};
 use shopbridge_core::model::{Address, Order, OrderLine};
 use shopbridge_core::{Clock, ShopKind};
+use shopbridge_hub::sources::UNION_ORDERS;
 use shopbridge_hub::sources::{JIT_ORDERS, UNION_REFUNDS, order_record, refund_record};
-use shopbridge_hub::sync::UNION_ORDERS;
 use shopbridge_store::{Checkpoint, MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::time::format_datetime_ms;
 use shopbridge_vop::union::order::{OrderInfo, RefundOrderInfo};
@@ -102,7 +102,14 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
         (&jit, JIT_ORDERS),
     ] {
         store
-            .save_records_page(shop, stream, &[], first, None, now)
+            .save_page(
+                shop,
+                stream,
+                &shopbridge_store::PageRecords::Records(Vec::new()),
+                first,
+                None,
+                now,
+            )
             .await?;
     }
     let at = |i: u64| start + (i128::from(i) * i128::from(span) / i128::from(size.max(1))) as i64;
@@ -203,23 +210,51 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
         jit_page.push(record);
         if union_page.len() == BATCH || i + 1 == size {
             store
-                .save_union_page(&union, UNION_ORDERS, &union_page, synced, None, now)
+                .save_page(
+                    &union,
+                    UNION_ORDERS,
+                    &shopbridge_store::PageRecords::UnionOrders(std::mem::take(&mut union_page)),
+                    synced,
+                    None,
+                    now,
+                )
                 .await?;
             store
-                .save_records_page(&jit, JIT_ORDERS, &jit_page, synced, None, now)
+                .save_page(
+                    &jit,
+                    JIT_ORDERS,
+                    &shopbridge_store::PageRecords::Records(std::mem::take(&mut jit_page)),
+                    synced,
+                    None,
+                    now,
+                )
                 .await?;
             union_page.clear();
             jit_page.clear();
         }
         if refunds.len() == BATCH {
             store
-                .save_records_page(&union, UNION_REFUNDS, &refunds, synced, None, now)
+                .save_page(
+                    &union,
+                    UNION_REFUNDS,
+                    &shopbridge_store::PageRecords::Records(std::mem::take(&mut refunds)),
+                    synced,
+                    None,
+                    now,
+                )
                 .await?;
             refunds.clear();
         }
     }
     store
-        .save_records_page(&union, UNION_REFUNDS, &refunds, synced, None, now)
+        .save_page(
+            &union,
+            UNION_REFUNDS,
+            &shopbridge_store::PageRecords::Records(std::mem::take(&mut refunds)),
+            synced,
+            None,
+            now,
+        )
         .await?;
     store.pool().close().await;
     println!(

@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::SecretString;
-use shopbridge_hub::StreamSync;
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
 use shopbridge_vop::Mode;
 
@@ -305,7 +304,12 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             } else {
                 Mode::Channel
             };
-            let mut sync = StreamSync::union_orders(store.clone(), client, mode, connection_id);
+            let mut sync = shopbridge_hub::sources::union_order_sync(
+                store.clone(),
+                client,
+                mode,
+                connection_id,
+            );
             sync.initial_ms = initial_days * 86_400_000;
             let start = store
                 .checkpoint(&sync.connection_id, "union_orders")

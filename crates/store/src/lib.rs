@@ -26,7 +26,7 @@ pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
 pub use records::{
-    Browsed, Capped, Cursor, RecordColumns, RecordFilter, Seek, StoredRecord, SyncRun,
+    Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek, StoredRecord, SyncRun,
     SyncedRecord, TimeField,
 };
 pub use replay::SignedRequest;

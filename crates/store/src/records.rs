@@ -1,14 +1,15 @@
-//! Synced records of the other streams (Union refunds, JIT direct-ship orders, Winit outbound
-//! orders...): one table keyed by (connection, stream, platform id), the newest version kept, a
-//! final record never replaced, an unchanged record left alone, and the checkpoint written with
-//! each page.
+//! Synced records and the one writer of every stream's pages: generic records (Union refunds,
+//! JIT direct-ship orders, Winit outbound orders...) in one table keyed by (connection, stream,
+//! platform id), Union orders in their own; the newest version kept, a final record never
+//! replaced, an unchanged record left alone, and the checkpoint written with each page.
 
 use std::collections::HashMap;
 
 use sqlx::Row;
 
 use crate::{
-    Checkpoint, Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK, newest_per_key,
+    Checkpoint, Placeholders, RecordEvents, Store, StoreError, UnionOrderRecord, WRITE_CHUNK,
+    newest_per_key,
 };
 
 /// One record as a stream writes it.
@@ -67,14 +68,46 @@ impl StoredRecord {
     }
 }
 
+/// The records of one page, in the table their stream keeps them in: generic records (orders,
+/// refunds, products...) or a Union account's orders, whose table also keeps daily sums.
+#[derive(Debug, Clone)]
+pub enum PageRecords {
+    Records(Vec<SyncedRecord>),
+    UnionOrders(Vec<UnionOrderRecord>),
+}
+
+impl PageRecords {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Records(records) => records.len(),
+            Self::UnionOrders(orders) => orders.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What every row of a page is written with.
+pub(crate) struct PageWrite<'a> {
+    pub connection_id: &'a str,
+    pub stream: &'a str,
+    pub events: Option<RecordEvents>,
+    pub subscribers: &'a crate::webhooks::Subscribers,
+    pub now_ms: i64,
+}
+
 impl Store {
-    /// Writes one page of records and the stream's checkpoint atomically; returns how many were
-    /// inserted or replaced.
-    pub async fn save_records_page(
+    /// The one record writer: a page of a stream's records and the stream's checkpoint, with
+    /// the new versions' history and their announcements, in one transaction; returns how many
+    /// records were inserted or replaced. Older data never replaces newer, nothing replaces a
+    /// final record, and the same content seen again is not a new version.
+    pub async fn save_page(
         &self,
         connection_id: &str,
         stream: &str,
-        records: &[SyncedRecord],
+        page: &PageRecords,
         checkpoint: Checkpoint,
         events: Option<RecordEvents>,
         now_ms: i64,
@@ -87,6 +120,42 @@ impl Store {
             }
             None => Default::default(),
         };
+        let page_write = PageWrite {
+            connection_id,
+            stream,
+            events,
+            subscribers: &subscribers,
+            now_ms,
+        };
+        let changed = match page {
+            PageRecords::Records(records) => {
+                self.write_records(&mut tx, &page_write, records).await?
+            }
+            PageRecords::UnionOrders(orders) => {
+                self.write_union_orders(&mut tx, &page_write, orders)
+                    .await?
+            }
+        };
+        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
+            .await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Writes one page of generic records (see [`Store::save_page`]).
+    async fn write_records(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        page: &PageWrite<'_>,
+        records: &[SyncedRecord],
+    ) -> Result<usize, StoreError> {
+        let (connection_id, stream, events, subscribers, now_ms) = (
+            page.connection_id,
+            page.stream,
+            page.events,
+            page.subscribers,
+            page.now_ms,
+        );
         // What the store holds of this page's records, in one query rather than one per record.
         let mut existing: HashMap<String, (i64, bool, String)> = HashMap::new();
         if !records.is_empty() {
@@ -100,7 +169,7 @@ impl Store {
             for record in records {
                 query = query.bind(&record.id);
             }
-            for row in query.fetch_all(&mut *tx).await? {
+            for row in query.fetch_all(&mut **tx).await? {
                 existing.insert(
                     row.try_get("record_id")?,
                     (
@@ -139,7 +208,7 @@ impl Store {
                     let body: serde_json::Value =
                         serde_json::from_str(&record.payload).unwrap_or(serde_json::Value::Null);
                     let data = serde_json::json!({"connection_id": connection_id, "stream": stream, "id": record.id, "record": body});
-                    subscribers.enqueue(&mut tx, event, data, now_ms).await?;
+                    subscribers.enqueue(tx, event, data, now_ms).await?;
                 }
             }
             versions.push(record);
@@ -160,7 +229,7 @@ impl Store {
                     .bind(now_ms)
                     .bind(&record.payload);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
         let rows = newest_per_key(&versions, |record| &record.id);
         for chunk in rows.chunks(WRITE_CHUNK) {
@@ -196,11 +265,8 @@ impl Store {
                     .bind(&record.columns.amount)
                     .bind(i64::from(record.columns.has_refund));
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
-        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
-            .await?;
-        tx.commit().await?;
         Ok(versions.len())
     }
 

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use shopbridge_core::money::Decimal;
 use sqlx::Row;
 
-use crate::{Placeholders, RecordEvents, Store, StoreError, WRITE_CHUNK, newest_per_key};
+use crate::{Placeholders, Store, StoreError, WRITE_CHUNK, newest_per_key};
 
 /// One order as the sync writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,25 +170,21 @@ impl Store {
         }))
     }
 
-    /// Writes one page of orders and the new checkpoint atomically, in a few multi-row
-    /// statements rather than a few per order (SQLite answers each statement on its own thread).
-    pub async fn save_union_page(
+    /// Writes one page of a Union account's orders (see [`Store::save_page`]) in a few
+    /// multi-row statements rather than a few per order (SQLite answers each statement on its
+    /// own thread), adding the orders that settle to the daily sums.
+    pub(crate) async fn write_union_orders(
         &self,
-        connection_id: &str,
-        stream: &str,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        page: &crate::records::PageWrite<'_>,
         orders: &[UnionOrderRecord],
-        checkpoint: Checkpoint,
-        events: Option<RecordEvents>,
-        now_ms: i64,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let subscribers = match events {
-            Some(_) => {
-                self.subscribers_of_connection(&mut tx, connection_id)
-                    .await?
-            }
-            None => Default::default(),
-        };
+        let (connection_id, events, subscribers, now_ms) = (
+            page.connection_id,
+            page.events,
+            page.subscribers,
+            page.now_ms,
+        );
         // What the store holds of this page's orders.
         let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
         if !orders.is_empty() {
@@ -201,7 +197,7 @@ impl Store {
             for order in orders {
                 query = query.bind(&order.order_sn);
             }
-            for row in query.fetch_all(&mut *tx).await? {
+            for row in query.fetch_all(&mut **tx).await? {
                 let settled: i64 = row.try_get("settled")?;
                 stored.insert(
                     row.try_get("order_sn")?,
@@ -252,7 +248,7 @@ impl Store {
                     let body: serde_json::Value =
                         serde_json::from_str(&order.payload).unwrap_or(serde_json::Value::Null);
                     let data = serde_json::json!({"connection_id": connection_id, "order_sn": order.order_sn, "order": body});
-                    subscribers.enqueue(&mut tx, event, data, now_ms).await?;
+                    subscribers.enqueue(tx, event, data, now_ms).await?;
                 }
             }
             versions.push(order);
@@ -273,7 +269,7 @@ impl Store {
                     .bind(&order.commission)
                     .bind(&order.payload);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
         let rows = newest_per_key(&versions, |order| &order.order_sn);
         for chunk in rows.chunks(WRITE_CHUNK) {
@@ -307,7 +303,7 @@ impl Store {
                     .bind(*new_versions)
                     .bind(now_ms);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
         let settling: Vec<_> = settling.into_iter().collect();
         for chunk in settling.chunks(WRITE_CHUNK) {
@@ -329,11 +325,8 @@ impl Store {
                     .bind(*count)
                     .bind(*commission);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
-        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
-            .await?;
-        tx.commit().await?;
         Ok(versions.len())
     }
 

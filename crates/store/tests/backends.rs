@@ -194,7 +194,14 @@ async fn exercise(store: &Store) {
     };
     assert_eq!(
         store
-            .save_union_page(&id, "union_orders", &page, checkpoint, None, 20)
+            .save_page(
+                &id,
+                "union_orders",
+                &shopbridge_store::PageRecords::UnionOrders(page.to_vec()),
+                checkpoint,
+                None,
+                20
+            )
             .await
             .expect("page"),
         2
@@ -210,10 +217,10 @@ async fn exercise(store: &Store) {
     ];
     assert_eq!(
         store
-            .save_union_page(
+            .save_page(
                 &id,
                 "union_orders",
-                &later,
+                &shopbridge_store::PageRecords::UnionOrders(later.to_vec()),
                 Checkpoint {
                     cursor_ms: 1000,
                     window: None
@@ -228,10 +235,10 @@ async fn exercise(store: &Store) {
     let stale = [order("A", 300, "已失效", false)];
     assert_eq!(
         store
-            .save_union_page(
+            .save_page(
                 &id,
                 "union_orders",
-                &stale,
+                &shopbridge_store::PageRecords::UnionOrders(stale.to_vec()),
                 Checkpoint {
                     cursor_ms: 1000,
                     window: None
@@ -252,10 +259,10 @@ async fn exercise(store: &Store) {
     ];
     assert_eq!(
         store
-            .save_union_page(
+            .save_page(
                 &id,
                 "union_orders",
-                &repeated,
+                &shopbridge_store::PageRecords::UnionOrders(repeated.to_vec()),
                 Checkpoint {
                     cursor_ms: 1000,
                     window: None
@@ -318,7 +325,14 @@ async fn exercise(store: &Store) {
         record("R2", 10, false, "a"),
     ];
     let saved = store
-        .save_records_page(&id, "jit_orders", &first, cp, None, 40)
+        .save_page(
+            &id,
+            "jit_orders",
+            &shopbridge_store::PageRecords::Records(first.to_vec()),
+            cp,
+            None,
+            40,
+        )
         .await
         .expect("records page");
     assert_eq!(saved, 3, "R1 twice, R2 once");
@@ -328,13 +342,27 @@ async fn exercise(store: &Store) {
         record("R2", 30, true, "final"),
     ];
     let saved = store
-        .save_records_page(&id, "jit_orders", &later, cp, None, 41)
+        .save_page(
+            &id,
+            "jit_orders",
+            &shopbridge_store::PageRecords::Records(later.to_vec()),
+            cp,
+            None,
+            41,
+        )
         .await
         .expect("records page");
     assert_eq!(saved, 1, "only R2's final version is new");
     let after_final = [record("R2", 40, false, "after")];
     let saved = store
-        .save_records_page(&id, "jit_orders", &after_final, cp, None, 42)
+        .save_page(
+            &id,
+            "jit_orders",
+            &shopbridge_store::PageRecords::Records(after_final.to_vec()),
+            cp,
+            None,
+            42,
+        )
         .await
         .expect("records page");
     assert_eq!(saved, 0, "a final record is never replaced");
@@ -392,7 +420,14 @@ async fn exercise(store: &Store) {
         order("A", 400, "已失效", false),
     ];
     store
-        .save_union_page(&id, "union_orders", &announced, checkpoint, events, 51)
+        .save_page(
+            &id,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(announced.to_vec()),
+            checkpoint,
+            events,
+            51,
+        )
         .await
         .expect("page");
     let delivered: Vec<String> = store
@@ -781,7 +816,14 @@ async fn browsing_walks_every_record_once(store: &Store) {
         window: None,
     };
     store
-        .save_records_page(&shop, "jit_orders", &records, cp, None, 0)
+        .save_page(
+            &shop,
+            "jit_orders",
+            &shopbridge_store::PageRecords::Records(records.to_vec()),
+            cp,
+            None,
+            0,
+        )
         .await
         .expect("save");
     let ids = |page: &Browsed<shopbridge_store::StoredRecord>| {
@@ -877,7 +919,14 @@ async fn daily_sums_count_each_settled_order_once(store: &Store) {
         order(3, 10, Some(base + day + 1), "b"),
     ];
     store
-        .save_union_page(&shop, "union_orders", &first, cp, None, 0)
+        .save_page(
+            &shop,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(first.to_vec()),
+            cp,
+            None,
+            0,
+        )
         .await
         .expect("page 1");
     // Page 2: S1 settles on day 1; S2 seen again (settled: final, not counted twice); S1 twice
@@ -888,7 +937,14 @@ async fn daily_sums_count_each_settled_order_once(store: &Store) {
         order(1, 25, Some(base + day + 5), "a"),
     ];
     store
-        .save_union_page(&shop, "union_orders", &second, cp, None, 0)
+        .save_page(
+            &shop,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(second.to_vec()),
+            cp,
+            None,
+            0,
+        )
         .await
         .expect("page 2");
     let mut sums = store

@@ -623,7 +623,7 @@ async fn records_listing(
     };
     let stream = match listing {
         Listing::Records(stream) => stream,
-        Listing::UnionOrders => crate::sync::UNION_ORDERS,
+        Listing::UnionOrders => crate::sources::UNION_ORDERS,
     };
     // Read before the page: coverage only grows, so the page holds at least what it claims.
     let coverage = match app.store.coverage(&shop.id, stream).await {

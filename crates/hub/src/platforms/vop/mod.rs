@@ -24,8 +24,8 @@ use shopbridge_vop::union::order::MAX_WINDOW_MS;
 use shopbridge_vop::{Mode, VopClient};
 
 use self::streams::{
-    JIT_RETURNS, JitReturnSource, UNION_PIDS, UNION_REFUNDS, UnionOrderSource, UnionPidSource,
-    UnionRefundSource,
+    JIT_RETURNS, JitReturnSource, UNION_ORDERS, UNION_PIDS, UNION_REFUNDS, UnionOrderSource,
+    UnionPidSource, UnionRefundSource,
 };
 use super::{
     Authorization, ConnectForm, CredentialsRefused, FormField, NewCredentials, PlatformAdapter,
@@ -34,7 +34,7 @@ use super::{
 use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
 use crate::scheduler::{MINUTE_MS, StreamPlan};
 use crate::sources::{ALL_TIME_MS, JIT_ORDERS, OrderStream, PRODUCTS, ProductStream};
-use crate::sync::{CallKey, DAY_MS, StreamSource, SyncError, UNION_ORDERS};
+use crate::sync::{CallKey, DAY_MS, StreamSource, SyncError};
 use crate::{TokenManager, VopTokens};
 
 /// Our `platid` values (polyapi's own for these platforms are unpublished).

@@ -14,6 +14,8 @@ use shopbridge_vop::{Mode, VopClient};
 use crate::sources::ALL_TIME_MS;
 use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
 
+/// A Union account's orders (their own table, with daily sums of the settled ones).
+pub const UNION_ORDERS: &str = "union_orders";
 pub const UNION_REFUNDS: &str = "union_refunds";
 pub const UNION_PIDS: &str = "union_pids";
 /// Vipshop JIT returns to the vendor (退供).
@@ -52,6 +54,18 @@ impl UnionOrderSource {
     }
 }
 
+/// A sync of a Union account's orders by update time.
+pub fn union_order_sync(
+    store: shopbridge_store::Store,
+    client: VopClient,
+    mode: Mode,
+    connection_id: impl Into<String>,
+) -> crate::sync::StreamSync {
+    let connection_id = connection_id.into();
+    let source = UnionOrderSource::new(client, mode, &connection_id);
+    crate::sync::StreamSync::new(store, std::sync::Arc::new(source), connection_id)
+}
+
 /// A Union order as the store keeps it.
 pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
     UnionOrderRecord {
@@ -72,7 +86,7 @@ pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
 #[async_trait]
 impl StreamSource for UnionOrderSource {
     fn stream(&self) -> &'static str {
-        crate::sync::UNION_ORDERS
+        UNION_ORDERS
     }
 
     fn max_window_ms(&self) -> i64 {
