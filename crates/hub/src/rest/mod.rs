@@ -500,76 +500,55 @@ pub struct EnabledWebhook {
     pub enabled: bool,
 }
 
-/// One page of orders (the unified model).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderPage {
-    pub items: Vec<Order>,
-    /// Pass as `cursor` for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-    /// The listing holds every change the platform made from `synced_from_ms` until before
-    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
-    /// first sync has stored a page.
-    pub synced_until_ms: Option<i64>,
-    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
-    pub synced_from_ms: Option<i64>,
+/// Declares a page of a listing whose items are `$item`: every listing answers the same paging
+/// and coverage fields. The schemas keep their own names (`OrderPage`...), which generated
+/// clients use.
+macro_rules! page_schema {
+    ($(#[$doc:meta])* $name:ident, $(#[$item_attr:meta])* $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Serialize, ToSchema)]
+        pub struct $name {
+            $(#[$item_attr])*
+            pub items: Vec<$item>,
+            /// Pass as `cursor` for the next page; absent on the last one.
+            pub next_cursor: Option<String>,
+            /// The listing holds every change the platform made from `synced_from_ms` until
+            /// before this time (epoch ms); later ones appear after the shop's next sync. Absent
+            /// until its first sync has stored a page.
+            pub synced_until_ms: Option<i64>,
+            /// Where the shop's synced history starts (epoch ms): earlier changes were never
+            /// read.
+            pub synced_from_ms: Option<i64>,
+        }
+    };
 }
 
-/// One page of products (the unified model).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductPage {
-    pub items: Vec<shopbridge_core::model::Product>,
-    /// Pass as `cursor` for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-    /// The listing holds every change the platform made from `synced_from_ms` until before
-    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
-    /// first sync has stored a page.
-    pub synced_until_ms: Option<i64>,
-    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
-    pub synced_from_ms: Option<i64>,
-}
-
-/// One page of Union orders, as the platform answers them (`OrderInfo`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UnionOrderPage {
-    pub items: Vec<shopbridge_vop::union::order::OrderInfo>,
-    /// Pass as `cursor` for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-    /// The listing holds every change the platform made from `synced_from_ms` until before
-    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
-    /// first sync has stored a page.
-    pub synced_until_ms: Option<i64>,
-    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
-    pub synced_from_ms: Option<i64>,
-}
-
-/// One page of Union PIDs, as the platform answers them (`PidInfo`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PidPage {
-    pub items: Vec<shopbridge_vop::union::pid::PidInfo>,
-    /// Pass as `cursor` for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-    /// The listing holds every change the platform made from `synced_from_ms` until before
-    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
-    /// first sync has stored a page.
-    pub synced_until_ms: Option<i64>,
-    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
-    pub synced_from_ms: Option<i64>,
-}
-
-/// One page of a listing, its items as the store holds them.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PageOf {
+page_schema!(
+    /// One page of orders (the unified model).
+    OrderPage,
+    Order
+);
+page_schema!(
+    /// One page of products (the unified model).
+    ProductPage,
+    shopbridge_core::model::Product
+);
+page_schema!(
+    /// One page of Union orders, as the platform answers them (`OrderInfo`).
+    UnionOrderPage,
+    shopbridge_vop::union::order::OrderInfo
+);
+page_schema!(
+    /// One page of Union PIDs, as the platform answers them (`PidInfo`).
+    PidPage,
+    shopbridge_vop::union::pid::PidInfo
+);
+page_schema!(
+    /// One page of a listing, its items as the store holds them: what every listing answers.
+    PageOf,
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Value>,
-    /// Pass as `cursor` for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-    /// The listing holds every change the platform made from `synced_from_ms` until before
-    /// this time (epoch ms); later ones appear after the shop's next sync. Absent until its
-    /// first sync has stored a page.
-    pub synced_until_ms: Option<i64>,
-    /// Where the shop's synced history starts (epoch ms): earlier changes were never read.
-    pub synced_from_ms: Option<i64>,
-}
+    Value
+);
 
 fn list_params(query: &ListQuery) -> Result<(i64, Option<Cursor>, i64), String> {
     let limit = query.limit.unwrap_or(100);
