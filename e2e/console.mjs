@@ -71,9 +71,11 @@ try {
   expect(await page.locator('tr[data-shop]').count() === 3, 'the three demo shops');
 
   // Connect a Vipshop JIT shop through the sandbox's login and consent pages.
-  await page.locator('#n2').fill('新开的唯品会JIT店铺（测试一个很长的中文名字，看看表格是否还能保持整齐）');
-  await page.locator('#v2').fill(String(platform.vop.vendor_id));
-  await page.getByRole('button', { name: 'Connect Vipshop JIT' }).click();
+  // The form is found by its button, and its fields by their labels, as a person finds them.
+  const jitForm = page.locator('form', { has: page.getByRole('button', { name: 'Connect Vipshop JIT' }) });
+  await jitForm.getByLabel('Name').fill('新开的唯品会JIT店铺（测试一个很长的中文名字，看看表格是否还能保持整齐）');
+  await jitForm.getByLabel('Vendor id').fill(String(platform.vop.vendor_id));
+  await jitForm.getByRole('button', { name: 'Connect Vipshop JIT' }).click();
   await page.locator('#username').fill(vendor.username);
   await page.locator('#password').fill(vendor.password);
   await page.locator('#login').click();
