@@ -13,7 +13,7 @@ use shopbridge_vop::VopClient;
 use shopbridge_winit::WinitClient;
 
 use crate::connect::ConnectApp;
-use crate::platforms::{Platforms, VopAdapter, WinitAdapter};
+use crate::platforms::{PlatformAdapter, Platforms, VopAdapter, WinitAdapter};
 use crate::security::{GuessThrottle, TargetPolicy};
 use crate::state::HubApp;
 use crate::webhooks::WebhookDispatcher;
@@ -74,7 +74,12 @@ impl Application {
                 config.vop.clone(),
                 TokenManager::new(config.store.clone(), config.vop),
             ),
-            config.winit.map(WinitAdapter::new),
+            // Each other platform this hub has an application for.
+            config
+                .winit
+                .map(|client| Arc::new(WinitAdapter::new(client)) as Arc<dyn PlatformAdapter>)
+                .into_iter()
+                .collect(),
         );
         let mut scheduler = Scheduler::new(
             config.store.clone(),

@@ -17,7 +17,7 @@ use serde_json::json;
 use shopbridge_core::Clock;
 use shopbridge_store::{ConnectState, NewConnection, Store};
 
-use crate::platforms::{CredentialsRefused, NewCredentials};
+use crate::platforms::{CredentialsRefused, NewCredentials, NotServed};
 
 /// A `state` is good for ten minutes.
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
@@ -174,7 +174,10 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, Be
     let adapter = app
         .platforms
         .named(&request.platform)
-        .map_err(BeginError::Invalid)?;
+        .map_err(|err| match err {
+            NotServed::Unknown(message) => BeginError::Invalid(message),
+            NotServed::NotConfigured(message) => BeginError::Incomplete(message),
+        })?;
     let kind = adapter
         .connectable(request.mode.as_deref())
         .map_err(BeginError::Invalid)?;
@@ -422,9 +425,9 @@ async fn with_credentials(
         token: body.token,
         refresh_token: None,
     };
-    match connect_existing(&app, &tenant, &platform, existing).await {
+    match connect_existing(&app, &tenant, &platform, existing, "credentials").await {
         Ok(id) => Json(json!({"connection_id": id})).into_response(),
-        Err(err) => json_error(err.status(), err.to_string()),
+        Err(err) => crate::problem::hub_error(err.into()),
     }
 }
 
@@ -451,13 +454,14 @@ pub async fn connect_existing(
     tenant: &str,
     platform: &str,
     body: Existing,
+    via: &str,
 ) -> Result<String, CredentialsRefused> {
     let now = app.clock.now_ms();
     check_shop_name(&body.name).map_err(CredentialsRefused::Invalid)?;
-    let adapter = app
-        .platforms
-        .named(platform)
-        .map_err(CredentialsRefused::Invalid)?;
+    let adapter = app.platforms.named(platform).map_err(|err| match err {
+        NotServed::Unknown(message) => CredentialsRefused::Invalid(message),
+        NotServed::NotConfigured(message) => CredentialsRefused::NotConfigured(message),
+    })?;
     let credentials = adapter.existing_credentials(&body, now).await?;
     let created = app
         .store
@@ -480,7 +484,7 @@ pub async fn connect_existing(
             Some(tenant),
             Some(&created),
             "connect",
-            credentials.kind.platform().as_str(),
+            &format!("{} {via}", credentials.kind.platform()),
         )
         .await;
     app.sync_wake.notify_one();

@@ -772,6 +772,18 @@ async fn reauthorize(
     }
 }
 
+/// What a page says of an operation that did not happen; the store's own error text is never
+/// shown.
+fn said(err: &HubError) -> String {
+    match err {
+        HubError::Store(err) if err.is_busy() => {
+            "the hub's store is busy (every database connection is taken); retry in a second".into()
+        }
+        HubError::Store(_) => "the hub's store failed; retry later".into(),
+        other => other.to_string(),
+    }
+}
+
 /// An operation that did not happen: the store's own answer when it is busy or failed, else
 /// why, with the way back to the shops page.
 fn failed(err: HubError) -> Response {
@@ -1458,7 +1470,7 @@ async fn links_view(
             };
             let generated = service::union::links(app, &session.tenant_id, request)
                 .await
-                .map_err(|err| err.to_string());
+                .map_err(|err| said(&err));
             let list = match generated {
                 Ok(answer) => answer
                     .url_info_list

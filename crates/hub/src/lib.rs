@@ -19,11 +19,10 @@ pub mod sources;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
-pub mod tokens;
 pub mod webhooks;
 
 pub use application::{AppConfig, Application, BuildError};
+pub use platforms::vop::tokens::{TokenError, TokenManager, VopTokens};
 pub use quota::{QuotaGate, RetryAfter};
 pub use scheduler::{Platforms, RunOutcome, Scheduler};
 pub use sync::{RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};
-pub use tokens::{TokenError, TokenManager, VopTokens};

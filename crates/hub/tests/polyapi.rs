@@ -699,3 +699,56 @@ async fn get_order_refuses_a_window_the_sync_has_not_covered() {
         .await;
     ok(&answer);
 }
+
+/// What the shop cannot do is refused once for the whole call, batches included; SyncAccount
+/// takes session keys only for platforms whose shops have them; GetOrder and GetRefund name the
+/// method a Union account has nothing for.
+#[tokio::test]
+async fn what_a_shop_or_platform_cannot_do_is_refused_for_the_call() {
+    let env = Env::start().await;
+    // A Union account has no shipping: the batch is refused as a call, not item by item.
+    let batch = env
+        .call(
+            A,
+            "Differ.JH.Business.BatchSend",
+            &env.union_a,
+            "9001",
+            json!({"orders": [{"PlatOrderNo": "1", "LogisticType": "JH_014", "LogisticNo": "SF1"}]}),
+        )
+        .await;
+    failed(&batch, "GSE.PLAT_NOT_SUPPORT");
+    assert!(batch["results"].is_null(), "{batch}");
+    for method in [
+        "Differ.JH.Business.GetOrder",
+        "Differ.JH.Business.GetRefund",
+    ] {
+        let answer = env
+            .call(
+                A,
+                method,
+                &env.union_a,
+                "9001",
+                json!({"StartTime": "2026-11-01 00:00:00", "EndTime": "2026-11-02 00:00:00", "BeginTime": "2026-11-01 00:00:00"}),
+            )
+            .await;
+        failed(&answer, "GSE.PLAT_NOT_SUPPORT");
+        let message = answer["submessage"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(method.rsplit('.').next().unwrap_or_default()),
+            "{answer}"
+        );
+    }
+    // Winit shops have no session keys; an unknown platid is not served either.
+    for platid in ["9003", "1234"] {
+        let answer = env
+            .call(
+                A,
+                "Differ.JH.SyncAccount",
+                "",
+                platid,
+                json!({"sessionkey": "anything", "shopname": "x"}),
+            )
+            .await;
+        failed(&answer, "GSE.PLAT_NOT_SUPPORT");
+    }
+}

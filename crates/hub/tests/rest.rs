@@ -784,6 +784,33 @@ async fn circuit_breaks_are_acknowledged_and_unknown_goods_are_answered() {
 async fn malformed_or_misdirected_requests_get_clear_answers() {
     let env = HubEnv::start().await;
     let [jit_a, union_a, _] = env.ids.clone();
+    // A Union account's orders are under /v1/union/orders: /v1/orders says so rather than
+    // answering an empty page; its refunds are its after-settlement refunds.
+    let (status, body) = env.get(A, &format!("/v1/orders?shop={union_a}")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("/v1/union"),
+        "{body}"
+    );
+    let (status, body) = env.get(A, &format!("/v1/refunds?shop={union_a}")).await;
+    assert_eq!(status, 200, "{body}");
+    // A JIT shop's refunds are its orders with a refunded or refunding line, by the same rule
+    // the unified API's GetRefund reads.
+    let (status, body) = env.get(A, &format!("/v1/refunds?shop={jit_a}")).await;
+    assert_eq!(status, 200, "{body}");
+    for order in body["items"].as_array().expect("items") {
+        assert!(
+            order["lines"]
+                .as_array()
+                .expect("lines")
+                .iter()
+                .any(|line| line["refund_status"] != "JH_07"),
+            "{order}"
+        );
+    }
     // A chanTag with ":" would shift the link's fields and lose its orders.
     let (status, body) = env
         .post_json(

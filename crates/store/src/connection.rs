@@ -236,7 +236,7 @@ impl Store {
         ))
         .fetch_all(self.reader())
         .await?;
-        rows.iter().map(summary).collect()
+        known(&rows)
     }
 
     /// One tenant's connections without their credentials, by id.
@@ -250,7 +250,7 @@ impl Store {
         .bind(tenant_id)
         .fetch_all(self.reader())
         .await?;
-        rows.iter().map(summary).collect()
+        known(&rows)
     }
 
     /// Whether the database answers.
@@ -428,6 +428,23 @@ impl Store {
 
 const SUMMARY_COLUMNS: &str =
     "id, tenant_id, platform, mode, name, state, last_error, access_expires_ms, refresh_expires_ms";
+
+/// The listed connections of a kind this version knows: a row another version wrote (a newer
+/// platform) is left out with a warning, not allowed to stop every tenant's listing.
+fn known(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ConnectionSummary>, StoreError> {
+    let mut listed = Vec::with_capacity(rows.len());
+    for row in rows {
+        match summary(row) {
+            Ok(connection) => listed.push(connection),
+            Err(StoreError::Invalid(reason)) => {
+                let id: String = row.try_get("id").unwrap_or_default();
+                tracing::warn!(connection = %id, %reason, "a connection of an unknown kind is left out");
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(listed)
+}
 
 /// The kind of shop a row's `platform` and `mode` name.
 fn stored_kind(row: &sqlx::any::AnyRow) -> Result<ShopKind, StoreError> {

@@ -991,3 +991,29 @@ async fn sqlite_daily_sums() {
 async fn postgres_daily_sums() {
     on_postgres(daily_sums_count_each_settled_order_once).await;
 }
+
+/// A shop of a kind this version does not know (a row a newer version wrote) is left out of
+/// the listings, not allowed to stop every tenant's; opening it says what it is.
+#[tokio::test]
+async fn a_shop_of_an_unknown_kind_is_left_out_of_listings() {
+    let (store, path) = sqlite().await;
+    let known = new_shop(&store, "known", "jit").await;
+    let unknown = new_shop(&store, "unknown", "jit").await;
+    sqlx::query("UPDATE connections SET platform = 'acme', mode = 'shop' WHERE id = $1")
+        .bind(&unknown)
+        .execute(store.pool())
+        .await
+        .expect("rewrite");
+    let listed: Vec<String> = store
+        .connection_summaries()
+        .await
+        .expect("listing")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(listed, vec![known]);
+    let err = store.connection(&unknown).await.expect_err("unknown kind");
+    assert!(err.to_string().contains("acme"), "{err}");
+    store.pool().close().await;
+    let _ = std::fs::remove_file(&path);
+}

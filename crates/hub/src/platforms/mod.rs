@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::Router;
 use secrecy::SecretString;
-use shopbridge_core::capability::{Connector, ConnectorError};
-use shopbridge_core::{Clock, ErrorClass, Platform, ShopKind};
+use shopbridge_core::capability::Connector;
+use shopbridge_core::{Clock, Platform, ShopKind};
 use shopbridge_store::{Connection, ConnectionSummary};
 
 use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
@@ -90,22 +90,23 @@ pub enum CredentialsRefused {
     /// The platform refused the credentials.
     #[error("{0}")]
     Refused(String),
-    /// The shop could not be stored (its name is taken, or the store failed).
-    #[error("name: {0}")]
+    /// The platform is not configured in this hub.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// The shop could not be stored.
+    #[error("store: {0}")]
     Store(#[from] shopbridge_store::StoreError),
 }
 
-impl CredentialsRefused {
-    /// The HTTP status that answers it.
-    pub fn status(&self) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
-        match self {
-            Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::Missing(_) | Self::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Store(err) if err.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(_) => StatusCode::CONFLICT,
-        }
-    }
+/// Why a platform a caller named is not served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotServed {
+    /// No platform has that name.
+    #[error("{0}")]
+    Unknown(String),
+    /// A platform shopbridge knows, without an application configured in this hub.
+    #[error("{0}")]
+    NotConfigured(String),
 }
 
 /// A platform as the hub knows it.
@@ -152,9 +153,6 @@ pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
         Ok(())
     }
 
-    /// The unified API's `platid` of a kind.
-    fn platid(&self, kind: ShopKind) -> &'static str;
-
     /// Whether a shop of `kind` was connected through an authorization flow that can be run
     /// again (an account acting with the application's own credentials has none).
     fn has_authorization_flow(&self, kind: ShopKind) -> bool;
@@ -180,6 +178,12 @@ pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
         true
     }
 
+    /// Whether a shop of this platform can be connected with a session key (an access token)
+    /// it already has: the unified API's SyncAccount takes nothing else.
+    fn takes_session_key(&self) -> bool {
+        false
+    }
+
     /// Checks credentials a shop already has with the platform and seals them, for the kind
     /// its `mode` names.
     async fn existing_credentials(
@@ -200,13 +204,12 @@ pub struct Platforms {
 }
 
 impl Platforms {
-    /// The registry: VOP always, and the others this hub has applications for.
-    pub fn new(vop: VopAdapter, winit: Option<WinitAdapter>) -> Self {
+    /// The registry: VOP always (the Union service calls its adapter directly), then the
+    /// other platforms this hub has applications for.
+    pub fn new(vop: VopAdapter, others: Vec<Arc<dyn PlatformAdapter>>) -> Self {
         let vop = Arc::new(vop);
         let mut adapters: Vec<Arc<dyn PlatformAdapter>> = vec![vop.clone()];
-        if let Some(winit) = winit {
-            adapters.push(Arc::new(winit));
-        }
+        adapters.extend(others);
         Self { adapters, vop }
     }
 
@@ -226,7 +229,7 @@ impl Platforms {
     }
 
     /// The adapter of a platform named by a caller; the error names what is served.
-    pub fn named(&self, name: &str) -> Result<&Arc<dyn PlatformAdapter>, String> {
+    pub fn named(&self, name: &str) -> Result<&Arc<dyn PlatformAdapter>, NotServed> {
         let served = || {
             self.adapters
                 .iter()
@@ -236,12 +239,15 @@ impl Platforms {
         };
         match Platform::parse(name) {
             Some(platform) => self.get(platform).ok_or_else(|| {
-                format!(
+                NotServed::NotConfigured(format!(
                     "platform: {name} is not configured in this hub (it serves {})",
                     served()
-                )
+                ))
             }),
-            None => Err(format!("platform: expected {}, got {name:?}", served())),
+            None => Err(NotServed::Unknown(format!(
+                "platform: expected {}, got {name:?}",
+                served()
+            ))),
         }
     }
 
@@ -277,32 +283,38 @@ impl Platforms {
         self.of(shop.kind)?.connector(shop).await
     }
 
-    /// The unified API's `platid` of a kind of shop.
-    pub fn platid(&self, kind: ShopKind) -> Option<&'static str> {
-        self.of(kind).ok().map(|a| a.platid(kind))
+    /// The unified API's `platid` of a kind of shop (whether or not its platform is
+    /// configured here: a shop's id does not change with the hub's configuration).
+    pub fn platid(&self, kind: ShopKind) -> &'static str {
+        platid_of(kind)
     }
 
     /// The kind a `platid` connects: of the kinds with that id, the first people authorize.
     pub fn kind_of_platid(&self, platid: &str) -> Option<ShopKind> {
         self.adapters.iter().find_map(|adapter| {
-            adapter.kinds().iter().copied().find(|&kind| {
-                adapter.platid(kind) == platid && adapter.has_authorization_flow(kind)
-            })
+            adapter
+                .kinds()
+                .iter()
+                .copied()
+                .find(|&kind| platid_of(kind) == platid && adapter.has_authorization_flow(kind))
         })
     }
 
     /// Every `platid` served, with what it is, for error messages.
     pub fn platids(&self) -> String {
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: Vec<(&str, String)> = Vec::new();
         for adapter in &self.adapters {
             for &kind in adapter.kinds() {
-                let entry = format!("{} ({})", adapter.platid(kind), kind);
-                if !seen.iter().any(|s| s.starts_with(adapter.platid(kind))) {
-                    seen.push(entry);
+                let platid = platid_of(kind);
+                if !seen.iter().any(|(id, _)| *id == platid) {
+                    seen.push((platid, format!("{platid} ({kind})")));
                 }
             }
         }
-        seen.join(", ")
+        seen.into_iter()
+            .map(|(_, entry)| entry)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Whether a shop of `kind` can be authorized again.
@@ -359,21 +371,6 @@ pub fn platid_of(kind: ShopKind) -> &'static str {
         Platform::Vop => vop::platid(kind),
         Platform::Winit => winit::PLATID,
     }
-}
-
-/// A token the shop cannot get as a platform failure of the right class: one that must be
-/// authorized again stops the shop's streams, anything else is retried.
-pub(crate) fn token_failure(platform: Platform, err: crate::TokenError) -> SyncError {
-    let class = match &err {
-        crate::TokenError::NeedsReauthorization(..) => ErrorClass::NeedsReauthorization,
-        _ => ErrorClass::Transient,
-    };
-    SyncError::Platform(ConnectorError {
-        platform,
-        class,
-        code: None,
-        message: err.to_string(),
-    })
 }
 
 /// The credentials of a shop are not what its kind stores.

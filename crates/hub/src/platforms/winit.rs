@@ -157,10 +157,6 @@ impl PlatformAdapter for WinitAdapter {
         Ok(Arc::new(WinitConnector::new(self.seller(shop)?.0)))
     }
 
-    fn platid(&self, _kind: ShopKind) -> &'static str {
-        PLATID
-    }
-
     fn has_authorization_flow(&self, _kind: ShopKind) -> bool {
         true
     }

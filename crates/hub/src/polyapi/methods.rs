@@ -15,7 +15,7 @@ use shopbridge_vop::time::{format_datetime_ms, parse_datetime_ms};
 
 use super::{Call, PolyError};
 use crate::connect::BeginConnect;
-use crate::sources::{JIT_ORDERS, PRODUCTS};
+use crate::sources::PRODUCTS;
 
 type Fields = Map<String, Value>;
 
@@ -27,34 +27,44 @@ pub(super) async fn run(call: &Call<'_>, method: &str, now: i64) -> Result<Field
         "Differ.JH.Business.GetOrder" => get_order(call).await,
         "Differ.JH.Business.DownloadProduct" => download_product(call).await,
         "Differ.JH.Business.GetRefund" => get_refund(call).await,
-        "Differ.JH.Business.Send" => send(call, shop(call)?, &call.biz).await,
+        // A batch resolves the shop's connector (and its token) once, and a shop-level failure
+        // answers the call, not each item.
+        "Differ.JH.Business.Send" => send(connector(call).await?.as_ref(), &call.biz).await,
         "Differ.JH.Business.BatchSend" => {
-            let shop = shop(call)?;
-            batch(&call.biz, "orders", |item| async move {
-                send(call, shop, &item).await
+            let connector = connector(call).await?;
+            batch(&call.biz, "orders", |item| {
+                let connector = connector.clone();
+                async move { send(connector.as_ref(), &item).await }
             })
             .await
         }
-        "Differ.JH.Business.SyncStock" => sync_stock(call, shop(call)?, &call.biz).await,
+        "Differ.JH.Business.SyncStock" => {
+            sync_stock(connector(call).await?.as_ref(), &call.biz).await
+        }
         "Differ.JH.Business.BatchSyncStock" => {
-            let shop = shop(call)?;
-            batch(&call.biz, "goods", |item| async move {
-                sync_stock(call, shop, &item).await
+            let connector = connector(call).await?;
+            batch(&call.biz, "goods", |item| {
+                let connector = connector.clone();
+                async move { sync_stock(connector.as_ref(), &item).await }
             })
             .await
         }
         "Differ.JH.Business.CheckRefundStatus" => {
+            let connector = connector(call).await?;
             let number = text(&call.biz, "orderid")
                 .or_else(|| text(&call.biz, "platorderno"))
                 .ok_or_else(|| PolyError::missing("OrderID"))?;
-            check_refund(call, shop(call)?, &number).await
+            check_refund(connector.as_ref(), &number).await
         }
         "Differ.JH.Business.BatchCheckRefundStatus" => {
-            let shop = shop(call)?;
-            batch(&call.biz, "orders", |item| async move {
-                let number = text(&item, "platorderno")
-                    .ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
-                check_refund(call, shop, &number).await
+            let connector = connector(call).await?;
+            batch(&call.biz, "orders", |item| {
+                let connector = connector.clone();
+                async move {
+                    let number = text(&item, "platorderno")
+                        .ok_or_else(|| PolyError::missing("orders[].platorderno"))?;
+                    check_refund(connector.as_ref(), &number).await
+                }
             })
             .await
         }
@@ -169,9 +179,15 @@ fn shop<'a>(call: &'a Call<'_>) -> Result<&'a Connection, PolyError> {
         .ok_or_else(|| PolyError::missing("token"))
 }
 
-/// Whether the shop keeps orders in the unified model (GetOrder, GetRefund).
-fn has_orders(call: &Call<'_>, connection: &Connection) -> bool {
-    call.app.platforms.order_stream(connection.kind).is_some()
+/// The stream holding the shop's orders in the unified model, or why `method` has nothing to
+/// read for this shop.
+fn order_stream(
+    call: &Call<'_>,
+    connection: &Connection,
+    method: &str,
+) -> Result<&'static str, PolyError> {
+    crate::service::orders::order_stream(call.app, connection)
+        .map_err(|err| PolyError::unsupported(format!("{method}: {err}")))
 }
 
 /// One rule for every method: what the hub refuses before calling (a missing or malformed
@@ -304,6 +320,7 @@ const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
 /// that an ERP would take for "no orders".
 async fn orders_from_platform(
     call: &Call<'_>,
+    stream: &str,
     query: OrderQuery,
     coverage: Option<(i64, i64)>,
 ) -> Result<Fields, PolyError> {
@@ -311,7 +328,7 @@ async fn orders_from_platform(
     let source = call
         .app
         .platforms
-        .source(connection, JIT_ORDERS, call.app.clock.clone())
+        .source(connection, stream, call.app.clock.clone())
         .await
         .map_err(platform_setup_failure)?;
     let span = query.end_ms.saturating_sub(query.start_ms);
@@ -374,11 +391,7 @@ fn platform_setup_failure(err: crate::SyncError) -> PolyError {
 
 async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
     let connection = shop(call)?;
-    if !has_orders(call, connection) {
-        return Err(PolyError::unsupported(
-            "GetOrder: this shop has no orders to download (Union orders are under /v1/union; Winit is a warehouse)",
-        ));
-    }
+    let stream = order_stream(call, connection, "GetOrder")?;
     let biz = &call.biz;
     if let Some(number) = text(biz, "platorderno") {
         let order = crate::service::orders::by_number(call.app, connection, &number).await?;
@@ -420,14 +433,14 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
     let covers = |coverage: Option<(i64, i64)>| {
         coverage.is_some_and(|(from, until)| from <= start && until > needed)
     };
-    let mut coverage = call.app.store.coverage(&connection.id, JIT_ORDERS).await?;
+    let mut coverage = call.app.store.coverage(&connection.id, stream).await?;
     if !covers(coverage) && coverage.is_none_or(|(from, _)| from <= start) {
         // Behind only at the recent end (or not synced yet): one run, normally one page,
         // catches it up.
         coverage = call
             .app
             .scheduler
-            .catch_up(connection, JIT_ORDERS, needed, CATCH_UP)
+            .catch_up(connection, stream, needed, CATCH_UP)
             .await
             .map_err(platform_setup_failure)?;
     }
@@ -446,7 +459,7 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
             page_size: size as u32,
             shop_type: None,
         };
-        return orders_from_platform(call, query, coverage).await;
+        return orders_from_platform(call, stream, query, coverage).await;
     }
     let filter = RecordFilter {
         time: Some((
@@ -465,7 +478,7 @@ async fn get_order(call: &Call<'_>) -> Result<Fields, PolyError> {
     let (total, records) = call
         .app
         .store
-        .find_records(&connection.id, JIT_ORDERS, &filter, offset, size as i64)
+        .find_records(&connection.id, stream, &filter, offset, size as i64)
         .await?;
     let has_next = offset.saturating_add(records.len() as i64) < total;
     let orders: Vec<Value> = records
@@ -515,11 +528,7 @@ async fn download_product(call: &Call<'_>) -> Result<Fields, PolyError> {
 
 /// Refunds of direct-ship orders: every stored order with a line refunded or being refunded.
 async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
-    if !has_orders(call, shop(call)?) {
-        return Err(PolyError::unsupported(
-            "GetRefund: this shop has no buyer refunds",
-        ));
-    }
+    let stream = order_stream(call, shop(call)?, "GetRefund")?;
     let biz = &call.biz;
     let start = time(biz, "begintime")?
         .or(time(biz, "starttime")?)
@@ -541,7 +550,7 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
         .store
         .find_records(
             &shop(call)?.id,
-            JIT_ORDERS,
+            stream,
             &filter,
             0,
             MAX_REFUNDING_ORDERS + 1,
@@ -592,7 +601,7 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
 
 // ---- live through the connector ----
 
-async fn send(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<Fields, PolyError> {
+async fn send(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
     let number = text(biz, "platorderno").ok_or_else(|| PolyError::missing("PlatOrderNo"))?;
     let logistic_type =
         text(biz, "logistictype").ok_or_else(|| PolyError::missing("LogisticType"))?;
@@ -640,7 +649,7 @@ async fn send(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<Fields,
         warehouse: text(biz, "whsecode"),
         shop_type,
     };
-    let result = crate::service::orders::ship(call.app, shop, &shipment).await?;
+    let result = crate::service::orders::ship_through(connector, &shipment).await?;
     Ok(fields(json!({
         "platorderno": result.plat_order_no,
         "logisticno": result.logistic_no,
@@ -650,7 +659,7 @@ async fn send(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<Fields,
     })))
 }
 
-async fn sync_stock(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<Fields, PolyError> {
+async fn sync_stock(connector: &dyn Connector, biz: &Value) -> Result<Fields, PolyError> {
     let quantity = number(biz, "quantity")?.ok_or_else(|| PolyError::missing("Quantity"))?;
     let outer_id = text(biz, "outerid")
         .or_else(|| text(biz, "skuid"))
@@ -675,7 +684,7 @@ async fn sync_stock(call: &Call<'_>, shop: &Connection, biz: &Value) -> Result<F
         circuit_break_ack: text(biz, "circuitbreakflag").as_deref() == Some("1"),
         batch_no: None,
     };
-    let result = crate::service::orders::push_stock(call.app, shop, &update).await?;
+    let result = crate::service::orders::push_stock_through(connector, &update).await?;
     Ok(fields(json!({
         "platproductid": update.product_id,
         "skuid": update.sku_id,
@@ -707,12 +716,8 @@ fn refund_json(check: &RefundCheck) -> Value {
     })
 }
 
-async fn check_refund(
-    call: &Call<'_>,
-    shop: &Connection,
-    number: &str,
-) -> Result<Fields, PolyError> {
-    let check = crate::service::orders::check_refund(call.app, shop, number).await?;
+async fn check_refund(connector: &dyn Connector, number: &str) -> Result<Fields, PolyError> {
+    let check = crate::service::orders::check_refund_through(connector, number).await?;
     Ok(fields(refund_json(&check)))
 }
 
@@ -770,12 +775,23 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         .platid
         .as_deref()
         .ok_or_else(|| PolyError::missing("platid"))?;
-    let kind = call.app.platforms.kind_of_platid(platid).ok_or_else(|| {
-        PolyError::invalid(format!(
-            "platid: {platid:?} is not served here ({})",
-            call.app.platforms.platids()
-        ))
-    })?;
+    // Only a platform whose shops have session keys can be connected with one.
+    let kind = call
+        .app
+        .platforms
+        .kind_of_platid(platid)
+        .filter(|&kind| {
+            call.app
+                .platforms
+                .of(kind)
+                .is_ok_and(|adapter| adapter.takes_session_key())
+        })
+        .ok_or_else(|| {
+            PolyError::unsupported(format!(
+                "SyncAccount with a platform SessionKey: platid {platid} has no session keys here (served: {}); connect such a shop with BuildeAuthorizeUrl",
+                call.app.platforms.platids()
+            ))
+        })?;
     let callback =
         text(&call.biz, "callbackurl").ok_or_else(|| PolyError::missing("callbackurl"))?;
     let mut return_to = url::Url::parse(&callback)
@@ -870,12 +886,23 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         .platid
         .as_deref()
         .ok_or_else(|| PolyError::missing("platid"))?;
-    let kind = call.app.platforms.kind_of_platid(platid).ok_or_else(|| {
-        PolyError::invalid(format!(
-            "platid: {platid:?} is not served here ({})",
-            call.app.platforms.platids()
-        ))
-    })?;
+    // Only a platform whose shops have session keys can be connected with one.
+    let kind = call
+        .app
+        .platforms
+        .kind_of_platid(platid)
+        .filter(|&kind| {
+            call.app
+                .platforms
+                .of(kind)
+                .is_ok_and(|adapter| adapter.takes_session_key())
+        })
+        .ok_or_else(|| {
+            PolyError::unsupported(format!(
+                "SyncAccount with a platform SessionKey: platid {platid} has no session keys here (served: {}); connect such a shop with BuildeAuthorizeUrl",
+                call.app.platforms.platids()
+            ))
+        })?;
     let vendor_id = number_in(&call.biz, "vendorid", "VendorId", crate::limits::ACCOUNT_ID)?.or(
         number_in(&call.biz, "venderid", "VendorId", crate::limits::ACCOUNT_ID)?,
     );
@@ -896,6 +923,7 @@ async fn sync_account(call: &Call<'_>, now: i64) -> Result<Fields, PolyError> {
         &call.tenant_id,
         kind.platform().as_str(),
         existing,
+        "SyncAccount",
     )
     .await?
     .id;

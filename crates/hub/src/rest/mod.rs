@@ -25,7 +25,7 @@ use crate::state::{HubApp, Tenant};
 
 pub mod ops;
 pub(crate) mod union;
-use crate::sources::{JIT_ORDERS, PRODUCTS, UNION_PIDS};
+use crate::sources::{PRODUCTS, UNION_PIDS};
 
 type Shared = State<Arc<HubApp>>;
 
@@ -276,7 +276,7 @@ fn shop_view(app: &HubApp, c: &Connection) -> ShopView {
         id: c.id.clone(),
         platform: c.kind.platform().as_str().to_owned(),
         mode: c.kind.mode().to_owned(),
-        platid: platid.map(str::to_owned),
+        platid: Some(platid.to_owned()),
         name: c.name.clone(),
         state: c.state.as_str().to_owned(),
         last_error: c.last_error.clone(),
@@ -337,11 +337,6 @@ async fn create_shop(
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<NewShopRequest>,
 ) -> Response {
-    if let Some(vendor_id) = request.vendor_id
-        && let Err(err) = crate::limits::in_range("vendor_id", vendor_id, crate::limits::ACCOUNT_ID)
-    {
-        return bad_request(err.to_string());
-    }
     if request.session_key.is_some() || request.token.is_some() {
         let existing = crate::connect::Existing {
             name: request.name,
@@ -352,8 +347,14 @@ async fn create_shop(
             token: request.token,
             refresh_token: None,
         };
-        return match service::shops::connect_existing(&app, &tenant, &request.platform, existing)
-            .await
+        return match service::shops::connect_existing(
+            &app,
+            &tenant,
+            &request.platform,
+            existing,
+            "api",
+        )
+        .await
         {
             Ok(shop) => (StatusCode::CREATED, Json(shop_view(&app, &shop))).into_response(),
             Err(err) => hub_error(err),
@@ -575,7 +576,7 @@ async fn list_records(app: &HubApp, tenant: &str, query: ListQuery, stream: &str
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    records_listing(app, &shop, &query, Listing::Records(stream), |_| true).await
+    records_listing(app, &shop, &query, Listing::Records(stream)).await
 }
 
 /// Which stored listing a page comes from.
@@ -583,25 +584,27 @@ async fn list_records(app: &HubApp, tenant: &str, query: ListQuery, stream: &str
 enum Listing<'a> {
     /// A stream's records.
     Records(&'a str),
+    /// The orders of a stream with a line refunded or being refunded (their `has_refund`
+    /// column, set where the order is written).
+    Refunding(&'a str),
     /// Union orders, in their own table.
     UnionOrders,
 }
 
-/// A page of a shop's listing by update time, keeping the records `keep` accepts. The cursor
-/// follows the scan, so a filtered page may hold fewer than `limit` items without being the last.
+/// A page of a shop's listing by update time. The cursor follows the scan, so a page of
+/// refunding orders may hold fewer than `limit` items without being the last.
 async fn records_listing(
     app: &HubApp,
     shop: &Connection,
     query: &ListQuery,
     listing: Listing<'_>,
-    keep: fn(&Value) -> bool,
 ) -> Response {
     let (from, cursor, limit) = match list_params(query) {
         Ok(params) => params,
         Err(message) => return bad_request(message),
     };
     let stream = match listing {
-        Listing::Records(stream) => stream,
+        Listing::Records(stream) | Listing::Refunding(stream) => stream,
         Listing::UnionOrders => crate::sources::UNION_ORDERS,
     };
     // Read before the page: coverage only grows, so the page holds at least what it claims.
@@ -609,22 +612,30 @@ async fn records_listing(
         Ok(coverage) => coverage,
         Err(err) => return store_failure(err),
     };
+    let refunding_only = matches!(listing, Listing::Refunding(_));
     let rows = match listing {
-        Listing::Records(stream) => app
+        Listing::Records(stream) | Listing::Refunding(stream) => app
             .store
             .records_page(&shop.id, stream, from, cursor.as_ref(), limit)
             .await
             .map(|records| {
                 records
                     .into_iter()
-                    .map(|r| (r.cursor(), r.record.payload))
+                    .map(|r| {
+                        let kept = !refunding_only || r.record.columns.has_refund;
+                        (r.cursor(), kept.then_some(r.record.payload))
+                    })
                     .collect::<Vec<_>>()
             }),
-        Listing::UnionOrders => {
-            app.store
-                .union_orders_page(&shop.id, from, cursor.as_ref(), limit)
-                .await
-        }
+        Listing::UnionOrders => app
+            .store
+            .union_orders_page(&shop.id, from, cursor.as_ref(), limit)
+            .await
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|(cursor, payload)| (cursor, Some(payload)))
+                    .collect()
+            }),
     };
     let rows = match rows {
         Ok(rows) => rows,
@@ -635,8 +646,8 @@ async fn records_listing(
         .flatten();
     let items = rows
         .iter()
-        .map(|(_, payload)| serde_json::from_str(payload).unwrap_or(Value::Null))
-        .filter(keep)
+        .filter_map(|(_, payload)| payload.as_deref())
+        .map(|payload| serde_json::from_str(payload).unwrap_or(Value::Null))
         .collect();
     Json(PageOf {
         items,
@@ -654,7 +665,14 @@ async fn list_orders(
     Tenant(tenant): Tenant,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
-    list_records(&app, &tenant, query, JIT_ORDERS).await
+    let shop = match own_shop(&app, &tenant, &query.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
+    };
+    match service::orders::order_stream(&app, &shop) {
+        Ok(stream) => records_listing(&app, &shop, &query, Listing::Records(stream)).await,
+        Err(err) => hub_error(err),
+    }
 }
 
 /// Products as the store holds them (unified model).
@@ -679,22 +697,19 @@ async fn list_refunds(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    let Some(orders) = app.platforms.order_stream(shop.kind) else {
+    if shop.kind.is_union() {
         return records_listing(
             &app,
             &shop,
             &query,
             Listing::Records(crate::sources::UNION_REFUNDS),
-            |_| true,
         )
         .await;
-    };
-    records_listing(&app, &shop, &query, Listing::Records(orders), |order| {
-        order["lines"]
-            .as_array()
-            .is_some_and(|lines| lines.iter().any(|line| line["refund_status"] != "JH_07"))
-    })
-    .await
+    }
+    match service::orders::order_stream(&app, &shop) {
+        Ok(orders) => records_listing(&app, &shop, &query, Listing::Refunding(orders)).await,
+        Err(err) => hub_error(err),
+    }
 }
 
 /// The Union account's PIDs.
@@ -722,7 +737,7 @@ async fn list_union_orders(
         Ok(shop) => shop,
         Err(response) => return response,
     };
-    records_listing(&app, &shop, &query, Listing::UnionOrders, |_| true).await
+    records_listing(&app, &shop, &query, Listing::UnionOrders).await
 }
 
 /// One order: from the store, else from the platform if it is not synced yet.

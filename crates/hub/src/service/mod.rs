@@ -99,8 +99,8 @@ impl From<crate::platforms::CredentialsRefused> for HubError {
             CredentialsRefused::Invalid(message) => Self::Invalid(message),
             CredentialsRefused::Missing(message) => Self::Missing(message),
             CredentialsRefused::Refused(message) => Self::Refused(message),
-            CredentialsRefused::Store(err) if err.is_busy() => Self::Store(err),
-            CredentialsRefused::Store(err) => Self::Conflict(format!("name: {err}")),
+            CredentialsRefused::NotConfigured(message) => Self::Unprocessable(message),
+            CredentialsRefused::Store(err) => err.into(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A shop's orders and what is done with them: one order by number (the store first, else the
 //! platform), shipping, stock pushes and refund checks through the shop's connector.
 
+use shopbridge_core::capability::Connector;
 use shopbridge_core::codes::OrderStatus;
 use shopbridge_core::model::{
     Order, OrderQuery, OrderTimeType, RefundCheck, Shipment, ShipmentResult, StockMode,
@@ -60,6 +61,14 @@ pub async fn ship(
     shop: &Connection,
     shipment: &Shipment,
 ) -> Result<ShipmentResult, HubError> {
+    ship_through(connector(app, shop).await?.as_ref(), shipment).await
+}
+
+/// [`ship`] through a connector already in hand (a batch resolves it once).
+pub async fn ship_through(
+    connector: &dyn Connector,
+    shipment: &Shipment,
+) -> Result<ShipmentResult, HubError> {
     if shipment.plat_order_no.trim().is_empty() {
         return Err(HubError::Invalid(
             "plat_order_no: the order to ship is required, got an empty value".into(),
@@ -74,17 +83,21 @@ pub async fn ship(
         crate::limits::in_range("lines.count", *count, crate::limits::LINE_COUNT)
             .map_err(|err| HubError::Invalid(format!("{err} (line {line:?})")))?;
     }
-    Ok(connector(app, shop)
-        .await?
-        .shipping()?
-        .send(shipment)
-        .await?)
+    Ok(connector.shipping()?.send(shipment).await?)
 }
 
 /// Pushes a stock level (full) or change (incremental) of one item to the shop's platform.
 pub async fn push_stock(
     app: &HubApp,
     shop: &Connection,
+    update: &StockUpdate,
+) -> Result<StockResult, HubError> {
+    push_stock_through(connector(app, shop).await?.as_ref(), update).await
+}
+
+/// [`push_stock`] through a connector already in hand (a batch resolves it once).
+pub async fn push_stock_through(
+    connector: &dyn Connector,
     update: &StockUpdate,
 ) -> Result<StockResult, HubError> {
     if update.outer_id.trim().is_empty() {
@@ -99,11 +112,7 @@ pub async fn push_stock(
         crate::limits::in_range("quantity", update.quantity, crate::limits::STOCK_QUANTITY)
             .map_err(|err| HubError::Unprocessable(format!("{err} (a full stock level)")))?;
     }
-    Ok(connector(app, shop)
-        .await?
-        .stock()?
-        .sync_stock(update)
-        .await?)
+    Ok(connector.stock()?.sync_stock(update).await?)
 }
 
 /// Asks the shop's platform whether an order is being refunded.
@@ -112,14 +121,18 @@ pub async fn check_refund(
     shop: &Connection,
     number: &str,
 ) -> Result<RefundCheck, HubError> {
+    check_refund_through(connector(app, shop).await?.as_ref(), number).await
+}
+
+/// [`check_refund`] through a connector already in hand (a batch resolves it once).
+pub async fn check_refund_through(
+    connector: &dyn Connector,
+    number: &str,
+) -> Result<RefundCheck, HubError> {
     if number.trim().is_empty() {
         return Err(HubError::Invalid(
             "order: the order number is required, got an empty value".into(),
         ));
     }
-    Ok(connector(app, shop)
-        .await?
-        .refunds()?
-        .check_refund(number)
-        .await?)
+    Ok(connector.refunds()?.check_refund(number).await?)
 }

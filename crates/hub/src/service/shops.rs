@@ -28,8 +28,10 @@ pub async fn connect_existing(
     tenant: &str,
     platform: &str,
     existing: Existing,
+    via: &str,
 ) -> Result<Connection, HubError> {
-    let id = crate::connect::connect_existing(&app.connect, tenant, platform, existing).await?;
+    let id =
+        crate::connect::connect_existing(&app.connect, tenant, platform, existing, via).await?;
     Ok(app.store.connection(&id).await?)
 }
 

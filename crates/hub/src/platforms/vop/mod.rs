@@ -2,6 +2,7 @@
 //! and JIT suppliers, their streams, OAuth flows and token upkeep.
 
 pub mod streams;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,9 +14,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use shopbridge_core::capability::Connector;
+use shopbridge_core::capability::{Connector, ConnectorError};
 use shopbridge_core::codes::ShopType;
-use shopbridge_core::{Clock, Platform, ShopKind};
+use shopbridge_core::{Clock, ErrorClass, Platform, ShopKind};
 use shopbridge_store::{Connection, ConnectionState, ConnectionSummary};
 use shopbridge_vop::jit::connector::JitConnector;
 use shopbridge_vop::jit::{DVD_SERVICE, PRODUCT_SERVICE};
@@ -29,7 +30,7 @@ use self::streams::{
 };
 use super::{
     Authorization, ConnectForm, CredentialsRefused, FormField, NewCredentials, PlatformAdapter,
-    Text, token_failure, unreadable,
+    Text, unreadable,
 };
 use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
 use crate::scheduler::{MINUTE_MS, StreamPlan};
@@ -71,6 +72,21 @@ pub fn plans(kind: ShopKind) -> Vec<StreamPlan> {
         ],
         _ => Vec::new(),
     }
+}
+
+/// A token the shop cannot get as a platform failure of the right class: one that must be
+/// authorized again stops the shop's streams, anything else is retried.
+fn token_failure(platform: Platform, err: crate::TokenError) -> SyncError {
+    let class = match &err {
+        crate::TokenError::NeedsReauthorization(..) => ErrorClass::NeedsReauthorization,
+        _ => ErrorClass::Transient,
+    };
+    SyncError::Platform(ConnectorError {
+        platform,
+        class,
+        code: None,
+        message: err.to_string(),
+    })
 }
 
 /// The `platid` of a VOP kind of shop.
@@ -123,9 +139,18 @@ const FORMS: &[ConnectForm] = &[
 ];
 
 /// A JIT shop's vendor id, as a caller gave it.
-fn vendor_id(text: Option<&str>) -> Option<i64> {
-    text.and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|id| crate::limits::ACCOUNT_ID.contains(id))
+/// A JIT shop's vendor id, as a caller gave it: `None` when absent, an error naming the field
+/// when it is not a number in range.
+fn vendor_id(text: Option<&str>) -> Result<Option<i64>, String> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let id = text
+        .parse::<i64>()
+        .map_err(|_| format!("vendor_id: expected a number, got {text:?}"))?;
+    crate::limits::in_range("vendor_id", id, crate::limits::ACCOUNT_ID)
+        .map(Some)
+        .map_err(|err| err.to_string())
 }
 
 impl VopAdapter {
@@ -355,10 +380,6 @@ impl PlatformAdapter for VopAdapter {
             .map_err(|err| err.to_string())
     }
 
-    fn platid(&self, kind: ShopKind) -> &'static str {
-        platid(kind)
-    }
-
     fn has_authorization_flow(&self, kind: ShopKind) -> bool {
         kind != ShopKind::VopUnionChannel
     }
@@ -374,7 +395,8 @@ impl PlatformAdapter for VopAdapter {
         request: &BeginConnect,
         state: &str,
     ) -> Result<Authorization, BeginError> {
-        if kind == ShopKind::VopJit && vendor_id(request.vendor_id.as_deref()).is_none() {
+        let vendor = vendor_id(request.vendor_id.as_deref()).map_err(BeginError::Invalid)?;
+        if kind == ShopKind::VopJit && vendor.is_none() {
             return Err(BeginError::Incomplete(
                 "vendor_id: a JIT shop needs its numeric vendor id".into(),
             ));
@@ -417,6 +439,10 @@ impl PlatformAdapter for VopAdapter {
             (Some(before), Some(after)) => before == after,
             _ => true,
         }
+    }
+
+    fn takes_session_key(&self) -> bool {
+        true
     }
 
     /// A session key is most often a JIT shop's (polyapi's guide): the mode defaults to `jit`.
