@@ -1,6 +1,6 @@
 //! `shopbridge bench`: measurements with their baseline taken in the same run — sync ingest
-//! against a raw batched insert of the same rows, quota use over a long run, and the unified
-//! API against a direct sandbox call. The platforms run as a separate `shopbridge sandbox`
+//! against a minimal client and a script (`bench_ingest`), quota use over a long run, and the
+//! unified API against a direct sandbox call. The platforms run as a separate `shopbridge sandbox`
 //! process, so that peak memory is the hub's own.
 
 use std::io::{BufRead, BufReader};
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use shopbridge_core::Clock;
 use shopbridge_hub::QuotaGate;
 use shopbridge_store::{MasterKey, NewConnection, Store, Vault};
-use shopbridge_vop::union::{GenByGoodsId, GoodsList};
+use shopbridge_vop::union::GoodsList;
 use shopbridge_vop::{Mode, VopClient, VopConfig};
 
 #[derive(Debug, Args)]
@@ -27,12 +27,30 @@ pub struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Union orders from the sandbox into SQLite with quotas off, beside a raw batched insert
-    /// of the same rows; peak memory of the hub.
+    /// Union orders from a separate sandbox into SQLite with quotas off: the real `sync union`
+    /// process beside a minimal Rust client and a Python script reading the same orders; each
+    /// one's orders/s, CPU per 1,000 orders and peak memory, and the sandbox's CPU meanwhile.
     Ingest {
         /// Orders to place and sync (spread over 30 days).
         #[arg(long, default_value_t = 100_000)]
         orders: u64,
+        /// The Python baseline (default: the repository's bench/union_ingest.py).
+        #[arg(long)]
+        script: Option<std::path::PathBuf>,
+        /// Record a CPU profile of the hub's sync into this file (`perf record`, call graphs);
+        /// read it with `perf report -i FILE`. Its figures then include perf's own CPU.
+        #[arg(long)]
+        perf: Option<std::path::PathBuf>,
+    },
+    /// The minimal client `bench ingest` compares the hub with: fetch and insert raw rows.
+    #[command(hide = true)]
+    RawClient {
+        /// The running sandbox's URL.
+        #[arg(long)]
+        sandbox: String,
+        /// The SQLite file to fill.
+        #[arg(long)]
+        database: std::path::PathBuf,
     },
     /// A background sync held at orderList's documented quota (180 per 30 s): the share of the
     /// quota it uses and the throttles the gateway answered.
@@ -125,7 +143,9 @@ pub(crate) fn peak_rss_mib(pid: Option<u32>) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-async fn sandbox_client(base: &str) -> anyhow::Result<(VopClient, shopbridge_core::SimClock)> {
+pub(crate) async fn sandbox_client(
+    base: &str,
+) -> anyhow::Result<(VopClient, shopbridge_core::SimClock)> {
     let creds = crate::config::sandbox_credentials(base).await?;
     let clock = crate::config::sandbox_clock(base).await?;
     let config = VopConfig::new(
@@ -139,7 +159,12 @@ async fn sandbox_client(base: &str) -> anyhow::Result<(VopClient, shopbridge_cor
     ))
 }
 
-async fn admin(http: &reqwest::Client, base: &str, path: &str, body: Value) -> anyhow::Result<()> {
+pub(crate) async fn admin(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<()> {
     http.post(format!("{base}{path}"))
         .json(&body)
         .send()
@@ -182,7 +207,17 @@ async fn union_connection(store: &Store, now: i64) -> anyhow::Result<String> {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
-        BenchCommand::Ingest { orders } => ingest(orders).await,
+        BenchCommand::Ingest {
+            orders,
+            script,
+            perf,
+        } => {
+            let script = script.unwrap_or_else(crate::bench_ingest::default_script);
+            crate::bench_ingest::ingest(orders, &script, perf.as_deref()).await
+        }
+        BenchCommand::RawClient { sandbox, database } => {
+            crate::bench_ingest::raw_client(&sandbox, &database).await
+        }
         BenchCommand::Quota { minutes } => quota(minutes).await,
         BenchCommand::Api {
             seconds,
@@ -197,142 +232,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         BenchCommand::Reads { sizes, repeats } => crate::bench_reads::reads(&sizes, repeats).await,
     }
-}
-
-async fn ingest(orders: u64) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (100..=5_000_000).contains(&orders),
-        "--orders: 100 to 5,000,000"
-    );
-    let sandbox = spawn(
-        &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "1000"],
-        "sandbox listening on ",
-        None,
-    )?;
-    let base = sandbox.url.clone();
-    let http = shopbridge_vop::http_client_builder().build()?;
-    let (client, _) = sandbox_client(&base).await?;
-    let goods = client
-        .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(10))
-        .await?
-        .goods_info_list;
-    let mut links = Vec::new();
-    for g in &goods {
-        let made = client
-            .execute(&GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()]).chan_tag("bench"))
-            .await?;
-        links.extend(made.url_info_list.into_iter().filter_map(|u| u.url));
-    }
-    anyhow::ensure!(!links.is_empty(), "the sandbox made no links");
-    // Buyers over 30 simulated days: each day's clicks of 100 orders in one bulk admin call,
-    // the remainder in one more.
-    let started = Instant::now();
-    let per_day = orders.div_ceil(30);
-    let mut placed = 0;
-    for day in 0..30 {
-        let today = per_day.min(orders - placed);
-        let link = &links[day % links.len()];
-        let (full, rest) = (today / 100, today % 100);
-        if full > 0 {
-            let body = json!({"link": link, "orders": 100, "clicks": full});
-            admin(&http, &base, "/_sandbox/vop/union/clicks", body).await?;
-        }
-        if rest > 0 {
-            let body = json!({"link": link, "orders": rest});
-            admin(&http, &base, "/_sandbox/vop/union/clicks", body).await?;
-        }
-        placed += today;
-        admin(
-            &http,
-            &base,
-            "/_sandbox/clock",
-            json!({"advance_seconds": 86_400}),
-        )
-        .await?;
-    }
-    println!(
-        "placed {placed} orders over 30 simulated days in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-
-    // The hub's sync with quotas off (the gateway's too), on the sandbox's (advanced) clock.
-    admin(
-        &http,
-        &base,
-        "/_sandbox/vop/quotas",
-        json!({"overrides": ["orderList=1000000/1s"]}),
-    )
-    .await?;
-    let (client, clock) = sandbox_client(&base).await?;
-    let (store, path) = temp_store().await?;
-    let connection = union_connection(&store, clock.now_ms()).await?;
-    let mut sync = shopbridge_hub::sources::union_order_sync(
-        store.clone(),
-        client,
-        Mode::Channel,
-        connection.clone(),
-    );
-    sync.initial_ms = 31 * 86_400_000;
-    let started = Instant::now();
-    let report = sync.run().await?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let stored = store.union_order_count(&connection).await?;
-    println!(
-        "sync: {} orders stored ({} fetched, {} pages) in {elapsed:.1} s = {:.0} orders/s",
-        stored,
-        report.fetched,
-        report.pages,
-        f64::from(report.fetched) / elapsed
-    );
-
-    let hub_rss = peak_rss_mib(None).unwrap_or(f64::NAN);
-    // Baseline: the same rows inserted straight into SQLite, 500 per statement, one transaction
-    // per 10,000 rows.
-    let rows = store
-        .union_orders_page(&connection, i64::MIN, None, i64::MAX)
-        .await?;
-    let (raw, raw_path) = temp_store().await?;
-    sqlx::query("CREATE TABLE raw_orders (order_sn TEXT PRIMARY KEY, last_update_ms BIGINT NOT NULL, payload TEXT NOT NULL)")
-        .execute(raw.pool())
-        .await?;
-    let started = Instant::now();
-    for chunk in rows.chunks(10_000) {
-        let mut tx = raw.pool().begin().await?;
-        for statement in chunk.chunks(500) {
-            // Anonymous `?`s: SQLite looks numbered parameters up one by one.
-            let placeholders = vec!["(?, ?, ?)"; statement.len()];
-            let sql = format!(
-                "INSERT INTO raw_orders (order_sn, last_update_ms, payload) VALUES {}",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for (cursor, payload) in statement {
-                query = query
-                    .bind(cursor.id.clone())
-                    .bind(cursor.updated_ms)
-                    .bind(payload.clone());
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-    }
-    let raw_elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "baseline: raw batched insert of the same {} rows in {raw_elapsed:.2} s = {:.0} rows/s",
-        rows.len(),
-        rows.len() as f64 / raw_elapsed
-    );
-    println!(
-        "peak RSS: hub {hub_rss:.0} MiB during the sync (before the baseline loads the rows), sandbox {:.0} MiB",
-        peak_rss_mib(Some(sandbox.child.id())).unwrap_or(f64::NAN)
-    );
-    drop(raw);
-    for file in [&path, &raw_path] {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
-    }
-    Ok(())
 }
 
 async fn quota(minutes: u64) -> anyhow::Result<()> {

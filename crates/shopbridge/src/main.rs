@@ -2,6 +2,7 @@
 
 mod backup_cmd;
 mod bench_cmd;
+mod bench_ingest;
 mod bench_reads;
 mod config;
 mod demo;

@@ -1,0 +1,382 @@
+//! `shopbridge bench ingest`: the real `sync union` process against a separately started sandbox,
+//! beside two baselines that read the same orders in the same run: a minimal Rust client that
+//! only fetches and inserts raw rows (the practical limit), and a plain Python script
+//! (`bench/union_ingest.py`). Each runs as a process of its own, so that its CPU (getrusage) and
+//! peak memory are its own; the sandbox's CPU during each run shows when it is the bound.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+use shopbridge_core::Clock;
+use shopbridge_vop::Mode;
+use shopbridge_vop::union::{GenByGoodsId, GoodsList};
+
+use crate::bench_cmd::{admin, sandbox_client, spawn};
+
+/// How far back every contestant reads: the 30 simulated days the orders were placed over,
+/// and one more.
+const DAYS: i64 = 31;
+const DAY_MS: i64 = 86_400_000;
+
+/// What one process did.
+struct Measured {
+    name: &'static str,
+    stored: u64,
+    wall_s: f64,
+    cpu_s: f64,
+    peak_rss_mib: f64,
+    sandbox_cpu_s: f64,
+}
+
+/// User plus system CPU seconds a running process has used so far (`/proc/PID/stat`).
+fn process_cpu_s(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("unreadable /proc stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |n: usize| -> anyhow::Result<f64> {
+        Ok(fields.get(n).context("short /proc stat")?.parse::<f64>()?)
+    };
+    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name and state.
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    Ok((ticks(11)? + ticks(12)?) / per_second.max(1.0))
+}
+
+/// CPU seconds of every child reaped so far (getrusage of `RUSAGE_CHILDREN`).
+fn children_cpu_s() -> anyhow::Result<f64> {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?;
+    let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    Ok(seconds(usage.user_time()) + seconds(usage.system_time()))
+}
+
+/// A process's peak resident memory so far (`VmHWM`), in MiB.
+fn peak_rss_of(pid: u32) -> Option<f64> {
+    crate::bench_cmd::peak_rss_mib(Some(pid))
+}
+
+/// Runs `command` to its end: its wall time, its CPU seconds (the growth of the reaped
+/// children's getrusage: contestants run one at a time) and its peak RSS (its high-water mark,
+/// read until it exits).
+fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<(f64, f64, f64)> {
+    let cpu_before = children_cpu_s()?;
+    let started = Instant::now();
+    // Its diagnostics go to a file: a pipe nobody reads while it runs could fill and stall it.
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()
+        .context("cannot start the process")?;
+    let pid = child.id();
+    let mut peak = 0.0_f64;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if let Some(rss) = peak_rss_of(pid) {
+            peak = peak.max(rss);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let wall = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let stderr = std::fs::read_to_string(log).unwrap_or_default();
+        bail!("exited with {status}: {}", stderr.trim());
+    }
+    Ok((wall, children_cpu_s()? - cpu_before, peak))
+}
+
+/// Rows in `table` of a SQLite file.
+async fn rows_in(path: &Path, table: &str) -> anyhow::Result<u64> {
+    use sqlx::Connection;
+    let mut db =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display())).await?;
+    let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&mut db)
+        .await?;
+    Ok(u64::try_from(count).unwrap_or_default())
+}
+
+/// Places `orders` Union orders over 30 simulated days through the sandbox's click API.
+async fn place_orders(base: &str, orders: u64) -> anyhow::Result<()> {
+    let http = shopbridge_vop::http_client_builder().build()?;
+    let (client, _) = sandbox_client(base).await?;
+    let goods = client
+        .execute(&GoodsList::channel(Mode::Channel, 0, 1).page_size(10))
+        .await?
+        .goods_info_list;
+    let mut links = Vec::new();
+    for g in &goods {
+        let made = client
+            .execute(&GenByGoodsId::new(Mode::Channel, [g.goods_id.clone()]).chan_tag("bench"))
+            .await?;
+        links.extend(made.url_info_list.into_iter().filter_map(|u| u.url));
+    }
+    anyhow::ensure!(!links.is_empty(), "the sandbox made no links");
+    // Each day's clicks of 100 orders in one bulk admin call, the remainder in one more.
+    let started = Instant::now();
+    let per_day = orders.div_ceil(30);
+    let mut placed = 0;
+    for day in 0..30 {
+        let today = per_day.min(orders - placed);
+        let link = &links[day % links.len()];
+        let (full, rest) = (today / 100, today % 100);
+        if full > 0 {
+            let body = json!({"link": link, "orders": 100, "clicks": full});
+            admin(&http, base, "/_sandbox/vop/union/clicks", body).await?;
+        }
+        if rest > 0 {
+            let body = json!({"link": link, "orders": rest});
+            admin(&http, base, "/_sandbox/vop/union/clicks", body).await?;
+        }
+        placed += today;
+        let body = json!({"advance_seconds": 86_400});
+        admin(&http, base, "/_sandbox/clock", body).await?;
+    }
+    // The gateway's quotas lifted: what is measured is the work, not the waiting.
+    let body = json!({"overrides": ["orderList=1000000/1s"]});
+    admin(&http, base, "/_sandbox/vop/quotas", body).await?;
+    println!(
+        "placed {placed} orders over 30 simulated days in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+pub async fn ingest(orders: u64, script: &Path, perf: Option<&Path>) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (100..=5_000_000).contains(&orders),
+        "--orders: 100 to 5,000,000"
+    );
+    let sandbox = spawn(
+        &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "1000"],
+        "sandbox listening on ",
+        None,
+    )?;
+    let base = sandbox.url.clone();
+    place_orders(&base, orders).await?;
+    let dir = tempfile_dir()?;
+    let exe = std::env::current_exe().context("where am I")?;
+    let mut results = Vec::new();
+
+    // The hub: the real `sync union` command, as an operator runs it.
+    let hub_db = dir.join("hub.db");
+    // Profiled, it runs under `perf record` (whose own CPU is then counted too).
+    let mut hub = match perf {
+        Some(out) => {
+            let mut perf = Command::new("perf");
+            perf.args([
+                "record",
+                "-e",
+                "cpu-clock",
+                "-F",
+                "999",
+                "--call-graph",
+                "dwarf,16384",
+                "-o",
+            ])
+            .arg(out)
+            .arg("--")
+            .arg(&exe);
+            perf
+        }
+        None => Command::new(&exe),
+    };
+    hub.args(["sync", "--create", "--database"])
+        .arg(format!("sqlite://{}", hub_db.display()))
+        .arg("--master-key-file")
+        .arg(dir.join("hub.key"))
+        .args([
+            "union",
+            "--sandbox",
+            &base,
+            "--initial-days",
+            &DAYS.to_string(),
+        ])
+        .env_remove("SHOPBRIDGE_DATABASE_URL");
+    results.push(
+        measure(
+            "hub: shopbridge sync union",
+            hub,
+            sandbox.child.id(),
+            || async { rows_in(&hub_db, "union_orders").await },
+        )
+        .await?,
+    );
+
+    // The practical limit: fetch the pages, insert the rows, nothing else.
+    let raw_db = dir.join("raw.db");
+    let mut raw = Command::new(&exe);
+    raw.args(["bench", "raw-client", "--sandbox", &base, "--database"])
+        .arg(&raw_db);
+    results.push(
+        measure("minimal Rust client", raw, sandbox.child.id(), || async {
+            rows_in(&raw_db, "orders").await
+        })
+        .await?,
+    );
+
+    // What a developer would write first.
+    if script.exists() {
+        let script_db = dir.join("script.db");
+        let mut python = Command::new("python3");
+        python
+            .arg(script)
+            .arg(&base)
+            .arg(&script_db)
+            .arg(DAYS.to_string());
+        results.push(
+            measure(
+                "Python script (urllib, sqlite3)",
+                python,
+                sandbox.child.id(),
+                || async { rows_in(&script_db, "orders").await },
+            )
+            .await?,
+        );
+    } else {
+        println!(
+            "(no {} here: the script baseline is skipped)",
+            script.display()
+        );
+    }
+
+    println!();
+    println!(
+        "| process | orders stored | wall s | orders/s | CPU s per 1,000 orders | peak RSS MiB | sandbox CPU s per 1,000 orders |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in &results {
+        let per_thousand = |seconds: f64| seconds * 1000.0 / (r.stored.max(1) as f64);
+        println!(
+            "| {} | {} | {:.1} | {:.0} | {:.3} | {:.0} | {:.3} |",
+            r.name,
+            r.stored,
+            r.wall_s,
+            r.stored as f64 / r.wall_s,
+            per_thousand(r.cpu_s),
+            r.peak_rss_mib,
+            per_thousand(r.sandbox_cpu_s),
+        );
+    }
+    if let (Some(hub), Some(script)) = (
+        results.first(),
+        results.iter().find(|r| r.name.starts_with("Python")),
+    ) {
+        let per_order = |r: &Measured| r.cpu_s / r.stored.max(1) as f64;
+        println!(
+            "\nthe hub's CPU per stored order is {:.2} of the script's",
+            per_order(hub) / per_order(script)
+        );
+    }
+    drop(sandbox);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Runs one contestant, with the sandbox's CPU over the same span.
+async fn measure<F, Fut>(
+    name: &'static str,
+    command: Command,
+    sandbox_pid: u32,
+    stored: F,
+) -> anyhow::Result<Measured>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+{
+    let sandbox_before = process_cpu_s(sandbox_pid)?;
+    let log = std::env::temp_dir().join(format!(
+        "shopbridge-ingest-{}.log",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let logged = log.clone();
+    let measured = tokio::task::spawn_blocking(move || run_measured(command, &logged)).await?;
+    let _ = std::fs::remove_file(&log);
+    let (wall_s, cpu_s, peak_rss_mib) = measured.with_context(|| name.to_string())?;
+    let sandbox_cpu_s = process_cpu_s(sandbox_pid)? - sandbox_before;
+    let stored = stored().await?;
+    println!("{name}: {stored} orders in {wall_s:.1} s, {cpu_s:.2} CPU s");
+    Ok(Measured {
+        name,
+        stored,
+        wall_s,
+        cpu_s,
+        peak_rss_mib,
+        sandbox_cpu_s,
+    })
+}
+
+/// A fresh directory for the run's databases.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "shopbridge-ingest-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// `bench raw-client`: pages through orderList by update time, day by day, and inserts each
+/// order's JSON as it came; no history, no checkpoint, no typed model.
+pub async fn raw_client(sandbox: &str, database: &Path) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let (client, clock) = sandbox_client(sandbox).await?;
+    let mut db =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", database.display()))
+            .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS orders (order_sn TEXT PRIMARY KEY, payload TEXT)")
+        .execute(&mut db)
+        .await?;
+    let now = clock.now_ms();
+    let mut stored = 0u64;
+    for day in (1..=DAYS).rev() {
+        let (start, end) = (now - day * DAY_MS, now - (day - 1) * DAY_MS - 1);
+        let mut page = 1i64;
+        loop {
+            let body = json!({"queryModel": {"page": page, "pageSize": 100, "requestId": page.to_string(), "updateTimeStart": start, "updateTimeEnd": end}});
+            let result = client
+                .call_raw(
+                    shopbridge_vop::union::ORDER_SERVICE,
+                    "orderList",
+                    "1.0.0",
+                    &body.to_string(),
+                )
+                .await?;
+            let mut tx = db.begin().await?;
+            for order in result["orderInfoList"].as_array().into_iter().flatten() {
+                sqlx::query("INSERT OR REPLACE INTO orders (order_sn, payload) VALUES (?, ?)")
+                    .bind(order["orderSn"].as_str().unwrap_or_default())
+                    .bind(order.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                stored += 1;
+            }
+            tx.commit().await?;
+            if page * 100 >= result["total"].as_i64().unwrap_or(0) {
+                break;
+            }
+            page += 1;
+        }
+    }
+    println!("{stored}");
+    Ok(())
+}
+
+/// The default place of the script baseline: the repository's `bench/` directory.
+pub fn default_script() -> PathBuf {
+    let from_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/union_ingest.py");
+    if from_repo.exists() {
+        from_repo
+    } else {
+        PathBuf::from("bench/union_ingest.py")
+    }
+}
