@@ -112,6 +112,16 @@ impl VopClient {
 
     /// Calls a typed request, checking its documented limits first.
     pub async fn execute<R: VopRequest>(&self, request: &R) -> Result<R::Output, VopError> {
+        self.execute_as(request).await
+    }
+
+    /// Calls a typed request and reads its `result` as `T` instead of the request's own output:
+    /// a caller that also wants each item's JSON as the platform sent it asks for
+    /// `serde_json::value::RawValue`s there, and nothing is parsed twice.
+    pub async fn execute_as<R: VopRequest, T: DeserializeOwned>(
+        &self,
+        request: &R,
+    ) -> Result<T, VopError> {
         request.validate()?;
         let body = serde_json::to_string(&request.arguments()?).map_err(|err| {
             VopError::InvalidArgument {
@@ -119,17 +129,11 @@ impl VopClient {
                 message: format!("cannot serialize the request: {err}"),
             }
         })?;
-        let result = self
-            .call_raw(R::SERVICE, &request.method(), R::VERSION, &body)
+        let method = request.method();
+        let answer = self
+            .call_answer(R::SERVICE, &method, R::VERSION, &body)
             .await?;
-        serde_json::from_value(result.clone()).map_err(|err| VopError::Undecodable {
-            reason: format!(
-                "result of {}.{} does not match its type: {err}",
-                R::SERVICE,
-                request.method()
-            ),
-            snippet: snippet(&result.to_string(), 300),
-        })
+        answer.result_as(R::SERVICE, &method)
     }
 
     /// Calls any method with a JSON body and returns its decoded `result`.
@@ -141,11 +145,9 @@ impl VopClient {
         body: &Value,
     ) -> Result<T, VopError> {
         let body = body.to_string();
-        let result = self.call_raw(service, method, version, &body).await?;
-        serde_json::from_value(result.clone()).map_err(|err| VopError::Undecodable {
-            reason: format!("result of {service}.{method} does not match its type: {err}"),
-            snippet: snippet(&result.to_string(), 300),
-        })
+        self.call_answer(service, method, version, &body)
+            .await?
+            .result_as(service, method)
     }
 
     /// Calls any method with the exact body bytes to sign and send; returns `result` as JSON.
@@ -156,6 +158,19 @@ impl VopClient {
         version: &str,
         body: &str,
     ) -> Result<Value, VopError> {
+        self.call_answer(service, method, version, body)
+            .await?
+            .result_as(service, method)
+    }
+
+    /// Signs, sends and checks one call; the answer's text with where its `result` is.
+    async fn call_answer(
+        &self,
+        service: &str,
+        method: &str,
+        version: &str,
+        body: &str,
+    ) -> Result<Answer, VopError> {
         let config = &*self.config;
         let timestamp = self.clock.now_secs().to_string();
         let access_token = config
@@ -237,7 +252,7 @@ impl VopClient {
             Err(EnvelopeError::Undecodable(_)) => None,
         };
         self.record(invocation);
-        decoded.map_err(|err| match err {
+        let result = decoded.map_err(|err| match err {
             EnvelopeError::Api { code, message } => VopError::Api {
                 kind: ApiErrorKind::from_return_code(&code),
                 code,
@@ -249,6 +264,27 @@ impl VopClient {
                 reason,
                 snippet: snippet(&text, 200),
             },
+        })?;
+        Ok(Answer { text, result })
+    }
+}
+
+/// A successful answer's text and the bytes of its `result` (`None`: absent or null).
+struct Answer {
+    text: String,
+    result: Option<std::ops::Range<usize>>,
+}
+
+impl Answer {
+    /// The `result` read as `T`, straight from the answer's text.
+    fn result_as<T: DeserializeOwned>(&self, service: &str, method: &str) -> Result<T, VopError> {
+        let json = match &self.result {
+            Some(range) => self.text.get(range.clone()).unwrap_or("null"),
+            None => "null",
+        };
+        serde_json::from_str(json).map_err(|err| VopError::Undecodable {
+            reason: format!("result of {service}.{method} does not match its type: {err}"),
+            snippet: snippet(json, 300),
         })
     }
 }
@@ -297,21 +333,48 @@ pub(crate) fn redacted_url(url: &Url) -> String {
     redacted.to_string()
 }
 
+#[derive(Debug)]
 enum EnvelopeError {
     Api { code: String, message: String },
     Undecodable(String),
 }
 
-/// Decodes `{"returnCode": "0", "result": ...}` or `{"returnCode": "...", "returnMessage": "..."}`.
-fn decode_envelope(text: &str) -> Result<Value, EnvelopeError> {
-    let value: Value = serde_json::from_str(text)
+/// The envelope, read without building its `result`: that is read once, as what the caller
+/// wants, straight from the text.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "returnCode", borrow, default)]
+    return_code: Option<&'a serde_json::value::RawValue>,
+    #[serde(rename = "returnMessage", borrow, default)]
+    return_message: Option<&'a serde_json::value::RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a serde_json::value::RawValue>,
+}
+
+/// A JSON string's value, or any other JSON value's text.
+fn text_of(raw: &serde_json::value::RawValue) -> String {
+    serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned())
+}
+
+/// Decodes `{"returnCode": "0", "result": ...}` or `{"returnCode": "...", "returnMessage": "..."}`;
+/// answers where `result` is in `text`.
+fn decode_envelope(text: &str) -> Result<Option<std::ops::Range<usize>>, EnvelopeError> {
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => {}
+        Some(_) => return Err(EnvelopeError::Undecodable("expected a JSON object".into())),
+        None => return Err(EnvelopeError::Undecodable("not JSON: an empty body".into())),
+    }
+    let envelope: Envelope<'_> = serde_json::from_str(text)
         .map_err(|err| EnvelopeError::Undecodable(format!("not JSON: {err}")))?;
-    let Value::Object(mut envelope) = value else {
-        return Err(EnvelopeError::Undecodable("expected a JSON object".into()));
-    };
-    let code = match envelope.get("returnCode") {
-        Some(Value::String(code)) => code.clone(),
-        Some(Value::Number(code)) => code.to_string(),
+    let code = match envelope.return_code {
+        Some(raw) if raw.get().starts_with('"') => text_of(raw),
+        Some(raw)
+            if raw
+                .get()
+                .starts_with(|c: char| c == '-' || c.is_ascii_digit()) =>
+        {
+            raw.get().to_owned()
+        }
         Some(_) => {
             return Err(EnvelopeError::Undecodable(
                 "returnCode is neither string nor number".into(),
@@ -320,13 +383,16 @@ fn decode_envelope(text: &str) -> Result<Value, EnvelopeError> {
         None => return Err(EnvelopeError::Undecodable("no returnCode".into())),
     };
     if code == "0" {
-        return Ok(envelope.remove("result").unwrap_or(Value::Null));
+        // Where the result's bytes are in the text (its raw value borrows from it).
+        return Ok(envelope
+            .result
+            .filter(|raw| raw.get() != "null")
+            .map(|raw| {
+                let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                start..start + raw.get().len()
+            }));
     }
-    let message = match envelope.get("returnMessage") {
-        Some(Value::String(message)) => message.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
+    let message = envelope.return_message.map(text_of).unwrap_or_default();
     Err(EnvelopeError::Api { code, message })
 }
 
@@ -363,8 +429,11 @@ mod tests {
     fn envelopes_decode_with_string_or_numeric_codes() {
         assert!(matches!(
             decode_envelope(r#"{"returnCode":"0","result":null}"#),
-            Ok(Value::Null)
+            Ok(None)
         ));
+        let text = r#"{"returnCode":"0","result": {"total":2} }"#;
+        let range = decode_envelope(text).expect("decoded").expect("a result");
+        assert_eq!(&text[range], r#"{"total":2}"#);
         match decode_envelope(r#"{"returnCode":1008,"returnMessage":"限频"}"#) {
             Err(EnvelopeError::Api { code, message }) => {
                 assert_eq!(code, "1008");

@@ -68,6 +68,11 @@ pub fn union_order_sync(
 
 /// A Union order as the store keeps it.
 pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
+    union_order_record_with(order, json(order))
+}
+
+/// A Union order as the store keeps it, with `payload` as its JSON (the platform's own text).
+fn union_order_record_with(order: &OrderInfo, payload: String) -> UnionOrderRecord {
     UnionOrderRecord {
         order_sn: order.order_sn.clone(),
         status: i64::from(order.status),
@@ -79,8 +84,17 @@ pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
         last_update_ms: order.last_update_time,
         settled: order.is_settled(),
         settled_ms: order.settled_time.filter(|_| order.is_settled()),
-        payload: json(order),
+        payload,
     }
+}
+
+/// A page of `orderList` with each order's JSON as the platform sent it: the typed order is
+/// read from that text, and the text is what the store keeps, so no order is written back out.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawOrderPage {
+    order_info_list: Vec<Box<serde_json::value::RawValue>>,
+    total: i64,
 }
 
 #[async_trait]
@@ -132,16 +146,20 @@ impl StreamSource for UnionOrderSource {
         let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
             .page(page_number(page));
-        let answer = self.client.execute(&request).await?;
+        let answer: RawOrderPage = self.client.execute_as(&request).await?;
+        let mut orders = Vec::with_capacity(answer.order_info_list.len());
+        for raw in answer.order_info_list {
+            let order: OrderInfo = serde_json::from_str(raw.get()).map_err(|err| {
+                shopbridge_vop::VopError::Undecodable {
+                    reason: format!("an order of orderList does not match its type: {err}"),
+                    snippet: raw.get().chars().take(300).collect(),
+                }
+            })?;
+            orders.push(union_order_record_with(&order, String::from(raw.get())));
+        }
         Ok(FetchedPage {
             total: u64::try_from(answer.total).ok(),
-            records: PageRecords::UnionOrders(
-                answer
-                    .order_info_list
-                    .iter()
-                    .map(union_order_record)
-                    .collect(),
-            ),
+            records: PageRecords::UnionOrders(orders),
         })
     }
 }
