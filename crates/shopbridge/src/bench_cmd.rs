@@ -34,6 +34,9 @@ enum BenchCommand {
         /// Orders to place and sync (spread over 30 days).
         #[arg(long, default_value_t = 100_000)]
         orders: u64,
+        /// Runs of each process, taking turns; the figures are their medians.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
         /// The Python baseline (default: the repository's bench/union_ingest.py).
         #[arg(long)]
         script: Option<std::path::PathBuf>,
@@ -209,11 +212,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Ingest {
             orders,
+            rounds,
             script,
             perf,
         } => {
             let script = script.unwrap_or_else(crate::bench_ingest::default_script);
-            crate::bench_ingest::ingest(orders, &script, perf.as_deref()).await
+            crate::bench_ingest::ingest(orders, rounds, &script, perf.as_deref()).await
         }
         BenchCommand::RawClient { sandbox, database } => {
             crate::bench_ingest::raw_client(&sandbox, &database).await

@@ -151,11 +151,89 @@ async fn place_orders(base: &str, orders: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn ingest(orders: u64, script: &Path, perf: Option<&Path>) -> anyhow::Result<()> {
+/// A process `bench ingest` measures, and the table its orders land in.
+struct Contestant {
+    name: &'static str,
+    table: &'static str,
+}
+
+const HUB: Contestant = Contestant {
+    name: "hub: shopbridge sync union",
+    table: "union_orders",
+};
+const RAW: Contestant = Contestant {
+    name: "minimal Rust client",
+    table: "orders",
+};
+const SCRIPT: Contestant = Contestant {
+    name: "Python script (urllib, sqlite3)",
+    table: "orders",
+};
+
+/// The command that runs `contestant` into `db` (a fresh file).
+fn command_of(
+    contestant: &Contestant,
+    exe: &Path,
+    base: &str,
+    db: &Path,
+    script: &Path,
+    perf: Option<&Path>,
+) -> Command {
+    match contestant.name {
+        name if name == HUB.name => {
+            // Profiled, it runs under `perf record` (whose own CPU is then counted too).
+            let mut hub = match perf {
+                Some(out) => {
+                    let mut perf = Command::new("perf");
+                    perf.args(["record", "-e", "cpu-clock", "-F", "999"])
+                        .args(["--call-graph", "dwarf,16384", "-o"])
+                        .arg(out)
+                        .arg("--")
+                        .arg(exe);
+                    perf
+                }
+                None => Command::new(exe),
+            };
+            hub.args(["sync", "--create", "--database"])
+                .arg(format!("sqlite://{}", db.display()))
+                .arg("--master-key-file")
+                .arg(db.with_extension("key"))
+                .args(["union", "--sandbox", base, "--initial-days"])
+                .arg(DAYS.to_string())
+                .env_remove("SHOPBRIDGE_DATABASE_URL");
+            hub
+        }
+        name if name == RAW.name => {
+            let mut raw = Command::new(exe);
+            raw.args(["bench", "raw-client", "--sandbox", base, "--database"])
+                .arg(db);
+            raw
+        }
+        _ => {
+            let mut python = Command::new("python3");
+            python.arg(script).arg(base).arg(db).arg(DAYS.to_string());
+            python
+        }
+    }
+}
+
+/// The median of some figures.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+pub async fn ingest(
+    orders: u64,
+    rounds: usize,
+    script: &Path,
+    perf: Option<&Path>,
+) -> anyhow::Result<()> {
     anyhow::ensure!(
         (100..=5_000_000).contains(&orders),
         "--orders: 100 to 5,000,000"
     );
+    anyhow::ensure!((1..=20).contains(&rounds), "--rounds: 1 to 20");
     let sandbox = spawn(
         &["sandbox", "--addr", "127.0.0.1:0", "--union-goods", "1000"],
         "sandbox listening on ",
@@ -165,91 +243,50 @@ pub async fn ingest(orders: u64, script: &Path, perf: Option<&Path>) -> anyhow::
     place_orders(&base, orders).await?;
     let dir = tempfile_dir()?;
     let exe = std::env::current_exe().context("where am I")?;
-    let mut results = Vec::new();
-
-    // The hub: the real `sync union` command, as an operator runs it.
-    let hub_db = dir.join("hub.db");
-    // Profiled, it runs under `perf record` (whose own CPU is then counted too).
-    let mut hub = match perf {
-        Some(out) => {
-            let mut perf = Command::new("perf");
-            perf.args([
-                "record",
-                "-e",
-                "cpu-clock",
-                "-F",
-                "999",
-                "--call-graph",
-                "dwarf,16384",
-                "-o",
-            ])
-            .arg(out)
-            .arg("--")
-            .arg(&exe);
-            perf
-        }
-        None => Command::new(&exe),
-    };
-    hub.args(["sync", "--create", "--database"])
-        .arg(format!("sqlite://{}", hub_db.display()))
-        .arg("--master-key-file")
-        .arg(dir.join("hub.key"))
-        .args([
-            "union",
-            "--sandbox",
-            &base,
-            "--initial-days",
-            &DAYS.to_string(),
-        ])
-        .env_remove("SHOPBRIDGE_DATABASE_URL");
-    results.push(
-        measure(
-            "hub: shopbridge sync union",
-            hub,
-            sandbox.child.id(),
-            || async { rows_in(&hub_db, "union_orders").await },
-        )
-        .await?,
-    );
-
-    // The practical limit: fetch the pages, insert the rows, nothing else.
-    let raw_db = dir.join("raw.db");
-    let mut raw = Command::new(&exe);
-    raw.args(["bench", "raw-client", "--sandbox", &base, "--database"])
-        .arg(&raw_db);
-    results.push(
-        measure("minimal Rust client", raw, sandbox.child.id(), || async {
-            rows_in(&raw_db, "orders").await
-        })
-        .await?,
-    );
-
-    // What a developer would write first.
+    let mut contestants = vec![&HUB, &RAW];
     if script.exists() {
-        let script_db = dir.join("script.db");
-        let mut python = Command::new("python3");
-        python
-            .arg(script)
-            .arg(&base)
-            .arg(&script_db)
-            .arg(DAYS.to_string());
-        results.push(
-            measure(
-                "Python script (urllib, sqlite3)",
-                python,
-                sandbox.child.id(),
-                || async { rows_in(&script_db, "orders").await },
-            )
-            .await?,
-        );
+        contestants.push(&SCRIPT);
     } else {
         println!(
             "(no {} here: the script baseline is skipped)",
             script.display()
         );
     }
+    // Rounds take turns, so that a slow spell of the machine falls on every contestant alike;
+    // each figure is the median of its rounds.
+    let mut runs: Vec<Vec<Measured>> = contestants.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        for (n, contestant) in contestants.iter().enumerate() {
+            let db = dir.join(format!("{}-{round}.db", n));
+            let profile = perf.filter(|_| round == 0);
+            let command = command_of(contestant, &exe, &base, &db, script, profile);
+            let table = contestant.table;
+            runs[n].push(
+                measure(contestant.name, command, sandbox.child.id(), || async {
+                    rows_in(&db, table).await
+                })
+                .await?,
+            );
+        }
+    }
+    let results: Vec<Measured> = runs
+        .into_iter()
+        .map(|runs| {
+            let name = runs.first().map(|r| r.name).unwrap_or_default();
+            let stored = runs.iter().map(|r| r.stored).min().unwrap_or_default();
+            let pick = |f: fn(&Measured) -> f64| median(runs.iter().map(f).collect());
+            Measured {
+                name,
+                stored,
+                wall_s: pick(|r| r.wall_s),
+                cpu_s: pick(|r| r.cpu_s),
+                peak_rss_mib: pick(|r| r.peak_rss_mib),
+                sandbox_cpu_s: pick(|r| r.sandbox_cpu_s),
+            }
+        })
+        .collect();
 
-    println!();
+    println!("\nmedians of {rounds} rounds:\n");
     println!(
         "| process | orders stored | wall s | orders/s | CPU s per 1,000 orders | peak RSS MiB | sandbox CPU s per 1,000 orders |"
     );
@@ -269,7 +306,7 @@ pub async fn ingest(orders: u64, script: &Path, perf: Option<&Path>) -> anyhow::
     }
     if let (Some(hub), Some(script)) = (
         results.first(),
-        results.iter().find(|r| r.name.starts_with("Python")),
+        results.iter().find(|r| r.name == SCRIPT.name),
     ) {
         let per_order = |r: &Measured| r.cpu_s / r.stored.max(1) as f64;
         println!(
