@@ -22,7 +22,7 @@ pub enum Capability {
 }
 
 /// A connector's failure, classified so that callers can act without knowing the platform.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{platform}: {message}")]
 pub struct ConnectorError {
     pub platform: Platform,
@@ -30,7 +30,20 @@ pub struct ConnectorError {
     /// The platform's own code, when it gave one.
     pub code: Option<String>,
     pub message: String,
+    /// The SDK's error this one classifies, kept for `source()`.
+    #[source]
+    pub cause: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Two failures are the same when they say the same; the cause is not compared.
+impl PartialEq for ConnectorError {
+    fn eq(&self, other: &Self) -> bool {
+        (self.platform, self.class, &self.code, &self.message)
+            == (other.platform, other.class, &other.code, &other.message)
+    }
+}
+
+impl Eq for ConnectorError {}
 
 impl ConnectorError {
     /// The capability is not offered by this platform's connector.
@@ -40,6 +53,7 @@ impl ConnectorError {
             class: ErrorClass::Unsupported,
             code: None,
             message: format!("{capability:?} is not supported by the {platform} connector"),
+            cause: None,
         }
     }
 
@@ -50,6 +64,7 @@ impl ConnectorError {
             class: ErrorClass::InvalidRequest,
             code: None,
             message: message.into(),
+            cause: None,
         }
     }
 }

@@ -58,6 +58,7 @@ use shopbridge_store::{Checkpoint, ConnectionState, Store, StoreError};
 pub(crate) const DAY_MS: i64 = 24 * 3_600_000;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyncError {
     #[error("store: {0}")]
     Store(#[from] StoreError),

@@ -23,6 +23,7 @@ impl Decision {
 
 /// What went wrong while clicking through.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BrowserError {
     #[error("HTTP failure: {0}")]
     Http(String),

@@ -294,7 +294,7 @@ async fn check_vop(report: &mut Report, credentials: &VopCredentialArgs) {
                 "{gateway}: signature and app accepted (the call itself: {err})"
             )),
             None => match err {
-                VopError::Timeout(_) | VopError::Transport(_) | VopError::Http { .. } => {
+                VopError::Timeout { .. } | VopError::Transport { .. } | VopError::Http { .. } => {
                     Outcome::Problem(format!("{gateway}: unreachable: {err}"))
                 }
                 other => Outcome::Problem(format!("{gateway}: {other}")),

@@ -80,6 +80,7 @@ impl ApiErrorKind {
 
 /// Everything that can go wrong calling VOP. Messages never contain secrets or tokens.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VopError {
     /// The gateway answered with a non-zero `returnCode`.
     #[error("VOP {service}.{method} failed with {code}: {message}")]
@@ -110,11 +111,21 @@ pub enum VopError {
         message: String,
     },
     /// The request timed out (connect or read).
-    #[error("VOP request timed out: {0}")]
-    Timeout(String),
+    #[error("VOP request timed out: {message}")]
+    Timeout {
+        /// The chain of causes, as text.
+        message: String,
+        /// The HTTP client's error (its URL, which holds the token, removed).
+        #[source]
+        source: reqwest::Error,
+    },
     /// Connection refused, reset or closed mid-response.
-    #[error("VOP transport error: {0}")]
-    Transport(String),
+    #[error("VOP transport error: {message}")]
+    Transport {
+        message: String,
+        #[source]
+        source: reqwest::Error,
+    },
     /// A non-200 HTTP status (gateways answer 200 even for rejections, so this is an outage).
     #[error("VOP answered HTTP {status}: {snippet}")]
     Http { status: u16, snippet: String },
@@ -140,10 +151,17 @@ impl VopError {
     pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
         // The URL carries the access token in its query string: never let it into a message.
         let err = err.without_url();
+        let message = error_chain(&err);
         if err.is_timeout() {
-            VopError::Timeout(error_chain(&err))
+            VopError::Timeout {
+                message,
+                source: err,
+            }
         } else {
-            VopError::Transport(error_chain(&err))
+            VopError::Transport {
+                message,
+                source: err,
+            }
         }
     }
 }
@@ -174,9 +192,9 @@ impl Classify for VopError {
             VopError::InvalidArgument { .. } | VopError::Config { .. } => {
                 ErrorClass::InvalidRequest
             }
-            VopError::Timeout(_) | VopError::Transport(_) | VopError::Undecodable { .. } => {
-                ErrorClass::Transient
-            }
+            VopError::Timeout { .. }
+            | VopError::Transport { .. }
+            | VopError::Undecodable { .. } => ErrorClass::Transient,
             VopError::Http { status, .. } => {
                 if *status >= 500 || *status == 429 {
                     ErrorClass::Transient

@@ -21,6 +21,7 @@ impl From<WinitError> for ConnectorError {
             class: err.class(),
             code: err.code().map(str::to_owned),
             message: err.to_string(),
+            cause: Some(std::sync::Arc::new(err)),
         }
     }
 }

@@ -3,6 +3,7 @@
 use shopbridge_core::error::{Classify, ErrorClass};
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WinitError {
     /// The envelope's `code` was not 0.
     #[error("Winit {action} failed with code {code}: {message}")]
@@ -19,10 +20,20 @@ pub enum WinitError {
         field: &'static str,
         message: String,
     },
-    #[error("Winit request timed out: {0}")]
-    Timeout(String),
-    #[error("Winit transport error: {0}")]
-    Transport(String),
+    #[error("Winit request timed out: {message}")]
+    Timeout {
+        /// The chain of causes, as text.
+        message: String,
+        /// The HTTP client's error (its URL removed).
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("Winit transport error: {message}")]
+    Transport {
+        message: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("Winit answered HTTP {status}: {snippet}")]
     Http { status: u16, snippet: String },
     #[error("undecodable Winit response ({reason}): {snippet}")]
@@ -57,9 +68,15 @@ impl WinitError {
             source = cause.source();
         }
         if err.is_timeout() {
-            WinitError::Timeout(text)
+            WinitError::Timeout {
+                message: text,
+                source: err,
+            }
         } else {
-            WinitError::Transport(text)
+            WinitError::Transport {
+                message: text,
+                source: err,
+            }
         }
     }
 
@@ -90,9 +107,9 @@ impl Classify for WinitError {
                 ErrorClass::InvalidRequest
             }
             WinitError::AuthorizationDenied(_) => ErrorClass::NeedsReauthorization,
-            WinitError::Timeout(_) | WinitError::Transport(_) | WinitError::Undecodable { .. } => {
-                ErrorClass::Transient
-            }
+            WinitError::Timeout { .. }
+            | WinitError::Transport { .. }
+            | WinitError::Undecodable { .. } => ErrorClass::Transient,
             WinitError::Http { status, .. } if *status >= 500 || *status == 429 => {
                 ErrorClass::Transient
             }

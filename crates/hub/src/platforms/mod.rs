@@ -100,6 +100,7 @@ pub enum CredentialsRefused {
 
 /// Why a platform a caller named is not served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotServed {
     /// No platform has that name.
     #[error("{0}")]

@@ -44,6 +44,7 @@ impl From<VopError> for ConnectorError {
             class: err.class(),
             code,
             message: err.to_string(),
+            cause: Some(std::sync::Arc::new(err)),
         }
     }
 }
@@ -388,6 +389,7 @@ impl JitConnector {
                     "order {} was not shipped: {}",
                     failure.order_id, failure.error_msg
                 ),
+                cause: None,
             });
         }
         Ok(ShipmentResult {

@@ -22,6 +22,7 @@ const STAT_MARK: &str = "*_*";
 
 /// Why a splice was refused: the link would break or stop tracking.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkError {
     #[error("{field}: at most {MAX_TAG_BYTES} bytes, got {bytes}")]
     TooLong { field: &'static str, bytes: usize },

@@ -22,8 +22,13 @@ async fn read_timeout() {
         .with_timeouts(Duration::from_secs(5), Duration::from_millis(200));
     let client = env.client_with(config);
     let err = client.execute(&request()).await.expect_err("too slow");
-    assert!(matches!(err, VopError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, VopError::Timeout { .. }), "{err:?}");
     assert!(err.class().is_retryable());
+    // The HTTP client's error is kept as the source, and again under the connector's error.
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    let classified = shopbridge_core::capability::ConnectorError::from(err);
+    let cause = std::error::Error::source(&classified).expect("a cause");
+    assert!(std::error::Error::source(cause).is_some(), "{cause:?}");
     assert!(client.last_invocation().expect("recorded").latency >= Duration::from_millis(200));
 }
 
@@ -44,7 +49,7 @@ async fn dropped_connections_are_transport_errors() {
     env.set_faults(json!({"drop_rate": 1.0, "path_prefix": "/vop"}))
         .await;
     let err = env.client().execute(&request()).await.expect_err("dropped");
-    assert!(matches!(err, VopError::Transport(_)), "{err:?}");
+    assert!(matches!(err, VopError::Transport { .. }), "{err:?}");
     assert!(err.class().is_retryable());
 }
 

@@ -86,6 +86,7 @@ fn token_failure(platform: Platform, err: crate::TokenError) -> SyncError {
         class,
         code: None,
         message: err.to_string(),
+        cause: Some(Arc::new(err)),
     })
 }
 

@@ -48,6 +48,7 @@ impl VopTokens {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
