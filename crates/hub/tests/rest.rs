@@ -811,6 +811,30 @@ async fn malformed_or_misdirected_requests_get_clear_answers() {
             "{order}"
         );
     }
+    // A malformed shipment or stock push is told so whatever the shop, even an unknown one.
+    let (status, body) = env
+        .post_json(
+            A,
+            "/v1/shipments",
+            json!({"shop": "no-such-shop", "plat_order_no": " ", "logistic_type": "JH_014", "logistic_no": "SF1"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("plat_order_no:"),
+        "{body}"
+    );
+    let (status, body) = env
+        .post_json(
+            A,
+            "/v1/stock",
+            json!({"shop": "no-such-shop", "outer_id": "OUT-1", "quantity": -5, "mode": "full"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
     // A chanTag with ":" would shift the link's fields and lose its orders.
     let (status, body) = env
         .post_json(

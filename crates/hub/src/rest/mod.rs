@@ -825,10 +825,6 @@ async fn ship(
         Some(Ok(kind)) => Some(kind),
         Some(Err(code)) => return bad_request(format!("shop_type: unknown code {code:?}")),
     };
-    let shop = match own_shop(&app, &tenant, &request.shop).await {
-        Ok(shop) => shop,
-        Err(response) => return response,
-    };
     let shipment = Shipment {
         plat_order_no: request.plat_order_no,
         logistic_type: request.logistic_type,
@@ -841,6 +837,14 @@ async fn ship(
             .collect(),
         warehouse: request.warehouse,
         shop_type,
+    };
+    // A malformed shipment is told so whatever the shop.
+    if let Err(err) = service::orders::check_shipment(&shipment) {
+        return hub_error(err);
+    }
+    let shop = match own_shop(&app, &tenant, &request.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
     };
     match service::orders::ship(&app, &shop, &shipment).await {
         Ok(result) => Json(result).into_response(),
@@ -883,10 +887,6 @@ async fn push_stock(
         Some("incremental") => StockMode::Incremental,
         Some(other) => return bad_request(format!("mode: full or incremental, got {other:?}")),
     };
-    let shop = match own_shop(&app, &tenant, &request.shop).await {
-        Ok(shop) => shop,
-        Err(response) => return response,
-    };
     let update = StockUpdate {
         product_id: None,
         sku_id: None,
@@ -896,6 +896,14 @@ async fn push_stock(
         warehouse: request.warehouse,
         circuit_break_ack: request.circuit_break_ack,
         batch_no: None,
+    };
+    // A malformed push is told so whatever the shop.
+    if let Err(err) = service::orders::check_stock(&update) {
+        return hub_error(err);
+    }
+    let shop = match own_shop(&app, &tenant, &request.shop).await {
+        Ok(shop) => shop,
+        Err(response) => return response,
     };
     match service::orders::push_stock(&app, &shop, &update).await {
         Ok(result) => Json(result).into_response(),

@@ -69,6 +69,13 @@ pub async fn ship_through(
     connector: &dyn Connector,
     shipment: &Shipment,
 ) -> Result<ShipmentResult, HubError> {
+    check_shipment(shipment)?;
+    Ok(connector.shipping()?.send(shipment).await?)
+}
+
+/// What a shipment must hold before any platform is asked; front ends may check it before
+/// they look the shop up, so that a malformed request is told so whatever the shop.
+pub fn check_shipment(shipment: &Shipment) -> Result<(), HubError> {
     if shipment.plat_order_no.trim().is_empty() {
         return Err(HubError::Invalid(
             "plat_order_no: the order to ship is required, got an empty value".into(),
@@ -83,7 +90,7 @@ pub async fn ship_through(
         crate::limits::in_range("lines.count", *count, crate::limits::LINE_COUNT)
             .map_err(|err| HubError::Invalid(format!("{err} (line {line:?})")))?;
     }
-    Ok(connector.shipping()?.send(shipment).await?)
+    Ok(())
 }
 
 /// Pushes a stock level (full) or change (incremental) of one item to the shop's platform.
@@ -100,6 +107,12 @@ pub async fn push_stock_through(
     connector: &dyn Connector,
     update: &StockUpdate,
 ) -> Result<StockResult, HubError> {
+    check_stock(update)?;
+    Ok(connector.stock()?.sync_stock(update).await?)
+}
+
+/// What a stock push must hold before any platform is asked (see [`check_shipment`]).
+pub fn check_stock(update: &StockUpdate) -> Result<(), HubError> {
     if update.outer_id.trim().is_empty() {
         return Err(HubError::Invalid(
             "outer_id: the item's merchant code is required, got an empty value".into(),
@@ -112,7 +125,7 @@ pub async fn push_stock_through(
         crate::limits::in_range("quantity", update.quantity, crate::limits::STOCK_QUANTITY)
             .map_err(|err| HubError::Unprocessable(format!("{err} (a full stock level)")))?;
     }
-    Ok(connector.stock()?.sync_stock(update).await?)
+    Ok(())
 }
 
 /// Asks the shop's platform whether an order is being refunded.
