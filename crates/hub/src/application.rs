@@ -12,9 +12,9 @@ use shopbridge_store::Store;
 use shopbridge_vop::VopClient;
 use shopbridge_winit::WinitClient;
 
-use crate::connect::ConnectApp;
 use crate::platforms::{PlatformAdapter, Platforms, VopAdapter, WinitAdapter};
 use crate::security::{GuessThrottle, TargetPolicy};
+use crate::state::ConnectApp;
 use crate::state::HubApp;
 use crate::webhooks::WebhookDispatcher;
 use crate::{QuotaGate, Scheduler, TokenManager};

@@ -4,52 +4,34 @@
 //! connection's credentials in the vault. The native flow takes a pasted code; shops can also be
 //! connected with credentials they have.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Form, Json, Router};
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
-use shopbridge_core::Clock;
-use shopbridge_store::{ConnectState, NewConnection, Store};
+use shopbridge_store::{ConnectState, NewConnection};
 
+pub use crate::platforms::{BeginConnect, BeginError, Existing};
 use crate::platforms::{CredentialsRefused, NewCredentials, NotServed};
+pub use crate::state::ConnectApp;
 
 /// A `state` is good for ten minutes.
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
 
-/// What the connect endpoints need.
-#[derive(Clone)]
-pub struct ConnectApp {
-    pub store: Store,
-    /// The hub's public base URL (callbacks are built from it).
-    pub public_url: String,
-    /// The platforms this hub connects shops of.
-    pub platforms: crate::platforms::Platforms,
-    pub clock: Arc<dyn Clock>,
-    /// Failed credential guesses, throttled per client address and per app key; shared by
-    /// every front end.
-    pub guesses: Arc<crate::security::GuessThrottle>,
-    /// Wakes the scheduler: a shop just connected starts its first sync at once.
-    pub sync_wake: Arc<tokio::sync::Notify>,
-}
-
-impl std::fmt::Debug for ConnectApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectApp")
-            .field("public_url", &self.public_url)
-            .finish_non_exhaustive()
-    }
-}
-
 pub fn router(app: ConnectApp) -> Router {
-    app.platforms
-        .callback_routes()
+    Router::new()
         .route("/connect/{platform}/credentials", post(with_credentials))
+        // Where the platforms' pages send the person back: each adapter names its steps.
+        .route(
+            "/connect/{platform}/{step}",
+            get(callback_with_query).post(callback_with_form),
+        )
         .route("/connect/{platform}", get(start))
         .with_state(Arc::new(app))
 }
@@ -72,8 +54,63 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         .into_response()
 }
 
+async fn callback_with_query(
+    State(app): State<Arc<ConnectApp>>,
+    Path((platform, step)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    callback(&app, &platform, &step, params).await
+}
+
+async fn callback_with_form(
+    State(app): State<Arc<ConnectApp>>,
+    Path((platform, step)): Path<(String, String)>,
+    Form(params): Form<HashMap<String, String>>,
+) -> Response {
+    callback(&app, &platform, &step, params).await
+}
+
+/// The end of a flow at the platform: the adapter's relay page if it has one, else the
+/// flow's `state` (single use) and the grant the adapter reads from the callback, stored.
+async fn callback(
+    app: &ConnectApp,
+    platform: &str,
+    step: &str,
+    params: HashMap<String, String>,
+) -> Response {
+    let adapter = match app.platforms.named(platform) {
+        Ok(adapter) if adapter.callback_steps().contains(&step) => adapter,
+        _ => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "连接失败 · Not connected",
+                &format!("path: no /connect/{platform}/{step} here"),
+            );
+        }
+    };
+    if let Some(relay) = adapter.relay(step, &params) {
+        return Html(relay).into_response();
+    }
+    let Some(state) = params.get("state") else {
+        return failure("state: missing");
+    };
+    let now = app.clock.now_ms();
+    let issued = match app
+        .store
+        .take_connect_state(state, adapter.platform(), now)
+        .await
+    {
+        Ok(issued) => issued,
+        Err(err) => return failure(err.to_string()),
+    };
+    match adapter.complete(step, &issued, &params, now).await {
+        Ok(credentials) => save(app, &issued, credentials).await,
+        Err(message) => failure(message),
+    }
+}
+
 /// The page a flow that could not end shows.
-pub(crate) fn failure(message: impl Into<String>) -> Response {
+fn failure(message: impl Into<String>) -> Response {
     page(
         StatusCode::BAD_REQUEST,
         "连接失败 · Not connected",
@@ -104,26 +141,6 @@ struct StartQuery {
     native: Option<String>,
 }
 
-/// A connection to begin: whose, which platform and mode, under what name.
-#[derive(Debug, Clone, Default)]
-pub struct BeginConnect {
-    pub tenant_id: String,
-    pub platform: String,
-    pub mode: Option<String>,
-    pub name: String,
-    /// Winit: the seller account (万邑联) being authorized.
-    pub seller: Option<String>,
-    /// VOP JIT: the vendor id the token will act for.
-    pub vendor_id: Option<String>,
-    /// VOP: the native (oob) flow.
-    pub native: bool,
-    /// Where to send the person once connected, with a one-time code (an ERP's callback).
-    pub return_to: Option<String>,
-    /// The connection being re-authorized (see [`crate::service::shops::reauthorize`]); `None`
-    /// connects a new one.
-    pub reauthorize: Option<String>,
-}
-
 /// The most characters a shop's name may have.
 const SHOP_NAME_MAX: usize = 200;
 
@@ -138,32 +155,6 @@ fn check_shop_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Why a connect flow could not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BeginError {
-    /// A field is malformed or out of range.
-    #[error("{0}")]
-    Invalid(String),
-    /// Well-formed, but what this platform needs is missing or not available in this hub.
-    #[error("{0}")]
-    Incomplete(String),
-    /// The hub's store failed.
-    #[error("store: {0}")]
-    Store(#[from] shopbridge_store::StoreError),
-}
-
-impl BeginError {
-    /// The HTTP status that answers it.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::Incomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
 }
 
 /// Issues a `state` for the connection and answers the platform's authorize URL.
@@ -181,7 +172,7 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, Be
     let kind = adapter
         .connectable(request.mode.as_deref())
         .map_err(BeginError::Invalid)?;
-    let authorization = adapter.authorize(app, kind, &request, &state)?;
+    let authorization = adapter.authorize(&app.public_url, kind, &request, &state)?;
     let issued = ConnectState {
         tenant_id: request.tenant_id,
         kind,
@@ -340,11 +331,7 @@ async fn connected(
 
 /// Stores what a platform's callback granted: a new shop, or new credentials for the shop
 /// being re-authorized.
-pub(crate) async fn save(
-    app: &ConnectApp,
-    issued: &ConnectState,
-    credentials: NewCredentials,
-) -> Response {
+async fn save(app: &ConnectApp, issued: &ConnectState, credentials: NewCredentials) -> Response {
     let now = app.clock.now_ms();
     if let Some(id) = &issued.reauthorize {
         return reauthorized(app, issued, id, credentials, now).await;
@@ -429,22 +416,6 @@ async fn with_credentials(
         Ok(id) => Json(json!({"connection_id": id})).into_response(),
         Err(err) => crate::problem::hub_error(err.into()),
     }
-}
-
-/// Credentials a shop already has.
-#[derive(Debug, Clone, Default)]
-pub struct Existing {
-    pub name: String,
-    pub mode: Option<String>,
-    /// VOP: the session key (access token).
-    pub session_key: Option<String>,
-    /// VOP JIT: the vendor id the session key acts for.
-    pub vendor_id: Option<i64>,
-    /// Winit (legacy): the seller account and its token.
-    pub app_key: Option<String>,
-    pub token: Option<String>,
-    /// VOP: the refresh token that goes with the session key, when the caller has it.
-    pub refresh_token: Option<String>,
 }
 
 /// Connects a tenant's shop with credentials it already has, checked with the platform first;

@@ -10,21 +10,9 @@ use shopbridge_core::Clock;
 use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store};
 
 use crate::QuotaGate;
-pub use crate::platforms::Platforms;
+use crate::platforms::MINUTE_MS;
+pub use crate::platforms::{Platforms, StreamPlan};
 use crate::sync::{DAY_MS, RetryPolicy, RunReport, StreamSync, SyncError};
-
-pub(crate) const MINUTE_MS: i64 = 60_000;
-
-/// How often a stream runs, how far each run looks back, and how long its query windows are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamPlan {
-    pub stream: &'static str,
-    pub interval_ms: i64,
-    pub lookback_ms: i64,
-    pub window_ms: i64,
-    /// How far back the first run reads.
-    pub history_ms: i64,
-}
 
 /// One scheduled run and how it ended.
 #[derive(Debug)]

@@ -11,8 +11,31 @@ use serde_json::Value;
 use shopbridge_core::Clock;
 use shopbridge_store::Store;
 
-use crate::connect::ConnectApp;
 use crate::scheduler::{Platforms, Scheduler};
+
+/// What the connect flow needs: the part of the state the `/connect` routes serve from.
+#[derive(Clone)]
+pub struct ConnectApp {
+    pub store: Store,
+    /// The hub's public base URL (callbacks are built from it).
+    pub public_url: String,
+    /// The platforms this hub connects shops of.
+    pub platforms: crate::platforms::Platforms,
+    pub clock: Arc<dyn Clock>,
+    /// Failed credential guesses, throttled per client address and per app key; shared by
+    /// every front end.
+    pub guesses: Arc<crate::security::GuessThrottle>,
+    /// Wakes the scheduler: a shop just connected starts its first sync at once.
+    pub sync_wake: Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for ConnectApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectApp")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Everything the HTTP application serves from.
 #[derive(Clone)]

@@ -8,21 +8,32 @@
 pub mod vop;
 pub mod winit;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::Router;
 use secrecy::SecretString;
 use shopbridge_core::capability::Connector;
 use shopbridge_core::{Clock, Platform, ShopKind};
-use shopbridge_store::{Connection, ConnectionSummary};
+use shopbridge_store::{ConnectState, Connection, ConnectionSummary};
 
-use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
-use crate::scheduler::StreamPlan;
 use crate::sync::{StreamSource, SyncError};
 
 pub use vop::VopAdapter;
 pub use winit::WinitAdapter;
+
+/// How often a stream of a kind of shop runs, how far each run looks back, and how long its query windows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamPlan {
+    pub stream: &'static str,
+    pub interval_ms: i64,
+    pub lookback_ms: i64,
+    pub window_ms: i64,
+    /// How far back the first run reads.
+    pub history_ms: i64,
+}
+
+pub(crate) const MINUTE_MS: i64 = 60_000;
 
 /// Text in both of the console's languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +109,68 @@ pub enum CredentialsRefused {
     Store(#[from] shopbridge_store::StoreError),
 }
 
+/// A connection to begin: whose, which platform and mode, under what name.
+#[derive(Debug, Clone, Default)]
+pub struct BeginConnect {
+    pub tenant_id: String,
+    pub platform: String,
+    pub mode: Option<String>,
+    pub name: String,
+    /// Winit: the seller account (万邑联) being authorized.
+    pub seller: Option<String>,
+    /// VOP JIT: the vendor id the token will act for.
+    pub vendor_id: Option<String>,
+    /// VOP: the native (oob) flow.
+    pub native: bool,
+    /// Where to send the person once connected, with a one-time code (an ERP's callback).
+    pub return_to: Option<String>,
+    /// The connection being re-authorized; `None` connects a new one.
+    pub reauthorize: Option<String>,
+}
+
+/// Why a connect flow could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BeginError {
+    /// A field is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// Well-formed, but what this platform needs is missing or not available in this hub.
+    #[error("{0}")]
+    Incomplete(String),
+    /// The hub's store failed.
+    #[error("store: {0}")]
+    Store(#[from] shopbridge_store::StoreError),
+}
+
+impl BeginError {
+    /// The HTTP status that answers it.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Incomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// Credentials a shop already has.
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    pub name: String,
+    pub mode: Option<String>,
+    /// VOP: the session key (access token).
+    pub session_key: Option<String>,
+    /// VOP JIT: the vendor id the session key acts for.
+    pub vendor_id: Option<i64>,
+    /// Winit (legacy): the seller account and its token.
+    pub app_key: Option<String>,
+    pub token: Option<String>,
+    /// VOP: the refresh token that goes with the session key, when the caller has it.
+    pub refresh_token: Option<String>,
+}
+
 /// Why a platform a caller named is not served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -161,10 +234,11 @@ pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
     /// The connect forms of the kinds people connect through the platform's page.
     fn connect_forms(&self) -> &'static [ConnectForm];
 
-    /// The platform's authorization page for a new grant of `kind`, bound to `state`.
+    /// The platform's authorization page for a new grant of `kind`, bound to `state`; the
+    /// platform sends the person back under `public_url`.
     fn authorize(
         &self,
-        app: &ConnectApp,
+        public_url: &str,
         kind: ShopKind,
         request: &BeginConnect,
         state: &str,
@@ -193,8 +267,24 @@ pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
         now_ms: i64,
     ) -> Result<NewCredentials, CredentialsRefused>;
 
-    /// The platform's OAuth callbacks under `/connect/{platform}/`.
-    fn callback_routes(self: Arc<Self>) -> Router<Arc<ConnectApp>>;
+    /// The steps the platform's pages come back to, as `/connect/{platform}/{step}` (a GET
+    /// with a query, or a POSTed form).
+    fn callback_steps(&self) -> &'static [&'static str];
+
+    /// A page to answer a callback with before any state is read (a relay of what the browser
+    /// kept in the URL's fragment); `None` goes on.
+    fn relay(&self, _step: &str, _params: &HashMap<String, String>) -> Option<&'static str> {
+        None
+    }
+
+    /// The grant a callback brings for the flow whose state it carried, or why there is none.
+    async fn complete(
+        &self,
+        step: &str,
+        issued: &ConnectState,
+        params: &HashMap<String, String>,
+        now_ms: i64,
+    ) -> Result<NewCredentials, String>;
 }
 
 /// The platforms this hub is configured for, found by kind of shop.
@@ -355,13 +445,6 @@ impl Platforms {
             .map_err(|err| err.to_string())?
             .revoke_grant(shop)
             .await
-    }
-
-    /// Every configured platform's OAuth callbacks.
-    pub fn callback_routes(&self) -> Router<Arc<ConnectApp>> {
-        self.adapters.iter().fold(Router::new(), |router, adapter| {
-            router.merge(adapter.clone().callback_routes())
-        })
     }
 }
 

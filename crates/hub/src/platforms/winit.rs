@@ -5,10 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::Router;
-use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -20,11 +16,9 @@ use shopbridge_winit::actions::QueryOutboundOrderList;
 use shopbridge_winit::connector::WinitConnector;
 
 use super::{
-    Authorization, ConnectForm, CredentialsRefused, FormField, NewCredentials, PlatformAdapter,
-    Text, unreadable,
+    Authorization, BeginConnect, BeginError, ConnectForm, CredentialsRefused, Existing, FormField,
+    MINUTE_MS, NewCredentials, PlatformAdapter, StreamPlan, Text, unreadable,
 };
-use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
-use crate::scheduler::{MINUTE_MS, StreamPlan};
 use crate::sources::{ALL_TIME_MS, PRODUCTS, ProductStream};
 use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource, SyncError};
 
@@ -167,7 +161,7 @@ impl PlatformAdapter for WinitAdapter {
 
     fn authorize(
         &self,
-        app: &ConnectApp,
+        public_url: &str,
         _kind: ShopKind,
         request: &BeginConnect,
         state: &str,
@@ -177,7 +171,7 @@ impl PlatformAdapter for WinitAdapter {
                 "seller: the Winit seller account (万邑联) to authorize is required".into(),
             ));
         };
-        let redirect_uri = format!("{}/connect/winit/callback", app.public_url);
+        let redirect_uri = format!("{public_url}/connect/winit/callback");
         let url = self
             .client
             .authorize_url(&redirect_uri, Some(state))
@@ -223,44 +217,35 @@ impl PlatformAdapter for WinitAdapter {
         Ok(Self::sealed(app_key, token))
     }
 
-    fn callback_routes(self: Arc<Self>) -> Router<Arc<ConnectApp>> {
-        Router::new().route(
-            "/connect/winit/callback",
-            get(
-                |State(app): State<Arc<ConnectApp>>,
-                 Query(query): Query<HashMap<String, String>>| async move {
-                    callback(&app, &query).await
-                },
-            ),
-        )
+    /// Winit answers the token itself on the callback.
+    fn callback_steps(&self) -> &'static [&'static str] {
+        &["callback"]
     }
-}
 
-/// Winit answers the token itself on the callback, in the query or in the fragment.
-async fn callback(app: &ConnectApp, query: &HashMap<String, String>) -> Response {
-    if !query.contains_key("access_token") && !query.contains_key("error") {
-        // The token may be in the fragment, which browsers never send: relay it.
-        return Html(shopbridge_winit::oauth::FRAGMENT_RELAY_PAGE).into_response();
+    /// The token may be in the URL's fragment, which browsers never send: a page relays it.
+    fn relay(&self, _step: &str, params: &HashMap<String, String>) -> Option<&'static str> {
+        (!params.contains_key("access_token") && !params.contains_key("error"))
+            .then_some(shopbridge_winit::oauth::FRAGMENT_RELAY_PAGE)
     }
-    let Some(state) = query.get("state") else {
-        return crate::connect::failure("state: missing");
-    };
-    let issued = match app
-        .store
-        .take_connect_state(state, Platform::Winit, app.clock.now_ms())
-        .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return crate::connect::failure(err.to_string()),
-    };
-    let Some(token) = query.get("access_token").filter(|t| !t.is_empty()) else {
-        return crate::connect::failure(format!(
-            "authorization was not granted: {}",
-            query.get("error").map(String::as_str).unwrap_or_default()
-        ));
-    };
-    let seller = issued.seller.clone().unwrap_or_default();
-    crate::connect::save(app, &issued, WinitAdapter::sealed(&seller, token)).await
+
+    async fn complete(
+        &self,
+        _step: &str,
+        issued: &shopbridge_store::ConnectState,
+        params: &HashMap<String, String>,
+        _now_ms: i64,
+    ) -> Result<NewCredentials, String> {
+        let Some(token) = params.get("access_token").filter(|t| !t.is_empty()) else {
+            return Err(format!(
+                "authorization was not granted: {}",
+                params.get("error").map(String::as_str).unwrap_or_default()
+            ));
+        };
+        Ok(Self::sealed(
+            issued.seller.as_deref().unwrap_or_default(),
+            token,
+        ))
+    }
 }
 
 /// Winit outbound orders (`queryOutboundOrderList`) by order date. The list has no update time,

@@ -8,12 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::extract::{Query, State};
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use shopbridge_core::capability::{Connector, ConnectorError};
 use shopbridge_core::codes::ShopType;
 use shopbridge_core::{Clock, ErrorClass, Platform, ShopKind};
@@ -29,11 +24,10 @@ use self::streams::{
     UnionPidSource, UnionRefundSource,
 };
 use super::{
-    Authorization, ConnectForm, CredentialsRefused, FormField, NewCredentials, PlatformAdapter,
-    Text, unreadable,
+    Authorization, BeginConnect, BeginError, ConnectForm, CredentialsRefused, Existing, FormField,
+    MINUTE_MS, NewCredentials, PlatformAdapter, StreamPlan, Text, unreadable,
 };
-use crate::connect::{BeginConnect, BeginError, ConnectApp, Existing};
-use crate::scheduler::{MINUTE_MS, StreamPlan};
+
 use crate::sources::{ALL_TIME_MS, JIT_ORDERS, OrderStream, PRODUCTS, ProductStream};
 use crate::sync::{CallKey, DAY_MS, StreamSource, SyncError};
 use crate::{TokenManager, VopTokens};
@@ -218,34 +212,30 @@ impl VopAdapter {
         }
     }
 
-    /// Exchanges a callback's code and stores the shop (or its new grant).
+    /// Exchanges a callback's code for the shop's tokens.
     async fn exchange(
         &self,
-        app: &ConnectApp,
         issued: &shopbridge_store::ConnectState,
         code: &str,
-    ) -> Response {
-        let now = app.clock.now_ms();
-        let token = match self
+        now_ms: i64,
+    ) -> Result<NewCredentials, String> {
+        let token = self
             .client
             .exchange_code(code, &issued.redirect_uri, "127.0.0.1")
             .await
-        {
-            Ok(token) => token,
-            Err(err) => return crate::connect::failure(format!("code exchange failed: {err}")),
-        };
+            .map_err(|err| format!("code exchange failed: {err}"))?;
         let tokens = VopTokens {
             access_token: token.access_token.expose_secret().to_owned(),
             refresh_token: token
                 .refresh_token
                 .as_ref()
                 .map(|t| t.expose_secret().to_owned()),
-            expires_at_ms: crate::limits::expiry_ms(now, token.expires_in),
+            expires_at_ms: crate::limits::expiry_ms(now_ms, token.expires_in),
             refresh_expires_at_ms: token.refresh_expires_time,
             vendor_id: issued.seller.as_deref().and_then(|v| v.trim().parse().ok()),
             open_id: token.open_id.clone(),
         };
-        crate::connect::save(app, issued, Self::sealed(issued.kind, &tokens)).await
+        Ok(Self::sealed(issued.kind, &tokens))
     }
 }
 
@@ -391,7 +381,7 @@ impl PlatformAdapter for VopAdapter {
 
     fn authorize(
         &self,
-        app: &ConnectApp,
+        public_url: &str,
         kind: ShopKind,
         request: &BeginConnect,
         state: &str,
@@ -405,7 +395,7 @@ impl PlatformAdapter for VopAdapter {
         let redirect_uri = if request.native {
             OOB_REDIRECT_URI.to_owned()
         } else {
-            format!("{}/connect/vop/callback", app.public_url)
+            format!("{public_url}/connect/vop/callback")
         };
         let url = if request.native {
             self.client.native_authorize_url(Some(state))
@@ -489,81 +479,37 @@ impl PlatformAdapter for VopAdapter {
         Ok(Self::sealed(kind, &tokens))
     }
 
-    fn callback_routes(self: Arc<Self>) -> Router<Arc<ConnectApp>> {
-        let on_callback = self.clone();
-        let on_oob = self;
-        Router::new()
-            .route(
-                "/connect/vop/callback",
-                get(
-                    move |State(app): State<Arc<ConnectApp>>,
-                          Query(query): Query<HashMap<String, String>>| async move {
-                        callback(&on_callback, &app, &query).await
-                    },
-                ),
-            )
-            .route(
-                "/connect/vop/oob",
-                post(
-                    move |State(app): State<Arc<ConnectApp>>, Form(form): Form<OobForm>| async move {
-                        oob(&on_oob, &app, &form).await
-                    },
-                ),
-            )
+    /// `callback`: the browser flow's redirect; `oob`: the native flow, whose person pastes
+    /// the code the platform showed.
+    fn callback_steps(&self) -> &'static [&'static str] {
+        &["callback", "oob"]
     }
-}
 
-async fn callback(
-    adapter: &VopAdapter,
-    app: &ConnectApp,
-    query: &HashMap<String, String>,
-) -> Response {
-    let Some(state) = query.get("state") else {
-        return crate::connect::failure("state: missing");
-    };
-    let issued = match app
-        .store
-        .take_connect_state(state, Platform::Vop, app.clock.now_ms())
-        .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return crate::connect::failure(err.to_string()),
-    };
-    if let Some(error) = query.get("error") {
-        let description = query
-            .get("error_description")
-            .map(String::as_str)
-            .unwrap_or_default();
-        return crate::connect::failure(format!(
-            "authorization was not granted: {error} {description}"
-        ));
+    async fn complete(
+        &self,
+        step: &str,
+        issued: &shopbridge_store::ConnectState,
+        params: &HashMap<String, String>,
+        now_ms: i64,
+    ) -> Result<NewCredentials, String> {
+        if step == "oob" && issued.redirect_uri != OOB_REDIRECT_URI {
+            return Err(
+                "state: this connection was started for the browser flow, not the native one"
+                    .into(),
+            );
+        }
+        if let Some(error) = params.get("error") {
+            let description = params
+                .get("error_description")
+                .map(String::as_str)
+                .unwrap_or_default();
+            return Err(format!(
+                "authorization was not granted: {error} {description}"
+            ));
+        }
+        match params.get("code").map(|code| code.trim()) {
+            Some(code) if !code.is_empty() => self.exchange(issued, code, now_ms).await,
+            _ => Err("code: missing".into()),
+        }
     }
-    match query.get("code") {
-        Some(code) => adapter.exchange(app, &issued, code).await,
-        None => crate::connect::failure("code: missing"),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct OobForm {
-    state: String,
-    code: String,
-}
-
-/// The native flow: the person pastes the code the platform showed.
-async fn oob(adapter: &VopAdapter, app: &ConnectApp, form: &OobForm) -> Response {
-    let issued = match app
-        .store
-        .take_connect_state(&form.state, Platform::Vop, app.clock.now_ms())
-        .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return crate::connect::failure(err.to_string()),
-    };
-    if issued.redirect_uri != OOB_REDIRECT_URI {
-        return crate::connect::failure(
-            "state: this connection was started for the browser flow, not the native one",
-        );
-    }
-    adapter.exchange(app, &issued, form.code.trim()).await
 }
