@@ -36,13 +36,17 @@ pub fn router(app: HubApp) -> Router {
         .merge(poly_routes)
         // Unknown paths and methods answer problem details too.
         .fallback(|uri: axum::http::Uri| async move {
-            error(StatusCode::NOT_FOUND, format!("path: no {uri} here"))
+            // The path only: a query string may hold a code or a token.
+            error(
+                StatusCode::NOT_FOUND,
+                format!("path: no {} here", uri.path()),
+            )
         })
         .method_not_allowed_fallback(
             |method: axum::http::Method, uri: axum::http::Uri| async move {
                 error(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    format!("method: {uri} does not take {method}"),
+                    format!("method: {} does not take {method}", uri.path()),
                 )
             },
         );

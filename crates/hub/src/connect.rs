@@ -18,7 +18,7 @@ use serde_json::json;
 use shopbridge_store::{ConnectState, NewConnection};
 
 pub use crate::platforms::{BeginConnect, BeginError, Existing};
-use crate::platforms::{CredentialsRefused, NewCredentials, NotServed};
+use crate::platforms::{CallbackMethod, CredentialsRefused, NewCredentials, NotServed};
 pub use crate::state::ConnectApp;
 
 /// A `state` is good for ten minutes.
@@ -59,7 +59,7 @@ async fn callback_with_query(
     Path((platform, step)): Path<(String, String)>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    callback(&app, &platform, &step, params).await
+    callback(&app, &platform, &step, CallbackMethod::Query, params).await
 }
 
 async fn callback_with_form(
@@ -67,7 +67,7 @@ async fn callback_with_form(
     Path((platform, step)): Path<(String, String)>,
     Form(params): Form<HashMap<String, String>>,
 ) -> Response {
-    callback(&app, &platform, &step, params).await
+    callback(&app, &platform, &step, CallbackMethod::Form, params).await
 }
 
 /// The end of a flow at the platform: the adapter's relay page if it has one, else the
@@ -76,10 +76,11 @@ async fn callback(
     app: &ConnectApp,
     platform: &str,
     step: &str,
+    method: CallbackMethod,
     params: HashMap<String, String>,
 ) -> Response {
     let adapter = match app.platforms.named(platform) {
-        Ok(adapter) if adapter.callback_steps().contains(&step) => adapter,
+        Ok(adapter) if adapter.callback_steps().contains(&(step, method)) => adapter,
         _ => {
             return page(
                 StatusCode::NOT_FOUND,
@@ -101,11 +102,26 @@ async fn callback(
         .await
     {
         Ok(issued) => issued,
-        Err(err) => return failure(err.to_string()),
+        Err(err) => return failure(shown(&err)),
     };
     match adapter.complete(step, &issued, &params, now).await {
         Ok(credentials) => save(app, &issued, credentials).await,
         Err(message) => failure(message),
+    }
+}
+
+/// What a flow's page may say of a store failure: the refusal of a state or a shop, or, for
+/// the database's own failure, only that it failed (the cause is logged).
+fn shown(err: &shopbridge_store::StoreError) -> String {
+    use shopbridge_store::StoreError;
+    match err {
+        StoreError::Invalid(message)
+        | StoreError::NotFound(message)
+        | StoreError::Conflict(message) => message.clone(),
+        other => {
+            tracing::error!(error = %other, "store failure in a connect flow");
+            "the hub's store failed; try again in a moment".into()
+        }
     }
 }
 
@@ -245,7 +261,7 @@ async fn reauthorized(
 ) -> Response {
     let connection = match app.store.connection(id).await {
         Ok(connection) => connection,
-        Err(err) => return failure(err.to_string()),
+        Err(err) => return failure(shown(&err)),
     };
     if connection.tenant_id != issued.tenant_id || connection.kind != issued.kind {
         return failure("state: issued for another shop");
@@ -276,7 +292,7 @@ async fn reauthorized(
         )
         .await
     {
-        return failure(err.to_string());
+        return failure(shown(&err));
     }
     if connection.state != shopbridge_store::ConnectionState::Active
         && let Err(err) = app
@@ -284,7 +300,7 @@ async fn reauthorized(
             .set_state(id, shopbridge_store::ConnectionState::Active, None, now)
             .await
     {
-        return failure(err.to_string());
+        return failure(shown(&err));
     }
     connected(
         app,
@@ -363,7 +379,7 @@ async fn save(app: &ConnectApp, issued: &ConnectState, credentials: NewCredentia
             )
             .await
         }
-        Err(err) => failure(err.to_string()),
+        Err(err) => failure(shown(&err)),
     }
 }
 

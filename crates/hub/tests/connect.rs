@@ -234,6 +234,33 @@ async fn native_flow_takes_a_pasted_code() {
         .await
         .expect("approve");
     let code = decision.oob_code().expect("code on the page");
+    // The pasted code is only taken as a posted form at `oob`: not in a URL, not at the
+    // browser flow's callback, and a state sent to another platform's callback stays usable.
+    let in_url = env
+        .http
+        .get(format!("{}/connect/vop/oob", env.hub))
+        .query(&[("state", state.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(in_url.status(), 404);
+    let at_callback = env
+        .http
+        .post(format!("{}/connect/vop/callback", env.hub))
+        .form(&[("state", state.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(at_callback.status(), 404);
+    let elsewhere = env
+        .http
+        .get(format!("{}/connect/winit/callback", env.hub))
+        .query(&[("state", state.as_str()), ("access_token", "x")])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(elsewhere.status(), 400);
+    assert!(!elsewhere.text().await.expect("page").contains(&code));
     let response = env
         .http
         .post(format!("{}/connect/vop/oob", env.hub))

@@ -47,8 +47,9 @@ impl Store {
         Ok(())
     }
 
-    /// Consumes a `state` for `platform`: it must exist, be unused and unexpired. It is marked
-    /// used even when the check fails afterwards, so a state never works twice.
+    /// Consumes a `state` for `platform`: it must exist for that platform, be unused and
+    /// unexpired. It is marked used even when the expiry check fails afterwards, so a state
+    /// never works twice; a state sent to another platform's callback is left alone.
     pub async fn take_connect_state(
         &self,
         state: &str,
@@ -56,18 +57,25 @@ impl Store {
         now_ms: i64,
     ) -> Result<ConnectState, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to, connection_id FROM connect_states WHERE state = $1")
+        let row = sqlx::query("SELECT tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to, connection_id FROM connect_states WHERE state = $1 AND platform = $2")
             .bind(state)
+            .bind(platform.as_str())
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::Invalid("state: unknown (not issued by this hub)".into()))?;
+            .ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "state: unknown (not issued by this hub for {platform})"
+                ))
+            })?;
         let used: i64 = row.try_get("used")?;
-        let claimed =
-            sqlx::query("UPDATE connect_states SET used = 1 WHERE state = $1 AND used = 0")
-                .bind(state)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let claimed = sqlx::query(
+            "UPDATE connect_states SET used = 1 WHERE state = $1 AND platform = $2 AND used = 0",
+        )
+        .bind(state)
+        .bind(platform.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         if used != 0 || claimed == 0 {
             return Err(StoreError::Invalid("state: already used".into()));

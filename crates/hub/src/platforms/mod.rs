@@ -171,6 +171,15 @@ pub struct Existing {
     pub refresh_token: Option<String>,
 }
 
+/// How a platform's page comes back to a callback step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMethod {
+    /// A redirect of the browser: GET with the answer in the query.
+    Query,
+    /// A form the person submits: POST, so that a pasted code stays out of URLs and logs.
+    Form,
+}
+
 /// Why a platform a caller named is not served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -267,9 +276,10 @@ pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
         now_ms: i64,
     ) -> Result<NewCredentials, CredentialsRefused>;
 
-    /// The steps the platform's pages come back to, as `/connect/{platform}/{step}` (a GET
-    /// with a query, or a POSTed form).
-    fn callback_steps(&self) -> &'static [&'static str];
+    /// The steps the platform's pages come back to, as `/connect/{platform}/{step}`, each with
+    /// the one way it is reached: a GET with a query, or a POSTed form. (`credentials` is
+    /// taken by the connect-with-credentials route.)
+    fn callback_steps(&self) -> &'static [(&'static str, CallbackMethod)];
 
     /// A page to answer a callback with before any state is read (a relay of what the browser
     /// kept in the URL's fragment); `None` goes on.

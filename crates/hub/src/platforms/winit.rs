@@ -16,8 +16,8 @@ use shopbridge_winit::actions::QueryOutboundOrderList;
 use shopbridge_winit::connector::WinitConnector;
 
 use super::{
-    Authorization, BeginConnect, BeginError, ConnectForm, CredentialsRefused, Existing, FormField,
-    MINUTE_MS, NewCredentials, PlatformAdapter, StreamPlan, Text, unreadable,
+    Authorization, BeginConnect, BeginError, CallbackMethod, ConnectForm, CredentialsRefused,
+    Existing, FormField, MINUTE_MS, NewCredentials, PlatformAdapter, StreamPlan, Text, unreadable,
 };
 use crate::sources::{ALL_TIME_MS, PRODUCTS, ProductStream};
 use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource, SyncError};
@@ -218,8 +218,8 @@ impl PlatformAdapter for WinitAdapter {
     }
 
     /// Winit answers the token itself on the callback.
-    fn callback_steps(&self) -> &'static [&'static str] {
-        &["callback"]
+    fn callback_steps(&self) -> &'static [(&'static str, CallbackMethod)] {
+        &[("callback", CallbackMethod::Query)]
     }
 
     /// The token may be in the URL's fragment, which browsers never send: a page relays it.

@@ -24,8 +24,8 @@ use self::streams::{
     UnionPidSource, UnionRefundSource,
 };
 use super::{
-    Authorization, BeginConnect, BeginError, ConnectForm, CredentialsRefused, Existing, FormField,
-    MINUTE_MS, NewCredentials, PlatformAdapter, StreamPlan, Text, unreadable,
+    Authorization, BeginConnect, BeginError, CallbackMethod, ConnectForm, CredentialsRefused,
+    Existing, FormField, MINUTE_MS, NewCredentials, PlatformAdapter, StreamPlan, Text, unreadable,
 };
 
 use crate::sources::{ALL_TIME_MS, JIT_ORDERS, OrderStream, PRODUCTS, ProductStream};
@@ -481,8 +481,11 @@ impl PlatformAdapter for VopAdapter {
 
     /// `callback`: the browser flow's redirect; `oob`: the native flow, whose person pastes
     /// the code the platform showed.
-    fn callback_steps(&self) -> &'static [&'static str] {
-        &["callback", "oob"]
+    fn callback_steps(&self) -> &'static [(&'static str, CallbackMethod)] {
+        &[
+            ("callback", CallbackMethod::Query),
+            ("oob", CallbackMethod::Form),
+        ]
     }
 
     async fn complete(
@@ -492,11 +495,14 @@ impl PlatformAdapter for VopAdapter {
         params: &HashMap<String, String>,
         now_ms: i64,
     ) -> Result<NewCredentials, String> {
-        if step == "oob" && issued.redirect_uri != OOB_REDIRECT_URI {
-            return Err(
-                "state: this connection was started for the browser flow, not the native one"
-                    .into(),
-            );
+        // Each flow ends where it was started for: the native state at `oob` only.
+        let native = issued.redirect_uri == OOB_REDIRECT_URI;
+        if (step == "oob") != native {
+            return Err(if native {
+                "state: this connection was started for the native flow: paste the code".into()
+            } else {
+                "state: this connection was started for the browser flow, not the native one".into()
+            });
         }
         if let Some(error) = params.get("error") {
             let description = params
