@@ -416,6 +416,18 @@ async fn shops_are_authorized_through_the_unified_endpoint() {
         )
         .await;
     let url = ok(&built)["authorizeurl"].as_str().expect("url").to_owned();
+    // A Winit warehouse is authorized the same way, on Winit's page.
+    let winit = env
+        .call(
+            A,
+            "Differ.JH.BuildeAuthorizeUrl",
+            "",
+            "9003",
+            json!({"callbackurl": "https://erp.example/cb", "shopname": "warehouse", "seller": "seller-1"}),
+        )
+        .await;
+    let winit_url = ok(&winit)["authorizeurl"].as_str().expect("url");
+    assert!(winit_url.contains("winit"), "{winit_url}");
     let landed = common::approve_on_sandbox(&env.http, &env.sandbox, &url, "vendor").await;
     let query = erp_callback(&landed);
     assert_eq!(query["state"], "s-1");

@@ -403,17 +403,20 @@ impl Platforms {
 
     /// Every `platid` served, with what it is, for error messages.
     pub fn platids(&self) -> String {
-        let mut seen: Vec<(&str, String)> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
         for adapter in &self.adapters {
             for &kind in adapter.kinds() {
-                let platid = platid_of(kind);
-                if !seen.iter().any(|(id, _)| *id == platid) {
-                    seen.push((platid, format!("{platid} ({kind})")));
+                if !seen.contains(&platid_of(kind)) {
+                    seen.push(platid_of(kind));
                 }
             }
         }
-        seen.into_iter()
-            .map(|(_, entry)| entry)
+        // Each id named by the kind it connects.
+        seen.iter()
+            .filter_map(|&platid| {
+                self.kind_of_platid(platid)
+                    .map(|kind| format!("{platid} ({kind})"))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }

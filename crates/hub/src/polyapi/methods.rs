@@ -775,23 +775,12 @@ async fn build_authorize_url(call: &Call<'_>) -> Result<Fields, PolyError> {
         .platid
         .as_deref()
         .ok_or_else(|| PolyError::missing("platid"))?;
-    // Only a platform whose shops have session keys can be connected with one.
-    let kind = call
-        .app
-        .platforms
-        .kind_of_platid(platid)
-        .filter(|&kind| {
-            call.app
-                .platforms
-                .of(kind)
-                .is_ok_and(|adapter| adapter.takes_session_key())
-        })
-        .ok_or_else(|| {
-            PolyError::unsupported(format!(
-                "SyncAccount with a platform SessionKey: platid {platid} has no session keys here (served: {}); connect such a shop with BuildeAuthorizeUrl",
-                call.app.platforms.platids()
-            ))
-        })?;
+    let kind = call.app.platforms.kind_of_platid(platid).ok_or_else(|| {
+        PolyError::invalid(format!(
+            "platid: {platid:?} is not served here ({})",
+            call.app.platforms.platids()
+        ))
+    })?;
     let callback =
         text(&call.biz, "callbackurl").ok_or_else(|| PolyError::missing("callbackurl"))?;
     let mut return_to = url::Url::parse(&callback)
