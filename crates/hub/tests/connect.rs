@@ -26,9 +26,6 @@ impl Env {
     async fn start() -> Self {
         let sandbox = common::sandbox(20).await;
         let creds = sandbox.credentials();
-        let clock = Arc::new(sandbox.clock());
-        let vop = common::vop_client(&sandbox);
-        let winit = common::winit_client(&sandbox);
         let store = common::sqlite_store().await;
         let tenant = store
             .create_tenant("erp", "erp-key", &SecretString::from("s"), 0)
@@ -38,28 +35,11 @@ impl Env {
             .await
             .expect("bind");
         let hub = format!("http://{}", listener.local_addr().expect("addr"));
-        let application = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
-            store: store.clone(),
-            vop,
-            winit: Some(winit),
-            clock,
-            gate: None,
-            public_url: hub.clone(),
-            owner: "test".into(),
-            webhook_targets: Default::default(),
-            trust_forwarded_for: false,
-            demo_credentials: None,
-        })
-        .expect("hub");
+        let application =
+            shopbridge_hub::Application::build(common::app_config(&sandbox, &store, &hub))
+                .expect("hub");
         let app = application.hub.clone();
-        let router = application.router();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-        });
+        common::serve(&application, listener);
         let http = common::http();
         // Register the hub's callbacks with both platforms.
         let mut uris = creds.vop.redirect_uris.clone();

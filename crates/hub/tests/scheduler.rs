@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -37,16 +36,8 @@ struct Shops {
 
 fn scheduler(sandbox: &RunningSandbox, store: &Store, owner: &str) -> Scheduler {
     let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
-        store: store.clone(),
-        vop: common::vop_client(sandbox),
-        winit: Some(common::winit_client(sandbox)),
-        clock: Arc::new(sandbox.clock()),
-        gate: None,
-        public_url: String::new(),
         owner: owner.into(),
-        webhook_targets: Default::default(),
-        trust_forwarded_for: false,
-        demo_credentials: None,
+        ..common::app_config(sandbox, store, "")
     })
     .expect("hub")
     .scheduler;

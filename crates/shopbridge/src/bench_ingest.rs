@@ -151,36 +151,43 @@ async fn place_orders(base: &str, orders: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A process `bench ingest` measures, and the table its orders land in.
-struct Contestant {
-    name: &'static str,
-    table: &'static str,
+/// A process `bench ingest` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contestant {
+    Hub,
+    Raw,
+    Script,
 }
 
-const HUB: Contestant = Contestant {
-    name: "hub: shopbridge sync union",
-    table: "union_orders",
-};
-const RAW: Contestant = Contestant {
-    name: "minimal Rust client",
-    table: "orders",
-};
-const SCRIPT: Contestant = Contestant {
-    name: "Python script (urllib, sqlite3)",
-    table: "orders",
-};
+impl Contestant {
+    fn name(self) -> &'static str {
+        match self {
+            Contestant::Hub => "hub: shopbridge sync union",
+            Contestant::Raw => "minimal Rust client",
+            Contestant::Script => "Python script (urllib, sqlite3)",
+        }
+    }
+
+    /// The table its orders land in.
+    fn table(self) -> &'static str {
+        match self {
+            Contestant::Hub => "union_orders",
+            Contestant::Raw | Contestant::Script => "orders",
+        }
+    }
+}
 
 /// The command that runs `contestant` into `db` (a fresh file).
 fn command_of(
-    contestant: &Contestant,
+    contestant: Contestant,
     exe: &Path,
     base: &str,
     db: &Path,
     script: &Path,
     perf: Option<&Path>,
 ) -> Command {
-    match contestant.name {
-        name if name == HUB.name => {
+    match contestant {
+        Contestant::Hub => {
             // Profiled, it runs under `perf record` (whose own CPU is then counted too).
             let mut hub = match perf {
                 Some(out) => {
@@ -203,13 +210,13 @@ fn command_of(
                 .env_remove("SHOPBRIDGE_DATABASE_URL");
             hub
         }
-        name if name == RAW.name => {
+        Contestant::Raw => {
             let mut raw = Command::new(exe);
             raw.args(["bench", "raw-client", "--sandbox", base, "--database"])
                 .arg(db);
             raw
         }
-        _ => {
+        Contestant::Script => {
             let mut python = Command::new("python3");
             python.arg(script).arg(base).arg(db).arg(DAYS.to_string());
             python
@@ -243,9 +250,9 @@ pub async fn ingest(
     place_orders(&base, orders).await?;
     let dir = tempfile_dir()?;
     let exe = std::env::current_exe().context("where am I")?;
-    let mut contestants = vec![&HUB, &RAW];
+    let mut contestants = vec![Contestant::Hub, Contestant::Raw];
     if script.exists() {
-        contestants.push(&SCRIPT);
+        contestants.push(Contestant::Script);
     } else {
         println!(
             "(no {} here: the script baseline is skipped)",
@@ -256,13 +263,13 @@ pub async fn ingest(
     // each figure is the median of its rounds.
     let mut runs: Vec<Vec<Measured>> = contestants.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
-        for (n, contestant) in contestants.iter().enumerate() {
+        for (n, &contestant) in contestants.iter().enumerate() {
             let db = dir.join(format!("{}-{round}.db", n));
             let profile = perf.filter(|_| round == 0);
             let command = command_of(contestant, &exe, &base, &db, script, profile);
-            let table = contestant.table;
+            let table = contestant.table();
             runs[n].push(
-                measure(contestant.name, command, sandbox.child.id(), || async {
+                measure(contestant.name(), command, sandbox.child.id(), || async {
                     rows_in(&db, table).await
                 })
                 .await?,
@@ -306,7 +313,7 @@ pub async fn ingest(
     }
     if let (Some(hub), Some(script)) = (
         results.first(),
-        results.iter().find(|r| r.name == SCRIPT.name),
+        results.iter().find(|r| r.name == Contestant::Script.name()),
     ) {
         let per_order = |r: &Measured| r.cpu_s / r.stored.max(1) as f64;
         println!(

@@ -229,8 +229,6 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
                     now,
                 )
                 .await?;
-            union_page.clear();
-            jit_page.clear();
         }
         if refunds.len() == BATCH {
             store
@@ -243,7 +241,6 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
                     now,
                 )
                 .await?;
-            refunds.clear();
         }
     }
     store

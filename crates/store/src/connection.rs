@@ -82,6 +82,22 @@ pub struct Connection {
     pub refresh_expires_ms: Option<i64>,
 }
 
+impl Connection {
+    /// The connection as listed, without its credentials.
+    pub fn summary(&self) -> ConnectionSummary {
+        ConnectionSummary {
+            id: self.id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            kind: self.kind,
+            name: self.name.clone(),
+            state: self.state,
+            last_error: self.last_error.clone(),
+            access_expires_ms: self.access_expires_ms,
+            refresh_expires_ms: self.refresh_expires_ms,
+        }
+    }
+}
+
 /// A connection as listed: everything but its credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSummary {

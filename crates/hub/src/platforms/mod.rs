@@ -33,6 +33,20 @@ pub struct StreamPlan {
     pub history_ms: i64,
 }
 
+impl StreamPlan {
+    /// A stream run every `interval_ms`, each run looking back `lookback_ms` and reading windows
+    /// of `window_ms`; its first run reads the 30 days the hub keeps by default.
+    pub fn every(stream: &'static str, interval_ms: i64, lookback_ms: i64, window_ms: i64) -> Self {
+        Self {
+            stream,
+            interval_ms,
+            lookback_ms,
+            window_ms,
+            history_ms: 30 * crate::sync::DAY_MS,
+        }
+    }
+}
+
 pub(crate) const MINUTE_MS: i64 = 60_000;
 
 /// Text in both of the console's languages.
@@ -314,11 +328,6 @@ impl Platforms {
         Self { adapters, vop }
     }
 
-    /// Every configured platform's adapter.
-    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn PlatformAdapter>> {
-        self.adapters.iter()
-    }
-
     /// The VOP adapter: Union's affiliate calls (goods, links) go through its clients.
     pub fn vop(&self) -> &VopAdapter {
         &self.vop
@@ -382,12 +391,6 @@ impl Platforms {
     /// The connector of a shop for live calls, with a live token.
     pub async fn connector(&self, shop: &Connection) -> Result<Arc<dyn Connector>, SyncError> {
         self.of(shop.kind)?.connector(shop).await
-    }
-
-    /// The unified API's `platid` of a kind of shop (whether or not its platform is
-    /// configured here: a shop's id does not change with the hub's configuration).
-    pub fn platid(&self, kind: ShopKind) -> &'static str {
-        platid_of(kind)
     }
 
     /// The kind a `platid` connects: of the kinds with that id, the first people authorize.

@@ -102,16 +102,9 @@ impl PlatformAdapter for WinitAdapter {
     /// Outbound orders, listed by order date, every 10 minutes over 7 days; products every 6
     /// hours.
     fn plans(&self, _kind: ShopKind) -> Vec<StreamPlan> {
-        let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan {
-            stream,
-            interval_ms,
-            lookback_ms,
-            window_ms,
-            history_ms: 30 * DAY_MS,
-        };
         vec![
-            plan(WINIT_OUTBOUND, 10 * MINUTE_MS, 7 * DAY_MS, 8 * DAY_MS),
-            plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME_MS),
+            StreamPlan::every(WINIT_OUTBOUND, 10 * MINUTE_MS, 7 * DAY_MS, 8 * DAY_MS),
+            StreamPlan::every(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME_MS),
         ]
     }
 

@@ -841,7 +841,7 @@ async fn account_fields(
         "sessionkey": token,
         "nickname": connection.name,
         "venderid": vendor,
-        "platid": call.app.platforms.platid(connection.kind),
+        "platid": crate::platforms::platid_of(connection.kind),
         "sessionkeyexpiretime": connection.access_expires_ms.map(format_datetime_ms),
         "refreshtokenexpiretime": connection.refresh_expires_ms.map(format_datetime_ms),
     })))

@@ -474,7 +474,7 @@ async fn shop(call: &Call<'_>, token: Option<&str>) -> Result<Connection, PolyEr
         ));
     };
     let connection = call.app.store.connection(&connection_id).await?;
-    let platid = call.app.platforms.platid(connection.kind);
+    let platid = crate::platforms::platid_of(connection.kind);
     match call.platid.as_deref() {
         None => return Err(PolyError::missing("platid")),
         Some(given) if given != platid => {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shopbridge_core::codes::ShopType;
 use shopbridge_core::model::{Order, Shipment, StockMode, StockUpdate};
-use shopbridge_store::{Connection, Cursor};
+use shopbridge_store::{Connection, ConnectionSummary, Cursor};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -270,8 +270,8 @@ pub struct ShopView {
     pub refresh_expires_ms: Option<i64>,
 }
 
-fn shop_view(app: &HubApp, c: &Connection) -> ShopView {
-    let platid = app.platforms.platid(c.kind);
+fn shop_view(c: &ConnectionSummary) -> ShopView {
+    let platid = crate::platforms::platid_of(c.kind);
     ShopView {
         id: c.id.clone(),
         platform: c.kind.platform().as_str().to_owned(),
@@ -288,13 +288,7 @@ fn shop_view(app: &HubApp, c: &Connection) -> ShopView {
 #[utoipa::path(get, path = "/v1/shops", responses((status = 200, body = [ShopView]), (status = 401, body = Problem)))]
 async fn list_shops(State(app): Shared, Tenant(tenant): Tenant) -> Response {
     match service::shops::list(&app, &tenant).await {
-        Ok(shops) => Json(
-            shops
-                .iter()
-                .map(|shop| shop_view(&app, shop))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
+        Ok(shops) => Json(shops.iter().map(shop_view).collect::<Vec<_>>()).into_response(),
         Err(err) => hub_error(err),
     }
 }
@@ -356,7 +350,7 @@ async fn create_shop(
         )
         .await
         {
-            Ok(shop) => (StatusCode::CREATED, Json(shop_view(&app, &shop))).into_response(),
+            Ok(shop) => (StatusCode::CREATED, Json(shop_view(&shop.summary()))).into_response(),
             Err(err) => hub_error(err),
         };
     }
@@ -410,7 +404,7 @@ async fn delete_shop(
 #[utoipa::path(get, path = "/v1/shops/{id}", params(("id" = String, Path)), responses((status = 200, body = ShopView), (status = 404, body = Problem)))]
 async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<String>) -> Response {
     match service::own_shop(&app, &tenant, &id).await {
-        Ok(shop) => Json(shop_view(&app, &shop)).into_response(),
+        Ok(shop) => Json(shop_view(&shop.summary())).into_response(),
         Err(err) => hub_error(err),
     }
 }
@@ -442,7 +436,7 @@ async fn revoke_shop(
     Path(id): Path<String>,
 ) -> Response {
     match service::shops::revoke(&app, &tenant, &id, "api", "revoked through the API").await {
-        Ok(shop) => Json(shop_view(&app, &shop)).into_response(),
+        Ok(shop) => Json(shop_view(&shop.summary())).into_response(),
         Err(err) => hub_error(err),
     }
 }

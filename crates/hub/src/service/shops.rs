@@ -1,19 +1,15 @@
 //! A tenant's shops: listing, connecting (through the platform's page or with credentials the
 //! shop has), re-authorizing, revoking and deleting; each change is audited.
 
-use shopbridge_store::{Connection, ConnectionState, Deleted};
+use shopbridge_store::{Connection, ConnectionState, ConnectionSummary, Deleted};
 
 use super::{HubError, own_shop};
 use crate::connect::{BeginConnect, Existing};
 use crate::state::HubApp;
 
-/// The tenant's shops with their credentials opened, in the store's order.
-pub async fn list(app: &HubApp, tenant: &str) -> Result<Vec<Connection>, HubError> {
-    let mut shops = Vec::new();
-    for summary in app.store.tenant_connections(tenant).await? {
-        shops.push(app.store.connection(&summary.id).await?);
-    }
-    Ok(shops)
+/// The tenant's shops without their credentials, by id: one query, nothing opened.
+pub async fn list(app: &HubApp, tenant: &str) -> Result<Vec<ConnectionSummary>, HubError> {
+    Ok(app.store.tenant_connections(tenant).await?)
 }
 
 /// Starts connecting a shop through its platform's authorization page; answers the page's URL.

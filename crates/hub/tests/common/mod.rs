@@ -288,6 +288,39 @@ pub async fn demo_links(client: &VopClient, count: i32) -> Vec<String> {
     links
 }
 
+/// The hub's configuration on `sandbox`, as `serve` assembles it, without a quota gate; a test
+/// changes what it needs with struct update syntax.
+pub fn app_config(
+    sandbox: &RunningSandbox,
+    store: &Store,
+    public_url: &str,
+) -> shopbridge_hub::AppConfig {
+    shopbridge_hub::AppConfig {
+        store: store.clone(),
+        vop: vop_client(sandbox),
+        winit: Some(winit_client(sandbox)),
+        clock: Arc::new(sandbox.clock()),
+        gate: None,
+        public_url: public_url.to_owned(),
+        owner: "test".into(),
+        webhook_targets: Default::default(),
+        trust_forwarded_for: false,
+        demo_credentials: None,
+    }
+}
+
+/// Serves an application's HTTP routes on `listener` in the background.
+pub fn serve(application: &shopbridge_hub::Application, listener: tokio::net::TcpListener) {
+    let router = application.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+}
+
 /// The hub in-process on a sandbox: tenant A with a JIT and a Union shop, tenant B with a JIT
 /// shop (the same vendor), synced once.
 pub struct HubEnv {
@@ -318,7 +351,6 @@ impl HubEnv {
         let sandbox = sandbox(50).await;
         let store = sqlite_store().await;
         let vop = vop_client(&sandbox);
-        let winit = winit_client(&sandbox);
         let clock: Arc<dyn Clock> = Arc::new(sandbox.clock());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -326,10 +358,6 @@ impl HubEnv {
         let hub = format!("http://{}", listener.local_addr().expect("addr"));
         // The production wiring, as `serve` assembles it.
         let application = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
-            store: store.clone(),
-            vop: vop.clone(),
-            winit: Some(winit),
-            clock: clock.clone(),
             // Tiny goodsList and genByGoodsId quotas, so that interactive calls can be seen
             // running out of them.
             gate: Some(
@@ -340,22 +368,13 @@ impl HubEnv {
                         .expect("override"),
                 ),
             ),
-            public_url: hub.clone(),
-            owner: "test".into(),
             webhook_targets: targets,
-            trust_forwarded_for: false,
             demo_credentials: Some(Arc::new(OnceLock::new())),
+            ..app_config(&sandbox, &store, &hub)
         })
         .expect("hub");
         let scheduler = application.scheduler.clone();
-        let router = application.router();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-        });
+        serve(&application, listener);
         // The hub's callback, registered with the sandbox's demo app.
         let creds = sandbox.credentials();
         let mut uris = creds.vop.redirect_uris.clone();

@@ -41,28 +41,21 @@ pub const PLATID_JIT: &str = "9002";
 /// minutes, each window read by application, booking and settlement time, with a day of
 /// lookback for the platform's lag; product and PID lists every 6 hours.
 pub fn plans(kind: ShopKind) -> Vec<StreamPlan> {
-    let plan = |stream, interval_ms, lookback_ms, window_ms| StreamPlan {
-        stream,
-        interval_ms,
-        lookback_ms,
-        window_ms,
-        history_ms: 30 * DAY_MS,
-    };
     match kind {
         ShopKind::VopUnionChannel | ShopKind::VopUnionTool => vec![
-            plan(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
-            plan(UNION_REFUNDS, 30 * MINUTE_MS, DAY_MS, MAX_WINDOW_MS),
-            plan(UNION_PIDS, 360 * MINUTE_MS, 0, ALL_TIME_MS),
+            StreamPlan::every(UNION_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS),
+            StreamPlan::every(UNION_REFUNDS, 30 * MINUTE_MS, DAY_MS, MAX_WINDOW_MS),
+            StreamPlan::every(UNION_PIDS, 360 * MINUTE_MS, 0, ALL_TIME_MS),
         ],
         ShopKind::VopJit => vec![
             // Ninety days of history: ERPs ask GetOrder for the last 30 days and more, and
             // the store answers only what its history covers.
             StreamPlan {
                 history_ms: 90 * DAY_MS,
-                ..plan(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS)
+                ..StreamPlan::every(JIT_ORDERS, 3 * MINUTE_MS, 10 * MINUTE_MS, DAY_MS)
             },
-            plan(JIT_RETURNS, 30 * MINUTE_MS, 10 * MINUTE_MS, 7 * DAY_MS),
-            plan(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME_MS),
+            StreamPlan::every(JIT_RETURNS, 30 * MINUTE_MS, 10 * MINUTE_MS, 7 * DAY_MS),
+            StreamPlan::every(PRODUCTS, 360 * MINUTE_MS, 0, ALL_TIME_MS),
         ],
         _ => Vec::new(),
     }
