@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -36,41 +36,102 @@ pub fn router(app: ConnectApp) -> Router {
         .with_state(Arc::new(app))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
+/// How a flow at the platform ended, before it is put into the visitor's language.
+#[derive(Debug)]
+enum FlowEnd {
+    /// A shop stored: new, or authorized `again`.
+    Connected {
+        id: String,
+        name: String,
+        again: bool,
+    },
+    /// Back to the ERP that started the flow, with a one-time code.
+    Handoff(String),
+    /// Why the flow could not end; the message names the field or the refusal.
+    Failed { status: StatusCode, message: String },
+}
+
+/// A flow's last page, in the console's look and the visitor's language. The address may hold
+/// a platform's token (Winit answers it in the query), so the page is not cached, sends no
+/// referrer, and takes its query out of the address bar and history at once.
+fn flow_page(end: FlowEnd, headers: &HeaderMap, now_ms: i64) -> Response {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
+    let lang = crate::ui::lang_of(&jar, headers, None);
+    let frame = crate::ui::Frame::new(lang, "title-connect", "", now_ms);
+    let (status, message) = match end {
+        FlowEnd::Handoff(url) => {
+            return (StatusCode::FOUND, [(header::LOCATION, url)]).into_response();
+        }
+        FlowEnd::Connected { id, name, again } => (
+            StatusCode::OK,
+            crate::ui::Message {
+                tone: "ok",
+                heading: lang.t(if again {
+                    "connect-redone"
+                } else {
+                    "connect-done"
+                }),
+                detail: lang.t_with(
+                    if again {
+                        "connect-redone-detail"
+                    } else {
+                        "connect-done-detail"
+                    },
+                    &[("name", name)],
+                ),
+                back_href: format!(
+                    "/console/shops?shop={id}#shop-{id}",
+                    id = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                ),
+                back_label: lang.t("connect-open-shop"),
+                clean_url: true,
+            },
+        ),
+        FlowEnd::Failed { status, message } => (
+            status,
+            crate::ui::Message {
+                tone: "error",
+                heading: lang.t("connect-failed"),
+                detail: message,
+                back_href: "/console/shops".into(),
+                back_label: lang.t("back-to-shops"),
+                clean_url: true,
+            },
+        ),
     };
-    (
-        status,
-        Html(format!(
-            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{t}</title></head><body><h1 id="title">{t}</h1><p id="detail">{b}</p><p><a href="/console/shops">控制台 · Console</a></p></body></html>"#,
-            t = escape(title),
-            b = escape(body)
-        )),
-    )
-        .into_response()
+    let mut response = crate::ui::message(status, &frame, &message);
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
 async fn callback_with_query(
     State(app): State<Arc<ConnectApp>>,
     Path((platform, step)): Path<(String, String)>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    callback(&app, &platform, &step, CallbackMethod::Query, params).await
+    match callback(&app, &platform, &step, CallbackMethod::Query, params).await {
+        Ok(relay) => relay,
+        Err(end) => flow_page(end, &headers, app.clock.now_ms()),
+    }
 }
 
 async fn callback_with_form(
     State(app): State<Arc<ConnectApp>>,
     Path((platform, step)): Path<(String, String)>,
+    headers: HeaderMap,
     Form(params): Form<HashMap<String, String>>,
 ) -> Response {
-    callback(&app, &platform, &step, CallbackMethod::Form, params).await
+    match callback(&app, &platform, &step, CallbackMethod::Form, params).await {
+        Ok(relay) => relay,
+        Err(end) => flow_page(end, &headers, app.clock.now_ms()),
+    }
 }
 
-/// The end of a flow at the platform: the adapter's relay page if it has one, else the
+/// The end of a flow at the platform: the adapter's relay page if it has one (`Ok`), else the
 /// flow's `state` (single use) and the grant the adapter reads from the callback, stored.
 async fn callback(
     app: &ConnectApp,
@@ -78,35 +139,31 @@ async fn callback(
     step: &str,
     method: CallbackMethod,
     params: HashMap<String, String>,
-) -> Response {
+) -> Result<Response, FlowEnd> {
     let adapter = match app.platforms.named(platform) {
         Ok(adapter) if adapter.callback_steps().contains(&(step, method)) => adapter,
         _ => {
-            return page(
-                StatusCode::NOT_FOUND,
-                "连接失败 · Not connected",
-                &format!("path: no /connect/{platform}/{step} here"),
-            );
+            return Err(FlowEnd::Failed {
+                status: StatusCode::NOT_FOUND,
+                message: format!("path: no /connect/{platform}/{step} here"),
+            });
         }
     };
     if let Some(relay) = adapter.relay(step, &params) {
-        return Html(relay).into_response();
+        return Ok(Html(relay).into_response());
     }
     let Some(state) = params.get("state") else {
-        return failure("state: missing");
+        return Err(failure("state: missing"));
     };
     let now = app.clock.now_ms();
-    let issued = match app
+    let issued = app
         .store
         .take_connect_state(state, adapter.platform(), now)
         .await
-    {
-        Ok(issued) => issued,
-        Err(err) => return failure(shown(&err)),
-    };
+        .map_err(|err| failure(shown(&err)))?;
     match adapter.complete(step, &issued, &params, now).await {
-        Ok(credentials) => save(app, &issued, credentials).await,
-        Err(message) => failure(message),
+        Ok(credentials) => Err(save(app, &issued, credentials).await),
+        Err(message) => Err(failure(message)),
     }
 }
 
@@ -125,13 +182,12 @@ fn shown(err: &shopbridge_store::StoreError) -> String {
     }
 }
 
-/// The page a flow that could not end shows.
-fn failure(message: impl Into<String>) -> Response {
-    page(
-        StatusCode::BAD_REQUEST,
-        "连接失败 · Not connected",
-        &message.into(),
-    )
+/// A flow that could not end, and why.
+fn failure(message: impl Into<String>) -> FlowEnd {
+    FlowEnd::Failed {
+        status: StatusCode::BAD_REQUEST,
+        message: message.into(),
+    }
 }
 
 fn new_state() -> String {
@@ -211,6 +267,7 @@ async fn start(
     // could otherwise send a shop owner a link that connects their shop to a stranger's tenant.
     // People start from the console or the REST API's `authorize_url`.
     crate::state::Tenant(tenant): crate::state::Tenant,
+    headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Response {
     let request = BeginConnect {
@@ -229,7 +286,14 @@ async fn start(
     };
     match begin(&app, request).await {
         Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-        Err(err) => page(err.status(), "连接失败 · Not connected", &err.to_string()),
+        Err(err) => flow_page(
+            FlowEnd::Failed {
+                status: err.status(),
+                message: err.to_string(),
+            },
+            &headers,
+            app.clock.now_ms(),
+        ),
     }
 }
 
@@ -258,7 +322,7 @@ async fn reauthorized(
     id: &str,
     credentials: NewCredentials,
     now: i64,
-) -> Response {
+) -> FlowEnd {
     let connection = match app.store.connection(id).await {
         Ok(connection) => connection,
         Err(err) => return failure(shown(&err)),
@@ -302,29 +366,19 @@ async fn reauthorized(
     {
         return failure(shown(&err));
     }
-    connected(
-        app,
-        issued,
-        id,
-        "reauthorize",
-        now,
-        "已重新授权 · Re-authorized",
-        &format!("{} is authorized again (connection {id})", issued.name),
-    )
-    .await
+    connected(app, issued, id, true, now).await
 }
 
-/// A flow's end once the shop is stored: audited, then the ERP's return URL with a one-time
-/// code, or the hub's own page.
+/// A flow's end once the shop is stored (new, or authorized `again`): audited, then the ERP's
+/// return URL with a one-time code, or the hub's own page.
 async fn connected(
     app: &ConnectApp,
     issued: &ConnectState,
     id: &str,
-    action: &str,
+    again: bool,
     now: i64,
-    title: &str,
-    message: &str,
-) -> Response {
+) -> FlowEnd {
+    let action = if again { "reauthorize" } else { "connect" };
     let _ = app
         .store
         .audit(
@@ -338,16 +392,20 @@ async fn connected(
     app.sync_wake.notify_one();
     if let Some(return_to) = &issued.return_to {
         return match handoff_url(app, issued, id, return_to, now).await {
-            Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+            Ok(url) => FlowEnd::Handoff(url),
             Err(message) => failure(message),
         };
     }
-    page(StatusCode::OK, title, message)
+    FlowEnd::Connected {
+        id: id.to_owned(),
+        name: issued.name.clone(),
+        again,
+    }
 }
 
 /// Stores what a platform's callback granted: a new shop, or new credentials for the shop
 /// being re-authorized.
-async fn save(app: &ConnectApp, issued: &ConnectState, credentials: NewCredentials) -> Response {
+async fn save(app: &ConnectApp, issued: &ConnectState, credentials: NewCredentials) -> FlowEnd {
     let now = app.clock.now_ms();
     if let Some(id) = &issued.reauthorize {
         return reauthorized(app, issued, id, credentials, now).await;
@@ -367,18 +425,7 @@ async fn save(app: &ConnectApp, issued: &ConnectState, credentials: NewCredentia
         )
         .await;
     match created {
-        Ok(id) => {
-            connected(
-                app,
-                issued,
-                &id,
-                "connect",
-                now,
-                "已连接 · Connected",
-                &format!("{} is connected as connection {id}", issued.name),
-            )
-            .await
-        }
+        Ok(id) => connected(app, issued, &id, false, now).await,
         Err(err) => failure(shown(&err)),
     }
 }

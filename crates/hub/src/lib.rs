@@ -19,6 +19,7 @@ pub mod sources;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod ui;
 pub mod webhooks;
 
 pub use application::{AppConfig, Application, BuildError};

@@ -124,8 +124,17 @@ async fn vop_browser_flow_stores_a_working_token_and_states_work_once() {
     assert!(callback.starts_with(&format!("{}/connect/vop/callback", env.hub)));
     let (status, body) = env.get(&callback).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Connected"));
+    // The result page speaks the visitor's language (Chinese by default), names the shop and
+    // leads to it in the console.
+    assert!(
+        body.contains("店铺已连接") && body.contains("shop1"),
+        "{body}"
+    );
     let connection = env.connection_named("shop1").await.expect("stored");
+    assert!(
+        body.contains(&format!("/console/shops?shop={}", connection.id)),
+        "{body}"
+    );
     let tokens: shopbridge_hub::VopTokens =
         serde_json::from_str(connection.credentials.expose_secret()).expect("tokens");
     assert!(tokens.refresh_token.is_some());
@@ -459,7 +468,7 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .expect("approve again");
     let (status, body) = env.get(&decision.location.expect("redirect")).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Re-authorized"), "{body}");
+    assert!(body.contains("店铺已重新授权"), "{body}");
 
     let after = env.store.connection(&before.id).await.expect("same id");
     assert_eq!(after.state, shopbridge_store::ConnectionState::Active);

@@ -19,6 +19,15 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// Every state, for pages that name each.
+    pub const ALL: [ConnectionState; 5] = [
+        ConnectionState::Pending,
+        ConnectionState::Active,
+        ConnectionState::Refreshing,
+        ConnectionState::NeedsReauth,
+        ConnectionState::Revoked,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectionState::Pending => "pending",

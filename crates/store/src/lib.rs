@@ -26,8 +26,8 @@ pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
 pub use records::{
-    Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek, StoredRecord, SyncRun,
-    SyncedRecord, TimeField,
+    BrowseFilter, Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek,
+    StoredRecord, SyncRun, SyncedRecord, TimeField,
 };
 pub use replay::SignedRequest;
 pub use schedule::{ClaimScope, Claimed, Schedule};

@@ -408,7 +408,7 @@ impl Store {
         &self,
         connection_id: &str,
         stream: &str,
-        id_prefix: Option<&str>,
+        filter: &BrowseFilter,
         seek: &Seek,
         limit: i64,
         count_cap: i64,
@@ -417,11 +417,12 @@ impl Store {
             table: "synced_records",
             id: "record_id",
             updated: "updated_ms",
+            status: "status",
             columns: RECORD_COLUMNS,
             stream: Some(stream),
         };
         let (rows, matching) = self
-            .browse(&table, connection_id, id_prefix, seek, limit, count_cap)
+            .browse(&table, connection_id, filter, seek, limit, count_cap)
             .await?;
         Ok(Browsed {
             rows: rows.iter().map(stored).collect::<Result<_, _>>()?,
@@ -433,7 +434,7 @@ impl Store {
     pub async fn browse_union_orders(
         &self,
         connection_id: &str,
-        id_prefix: Option<&str>,
+        filter: &BrowseFilter,
         seek: &Seek,
         limit: i64,
         count_cap: i64,
@@ -442,11 +443,12 @@ impl Store {
             table: "union_orders",
             id: "order_sn",
             updated: "last_update_ms",
+            status: "sub_status",
             columns: "order_sn, last_update_ms, payload",
             stream: None,
         };
         let (rows, matching) = self
-            .browse(&table, connection_id, id_prefix, seek, limit, count_cap)
+            .browse(&table, connection_id, filter, seek, limit, count_cap)
             .await?;
         Ok(Browsed {
             rows: rows.iter().map(union_row).collect::<Result<_, _>>()?,
@@ -458,7 +460,7 @@ impl Store {
         &self,
         table: &BrowseTable<'_>,
         connection_id: &str,
-        id_prefix: Option<&str>,
+        filter: &BrowseFilter,
         seek: &Seek,
         limit: i64,
         count_cap: i64,
@@ -476,7 +478,19 @@ impl Store {
             clauses.push(format!("stream = {}", p.one()));
             binds.push(Bind::Text(stream.to_owned()));
         }
-        if let Some(prefix) = id_prefix.filter(|p| !p.is_empty()) {
+        if let Some(status) = &filter.status {
+            clauses.push(format!("{} = {}", table.status, p.one()));
+            binds.push(Bind::Text(status.clone()));
+        }
+        if let Some(from) = filter.updated_from_ms {
+            clauses.push(format!("{updated} >= {}", p.one()));
+            binds.push(Bind::Int(from));
+        }
+        if let Some(to) = filter.updated_to_ms {
+            clauses.push(format!("{updated} < {}", p.one()));
+            binds.push(Bind::Int(to));
+        }
+        if let Some(prefix) = filter.id_prefix.as_deref().filter(|p| !p.is_empty()) {
             // A prefix is a range of the id index: `[prefix, prefix + U+10FFFF)`.
             let (low, high) = (p.one(), p.one());
             // Bytes, not the database's collation: a linguistic one orders ids by other rules.
@@ -618,21 +632,44 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SyncRun {
-                    id: row.try_get("id")?,
-                    stream: row.try_get("stream")?,
-                    started_ms: row.try_get("started_ms")?,
-                    finished_ms: row.try_get("finished_ms")?,
-                    status: row.try_get("status")?,
-                    pages: row.try_get("pages")?,
-                    records: row.try_get("records")?,
-                    error: row.try_get("error")?,
-                })
-            })
-            .collect()
+        sync_run_rows(&rows)
     }
+
+    /// The latest runs of one stream of a connection, newest first, by index.
+    pub async fn stream_runs(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        limit: i64,
+    ) -> Result<Vec<SyncRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, stream, started_ms, finished_ms, status, pages, records, error FROM sync_runs
+             WHERE connection_id = $1 AND stream = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        sync_run_rows(&rows)
+    }
+}
+
+fn sync_run_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<SyncRun>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            Ok(SyncRun {
+                id: row.try_get("id")?,
+                stream: row.try_get("stream")?,
+                started_ms: row.try_get("started_ms")?,
+                finished_ms: row.try_get("finished_ms")?,
+                status: row.try_get("status")?,
+                pages: row.try_get("pages")?,
+                records: row.try_get("records")?,
+                error: row.try_get("error")?,
+            })
+        })
+        .collect()
 }
 
 /// One recorded sync run.
@@ -828,10 +865,26 @@ pub struct Browsed<T> {
     pub matching: Capped,
 }
 
+/// What a browsed list is narrowed to; every part is answered by an index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowseFilter {
+    /// Ids that start with this.
+    pub id_prefix: Option<String>,
+    /// The status column equals this (a unified order's `JH_..` code, a Union order's
+    /// sub-status name).
+    pub status: Option<String>,
+    /// Changed at or after this time.
+    pub updated_from_ms: Option<i64>,
+    /// Changed before this time.
+    pub updated_to_ms: Option<i64>,
+}
+
 struct BrowseTable<'a> {
     table: &'static str,
     id: &'static str,
     updated: &'static str,
+    /// The status column the filter compares.
+    status: &'static str,
     columns: &'static str,
     stream: Option<&'a str>,
 }

@@ -2,8 +2,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use shopbridge_store::{
-    Browsed, Capped, Checkpoint, ConnectionState, MasterKey, NewConnection, RecordFilter, Seek,
-    Store, SyncedRecord, TimeField, UnionOrderRecord, Vault,
+    BrowseFilter, Browsed, Capped, Checkpoint, ConnectionState, MasterKey, NewConnection,
+    RecordFilter, Seek, Store, SyncedRecord, TimeField, UnionOrderRecord, Vault,
 };
 
 fn vault() -> Vault {
@@ -808,7 +808,10 @@ async fn browsing_walks_every_record_once(store: &Store) {
             updated_ms: 1_000 + (n / 3) as i64,
             is_final: false,
             payload: "{}".into(),
-            columns: Default::default(),
+            columns: shopbridge_store::RecordColumns {
+                status: Some(if n % 2 == 0 { "JH_02" } else { "JH_04" }.into()),
+                ..Default::default()
+            },
         })
         .collect();
     let cp = Checkpoint {
@@ -836,7 +839,7 @@ async fn browsing_walks_every_record_once(store: &Store) {
     let mut seek = Seek::Newest;
     loop {
         let page = store
-            .browse_records(&shop, "jit_orders", None, &seek, 5, 10)
+            .browse_records(&shop, "jit_orders", &BrowseFilter::default(), &seek, 5, 10)
             .await
             .expect("page");
         assert_eq!(page.matching, Capped::MoreThan(10));
@@ -851,7 +854,14 @@ async fn browsing_walks_every_record_once(store: &Store) {
     assert_eq!(seen, expected, "newest first, ties by id, each once");
     // Back up from the oldest page.
     let oldest = store
-        .browse_records(&shop, "jit_orders", None, &Seek::Oldest, 5, 100)
+        .browse_records(
+            &shop,
+            "jit_orders",
+            &BrowseFilter::default(),
+            &Seek::Oldest,
+            5,
+            100,
+        )
         .await
         .expect("oldest");
     assert_eq!(ids(&oldest), expected[18..].to_vec());
@@ -860,7 +870,7 @@ async fn browsing_walks_every_record_once(store: &Store) {
         .browse_records(
             &shop,
             "jit_orders",
-            None,
+            &BrowseFilter::default(),
             &Seek::Newer(oldest.rows[0].cursor()),
             5,
             100,
@@ -870,11 +880,48 @@ async fn browsing_walks_every_record_once(store: &Store) {
     assert_eq!(ids(&newer), expected[13..18].to_vec());
     // A prefix is a range of ids.
     let prefixed = store
-        .browse_records(&shop, "jit_orders", Some("N01"), &Seek::Newest, 50, 100)
+        .browse_records(
+            &shop,
+            "jit_orders",
+            &BrowseFilter {
+                id_prefix: Some("N01".into()),
+                ..BrowseFilter::default()
+            },
+            &Seek::Newest,
+            50,
+            100,
+        )
         .await
         .expect("prefix");
     assert_eq!(prefixed.matching, Capped::Exactly(10));
     assert!(ids(&prefixed).iter().all(|id| id.starts_with("N01")));
+    // A status and a change-time range narrow the list; paging still walks it once.
+    let filter = BrowseFilter {
+        status: Some("JH_02".into()),
+        updated_from_ms: Some(1_002),
+        updated_to_ms: Some(1_006),
+        ..BrowseFilter::default()
+    };
+    let mut seen = Vec::new();
+    let mut seek = Seek::Newest;
+    loop {
+        let page = store
+            .browse_records(&shop, "jit_orders", &filter, &seek, 2, 100)
+            .await
+            .expect("filtered");
+        assert_eq!(page.matching, Capped::Exactly(6));
+        seen.extend(ids(&page));
+        match page.rows.last() {
+            Some(last) if page.rows.len() == 2 => seek = Seek::Older(last.cursor()),
+            _ => break,
+        }
+    }
+    let expected: Vec<String> = (6..18)
+        .rev()
+        .filter(|n| n % 2 == 0)
+        .map(|n| format!("N{n:03}"))
+        .collect();
+    assert_eq!(seen, expected, "JH_02 records changed in [1002, 1006)");
 }
 
 #[tokio::test]

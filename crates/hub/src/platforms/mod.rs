@@ -257,6 +257,12 @@ pub trait PlatformAdapter: Send + Sync + std::fmt::Debug {
     /// The connect forms of the kinds people connect through the platform's page.
     fn connect_forms(&self) -> &'static [ConnectForm];
 
+    /// What people call a kind of shop of this platform.
+    fn kind_name(&self, kind: ShopKind) -> Text;
+
+    /// What people call one of its streams; `None` for a stream it does not have.
+    fn stream_name(&self, stream: &str) -> Option<Text>;
+
     /// The platform's authorization page for a new grant of `kind`, bound to `state`; the
     /// platform sends the person back under `public_url`.
     fn authorize(
@@ -436,6 +442,23 @@ impl Platforms {
     }
 
     /// Every connect form, platform by platform.
+    /// What people call a kind of shop (its kind's code where no adapter is configured).
+    pub fn kind_name(&self, kind: ShopKind) -> Text {
+        self.of(kind)
+            .map(|adapter| adapter.kind_name(kind))
+            .unwrap_or(Text {
+                zh: kind.mode(),
+                en: kind.mode(),
+            })
+    }
+
+    /// What people call a stream of a kind of shop (its code where the adapter has no name).
+    pub fn stream_name(&self, kind: ShopKind, stream: &str) -> Option<Text> {
+        self.of(kind)
+            .ok()
+            .and_then(|adapter| adapter.stream_name(stream))
+    }
+
     pub fn connect_forms(&self) -> Vec<ConnectForm> {
         self.adapters
             .iter()

@@ -152,6 +152,22 @@ impl PlatformAdapter for WinitAdapter {
         FORMS
     }
 
+    fn kind_name(&self, _kind: ShopKind) -> Text {
+        Text {
+            zh: "万邑通海外仓",
+            en: "Winit warehouse",
+        }
+    }
+
+    fn stream_name(&self, stream: &str) -> Option<Text> {
+        let (zh, en) = match stream {
+            WINIT_OUTBOUND => ("出库单", "Outbound orders"),
+            PRODUCTS => ("商品", "Products"),
+            _ => return None,
+        };
+        Some(Text { zh, en })
+    }
+
     fn authorize(
         &self,
         public_url: &str,

@@ -149,3 +149,86 @@ pub async fn check_refund_through(
     }
     Ok(connector.refunds()?.check_refund(number).await?)
 }
+
+/// One row of a list of orders as people browse it.
+#[derive(Debug, Clone)]
+pub struct OrderSummary {
+    pub number: String,
+    pub updated_ms: i64,
+    /// The unified status code (`JH_02`) where the order has one.
+    pub status: Option<OrderStatus>,
+    /// The order's total.
+    pub amount: Option<String>,
+}
+
+/// A page of the shop's synced orders, newest change first, narrowed by `filter`: keyset paged
+/// and counted up to `count_cap`, so that the last page costs what the first does.
+pub async fn browse(
+    app: &HubApp,
+    shop: &Connection,
+    filter: &shopbridge_store::BrowseFilter,
+    seek: &shopbridge_store::Seek,
+    limit: i64,
+    count_cap: i64,
+) -> Result<shopbridge_store::Browsed<OrderSummary>, HubError> {
+    let stream = order_stream(app, shop)?;
+    let page = app
+        .store
+        .browse_records(&shop.id, stream, filter, seek, limit, count_cap)
+        .await?;
+    Ok(shopbridge_store::Browsed {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|row| OrderSummary {
+                number: row.record.id,
+                updated_ms: row.record.updated_ms,
+                status: row
+                    .record
+                    .columns
+                    .status
+                    .as_deref()
+                    .and_then(OrderStatus::from_code),
+                amount: row.record.columns.amount,
+            })
+            .collect(),
+        matching: page.matching,
+    })
+}
+
+/// A synced order with every version the store kept of it, oldest first.
+#[derive(Debug, Clone)]
+pub struct OrderWithHistory {
+    pub order: Order,
+    pub versions: Vec<(i64, Order)>,
+}
+
+/// One of the shop's synced orders and its stored versions; `None` when the sync has not seen
+/// it.
+pub async fn with_history(
+    app: &HubApp,
+    shop: &Connection,
+    number: &str,
+) -> Result<Option<OrderWithHistory>, HubError> {
+    let stream = order_stream(app, shop)?;
+    let Some(record) = app.store.synced_record(&shop.id, stream, number).await? else {
+        return Ok(None);
+    };
+    let order = serde_json::from_str::<Order>(&record.record.payload).map_err(|err| {
+        HubError::Unprocessable(format!(
+            "order {number}: the stored order is not in the unified model: {err}"
+        ))
+    })?;
+    let versions = app
+        .store
+        .synced_record_versions(&shop.id, stream, number)
+        .await?
+        .into_iter()
+        .filter_map(|(updated, _, payload)| {
+            serde_json::from_str::<Order>(&payload)
+                .ok()
+                .map(|order| (updated, order))
+        })
+        .collect();
+    Ok(Some(OrderWithHistory { order, versions }))
+}

@@ -6,6 +6,7 @@ use shopbridge_core::quota::Priority;
 use shopbridge_store::Connection;
 use shopbridge_vop::union::earnings::{self, EarningsTally, GroupBy};
 use shopbridge_vop::union::goods::GoodsInfoResponse;
+use shopbridge_vop::union::order::OrderInfo;
 use shopbridge_vop::union::{GenByGoodsId, GoodsList};
 use shopbridge_vop::{Mode, VopClient, VopRequest};
 use utoipa::ToSchema;
@@ -346,4 +347,64 @@ async fn earnings_of(
         })
         .collect();
     Ok(EarningsAnswer { period, days })
+}
+
+/// A page of a Union account's synced orders, newest change first, narrowed by `filter` (its
+/// status is the order's sub-status name): keyset paged, counted up to `count_cap`.
+pub async fn browse_orders(
+    app: &HubApp,
+    shop: &Connection,
+    filter: &shopbridge_store::BrowseFilter,
+    seek: &shopbridge_store::Seek,
+    limit: i64,
+    count_cap: i64,
+) -> Result<shopbridge_store::Browsed<(i64, OrderInfo)>, HubError> {
+    let page = app
+        .store
+        .browse_union_orders(&shop.id, filter, seek, limit, count_cap)
+        .await?;
+    Ok(shopbridge_store::Browsed {
+        rows: page
+            .rows
+            .into_iter()
+            .filter_map(|(cursor, payload)| {
+                serde_json::from_str::<OrderInfo>(&payload)
+                    .ok()
+                    .map(|order| (cursor.updated_ms, order))
+            })
+            .collect(),
+        matching: page.matching,
+    })
+}
+
+/// A Union order and how it changed: `(update time, sub-status, commission)` per stored
+/// version, oldest first.
+#[derive(Debug, Clone)]
+pub struct UnionOrderWithHistory {
+    pub updated_ms: i64,
+    pub order: OrderInfo,
+    pub versions: Vec<(i64, Option<String>, Option<String>)>,
+}
+
+/// One of a Union account's synced orders with its versions; `None` when the sync has not seen
+/// it.
+pub async fn order_with_history(
+    app: &HubApp,
+    shop: &Connection,
+    number: &str,
+) -> Result<Option<UnionOrderWithHistory>, HubError> {
+    let Some((cursor, payload)) = app.store.union_order(&shop.id, number).await? else {
+        return Ok(None);
+    };
+    let order = serde_json::from_str::<OrderInfo>(&payload).map_err(|err| {
+        HubError::Unprocessable(format!(
+            "order {number}: the stored Union order does not read: {err}"
+        ))
+    })?;
+    let versions = app.store.union_order_versions(&shop.id, number).await?;
+    Ok(Some(UnionOrderWithHistory {
+        updated_ms: cursor.updated_ms,
+        order,
+        versions,
+    }))
 }

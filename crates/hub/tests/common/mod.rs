@@ -171,12 +171,14 @@ pub async fn console_login(
 pub async fn console_session(http: &reqwest::Client, hub: &str, tenant: (&str, &str)) -> String {
     let signed_in = console_login(http, hub, tenant.0, tenant.1).await;
     assert_eq!(signed_in.status(), 303);
-    signed_in.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
+    signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .find(|pair| pair.starts_with("sb_session="))
+        .expect("the session cookie")
         .to_owned()
 }
 

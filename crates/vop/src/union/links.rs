@@ -45,7 +45,24 @@ pub enum LinkError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spliced {
     pub link: String,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<SpliceWarning>,
+}
+
+/// Why a spliced link may not be attributed, as the guide warns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpliceWarning {
+    /// A mini-program `tra_from` that does not start with `adp:`.
+    #[error(
+        "a mini-program tra_from must start with adp: (use the traFrom the link service returned), or orders will not be attributed"
+    )]
+    MiniProgramTraFrom,
+    /// An http link without a `tra_from`: as a universal link, iOS may open the app and drop
+    /// the parameters.
+    #[error(
+        "if this is a universal link (ulUrl), iOS opens it directly in an installed Vipshop app and the spliced parameters are lost; rewrite the tra_from of its deeplink instead"
+    )]
+    UniversalLinkMayLoseParameters,
 }
 
 fn check_value(field: &'static str, value: Option<&str>) -> Result<(), LinkError> {
@@ -208,9 +225,7 @@ pub fn splice(
         if separator_of(link).is_some() && !link.contains('/') {
             let rewritten = rewrite_tra_from(link, chan_tag, stat_param)?;
             if !decode(link).starts_with("adp:") {
-                warnings.push(
-                    "a mini-program tra_from must start with adp: (use the traFrom the link service returned), or orders will not be attributed".into(),
-                );
+                warnings.push(SpliceWarning::MiniProgramTraFrom);
             }
             return Ok(Spliced {
                 link: rewritten,
@@ -232,7 +247,7 @@ pub fn splice(
             let value = &piece["tra_from=".len().min(piece.len())..];
             let rewritten = rewrite_tra_from(value, chan_tag, stat_param)?;
             if is_mini_program && !decode(value).starts_with("adp:") {
-                warnings.push("a mini-program tra_from must start with adp:, or orders will not be attributed".into());
+                warnings.push(SpliceWarning::MiniProgramTraFrom);
             }
             *piece = format!("tra_from={rewritten}");
             rewrote_tra_from = true;
@@ -258,9 +273,7 @@ pub fn splice(
             .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
             .is_some_and(|host| host == "t.vip.com");
         if !rewrote_tra_from && !host_is_short_link {
-            warnings.push(
-                "if this is a universal link (ulUrl), iOS opens it directly in an installed Vipshop app and the spliced parameters are lost; rewrite the tra_from of its deeplink instead".into(),
-            );
+            warnings.push(SpliceWarning::UniversalLinkMayLoseParameters);
         }
     } else if !rewrote_tra_from {
         return Err(LinkError::Unsupported(format!(
@@ -517,7 +530,10 @@ mod tests {
         let mini = format!("pages/goodsDetail/goodsDetail?goodsId=1&tra_from={GUIDE_TRA_FROM}");
         let spliced = splice(&mini, Some("xxx"), None).expect("splice");
         assert!(
-            spliced.warnings.iter().any(|w| w.contains("adp:")),
+            spliced
+                .warnings
+                .iter()
+                .any(|w| w.to_string().contains("adp:")),
             "tra: prefix in a mini program"
         );
         let no_tra = splice("vipshop://showGoodsDetail?goodsId=1", Some("x"), None)
@@ -533,7 +549,12 @@ mod tests {
     fn universal_links_without_tra_from_warn() {
         let spliced =
             splice("https://mst.vip.com/ul/abc?goodsId=1", Some("x"), None).expect("splice");
-        assert!(spliced.warnings.iter().any(|w| w.contains("iOS")));
+        assert!(
+            spliced
+                .warnings
+                .iter()
+                .any(|w| w.to_string().contains("iOS"))
+        );
     }
 
     #[test]

@@ -372,6 +372,36 @@ impl PlatformAdapter for VopAdapter {
         FORMS
     }
 
+    fn kind_name(&self, kind: ShopKind) -> Text {
+        match kind {
+            ShopKind::VopUnionChannel => Text {
+                zh: "唯品会联盟（渠道）",
+                en: "Vipshop Union (channel)",
+            },
+            ShopKind::VopUnionTool => Text {
+                zh: "唯品会联盟",
+                en: "Vipshop Union",
+            },
+            _ => Text {
+                zh: "唯品会 JIT",
+                en: "Vipshop JIT",
+            },
+        }
+    }
+
+    fn stream_name(&self, stream: &str) -> Option<Text> {
+        let (zh, en) = match stream {
+            UNION_ORDERS => ("联盟订单", "Union orders"),
+            UNION_REFUNDS => ("维权订单", "After-sale deductions"),
+            UNION_PIDS => ("推广位", "PIDs"),
+            JIT_ORDERS => ("JIT 订单", "JIT orders"),
+            JIT_RETURNS => ("退供单", "Returns to vendor"),
+            PRODUCTS => ("商品", "Products"),
+            _ => return None,
+        };
+        Some(Text { zh, en })
+    }
+
     fn authorize(
         &self,
         public_url: &str,
