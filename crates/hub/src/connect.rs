@@ -71,14 +71,12 @@ fn flow_page(end: FlowEnd, headers: &HeaderMap, now_ms: i64) -> Response {
                 } else {
                     "connect-done"
                 }),
-                detail: lang.t_with(
-                    if again {
-                        "connect-redone-detail"
-                    } else {
-                        "connect-done-detail"
-                    },
-                    &[("name", name)],
-                ),
+                subject: Some(name),
+                detail: lang.t(if again {
+                    "connect-redone-detail"
+                } else {
+                    "connect-done-detail"
+                }),
                 back_href: format!(
                     "/console/shops?shop={id}#shop-{id}",
                     id = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
@@ -92,6 +90,7 @@ fn flow_page(end: FlowEnd, headers: &HeaderMap, now_ms: i64) -> Response {
             crate::ui::Message {
                 tone: "error",
                 heading: lang.t("connect-failed"),
+                subject: None,
                 detail: message,
                 back_href: "/console/shops".into(),
                 back_label: lang.t("back-to-shops"),

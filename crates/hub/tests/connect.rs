@@ -132,7 +132,8 @@ async fn vop_browser_flow_stores_a_working_token_and_states_work_once() {
     );
     let connection = env.connection_named("shop1").await.expect("stored");
     assert!(
-        body.contains(&format!("/console/shops?shop={}", connection.id)),
+        body.replace("&#x2f;", "/")
+            .contains(&format!("/console/shops?shop={}", connection.id)),
         "{body}"
     );
     let tokens: shopbridge_hub::VopTokens =

@@ -1,6 +1,8 @@
 //! The web console in a real browser: `e2e/console.mjs` drives headless Chromium through
-//! `shopbridge serve` (sign in, connect a shop through the sandbox's login page, watch a sync,
-//! find an order, see earnings after the clock moves, splice a link) and writes screenshots.
+//! `shopbridge serve` (sign in, connect shops through the platforms' pages, sync, filter, open,
+//! ship and export orders, read earnings after the clock moves, splice links, revoke and delete
+//! a shop), then opens every page in both languages at desktop and phone width, failing on a
+//! console error, a failed request or untranslated text, and writes a screenshot of each.
 //! `e2e/setup.sh` installs Chromium, a CJK font and playwright-core when they are missing.
 
 use std::path::Path;
@@ -28,14 +30,29 @@ fn the_console_works_in_headless_chromium() {
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
     );
-    for shot in [
-        "shops.png",
-        "sync.png",
-        "orders.png",
-        "earnings.png",
-        "links.png",
-        "shops-phone.png",
-    ] {
+    // Every page of the tour, in both languages, at desktop and phone width.
+    let pages = [
+        "shops",
+        "sync",
+        "sync-stream",
+        "orders",
+        "order",
+        "links",
+        "earnings",
+        "union-order",
+        "activity",
+    ];
+    let mut shots: Vec<String> = ["login-en", "connected-en", "links-result-en"]
+        .iter()
+        .map(|name| format!("{name}.png"))
+        .collect();
+    for page in pages {
+        for lang in ["zh", "en"] {
+            shots.push(format!("{page}-{lang}.png"));
+            shots.push(format!("{page}-{lang}-phone.png"));
+        }
+    }
+    for shot in &shots {
         let path = e2e.join("screenshots").join(shot);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         assert!(size > 1_000, "{} was written", path.display());

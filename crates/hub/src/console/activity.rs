@@ -85,9 +85,14 @@ async fn view(
             } else {
                 lang.t_with("audit-other", &[("action", action.clone())])
             };
-            // Who acted, where the entry records it as the console or the API.
-            let (detail, detail_is_data) = match detail.as_str() {
-                "console" | "api" => (lang.t(&format!("actor-{detail}")), false),
+            // Who acted, where the entry records it as the console or the API; how a shop was
+            // connected, where the entry is a connection's.
+            let (detail, detail_is_data) = match (action.as_str(), detail.as_str()) {
+                (_, "console" | "api") => (lang.t(&format!("actor-{detail}")), false),
+                ("connect" | "reauthorize", via) if via.ends_with(" credentials") => {
+                    (lang.t("via-credentials"), false)
+                }
+                ("connect" | "reauthorize", _) => (lang.t("via-authorization"), false),
                 _ => (detail, true),
             };
             AuditRow {

@@ -114,6 +114,10 @@ fn chosen_lang(query: Option<&str>) -> Option<Lang> {
 pub(crate) struct Viewer {
     pub lang: Lang,
     pub now_ms: i64,
+    /// The page's address, for the link to it in the other language (a form's answer links
+    /// to the page the form was on).
+    path: String,
+    query: Option<String>,
 }
 
 impl FromRequestParts<Arc<HubApp>> for Viewer {
@@ -131,15 +135,31 @@ impl FromRequestParts<Arc<HubApp>> for Viewer {
 pub(crate) fn viewer(parts: &Parts, now_ms: i64) -> Viewer {
     let jar = CookieJar::from_headers(&parts.headers);
     let chosen = chosen_lang(parts.uri.query());
+    let path = parts.uri.path();
+    // A posted form's answer switches language on the page the form belongs to.
+    let path = if parts.method == axum::http::Method::GET {
+        path.to_owned()
+    } else {
+        path.rsplit_once('/')
+            .filter(|(_, last)| matches!(*last, "ship" | "check-refund"))
+            .map(|(page, _)| page.to_owned())
+            .unwrap_or_else(|| path.to_owned())
+    };
     Viewer {
         lang: ui::lang_of(&jar, &parts.headers, chosen.map(Lang::code)),
         now_ms,
+        query: (parts.method == axum::http::Method::GET)
+            .then(|| parts.uri.query().map(str::to_owned))
+            .flatten(),
+        path,
     }
 }
 
 impl Viewer {
     fn frame(&self, title_key: &str, section: &'static str, session: &ConsoleSession) -> Frame {
-        Frame::new(self.lang, title_key, section, self.now_ms).signed_in(&session.csrf)
+        Frame::new(self.lang, title_key, section, self.now_ms)
+            .switching_at(&self.path, self.query.as_deref())
+            .signed_in(&session.csrf)
     }
 }
 
@@ -199,6 +219,7 @@ fn error_page(status: StatusCode, lang: Lang, now_ms: i64, detail: String, back:
         &Message {
             tone: "error",
             heading: lang.t("title-error"),
+            subject: None,
             detail,
             back_href: back.to_owned(),
             back_label: lang.t("back-to-console"),

@@ -581,7 +581,28 @@ struct LineView {
 #[derive(Serialize)]
 struct TimelineEntry {
     at_ms: i64,
-    changes: Vec<String>,
+    changes: Vec<Change>,
+}
+
+/// One change in words, with the recorded value it is about (an item's name, a tracking
+/// number) kept apart from the words.
+#[derive(Serialize)]
+struct Change {
+    /// The recorded value shown before the words.
+    about: Option<String>,
+    text: String,
+    /// The recorded value shown after the words.
+    value: Option<String>,
+}
+
+impl From<String> for Change {
+    fn from(text: String) -> Self {
+        Self {
+            about: None,
+            text,
+            value: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -621,36 +642,43 @@ struct OrderPage {
 }
 
 /// What changed from one stored version of an order to the next, in words.
-fn changes(lang: Lang, before: Option<&Order>, after: &Order) -> Vec<String> {
+fn changes(lang: Lang, before: Option<&Order>, after: &Order) -> Vec<Change> {
     let Some(before) = before else {
-        return vec![lang.t_with(
-            "change-first-seen",
-            &[("status", status_label(lang, after.status))],
-        )];
+        return vec![
+            lang.t_with(
+                "change-first-seen",
+                &[("status", status_label(lang, after.status))],
+            )
+            .into(),
+        ];
     };
-    let mut said = Vec::new();
+    let mut said: Vec<Change> = Vec::new();
     if before.status != after.status {
-        said.push(lang.t_with(
+        said.push(Change::from(lang.t_with(
             "change-status",
             &[
                 ("from", status_label(lang, before.status)),
                 ("to", status_label(lang, after.status)),
             ],
-        ));
+        )));
     }
     if before.logistic_no != after.logistic_no
         && let Some(tracking) = &after.logistic_no
     {
-        said.push(lang.t_with("change-logistics", &[("tracking", tracking.clone())]));
+        said.push(Change {
+            about: None,
+            text: lang.t("change-logistics"),
+            value: Some(tracking.clone()),
+        });
     }
     if before.total_amount != after.total_amount {
-        said.push(lang.t_with(
+        said.push(Change::from(lang.t_with(
             "change-amount",
             &[
                 ("from", before.total_amount.to_string()),
                 ("to", after.total_amount.to_string()),
             ],
-        ));
+        )));
     }
     for line in &after.lines {
         let was = before
@@ -661,18 +689,21 @@ fn changes(lang: Lang, before: Option<&Order>, after: &Order) -> Vec<String> {
         if let Some(was) = was
             && was != line.refund_status
         {
-            said.push(lang.t_with(
-                "change-line-refund",
-                &[
-                    ("item", line.name.clone()),
-                    ("from", refund_label(lang, was)),
-                    ("to", refund_label(lang, line.refund_status)),
-                ],
-            ));
+            said.push(Change {
+                about: Some(line.name.clone()),
+                text: lang.t_with(
+                    "change-line-refund",
+                    &[
+                        ("from", refund_label(lang, was)),
+                        ("to", refund_label(lang, line.refund_status)),
+                    ],
+                ),
+                value: None,
+            });
         }
     }
     if said.is_empty() {
-        said.push(lang.t("change-nothing"));
+        said.push(lang.t("change-nothing").into());
     }
     said
 }
@@ -821,33 +852,36 @@ fn union_view(
     let mut previous: Option<&(i64, Option<String>, Option<String>)> = None;
     for version in &found.versions {
         let (at_ms, stage, commission) = version;
-        let mut said = Vec::new();
+        let mut said: Vec<Change> = Vec::new();
         match previous {
-            None => said.push(lang.t_with(
-                "change-first-seen",
-                &[("status", stage_label(lang, stage.as_deref()))],
-            )),
+            None => said.push(
+                lang.t_with(
+                    "change-first-seen",
+                    &[("status", stage_label(lang, stage.as_deref()))],
+                )
+                .into(),
+            ),
             Some((_, was_stage, was_commission)) => {
                 if was_stage != stage {
-                    said.push(lang.t_with(
+                    said.push(Change::from(lang.t_with(
                         "change-status",
                         &[
                             ("from", stage_label(lang, was_stage.as_deref())),
                             ("to", stage_label(lang, stage.as_deref())),
                         ],
-                    ));
+                    )));
                 }
                 if was_commission != commission {
-                    said.push(lang.t_with(
+                    said.push(Change::from(lang.t_with(
                         "change-commission",
                         &[
                             ("from", was_commission.clone().unwrap_or_else(|| "0".into())),
                             ("to", commission.clone().unwrap_or_else(|| "0".into())),
                         ],
-                    ));
+                    )));
                 }
                 if said.is_empty() {
-                    said.push(lang.t("change-nothing"));
+                    said.push(lang.t("change-nothing").into());
                 }
             }
         }

@@ -134,10 +134,7 @@ pub const SCRIPT: &str = include_str!("../../assets/console.js");
 
 /// `t("key", name=value, ...)`: the message in the page's language.
 fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let lang = state
-        .lookup("lang")
-        .and_then(|v| v.as_str().and_then(Lang::parse))
-        .unwrap_or(Lang::Zh);
+    let lang = page_lang(state);
     let mut args = FluentArgs::new();
     for name in kwargs.args() {
         let value: Value = kwargs.get(name)?;
@@ -163,13 +160,29 @@ fn beijing(ms: Option<i64>, full: Option<bool>) -> String {
     }
 }
 
-/// A duration in milliseconds, short (`1.2 s`, `3 min 4 s`).
-pub fn duration_text(ms: i64) -> String {
+/// A duration in milliseconds, short (`1.2 s`, `3 min 4 s`), in the page's language.
+pub fn duration_text(lang: Lang, ms: i64) -> String {
     match ms {
-        ms if ms < 1_000 => format!("{ms} ms"),
-        ms if ms < 60_000 => format!("{:.1} s", ms as f64 / 1_000.0),
-        ms => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1_000),
+        ms if ms < 1_000 => lang.t_with("duration-ms", &[("n", ms.to_string())]),
+        ms if ms < 60_000 => lang.t_with(
+            "duration-s",
+            &[("n", format!("{:.1}", ms as f64 / 1_000.0))],
+        ),
+        ms => lang.t_with(
+            "duration-min",
+            &[
+                ("m", (ms / 60_000).to_string()),
+                ("s", (ms % 60_000 / 1_000).to_string()),
+            ],
+        ),
     }
+}
+
+fn page_lang(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::Zh)
 }
 
 fn environment() -> &'static Environment<'static> {
@@ -185,7 +198,9 @@ fn environment() -> &'static Environment<'static> {
         }
         env.add_function("t", translate);
         env.add_filter("beijing", beijing);
-        env.add_filter("duration", |ms: i64| duration_text(ms));
+        env.add_filter("duration", |state: &State, ms: i64| {
+            duration_text(page_lang(state), ms)
+        });
         env
     })
 }
@@ -196,6 +211,8 @@ pub struct Frame {
     pub lang: Lang,
     /// The language the switch offers.
     pub other_lang: &'static str,
+    /// This page in the other language.
+    pub switch_href: String,
     pub title: String,
     /// Which main section is current (`shops`, `orders`...), for the navigation.
     pub section: &'static str,
@@ -209,18 +226,33 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(lang: Lang, title_key: &str, section: &'static str, now_ms: i64) -> Self {
+        let other_lang = match lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        };
         Self {
             lang,
-            other_lang: match lang {
-                Lang::Zh => "en",
-                Lang::En => "zh",
-            },
+            other_lang,
+            switch_href: format!("?lang={other_lang}"),
             title: lang.t(title_key),
             section,
             csrf: None,
             now_ms,
             notice: None,
         }
+    }
+
+    /// The other language's link keeps the page's own query (`path_and_query` without `lang`).
+    pub fn switching_at(mut self, path: &str, query: Option<&str>) -> Self {
+        let mut kept = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            if name != "lang" {
+                kept.append_pair(&name, &value);
+            }
+        }
+        kept.append_pair("lang", self.other_lang);
+        self.switch_href = format!("{path}?{}", kept.finish());
+        self
     }
 
     pub fn signed_in(mut self, csrf: &str) -> Self {
@@ -278,6 +310,8 @@ pub struct Message {
     /// `ok` or `error`.
     pub tone: &'static str,
     pub heading: String,
+    /// What it is about, as recorded (a shop's name): shown apart from the page's words.
+    pub subject: Option<String>,
     pub detail: String,
     pub back_href: String,
     pub back_label: String,
@@ -328,7 +362,8 @@ mod tests {
         assert_eq!(beijing(Some(0), None), "1970-01-01 08:00");
         assert_eq!(beijing(Some(0), Some(true)), "1970-01-01 08:00:00");
         assert_eq!(beijing(None, None), "—");
-        assert_eq!(duration_text(1_234), "1.2 s");
-        assert_eq!(duration_text(125_000), "2 min 5 s");
+        assert_eq!(duration_text(Lang::En, 1_234), "1.2 s");
+        assert_eq!(duration_text(Lang::En, 125_000), "2 min 5 s");
+        assert_eq!(duration_text(Lang::Zh, 58), "58 毫秒");
     }
 }

@@ -118,7 +118,7 @@ const FORMS: &[ConnectForm] = &[
         fields: &[FormField {
             name: "vendor_id",
             label: Text {
-                zh: "供应商编号 vendor_id",
+                zh: "供应商编号",
                 en: "Vendor id",
             },
             numeric: true,
