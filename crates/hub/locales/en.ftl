@@ -272,7 +272,7 @@ earnings-no-shops = No Union account
 earnings-no-shops-help = Connect a Vipshop Union account on the Shops page to see its earnings.
 col-pid = PID
 col-settled-orders = Settled orders
-csv-day = day
+csv-day = Day
 
 ## Links
 links-help = Paste text with Vipshop links: goods are detected, links are spliced with your chanTag offline and promotion links are generated through the platform.

@@ -582,3 +582,156 @@ async fn the_console_and_rest_apply_the_same_rules() {
         );
     }
 }
+
+#[tokio::test]
+async fn orders_filter_and_export_and_streams_show_their_runs() {
+    let env = HubEnv::start().await;
+    let browser = Browser::sign_in(&env.hub, A).await;
+    let jit = &env.ids[0];
+    let stored = env
+        .store
+        .synced_records(jit, "jit_orders")
+        .await
+        .expect("orders");
+    let waiting: Vec<_> = stored
+        .iter()
+        .filter(|r| r.record.columns.status.as_deref() == Some("JH_02"))
+        .collect();
+    assert!(
+        !waiting.is_empty() && waiting.len() < stored.len(),
+        "the sandbox has orders in several states"
+    );
+
+    // A status narrows the list, by index, and the CSV holds exactly what the list shows.
+    let (status, page) = browser
+        .get(&format!("/console/orders?shop={jit}&status=JH_02&lang=en"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("data-order=").count(), waiting.len(), "{page}");
+    assert!(!page.contains(r#"class="badge">Completed<"#), "{page}");
+    // The other language's link keeps the filters.
+    assert!(
+        page.contains(&format!(
+            "href=\"/console/orders?shop={jit}&amp;status=JH_02&amp;lang=zh\""
+        )),
+        "{page}"
+    );
+    let csv = browser
+        .http
+        .get(format!(
+            "{}/console/orders.csv?shop={jit}&status=JH_02&lang=en",
+            browser.hub
+        ))
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv")
+    );
+    let bytes = csv.bytes().await.expect("csv");
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "a byte-order mark for spreadsheets"
+    );
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("UTF-8");
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    assert_eq!(lines[0], "Order,Status,Last change,Amount");
+    assert_eq!(lines.len() - 1, waiting.len());
+    for record in &waiting {
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with(&record.record.id)
+                    && line.contains("Awaiting shipment")),
+            "{} exported",
+            record.record.id
+        );
+    }
+
+    // A range of change dates (Beijing days) narrows the list too.
+    let newest = stored
+        .iter()
+        .map(|r| r.record.updated_ms)
+        .max()
+        .expect("one");
+    let day = shopbridge_vop::time::format_datetime_ms(newest)[..10].to_owned();
+    let on_that_day = stored
+        .iter()
+        .filter(|r| shopbridge_vop::time::format_datetime_ms(r.record.updated_ms).starts_with(&day))
+        .count();
+    let (_, dated) = browser
+        .get(&format!("/console/orders?shop={jit}&from={day}&to={day}"))
+        .await;
+    assert_eq!(dated.matches("data-order=").count(), on_that_day.min(50));
+
+    // Another tenant's shop is not found, whatever the page.
+    let foreign = &env.ids[2];
+    for path in [
+        format!("/console/orders.csv?shop={foreign}"),
+        format!("/console/sync/{foreign}/jit_orders"),
+        format!("/console/orders/{foreign}/X"),
+    ] {
+        let (status, body) = browser.get(&path).await;
+        assert!(status == 404 || !body.contains(foreign), "{path}: {status}");
+        assert_ne!(status, 200, "{path}");
+    }
+
+    // A stream's run history, once it has run.
+    env.http
+        .post(format!("{}/v1/sync/run", env.hub))
+        .bearer_auth(format!("{}:{}", A.0, A.1))
+        .send()
+        .await
+        .expect("sync");
+    let (status, runs) = browser
+        .get(&format!("/console/sync/{jit}/jit_orders?lang=en"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        runs.contains("data-run=") && runs.contains("Complete"),
+        "{runs}"
+    );
+    let (status, _) = browser.get(&format!("/console/sync/{jit}/nope")).await;
+    assert_eq!(status, 404, "a stream the shop does not have");
+
+    // Pages run no inline code: scripts and styles come from the hub's own assets.
+    let response = browser
+        .http
+        .get(format!("{}/console/shops", browser.hub))
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .expect("page");
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(policy.contains("script-src 'self'") && policy.contains("style-src 'self'"));
+    let html = response.text().await.expect("html");
+    assert!(!html.contains("<script>") && !html.contains(" style=\""));
+    for asset in ["/console/assets/console.css", "/console/assets/console.js"] {
+        let (status, body) = browser.get(asset).await;
+        assert_eq!(status, 200);
+        assert!(body.len() > 500, "{asset}");
+    }
+
+    // Earnings export per day and PID, with its header.
+    let union = &env.ids[1];
+    let (status, earnings) = browser
+        .get(&format!(
+            "/console/earnings.csv?shop={union}&days=30&lang=en"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        earnings
+            .trim_start_matches('\u{feff}')
+            .starts_with("Day,PID,Settled orders"),
+        "{earnings}"
+    );
+}
