@@ -304,7 +304,7 @@ try {
   tour.push(['activity', '/console/activity']);
 
   // Revoking asks first; a revoked shop says so, leaves the sync page, and can be deleted.
-  const warehouse = page.locator('tr[data-shop]', { hasText: '第二个万邑通仓' });
+  const warehouse = page.locator('tr[data-shop]', { hasText: '第二个万邑通仓' }).first();
   await page.goto(`${hub}/console/shops`);
   page.once('dialog', (dialog) => dialog.dismiss());
   await warehouse.getByRole('button', { name: /Revoke/ }).click();
@@ -315,11 +315,21 @@ try {
   expect(await warehouse.locator('.badge').first().textContent() === 'Revoked', 'the shop says it is revoked');
   expect(await warehouse.locator('[data-expires]').count() === 0, 'no countdown for a revoked shop');
   const warehouseId = await warehouse.getAttribute('data-shop');
+  const revokedRow = page.locator(`tr[data-shop="${warehouseId}"]`);
   await page.goto(`${hub}/console/sync`);
   expect(await page.locator(`a[href^="/console/sync/${warehouseId}/"]`).count() === 0, 'its streams left the sync page');
+  // Revoked is final, but the same seller account can be connected again as a new shop.
   await page.goto(`${hub}/console/shops`);
+  await revokedRow.getByRole('button', { name: /Connect again/ }).click();
+  await page.locator('#username').fill(seller.app_key);
+  await page.locator('#password').fill(seller.password);
+  await page.locator('#authorize').click();
+  await page.waitForSelector('#title');
+  expect(await page.locator('#title').textContent() === 'Shop connected', 'the account is connected again');
+  await page.goto(`${hub}/console/shops`);
+  expect(await page.locator('tr[data-shop]', { hasText: '第二个万邑通仓' }).count() === 2, 'a new shop beside the revoked one');
   page.once('dialog', (dialog) => dialog.accept());
-  await warehouse.getByRole('button', { name: /Delete/ }).click();
+  await revokedRow.getByRole('button', { name: /Delete/ }).click();
   await page.waitForURL(/done=deleted/);
   expect(await page.locator(`tr[data-shop="${warehouseId}"]`).count() === 0, 'the deleted shop is gone');
 

@@ -68,6 +68,42 @@ pub async fn reauthorize(
     begin_connect(app, request).await
 }
 
+/// Starts a new connection for the same platform account as one of the tenant's revoked shops
+/// (revoked is final: its grant ended at the platform and its tokens are gone), with its name;
+/// answers the platform's authorization page. The revoked shop and its data stay until deleted.
+pub async fn connect_again(app: &HubApp, tenant: &str, id: &str) -> Result<String, HubError> {
+    let shop = own_shop(app, tenant, id).await?;
+    if shop.state != ConnectionState::Revoked {
+        return Err(HubError::Conflict(format!(
+            "shop: {} is not revoked; re-authorize it instead",
+            shop.name
+        )));
+    }
+    let adapter = app.platforms.of(shop.kind)?;
+    if !adapter.has_authorization_flow(shop.kind) {
+        return Err(HubError::Conflict(format!(
+            "shop: a {} connection has no authorization flow (it was connected with the app's own credentials)",
+            shop.kind
+        )));
+    }
+    let (seller, vendor_id) = adapter.reauthorize_request(&shop);
+    begin_connect(
+        app,
+        BeginConnect {
+            tenant_id: tenant.to_owned(),
+            platform: shop.kind.platform().as_str().to_owned(),
+            mode: Some(shop.kind.mode().to_owned()),
+            name: shop.name.clone(),
+            seller,
+            vendor_id,
+            native: false,
+            return_to: None,
+            reauthorize: None,
+        },
+    )
+    .await
+}
+
 /// Ends one of the tenant's shops' grant: at the platform where it has one (a refusal there is
 /// logged, the shop is revoked here all the same), then in the store with `reason` as its last
 /// error and an audit entry by `actor`. A shop already revoked is a conflict. Answers the shop
