@@ -150,8 +150,8 @@ orders-none-match = No orders match
 orders-none-match-help = Try another status, a wider date range or a shorter number.
 orders-no-shops = No shop with orders
 orders-no-shops-help = Connect a shop that sells or promotes; its orders appear here after a sync.
-invalid-date = { $field }: expected a date as YYYY-MM-DD, got “{ $value }”.
-invalid-cursor = { $field }: expected a cursor from this page's links, got “{ $value }”.
+invalid-date = { $field }: expected a date as YYYY-MM-DD, got { $value }.
+invalid-cursor = { $field }: expected a cursor from this page's links, got { $value }.
 invalid-range = The end date comes before the start date.
 
 ## Order detail
@@ -287,6 +287,8 @@ links-go = Detect and generate
 links-detected = Goods found
 links-no-goods = No goods found
 links-no-goods-help = Paste a product page link (m.vip.com/product-…) or a goods id.
+links-text-too-long = The text has { $count } characters; paste at most { $max } at a time.
+links-truncated = The text holds more links or goods than the tool reads at once; only the first 200 of each are shown.
 links-spliced = Spliced offline
 links-generated = Promotion links
 links-no-shops = Connect a Union account to generate promotion links; splicing works without one.

@@ -144,8 +144,8 @@ orders-none-match = 没有符合条件的订单
 orders-none-match-help = 换一个状态、放宽日期范围或缩短订单号再试。
 orders-no-shops = 没有带订单的店铺
 orders-no-shops-help = 连接一个销售或推广的店铺，同步后订单会显示在这里。
-invalid-date = { $field }：应为 YYYY-MM-DD 格式的日期，收到“{ $value }”。
-invalid-cursor = { $field }：应为本页链接中的翻页标记，收到“{ $value }”。
+invalid-date = { $field }：应为 YYYY-MM-DD 格式的日期，收到 { $value }。
+invalid-cursor = { $field }：应为本页链接中的翻页标记，收到 { $value }。
 invalid-range = 截止日期早于起始日期。
 
 ## Order detail
@@ -278,6 +278,8 @@ links-go = 识别并生成
 links-detected = 识别到的商品
 links-no-goods = 没有识别到商品
 links-no-goods-help = 粘贴商品页链接（m.vip.com/product-…）或商品 ID。
+links-text-too-long = 文字共 { $count } 个字符；每次最多粘贴 { $max } 个。
+links-truncated = 文字中的链接或商品超过一次可识别的数量；各只显示前 200 个。
 links-spliced = 离线拼接的链接
 links-generated = 推广链接
 links-no-shops = 连接联盟账号后可生成推广链接；离线拼接无需账号。

@@ -105,6 +105,7 @@ impl Application {
             scheduler: scheduler.clone(),
             demo_credentials: config.demo_credentials,
             webhook_targets: config.webhook_targets.clone(),
+            background_passes: Default::default(),
         };
         let dispatcher = WebhookDispatcher::with_targets(
             config.store,

@@ -57,7 +57,10 @@ enum FlowEnd {
 fn flow_page(end: FlowEnd, headers: &HeaderMap, now_ms: i64) -> Response {
     let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
     let lang = crate::ui::lang_of(&jar, headers, None);
-    let frame = crate::ui::Frame::new(lang, "title-connect", "", now_ms);
+    // The other language's link leads to the console: this address is spent (its state is
+    // single use, its token must not be sent again).
+    let mut frame = crate::ui::Frame::new(lang, "title-connect", "", now_ms);
+    frame.switch_href = format!("/console/shops?lang={}", frame.other_lang);
     let (status, message) = match end {
         FlowEnd::Handoff(url) => {
             return (StatusCode::FOUND, [(header::LOCATION, url)]).into_response();
@@ -288,7 +291,10 @@ async fn start(
         Err(err) => flow_page(
             FlowEnd::Failed {
                 status: err.status(),
-                message: err.to_string(),
+                message: match &err {
+                    BeginError::Store(store) => shown(store),
+                    other => other.to_string(),
+                },
             },
             &headers,
             app.clock.now_ms(),
@@ -308,7 +314,7 @@ async fn handoff_url(
         .store
         .create_handoff(&issued.tenant_id, connection_id, now + STATE_TTL_MS)
         .await
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| shown(&err))?;
     let mut url = url::Url::parse(return_to).map_err(|err| format!("return URL: {err}"))?;
     url.query_pairs_mut().append_pair("code", &code);
     Ok(url.to_string())

@@ -93,9 +93,23 @@ impl Scheduler {
 
     /// Schedules the streams of every active connection (new connections start due now).
     pub async fn plan(&self) -> Result<usize, SyncError> {
+        let connections = self.store.connection_summaries().await?;
+        self.plan_these(connections).await
+    }
+
+    /// [`Scheduler::plan`] for one tenant's shops only.
+    pub async fn plan_tenant(&self, tenant: &str) -> Result<usize, SyncError> {
+        let connections = self.store.tenant_connections(tenant).await?;
+        self.plan_these(connections).await
+    }
+
+    async fn plan_these(
+        &self,
+        connections: Vec<shopbridge_store::ConnectionSummary>,
+    ) -> Result<usize, SyncError> {
         let now = self.clock.now_ms();
         let mut planned = 0;
-        for connection in self.store.connection_summaries().await? {
+        for connection in connections {
             if !matches!(
                 connection.state,
                 ConnectionState::Active | ConnectionState::Refreshing

@@ -49,6 +49,9 @@ pub struct HubApp {
     pub demo_credentials: Option<Arc<std::sync::OnceLock<Value>>>,
     /// Where tenants' webhooks may point.
     pub webhook_targets: crate::security::TargetPolicy,
+    /// The tenants with a sync pass started from the console still running here: one at a
+    /// time each, however often "sync now" is pressed.
+    pub background_passes: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for HubApp {

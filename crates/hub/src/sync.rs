@@ -408,21 +408,23 @@ impl StreamSync {
                     _ => "fetch_error",
                 };
                 let connection = self.store.connection(&self.connection_id).await?;
+                // What the run's record, the console and the webhook say: the platform's answer,
+                // but never the database's own error text (the log has it).
+                let said = match err {
+                    SyncError::Store(_) => {
+                        "the hub's store failed during the run; it is retried on schedule"
+                            .to_owned()
+                    }
+                    other => other.to_string(),
+                };
                 let data = serde_json::json!({
                     "connection_id": self.connection_id,
                     "stream": self.stream(),
                     "status": status,
-                    "error": err.to_string(),
+                    "error": said,
                 });
                 self.store
-                    .fail_run(
-                        run_id,
-                        status,
-                        &err.to_string(),
-                        &connection.tenant_id,
-                        data,
-                        finished,
-                    )
+                    .fail_run(run_id, status, &said, &connection.tenant_id, data, finished)
                     .await?;
             }
         }

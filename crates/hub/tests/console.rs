@@ -743,6 +743,35 @@ async fn orders_filter_and_export_and_streams_show_their_runs() {
         assert!(body.len() > 500, "{asset}");
     }
 
+    // A shop id that is not the tenant's is not found, never a page about no shop at all.
+    for path in ["/console/earnings?shop=bogus", "/console/orders?shop=bogus"] {
+        let (status, body) = browser.get(path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    // What a page repeats from its address is short.
+    let long = "9".repeat(500);
+    let (status, body) = browser
+        .get(&format!("/console/orders?shop={jit}&from={long}"))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        !body.contains(&long) && body.contains(&"9".repeat(40)),
+        "{body}"
+    );
+    // The links tool reads at most 20,000 characters, and says so.
+    let csrf = csrf_of(&browser.get("/console/links").await.1);
+    let huge = "http://ab ".repeat(3_000);
+    let refused = browser
+        .post(
+            "/console/links?lang=en",
+            &[("csrf", &csrf), ("text", &huge)],
+        )
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(refused.contains("30000 characters"), "{refused}");
+
     // Earnings export per day and PID, with its header.
     let union = &env.ids[1];
     let (status, earnings) = browser

@@ -9,19 +9,32 @@ use crate::{WinitClient, WinitError};
 pub const SCOPE: &str = "OSWH ISP";
 
 /// An HTML page for the redirect URI: browsers never send a URL fragment to the server, so
-/// when the token comes back as `#access_token=...`, this page posts the fragment back as a
-/// query string to the same path (`?access_token=...`), where the server reads it.
+/// when the token comes back as `#access_token=...`, this page takes the fragment out of the
+/// address bar and history, then posts its fields as a form to the same path, where the server
+/// reads them. The token is never put in a URL (where proxies' access logs would keep it).
 pub const FRAGMENT_RELAY_PAGE: &str = r#"<!doctype html>
-<html><head><meta charset="utf-8"><title>Winit authorization</title></head>
+<html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Winit authorization</title></head>
 <body><p id="status">Completing the Winit authorization…</p>
 <script>
 (function () {
   var fragment = window.location.hash.replace(/^#/, "");
-  if (fragment) {
-    window.location.replace(window.location.pathname + "?" + fragment);
-  } else {
+  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  if (!fragment) {
     document.getElementById("status").textContent = "No token in this URL.";
+    return;
   }
+  var form = document.createElement("form");
+  form.method = "post";
+  form.action = window.location.pathname;
+  new URLSearchParams(fragment).forEach(function (value, name) {
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = name;
+    field.value = value;
+    form.appendChild(field);
+  });
+  document.body.appendChild(form);
+  form.submit();
 })();
 </script></body></html>"#;
 

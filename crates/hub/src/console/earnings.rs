@@ -36,7 +36,10 @@ impl EarningsQuery {
                 .ok()
                 .filter(|days| (1..=MAX_DAYS).contains(days))
                 .ok_or_else(|| {
-                    format!("days: expected a number of days from 1 to {MAX_DAYS}, got {text:?}")
+                    format!(
+                        "days: expected a number of days from 1 to {MAX_DAYS}, got {}",
+                        super::echoed(text)
+                    )
                 }),
         }
     }

@@ -16,6 +16,9 @@ use crate::service;
 use crate::state::HubApp;
 use crate::ui::{self, Lang};
 
+/// The most characters of pasted text the tool reads.
+const MAX_TEXT_CHARS: usize = 20_000;
+
 /// The kinds of link the platform answers, in the order shown.
 pub(super) const LINK_KINDS: &[&str] = &["url", "long_url", "ul_url", "deeplink", "tra_from"];
 
@@ -66,6 +69,9 @@ struct LinksPage {
     generated: Option<Vec<GeneratedView>>,
     generated_error: Option<String>,
     missing: Vec<MissingView>,
+    /// Why the text was not read, or that only part of it was.
+    text_error: Option<String>,
+    truncated: bool,
 }
 
 fn warning(lang: Lang, warning: &SpliceWarning) -> String {
@@ -111,8 +117,25 @@ async fn view(
         page.text = form.text.clone();
         page.chan_tag = chan_tag.unwrap_or_default().to_owned();
         page.stat_param = stat_param.unwrap_or_default().to_owned();
+        let length = form.text.chars().count();
+        if length > MAX_TEXT_CHARS {
+            page.text = String::new();
+            page.text_error = Some(lang.t_with(
+                "links-text-too-long",
+                &[
+                    ("count", length.to_string()),
+                    ("max", MAX_TEXT_CHARS.to_string()),
+                ],
+            ));
+            return ui::render(
+                "links.html",
+                &viewer.frame("title-links", "links", session),
+                &page,
+            );
+        }
         page.submitted = true;
         let found = links::detect(&form.text);
+        page.truncated = found.truncated;
         page.goods = found.goods_ids.clone();
         if chan_tag.is_some() || stat_param.is_some() {
             page.spliced = found

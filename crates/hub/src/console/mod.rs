@@ -237,7 +237,10 @@ fn error_page(status: StatusCode, lang: Lang, now_ms: i64, detail: String, back:
 fn said(err: &HubError, lang: Lang) -> String {
     match err {
         HubError::Store(err) if err.is_busy() => lang.t("error-store-busy"),
-        HubError::Store(_) => lang.t("error-store-failed"),
+        HubError::Store(store) => {
+            tracing::error!(error = %store, "store failure behind a console page");
+            lang.t("error-store-failed")
+        }
         other => other.to_string(),
     }
 }
@@ -286,10 +289,47 @@ async fn chosen_shop(
         .filter(|shop| shown(shop))
         .collect();
     let chosen = match wanted.filter(|id| !id.is_empty()) {
-        Some(id) => shops.iter().find(|c| c.id == id).cloned(),
+        Some(id) => Some(shops.iter().find(|c| c.id == id).cloned().ok_or_else(|| {
+            HubError::NotFound(format!("shop: no shop {} of this tenant here", echoed(id)))
+        })?),
         None => shops.first().cloned(),
     };
     Ok((shops, chosen))
+}
+
+/// A value from the address, as a page may repeat it: short, so that a crafted link cannot put
+/// a paragraph of its own words on the hub's page.
+pub(crate) fn echoed(text: &str) -> String {
+    const SHOWN: usize = 40;
+    if text.chars().count() > SHOWN {
+        format!("{:?}…", text.chars().take(SHOWN).collect::<String>())
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// What a path segment must encode: controls, space, the URL's own delimiters and `%`.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// A path segment, percent-encoded (a space is `%20`, not `+`).
+pub(crate) fn segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
+}
+
+/// A query value, form-encoded.
+pub(crate) fn query_value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// A notice a redirect asks a page to show: only the catalog's own notices, never text from

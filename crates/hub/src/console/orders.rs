@@ -112,7 +112,7 @@ fn day_start(field: &'static str, text: &str, lang: Lang) -> Result<i64, String>
     let refused = || {
         lang.t_with(
             "invalid-date",
-            &[("field", field.to_owned()), ("value", text.to_owned())],
+            &[("field", field.to_owned()), ("value", super::echoed(text))],
         )
     };
     let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| refused())?;
@@ -159,7 +159,7 @@ impl OrdersQuery {
             Some(text) => Cursor::decode(text).map(Some).ok_or_else(|| {
                 lang.t_with(
                     "invalid-cursor",
-                    &[("field", field.to_owned()), ("value", text.clone())],
+                    &[("field", field.to_owned()), ("value", super::echoed(text))],
                 )
             }),
         };
@@ -253,8 +253,8 @@ async fn rows(
     let detail = |number: &str| {
         format!(
             "/console/orders/{}/{}",
-            urlencode(&shop.id),
-            urlencode(number)
+            super::segment(&shop.id),
+            super::segment(number)
         )
     };
     let full = service::own_shop(app, &shop.tenant_id, &shop.id).await?;
@@ -264,15 +264,18 @@ async fn rows(
         let rows = page
             .rows
             .into_iter()
-            .map(|(updated_ms, order)| Row {
-                href: detail(&order.order_sn),
-                status: stage_label(lang, order.order_sub_status_name.as_deref()),
-                updated_ms,
+            .map(|(cursor, order)| Row {
+                href: detail(&cursor.id),
+                status: order
+                    .as_ref()
+                    .map(|o| stage_label(lang, o.order_sub_status_name.as_deref()))
+                    .unwrap_or_default(),
+                updated_ms: cursor.updated_ms,
                 amount: order
-                    .commission
+                    .and_then(|o| o.commission)
                     .map(|c| c.to_string())
                     .unwrap_or_else(|| "0".into()),
-                number: order.order_sn,
+                number: cursor.id,
             })
             .collect();
         return Ok((rows, page.matching));
@@ -295,9 +298,6 @@ async fn rows(
     Ok((rows, page.matching))
 }
 
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 fn bad_request(viewer: &Viewer, message: String) -> Response {
     super::error_page(
@@ -439,7 +439,7 @@ pub(super) async fn list(
         count_text,
         pager,
         csv_href: query.href("/console/orders.csv", &shop.id, &[]),
-        clear_href: format!("/console/orders?shop={}", urlencode(&shop.id)),
+        clear_href: format!("/console/orders?shop={}", super::query_value(&shop.id)),
     };
     ui::render("orders.html", &frame, &page)
 }
@@ -748,8 +748,8 @@ async fn order_view(
     .join(" ");
     let shop_path = format!(
         "/console/orders/{}/{}",
-        urlencode(&shop.id),
-        urlencode(number)
+        super::segment(&shop.id),
+        super::segment(number)
     );
     let refunding = order
         .lines
@@ -758,7 +758,7 @@ async fn order_view(
     Ok(Some(OrderPage {
         number: order.plat_order_no.clone(),
         shop_name: shop.name.clone(),
-        back_href: format!("/console/orders?shop={}", urlencode(&shop.id)),
+        back_href: format!("/console/orders?shop={}", super::query_value(&shop.id)),
         action_href: shop_path,
         status_code: order.status.code(),
         status_label: status_label(lang, order.status),
@@ -895,7 +895,7 @@ fn union_view(
     UnionOrderPage {
         number: order.order_sn.clone(),
         shop_name: shop.name.clone(),
-        back_href: format!("/console/orders?shop={}", urlencode(&shop.id)),
+        back_href: format!("/console/orders?shop={}", super::query_value(&shop.id)),
         stage: order.order_sub_status_name.clone().unwrap_or_default(),
         stage_label: stage_label(lang, order.order_sub_status_name.as_deref()),
         commission: amount(order.commission),
@@ -934,7 +934,7 @@ fn no_order(viewer: &Viewer, number: &str) -> Response {
         viewer.now_ms,
         viewer
             .lang
-            .t_with("error-no-order", &[("number", number.to_owned())]),
+            .t_with("error-no-order", &[("number", super::echoed(number))]),
         "/console/orders",
     )
 }

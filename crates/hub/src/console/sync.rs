@@ -129,8 +129,8 @@ async fn view(
                     .unwrap_or_else(|| schedule.stream.clone()),
                 href: format!(
                     "/console/sync/{}/{}",
-                    urlencode(&shop.id),
-                    urlencode(&schedule.stream)
+                    super::segment(&shop.id),
+                    super::segment(&schedule.stream)
                 ),
                 outcome: match (&last, running) {
                     (_, true) => "running",
@@ -164,9 +164,6 @@ async fn view(
     })
 }
 
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 #[derive(Serialize)]
 struct RunRow {
@@ -199,7 +196,11 @@ pub(super) async fn stream_page(
     };
     let Some(name) = app.platforms.stream_name(shop.kind, &stream) else {
         return failed(
-            HubError::NotFound(format!("stream: {} has no stream {stream:?}", shop.name)),
+            HubError::NotFound(format!(
+                "stream: {} has no stream {}",
+                shop.name,
+                super::echoed(&stream)
+            )),
             &viewer,
             "/console/sync",
         );
@@ -245,16 +246,10 @@ pub(super) async fn sync_now(
         Ok(session) => session,
         Err(response) => return response,
     };
-    // The same run as `POST /v1/sync/run`: made due here, run in the background while the
-    // page shows it running.
-    if let Err(err) = service::sync::make_due(&app, &session.tenant_id).await {
+    // The same run as `POST /v1/sync/run`, in the background while the page shows it
+    // running; pressing again while it runs starts nothing more.
+    if let Err(err) = service::sync::start_in_background(&app, &session.tenant_id).await {
         return failed(err, &viewer, "/console/sync");
     }
-    let tenant = session.tenant_id.clone();
-    tokio::spawn(async move {
-        if let Err(err) = service::sync::run_due(&app, &tenant).await {
-            tracing::warn!(error = %err, "console sync pass failed");
-        }
-    });
     Redirect::to("/console/sync?started=1").into_response()
 }

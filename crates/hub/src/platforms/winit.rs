@@ -226,9 +226,13 @@ impl PlatformAdapter for WinitAdapter {
         Ok(Self::sealed(app_key, token))
     }
 
-    /// Winit answers the token itself on the callback.
+    /// Winit answers the token itself on the callback: in the query, or in the fragment, which
+    /// the relay page posts back as a form.
     fn callback_steps(&self) -> &'static [(&'static str, CallbackMethod)] {
-        &[("callback", CallbackMethod::Query)]
+        &[
+            ("callback", CallbackMethod::Query),
+            ("callback", CallbackMethod::Form),
+        ]
     }
 
     /// The token may be in the URL's fragment, which browsers never send: a page relays it.

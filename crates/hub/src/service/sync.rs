@@ -1,6 +1,7 @@
 //! Sync on request: every stream of the tenant's runnable shops made due and run now, with the
 //! streams other processes are still running reported, for REST and the console alike.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use shopbridge_store::{ClaimScope, ConnectionState};
@@ -66,7 +67,7 @@ pub async fn make_due(app: &HubApp, tenant: &str) -> Result<(), HubError> {
     // Whatever changed before this request is read: runs end their windows before their own
     // second, so they start once the current one is over.
     crate::sync::settle_current_second(app.clock.as_ref()).await;
-    app.scheduler.plan().await?;
+    app.scheduler.plan_tenant(tenant).await?;
     let runnable = runnable_shops(app, tenant).await?;
     let now = app.clock.now_ms();
     for schedule in app.store.tenant_schedules(tenant).await? {
@@ -77,6 +78,39 @@ pub async fn make_due(app: &HubApp, tenant: &str) -> Result<(), HubError> {
         }
     }
     Ok(())
+}
+
+/// Makes the tenant's streams due and runs them in the background, unless a pass started this
+/// way is still running for the tenant (then nothing more is started). True if one started.
+pub async fn start_in_background(app: &Arc<HubApp>, tenant: &str) -> Result<bool, HubError> {
+    let claimed = app
+        .background_passes
+        .lock()
+        .map(|mut running| running.insert(tenant.to_owned()))
+        .unwrap_or(false);
+    if !claimed {
+        return Ok(false);
+    }
+    // The pass ends (and the tenant may start another) however it ends.
+    struct Release(Arc<HubApp>, String);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            if let Ok(mut running) = self.0.background_passes.lock() {
+                running.remove(&self.1);
+            }
+        }
+    }
+    let release = Release(app.clone(), tenant.to_owned());
+    make_due(app, tenant).await?;
+    let app = app.clone();
+    let tenant = tenant.to_owned();
+    tokio::spawn(async move {
+        let _release = release;
+        if let Err(err) = run_due(&app, &tenant).await {
+            tracing::warn!(error = %err, "background sync pass failed");
+        }
+    });
+    Ok(true)
 }
 
 /// Runs the tenant's due streams here until none is left, then waits a little for those other

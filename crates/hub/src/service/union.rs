@@ -350,7 +350,9 @@ async fn earnings_of(
 }
 
 /// A page of a Union account's synced orders, newest change first, narrowed by `filter` (its
-/// status is the order's sub-status name): keyset paged, counted up to `count_cap`.
+/// status is the order's sub-status name): keyset paged, counted up to `count_cap`. Every stored
+/// row is answered, with its order where the stored JSON reads (`None` where it does not), so
+/// that paging goes on past a row it cannot read.
 pub async fn browse_orders(
     app: &HubApp,
     shop: &Connection,
@@ -358,7 +360,7 @@ pub async fn browse_orders(
     seek: &shopbridge_store::Seek,
     limit: i64,
     count_cap: i64,
-) -> Result<shopbridge_store::Browsed<(i64, OrderInfo)>, HubError> {
+) -> Result<shopbridge_store::Browsed<(shopbridge_store::Cursor, Option<OrderInfo>)>, HubError> {
     let page = app
         .store
         .browse_union_orders(&shop.id, filter, seek, limit, count_cap)
@@ -367,10 +369,12 @@ pub async fn browse_orders(
         rows: page
             .rows
             .into_iter()
-            .filter_map(|(cursor, payload)| {
-                serde_json::from_str::<OrderInfo>(&payload)
-                    .ok()
-                    .map(|order| (cursor.updated_ms, order))
+            .map(|(cursor, payload)| {
+                let order = serde_json::from_str::<OrderInfo>(&payload);
+                if let Err(err) = &order {
+                    tracing::warn!(order = %cursor.id, error = %err, "a stored Union order does not read");
+                }
+                (cursor, order.ok())
             })
             .collect(),
         matching: page.matching,

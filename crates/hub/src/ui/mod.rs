@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use fluent_bundle::{FluentArgs, FluentValue};
 use minijinja::value::{Kwargs, Serde, Value};
 use minijinja::{Environment, State, UndefinedBehavior};
@@ -78,20 +78,6 @@ pub fn lang_of(jar: &CookieJar, headers: &HeaderMap, chosen: Option<&str>) -> La
         Lang::En
     } else {
         Lang::Zh
-    }
-}
-
-/// The cookie remembering `?lang=`, when one was chosen.
-pub fn remember_lang(jar: CookieJar, chosen: Option<&str>) -> CookieJar {
-    match chosen.and_then(Lang::parse) {
-        Some(lang) => jar.add(
-            Cookie::build((LANG_COOKIE, lang.code()))
-                .path("/")
-                .same_site(SameSite::Lax)
-                .max_age(cookie_days(365))
-                .build(),
-        ),
-        None => jar,
     }
 }
 
@@ -288,7 +274,7 @@ pub fn render_with_status<T: Serialize>(
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' data: https:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+                    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
                 ),
             );
             response

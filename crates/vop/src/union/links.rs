@@ -302,6 +302,8 @@ pub struct Detection {
     pub links: Vec<DetectedLink>,
     /// Goods ids from the links and bare 19-digit ids in the text, in order, without repeats.
     pub goods_ids: Vec<String>,
+    /// The text held more than [`MAX_DETECTED`] links or ids; the rest were left out.
+    pub truncated: bool,
 }
 
 const LINK_STARTS: [&str; 3] = ["https://", "http://", "vipshop://"];
@@ -382,20 +384,39 @@ fn classify(link: &str) -> DetectedLink {
     }
 }
 
+/// The most links and goods ids [`detect`] reports; what a pasted text holds beyond them is left
+/// out (and [`Detection::truncated`] says so).
+pub const MAX_DETECTED: usize = 200;
+
 /// Finds links (and which are Vipshop goods or brand links) and goods ids in free text, without
 /// calling the platform: the offline twin of `vipLinkCheck`. Short links (t.vip.com) are
-/// reported as Vipshop links of type `Other`: only the platform can resolve them.
+/// reported as Vipshop links of type `Other`: only the platform can resolve them. The work is
+/// linear in the text, and at most [`MAX_DETECTED`] links and ids are reported.
 pub fn detect(text: &str) -> Detection {
     let mut detection = Detection::default();
-    let mut rest = text;
-    while let Some(at) = {
-        let lower = rest.to_ascii_lowercase();
-        LINK_STARTS
-            .iter()
-            .filter_map(|start| lower.find(start))
-            .min()
-    } {
-        let candidate = &rest[at..];
+    let mut seen_ids = std::collections::HashSet::new();
+    // ASCII lowercasing keeps every byte where it was, so offsets in `lower` are offsets in
+    // `text`.
+    let lower = text.to_ascii_lowercase();
+    // The next occurrence of each link start at or after the scan position, found again only
+    // once the scan has passed it: each start is searched for across the text once in all.
+    let mut next: Vec<Option<usize>> = LINK_STARTS.iter().map(|s| lower.find(s)).collect();
+    let mut pos = 0;
+    let mut link_spans = Vec::new();
+    loop {
+        for (i, start) in LINK_STARTS.iter().enumerate() {
+            if next[i].is_some_and(|at| at < pos) {
+                next[i] = lower[pos..].find(start).map(|at| at + pos);
+            }
+        }
+        let Some(at) = next.iter().flatten().min().copied() else {
+            break;
+        };
+        if detection.links.len() == MAX_DETECTED {
+            detection.truncated = true;
+            break;
+        }
+        let candidate = &text[at..];
         let end = candidate
             .find(|c: char| {
                 c.is_whitespace() || !c.is_ascii() || matches!(c, '<' | '>' | '"' | '\'')
@@ -405,21 +426,38 @@ pub fn detect(text: &str) -> Detection {
         if link.contains("://") && link.len() > "https://".len() {
             let found = classify(link);
             if let Some(id) = &found.goods_id
-                && !detection.goods_ids.contains(id)
+                && seen_ids.insert(id.clone())
             {
                 detection.goods_ids.push(id.clone());
             }
+            link_spans.push((at, at + link.len()));
             detection.links.push(found);
         }
-        rest = &candidate[end.max(1)..];
+        pos = at + end.max(1);
     }
-    // Bare goods ids: 19-digit numbers outside links.
-    let mut without_links = text.to_owned();
-    for link in &detection.links {
-        without_links = without_links.replace(&link.link, " ");
-    }
-    for word in without_links.split(|c: char| !c.is_ascii_digit()) {
-        if word.len() == 19 && !detection.goods_ids.iter().any(|id| id == word) {
+    // Bare goods ids: 19-digit numbers outside the links.
+    let mut spans = link_spans.iter().peekable();
+    let mut offset = 0;
+    for word in text.split(|c: char| !c.is_ascii_digit()) {
+        let (start, finish) = (offset, offset + word.len());
+        // The separator is one ASCII-or-not character: step over its UTF-8 length.
+        offset = finish
+            + text[finish..]
+                .chars()
+                .next()
+                .map(char::len_utf8)
+                .unwrap_or(0);
+        while spans.peek().is_some_and(|(_, end)| *end <= start) {
+            spans.next();
+        }
+        let inside_link = spans
+            .peek()
+            .is_some_and(|(link_start, link_end)| *link_start < finish && start < *link_end);
+        if word.len() == 19 && !inside_link && seen_ids.insert(word.to_owned()) {
+            if detection.goods_ids.len() == MAX_DETECTED {
+                detection.truncated = true;
+                break;
+            }
             detection.goods_ids.push(word.to_owned());
         }
     }
@@ -602,6 +640,30 @@ mod tests {
             rewrite_tra_from("adp:a:b", Some("x"), None),
             Err(LinkError::BadTraFrom { .. })
         ));
+    }
+
+    #[test]
+    fn a_huge_paste_is_read_once_and_capped() {
+        // Two megabytes of links: linear work, and at most MAX_DETECTED reported.
+        let text = "http://ab ".repeat(200_000);
+        let found = detect(&text);
+        assert_eq!(found.links.len(), MAX_DETECTED);
+        assert!(found.truncated);
+        let ids: String = (0..(MAX_DETECTED as u64 + 50))
+            .map(|n| format!("{} ", 6_900_000_000_000_000_000 + n))
+            .collect();
+        let found = detect(&ids);
+        assert_eq!(found.goods_ids.len(), MAX_DETECTED);
+        assert!(found.truncated);
+        // An id inside a link is the link's, not a second bare one; repeats are dropped.
+        let found = detect(
+            "https://m.vip.com/product-1-6918465055263683665.html 6918465055263683665 6919190827778651268 6919190827778651268",
+        );
+        assert_eq!(
+            found.goods_ids,
+            ["6918465055263683665", "6919190827778651268"]
+        );
+        assert!(!found.truncated);
     }
 
     #[test]
