@@ -26,8 +26,9 @@ pub struct Deleted {
 
 /// The tables holding a shop's data, children first; each has a `connection_id` column. (The
 /// audit log keeps its rows: it is history.)
-pub(crate) const SHOP_TABLES: [&str; 13] = [
+pub(crate) const SHOP_TABLES: [&str; 14] = [
     "union_settled_daily",
+    "union_settled_hourly",
     "synced_record_history",
     "synced_records",
     "union_order_history",

@@ -33,7 +33,7 @@ pub use replay::SignedRequest;
 pub use schedule::{ClaimScope, Claimed, Schedule};
 pub use tokens::ConsoleSession;
 pub use union::{
-    BookedRefund, Checkpoint, SettledDay, SettledOrder, UnionOrderRecord, beijing_day,
+    Checkpoint, RefundSum, SettledDay, SettledOrder, UnionOrderRecord, beijing_day, hour_of,
 };
 pub use vault::{MasterKey, Sealed, Vault};
 pub use webhooks::{

@@ -31,6 +31,12 @@ pub struct UnionOrderRecord {
 /// Beijing time is UTC+8: its days start at 16:00 UTC.
 pub const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// The start of the hour `at_ms` falls in (Beijing hours are UTC hours: the offset is whole).
+pub fn hour_of(at_ms: i64) -> i64 {
+    at_ms.div_euclid(HOUR_MS) * HOUR_MS
+}
 
 /// The start of the Beijing day holding `at_ms`.
 pub fn beijing_day(at_ms: i64) -> i64 {
@@ -77,14 +83,15 @@ pub struct SettledOrder {
     pub commission: Option<String>,
 }
 
-/// An after-settlement refund as earnings count it.
+/// After-settlement refunds of one Beijing day and order tags, summed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BookedRefund {
-    pub booked_ms: i64,
-    /// The commission deducted, decimal text (its sign is the platform's).
-    pub deduction: Option<String>,
-    /// `(chan_tag, stat_param)` of its order, when the order is stored.
+pub struct RefundSum {
+    pub day_ms: i64,
+    /// `(chan_tag, stat_param)` of their order; `None` for refunds whose order is not stored.
     pub order: Option<(Option<String>, Option<String>)>,
+    pub refunds: i64,
+    /// The sum of the deductions' sizes.
+    pub deduction: Decimal,
 }
 
 /// Where a stream's sync stands: everything updated up to `cursor_ms` is stored; a window in
@@ -211,6 +218,8 @@ impl Store {
         // Orders settling now, summed per day and tag: a settled order is final, so each one
         // is added to the daily sums exactly once.
         let mut settling: HashMap<(i64, String, String), (i64, i64)> = HashMap::new();
+        // The same, per hour.
+        let mut settling_hours: HashMap<(i64, String, String), (i64, i64)> = HashMap::new();
         for order in orders {
             // A settled order never changes again; older data never replaces newer.
             let newer = stored
@@ -226,16 +235,20 @@ impl Store {
                 (order.last_update_ms, order.settled),
             );
             if let (true, Some(settled_ms)) = (order.settled, order.settled_ms) {
-                let key = (
-                    beijing_day(settled_ms),
-                    order.chan_tag.clone().unwrap_or_default(),
-                    order.stat_param.clone().unwrap_or_default(),
-                );
-                let sum = settling.entry(key).or_default();
-                sum.0 += 1;
-                sum.1 = sum
-                    .1
-                    .saturating_add(commission_e4(order.commission.as_deref()));
+                let commission = commission_e4(order.commission.as_deref());
+                for (sums, start) in [
+                    (&mut settling, beijing_day(settled_ms)),
+                    (&mut settling_hours, hour_of(settled_ms)),
+                ] {
+                    let key = (
+                        start,
+                        order.chan_tag.clone().unwrap_or_default(),
+                        order.stat_param.clone().unwrap_or_default(),
+                    );
+                    let sum = sums.entry(key).or_default();
+                    sum.0 += 1;
+                    sum.1 = sum.1.saturating_add(commission);
+                }
             }
             if let Some(events) = events {
                 // Announced in the same transaction: a stored change is never left unannounced.
@@ -305,27 +318,32 @@ impl Store {
             }
             query.execute(&mut **tx).await?;
         }
-        let settling: Vec<_> = settling.into_iter().collect();
-        for chunk in settling.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO union_settled_daily (connection_id, day_ms, chan_tag, stat_param, orders, commission_e4)
-                 VALUES {}
-                 ON CONFLICT (connection_id, day_ms, chan_tag, stat_param) DO UPDATE SET
-                 orders = union_settled_daily.orders + excluded.orders,
-                 commission_e4 = union_settled_daily.commission_e4 + excluded.commission_e4",
-                Placeholders::new(self.backend()).rows(6, chunk.len())
-            );
-            let mut query = sqlx::query(&sql);
-            for ((day_ms, chan_tag, stat_param), (count, commission)) in chunk {
-                query = query
-                    .bind(connection_id)
-                    .bind(*day_ms)
-                    .bind(chan_tag)
-                    .bind(stat_param)
-                    .bind(*count)
-                    .bind(*commission);
+        for (table, column, sums) in [
+            ("union_settled_daily", "day_ms", settling),
+            ("union_settled_hourly", "hour_ms", settling_hours),
+        ] {
+            let sums: Vec<_> = sums.into_iter().collect();
+            for chunk in sums.chunks(WRITE_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO {table} (connection_id, {column}, chan_tag, stat_param, orders, commission_e4)
+                     VALUES {}
+                     ON CONFLICT (connection_id, {column}, chan_tag, stat_param) DO UPDATE SET
+                     orders = {table}.orders + excluded.orders,
+                     commission_e4 = {table}.commission_e4 + excluded.commission_e4",
+                    Placeholders::new(self.backend()).rows(6, chunk.len())
+                );
+                let mut query = sqlx::query(&sql);
+                for ((start_ms, chan_tag, stat_param), (count, commission)) in chunk {
+                    query = query
+                        .bind(connection_id)
+                        .bind(*start_ms)
+                        .bind(chan_tag)
+                        .bind(stat_param)
+                        .bind(*count)
+                        .bind(*commission);
+                }
+                query.execute(&mut **tx).await?;
             }
-            query.execute(&mut **tx).await?;
         }
         Ok(versions.len())
     }
@@ -338,14 +356,50 @@ impl Store {
         from_day_ms: i64,
         to_day_ms: i64,
     ) -> Result<Vec<SettledDay>, StoreError> {
-        let _slot = self.long_read().await?;
-        let rows = sqlx::query(
-            "SELECT day_ms, chan_tag, stat_param, orders, commission_e4 FROM union_settled_daily
-             WHERE connection_id = $1 AND day_ms >= $2 AND day_ms < $3",
+        self.settled_sums(
+            "union_settled_daily",
+            "day_ms",
+            connection_id,
+            from_day_ms,
+            to_day_ms,
         )
+        .await
+    }
+
+    /// The hourly sums of settled orders for the hours starting in `[from_hour_ms, to_hour_ms)`
+    /// (`day_ms` holds the hour's start): one row per hour and tag.
+    pub async fn settled_hours(
+        &self,
+        connection_id: &str,
+        from_hour_ms: i64,
+        to_hour_ms: i64,
+    ) -> Result<Vec<SettledDay>, StoreError> {
+        self.settled_sums(
+            "union_settled_hourly",
+            "hour_ms",
+            connection_id,
+            from_hour_ms,
+            to_hour_ms,
+        )
+        .await
+    }
+
+    async fn settled_sums(
+        &self,
+        table: &str,
+        column: &str,
+        connection_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SettledDay>, StoreError> {
+        let _slot = self.long_read().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {column} AS start_ms, chan_tag, stat_param, orders, commission_e4 FROM {table}
+             WHERE connection_id = $1 AND {column} >= $2 AND {column} < $3"
+        ))
         .bind(connection_id)
-        .bind(from_day_ms)
-        .bind(to_day_ms)
+        .bind(from_ms)
+        .bind(to_ms)
         .fetch_all(self.reader())
         .await?;
         rows.iter()
@@ -355,7 +409,7 @@ impl Store {
                     Ok(Some(text).filter(|t| !t.is_empty()))
                 };
                 Ok(SettledDay {
-                    day_ms: row.try_get("day_ms")?,
+                    day_ms: row.try_get("start_ms")?,
                     chan_tag: tag("chan_tag")?,
                     stat_param: tag("stat_param")?,
                     orders: row.try_get("orders")?,
@@ -415,40 +469,64 @@ impl Store {
         Ok(())
     }
 
-    /// Calls `each` for every record of `stream` (after-settlement refunds) booked in
-    /// `[from_ms, to_ms)`, with the tags of its order where the order is stored.
-    pub async fn each_booked_refund(
+    /// The records of `stream` (after-settlement refunds) booked in `[from_ms, to_ms)`, summed
+    /// in the database per Beijing day and the tags of their order: one row per day and tag
+    /// (`order` is `None` for refunds whose order is not stored). Deductions count whatever
+    /// sign the platform gave them.
+    pub async fn booked_refund_sums(
         &self,
         connection_id: &str,
         stream: &str,
         from_ms: i64,
         to_ms: i64,
-        mut each: impl FnMut(BookedRefund),
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<RefundSum>, StoreError> {
         let _slot = self.long_read().await?;
-        let mut rows = sqlx::query(
-            "SELECT r.booked_ms, r.amount, o.order_sn, o.chan_tag, o.stat_param FROM synced_records r
+        // Exact to the ten-thousandth: each amount is scaled to an integer before summing. A
+        // value that is not a number counts as nothing (as in the report's other paths).
+        let amount = match self.backend() {
+            crate::Backend::Sqlite => "CAST(ROUND(CAST(r.amount AS REAL) * 10000) AS BIGINT)",
+            crate::Backend::Postgres => {
+                "CASE WHEN r.amount ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$'
+                 THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END"
+            }
+        };
+        let sql = format!(
+            "SELECT (r.booked_ms + {BEIJING_OFFSET_MS}) / {DAY_MS} AS day_no,
+                    CAST(CASE WHEN o.order_sn IS NULL THEN 0 ELSE 1 END AS BIGINT) AS known,
+                    o.chan_tag, o.stat_param,
+                    CAST(COUNT(*) AS BIGINT) AS refunds,
+                    CAST(COALESCE(SUM(ABS({amount})), 0) AS BIGINT) AS deduction_e4
+             FROM synced_records r
              LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
-             WHERE r.connection_id = $1 AND r.stream = $2 AND r.booked_ms >= $3 AND r.booked_ms < $4",
-        )
-        .bind(connection_id)
-        .bind(stream)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch(self.reader());
-        while let Some(row) = rows.try_next().await? {
-            let order_sn: Option<String> = row.try_get("order_sn")?;
-            each(BookedRefund {
-                booked_ms: row.try_get("booked_ms")?,
-                deduction: row.try_get("amount")?,
-                order: order_sn
-                    .map(|_| {
-                        Ok::<_, StoreError>((row.try_get("chan_tag")?, row.try_get("stat_param")?))
-                    })
-                    .transpose()?,
-            });
-        }
-        Ok(())
+             WHERE r.connection_id = $1 AND r.stream = $2 AND r.booked_ms >= $3 AND r.booked_ms < $4
+             GROUP BY day_no, known, o.chan_tag, o.stat_param"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(connection_id)
+            .bind(stream)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let day_no: i64 = row.try_get("day_no")?;
+                let known: i64 = row.try_get("known")?;
+                Ok(RefundSum {
+                    day_ms: day_no * DAY_MS - BEIJING_OFFSET_MS,
+                    order: (known == 1)
+                        .then(|| {
+                            Ok::<_, StoreError>((
+                                row.try_get("chan_tag")?,
+                                row.try_get("stat_param")?,
+                            ))
+                        })
+                        .transpose()?,
+                    refunds: row.try_get("refunds")?,
+                    deduction: yuan(row.try_get("deduction_e4")?),
+                })
+            })
+            .collect()
     }
 
     /// Every stored version of a Union order, oldest first: `(last_update_ms, sub_status, commission)`.

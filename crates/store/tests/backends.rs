@@ -742,21 +742,35 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
         .expect("settled");
     assert_eq!(settled.len(), 1);
     assert_eq!(settled[0].settled_ms, 4000);
-    let mut refunds = Vec::new();
-    store
-        .each_booked_refund("c", "union_refunds", 0, 10_000, |refund| {
-            refunds.push(refund)
-        })
+    let refunds = store
+        .booked_refund_sums("c", "union_refunds", 0, 10_000)
         .await
         .expect("refunds");
     assert_eq!(refunds.len(), 1);
-    assert_eq!(refunds[0].booked_ms, 3000);
-    assert_eq!(refunds[0].deduction.as_deref(), Some("-1.20"));
+    assert_eq!(refunds[0].day_ms, shopbridge_store::beijing_day(3000));
+    assert_eq!(refunds[0].refunds, 1);
+    assert_eq!(
+        refunds[0].deduction.to_string(),
+        "1.20",
+        "the size of the deduction"
+    );
     assert_eq!(
         refunds[0].order,
         Some((Some("pid-1".to_owned()), None)),
         "a refund is keyed by its order's tags"
     );
+    assert!(
+        store
+            .booked_refund_sums("c", "union_refunds", 3001, 10_000)
+            .await
+            .expect("none")
+            .is_empty(),
+        "the period's start is inclusive and its end exclusive"
+    );
+    // The hourly sums too were filled from the orders already settled.
+    let hours = store.settled_hours("c", 0, 3_600_000).await.expect("hours");
+    assert_eq!(hours.len(), 1);
+    assert_eq!((hours[0].day_ms, hours[0].orders), (0, 1));
     // The daily sums were filled from the orders already settled.
     let day = shopbridge_store::beijing_day(4000);
     let sums = store
@@ -1024,6 +1038,32 @@ async fn daily_sums_count_each_settled_order_once(store: &Store) {
             .await
             .expect("none")
             .is_empty()
+    );
+    // The hourly sums hold the same orders, each in its own hour, once.
+    let mut hours = store
+        .settled_hours(&shop, base, base + 2 * day)
+        .await
+        .expect("hours");
+    hours.sort_by(|a, b| (a.day_ms, &a.chan_tag).cmp(&(b.day_ms, &b.chan_tag)));
+    let seen: Vec<(i64, Option<&str>, i64, String)> = hours
+        .iter()
+        .map(|s| {
+            (
+                s.day_ms - base,
+                s.chan_tag.as_deref(),
+                s.orders,
+                s.commission.to_string(),
+            )
+        })
+        .collect();
+    let hour = 3_600_000;
+    assert_eq!(
+        seen,
+        vec![
+            (day - hour, Some("a"), 1, "2.02".to_owned()),
+            (day, Some("a"), 1, "1.01".to_owned()),
+            (day, Some("b"), 1, "3.03".to_owned()),
+        ]
     );
 }
 

@@ -298,7 +298,6 @@ async fn rows(
     Ok((rows, page.matching))
 }
 
-
 fn bad_request(viewer: &Viewer, message: String) -> Response {
     super::error_page(
         StatusCode::BAD_REQUEST,

@@ -164,7 +164,6 @@ async fn view(
     })
 }
 
-
 #[derive(Serialize)]
 struct RunRow {
     id: i64,

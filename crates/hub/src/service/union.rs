@@ -17,6 +17,7 @@ use crate::sources::UNION_REFUNDS;
 use crate::state::HubApp;
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 /// Beijing time is UTC+8: days start at 16:00 UTC.
 const BEIJING_MS: i64 = 8 * 3_600_000;
 /// The longest earnings period.
@@ -273,18 +274,11 @@ async fn earnings_of(
         text.and_then(|t| shopbridge_core::money::parse_amount("commission", t).ok())
             .unwrap_or_default()
     };
-    // Whole Beijing days from the daily sums the order writer keeps; the partial days at
-    // either end (a period need not start or end at midnight) from the orders themselves.
-    let first_whole = shopbridge_store::beijing_day(from + DAY_MS - 1);
-    let end_whole = shopbridge_store::beijing_day(to);
-    let mut edges = vec![(from, to)];
-    if first_whole < end_whole {
-        edges = vec![(from, first_whole), (end_whole, to)];
-        for sums in app
-            .store
-            .settled_days(connection_id, first_whole, end_whole)
-            .await?
-        {
+    // Whole Beijing days from the daily sums the order writer keeps; the whole hours of the
+    // partial days at either end (a period need not start or end at midnight) from its hourly
+    // sums; only the orders of the partial hours from the orders themselves.
+    let mut add_sums = |sums: Vec<shopbridge_store::SettledDay>| {
+        for sums in sums {
             let key = earnings::group_key(
                 Some((sums.chan_tag.as_deref(), sums.stat_param.as_deref())),
                 group_by,
@@ -295,8 +289,34 @@ async fn earnings_of(
             }
             period.settled_many(key, orders, sums.commission);
         }
+    };
+    let first_whole = shopbridge_store::beijing_day(from + DAY_MS - 1);
+    let end_whole = shopbridge_store::beijing_day(to);
+    let mut edges = vec![(from, to)];
+    if first_whole < end_whole {
+        edges = vec![(from, first_whole), (end_whole, to)];
+        add_sums(
+            app.store
+                .settled_days(connection_id, first_whole, end_whole)
+                .await?,
+        );
     }
+    let mut partial_hours = Vec::new();
     for (start, end) in edges.into_iter().filter(|(start, end)| start < end) {
+        let first_hour = shopbridge_store::hour_of(start + HOUR_MS - 1);
+        let end_hour = shopbridge_store::hour_of(end);
+        if first_hour < end_hour {
+            add_sums(
+                app.store
+                    .settled_hours(connection_id, first_hour, end_hour)
+                    .await?,
+            );
+            partial_hours.extend([(start, first_hour), (end_hour, end)]);
+        } else {
+            partial_hours.push((start, end));
+        }
+    }
+    for (start, end) in partial_hours.into_iter().filter(|(start, end)| start < end) {
         app.store
             .each_settled_union_order(connection_id, start, end, |order| {
                 let key = earnings::group_key(
@@ -311,22 +331,26 @@ async fn earnings_of(
             })
             .await?;
     }
-    app.store
-        .each_booked_refund(connection_id, UNION_REFUNDS, from, to, |refund| {
-            let key = earnings::group_key(
-                refund
-                    .order
-                    .as_ref()
-                    .map(|(chan_tag, stat_param)| (chan_tag.as_deref(), stat_param.as_deref())),
-                group_by,
-            );
-            let deduction = amount(refund.deduction.as_deref());
-            if let Some(day) = by_day.get_mut(day_of(refund.booked_ms)) {
-                day.refunded(key.clone(), deduction);
-            }
-            period.refunded(key, deduction);
-        })
-        .await?;
+    // Refunds summed in the database per Beijing day and order tags: a row per day and tag.
+    // The period's edges need no care here: a day's sum holds only refunds booked inside the
+    // period, and each lands on its own Beijing day.
+    for sums in app
+        .store
+        .booked_refund_sums(connection_id, UNION_REFUNDS, from, to)
+        .await?
+    {
+        let key = earnings::group_key(
+            sums.order
+                .as_ref()
+                .map(|(chan_tag, stat_param)| (chan_tag.as_deref(), stat_param.as_deref())),
+            group_by,
+        );
+        let refunds = u32::try_from(sums.refunds).unwrap_or(u32::MAX);
+        if let Some(day) = by_day.get_mut(day_of(sums.day_ms)) {
+            day.refunded_many(key.clone(), refunds, sums.deduction);
+        }
+        period.refunded_many(key, refunds, sums.deduction);
+    }
     let period = period.report(from, to, group_by);
     let days = by_day
         .into_iter()

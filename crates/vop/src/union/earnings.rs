@@ -102,6 +102,14 @@ impl EarningsTally {
         row.refund_deduction += deduction.abs();
     }
 
+    /// `refunds` refunds booked in the period under one key, with the sum of their deductions'
+    /// sizes.
+    pub fn refunded_many(&mut self, key: String, refunds: u32, deduction: Decimal) {
+        let row = self.rows.entry(key).or_default();
+        row.refunded_orders = row.refunded_orders.saturating_add(refunds);
+        row.refund_deduction += deduction.abs();
+    }
+
     /// The report of `[start_ms, end_ms)` from what was added.
     pub fn report(self, start_ms: i64, end_ms: i64, group_by: GroupBy) -> EarningsReport {
         let mut total = EarningsRow {
