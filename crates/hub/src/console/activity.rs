@@ -30,9 +30,36 @@ pub(super) const AUDIT_ACTIONS: &[&str] = &[
 /// A delivery's states.
 pub(super) const DELIVERY_STATES: &[&str] = &["pending", "delivered", "failed", "other"];
 
+/// A deleted shop's name and how many records went with it, from its audit entry
+/// (`<id> <platform>/<mode> "<name>" by <actor>: <n> records`).
+fn deleted_shop(detail: &str) -> Option<(String, u64)> {
+    let start = detail.find(" \"")? + 2;
+    let end = detail.rfind("\" by ")?;
+    let name = detail.get(start..end)?.replace("\\\"", "\"");
+    let records = detail
+        .rsplit(": ")
+        .next()?
+        .strip_suffix(" records")?
+        .parse()
+        .ok()?;
+    Some((name, records))
+}
+
 /// Entries and deliveries a page shows.
 const AUDIT_ROWS: i64 = 100;
 const DELIVERY_ROWS: i64 = 50;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_deletion_names_its_shop() {
+        assert_eq!(
+            super::deleted_shop(r#"c1 winit/oswh "第二个\"仓\"" by console: 10 records"#),
+            Some(("第二个\"仓\"".to_owned(), 10))
+        );
+        assert_eq!(super::deleted_shop("something else"), None);
+    }
+}
 
 #[derive(Serialize)]
 struct AuditRow {
@@ -95,16 +122,26 @@ async fn view(
                 ("connect" | "reauthorize", _) => (lang.t("via-authorization"), false),
                 _ => (detail, true),
             };
+            let mut shop = connection.map(|id| {
+                names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| lang.t("shop-deleted"))
+            });
+            let (mut detail, mut detail_is_data) = (detail, detail_is_data);
+            // A deletion names the shop it removed and what went with it.
+            if action == "shop_delete"
+                && let Some((name, records)) = deleted_shop(&detail)
+            {
+                shop = Some(name);
+                detail = lang.t_with("audit-deleted-records", &[("count", records.to_string())]);
+                detail_is_data = false;
+            }
             AuditRow {
                 at_ms,
                 action_label,
                 action,
-                shop: connection.map(|id| {
-                    names
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| lang.t("shop-deleted"))
-                }),
+                shop,
                 detail,
                 detail_is_data,
             }

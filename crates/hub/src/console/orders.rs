@@ -46,6 +46,25 @@ fn status_label(lang: Lang, status: OrderStatus) -> String {
     lang.t(&format!("order-status-{}", status.code()))
 }
 
+/// How a status is coloured: what waits for the seller, what is done, what went wrong.
+fn status_tone(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::WaitSellerSend | OrderStatus::PartSent | OrderStatus::OutOfStock => "warn",
+        OrderStatus::TradeSuccess => "ok",
+        OrderStatus::ReturnOrExchange | OrderStatus::Complaint | OrderStatus::Frozen => "bad",
+        _ => "plain",
+    }
+}
+
+fn stage_tone(name: Option<&str>) -> &'static str {
+    match name.and_then(OrderStage::from_name) {
+        Some(OrderStage::Settled) => "ok",
+        Some(OrderStage::PendingSettlement) => "warn",
+        Some(OrderStage::Invalid) => "bad",
+        _ => "plain",
+    }
+}
+
 fn refund_label(lang: Lang, status: RefundStatus) -> String {
     lang.t(&format!("refund-status-{}", status.code()))
 }
@@ -200,6 +219,7 @@ struct Row {
     number: String,
     href: String,
     status: String,
+    tone: &'static str,
     updated_ms: i64,
     amount: String,
 }
@@ -270,6 +290,11 @@ async fn rows(
                     .as_ref()
                     .map(|o| stage_label(lang, o.order_sub_status_name.as_deref()))
                     .unwrap_or_default(),
+                tone: stage_tone(
+                    order
+                        .as_ref()
+                        .and_then(|o| o.order_sub_status_name.as_deref()),
+                ),
                 updated_ms: cursor.updated_ms,
                 amount: order
                     .and_then(|o| o.commission)
@@ -290,6 +315,7 @@ async fn rows(
                 .status
                 .map(|s| status_label(lang, s))
                 .unwrap_or_default(),
+            tone: order.status.map(status_tone).unwrap_or("plain"),
             updated_ms: order.updated_ms,
             amount: order.amount.unwrap_or_else(|| "0".into()),
             number: order.number,
@@ -608,6 +634,8 @@ impl From<String> for Change {
 struct Outcome {
     tone: &'static str,
     text: String,
+    /// A shipment the platform took: the page offers no second one.
+    shipped: bool,
 }
 
 #[derive(Serialize)]
@@ -618,6 +646,7 @@ struct OrderPage {
     action_href: String,
     status_code: &'static str,
     status_label: String,
+    status_tone: &'static str,
     receiver: Receiver,
     created_ms: Option<i64>,
     paid_ms: Option<i64>,
@@ -631,8 +660,11 @@ struct OrderPage {
     goods_fee: String,
     post_fee: String,
     discount: String,
+    show_discount: bool,
     total_amount: String,
     real_paid: String,
+    /// What the buyer paid differs from the total.
+    show_real_paid: bool,
     can_ship: bool,
     can_check_refund: bool,
     carriers: &'static [shopbridge_core::codes::Carrier],
@@ -761,6 +793,7 @@ async fn order_view(
         action_href: shop_path,
         status_code: order.status.code(),
         status_label: status_label(lang, order.status),
+        status_tone: status_tone(order.status),
         receiver: Receiver {
             name: address.receiver_name.clone(),
             phone: address.mobile.clone().or_else(|| address.phone.clone()),
@@ -793,14 +826,16 @@ async fn order_view(
         goods_fee: order.goods_fee.to_string(),
         post_fee: order.post_fee.to_string(),
         discount: order.discount.to_string(),
+        show_discount: !order.discount.is_zero(),
         total_amount: order.total_amount.to_string(),
         real_paid: order.real_paid.to_string(),
+        show_real_paid: order.real_paid != order.total_amount,
         // What the platform allows: shipping an order that waits for it; asking about a
         // refund of one that has been paid.
         can_ship: matches!(
             order.status,
             OrderStatus::WaitSellerSend | OrderStatus::PartSent
-        ),
+        ) && !result.as_ref().is_some_and(|r| r.shipped),
         can_check_refund: refunding || order.paid_at_ms.is_some(),
         carriers: shopbridge_core::codes::carriers(),
         timeline,
@@ -825,6 +860,7 @@ struct UnionOrderPage {
     back_href: String,
     stage: String,
     stage_label: String,
+    stage_tone: &'static str,
     commission: String,
     settled: bool,
     pid: Option<String>,
@@ -897,6 +933,7 @@ fn union_view(
         back_href: format!("/console/orders?shop={}", super::query_value(&shop.id)),
         stage: order.order_sub_status_name.clone().unwrap_or_default(),
         stage_label: stage_label(lang, order.order_sub_status_name.as_deref()),
+        stage_tone: stage_tone(order.order_sub_status_name.as_deref()),
         commission: amount(order.commission),
         settled: order.is_settled(),
         pid: order.chan_tag().map(str::to_owned),
@@ -1018,10 +1055,12 @@ pub(super) async fn ship(
             text: viewer
                 .lang
                 .t_with("order-shipped", &[("tracking", done.logistic_no)]),
+            shipped: true,
         },
         Err(err) => Outcome {
             tone: "error",
             text: super::said(&err, viewer.lang),
+            shipped: false,
         },
     };
     render_order(&app, &viewer, &session, &shop_id, &number, Some(result)).await
@@ -1055,10 +1094,12 @@ pub(super) async fn check_refund(
                 "order-refund-checked",
                 &[("status", refund_label(viewer.lang, check.status))],
             ),
+            shipped: false,
         },
         Err(err) => Outcome {
             tone: "error",
             text: super::said(&err, viewer.lang),
+            shipped: false,
         },
     };
     render_order(&app, &viewer, &session, &shop_id, &number, Some(result)).await

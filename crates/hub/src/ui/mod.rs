@@ -164,6 +164,33 @@ pub fn duration_text(lang: Lang, ms: i64) -> String {
     }
 }
 
+/// A decimal amount with thousands separators (`1667.11` → `1,667.11`); anything that is not a
+/// plain decimal is shown as it is.
+pub fn money(amount: &str) -> String {
+    let (sign, digits) = match amount.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", amount),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (digits, None),
+    };
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return amount.to_owned();
+    }
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
 fn page_lang(state: &State) -> Lang {
     state
         .lookup("lang")
@@ -184,6 +211,7 @@ fn environment() -> &'static Environment<'static> {
         }
         env.add_function("t", translate);
         env.add_filter("beijing", beijing);
+        env.add_filter("money", |amount: Value| money(&amount.to_string()));
         env.add_filter("duration", |state: &State, ms: i64| {
             duration_text(page_lang(state), ms)
         });
@@ -351,5 +379,10 @@ mod tests {
         assert_eq!(duration_text(Lang::En, 1_234), "1.2 s");
         assert_eq!(duration_text(Lang::En, 125_000), "2 min 5 s");
         assert_eq!(duration_text(Lang::Zh, 58), "58 毫秒");
+        assert_eq!(money("1667.11"), "1,667.11");
+        assert_eq!(money("-1234567"), "-1,234,567");
+        assert_eq!(money("0.00"), "0.00");
+        assert_eq!(money("999"), "999");
+        assert_eq!(money("n/a"), "n/a");
     }
 }

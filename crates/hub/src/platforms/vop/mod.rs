@@ -392,7 +392,7 @@ impl PlatformAdapter for VopAdapter {
     fn stream_name(&self, stream: &str) -> Option<Text> {
         let (zh, en) = match stream {
             UNION_ORDERS => ("联盟订单", "Union orders"),
-            UNION_REFUNDS => ("维权订单", "After-sale deductions"),
+            UNION_REFUNDS => ("售后维权", "After-sale claims"),
             UNION_PIDS => ("推广位", "PIDs"),
             JIT_ORDERS => ("JIT 订单", "JIT orders"),
             JIT_RETURNS => ("退供单", "Returns to vendor"),
