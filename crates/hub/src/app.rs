@@ -16,8 +16,8 @@ use crate::state::HubApp;
 pub fn router(app: HubApp) -> Router {
     // Counters recorded from the first request on.
     crate::telemetry::prometheus();
-    let connect_routes = connect::router(app.connect.clone());
     let shared = Arc::new(app);
+    let connect_routes = connect::router(shared.clone());
     let rest_routes = crate::rest::router(shared.clone());
     let console_routes = crate::console::router(shared.clone());
     let poly_routes = polyapi::router(shared.clone());

@@ -14,7 +14,6 @@ use shopbridge_winit::WinitClient;
 
 use crate::platforms::{PlatformAdapter, Platforms, VopAdapter, WinitAdapter};
 use crate::security::{GuessThrottle, TargetPolicy};
-use crate::state::ConnectApp;
 use crate::state::HubApp;
 use crate::webhooks::WebhookDispatcher;
 use crate::{QuotaGate, Scheduler, TokenManager};
@@ -90,17 +89,12 @@ impl Application {
         scheduler.gate = config.gate;
         let hub = HubApp {
             store: config.store.clone(),
-            platforms: platforms.clone(),
-            connect: ConnectApp {
-                store: config.store.clone(),
-                public_url: public_url.clone(),
-                platforms,
-                clock: config.clock.clone(),
-                guesses: Arc::new(
-                    GuessThrottle::default().trusting_forwarded_for(config.trust_forwarded_for),
-                ),
-                sync_wake: scheduler.wake.clone(),
-            },
+            platforms,
+            public_url: public_url.clone(),
+            guesses: Arc::new(
+                GuessThrottle::default().trusting_forwarded_for(config.trust_forwarded_for),
+            ),
+            sync_wake: scheduler.wake.clone(),
             clock: config.clock.clone(),
             scheduler: scheduler.clone(),
             demo_credentials: config.demo_credentials,

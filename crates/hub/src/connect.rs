@@ -19,12 +19,12 @@ use shopbridge_store::{ConnectState, NewConnection};
 
 pub use crate::platforms::{BeginConnect, BeginError, Existing};
 use crate::platforms::{CallbackMethod, CredentialsRefused, NewCredentials, NotServed};
-pub use crate::state::ConnectApp;
+use crate::state::HubApp;
 
 /// A `state` is good for ten minutes.
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
 
-pub fn router(app: ConnectApp) -> Router {
+pub fn router(app: Arc<HubApp>) -> Router {
     Router::new()
         .route("/connect/{platform}/credentials", post(with_credentials))
         // Where the platforms' pages send the person back: each adapter names its steps.
@@ -33,7 +33,7 @@ pub fn router(app: ConnectApp) -> Router {
             get(callback_with_query).post(callback_with_form),
         )
         .route("/connect/{platform}", get(start))
-        .with_state(Arc::new(app))
+        .with_state(app)
 }
 
 /// How a flow at the platform ended, before it is put into the visitor's language.
@@ -110,7 +110,7 @@ fn flow_page(end: FlowEnd, headers: &HeaderMap, now_ms: i64) -> Response {
 }
 
 async fn callback_with_query(
-    State(app): State<Arc<ConnectApp>>,
+    State(app): State<Arc<HubApp>>,
     Path((platform, step)): Path<(String, String)>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
@@ -122,7 +122,7 @@ async fn callback_with_query(
 }
 
 async fn callback_with_form(
-    State(app): State<Arc<ConnectApp>>,
+    State(app): State<Arc<HubApp>>,
     Path((platform, step)): Path<(String, String)>,
     headers: HeaderMap,
     Form(params): Form<HashMap<String, String>>,
@@ -136,7 +136,7 @@ async fn callback_with_form(
 /// The end of a flow at the platform: the adapter's relay page if it has one (`Ok`), else the
 /// flow's `state` (single use) and the grant the adapter reads from the callback, stored.
 async fn callback(
-    app: &ConnectApp,
+    app: &HubApp,
     platform: &str,
     step: &str,
     method: CallbackMethod,
@@ -232,7 +232,7 @@ fn check_shop_name(name: &str) -> Result<(), String> {
 }
 
 /// Issues a `state` for the connection and answers the platform's authorize URL.
-pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, BeginError> {
+pub async fn begin(app: &HubApp, request: BeginConnect) -> Result<String, BeginError> {
     check_shop_name(&request.name).map_err(BeginError::Invalid)?;
     let state = new_state();
     let now = app.clock.now_ms();
@@ -263,7 +263,7 @@ pub async fn begin(app: &ConnectApp, request: BeginConnect) -> Result<String, Be
 }
 
 async fn start(
-    State(app): State<Arc<ConnectApp>>,
+    State(app): State<Arc<HubApp>>,
     Path(platform): Path<String>,
     // Only the tenant itself may start a flow that ends with a shop in its account: anyone
     // could otherwise send a shop owner a link that connects their shop to a stranger's tenant.
@@ -304,7 +304,7 @@ async fn start(
 
 /// The return URL with a one-time code the ERP redeems for the shop's token.
 async fn handoff_url(
-    app: &ConnectApp,
+    app: &HubApp,
     issued: &ConnectState,
     connection_id: &str,
     return_to: &str,
@@ -322,7 +322,7 @@ async fn handoff_url(
 
 /// The end of a re-authorization: new credentials for the same connection, active again.
 async fn reauthorized(
-    app: &ConnectApp,
+    app: &HubApp,
     issued: &ConnectState,
     id: &str,
     credentials: NewCredentials,
@@ -377,7 +377,7 @@ async fn reauthorized(
 /// A flow's end once the shop is stored (new, or authorized `again`): audited, then the ERP's
 /// return URL with a one-time code, or the hub's own page.
 async fn connected(
-    app: &ConnectApp,
+    app: &HubApp,
     issued: &ConnectState,
     id: &str,
     again: bool,
@@ -410,7 +410,7 @@ async fn connected(
 
 /// Stores what a platform's callback granted: a new shop, or new credentials for the shop
 /// being re-authorized.
-async fn save(app: &ConnectApp, issued: &ConnectState, credentials: NewCredentials) -> FlowEnd {
+async fn save(app: &HubApp, issued: &ConnectState, credentials: NewCredentials) -> FlowEnd {
     let now = app.clock.now_ms();
     if let Some(id) = &issued.reauthorize {
         return reauthorized(app, issued, id, credentials, now).await;
@@ -462,7 +462,7 @@ fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
 /// (polyapi's guide: the SessionKey; Winit's legacy app_key + token), checked with the platform
 /// first. The tenant authenticates with `Authorization: Bearer APPKEY:APPSECRET`.
 async fn with_credentials(
-    State(app): State<Arc<ConnectApp>>,
+    State(app): State<Arc<HubApp>>,
     Path(platform): Path<String>,
     crate::state::Tenant(tenant): crate::state::Tenant,
     body: Result<Json<ExistingCredentials>, axum::extract::rejection::JsonRejection>,
@@ -489,7 +489,7 @@ async fn with_credentials(
 /// Connects a tenant's shop with credentials it already has, checked with the platform first;
 /// answers the new connection's id, or why it was refused.
 pub async fn connect_existing(
-    app: &ConnectApp,
+    app: &HubApp,
     tenant: &str,
     platform: &str,
     body: Existing,

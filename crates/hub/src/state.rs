@@ -13,37 +13,19 @@ use shopbridge_store::Store;
 
 use crate::scheduler::{Platforms, Scheduler};
 
-/// What the connect flow needs: the part of the state the `/connect` routes serve from.
-#[derive(Clone)]
-pub struct ConnectApp {
-    pub store: Store,
-    /// The hub's public base URL (callbacks are built from it).
-    pub public_url: String,
-    /// The platforms this hub connects shops of.
-    pub platforms: crate::platforms::Platforms,
-    pub clock: Arc<dyn Clock>,
-    /// Failed credential guesses, throttled per client address and per app key; shared by
-    /// every front end.
-    pub guesses: Arc<crate::security::GuessThrottle>,
-    /// Wakes the scheduler: a shop just connected starts its first sync at once.
-    pub sync_wake: Arc<tokio::sync::Notify>,
-}
-
-impl std::fmt::Debug for ConnectApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectApp")
-            .field("public_url", &self.public_url)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Everything the HTTP application serves from.
 #[derive(Clone)]
 pub struct HubApp {
     pub store: Store,
     pub platforms: Platforms,
-    pub connect: ConnectApp,
     pub clock: Arc<dyn Clock>,
+    /// The hub's public base URL (callbacks are built from it).
+    pub public_url: String,
+    /// Failed credential guesses, throttled per client address and per app key; shared by
+    /// every front end.
+    pub guesses: Arc<crate::security::GuessThrottle>,
+    /// Wakes the scheduler: a shop just connected starts its first sync at once.
+    pub sync_wake: Arc<tokio::sync::Notify>,
     pub scheduler: Scheduler,
     /// In demo mode, what `GET /demo/credentials` answers (set once the demo shops are connected).
     pub demo_credentials: Option<Arc<std::sync::OnceLock<Value>>>,
@@ -82,7 +64,7 @@ pub(crate) fn too_many_guesses(wait: Duration) -> Response {
 /// The tenant of `Authorization: Bearer APPKEY:APPSECRET`; failed guesses are throttled per
 /// client address and per app key.
 pub(crate) async fn tenant(
-    connect: &ConnectApp,
+    app: &HubApp,
     headers: &HeaderMap,
     client: Option<std::net::IpAddr>,
 ) -> Result<String, Response> {
@@ -111,23 +93,20 @@ pub(crate) async fn tenant(
         ));
     };
     let keys = crate::security::guess_keys(client, app_key);
-    connect.guesses.check(&keys).map_err(too_many_guesses)?;
-    match connect.store.tenant_by_app_key(app_key).await {
+    app.guesses.check(&keys).map_err(too_many_guesses)?;
+    match app.store.tenant_by_app_key(app_key).await {
         Ok(Some((id, stored)))
             if constant_time_eq(stored.expose_secret().as_bytes(), secret.as_bytes()) =>
         {
             Ok(id)
         }
         Ok(_) => {
-            connect.guesses.failed(&keys);
+            app.guesses.failed(&keys);
             Err(unauthorized(
                 "Authorization: unknown app key or wrong secret",
             ))
         }
-        Err(err) => Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("store: {err}"),
-        )),
+        Err(err) => Err(crate::problem::store_failure(err)),
     }
 }
 
@@ -135,34 +114,15 @@ pub(crate) async fn tenant(
 #[derive(Debug, Clone)]
 pub struct Tenant(pub String);
 
-/// A state that can authenticate tenants.
-pub(crate) trait TenantAuth {
-    fn connect_app(&self) -> &ConnectApp;
-}
-
-impl TenantAuth for Arc<HubApp> {
-    fn connect_app(&self) -> &ConnectApp {
-        &self.connect
-    }
-}
-
-impl TenantAuth for Arc<ConnectApp> {
-    fn connect_app(&self) -> &ConnectApp {
-        self
-    }
-}
-
-impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for Tenant {
+impl axum::extract::FromRequestParts<Arc<HubApp>> for Tenant {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        app: &S,
+        app: &Arc<HubApp>,
     ) -> Result<Self, Self::Rejection> {
         let ClientAddr(client) = ClientAddr::of(app, parts);
-        tenant(app.connect_app(), &parts.headers, client)
-            .await
-            .map(Tenant)
+        tenant(app, &parts.headers, client).await.map(Tenant)
     }
 }
 
@@ -172,21 +132,17 @@ impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for Tenant 
 pub(crate) struct ClientAddr(pub Option<std::net::IpAddr>);
 
 impl ClientAddr {
-    fn of<S: TenantAuth>(app: &S, parts: &axum::http::request::Parts) -> Self {
-        Self(
-            app.connect_app()
-                .guesses
-                .client_of(&parts.headers, &parts.extensions),
-        )
+    fn of(app: &HubApp, parts: &axum::http::request::Parts) -> Self {
+        Self(app.guesses.client_of(&parts.headers, &parts.extensions))
     }
 }
 
-impl<S: TenantAuth + Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+impl axum::extract::FromRequestParts<Arc<HubApp>> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        app: &S,
+        app: &Arc<HubApp>,
     ) -> Result<Self, Self::Rejection> {
         Ok(Self::of(app, parts))
     }

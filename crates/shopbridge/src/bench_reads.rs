@@ -367,10 +367,13 @@ async fn console_cookie(http: &reqwest::Client, hub: &str) -> anyhow::Result<Str
         "console sign-in: {}",
         signed_in.status()
     );
+    // The answer also spends the sign-in form's cookie: take the session's.
     Ok(signed_in
         .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sb_session="))
         .and_then(|v| v.split(';').next())
         .context("the session cookie")?
         .to_owned())

@@ -483,12 +483,18 @@ impl Store {
         let _slot = self.long_read().await?;
         // Exact to the ten-thousandth: each amount is scaled to an integer before summing. A
         // value that is not a number counts as nothing (as in the report's other paths).
-        let amount = match self.backend() {
-            crate::Backend::Sqlite => "CAST(ROUND(CAST(r.amount AS REAL) * 10000) AS BIGINT)",
-            crate::Backend::Postgres => {
+        // SQLite prefers the unique primary key for the join, whose rows it must then read; the
+        // tags index answers from itself.
+        let (amount, orders) = match self.backend() {
+            crate::Backend::Sqlite => (
+                "CAST(ROUND(CAST(r.amount AS REAL) * 10000) AS BIGINT)",
+                "union_orders o INDEXED BY union_orders_tags",
+            ),
+            crate::Backend::Postgres => (
                 "CASE WHEN r.amount ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$'
-                 THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END"
-            }
+                 THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END",
+                "union_orders o",
+            ),
         };
         let sql = format!(
             "SELECT (r.booked_ms + {BEIJING_OFFSET_MS}) / {DAY_MS} AS day_no,
@@ -497,7 +503,7 @@ impl Store {
                     CAST(COUNT(*) AS BIGINT) AS refunds,
                     CAST(COALESCE(SUM(ABS({amount})), 0) AS BIGINT) AS deduction_e4
              FROM synced_records r
-             LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
+             LEFT JOIN {orders} ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
              WHERE r.connection_id = $1 AND r.stream = $2 AND r.booked_ms >= $3 AND r.booked_ms < $4
              GROUP BY day_no, known, o.chan_tag, o.stat_param"
         );

@@ -38,7 +38,7 @@ fn login_form(viewer: &Viewer, status: StatusCode, token: &str, error: Option<St
 
 /// Whether the hub is served over HTTPS, so that its cookies are `Secure`.
 fn secure(app: &HubApp) -> bool {
-    app.connect.public_url.starts_with("https://")
+    app.public_url.starts_with("https://")
 }
 
 pub(super) async fn login_page(
@@ -75,7 +75,7 @@ fn same_origin(app: &HubApp, headers: &HeaderMap) -> bool {
         return false;
     };
     let sent = sent.origin().ascii_serialization();
-    let public = url::Url::parse(&app.connect.public_url)
+    let public = url::Url::parse(&app.public_url)
         .map(|url| url.origin().ascii_serialization())
         .ok();
     let host = headers
@@ -134,7 +134,7 @@ pub(super) async fn login(
             .into_response();
     }
     let keys = crate::security::guess_keys(client, form.app_key.trim());
-    if let Err(wait) = app.connect.guesses.check(&keys) {
+    if let Err(wait) = app.guesses.check(&keys) {
         return crate::state::too_many_guesses(wait);
     }
     let tenant = match app.store.tenant_by_app_key(form.app_key.trim()).await {
@@ -147,7 +147,7 @@ pub(super) async fn login(
             id
         }
         Ok(_) => {
-            app.connect.guesses.failed(&keys);
+            app.guesses.failed(&keys);
             return refused(StatusCode::UNAUTHORIZED);
         }
         Err(err) => return crate::problem::store_failure(err),

@@ -245,7 +245,7 @@ pub(crate) async fn handle(
     let started = Instant::now();
     let now = app.clock.now_ms();
     let keys = crate::security::guess_keys(client, &appkey_of(&body));
-    if let Err(wait) = app.connect.guesses.check(&keys) {
+    if let Err(wait) = app.guesses.check(&keys) {
         let mut response = envelope(
             Err(PolyError::system(format!(
                 "请求过于频繁: too many failed signs from this address or for this appkey; retry in {} s",
@@ -266,7 +266,7 @@ pub(crate) async fn handle(
     if let Err(err) = &result
         && matches!(err.subcode, "GSE.APPKEY_FAILURE" | "GSE.VERIFYSIGN_FAILURE")
     {
-        app.connect.guesses.failed(&keys);
+        app.guesses.failed(&keys);
     }
     if let Err(err) = &result {
         tracing::info!(subcode = err.subcode, message = %err.message, "unified API call refused");

@@ -961,10 +961,7 @@ async fn create_webhook(
     Tenant(tenant): Tenant,
     ApiJson(request): ApiJson<WebhookRequest>,
 ) -> Response {
-    let targets = app
-        .webhook_targets
-        .clone()
-        .with_own_origin(&app.connect.public_url);
+    let targets = app.webhook_targets.clone().with_own_origin(&app.public_url);
     // Not even of the documented shape: malformed. Of that shape, but not a target the hub
     // sends to (not a valid host, not public, unresolvable, the hub itself): refused on its
     // meaning.

@@ -14,7 +14,7 @@ pub async fn list(app: &HubApp, tenant: &str) -> Result<Vec<ConnectionSummary>, 
 
 /// Starts connecting a shop through its platform's authorization page; answers the page's URL.
 pub async fn begin_connect(app: &HubApp, request: BeginConnect) -> Result<String, HubError> {
-    Ok(crate::connect::begin(&app.connect, request).await?)
+    Ok(crate::connect::begin(app, request).await?)
 }
 
 /// Connects a shop with credentials it already has, checked with the platform first; answers
@@ -26,8 +26,7 @@ pub async fn connect_existing(
     existing: Existing,
     via: &str,
 ) -> Result<Connection, HubError> {
-    let id =
-        crate::connect::connect_existing(&app.connect, tenant, platform, existing, via).await?;
+    let id = crate::connect::connect_existing(app, tenant, platform, existing, via).await?;
     Ok(app.store.connection(&id).await?)
 }
 
