@@ -862,7 +862,8 @@ struct UnionOrderPage {
     stage_label: String,
     stage_tone: &'static str,
     commission: String,
-    settled: bool,
+    /// What the commission was counted on, over the lines.
+    base: String,
     pid: Option<String>,
     customer: String,
     stat_param: Option<String>,
@@ -935,7 +936,13 @@ fn union_view(
         stage_label: stage_label(lang, order.order_sub_status_name.as_deref()),
         stage_tone: stage_tone(order.order_sub_status_name.as_deref()),
         commission: amount(order.commission),
-        settled: order.is_settled(),
+        base: amount(Some(
+            order
+                .detail_list
+                .iter()
+                .filter_map(|line| line.commission_total_cost)
+                .sum(),
+        )),
         pid: order.chan_tag().map(str::to_owned),
         customer: lang.t(match order.new_customer {
             Some(1) => "union-customer-new",
