@@ -335,6 +335,9 @@ async fn reauthorized(
     if connection.tenant_id != issued.tenant_id || connection.kind != issued.kind {
         return failure("state: issued for another shop");
     }
+    if connection.state == shopbridge_store::ConnectionState::Revoked {
+        return failure("the shop was revoked while it was being re-authorized; connect it anew");
+    }
     // The same shop must come back: a grant by another platform user would put another
     // account's data under this shop's history and tokens.
     let same = app
@@ -346,24 +349,6 @@ async fn reauthorized(
             "{} was authorized by another platform account; log in as that account, or connect this one as a new shop",
             issued.name
         ));
-    }
-    // A revoked shop comes back in one step (revoking cancels the flows begun before it, so
-    // this one began after); a live one gets new credentials, then is active again.
-    if connection.state == shopbridge_store::ConnectionState::Revoked {
-        if let Err(err) = app
-            .store
-            .reinstate(
-                id,
-                &credentials.sealed,
-                credentials.access_expires_ms,
-                credentials.refresh_expires_ms,
-                now,
-            )
-            .await
-        {
-            return failure(shown(&err));
-        }
-        return connected(app, issued, id, true, now).await;
     }
     if let Err(err) = app
         .store

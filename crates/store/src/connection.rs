@@ -362,60 +362,6 @@ impl Store {
         Ok(())
     }
 
-    /// Makes a revoked connection active again with the credentials of a new grant (a person
-    /// authorized the same platform account again): credentials, state and an event, in one
-    /// transaction. Any other state is a conflict (a live shop is re-authorized in place).
-    pub async fn reinstate(
-        &self,
-        id: &str,
-        credentials: &SecretString,
-        access_expires_ms: Option<i64>,
-        refresh_expires_ms: Option<i64>,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let sealed = self
-            .vault()
-            .seal(id, credentials.expose_secret().as_bytes())?;
-        let mut tx = self.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE connections SET key_id = $1, credentials_ct = $2, access_expires_ms = $3, refresh_expires_ms = $4,
-             state = 'active', last_error = NULL, updated_ms = $5 WHERE id = $6 AND state = 'revoked'",
-        )
-        .bind(&sealed.key_id)
-        .bind(sealed.bytes)
-        .bind(access_expires_ms)
-        .bind(refresh_expires_ms)
-        .bind(now_ms)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "connection {id} is not revoked"
-            )));
-        }
-        sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(now_ms)
-            .bind(ConnectionState::Revoked.as_str())
-            .bind(ConnectionState::Active.as_str())
-            .bind("authorized again")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Forgets the re-authorization flows started for a connection and not finished: a grant
-    /// revoked now is not revived by a flow begun before.
-    pub async fn cancel_reauthorizations(&self, id: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM connect_states WHERE connection_id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Moves a connection to `next`, keeping `error` as its last error, with an event. The change,
     /// its history row and the `connection.needs_reauth` webhook it raises are one transaction,
     /// so a crash cannot keep the change and lose the announcement.
