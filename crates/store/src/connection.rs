@@ -345,8 +345,11 @@ impl Store {
         let sealed = self
             .vault()
             .seal(id, credentials.expose_secret().as_bytes())?;
+        // Never onto a revoked shop: a revocation that lands while new credentials are on their
+        // way stands.
         let updated = sqlx::query(
-            "UPDATE connections SET key_id = $1, credentials_ct = $2, access_expires_ms = $3, refresh_expires_ms = $4, updated_ms = $5 WHERE id = $6",
+            "UPDATE connections SET key_id = $1, credentials_ct = $2, access_expires_ms = $3, refresh_expires_ms = $4, updated_ms = $5
+             WHERE id = $6 AND state <> 'revoked'",
         )
         .bind(&sealed.key_id)
         .bind(sealed.bytes)
@@ -357,7 +360,12 @@ impl Store {
         .execute(self.pool())
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("no connection {id}")));
+            return match self.connection(id).await {
+                Ok(_) => Err(StoreError::Conflict(format!(
+                    "connection {id} was revoked; connect it anew"
+                ))),
+                Err(err) => Err(err),
+            };
         }
         Ok(())
     }
