@@ -328,16 +328,20 @@ try {
   const revokedRow = page.locator(`tr[data-shop="${warehouseId}"]`);
   await page.goto(`${hub}/console/sync`);
   expect(await page.locator(`a[href^="/console/sync/${warehouseId}/"]`).count() === 0, 'its streams left the sync page');
-  // Revoked is final, but the same seller account can be connected again as a new shop.
+  // A revoked shop is authorized again in place: the same row, active, with its data.
   await page.goto(`${hub}/console/shops`);
-  await revokedRow.getByRole('button', { name: /Connect again/ }).click();
+  await revokedRow.getByRole('button', { name: /Re-authorize/ }).click();
   await page.locator('#username').fill(seller.app_key);
   await page.locator('#password').fill(seller.password);
   await page.locator('#authorize').click();
   await page.waitForSelector('#title');
-  expect(await page.locator('#title').textContent() === 'Shop connected', 'the account is connected again');
+  expect(await page.locator('#title').textContent() === 'Shop re-authorized', 'the revoked shop is authorized again');
   await page.goto(`${hub}/console/shops`);
-  expect(await page.locator('tr[data-shop]', { hasText: '第二个万邑通仓' }).count() === 2, 'a new shop beside the revoked one');
+  expect(await revokedRow.locator('.badge').first().textContent() === 'Active', 'the same shop is active again');
+  // Revoked once more, then deleted.
+  page.once('dialog', (dialog) => dialog.accept());
+  await revokedRow.getByRole('button', { name: /Revoke/ }).click();
+  await page.waitForURL(/done=revoked/);
   page.once('dialog', (dialog) => dialog.accept());
   await revokedRow.getByRole('button', { name: /Delete/ }).click();
   await page.waitForURL(/done=deleted/);

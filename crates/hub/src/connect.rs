@@ -164,7 +164,7 @@ async fn callback(
         .await
         .map_err(|err| failure(shown(&err)))?;
     match adapter.complete(step, &issued, &params, now).await {
-        Ok(credentials) => Err(save(app, &issued, credentials).await),
+        Ok(credentials) => Err(save(app, &issued, state, credentials).await),
         Err(message) => Err(failure(message)),
     }
 }
@@ -324,6 +324,7 @@ async fn handoff_url(
 async fn reauthorized(
     app: &HubApp,
     issued: &ConnectState,
+    state: &str,
     id: &str,
     credentials: NewCredentials,
     now: i64,
@@ -334,9 +335,6 @@ async fn reauthorized(
     };
     if connection.tenant_id != issued.tenant_id || connection.kind != issued.kind {
         return failure("state: issued for another shop");
-    }
-    if connection.state == shopbridge_store::ConnectionState::Revoked {
-        return failure("the shop was revoked while it was being re-authorized; connect it anew");
     }
     // The same shop must come back: a grant by another platform user would put another
     // account's data under this shop's history and tokens.
@@ -349,6 +347,26 @@ async fn reauthorized(
             "{} was authorized by another platform account; log in as that account, or connect this one as a new shop",
             issued.name
         ));
+    }
+    // A revoked shop comes back in one step, and only for a flow begun after the revocation
+    // (revoking removes the flows begun before, and this flow's row is checked in the same
+    // transaction); a live one gets new credentials, then is active again.
+    if connection.state == shopbridge_store::ConnectionState::Revoked {
+        if let Err(err) = app
+            .store
+            .reinstate(
+                id,
+                state,
+                &credentials.sealed,
+                credentials.access_expires_ms,
+                credentials.refresh_expires_ms,
+                now,
+            )
+            .await
+        {
+            return failure(shown(&err));
+        }
+        return connected(app, issued, id, true, now).await;
     }
     if let Err(err) = app
         .store
@@ -410,10 +428,15 @@ async fn connected(
 
 /// Stores what a platform's callback granted: a new shop, or new credentials for the shop
 /// being re-authorized.
-async fn save(app: &HubApp, issued: &ConnectState, credentials: NewCredentials) -> FlowEnd {
+async fn save(
+    app: &HubApp,
+    issued: &ConnectState,
+    state: &str,
+    credentials: NewCredentials,
+) -> FlowEnd {
     let now = app.clock.now_ms();
     if let Some(id) = &issued.reauthorize {
-        return reauthorized(app, issued, id, credentials, now).await;
+        return reauthorized(app, issued, state, id, credentials, now).await;
     }
     let created = app
         .store

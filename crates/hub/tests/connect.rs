@@ -499,7 +499,7 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         .count();
     assert_eq!(same_name, 1, "no second connection");
 
-    // Another tenant's shop, an unknown one, a revoked one and the app's own account are refused.
+    // Another tenant's shop, an unknown one and the app's own account are refused.
     let other = env
         .store
         .create_tenant("other", "other-key", &SecretString::from("o"), 0)
@@ -547,23 +547,10 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
         shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
             .await
             .expect("begin");
-    env.store
-        .set_state(
-            &before.id,
-            shopbridge_store::ConnectionState::Revoked,
-            Some("revoked"),
-            now,
-        )
+    shopbridge_hub::service::shops::revoke(&env.app, &env.tenant, &before.id, "api", "revoked")
         .await
         .expect("revoke");
-    assert_eq!(
-        refused(
-            shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
-                .await
-        ),
-        409
-    );
-    // A flow begun before the revocation does not bring the shop back.
+    // A flow begun before the revocation does not bring the shop back: revoking cancelled it.
     let decision = browser::authorize(&env.http, &pending, &username, &password, true)
         .await
         .expect("approve");
@@ -572,5 +559,29 @@ async fn a_shop_that_needs_reauthorization_is_authorized_again_in_place() {
     assert_eq!(
         env.store.connection(&before.id).await.expect("shop").state,
         shopbridge_store::ConnectionState::Revoked
+    );
+    // One begun after it does: the same shop, active, with new credentials.
+    let again =
+        shopbridge_hub::service::shops::reauthorize(&env.app, &env.tenant, &before.id, None)
+            .await
+            .expect("a revoked shop can be authorized again");
+    let decision = browser::authorize(&env.http, &again, &username, &password, true)
+        .await
+        .expect("approve");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 200, "{body}");
+    let back = env.store.connection(&before.id).await.expect("same id");
+    assert_eq!(back.state, shopbridge_store::ConnectionState::Active);
+    assert!(back.last_error.is_none());
+    let events = env
+        .store
+        .connection_events(&before.id)
+        .await
+        .expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|(from, to, _)| from == "revoked" && to == "active"),
+        "{events:?}"
     );
 }

@@ -50,7 +50,8 @@ impl ConnectionState {
         .find(|s| s.as_str() == text)
     }
 
-    /// The transitions the lifecycle allows; revoked is final.
+    /// The transitions the lifecycle allows; revoked is final here (only [`Store::reinstate`],
+    /// for a re-authorization begun after the revocation, brings a connection back).
     pub fn can_become(self, next: ConnectionState) -> bool {
         use ConnectionState::*;
         match (self, next) {
@@ -367,6 +368,103 @@ impl Store {
                 Err(err) => Err(err),
             };
         }
+        Ok(())
+    }
+
+    /// Makes a revoked connection active again with the credentials of a new grant (a person
+    /// authorized the same platform account again), for the flow whose `state` began after the
+    /// revocation: credentials, state, an event and the flow's state row, in one transaction.
+    /// A revocation removes its shop's flow rows in its own transaction, so a flow begun before
+    /// it, or one whose code exchange was still running when it landed, finds its row gone and
+    /// is refused (a conflict); so is a connection that is not revoked.
+    pub async fn reinstate(
+        &self,
+        id: &str,
+        state: &str,
+        credentials: &SecretString,
+        access_expires_ms: Option<i64>,
+        refresh_expires_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sealed = self
+            .vault()
+            .seal(id, credentials.expose_secret().as_bytes())?;
+        let mut tx = self.pool().begin().await?;
+        // The connection first, as a revocation does: the same lock order on PostgreSQL.
+        let updated = sqlx::query(
+            "UPDATE connections SET key_id = $1, credentials_ct = $2, access_expires_ms = $3, refresh_expires_ms = $4,
+             state = 'active', last_error = NULL, updated_ms = $5 WHERE id = $6 AND state = 'revoked'",
+        )
+        .bind(&sealed.key_id)
+        .bind(sealed.bytes)
+        .bind(access_expires_ms)
+        .bind(refresh_expires_ms)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let flow =
+            sqlx::query("DELETE FROM connect_states WHERE state = $1 AND connection_id = $2")
+                .bind(state)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        if updated.rows_affected() == 0 || flow.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "connection {id}: revoked after this authorization began, or not revoked; authorize it again"
+            )));
+        }
+        sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(now_ms)
+            .bind(ConnectionState::Revoked.as_str())
+            .bind(ConnectionState::Active.as_str())
+            .bind("authorized again")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes a connection with `reason` as its last error: the state, its event and the
+    /// removal of every re-authorization flow begun for it, in one transaction, so that no
+    /// flow begun before can bring it back. A connection already revoked is a conflict.
+    pub async fn revoke(&self, id: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
+        let current = self.connection(id).await?.state;
+        if current == ConnectionState::Revoked {
+            return Err(StoreError::Conflict(format!(
+                "connection {id} is already revoked"
+            )));
+        }
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE connections SET state = 'revoked', last_error = $1, updated_ms = $2 WHERE id = $3 AND state <> 'revoked'",
+        )
+        .bind(reason)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "connection {id} is already revoked"
+            )));
+        }
+        sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(now_ms)
+            .bind(current.as_str())
+            .bind(ConnectionState::Revoked.as_str())
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM connect_states WHERE connection_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

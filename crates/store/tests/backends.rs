@@ -1104,3 +1104,88 @@ async fn a_shop_of_an_unknown_kind_is_left_out_of_listings() {
     store.pool().close().await;
     let _ = std::fs::remove_file(&path);
 }
+
+/// A revoked shop comes back only through a re-authorization begun after its revocation: one
+/// begun before, even one already past its callback when the revocation lands, is refused.
+async fn a_revocation_beats_every_flow_begun_before_it(store: &Store) {
+    let shop = new_shop(store, "reinstate", "jit").await;
+    let tenant = store.connection(&shop).await.expect("shop").tenant_id;
+    let flow = |state: &'static str| {
+        let issued = shopbridge_store::ConnectState {
+            tenant_id: tenant.clone(),
+            kind: shopbridge_core::ShopKind::VopJit,
+            seller: None,
+            name: "reinstate".into(),
+            redirect_uri: "http://hub/connect/vop/callback".into(),
+            return_to: None,
+            reauthorize: Some(shop.clone()),
+        };
+        async move {
+            store
+                .create_connect_state(state, &issued, 1_000_000)
+                .await
+                .expect("state");
+        }
+    };
+    let fresh = SecretString::from("fresh");
+    // Begun and past its callback (taken), then the shop is revoked: refused.
+    flow("before").await;
+    store
+        .take_connect_state("before", shopbridge_core::Platform::Vop, 10)
+        .await
+        .expect("taken");
+    store.revoke(&shop, "revoked", 20).await.expect("revoke");
+    assert!(matches!(
+        store.revoke(&shop, "again", 21).await,
+        Err(shopbridge_store::StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .reinstate(&shop, "before", &fresh, None, None, 30)
+            .await,
+        Err(shopbridge_store::StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.connection(&shop).await.expect("shop").state,
+        ConnectionState::Revoked
+    );
+    // Begun after the revocation: the shop is back, once.
+    flow("after").await;
+    store
+        .take_connect_state("after", shopbridge_core::Platform::Vop, 40)
+        .await
+        .expect("taken");
+    store
+        .reinstate(&shop, "after", &fresh, Some(99), None, 50)
+        .await
+        .expect("reinstated");
+    let back = store.connection(&shop).await.expect("shop");
+    assert_eq!(back.state, ConnectionState::Active);
+    assert_eq!(back.access_expires_ms, Some(99));
+    assert!(matches!(
+        store
+            .reinstate(&shop, "after", &fresh, None, None, 60)
+            .await,
+        Err(shopbridge_store::StoreError::Conflict(_))
+    ));
+    // New credentials never land on a revoked shop.
+    store.revoke(&shop, "revoked", 70).await.expect("revoke");
+    assert!(matches!(
+        store
+            .update_credentials(&shop, &fresh, None, None, 80)
+            .await,
+        Err(shopbridge_store::StoreError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn sqlite_revocation_beats_earlier_flows() {
+    let (store, path) = sqlite().await;
+    a_revocation_beats_every_flow_begun_before_it(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_revocation_beats_earlier_flows() {
+    on_postgres(a_revocation_beats_every_flow_begun_before_it).await;
+}

@@ -45,10 +45,6 @@ pub fn router(app: Arc<HubApp>) -> Router {
         .route("/console/shops/{id}/revoke", post(shops::revoke))
         .route("/console/shops/{id}/delete", post(shops::delete))
         .route("/console/shops/{id}/reauthorize", post(shops::reauthorize))
-        .route(
-            "/console/shops/{id}/connect-again",
-            post(shops::connect_again),
-        )
         .route("/console/sync", get(sync::page))
         .route("/console/sync/now", post(sync::sync_now))
         .route("/console/sync/{shop}/{stream}", get(sync::stream_page))

@@ -27,8 +27,6 @@ struct ShopRow {
     expired: bool,
     last_error: Option<String>,
     can_reauthorize: bool,
-    /// Revoked, with a flow that can connect the same account again.
-    can_connect_again: bool,
 }
 
 #[derive(Serialize)]
@@ -88,12 +86,7 @@ pub(super) async fn page(
                     .clone()
                     .filter(|_| shop.state != ConnectionState::Revoked),
                 can_reauthorize: app.platforms.has_authorization_flow(shop.kind)
-                    && !matches!(
-                        shop.state,
-                        ConnectionState::Pending | ConnectionState::Revoked
-                    ),
-                can_connect_again: app.platforms.has_authorization_flow(shop.kind)
-                    && shop.state == ConnectionState::Revoked,
+                    && shop.state != ConnectionState::Pending,
             }
         })
         .collect();
@@ -213,24 +206,6 @@ pub(super) async fn delete(
     };
     match service::shops::delete(&app, &session.tenant_id, &id, "console").await {
         Ok(_) => Redirect::to("/console/shops?done=deleted").into_response(),
-        Err(err) => failed(err, &viewer, "/console/shops"),
-    }
-}
-
-/// Sends the person to the platform to connect a revoked shop's account as a new shop.
-pub(super) async fn connect_again(
-    State(app): Shared,
-    viewer: Viewer,
-    jar: CookieJar,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    match service::shops::connect_again(&app, &session.tenant_id, &id).await {
-        Ok(url) => Redirect::to(&url).into_response(),
         Err(err) => failed(err, &viewer, "/console/shops"),
     }
 }

@@ -409,9 +409,9 @@ async fn get_shop(State(app): Shared, Tenant(tenant): Tenant, Path(id): Path<Str
     }
 }
 
-/// Starts a new authorization of the shop (after it needs re-authorization, or to renew it):
-/// the answer's `authorize_url` is where the person logs in; on return the same shop, with its
-/// data and tokens, is active again.
+/// Starts a new authorization of the shop (after it needs re-authorization, after it was
+/// revoked, or to renew it): the answer's `authorize_url` is where the person logs in; on return
+/// the same shop, with its data and tokens, is active again.
 #[utoipa::path(post, path = "/v1/shops/{id}/reauthorize", params(("id" = String, Path)), responses((status = 202, body = AuthorizeStart), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reauthorize_shop(
     State(app): Shared,

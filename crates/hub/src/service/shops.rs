@@ -38,12 +38,9 @@ pub async fn reauthorize(
     id: &str,
     return_to: Option<String>,
 ) -> Result<String, HubError> {
+    // A revoked shop too: its grant ended, and a new one for the same account brings it back
+    // with its id, data and polyapi token.
     let shop = own_shop(app, tenant, id).await?;
-    if shop.state == ConnectionState::Revoked {
-        return Err(HubError::Conflict(
-            "shop: a revoked shop cannot be re-authorized; connect it as a new shop".into(),
-        ));
-    }
     let adapter = app.platforms.of(shop.kind)?;
     if !adapter.has_authorization_flow(shop.kind) {
         return Err(HubError::Conflict(format!(
@@ -65,42 +62,6 @@ pub async fn reauthorize(
         reauthorize: Some(shop.id.clone()),
     };
     begin_connect(app, request).await
-}
-
-/// Starts a new connection for the same platform account as one of the tenant's revoked shops
-/// (revoked is final: its grant ended at the platform and its tokens are gone), with its name;
-/// answers the platform's authorization page. The revoked shop and its data stay until deleted.
-pub async fn connect_again(app: &HubApp, tenant: &str, id: &str) -> Result<String, HubError> {
-    let shop = own_shop(app, tenant, id).await?;
-    if shop.state != ConnectionState::Revoked {
-        return Err(HubError::Conflict(format!(
-            "shop: {} is not revoked; re-authorize it instead",
-            shop.name
-        )));
-    }
-    let adapter = app.platforms.of(shop.kind)?;
-    if !adapter.has_authorization_flow(shop.kind) {
-        return Err(HubError::Conflict(format!(
-            "shop: a {} connection has no authorization flow (it was connected with the app's own credentials)",
-            shop.kind
-        )));
-    }
-    let (seller, vendor_id) = adapter.reauthorize_request(&shop);
-    begin_connect(
-        app,
-        BeginConnect {
-            tenant_id: tenant.to_owned(),
-            platform: shop.kind.platform().as_str().to_owned(),
-            mode: Some(shop.kind.mode().to_owned()),
-            name: shop.name.clone(),
-            seller,
-            vendor_id,
-            native: false,
-            return_to: None,
-            reauthorize: None,
-        },
-    )
-    .await
 }
 
 /// Ends one of the tenant's shops' grant: at the platform where it has one (a refusal there is
@@ -136,9 +97,8 @@ pub(crate) async fn revoke_grant(
         tracing::warn!(shop = %shop.id, error = %err, "the platform did not confirm the revocation");
     }
     let now = app.clock.now_ms();
-    app.store
-        .set_state(&shop.id, ConnectionState::Revoked, Some(reason), now)
-        .await?;
+    // The state and the cancelling of every re-authorization begun before, in one step.
+    app.store.revoke(&shop.id, reason, now).await?;
     let _ = app
         .store
         .audit(now, Some(&shop.tenant_id), Some(&shop.id), "revoke", actor)
