@@ -28,6 +28,16 @@ impl Store {
         issued: &ConnectState,
         expires_ms: i64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        // A re-authorization's flow is recorded under its connection's row lock: a revocation
+        // (which removes the connection's flows in its own transaction) lands wholly before it,
+        // and removes it, or wholly after.
+        if let Some(id) = &issued.reauthorize {
+            sqlx::query("UPDATE connections SET updated_ms = updated_ms WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO connect_states (state, tenant_id, platform, mode, name, seller, redirect_uri, expires_ms, used, return_to, connection_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
@@ -42,8 +52,9 @@ impl Store {
         .bind(expires_ms)
         .bind(&issued.return_to)
         .bind(&issued.reauthorize)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

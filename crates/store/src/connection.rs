@@ -363,7 +363,7 @@ impl Store {
         if updated.rows_affected() == 0 {
             return match self.connection(id).await {
                 Ok(_) => Err(StoreError::Conflict(format!(
-                    "connection {id} was revoked; connect it anew"
+                    "connection {id} was revoked meanwhile; re-authorize it to bring it back"
                 ))),
                 Err(err) => Err(err),
             };
@@ -411,9 +411,14 @@ impl Store {
                 .await?;
         if updated.rows_affected() == 0 || flow.rows_affected() == 0 {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "connection {id}: revoked after this authorization began, or not revoked; authorize it again"
-            )));
+            let message = if updated.rows_affected() == 0 {
+                format!("connection {id} is not revoked (another authorization brought it back)")
+            } else {
+                format!(
+                    "connection {id} was revoked after this authorization began; re-authorize it again"
+                )
+            };
+            return Err(StoreError::Conflict(message));
         }
         sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -491,15 +496,26 @@ impl Store {
             )));
         }
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "UPDATE connections SET state = $1, last_error = $2, updated_ms = $3 WHERE id = $4",
+        // Only from the state just read: a change that landed in between (a revocation above
+        // all) is not overwritten.
+        let moved = sqlx::query(
+            "UPDATE connections SET state = $1, last_error = $2, updated_ms = $3 WHERE id = $4 AND state = $5",
         )
         .bind(next.as_str())
         .bind(error)
         .bind(now_ms)
         .bind(id)
+        .bind(current.as_str())
         .execute(&mut *tx)
         .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "connection {id} changed from {} while it was being moved to {}",
+                current.as_str(),
+                next.as_str()
+            )));
+        }
         sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(now_ms)
