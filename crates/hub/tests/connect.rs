@@ -329,6 +329,20 @@ async fn winit_implicit_flow_by_query_and_by_fragment() {
     let body = posted.text().await.expect("page");
     assert_eq!(status, 200, "{body}");
     assert!(env.connection_named("w2").await.is_some());
+    // Another seller signing in on Winit's page is refused: its token does not sign for the
+    // seller the flow was started for.
+    let other = &env.sandbox.credentials().winit.sellers[0];
+    let authorize = env
+        .start_connect(&format!("winit?name=w4&seller={}", seller.app_key))
+        .await;
+    env.sandbox.state().winit().settings.token_in_fragment = false;
+    let decision = browser::authorize(&env.http, &authorize, &other.app_key, &other.password, true)
+        .await
+        .expect("sign in");
+    let (status, body) = env.get(&decision.location.expect("redirect")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("is not"), "{body}");
+    assert!(env.connection_named("w4").await.is_none());
     let no_seller = env
         .http
         .get(format!("{}/connect/winit?name=w3", env.hub))

@@ -74,6 +74,19 @@ impl WinitAdapter {
         Ok((seller, creds.app_key))
     }
 
+    /// Whether `token` signs for the seller `app_key`: one read-only call (the warehouses).
+    async fn signs_for(
+        &self,
+        app_key: &str,
+        token: &str,
+    ) -> Result<(), shopbridge_winit::WinitError> {
+        self.client
+            .for_seller(app_key.to_owned(), SecretString::from(token.to_owned()))
+            .execute(&shopbridge_winit::actions::QueryWarehouse {})
+            .await
+            .map(|_| ())
+    }
+
     fn sealed(app_key: &str, token: &str) -> NewCredentials {
         NewCredentials {
             kind: ShopKind::WinitWarehouse,
@@ -212,13 +225,7 @@ impl PlatformAdapter for WinitAdapter {
                 "app_key and token: both required for a Winit shop".into(),
             ));
         };
-        let seller = self
-            .client
-            .for_seller(app_key.to_owned(), SecretString::from(token.to_owned()));
-        if let Err(err) = seller
-            .execute(&shopbridge_winit::actions::QueryWarehouse {})
-            .await
-        {
+        if let Err(err) = self.signs_for(app_key, token).await {
             return Err(CredentialsRefused::Refused(format!(
                 "token: the legacy token does not sign for {app_key}: {err}"
             )));
@@ -254,10 +261,16 @@ impl PlatformAdapter for WinitAdapter {
                 params.get("error").map(String::as_str).unwrap_or_default()
             ));
         };
-        Ok(Self::sealed(
-            issued.seller.as_deref().unwrap_or_default(),
-            token,
-        ))
+        // Winit's answer does not say who signed in: the token must sign for the seller the
+        // flow was started for, or another account's token would be kept under that seller.
+        let seller = issued.seller.as_deref().unwrap_or_default();
+        if let Err(err) = self.signs_for(seller, token).await {
+            tracing::warn!(error = %err, "a Winit grant does not sign for the seller it was asked for");
+            return Err(format!(
+                "seller: the Winit account that signed in is not {seller}; sign in as {seller}"
+            ));
+        }
+        Ok(Self::sealed(seller, token))
     }
 }
 
