@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use serde::Serialize;
 
 use super::auth::CsrfForm;
-use super::{Shared, SignedIn, Viewer, checked, failed};
+use super::{Shared, SignedIn, Viewer, change, failed};
 use crate::service::{self, HubError};
 use crate::ui;
 
@@ -206,26 +206,26 @@ pub(super) async fn redeliver(
     Path((hook, delivery)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    let not_found = || {
-        failed(
-            HubError::NotFound(format!(
-                "delivery: no delivery {delivery:?} of this webhook"
-            )),
-            &viewer,
-            "/console/activity",
-        )
-    };
-    let Ok(id) = delivery.parse::<i64>() else {
-        return not_found();
-    };
-    match service::webhooks::redeliver(&app, &session.tenant_id, &hook, id).await {
-        Ok(shopbridge_store::Redelivery::NotFound) => not_found(),
-        // Queued, or still pending (it is sent by itself): the page shows which.
-        Ok(_) => Redirect::to("/console/activity?done=redelivered").into_response(),
-        Err(err) => failed(err, &viewer, "/console/activity"),
-    }
+    change(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        "/console/activity",
+        async |session| {
+            let not_found = || {
+                HubError::NotFound(format!(
+                    "delivery: no delivery {} of this webhook",
+                    super::echoed(&delivery)
+                ))
+            };
+            let id = delivery.parse::<i64>().map_err(|_| not_found())?;
+            match service::webhooks::redeliver(&app, &session.tenant_id, &hook, id).await? {
+                shopbridge_store::Redelivery::NotFound => Err(not_found()),
+                // Queued, or still pending (it is sent by itself): the page shows which.
+                _ => Ok("/console/activity?done=redelivered".into()),
+            }
+        },
+    )
+    .await
 }

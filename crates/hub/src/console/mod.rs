@@ -146,7 +146,7 @@ pub(crate) fn viewer(parts: &Parts, now_ms: i64) -> Viewer {
             .unwrap_or_else(|| path.to_owned())
     };
     Viewer {
-        lang: ui::lang_of(&jar, &parts.headers, chosen.map(Lang::code)),
+        lang: ui::lang_of(&jar, &parts.headers, chosen),
         now_ms,
         query: (parts.method == axum::http::Method::GET)
             .then(|| parts.uri.query().map(str::to_owned))
@@ -208,6 +208,26 @@ async fn checked(
         ));
     }
     Ok(session)
+}
+
+/// A form's change: the session's CSRF token checked, then `change` for the session's tenant.
+/// Its answer is where the browser goes next; an error is a page saying why, leading to `back`.
+async fn change(
+    app: &HubApp,
+    viewer: &Viewer,
+    jar: &CookieJar,
+    csrf: &str,
+    back: &str,
+    change: impl AsyncFnOnce(ConsoleSession) -> Result<String, HubError>,
+) -> Response {
+    let session = match checked(app, jar, viewer.lang, csrf).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    match change(session).await {
+        Ok(next) => Redirect::to(&next).into_response(),
+        Err(err) => failed(err, viewer, back),
+    }
 }
 
 /// A page saying why something did not happen, with a way back.

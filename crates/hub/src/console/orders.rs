@@ -2,6 +2,8 @@
 //! order's page (receiver, lines, amounts, status in words, the stored versions as a timeline,
 //! and the actions its platform allows).
 
+use std::sync::Arc;
+
 use axum::Form;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,7 +15,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use shopbridge_core::codes::{OrderStatus, RefundStatus};
 use shopbridge_core::model::{Order, Shipment};
-use shopbridge_store::{BrowseFilter, Capped, ConnectionSummary, Cursor, Seek};
+use shopbridge_store::{BrowseFilter, Capped, Connection, ConnectionSummary, Cursor, Seek};
 use shopbridge_vop::union::order::{OrderInfo, OrderStage};
 
 use super::{Shared, ShopChoice, SignedIn, Viewer, checked, chosen_shop, failed, shop_choice};
@@ -264,7 +266,7 @@ fn has_orders(app: &HubApp, shop: &ConnectionSummary) -> bool {
 async fn rows(
     app: &HubApp,
     lang: Lang,
-    shop: &ConnectionSummary,
+    shop: &Connection,
     filter: &BrowseFilter,
     seek: &Seek,
     limit: i64,
@@ -277,10 +279,8 @@ async fn rows(
             super::segment(number)
         )
     };
-    let full = service::own_shop(app, &shop.tenant_id, &shop.id).await?;
     if shop.kind.is_union() {
-        let page =
-            service::union::browse_orders(app, &full, filter, seek, limit, count_cap).await?;
+        let page = service::union::browse_orders(app, shop, filter, seek, limit, count_cap).await?;
         let rows = page
             .rows
             .into_iter()
@@ -305,7 +305,7 @@ async fn rows(
             .collect();
         return Ok((rows, page.matching));
     }
-    let page = service::orders::browse(app, &full, filter, seek, limit, count_cap).await?;
+    let page = service::orders::browse(app, shop, filter, seek, limit, count_cap).await?;
     let rows = page
         .rows
         .into_iter()
@@ -377,10 +377,14 @@ pub(super) async fn list(
         (Ok(filter), Ok(seek)) => (filter, seek),
         (Err(message), _) | (_, Err(message)) => return bad_request(&viewer, message),
     };
+    let connection = match service::own_shop(&app, &session.tenant_id, &shop.id).await {
+        Ok(connection) => connection,
+        Err(err) => return failed(err, &viewer, "/console/orders"),
+    };
     let (rows, matching) = match rows(
         &app,
         lang,
-        &shop,
+        &connection,
         &filter,
         &seek,
         ORDERS_PER_PAGE,
@@ -516,6 +520,11 @@ pub(super) async fn csv(
     let filter = match query.filter(lang) {
         Ok(filter) => filter,
         Err(message) => return bad_request(&viewer, message),
+    };
+    // Read once: every batch of the export reads the same shop.
+    let shop = match service::own_shop(&app, &session.tenant_id, &shop.id).await {
+        Ok(connection) => Arc::new(connection),
+        Err(err) => return failed(err, &viewer, "/console/orders"),
     };
     let amount = if shop.kind.is_union() {
         "col-commission"
@@ -986,28 +995,24 @@ async fn render_order(
     app: &HubApp,
     viewer: &Viewer,
     session: &shopbridge_store::ConsoleSession,
-    shop_id: &str,
+    shop: &Connection,
     number: &str,
     result: Option<Outcome>,
 ) -> Response {
-    let shop = match service::own_shop(app, &session.tenant_id, shop_id).await {
-        Ok(shop) => shop,
-        Err(err) => return failed(err, viewer, "/console/orders"),
-    };
     let mut frame = viewer.frame("title-order", "orders", session);
     frame.title = format!("{} {number}", frame.title);
     if shop.kind.is_union() {
-        return match service::union::order_with_history(app, &shop, number).await {
+        return match service::union::order_with_history(app, shop, number).await {
             Ok(Some(found)) => ui::render(
                 "union_order.html",
                 &frame,
-                &union_view(viewer.lang, &shop, found),
+                &union_view(viewer.lang, shop, found),
             ),
             Ok(None) => no_order(viewer, number),
             Err(err) => failed(err, viewer, "/console/orders"),
         };
     }
-    match order_view(app, viewer.lang, &shop, number, result).await {
+    match order_view(app, viewer.lang, shop, number, result).await {
         Ok(Some(page)) => ui::render("order.html", &frame, &page),
         Ok(None) => no_order(viewer, number),
         Err(err) => failed(err, viewer, "/console/orders"),
@@ -1020,7 +1025,43 @@ pub(super) async fn detail(
     viewer: Viewer,
     Path((shop_id, number)): Path<(String, String)>,
 ) -> Response {
-    render_order(&app, &viewer, &session, &shop_id, &number, None).await
+    match service::own_shop(&app, &session.tenant_id, &shop_id).await {
+        Ok(shop) => render_order(&app, &viewer, &session, &shop, &number, None).await,
+        Err(err) => failed(err, &viewer, "/console/orders"),
+    }
+}
+
+/// An action on one order from its page: the form's token checked and the shop the tenant's,
+/// then the order shown again with what the platform answered (`act`).
+async fn order_action(
+    app: &HubApp,
+    viewer: &Viewer,
+    jar: &CookieJar,
+    csrf: &str,
+    (shop_id, number): (&str, &str),
+    act: impl AsyncFnOnce(&Connection) -> Result<(String, bool), HubError>,
+) -> Response {
+    let session = match checked(app, jar, viewer.lang, csrf).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let shop = match service::own_shop(app, &session.tenant_id, shop_id).await {
+        Ok(shop) => shop,
+        Err(err) => return failed(err, viewer, "/console/orders"),
+    };
+    let result = match act(&shop).await {
+        Ok((text, shipped)) => Outcome {
+            tone: "ok",
+            text,
+            shipped,
+        },
+        Err(err) => Outcome {
+            tone: "error",
+            text: super::said(&err, viewer.lang),
+            shipped: false,
+        },
+    };
+    render_order(app, viewer, &session, &shop, number, Some(result)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1038,39 +1079,30 @@ pub(super) async fn ship(
     Path((shop_id, number)): Path<(String, String)>,
     Form(form): Form<ShipForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    let shop = match service::own_shop(&app, &session.tenant_id, &shop_id).await {
-        Ok(shop) => shop,
-        Err(err) => return failed(err, &viewer, "/console/orders"),
-    };
-    let carrier = shopbridge_core::codes::carrier_by_code(&form.carrier);
-    let shipment = Shipment {
-        plat_order_no: number.clone(),
-        logistic_type: form.carrier.trim().to_owned(),
-        logistic_no: form.tracking.trim().to_owned(),
-        logistic_name: carrier.map(|c| c.name.to_owned()),
-        lines: Vec::new(),
-        warehouse: None,
-        shop_type: None,
-    };
-    let result = match service::orders::ship(&app, &shop, &shipment).await {
-        Ok(done) => Outcome {
-            tone: "ok",
-            text: viewer
-                .lang
-                .t_with("order-shipped", &[("tracking", done.logistic_no)]),
-            shipped: true,
+    let lang = viewer.lang;
+    order_action(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        (&shop_id, &number),
+        async |shop| {
+            let carrier = shopbridge_core::codes::carrier_by_code(&form.carrier);
+            let shipment = Shipment {
+                plat_order_no: number.clone(),
+                logistic_type: form.carrier.trim().to_owned(),
+                logistic_no: form.tracking.trim().to_owned(),
+                logistic_name: carrier.map(|c| c.name.to_owned()),
+                lines: Vec::new(),
+                warehouse: None,
+                shop_type: None,
+            };
+            let done = service::orders::ship(&app, shop, &shipment).await?;
+            let text = lang.t_with("order-shipped", &[("tracking", done.logistic_no)]);
+            Ok((text, true))
         },
-        Err(err) => Outcome {
-            tone: "error",
-            text: super::said(&err, viewer.lang),
-            shipped: false,
-        },
-    };
-    render_order(&app, &viewer, &session, &shop_id, &number, Some(result)).await
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1086,30 +1118,23 @@ pub(super) async fn check_refund(
     Path((shop_id, number)): Path<(String, String)>,
     Form(form): Form<RefundForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    let shop = match service::own_shop(&app, &session.tenant_id, &shop_id).await {
-        Ok(shop) => shop,
-        Err(err) => return failed(err, &viewer, "/console/orders"),
-    };
-    let result = match service::orders::check_refund(&app, &shop, &number).await {
-        Ok(check) => Outcome {
-            tone: "ok",
-            text: viewer.lang.t_with(
-                "order-refund-checked",
-                &[("status", refund_label(viewer.lang, check.status))],
-            ),
-            shipped: false,
+    let lang = viewer.lang;
+    order_action(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        (&shop_id, &number),
+        async |shop| {
+            let check = service::orders::check_refund(&app, shop, &number).await?;
+            let status = refund_label(lang, check.status);
+            Ok((
+                lang.t_with("order-refund-checked", &[("status", status)]),
+                false,
+            ))
         },
-        Err(err) => Outcome {
-            tone: "error",
-            text: super::said(&err, viewer.lang),
-            shipped: false,
-        },
-    };
-    render_order(&app, &viewer, &session, &shop_id, &number, Some(result)).await
+    )
+    .await
 }
 
 #[cfg(test)]

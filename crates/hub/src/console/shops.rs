@@ -3,13 +3,13 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use shopbridge_store::ConnectionState;
 
 use super::auth::CsrfForm;
-use super::{NoticeQuery, Shared, SignedIn, Viewer, checked, failed, notice};
+use super::{NoticeQuery, Shared, SignedIn, Viewer, change, failed, notice};
 use crate::service;
 use crate::ui;
 
@@ -146,25 +146,28 @@ pub(super) async fn connect(
     jar: CookieJar,
     Form(form): Form<ConnectForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    let request = crate::connect::BeginConnect {
-        tenant_id: session.tenant_id,
-        platform: form.platform,
-        mode: form.mode,
-        name: form.name,
-        seller: form.seller.filter(|s| !s.trim().is_empty()),
-        vendor_id: form.vendor_id.filter(|v| !v.trim().is_empty()),
-        native: false,
-        return_to: None,
-        reauthorize: None,
-    };
-    match service::shops::begin_connect(&app, request).await {
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err(err) => failed(err, &viewer, "/console/shops"),
-    }
+    change(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        "/console/shops",
+        async |session| {
+            let request = crate::connect::BeginConnect {
+                tenant_id: session.tenant_id,
+                platform: form.platform,
+                mode: form.mode,
+                name: form.name,
+                seller: form.seller.filter(|s| !s.trim().is_empty()),
+                vendor_id: form.vendor_id.filter(|v| !v.trim().is_empty()),
+                native: false,
+                return_to: None,
+                reauthorize: None,
+            };
+            service::shops::begin_connect(&app, request).await
+        },
+    )
+    .await
 }
 
 pub(super) async fn revoke(
@@ -174,22 +177,19 @@ pub(super) async fn revoke(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    match service::shops::revoke(
+    change(
         &app,
-        &session.tenant_id,
-        &id,
-        "console",
-        "revoked in the console",
+        &viewer,
+        &jar,
+        &form.csrf,
+        "/console/shops",
+        async |session| {
+            let reason = "revoked in the console";
+            service::shops::revoke(&app, &session.tenant_id, &id, "console", reason).await?;
+            Ok("/console/shops?done=revoked".into())
+        },
     )
     .await
-    {
-        Ok(_) => Redirect::to("/console/shops?done=revoked").into_response(),
-        Err(err) => failed(err, &viewer, "/console/shops"),
-    }
 }
 
 /// Deletes a shop that is no longer authorized, with its data.
@@ -200,14 +200,18 @@ pub(super) async fn delete(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    match service::shops::delete(&app, &session.tenant_id, &id, "console").await {
-        Ok(_) => Redirect::to("/console/shops?done=deleted").into_response(),
-        Err(err) => failed(err, &viewer, "/console/shops"),
-    }
+    change(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        "/console/shops",
+        async |session| {
+            service::shops::delete(&app, &session.tenant_id, &id, "console").await?;
+            Ok("/console/shops?done=deleted".into())
+        },
+    )
+    .await
 }
 
 /// Sends the person to the platform to authorize the shop again.
@@ -218,12 +222,13 @@ pub(super) async fn reauthorize(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    match service::shops::reauthorize(&app, &session.tenant_id, &id, None).await {
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err(err) => failed(err, &viewer, "/console/shops"),
-    }
+    change(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        "/console/shops",
+        async |session| service::shops::reauthorize(&app, &session.tenant_id, &id, None).await,
+    )
+    .await
 }

@@ -3,13 +3,13 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use shopbridge_store::{ConnectionState, SyncRun};
 
 use super::auth::CsrfForm;
-use super::{Shared, SignedIn, Viewer, checked, failed};
+use super::{Shared, SignedIn, Viewer, change, failed};
 use crate::service::{self, HubError};
 use crate::ui;
 
@@ -241,14 +241,18 @@ pub(super) async fn sync_now(
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match checked(&app, &jar, viewer.lang, &form.csrf).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     // The same run as `POST /v1/sync/run`, in the background while the page shows it
     // running; pressing again while it runs starts nothing more.
-    if let Err(err) = service::sync::start_in_background(&app, &session.tenant_id).await {
-        return failed(err, &viewer, "/console/sync");
-    }
-    Redirect::to("/console/sync?started=1").into_response()
+    change(
+        &app,
+        &viewer,
+        &jar,
+        &form.csrf,
+        "/console/sync",
+        async |session| {
+            service::sync::start_in_background(&app, &session.tenant_id).await?;
+            Ok("/console/sync?started=1".into())
+        },
+    )
+    .await
 }

@@ -1,5 +1,6 @@
 //! A bar chart of money per day drawn as SVG on the server: commission up, deductions down from
-//! a zero line, the net as a line, with value axes, date labels and per-day values for hovering.
+//! a zero line, the net as a mark per day, with value axes, date labels and per-day values for
+//! hovering.
 
 use serde::Serialize;
 
@@ -35,7 +36,6 @@ pub struct DayBar {
     pub up_height: f64,
     pub down_y: f64,
     pub down_height: f64,
-    pub net_x: f64,
     pub net_y: f64,
     pub commission: String,
     pub deduction: String,
@@ -55,8 +55,6 @@ pub struct BarChart {
     pub y_ticks: Vec<Tick>,
     pub x_ticks: Vec<Tick>,
     pub bars: Vec<DayBar>,
-    /// The net line's points (`x,y x,y ...`).
-    pub net_points: String,
     /// Nothing to draw: every day is zero.
     pub empty: bool,
 }
@@ -148,7 +146,6 @@ pub fn bar_chart(days: &[DayAmounts]) -> BarChart {
                 up_height: zero_y - up_y,
                 down_y: zero_y,
                 down_height: down_bottom - zero_y,
-                net_x: band_x + band / 2.0,
                 net_y: y_of(d.net),
                 commission: d.commission_text.clone(),
                 deduction: d.deduction_text.clone(),
@@ -167,11 +164,6 @@ pub fn bar_chart(days: &[DayAmounts]) -> BarChart {
             label: d.day.get(5..).unwrap_or(&d.day).to_owned(),
         })
         .collect();
-    let net_points = bars
-        .iter()
-        .map(|b| format!("{:.1},{:.1}", b.net_x, b.net_y))
-        .collect::<Vec<_>>()
-        .join(" ");
     BarChart {
         width: WIDTH,
         height: HEIGHT,
@@ -183,7 +175,6 @@ pub fn bar_chart(days: &[DayAmounts]) -> BarChart {
         y_ticks,
         x_ticks,
         bars,
-        net_points,
         empty,
     }
 }

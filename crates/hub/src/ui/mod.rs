@@ -63,8 +63,8 @@ impl Lang {
 
 /// The language: `?lang=` (remembered in a cookie), else the cookie, else the browser's first
 /// choice, else Chinese.
-pub fn lang_of(jar: &CookieJar, headers: &HeaderMap, chosen: Option<&str>) -> Lang {
-    if let Some(lang) = chosen.and_then(Lang::parse) {
+pub fn lang_of(jar: &CookieJar, headers: &HeaderMap, chosen: Option<Lang>) -> Lang {
+    if let Some(lang) = chosen {
         return lang;
     }
     if let Some(lang) = jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {

@@ -97,9 +97,7 @@ impl EarningsTally {
     /// A refund booked in the period, under its order's row key; the deduction counts whatever
     /// sign the platform gave it.
     pub fn refunded(&mut self, key: String, deduction: Decimal) {
-        let row = self.rows.entry(key).or_default();
-        row.refunded_orders += 1;
-        row.refund_deduction += deduction.abs();
+        self.refunded_many(key, 1, deduction);
     }
 
     /// `refunds` refunds booked in the period under one key, with the sum of their deductions'
