@@ -26,7 +26,9 @@ pub struct Deleted {
 
 /// The tables holding a shop's data, children first; each has a `connection_id` column. (The
 /// audit log keeps its rows: it is history.)
-pub(crate) const SHOP_TABLES: [&str; 14] = [
+pub(crate) const SHOP_TABLES: [&str; 16] = [
+    "union_refund_daily",
+    "synced_record_hours",
     "union_settled_daily",
     "union_settled_hourly",
     "synced_record_history",

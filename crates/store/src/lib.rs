@@ -6,6 +6,7 @@ pub mod admin;
 pub mod calls;
 pub mod connect;
 pub mod connection;
+mod kept;
 pub mod records;
 pub mod replay;
 pub mod schedule;
@@ -25,6 +26,7 @@ pub use connect::ConnectState;
 pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
+pub use kept::UNION_REFUNDS_STREAM;
 pub use records::{
     BrowseFilter, Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek,
     StoredRecord, SyncRun, SyncedRecord, TimeField,

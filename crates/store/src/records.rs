@@ -73,19 +73,49 @@ impl StoredRecord {
 #[derive(Debug, Clone)]
 pub enum PageRecords {
     Records(Vec<SyncedRecord>),
+    /// A Union account's after-settlement refunds: generic records whose deductions the writer
+    /// also sums per Beijing day and order tags (their stream is [`crate::UNION_REFUNDS_STREAM`]).
+    UnionRefunds(Vec<SyncedRecord>),
     UnionOrders(Vec<UnionOrderRecord>),
 }
 
 impl PageRecords {
     pub fn len(&self) -> usize {
         match self {
-            Self::Records(records) => records.len(),
+            Self::Records(records) | Self::UnionRefunds(records) => records.len(),
             Self::UnionOrders(orders) => orders.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// What the store holds of a record the writer is about to replace.
+struct Held {
+    updated_ms: i64,
+    is_final: bool,
+    payload: String,
+    created_ms: Option<i64>,
+    status: Option<String>,
+    booked_ms: Option<i64>,
+    parent_id: Option<String>,
+    amount: Option<String>,
+}
+
+impl Held {
+    fn of(record: &SyncedRecord) -> Self {
+        Self {
+            updated_ms: record.updated_ms,
+            is_final: record.is_final,
+            payload: record.payload.clone(),
+            created_ms: record.columns.created_ms,
+            status: record.columns.status.clone(),
+            booked_ms: record.columns.booked_ms,
+            parent_id: record.columns.parent_id.clone(),
+            amount: record.columns.amount.clone(),
+        }
     }
 }
 
@@ -113,6 +143,15 @@ impl Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            // The kept sums are read and changed across streams (an order's page moves the sums
+            // of its refunds): one connection's pages are written one at a time. SQLite has one
+            // writer anyway.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(connection_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let subscribers = match events {
             Some(_) => {
                 self.subscribers_of_connection(&mut tx, connection_id)
@@ -129,7 +168,18 @@ impl Store {
         };
         let changed = match page {
             PageRecords::Records(records) => {
-                self.write_records(&mut tx, &page_write, records).await?
+                self.write_records(&mut tx, &page_write, records, false)
+                    .await?
+            }
+            PageRecords::UnionRefunds(records) => {
+                if stream != crate::UNION_REFUNDS_STREAM {
+                    return Err(StoreError::Invalid(format!(
+                        "Union refunds are stored under {:?}, not {stream:?}",
+                        crate::UNION_REFUNDS_STREAM
+                    )));
+                }
+                self.write_records(&mut tx, &page_write, records, true)
+                    .await?
             }
             PageRecords::UnionOrders(orders) => {
                 self.write_union_orders(&mut tx, &page_write, orders)
@@ -142,12 +192,14 @@ impl Store {
         Ok(changed)
     }
 
-    /// Writes one page of generic records (see [`Store::save_page`]).
+    /// Writes one page of generic records (see [`Store::save_page`]), keeping their hourly
+    /// counts and, for Union refunds (`refund_sums`), the daily refund sums.
     async fn write_records(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         page: &PageWrite<'_>,
         records: &[SyncedRecord],
+        refund_sums: bool,
     ) -> Result<usize, StoreError> {
         let (connection_id, stream, events, subscribers, now_ms) = (
             page.connection_id,
@@ -157,12 +209,13 @@ impl Store {
             page.now_ms,
         );
         // What the store holds of this page's records, in one query rather than one per record.
-        let mut existing: HashMap<String, (i64, bool, String)> = HashMap::new();
+        let mut existing: HashMap<String, Held> = HashMap::new();
         if !records.is_empty() {
             let mut p = Placeholders::new(self.backend());
             let (connection, stream_p, ids) = (p.one(), p.one(), p.list(records.len()));
             let sql = format!(
-                "SELECT record_id, updated_ms, final, payload FROM synced_records
+                "SELECT record_id, updated_ms, final, payload, created_ms, status, booked_ms, parent_id, amount
+                 FROM synced_records
                  WHERE connection_id = {connection} AND stream = {stream_p} AND record_id IN ({ids})"
             );
             let mut query = sqlx::query(&sql).bind(connection_id).bind(stream);
@@ -172,34 +225,60 @@ impl Store {
             for row in query.fetch_all(&mut **tx).await? {
                 existing.insert(
                     row.try_get("record_id")?,
-                    (
-                        row.try_get("updated_ms")?,
-                        row.try_get::<i64, _>("final")? != 0,
-                        row.try_get("payload")?,
-                    ),
+                    Held {
+                        updated_ms: row.try_get("updated_ms")?,
+                        is_final: row.try_get::<i64, _>("final")? != 0,
+                        payload: row.try_get("payload")?,
+                        created_ms: row.try_get("created_ms")?,
+                        status: row.try_get("status")?,
+                        booked_ms: row.try_get("booked_ms")?,
+                        parent_id: row.try_get("parent_id")?,
+                        amount: row.try_get("amount")?,
+                    },
                 );
             }
         }
         // Every new version goes to the history; the newest of each record (with how many new
-        // versions it brings) replaces the stored row.
+        // versions it brings) replaces the stored row. Each replacement moves the record's
+        // counts (and a refund's share of the sums) from where the version it replaces was.
         let mut versions: Vec<&SyncedRecord> = Vec::new();
+        let mut hours = crate::kept::HourCounts::default();
+        let mut refund_moves: Vec<(crate::kept::RefundShare, i64)> = Vec::new();
         for record in records {
             let stored = existing.get(&record.id);
             // Older data never replaces newer, nothing replaces a final record, and the same
             // content seen again is not a new version.
-            let replace = stored.is_none_or(|(updated_ms, is_final, payload)| {
-                !is_final && record.updated_ms >= *updated_ms && record.payload != *payload
+            let replace = stored.is_none_or(|held| {
+                !held.is_final
+                    && record.updated_ms >= held.updated_ms
+                    && record.payload != held.payload
             });
             if !replace {
                 continue;
             }
-            let existing = existing.insert(
-                record.id.clone(),
-                (record.updated_ms, record.is_final, record.payload.clone()),
-            );
+            let held = Held::of(record);
+            for (version, sign) in stored.map(|old| (old, -1)).into_iter().chain([(&held, 1)]) {
+                hours.add(
+                    version.created_ms,
+                    version.updated_ms,
+                    version.status.as_deref(),
+                    sign,
+                );
+                if refund_sums {
+                    refund_moves.extend(
+                        crate::kept::RefundShare::of(
+                            version.booked_ms,
+                            version.parent_id.as_deref(),
+                            version.amount.as_deref(),
+                        )
+                        .map(|share| (share, sign)),
+                    );
+                }
+            }
+            let replaced = existing.insert(record.id.clone(), held);
             if let Some(events) = events {
                 // Announced in the same transaction: a stored change is never left unannounced.
-                let event = if existing.is_some() {
+                let event = if replaced.is_some() {
                     events.updated
                 } else {
                     events.created
@@ -212,6 +291,20 @@ impl Store {
                 }
             }
             versions.push(record);
+        }
+        hours.write(self, tx, connection_id, stream).await?;
+        if !refund_moves.is_empty() {
+            // Each share under its order's tags as stored now (the order may not be yet).
+            let orders = refund_moves
+                .iter()
+                .map(|(share, _)| share.order_sn.as_str())
+                .collect();
+            let tags = self.order_tags(tx, connection_id, &orders).await?;
+            let mut sums = crate::kept::RefundDays::default();
+            for (share, sign) in &refund_moves {
+                sums.add(share, &tags.get(&share.order_sn).cloned(), *sign);
+            }
+            sums.write(self, tx, connection_id).await?;
         }
         for chunk in versions.chunks(WRITE_CHUNK) {
             let sql = format!(
@@ -331,8 +424,12 @@ impl Store {
     }
 
     /// The records of a stream that match `filter`: how many there are, and `limit` of them
-    /// after skipping `offset`, ordered by the filter's time (then id) or by id. One indexed
-    /// count and one indexed page; offsets are for APIs whose callers page by number.
+    /// after skipping `offset`, ordered by the filter's time (then id) or by id. Offsets are for
+    /// APIs whose callers page by number. A window by creation or change time (with a status or
+    /// not) is counted from the writer's hourly counts, with only its partial hours at either
+    /// end counted from the index, and its page starts at the hour its offset falls in: neither
+    /// grows with the records in the window. Other filters are one indexed count and one
+    /// indexed page.
     pub async fn find_records(
         &self,
         connection_id: &str,
@@ -341,6 +438,136 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<StoredRecord>), StoreError> {
+        let counted = match filter.time {
+            Some((TimeField::Created, start, end)) => {
+                Some((crate::kept::CountedTime::Created, start, end))
+            }
+            Some((TimeField::Updated, start, end)) => {
+                Some((crate::kept::CountedTime::Updated, start, end))
+            }
+            _ => None,
+        }
+        .filter(|_| {
+            !filter.has_refund && filter.id_or_alt_id.is_none() && filter.title_contains.is_none()
+        });
+        let Some((time, start, end)) = counted else {
+            let total = self.count_records(connection_id, stream, filter).await?;
+            let rows = self
+                .records_from(connection_id, stream, filter, offset, limit)
+                .await?;
+            return Ok((total, rows));
+        };
+        // The window's parts in time order, each `(where it starts, how many records it
+        // holds)`: the partial hours at either end counted by index, the whole hours between
+        // from the counts.
+        let within = |from: i64, to: i64| RecordFilter {
+            time: filter.time.map(|(field, _, _)| (field, from, to)),
+            ..filter.clone()
+        };
+        let first_hour = crate::hour_of(start.saturating_add(crate::union::HOUR_MS - 1));
+        let end_hour = crate::hour_of(end.saturating_add(1));
+        let mut parts: Vec<(i64, i64)> = Vec::new();
+        if first_hour < end_hour {
+            if start < first_hour {
+                let head = within(start, first_hour - 1);
+                parts.push((
+                    start,
+                    self.count_records(connection_id, stream, &head).await?,
+                ));
+            }
+            parts.extend(
+                self.hour_counts(
+                    connection_id,
+                    stream,
+                    time,
+                    filter.status.as_deref(),
+                    (first_hour, end_hour),
+                )
+                .await?,
+            );
+            if end_hour <= end {
+                let tail = within(end_hour, end);
+                parts.push((
+                    end_hour,
+                    self.count_records(connection_id, stream, &tail).await?,
+                ));
+            }
+        } else {
+            parts.push((
+                start,
+                self.count_records(connection_id, stream, filter).await?,
+            ));
+        }
+        let total = parts
+            .iter()
+            .fold(0i64, |sum, (_, n)| sum.saturating_add(*n));
+        // The page starts in the part its offset falls in, and reads on to the window's end.
+        let mut before = 0i64;
+        for (from, n) in parts {
+            if offset < before.saturating_add(n) {
+                let rows = self
+                    .records_from(
+                        connection_id,
+                        stream,
+                        &within(from, end),
+                        offset - before,
+                        limit,
+                    )
+                    .await?;
+                return Ok((total, rows));
+            }
+            before = before.saturating_add(n);
+        }
+        Ok((total, Vec::new()))
+    }
+
+    /// How many records of a stream match `filter`, by index.
+    async fn count_records(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        filter: &RecordFilter,
+    ) -> Result<i64, StoreError> {
+        let (filter_sql, binds, _, _) = self.record_filter_sql(connection_id, stream, filter);
+        let count_sql = format!("SELECT COUNT(*) AS n FROM synced_records WHERE {filter_sql}");
+        Ok(bind_all(sqlx::query(&count_sql), &binds)
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?)
+    }
+
+    /// `limit` records of a stream that match `filter`, after skipping `offset`, ordered by the
+    /// filter's time (then id) or by id.
+    async fn records_from(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        filter: &RecordFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let (filter_sql, binds, order, mut p) =
+            self.record_filter_sql(connection_id, stream, filter);
+        let (limit_p, offset_p) = (p.one(), p.one());
+        let page_sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM synced_records WHERE {filter_sql} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}"
+        );
+        let rows = bind_all(sqlx::query(&page_sql), &binds)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(stored).collect()
+    }
+
+    /// `filter` as a WHERE clause with its binds, the order its pages read in, and the
+    /// placeholders that follow.
+    fn record_filter_sql(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        filter: &RecordFilter,
+    ) -> (String, Vec<Bind>, String, Placeholders) {
         let mut p = Placeholders::new(self.backend());
         let mut clauses = vec![
             format!("connection_id = {}", p.one()),
@@ -383,22 +610,7 @@ impl Store {
             clauses.push(format!("{find}(COALESCE(title, ''), {}) > 0", p.one()));
             binds.push(Bind::Text(part.clone()));
         }
-        let filter_sql = clauses.join(" AND ");
-        let count_sql = format!("SELECT COUNT(*) AS n FROM synced_records WHERE {filter_sql}");
-        let (limit_p, offset_p) = (p.one(), p.one());
-        let page_sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM synced_records WHERE {filter_sql} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}"
-        );
-        let total: i64 = bind_all(sqlx::query(&count_sql), &binds)
-            .fetch_one(self.reader())
-            .await?
-            .try_get("n")?;
-        let rows = bind_all(sqlx::query(&page_sql), &binds)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.reader())
-            .await?;
-        Ok((total, rows.iter().map(stored).collect::<Result<_, _>>()?))
+        (clauses.join(" AND "), binds, order, p)
     }
 
     /// A page of a stream's records newest change first, for people browsing: keyset paging

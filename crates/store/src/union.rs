@@ -43,8 +43,8 @@ pub fn beijing_day(at_ms: i64) -> i64 {
     (at_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS
 }
 
-/// A commission in ten-thousandths of a yuan (0 when absent or not a number).
-fn commission_e4(text: Option<&str>) -> i64 {
+/// An amount in ten-thousandths of a yuan (0 when absent or not a number).
+pub(crate) fn amount_e4(text: Option<&str>) -> i64 {
     let Some(mut amount) = text.and_then(|t| t.trim().parse::<Decimal>().ok()) else {
         return 0;
     };
@@ -55,7 +55,7 @@ fn commission_e4(text: Option<&str>) -> i64 {
 
 /// Ten-thousandths of a yuan as an amount with the platform's two decimals (more where the
 /// amount has them), as the amounts summed from the orders themselves print.
-fn yuan(e4: i64) -> Decimal {
+pub(crate) fn yuan(e4: i64) -> Decimal {
     let mut amount = Decimal::new(e4, 4).normalize();
     if amount.scale() < 2 {
         amount.rescale(2);
@@ -194,11 +194,15 @@ impl Store {
         );
         // What the store holds of this page's orders.
         let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
+        // The tags each order's refunds are summed under now (none for an order not stored),
+        // and those its newest version brings.
+        let mut tags_before: HashMap<String, crate::kept::OrderTags> = HashMap::new();
+        let mut tags_after: HashMap<&str, (String, String)> = HashMap::new();
         if !orders.is_empty() {
             let mut p = Placeholders::new(self.backend());
             let (connection, order_sns) = (p.one(), p.list(orders.len()));
             let sql = format!(
-                "SELECT order_sn, last_update_ms, settled FROM union_orders WHERE connection_id = {connection} AND order_sn IN ({order_sns})"
+                "SELECT order_sn, last_update_ms, settled, chan_tag, stat_param FROM union_orders WHERE connection_id = {connection} AND order_sn IN ({order_sns})"
             );
             let mut query = sqlx::query(&sql).bind(connection_id);
             for order in orders {
@@ -206,10 +210,14 @@ impl Store {
             }
             for row in query.fetch_all(&mut **tx).await? {
                 let settled: i64 = row.try_get("settled")?;
-                stored.insert(
-                    row.try_get("order_sn")?,
-                    (row.try_get("last_update_ms")?, settled != 0),
+                let order_sn: String = row.try_get("order_sn")?;
+                let chan_tag: Option<String> = row.try_get("chan_tag")?;
+                let stat_param: Option<String> = row.try_get("stat_param")?;
+                tags_before.insert(
+                    order_sn.clone(),
+                    Some((chan_tag.unwrap_or_default(), stat_param.unwrap_or_default())),
                 );
+                stored.insert(order_sn, (row.try_get("last_update_ms")?, settled != 0));
             }
         }
         // Every newer version goes to the history; the newest of each order (with how many new
@@ -234,8 +242,16 @@ impl Store {
                 order.order_sn.clone(),
                 (order.last_update_ms, order.settled),
             );
+            tags_before.entry(order.order_sn.clone()).or_insert(None);
+            tags_after.insert(
+                &order.order_sn,
+                (
+                    order.chan_tag.clone().unwrap_or_default(),
+                    order.stat_param.clone().unwrap_or_default(),
+                ),
+            );
             if let (true, Some(settled_ms)) = (order.settled, order.settled_ms) {
-                let commission = commission_e4(order.commission.as_deref());
+                let commission = amount_e4(order.commission.as_deref());
                 for (sums, start) in [
                     (&mut settling, beijing_day(settled_ms)),
                     (&mut settling_hours, hour_of(settled_ms)),
@@ -317,6 +333,24 @@ impl Store {
                     .bind(now_ms);
             }
             query.execute(&mut **tx).await?;
+        }
+        // An order arriving after its refunds, or changing its tags, moves their sums.
+        let moved: Vec<&str> = tags_after
+            .iter()
+            .filter(|(order_sn, after)| {
+                tags_before.get(**order_sn).and_then(Option::as_ref) != Some(*after)
+            })
+            .map(|(order_sn, _)| *order_sn)
+            .collect();
+        if !moved.is_empty() {
+            let mut sums = crate::kept::RefundDays::default();
+            for share in self.refund_shares_of(tx, connection_id, &moved).await? {
+                let before = tags_before.get(&share.order_sn).cloned().flatten();
+                let after = tags_after.get(share.order_sn.as_str()).cloned();
+                sums.add(&share, &before, -1);
+                sums.add(&share, &after, 1);
+            }
+            sums.write(self, tx, connection_id).await?;
         }
         for (table, column, sums) in [
             ("union_settled_daily", "day_ms", settling),

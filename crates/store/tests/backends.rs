@@ -767,6 +767,26 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
             .is_empty(),
         "the period's start is inclusive and its end exclusive"
     );
+    // The refunds' daily sums were filled from the refunds already stored.
+    let kept = store
+        .refund_days("c", shopbridge_store::beijing_day(3000), 86_400_000)
+        .await
+        .expect("kept refund sums");
+    assert_eq!(kept, refunds, "the kept sums start as the refunds' own");
+    // So were the records' hourly counts: a window of whole hours is counted from them.
+    let whole_hours = RecordFilter {
+        time: Some((TimeField::Updated, 0, 2 * 3_600_000 - 1)),
+        status: Some("JH_02".into()),
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        store
+            .find_records("c", "jit_orders", &whole_hours, 0, 10)
+            .await
+            .expect("counted")
+            .0,
+        1
+    );
     // The hourly sums too were filled from the orders already settled.
     let hours = store.settled_hours("c", 0, 3_600_000).await.expect("hours");
     assert_eq!(hours.len(), 1);
@@ -1188,4 +1208,261 @@ async fn sqlite_revocation_beats_earlier_flows() {
 #[tokio::test]
 async fn postgres_revocation_beats_earlier_flows() {
     on_postgres(a_revocation_beats_every_flow_begun_before_it).await;
+}
+
+/// A small deterministic generator: the same cases on every run and both backends.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Windows by creation or change time, of every status or one, are counted and paged from the
+/// writer's hourly counts exactly as a scan of the records would: after pages that add records,
+/// move them between hours and statuses, repeat versions and reach final ones.
+async fn hourly_counts_agree_with_the_records(store: &Store) {
+    let shop = new_shop(store, "counts", "jit").await;
+    let hour = 3_600_000_i64;
+    let base = 1_764_000_000_000_i64 - 1_764_000_000_000_i64 % hour;
+    let span = 30 * hour;
+    let statuses = [None, Some("JH_01"), Some("JH_02"), Some("JH_05")];
+    let mut rng = Lcg(7);
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    for round in 0..6 {
+        let mut page = Vec::new();
+        for _ in 0..120 {
+            let id = format!("O{:03}", rng.below(250));
+            let created = (rng.below(5) > 0).then(|| base + rng.below(span as u64) as i64);
+            page.push(SyncedRecord {
+                id,
+                updated_ms: base + rng.below(span as u64) as i64,
+                is_final: rng.below(10) == 0,
+                payload: format!(r#"{{"round":{round},"n":{}}}"#, rng.below(3)),
+                columns: shopbridge_store::RecordColumns {
+                    created_ms: created,
+                    status: rng.pick(&statuses).map(str::to_owned),
+                    ..Default::default()
+                },
+            });
+        }
+        store
+            .save_page(
+                &shop,
+                "jit_orders",
+                &shopbridge_store::PageRecords::Records(page),
+                cp,
+                None,
+                0,
+            )
+            .await
+            .expect("page");
+        let all = store
+            .synced_records(&shop, "jit_orders")
+            .await
+            .expect("all");
+        for _ in 0..25 {
+            // Windows from within one hour to the whole span, on and off hour boundaries.
+            let mut start = base - hour + rng.below((span + 2 * hour) as u64) as i64;
+            let length = *rng.pick(&[hour, 6 * hour, span]);
+            let mut end = start + rng.below(length as u64) as i64;
+            if rng.below(3) == 0 {
+                start -= start.rem_euclid(hour);
+                end = end - end.rem_euclid(hour) - 1;
+            }
+            let field = *rng.pick(&[TimeField::Created, TimeField::Updated]);
+            let status = rng.pick(&statuses[1..]).filter(|_| rng.below(2) == 0);
+            let mut expected: Vec<(i64, String)> = all
+                .iter()
+                .filter(|r| status.is_none_or(|s| r.record.columns.status.as_deref() == Some(s)))
+                .filter_map(|r| {
+                    let time = match field {
+                        TimeField::Created => r.record.columns.created_ms?,
+                        _ => r.record.updated_ms,
+                    };
+                    (start..=end)
+                        .contains(&time)
+                        .then(|| (time, r.record.id.clone()))
+                })
+                .collect();
+            expected.sort();
+            let filter = RecordFilter {
+                time: Some((field, start, end)),
+                status: status.map(str::to_owned),
+                ..RecordFilter::default()
+            };
+            let total = expected.len() as i64;
+            for offset in [0, 7, total / 2, total - 3, total - 1, total, total + 5] {
+                let offset = offset.max(0);
+                let (counted, rows) = store
+                    .find_records(&shop, "jit_orders", &filter, offset, 5)
+                    .await
+                    .expect("find");
+                let ids: Vec<&str> = rows.iter().map(|r| r.record.id.as_str()).collect();
+                let wanted: Vec<&str> = expected
+                    .iter()
+                    .skip(offset as usize)
+                    .take(5)
+                    .map(|(_, id)| id.as_str())
+                    .collect();
+                assert_eq!(
+                    (counted, ids),
+                    (total, wanted),
+                    "round {round}: {filter:?} from {offset}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_hourly_counts() {
+    let (store, path) = sqlite().await;
+    hourly_counts_agree_with_the_records(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_hourly_counts() {
+    on_postgres(hourly_counts_agree_with_the_records).await;
+}
+
+/// The daily refund sums the writer keeps equal the sums of the refunds themselves joined to
+/// their orders, whatever the order of arrival: refunds before their order, orders changing
+/// tags, refunds moving to another day or amount, refunds not booked yet.
+async fn refund_sums_agree_with_the_refunds(store: &Store) {
+    let shop = new_shop(store, "refund sums", "union_channel").await;
+    let day = 86_400_000_i64;
+    let base = shopbridge_store::beijing_day(1_764_000_000_000);
+    let tags = [None, Some("a"), Some("b")];
+    let amounts = ["-1.20", "2", "-0.0005", "3.1415", "not a number"];
+    let mut rng = Lcg(11);
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    let stream = shopbridge_store::UNION_REFUNDS_STREAM;
+    for round in 0..8 {
+        let update = base + round * 1000;
+        if rng.below(2) == 0 {
+            let orders: Vec<UnionOrderRecord> = (0..15)
+                .map(|_| {
+                    let sn = format!("U{}", rng.below(30));
+                    UnionOrderRecord {
+                        order_sn: sn.clone(),
+                        status: 1,
+                        sub_status: None,
+                        chan_tag: rng.pick(&tags).map(str::to_owned),
+                        stat_param: rng.pick(&tags).map(str::to_owned),
+                        commission: Some("1".into()),
+                        order_time_ms: 1,
+                        last_update_ms: update + rng.below(500) as i64,
+                        settled: false,
+                        settled_ms: None,
+                        payload: format!(r#"{{"orderSn":"{sn}"}}"#),
+                    }
+                })
+                .collect();
+            store
+                .save_page(
+                    &shop,
+                    "union_orders",
+                    &shopbridge_store::PageRecords::UnionOrders(orders),
+                    cp,
+                    None,
+                    0,
+                )
+                .await
+                .expect("orders");
+        } else {
+            let refunds: Vec<SyncedRecord> = (0..25)
+                .map(|_| SyncedRecord {
+                    id: format!("A{}", rng.below(60)),
+                    updated_ms: update + rng.below(500) as i64,
+                    is_final: false,
+                    payload: format!(r#"{{"n":{}}}"#, rng.below(1000)),
+                    columns: shopbridge_store::RecordColumns {
+                        booked_ms: (rng.below(6) > 0)
+                            .then(|| base + rng.below(4 * day as u64) as i64),
+                        parent_id: Some(format!("U{}", rng.below(30))),
+                        amount: Some((*rng.pick(&amounts)).to_owned()),
+                        ..Default::default()
+                    },
+                })
+                .collect();
+            store
+                .save_page(
+                    &shop,
+                    stream,
+                    &shopbridge_store::PageRecords::UnionRefunds(refunds),
+                    cp,
+                    None,
+                    0,
+                )
+                .await
+                .expect("refunds");
+        }
+        let key = |s: &shopbridge_store::RefundSum| {
+            (
+                s.day_ms,
+                s.order.clone(),
+                s.refunds,
+                s.deduction.normalize().to_string(),
+            )
+        };
+        let mut kept: Vec<_> = store
+            .refund_days(&shop, base, base + 4 * day)
+            .await
+            .expect("kept")
+            .iter()
+            .map(key)
+            .collect();
+        let mut summed: Vec<_> = store
+            .booked_refund_sums(&shop, stream, base, base + 4 * day)
+            .await
+            .expect("summed")
+            .iter()
+            .map(key)
+            .collect();
+        kept.sort();
+        summed.sort();
+        assert_eq!(kept, summed, "round {round}");
+    }
+    // Only the stream of Union refunds is summed.
+    let err = store
+        .save_page(
+            &shop,
+            "jit_orders",
+            &shopbridge_store::PageRecords::UnionRefunds(Vec::new()),
+            cp,
+            None,
+            0,
+        )
+        .await
+        .expect_err("not the refunds' stream");
+    assert!(err.to_string().contains("union_refunds"), "{err}");
+}
+
+#[tokio::test]
+async fn sqlite_refund_sums() {
+    let (store, path) = sqlite().await;
+    refund_sums_agree_with_the_refunds(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_refund_sums() {
+    on_postgres(refund_sums_agree_with_the_refunds).await;
 }

@@ -331,14 +331,27 @@ async fn earnings_of(
             })
             .await?;
     }
-    // Refunds summed in the database per Beijing day and order tags: a row per day and tag.
-    // The period's edges need no care here: a day's sum holds only refunds booked inside the
-    // period, and each lands on its own Beijing day.
-    for sums in app
-        .store
-        .booked_refund_sums(connection_id, UNION_REFUNDS, from, to)
-        .await?
-    {
+    // Refunds: whole Beijing days from the daily sums the record writer keeps per day and order
+    // tags; the partial days at either end summed in the database from the refunds booked in
+    // them. Each refund lands on its own Beijing day.
+    let mut refund_sums = Vec::new();
+    let mut refund_edges = vec![(from, to)];
+    if first_whole < end_whole {
+        refund_edges = vec![(from, first_whole), (end_whole, to)];
+        refund_sums.extend(
+            app.store
+                .refund_days(connection_id, first_whole, end_whole)
+                .await?,
+        );
+    }
+    for (start, end) in refund_edges.into_iter().filter(|(start, end)| start < end) {
+        refund_sums.extend(
+            app.store
+                .booked_refund_sums(connection_id, UNION_REFUNDS, start, end)
+                .await?,
+        );
+    }
+    for sums in refund_sums {
         let key = earnings::group_key(
             sums.order
                 .as_ref()

@@ -16,7 +16,8 @@ use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
 
 /// A Union account's orders (their own table, with daily sums of the settled ones).
 pub const UNION_ORDERS: &str = "union_orders";
-pub const UNION_REFUNDS: &str = "union_refunds";
+/// After-settlement refunds: generic records whose deductions the store also sums per day.
+pub const UNION_REFUNDS: &str = shopbridge_store::UNION_REFUNDS_STREAM;
 pub const UNION_PIDS: &str = "union_pids";
 /// Vipshop JIT returns to the vendor (退供).
 pub const JIT_RETURNS: &str = "jit_returns";
@@ -300,7 +301,7 @@ impl StreamSource for UnionRefundSource {
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
             total: u64::try_from(answer.total).ok(),
-            records: PageRecords::Records(
+            records: PageRecords::UnionRefunds(
                 answer
                     .refund_order_info_list
                     .iter()

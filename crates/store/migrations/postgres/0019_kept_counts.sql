@@ -1,0 +1,56 @@
+-- Two kinds of sums the record writer keeps as it writes, so that reports and numbered pages
+-- read a row per day or hour instead of a row per record.
+--
+-- Union after-settlement refunds summed per Beijing day and the tags of their order (`known` is
+-- 0, with empty tags, for refunds whose order is not stored yet). A refund's sums move when a
+-- later version changes its day or amount, and when its order arrives or changes its tags.
+CREATE TABLE union_refund_daily (
+    connection_id TEXT NOT NULL,
+    day_ms BIGINT NOT NULL,
+    known BIGINT NOT NULL,
+    chan_tag TEXT NOT NULL,
+    stat_param TEXT NOT NULL,
+    refunds BIGINT NOT NULL,
+    deduction_e4 BIGINT NOT NULL,
+    PRIMARY KEY (connection_id, day_ms, known, chan_tag, stat_param)
+);
+
+INSERT INTO union_refund_daily (connection_id, day_ms, known, chan_tag, stat_param, refunds, deduction_e4)
+SELECT r.connection_id,
+       (r.booked_ms + 28800000) - (((r.booked_ms + 28800000) % 86400000) + 86400000) % 86400000 - 28800000,
+       CASE WHEN o.order_sn IS NULL THEN 0 ELSE 1 END,
+       COALESCE(o.chan_tag, ''), COALESCE(o.stat_param, ''),
+       COUNT(*), COALESCE(SUM(ABS(CASE WHEN r.amount ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$' THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END)), 0)
+FROM synced_records r
+LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
+WHERE r.stream = 'union_refunds' AND r.booked_ms IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5;
+
+-- An order's refunds, found when the order arrives or changes its tags.
+CREATE INDEX synced_records_by_parent ON synced_records (connection_id, stream, parent_id)
+WHERE parent_id IS NOT NULL;
+
+-- Generic records counted per hour of their creation and of their last change, and per status:
+-- a window's total and where its numbered page starts are read from here, and only the
+-- records of its partial hours from the records' indexes.
+CREATE TABLE synced_record_hours (
+    connection_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    time_field TEXT NOT NULL,
+    hour_ms BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    records BIGINT NOT NULL,
+    PRIMARY KEY (connection_id, stream, time_field, hour_ms, status)
+);
+
+INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records)
+SELECT connection_id, stream, 'created',
+       created_ms - ((created_ms % 3600000) + 3600000) % 3600000, COALESCE(status, ''), COUNT(*)
+FROM synced_records WHERE created_ms IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5;
+
+INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records)
+SELECT connection_id, stream, 'updated',
+       updated_ms - ((updated_ms % 3600000) + 3600000) % 3600000, COALESCE(status, ''), COUNT(*)
+FROM synced_records
+GROUP BY 1, 2, 3, 4, 5;

@@ -1,0 +1,320 @@
+//! Sums the record writer keeps beside the records, in the same transaction as each page: generic
+//! records counted per hour and status (a window's total and where a numbered page starts), and
+//! Union refunds summed per Beijing day and their order's tags (earnings), so that these reads
+//! cost a row per hour or day instead of a row per record.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::Row;
+
+use crate::{Placeholders, Store, StoreError, WRITE_CHUNK};
+
+/// The stream Union after-settlement refunds are stored under: the order writer moves their sums
+/// when an order arrives after its refunds or changes its tags.
+pub const UNION_REFUNDS_STREAM: &str = "union_refunds";
+
+/// Which time of a record its hourly count is by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum CountedTime {
+    Created,
+    Updated,
+}
+
+impl CountedTime {
+    fn name(self) -> &'static str {
+        match self {
+            CountedTime::Created => "created",
+            CountedTime::Updated => "updated",
+        }
+    }
+}
+
+/// Changes to the hourly counts of one page's records: `+1` where a version lands, `-1` where
+/// the version it replaces was.
+#[derive(Debug, Default)]
+pub(crate) struct HourCounts {
+    deltas: HashMap<(CountedTime, i64, String), i64>,
+}
+
+impl HourCounts {
+    /// Counts a record's version in (`sign` 1) or out (`sign` -1) of its hours.
+    pub(crate) fn add(
+        &mut self,
+        created_ms: Option<i64>,
+        updated_ms: i64,
+        status: Option<&str>,
+        sign: i64,
+    ) {
+        let status = status.unwrap_or_default();
+        let times = [
+            (CountedTime::Created, created_ms),
+            (CountedTime::Updated, Some(updated_ms)),
+        ];
+        for (field, time) in times {
+            if let Some(time) = time {
+                let key = (field, crate::hour_of(time), status.to_owned());
+                *self.deltas.entry(key).or_default() += sign;
+            }
+        }
+    }
+
+    pub(crate) async fn write(
+        self,
+        store: &Store,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+        stream: &str,
+    ) -> Result<(), StoreError> {
+        let deltas: Vec<_> = self.deltas.into_iter().filter(|(_, n)| *n != 0).collect();
+        for chunk in deltas.chunks(WRITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records)
+                 VALUES {}
+                 ON CONFLICT (connection_id, stream, time_field, hour_ms, status) DO UPDATE SET
+                 records = synced_record_hours.records + excluded.records",
+                Placeholders::new(store.backend()).rows(6, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for ((field, hour_ms, status), n) in chunk {
+                query = query
+                    .bind(connection_id)
+                    .bind(stream)
+                    .bind(field.name())
+                    .bind(*hour_ms)
+                    .bind(status.as_str())
+                    .bind(*n);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A refund's part in the daily sums: the day it is booked on, its order, its deduction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefundShare {
+    pub day_ms: i64,
+    pub order_sn: String,
+    pub deduction_e4: i64,
+}
+
+impl RefundShare {
+    /// What a refund with these columns adds to the sums; `None` for one not booked yet.
+    pub(crate) fn of(
+        booked_ms: Option<i64>,
+        parent_id: Option<&str>,
+        amount: Option<&str>,
+    ) -> Option<Self> {
+        Some(Self {
+            day_ms: crate::beijing_day(booked_ms?),
+            order_sn: parent_id.unwrap_or_default().to_owned(),
+            // Deductions count whatever sign the platform gave them.
+            deduction_e4: crate::union::amount_e4(amount).saturating_abs(),
+        })
+    }
+}
+
+/// An order's tags as the sums are keyed by: `None` while the order is not stored.
+pub(crate) type OrderTags = Option<(String, String)>;
+
+/// Changes to the daily refund sums of one page.
+#[derive(Debug, Default)]
+pub(crate) struct RefundDays {
+    deltas: HashMap<(i64, OrderTags), (i64, i64)>,
+}
+
+impl RefundDays {
+    /// Adds (`sign` 1) or takes away (`sign` -1) a refund's share under its order's tags.
+    pub(crate) fn add(&mut self, share: &RefundShare, tags: &OrderTags, sign: i64) {
+        let sum = self.deltas.entry((share.day_ms, tags.clone())).or_default();
+        sum.0 += sign;
+        sum.1 = sum
+            .1
+            .saturating_add(sign.saturating_mul(share.deduction_e4));
+    }
+
+    pub(crate) async fn write(
+        self,
+        store: &Store,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+    ) -> Result<(), StoreError> {
+        let deltas: Vec<_> = self
+            .deltas
+            .into_iter()
+            .filter(|(_, (n, e4))| *n != 0 || *e4 != 0)
+            .collect();
+        for chunk in deltas.chunks(WRITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO union_refund_daily (connection_id, day_ms, known, chan_tag, stat_param, refunds, deduction_e4)
+                 VALUES {}
+                 ON CONFLICT (connection_id, day_ms, known, chan_tag, stat_param) DO UPDATE SET
+                 refunds = union_refund_daily.refunds + excluded.refunds,
+                 deduction_e4 = union_refund_daily.deduction_e4 + excluded.deduction_e4",
+                Placeholders::new(store.backend()).rows(7, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for ((day_ms, tags), (refunds, deduction_e4)) in chunk {
+                let (chan_tag, stat_param) = tags.clone().unwrap_or_default();
+                query = query
+                    .bind(connection_id)
+                    .bind(*day_ms)
+                    .bind(i64::from(tags.is_some()))
+                    .bind(chan_tag)
+                    .bind(stat_param)
+                    .bind(*refunds)
+                    .bind(*deduction_e4);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The stored tags of these Union orders; an order not stored is absent.
+    pub(crate) async fn order_tags(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+        order_sns: &HashSet<&str>,
+    ) -> Result<HashMap<String, (String, String)>, StoreError> {
+        let mut tags = HashMap::new();
+        let order_sns: Vec<&str> = order_sns.iter().copied().collect();
+        for chunk in order_sns.chunks(WRITE_CHUNK) {
+            let mut p = Placeholders::new(self.backend());
+            let (connection, list) = (p.one(), p.list(chunk.len()));
+            let sql = format!(
+                "SELECT order_sn, chan_tag, stat_param FROM union_orders
+                 WHERE connection_id = {connection} AND order_sn IN ({list})"
+            );
+            let mut query = sqlx::query(&sql).bind(connection_id);
+            for order_sn in chunk {
+                query = query.bind(*order_sn);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                let chan_tag: Option<String> = row.try_get("chan_tag")?;
+                let stat_param: Option<String> = row.try_get("stat_param")?;
+                tags.insert(
+                    row.try_get("order_sn")?,
+                    (chan_tag.unwrap_or_default(), stat_param.unwrap_or_default()),
+                );
+            }
+        }
+        Ok(tags)
+    }
+
+    /// The booked refunds stored for these Union orders, each with its share of the sums.
+    pub(crate) async fn refund_shares_of(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection_id: &str,
+        order_sns: &[&str],
+    ) -> Result<Vec<RefundShare>, StoreError> {
+        let mut shares = Vec::new();
+        for chunk in order_sns.chunks(WRITE_CHUNK) {
+            let mut p = Placeholders::new(self.backend());
+            let (connection, stream, list) = (p.one(), p.one(), p.list(chunk.len()));
+            let sql = format!(
+                "SELECT booked_ms, parent_id, amount FROM synced_records
+                 WHERE connection_id = {connection} AND stream = {stream}
+                 AND parent_id IS NOT NULL AND parent_id IN ({list}) AND booked_ms IS NOT NULL"
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(connection_id)
+                .bind(UNION_REFUNDS_STREAM);
+            for order_sn in chunk {
+                query = query.bind(*order_sn);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                let parent_id: Option<String> = row.try_get("parent_id")?;
+                let amount: Option<String> = row.try_get("amount")?;
+                shares.extend(RefundShare::of(
+                    row.try_get("booked_ms")?,
+                    parent_id.as_deref(),
+                    amount.as_deref(),
+                ));
+            }
+        }
+        Ok(shares)
+    }
+
+    /// The daily sums of a Union account's after-settlement refunds for the Beijing days
+    /// starting in `[from_day_ms, to_day_ms)`: one row per day and order tags.
+    pub async fn refund_days(
+        &self,
+        connection_id: &str,
+        from_day_ms: i64,
+        to_day_ms: i64,
+    ) -> Result<Vec<crate::RefundSum>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day_ms, known, chan_tag, stat_param, refunds, deduction_e4 FROM union_refund_daily
+             WHERE connection_id = $1 AND day_ms >= $2 AND day_ms < $3 AND refunds <> 0",
+        )
+        .bind(connection_id)
+        .bind(from_day_ms)
+        .bind(to_day_ms)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let known: i64 = row.try_get("known")?;
+                let tag = |name: &str| -> Result<Option<String>, StoreError> {
+                    let text: String = row.try_get(name)?;
+                    Ok(Some(text).filter(|t| !t.is_empty()))
+                };
+                Ok(crate::RefundSum {
+                    day_ms: row.try_get("day_ms")?,
+                    order: (known == 1)
+                        .then(|| Ok::<_, StoreError>((tag("chan_tag")?, tag("stat_param")?)))
+                        .transpose()?,
+                    refunds: row.try_get("refunds")?,
+                    deduction: crate::union::yuan(row.try_get("deduction_e4")?),
+                })
+            })
+            .collect()
+    }
+
+    /// How many records of a stream each hour starting in `[from_hour_ms, to_hour_ms)` holds
+    /// by `time` (of one status, or of all): `(hour_ms, records)` for the hours that hold any,
+    /// in order.
+    pub(crate) async fn hour_counts(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        time: CountedTime,
+        status: Option<&str>,
+        (from_hour_ms, to_hour_ms): (i64, i64),
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut p = Placeholders::new(self.backend());
+        let (connection, stream_p, field, from, to) = (p.one(), p.one(), p.one(), p.one(), p.one());
+        let status_clause = match status {
+            Some(_) => format!("AND status = {}", p.one()),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT hour_ms, CAST(SUM(records) AS BIGINT) AS n FROM synced_record_hours
+             WHERE connection_id = {connection} AND stream = {stream_p} AND time_field = {field}
+             AND hour_ms >= {from} AND hour_ms < {to} {status_clause}
+             GROUP BY hour_ms ORDER BY hour_ms"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(connection_id)
+            .bind(stream)
+            .bind(time.name())
+            .bind(from_hour_ms)
+            .bind(to_hour_ms);
+        if let Some(status) = status {
+            query = query.bind(status);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
+        let mut hours = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let n: i64 = row.try_get("n")?;
+            if n > 0 {
+                hours.push((row.try_get("hour_ms")?, n));
+            }
+        }
+        Ok(hours)
+    }
+}
