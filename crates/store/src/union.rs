@@ -282,25 +282,56 @@ impl Store {
             }
             versions.push(order);
         }
-        for chunk in versions.chunks(WRITE_CHUNK) {
+        // The history keeps every version's JSON, but the current version's lives only in the
+        // order's row (its history row holds ''), so a first sync writes each order's JSON once.
+        // A version being replaced gets its JSON from the row before the row is overwritten.
+        let replaced: Vec<&str> = tags_after
+            .keys()
+            .copied()
+            .filter(|order_sn| matches!(tags_before.get(*order_sn), Some(Some(_))))
+            .collect();
+        for chunk in replaced.chunks(WRITE_CHUNK) {
+            let mut p = Placeholders::new(self.backend());
+            let (connection, list) = (p.one(), p.list(chunk.len()));
+            let sql = format!(
+                "UPDATE union_order_history SET payload = (SELECT o.payload FROM union_orders o
+                   WHERE o.connection_id = union_order_history.connection_id AND o.order_sn = union_order_history.order_sn)
+                 WHERE connection_id = {connection} AND order_sn IN ({list}) AND payload = ''"
+            );
+            let mut query = sqlx::query(&sql).bind(connection_id);
+            for order_sn in chunk {
+                query = query.bind(*order_sn);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        let rows = newest_per_key(&versions, |order| &order.order_sn);
+        // Each order's last version in the page is the one its row gets.
+        let last_of: HashMap<&str, usize> = versions
+            .iter()
+            .enumerate()
+            .map(|(n, order)| (order.order_sn.as_str(), n))
+            .collect();
+        for (chunk_no, chunk) in versions.chunks(WRITE_CHUNK).enumerate() {
             let sql = format!(
                 "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
                  VALUES {} ON CONFLICT DO NOTHING",
                 Placeholders::new(self.backend()).rows(6, chunk.len())
             );
             let mut query = sqlx::query(&sql);
-            for order in chunk {
+            for (n, order) in chunk.iter().enumerate() {
+                let current =
+                    last_of.get(order.order_sn.as_str()) == Some(&(chunk_no * WRITE_CHUNK + n));
+                let payload = if current { "" } else { order.payload.as_str() };
                 query = query
                     .bind(connection_id)
                     .bind(&order.order_sn)
                     .bind(order.last_update_ms)
                     .bind(&order.sub_status)
                     .bind(&order.commission)
-                    .bind(&order.payload);
+                    .bind(payload);
             }
             query.execute(&mut **tx).await?;
         }
-        let rows = newest_per_key(&versions, |order| &order.order_sn);
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
                 "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
@@ -517,18 +548,12 @@ impl Store {
         let _slot = self.long_read().await?;
         // Exact to the ten-thousandth: each amount is scaled to an integer before summing. A
         // value that is not a number counts as nothing (as in the report's other paths).
-        // SQLite prefers the unique primary key for the join, whose rows it must then read; the
-        // tags index answers from itself.
-        let (amount, orders) = match self.backend() {
-            crate::Backend::Sqlite => (
-                "CAST(ROUND(CAST(r.amount AS REAL) * 10000) AS BIGINT)",
-                "union_orders o INDEXED BY union_orders_tags",
-            ),
-            crate::Backend::Postgres => (
+        let amount = match self.backend() {
+            crate::Backend::Sqlite => "CAST(ROUND(CAST(r.amount AS REAL) * 10000) AS BIGINT)",
+            crate::Backend::Postgres => {
                 "CASE WHEN r.amount ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$'
-                 THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END",
-                "union_orders o",
-            ),
+                 THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END"
+            }
         };
         let sql = format!(
             "SELECT (r.booked_ms + {BEIJING_OFFSET_MS}) / {DAY_MS} AS day_no,
@@ -537,7 +562,7 @@ impl Store {
                     CAST(COUNT(*) AS BIGINT) AS refunds,
                     CAST(COALESCE(SUM(ABS({amount})), 0) AS BIGINT) AS deduction_e4
              FROM synced_records r
-             LEFT JOIN {orders} ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
+             LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
              WHERE r.connection_id = $1 AND r.stream = $2 AND r.booked_ms >= $3 AND r.booked_ms < $4
              GROUP BY day_no, known, o.chan_tag, o.stat_param"
         );

@@ -1466,3 +1466,89 @@ async fn sqlite_refund_sums() {
 async fn postgres_refund_sums() {
     on_postgres(refund_sums_agree_with_the_refunds).await;
 }
+
+/// Every version of a Union order keeps its JSON: a replaced version's in its history row, the
+/// current version's in the order's row only (its history row holds ''), so that a first sync
+/// writes each order's JSON once.
+async fn history_keeps_every_versions_json(store: &Store) {
+    let shop = new_shop(store, "history", "union_channel").await;
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    let version = |sn: &str, update: i64| UnionOrderRecord {
+        payload: format!(r#"{{"orderSn":"{sn}","v":{update}}}"#),
+        ..order(sn, update, "pending", false)
+    };
+    for page in [
+        vec![version("X", 10), version("Y", 10)],
+        // Two new versions of X in one page; Y seen again unchanged.
+        vec![version("X", 20), version("Y", 10), version("X", 30)],
+        vec![version("X", 40)],
+    ] {
+        store
+            .save_page(
+                &shop,
+                "union_orders",
+                &shopbridge_store::PageRecords::UnionOrders(page),
+                cp,
+                None,
+                0,
+            )
+            .await
+            .expect("page");
+    }
+    let history = |sn: &'static str| {
+        let shop = shop.clone();
+        async move {
+            let rows = sqlx::query(
+                "SELECT last_update_ms, payload FROM union_order_history
+                 WHERE connection_id = $1 AND order_sn = $2 ORDER BY last_update_ms",
+            )
+            .bind(&shop)
+            .bind(sn)
+            .fetch_all(store.pool())
+            .await
+            .expect("history");
+            rows.iter()
+                .map(|row| {
+                    use sqlx::Row;
+                    let update: i64 = row.get("last_update_ms");
+                    let payload: String = row.get("payload");
+                    (update, payload)
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let json = |sn: &str, update: i64| format!(r#"{{"orderSn":"{sn}","v":{update}}}"#);
+    assert_eq!(
+        history("X").await,
+        vec![
+            (10, json("X", 10)),
+            (20, json("X", 20)),
+            (30, json("X", 30)),
+            (40, String::new()),
+        ]
+    );
+    assert_eq!(history("Y").await, vec![(10, String::new())]);
+    let (_, current) = store
+        .union_orders_page(&shop, i64::MIN, None, 10)
+        .await
+        .expect("orders")
+        .into_iter()
+        .find(|(cursor, _)| cursor.id == "X")
+        .expect("X");
+    assert_eq!(current, json("X", 40));
+}
+
+#[tokio::test]
+async fn sqlite_history_keeps_every_version() {
+    let (store, path) = sqlite().await;
+    history_keeps_every_versions_json(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_history_keeps_every_version() {
+    on_postgres(history_keeps_every_versions_json).await;
+}
