@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-pub use rust_decimal::Decimal;
+pub use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serializer};
 
 /// Parses a platform amount such as `"129.90"` or `"-3.5"`, naming the field when it is not one.

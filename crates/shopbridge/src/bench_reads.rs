@@ -235,7 +235,7 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
                 .save_page(
                     &union,
                     UNION_REFUNDS,
-                    &shopbridge_store::PageRecords::UnionRefunds(std::mem::take(&mut refunds)),
+                    &shopbridge_store::PageRecords::Records(std::mem::take(&mut refunds)),
                     synced,
                     None,
                     now,
@@ -247,7 +247,7 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
         .save_page(
             &union,
             UNION_REFUNDS,
-            &shopbridge_store::PageRecords::UnionRefunds(std::mem::take(&mut refunds)),
+            &shopbridge_store::PageRecords::Records(std::mem::take(&mut refunds)),
             synced,
             None,
             now,

@@ -115,6 +115,8 @@ impl Store {
         now_ms: i64,
     ) -> Result<Deleted, StoreError> {
         let mut tx = self.pool().begin().await?;
+        // Not while one of its pages is being written (the same order of locks as a page's).
+        crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
         let Some(row) = sqlx::query(
             "SELECT tenant_id, platform, mode, name, state FROM connections WHERE id = $1",
         )

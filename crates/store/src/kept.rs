@@ -13,6 +13,38 @@ use crate::{Placeholders, Store, StoreError, WRITE_CHUNK};
 /// when an order arrives after its refunds or changes its tags.
 pub const UNION_REFUNDS_STREAM: &str = "union_refunds";
 
+/// The first key of the PostgreSQL advisory lock under which one shop's pages are written: a
+/// key space of its own, apart from the single-key locks of token refreshes.
+const SHOP_PAGES_LOCK: i32 = 0x5342_5057;
+
+/// The kept sums are read and changed across streams (an order's page moves the sums of its
+/// refunds), so one shop's pages are written, and the shop deleted, one at a time: on
+/// PostgreSQL under a transaction's advisory lock taken before anything else; SQLite has one
+/// writer anyway.
+pub(crate) async fn lock_shop_pages(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection_id: &str,
+) -> Result<(), StoreError> {
+    if store.backend() == crate::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(SHOP_PAGES_LOCK)
+            .bind(connection_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Times are counted and summed only within 10,000 years of 1970 either way (the migration that
+/// filled the sums says the same): a platform's nonsense cannot overflow the arithmetic, and no
+/// window a caller can name reaches beyond.
+const TIME_LIMIT_MS: i64 = 253_402_300_800_000;
+
+fn countable(time_ms: i64) -> bool {
+    (-TIME_LIMIT_MS + 1..TIME_LIMIT_MS).contains(&time_ms)
+}
+
 /// Which time of a record its hourly count is by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum CountedTime {
@@ -51,7 +83,7 @@ impl HourCounts {
             (CountedTime::Updated, Some(updated_ms)),
         ];
         for (field, time) in times {
-            if let Some(time) = time {
+            if let Some(time) = time.filter(|time| countable(*time)) {
                 let key = (field, crate::hour_of(time), status.to_owned());
                 *self.deltas.entry(key).or_default() += sign;
             }
@@ -103,13 +135,13 @@ impl RefundShare {
     pub(crate) fn of(
         booked_ms: Option<i64>,
         parent_id: Option<&str>,
-        amount: Option<&str>,
+        amount_e4: Option<i64>,
     ) -> Option<Self> {
         Some(Self {
-            day_ms: crate::beijing_day(booked_ms?),
+            day_ms: crate::beijing_day(booked_ms.filter(|time| countable(*time))?),
             order_sn: parent_id.unwrap_or_default().to_owned(),
             // Deductions count whatever sign the platform gave them.
-            deduction_e4: crate::union::amount_e4(amount).saturating_abs(),
+            deduction_e4: amount_e4.unwrap_or_default().saturating_abs(),
         })
     }
 }
@@ -216,7 +248,7 @@ impl Store {
             let mut p = Placeholders::new(self.backend());
             let (connection, stream, list) = (p.one(), p.one(), p.list(chunk.len()));
             let sql = format!(
-                "SELECT booked_ms, parent_id, amount FROM synced_records
+                "SELECT booked_ms, parent_id, amount_e4 FROM synced_records
                  WHERE connection_id = {connection} AND stream = {stream}
                  AND parent_id IS NOT NULL AND parent_id IN ({list}) AND booked_ms IS NOT NULL"
             );
@@ -228,11 +260,10 @@ impl Store {
             }
             for row in query.fetch_all(&mut **tx).await? {
                 let parent_id: Option<String> = row.try_get("parent_id")?;
-                let amount: Option<String> = row.try_get("amount")?;
                 shares.extend(RefundShare::of(
                     row.try_get("booked_ms")?,
                     parent_id.as_deref(),
-                    amount.as_deref(),
+                    row.try_get("amount_e4")?,
                 ));
             }
         }

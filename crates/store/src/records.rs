@@ -72,17 +72,16 @@ impl StoredRecord {
 /// refunds, products...) or a Union account's orders, whose table also keeps daily sums.
 #[derive(Debug, Clone)]
 pub enum PageRecords {
+    /// Generic records; those of [`crate::UNION_REFUNDS_STREAM`] are also summed per Beijing
+    /// day and order tags.
     Records(Vec<SyncedRecord>),
-    /// A Union account's after-settlement refunds: generic records whose deductions the writer
-    /// also sums per Beijing day and order tags (their stream is [`crate::UNION_REFUNDS_STREAM`]).
-    UnionRefunds(Vec<SyncedRecord>),
     UnionOrders(Vec<UnionOrderRecord>),
 }
 
 impl PageRecords {
     pub fn len(&self) -> usize {
         match self {
-            Self::Records(records) | Self::UnionRefunds(records) => records.len(),
+            Self::Records(records) => records.len(),
             Self::UnionOrders(orders) => orders.len(),
         }
     }
@@ -101,7 +100,8 @@ struct Held {
     status: Option<String>,
     booked_ms: Option<i64>,
     parent_id: Option<String>,
-    amount: Option<String>,
+    /// The amount in ten-thousandths of a yuan, as the writer computed it when it was stored.
+    amount_e4: Option<i64>,
 }
 
 impl Held {
@@ -114,9 +114,18 @@ impl Held {
             status: record.columns.status.clone(),
             booked_ms: record.columns.booked_ms,
             parent_id: record.columns.parent_id.clone(),
-            amount: record.columns.amount.clone(),
+            amount_e4: amount_e4_of(record),
         }
     }
+}
+
+/// A record's amount in ten-thousandths of a yuan, where it has one.
+fn amount_e4_of(record: &SyncedRecord) -> Option<i64> {
+    record
+        .columns
+        .amount
+        .as_deref()
+        .map(|amount| crate::union::amount_e4(Some(amount)))
 }
 
 /// What every row of a page is written with.
@@ -143,15 +152,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool().begin().await?;
-        if self.backend() == crate::Backend::Postgres {
-            // The kept sums are read and changed across streams (an order's page moves the sums
-            // of its refunds): one connection's pages are written one at a time. SQLite has one
-            // writer anyway.
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind(connection_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
         let subscribers = match events {
             Some(_) => {
                 self.subscribers_of_connection(&mut tx, connection_id)
@@ -168,17 +169,10 @@ impl Store {
         };
         let changed = match page {
             PageRecords::Records(records) => {
-                self.write_records(&mut tx, &page_write, records, false)
-                    .await?
-            }
-            PageRecords::UnionRefunds(records) => {
-                if stream != crate::UNION_REFUNDS_STREAM {
-                    return Err(StoreError::Invalid(format!(
-                        "Union refunds are stored under {:?}, not {stream:?}",
-                        crate::UNION_REFUNDS_STREAM
-                    )));
-                }
-                self.write_records(&mut tx, &page_write, records, true)
+                // The stream, not the caller, decides: the order writer moves the sums of every
+                // record of this stream, so each one of them must be in the sums.
+                let refund_sums = stream == crate::UNION_REFUNDS_STREAM;
+                self.write_records(&mut tx, &page_write, records, refund_sums)
                     .await?
             }
             PageRecords::UnionOrders(orders) => {
@@ -214,7 +208,7 @@ impl Store {
             let mut p = Placeholders::new(self.backend());
             let (connection, stream_p, ids) = (p.one(), p.one(), p.list(records.len()));
             let sql = format!(
-                "SELECT record_id, updated_ms, final, payload, created_ms, status, booked_ms, parent_id, amount
+                "SELECT record_id, updated_ms, final, payload, created_ms, status, booked_ms, parent_id, amount_e4
                  FROM synced_records
                  WHERE connection_id = {connection} AND stream = {stream_p} AND record_id IN ({ids})"
             );
@@ -233,7 +227,7 @@ impl Store {
                         status: row.try_get("status")?,
                         booked_ms: row.try_get("booked_ms")?,
                         parent_id: row.try_get("parent_id")?,
-                        amount: row.try_get("amount")?,
+                        amount_e4: row.try_get("amount_e4")?,
                     },
                 );
             }
@@ -269,7 +263,7 @@ impl Store {
                         crate::kept::RefundShare::of(
                             version.booked_ms,
                             version.parent_id.as_deref(),
-                            version.amount.as_deref(),
+                            version.amount_e4,
                         )
                         .map(|share| (share, sign)),
                     );
@@ -328,15 +322,15 @@ impl Store {
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
                 "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms,
-                 created_ms, status, booked_ms, parent_id, alt_id, title, amount, has_refund)
+                 created_ms, status, booked_ms, parent_id, alt_id, title, amount, has_refund, amount_e4)
                  VALUES {}
                  ON CONFLICT (connection_id, stream, record_id) DO UPDATE SET
                  updated_ms = excluded.updated_ms, final = excluded.final, payload = excluded.payload,
                  versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms,
                  created_ms = excluded.created_ms, status = excluded.status, booked_ms = excluded.booked_ms,
                  parent_id = excluded.parent_id, alt_id = excluded.alt_id, title = excluded.title,
-                 amount = excluded.amount, has_refund = excluded.has_refund",
-                Placeholders::new(self.backend()).rows(16, chunk.len())
+                 amount = excluded.amount, has_refund = excluded.has_refund, amount_e4 = excluded.amount_e4",
+                Placeholders::new(self.backend()).rows(17, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (record, new_versions) in chunk {
@@ -356,7 +350,8 @@ impl Store {
                     .bind(&record.columns.alt_id)
                     .bind(&record.columns.title)
                     .bind(&record.columns.amount)
-                    .bind(i64::from(record.columns.has_refund));
+                    .bind(i64::from(record.columns.has_refund))
+                    .bind(amount_e4_of(record));
             }
             query.execute(&mut **tx).await?;
         }

@@ -43,12 +43,20 @@ pub fn beijing_day(at_ms: i64) -> i64 {
     (at_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS
 }
 
-/// An amount in ten-thousandths of a yuan (0 when absent or not a number).
+/// An amount in ten-thousandths of a yuan, halves rounded away from zero as SQL's `ROUND` does
+/// (0 when absent, not a number, or ten billion yuan or more: no amount, and sums of them cannot
+/// overflow).
 pub(crate) fn amount_e4(text: Option<&str>) -> i64 {
     let Some(mut amount) = text.and_then(|t| t.trim().parse::<Decimal>().ok()) else {
         return 0;
     };
-    amount = amount.round_dp(4);
+    if amount.abs() >= Decimal::from(10_000_000_000_i64) {
+        return 0;
+    }
+    amount = amount.round_dp_with_strategy(
+        4,
+        shopbridge_core::money::RoundingStrategy::MidpointAwayFromZero,
+    );
     amount.rescale(4);
     i64::try_from(amount.mantissa()).unwrap_or(0)
 }
@@ -546,25 +554,21 @@ impl Store {
         to_ms: i64,
     ) -> Result<Vec<RefundSum>, StoreError> {
         let _slot = self.long_read().await?;
-        // Exact to the ten-thousandth: each amount is scaled to an integer before summing. A
-        // value that is not a number counts as nothing (as in the report's other paths).
-        let amount = match self.backend() {
-            crate::Backend::Sqlite => "CAST(ROUND(CAST(r.amount AS REAL) * 10000) AS BIGINT)",
-            crate::Backend::Postgres => {
-                "CASE WHEN r.amount ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$'
-                 THEN CAST(ROUND(CAST(r.amount AS NUMERIC) * 10000) AS BIGINT) ELSE 0 END"
-            }
-        };
+        // Each refund's amount was scaled to an integer when it was written: exact, and the
+        // same integer the kept sums add.
         let sql = format!(
-            "SELECT (r.booked_ms + {BEIJING_OFFSET_MS}) / {DAY_MS} AS day_no,
+            // The Beijing day's start, floored as `beijing_day` floors (times before 1970 too).
+            "SELECT (r.booked_ms + {BEIJING_OFFSET_MS})
+                    - (((r.booked_ms + {BEIJING_OFFSET_MS}) % {DAY_MS}) + {DAY_MS}) % {DAY_MS}
+                    - {BEIJING_OFFSET_MS} AS day_ms,
                     CAST(CASE WHEN o.order_sn IS NULL THEN 0 ELSE 1 END AS BIGINT) AS known,
-                    o.chan_tag, o.stat_param,
+                    COALESCE(o.chan_tag, '') AS chan_tag, COALESCE(o.stat_param, '') AS stat_param,
                     CAST(COUNT(*) AS BIGINT) AS refunds,
-                    CAST(COALESCE(SUM(ABS({amount})), 0) AS BIGINT) AS deduction_e4
+                    CAST(COALESCE(SUM(ABS(COALESCE(r.amount_e4, 0))), 0) AS BIGINT) AS deduction_e4
              FROM synced_records r
              LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
              WHERE r.connection_id = $1 AND r.stream = $2 AND r.booked_ms >= $3 AND r.booked_ms < $4
-             GROUP BY day_no, known, o.chan_tag, o.stat_param"
+             GROUP BY 1, known, COALESCE(o.chan_tag, ''), COALESCE(o.stat_param, '')"
         );
         let rows = sqlx::query(&sql)
             .bind(connection_id)
@@ -575,16 +579,17 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| {
-                let day_no: i64 = row.try_get("day_no")?;
                 let known: i64 = row.try_get("known")?;
                 Ok(RefundSum {
-                    day_ms: day_no * DAY_MS - BEIJING_OFFSET_MS,
+                    day_ms: row.try_get("day_ms")?,
+                    // An empty tag is no tag, as in every kept sum.
                     order: (known == 1)
                         .then(|| {
-                            Ok::<_, StoreError>((
-                                row.try_get("chan_tag")?,
-                                row.try_get("stat_param")?,
-                            ))
+                            let tag = |name: &str| -> Result<Option<String>, StoreError> {
+                                let text: Option<String> = row.try_get(name)?;
+                                Ok(text.filter(|t| !t.is_empty()))
+                            };
+                            Ok::<_, StoreError>((tag("chan_tag")?, tag("stat_param")?))
                         })
                         .transpose()?,
                     refunds: row.try_get("refunds")?,

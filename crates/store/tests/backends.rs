@@ -787,6 +787,60 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
             .0,
         1
     );
+    let created_hours = RecordFilter {
+        time: Some((TimeField::Created, 0, 2 * 3_600_000 - 1)),
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        store
+            .find_records("c", "jit_orders", &created_hours, 0, 10)
+            .await
+            .expect("counted")
+            .0,
+        2
+    );
+    // A new version of a refund stored before moves its share from where the migration put it.
+    let later = SyncedRecord {
+        id: "A1".into(),
+        updated_ms: 4000,
+        is_final: false,
+        payload: r#"{"orderSn":"U1","afterSaleSn":"A1","commission":"-2.50"}"#.into(),
+        columns: shopbridge_store::RecordColumns {
+            booked_ms: Some(86_400_000),
+            parent_id: Some("U1".into()),
+            amount: Some("-2.50".into()),
+            ..Default::default()
+        },
+    };
+    store
+        .save_page(
+            "c",
+            "union_refunds",
+            &shopbridge_store::PageRecords::Records(vec![later]),
+            Checkpoint {
+                cursor_ms: 0,
+                window: None,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("a later version");
+    let from = shopbridge_store::beijing_day(3000);
+    let to = from + 3 * 86_400_000;
+    assert_eq!(
+        store.refund_days("c", from, to).await.expect("kept"),
+        store
+            .booked_refund_sums("c", "union_refunds", from, to)
+            .await
+            .expect("summed"),
+    );
+    assert_eq!(
+        store.refund_days("c", from, to).await.expect("kept")[0]
+            .deduction
+            .to_string(),
+        "2.50"
+    );
     // The hourly sums too were filled from the orders already settled.
     let hours = store.settled_hours("c", 0, 3_600_000).await.expect("hours");
     assert_eq!(hours.len(), 1);
@@ -1246,9 +1300,24 @@ async fn hourly_counts_agree_with_the_records(store: &Store) {
         for _ in 0..120 {
             let id = format!("O{:03}", rng.below(250));
             let created = (rng.below(5) > 0).then(|| base + rng.below(span as u64) as i64);
+            // Now and then a time no window reaches: a platform's nonsense.
+            let absurd = [
+                i64::MIN,
+                i64::MAX,
+                -253_402_300_800_000,
+                253_402_300_799_999,
+            ];
+            let created = match rng.below(40) {
+                0 => Some(*rng.pick(&absurd)),
+                _ => created,
+            };
+            let updated = match rng.below(40) {
+                0 => *rng.pick(&absurd),
+                _ => base + rng.below(span as u64) as i64,
+            };
             page.push(SyncedRecord {
                 id,
-                updated_ms: base + rng.below(span as u64) as i64,
+                updated_ms: updated,
                 is_final: rng.below(10) == 0,
                 payload: format!(r#"{{"round":{round},"n":{}}}"#, rng.below(3)),
                 columns: shopbridge_store::RecordColumns {
@@ -1258,17 +1327,27 @@ async fn hourly_counts_agree_with_the_records(store: &Store) {
                 },
             });
         }
-        store
-            .save_page(
-                &shop,
-                "jit_orders",
-                &shopbridge_store::PageRecords::Records(page),
-                cp,
-                None,
-                0,
-            )
-            .await
-            .expect("page");
+        // The same ids under another stream of the same shop, counted apart.
+        let others: Vec<SyncedRecord> = page
+            .iter()
+            .map(|record| SyncedRecord {
+                updated_ms: base + rng.below(span as u64) as i64,
+                ..record.clone()
+            })
+            .collect();
+        for (stream, records) in [("jit_orders", page), ("jit_returns", others)] {
+            store
+                .save_page(
+                    &shop,
+                    stream,
+                    &shopbridge_store::PageRecords::Records(records),
+                    cp,
+                    None,
+                    0,
+                )
+                .await
+                .expect("page");
+        }
         let all = store
             .synced_records(&shop, "jit_orders")
             .await
@@ -1346,15 +1425,26 @@ async fn refund_sums_agree_with_the_refunds(store: &Store) {
     let shop = new_shop(store, "refund sums", "union_channel").await;
     let day = 86_400_000_i64;
     let base = shopbridge_store::beijing_day(1_764_000_000_000);
-    let tags = [None, Some("a"), Some("b")];
-    let amounts = ["-1.20", "2", "-0.0005", "3.1415", "not a number"];
+    let tags = [None, Some("a"), Some("b"), Some("")];
+    // Halves at the fifth decimal, a sign, nonsense, and no amount.
+    let amounts = [
+        "-1.20",
+        "2",
+        "-0.0005",
+        "3.1415",
+        "0.00005",
+        "-2.00015",
+        "+1.5",
+        "not a number",
+        "99999999999999",
+    ];
     let mut rng = Lcg(11);
     let cp = Checkpoint {
         cursor_ms: 0,
         window: None,
     };
     let stream = shopbridge_store::UNION_REFUNDS_STREAM;
-    for round in 0..8 {
+    for round in 0..12 {
         let update = base + round * 1000;
         if rng.below(2) == 0 {
             let orders: Vec<UnionOrderRecord> = (0..15)
@@ -1397,7 +1487,7 @@ async fn refund_sums_agree_with_the_refunds(store: &Store) {
                         booked_ms: (rng.below(6) > 0)
                             .then(|| base + rng.below(4 * day as u64) as i64),
                         parent_id: Some(format!("U{}", rng.below(30))),
-                        amount: Some((*rng.pick(&amounts)).to_owned()),
+                        amount: (rng.below(8) > 0).then(|| (*rng.pick(&amounts)).to_owned()),
                         ..Default::default()
                     },
                 })
@@ -1406,7 +1496,7 @@ async fn refund_sums_agree_with_the_refunds(store: &Store) {
                 .save_page(
                     &shop,
                     stream,
-                    &shopbridge_store::PageRecords::UnionRefunds(refunds),
+                    &shopbridge_store::PageRecords::Records(refunds),
                     cp,
                     None,
                     0,
@@ -1440,19 +1530,6 @@ async fn refund_sums_agree_with_the_refunds(store: &Store) {
         summed.sort();
         assert_eq!(kept, summed, "round {round}");
     }
-    // Only the stream of Union refunds is summed.
-    let err = store
-        .save_page(
-            &shop,
-            "jit_orders",
-            &shopbridge_store::PageRecords::UnionRefunds(Vec::new()),
-            cp,
-            None,
-            0,
-        )
-        .await
-        .expect_err("not the refunds' stream");
-    assert!(err.to_string().contains("union_refunds"), "{err}");
 }
 
 #[tokio::test]

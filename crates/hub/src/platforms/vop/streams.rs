@@ -301,7 +301,7 @@ impl StreamSource for UnionRefundSource {
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
             total: u64::try_from(answer.total).ok(),
-            records: PageRecords::UnionRefunds(
+            records: PageRecords::Records(
                 answer
                     .refund_order_info_list
                     .iter()
