@@ -255,6 +255,9 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(POOL_WAIT)
+                // A connection to a local file does not drop while idle: no ping (a round trip
+                // to the driver's thread) before each use.
+                .test_before_acquire(false)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         // Per connection, so that a pool's replacement connection has them too.
@@ -265,6 +268,9 @@ impl Store {
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA busy_timeout = 5000",
+                            // A page's multi-row upserts keep their statement journals in
+                            // memory instead of creating and deleting a file for each.
+                            "PRAGMA temp_store = MEMORY",
                         ];
                         if read_only {
                             pragmas.push("PRAGMA query_only = ON");
