@@ -311,6 +311,7 @@ impl Store {
     /// in order.
     pub(crate) async fn hour_counts(
         &self,
+        reader: &mut sqlx::AnyConnection,
         connection_id: &str,
         stream: &str,
         time: CountedTime,
@@ -338,7 +339,7 @@ impl Store {
         if let Some(status) = status {
             query = query.bind(status);
         }
-        let rows = query.fetch_all(self.reader()).await?;
+        let rows = query.fetch_all(reader).await?;
         let mut hours = Vec::with_capacity(rows.len());
         for row in &rows {
             let n: i64 = row.try_get("n")?;

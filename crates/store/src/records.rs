@@ -445,10 +445,23 @@ impl Store {
         .filter(|_| {
             !filter.has_refund && filter.id_or_alt_id.is_none() && filter.title_contains.is_none()
         });
+        // Counts and page from one snapshot: a page committed between them cannot shift the
+        // page against its total.
+        let mut snapshot = match self.backend() {
+            crate::Backend::Sqlite => self.reader().begin().await?,
+            crate::Backend::Postgres => {
+                self.reader()
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        };
+        let reader = &mut *snapshot;
         let Some((time, start, end)) = counted else {
-            let total = self.count_records(connection_id, stream, filter).await?;
+            let total = self
+                .count_records(&mut *reader, connection_id, stream, filter)
+                .await?;
             let rows = self
-                .records_from(connection_id, stream, filter, offset, limit)
+                .records_from(&mut *reader, connection_id, stream, filter, offset, limit)
                 .await?;
             return Ok((total, rows));
         };
@@ -467,11 +480,13 @@ impl Store {
                 let head = within(start, first_hour - 1);
                 parts.push((
                     start,
-                    self.count_records(connection_id, stream, &head).await?,
+                    self.count_records(&mut *reader, connection_id, stream, &head)
+                        .await?,
                 ));
             }
             parts.extend(
                 self.hour_counts(
+                    &mut *reader,
                     connection_id,
                     stream,
                     time,
@@ -484,13 +499,15 @@ impl Store {
                 let tail = within(end_hour, end);
                 parts.push((
                     end_hour,
-                    self.count_records(connection_id, stream, &tail).await?,
+                    self.count_records(&mut *reader, connection_id, stream, &tail)
+                        .await?,
                 ));
             }
         } else {
             parts.push((
                 start,
-                self.count_records(connection_id, stream, filter).await?,
+                self.count_records(&mut *reader, connection_id, stream, filter)
+                    .await?,
             ));
         }
         let total = parts
@@ -502,6 +519,7 @@ impl Store {
             if offset < before.saturating_add(n) {
                 let rows = self
                     .records_from(
+                        &mut *reader,
                         connection_id,
                         stream,
                         &within(from, end),
@@ -519,6 +537,7 @@ impl Store {
     /// How many records of a stream match `filter`, by index.
     async fn count_records(
         &self,
+        reader: &mut sqlx::AnyConnection,
         connection_id: &str,
         stream: &str,
         filter: &RecordFilter,
@@ -526,7 +545,7 @@ impl Store {
         let (filter_sql, binds, _, _) = self.record_filter_sql(connection_id, stream, filter);
         let count_sql = format!("SELECT COUNT(*) AS n FROM synced_records WHERE {filter_sql}");
         Ok(bind_all(sqlx::query(&count_sql), &binds)
-            .fetch_one(self.reader())
+            .fetch_one(reader)
             .await?
             .try_get("n")?)
     }
@@ -535,6 +554,7 @@ impl Store {
     /// filter's time (then id) or by id.
     async fn records_from(
         &self,
+        reader: &mut sqlx::AnyConnection,
         connection_id: &str,
         stream: &str,
         filter: &RecordFilter,
@@ -550,7 +570,7 @@ impl Store {
         let rows = bind_all(sqlx::query(&page_sql), &binds)
             .bind(limit)
             .bind(offset)
-            .fetch_all(self.reader())
+            .fetch_all(reader)
             .await?;
         rows.iter().map(stored).collect()
     }
