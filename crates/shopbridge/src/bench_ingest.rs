@@ -369,43 +369,52 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// `bench raw-client`: pages through orderList by update time, day by day, and inserts each
-/// order's JSON as it came; no history, no checkpoint, no typed model.
+/// `bench raw-client`: pages through orderList by update time, day by day (the SDK's typed
+/// request, each order kept as the platform's JSON), and inserts each order's number and JSON
+/// with one prepared statement per page's transaction; no history, no checkpoint, no typed model:
+/// the least a Rust client of this stack can spend on an order.
 pub async fn raw_client(sandbox: &str, database: &Path) -> anyhow::Result<()> {
-    use sqlx::Connection;
+    #[derive(serde::Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    struct Page {
+        order_info_list: Vec<Box<serde_json::value::RawValue>>,
+        total: i64,
+    }
+    #[derive(serde::Deserialize)]
+    struct Numbered {
+        #[serde(rename = "orderSn")]
+        order_sn: String,
+    }
     let (client, clock) = sandbox_client(sandbox).await?;
-    let mut db =
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", database.display()))
-            .await?;
-    sqlx::query("CREATE TABLE IF NOT EXISTS orders (order_sn TEXT PRIMARY KEY, payload TEXT)")
-        .execute(&mut db)
-        .await?;
+    let mut db = rusqlite::Connection::open(database)?;
+    db.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE IF NOT EXISTS orders (order_sn TEXT PRIMARY KEY, payload TEXT)",
+    )?;
     let now = clock.now_ms();
     let mut stored = 0u64;
     for day in (1..=DAYS).rev() {
         let (start, end) = (now - day * DAY_MS, now - (day - 1) * DAY_MS - 1);
-        let mut page = 1i64;
+        let mut page = 1i32;
         loop {
-            let body = json!({"queryModel": {"page": page, "pageSize": 100, "requestId": page.to_string(), "updateTimeStart": start, "updateTimeEnd": end}});
-            let result = client
-                .call_raw(
-                    shopbridge_vop::union::ORDER_SERVICE,
-                    "orderList",
-                    "1.0.0",
-                    &body.to_string(),
-                )
-                .await?;
-            let mut tx = db.begin().await?;
-            for order in result["orderInfoList"].as_array().into_iter().flatten() {
-                sqlx::query("INSERT OR REPLACE INTO orders (order_sn, payload) VALUES (?, ?)")
-                    .bind(order["orderSn"].as_str().unwrap_or_default())
-                    .bind(order.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                stored += 1;
+            let request =
+                shopbridge_vop::union::OrderList::by_update_time(Mode::Channel, start, end)
+                    .page_size(100)
+                    .page(page);
+            let result: Page = client.execute_as(&request).await?;
+            let tx = db.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO orders (order_sn, payload) VALUES (?, ?)",
+                )?;
+                for order in &result.order_info_list {
+                    let numbered: Numbered = serde_json::from_str(order.get())?;
+                    insert.execute((numbered.order_sn, order.get()))?;
+                    stored += 1;
+                }
             }
-            tx.commit().await?;
-            if page * 100 >= result["total"].as_i64().unwrap_or(0) {
+            tx.commit()?;
+            if i64::from(page) * 100 >= result.total {
                 break;
             }
             page += 1;

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
+use crate::page_sql::{Arg, PageSql};
 use crate::{Placeholders, Store, StoreError, WRITE_CHUNK};
 
 /// The stream Union after-settlement refunds are stored under: the order writer moves their sums
@@ -92,8 +93,7 @@ impl HourCounts {
 
     pub(crate) async fn write(
         self,
-        store: &Store,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut impl PageSql,
         connection_id: &str,
         stream: &str,
     ) -> Result<(), StoreError> {
@@ -104,19 +104,23 @@ impl HourCounts {
                  VALUES {}
                  ON CONFLICT (connection_id, stream, time_field, hour_ms, status) DO UPDATE SET
                  records = synced_record_hours.records + excluded.records",
-                Placeholders::new(store.backend()).rows(6, chunk.len())
+                Placeholders::new(tx.backend()).rows(6, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
+            let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
             for ((field, hour_ms, status), n) in chunk {
-                query = query
-                    .bind(connection_id)
-                    .bind(stream)
-                    .bind(field.name())
-                    .bind(*hour_ms)
-                    .bind(status.as_str())
-                    .bind(*n);
+                crate::page_sql::extend_args(
+                    &mut args,
+                    [
+                        connection_id.into(),
+                        stream.into(),
+                        field.name().into(),
+                        (*hour_ms).into(),
+                        status.into(),
+                        (*n).into(),
+                    ],
+                );
             }
-            query.execute(&mut **tx).await?;
+            tx.run(&sql, &args).await?;
         }
         Ok(())
     }
@@ -167,8 +171,7 @@ impl RefundDays {
 
     pub(crate) async fn write(
         self,
-        store: &Store,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut impl PageSql,
         connection_id: &str,
     ) -> Result<(), StoreError> {
         let deltas: Vec<_> = self
@@ -183,93 +186,93 @@ impl RefundDays {
                  ON CONFLICT (connection_id, day_ms, known, chan_tag, stat_param) DO UPDATE SET
                  refunds = union_refund_daily.refunds + excluded.refunds,
                  deduction_e4 = union_refund_daily.deduction_e4 + excluded.deduction_e4",
-                Placeholders::new(store.backend()).rows(7, chunk.len())
+                Placeholders::new(tx.backend()).rows(7, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
+            let mut args: Vec<Arg> = Vec::with_capacity(7 * chunk.len());
             for ((day_ms, tags), (refunds, deduction_e4)) in chunk {
-                let (chan_tag, stat_param) = tags.clone().unwrap_or_default();
-                query = query
-                    .bind(connection_id)
-                    .bind(*day_ms)
-                    .bind(i64::from(tags.is_some()))
-                    .bind(chan_tag)
-                    .bind(stat_param)
-                    .bind(*refunds)
-                    .bind(*deduction_e4);
+                let (chan_tag, stat_param) = match tags {
+                    Some((chan_tag, stat_param)) => (chan_tag.as_str(), stat_param.as_str()),
+                    None => ("", ""),
+                };
+                crate::page_sql::extend_args(
+                    &mut args,
+                    [
+                        connection_id.into(),
+                        (*day_ms).into(),
+                        i64::from(tags.is_some()).into(),
+                        chan_tag.into(),
+                        stat_param.into(),
+                        (*refunds).into(),
+                        (*deduction_e4).into(),
+                    ],
+                );
             }
-            query.execute(&mut **tx).await?;
+            tx.run(&sql, &args).await?;
         }
         Ok(())
     }
 }
 
+/// The stored tags of these Union orders; an order not stored is absent.
+pub(crate) async fn order_tags(
+    tx: &mut impl PageSql,
+    connection_id: &str,
+    order_sns: &HashSet<&str>,
+) -> Result<HashMap<String, (String, String)>, StoreError> {
+    let mut tags = HashMap::new();
+    let order_sns: Vec<&str> = order_sns.iter().copied().collect();
+    for chunk in order_sns.chunks(WRITE_CHUNK) {
+        let mut p = Placeholders::new(tx.backend());
+        let (connection, list) = (p.one(), p.list(chunk.len()));
+        let sql = format!(
+            "SELECT order_sn, chan_tag, stat_param FROM union_orders
+             WHERE connection_id = {connection} AND order_sn IN ({list})"
+        );
+        let mut args: Vec<Arg> = vec![connection_id.into()];
+        args.extend(chunk.iter().map(|order_sn| Arg::from(*order_sn)));
+        for row in tx.rows(&sql, &args).await? {
+            tags.insert(
+                row.text(0)?,
+                (
+                    row.opt_text(1)?.unwrap_or_default(),
+                    row.opt_text(2)?.unwrap_or_default(),
+                ),
+            );
+        }
+    }
+    Ok(tags)
+}
+
+/// The booked refunds stored for these Union orders, each with its share of the sums.
+pub(crate) async fn refund_shares_of(
+    tx: &mut impl PageSql,
+    connection_id: &str,
+    order_sns: &[&str],
+) -> Result<Vec<RefundShare>, StoreError> {
+    let mut shares = Vec::new();
+    for chunk in order_sns.chunks(WRITE_CHUNK) {
+        let mut p = Placeholders::new(tx.backend());
+        let (connection, stream, list) = (p.one(), p.one(), p.list(chunk.len()));
+        let sql = format!(
+            "SELECT booked_ms, parent_id, amount_e4 FROM synced_records
+             WHERE connection_id = {connection} AND stream = {stream}
+             AND parent_id IS NOT NULL AND parent_id IN ({list}) AND booked_ms IS NOT NULL"
+        );
+        let mut args: Vec<Arg> = vec![connection_id.into(), UNION_REFUNDS_STREAM.into()];
+        args.extend(chunk.iter().map(|order_sn| Arg::from(*order_sn)));
+        for row in tx.rows(&sql, &args).await? {
+            let parent_id = row.opt_text(1)?;
+            shares.extend(RefundShare::of(
+                row.opt_int(0)?,
+                parent_id.as_deref(),
+                row.opt_int(2)?,
+            ));
+        }
+    }
+    Ok(shares)
+}
+
 impl Store {
-    /// The stored tags of these Union orders; an order not stored is absent.
-    pub(crate) async fn order_tags(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        connection_id: &str,
-        order_sns: &HashSet<&str>,
-    ) -> Result<HashMap<String, (String, String)>, StoreError> {
-        let mut tags = HashMap::new();
-        let order_sns: Vec<&str> = order_sns.iter().copied().collect();
-        for chunk in order_sns.chunks(WRITE_CHUNK) {
-            let mut p = Placeholders::new(self.backend());
-            let (connection, list) = (p.one(), p.list(chunk.len()));
-            let sql = format!(
-                "SELECT order_sn, chan_tag, stat_param FROM union_orders
-                 WHERE connection_id = {connection} AND order_sn IN ({list})"
-            );
-            let mut query = sqlx::query(&sql).bind(connection_id);
-            for order_sn in chunk {
-                query = query.bind(*order_sn);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                let chan_tag: Option<String> = row.try_get("chan_tag")?;
-                let stat_param: Option<String> = row.try_get("stat_param")?;
-                tags.insert(
-                    row.try_get("order_sn")?,
-                    (chan_tag.unwrap_or_default(), stat_param.unwrap_or_default()),
-                );
-            }
-        }
-        Ok(tags)
-    }
-
-    /// The booked refunds stored for these Union orders, each with its share of the sums.
-    pub(crate) async fn refund_shares_of(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        connection_id: &str,
-        order_sns: &[&str],
-    ) -> Result<Vec<RefundShare>, StoreError> {
-        let mut shares = Vec::new();
-        for chunk in order_sns.chunks(WRITE_CHUNK) {
-            let mut p = Placeholders::new(self.backend());
-            let (connection, stream, list) = (p.one(), p.one(), p.list(chunk.len()));
-            let sql = format!(
-                "SELECT booked_ms, parent_id, amount_e4 FROM synced_records
-                 WHERE connection_id = {connection} AND stream = {stream}
-                 AND parent_id IS NOT NULL AND parent_id IN ({list}) AND booked_ms IS NOT NULL"
-            );
-            let mut query = sqlx::query(&sql)
-                .bind(connection_id)
-                .bind(UNION_REFUNDS_STREAM);
-            for order_sn in chunk {
-                query = query.bind(*order_sn);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                let parent_id: Option<String> = row.try_get("parent_id")?;
-                shares.extend(RefundShare::of(
-                    row.try_get("booked_ms")?,
-                    parent_id.as_deref(),
-                    row.try_get("amount_e4")?,
-                ));
-            }
-        }
-        Ok(shares)
-    }
-
     /// The daily sums of a Union account's after-settlement refunds for the Beijing days
     /// starting in `[from_day_ms, to_day_ms)`: one row per day and order tags.
     pub async fn refund_days(

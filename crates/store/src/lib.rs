@@ -7,6 +7,7 @@ pub mod calls;
 pub mod connect;
 pub mod connection;
 mod kept;
+mod page_sql;
 pub mod records;
 pub mod replay;
 pub mod schedule;
@@ -49,6 +50,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite connection sync pages are written through.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("vault: {0}")]
     Vault(String),
     #[error("{0}")]
@@ -64,7 +68,14 @@ impl StoreError {
     /// Every pooled connection stayed taken for as long as a query may wait: the store is
     /// overloaded, not broken, and the request may be retried.
     pub fn is_busy(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -155,6 +166,8 @@ pub struct Store {
     /// Long reads (reports streaming a year of rows) take one of these first: they never hold
     /// every reading connection, so health checks and short reads always find one.
     long_reads: std::sync::Arc<tokio::sync::Semaphore>,
+    /// SQLite: the connection every sync page is written through (see [`Store::save_page`]).
+    page_connection: Option<std::sync::Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
 }
 
 /// Connections reading a SQLite store alongside its writer.
@@ -282,7 +295,7 @@ impl Store {
                     })
                 })
         };
-        let (pool, reader) = match backend {
+        let (pool, reader, page_connection) = match backend {
             Backend::Sqlite => {
                 let pool = sqlite_pool(1, false).connect_with(options.clone()).await?;
                 sqlx::query("PRAGMA journal_mode = WAL")
@@ -292,7 +305,9 @@ impl Store {
                 let reader = sqlite_pool(SQLITE_READERS, true)
                     .connect_with(options)
                     .await?;
-                (pool, reader)
+                let page_connection = open_page_connection(&url)?
+                    .map(|conn| std::sync::Arc::new(tokio::sync::Mutex::new(conn)));
+                (pool, reader, page_connection)
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -301,7 +316,7 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 POSTGRES.run(&pool).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
         let long_read_slots = reader
@@ -315,6 +330,7 @@ impl Store {
             backend,
             vault: std::sync::Arc::new(vault),
             long_reads: std::sync::Arc::new(tokio::sync::Semaphore::new(long_read_slots as usize)),
+            page_connection,
         };
         store.check_vault().await?;
         Ok(store)
@@ -357,6 +373,7 @@ impl Store {
             backend: self.backend,
             vault: std::sync::Arc::new(vault),
             long_reads: self.long_reads.clone(),
+            page_connection: self.page_connection.clone(),
         }
     }
 
@@ -449,6 +466,31 @@ impl Store {
 /// Creates a SQLite database file readable by its owner only (0600) before SQLite opens it: it
 /// holds buyers' names, addresses and phones. SQLite gives its `-wal` and `-shm` files the
 /// database file's permissions. An existing file keeps the mode it has.
+/// The SQLite connection sync pages are written through, with the pool's settings: prepared
+/// statements run on the caller's thread, where sqlx's driver hands every statement and row to a
+/// thread of its own and back (which cost more than the writes). `None` for an in-memory
+/// database, which a second connection would not share.
+fn open_page_connection(url: &str) -> Result<Option<rusqlite::Connection>, StoreError> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    let options = SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') {
+        return Ok(None);
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // The same settings as the pool's connections (see `Store::open`).
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    // A page's statements differ by their number of rows: room for every size a sync writes.
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(Some(conn))
+}
+
 fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
     use sqlx::sqlite::SqliteConnectOptions;
     let options = SqliteConnectOptions::from_str(url)?;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
+use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx};
 use crate::{
     Checkpoint, Placeholders, RecordEvents, Store, StoreError, UnionOrderRecord, WRITE_CHUNK,
     newest_per_key,
@@ -133,7 +134,6 @@ pub(crate) struct PageWrite<'a> {
     pub connection_id: &'a str,
     pub stream: &'a str,
     pub events: Option<RecordEvents>,
-    pub subscribers: &'a crate::webhooks::Subscribers,
     pub now_ms: i64,
 }
 
@@ -151,38 +151,89 @@ impl Store {
         events: Option<RecordEvents>,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
-        let subscribers = match events {
-            Some(_) => {
-                self.subscribers_of_connection(&mut tx, connection_id)
-                    .await?
-            }
-            None => Default::default(),
-        };
         let page_write = PageWrite {
             connection_id,
             stream,
             events,
-            subscribers: &subscribers,
             now_ms,
+        };
+        let Some(page_connection) = &self.page_connection else {
+            let mut tx = self.pool().begin().await?;
+            crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
+            let changed = self
+                .write_page(
+                    &mut SqlxTx {
+                        tx: &mut tx,
+                        backend: self.backend(),
+                    },
+                    &page_write,
+                    page,
+                    checkpoint,
+                )
+                .await?;
+            tx.commit().await?;
+            return Ok(changed);
+        };
+        // SQLite: the pool's one writing connection is held while the page connection writes,
+        // so that no other write of this process runs meanwhile (SQLite takes one writer at a
+        // time, and a transaction that read before another's commit could not write after it).
+        let _writer_turn = self.pool().acquire().await?;
+        let mut conn = page_connection.lock().await;
+        if !conn.is_autocommit() {
+            // Left open by a write that was dropped half-way: nothing of it was committed.
+            conn.execute_batch("ROLLBACK")?;
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let written = self
+            .write_page(
+                &mut SqliteTx { conn: &mut conn },
+                &page_write,
+                page,
+                checkpoint,
+            )
+            .await;
+        match written {
+            Ok(changed) => {
+                conn.execute_batch("COMMIT")?;
+                Ok(changed)
+            }
+            Err(err) => {
+                if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                    tracing::warn!(error = %rollback, "could not roll a failed page back");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// A page's records, their sums, announcements and the checkpoint, inside `tx`.
+    async fn write_page(
+        &self,
+        tx: &mut impl PageSql,
+        page_write: &PageWrite<'_>,
+        page: &PageRecords,
+        checkpoint: Checkpoint,
+    ) -> Result<usize, StoreError> {
+        let (connection_id, stream) = (page_write.connection_id, page_write.stream);
+        let subscribers = match page_write.events {
+            Some(_) => crate::webhooks::Subscribers::of_connection(tx, connection_id).await?,
+            None => Default::default(),
         };
         let changed = match page {
             PageRecords::Records(records) => {
                 // The stream, not the caller, decides: the order writer moves the sums of every
                 // record of this stream, so each one of them must be in the sums.
                 let refund_sums = stream == crate::UNION_REFUNDS_STREAM;
-                self.write_records(&mut tx, &page_write, records, refund_sums)
+                self.write_records(tx, page_write, &subscribers, records, refund_sums)
                     .await?
             }
             PageRecords::UnionOrders(orders) => {
-                self.write_union_orders(&mut tx, &page_write, orders)
+                self.write_union_orders(tx, page_write, &subscribers, orders)
                     .await?
             }
         };
-        self.write_checkpoint(&mut tx, connection_id, stream, checkpoint, now_ms)
+        self.write_checkpoint(tx, connection_id, stream, checkpoint, page_write.now_ms)
             .await?;
-        tx.commit().await?;
         Ok(changed)
     }
 
@@ -190,18 +241,14 @@ impl Store {
     /// counts and, for Union refunds (`refund_sums`), the daily refund sums.
     async fn write_records(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut impl PageSql,
         page: &PageWrite<'_>,
+        subscribers: &crate::webhooks::Subscribers,
         records: &[SyncedRecord],
         refund_sums: bool,
     ) -> Result<usize, StoreError> {
-        let (connection_id, stream, events, subscribers, now_ms) = (
-            page.connection_id,
-            page.stream,
-            page.events,
-            page.subscribers,
-            page.now_ms,
-        );
+        let (connection_id, stream, events, now_ms) =
+            (page.connection_id, page.stream, page.events, page.now_ms);
         // What the store holds of this page's records, in one query rather than one per record.
         let mut existing: HashMap<String, Held> = HashMap::new();
         if !records.is_empty() {
@@ -212,22 +259,20 @@ impl Store {
                  FROM synced_records
                  WHERE connection_id = {connection} AND stream = {stream_p} AND record_id IN ({ids})"
             );
-            let mut query = sqlx::query(&sql).bind(connection_id).bind(stream);
-            for record in records {
-                query = query.bind(&record.id);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
+            let mut args: Vec<Arg> = vec![connection_id.into(), stream.into()];
+            args.extend(records.iter().map(|record| Arg::from(&record.id)));
+            for row in tx.rows(&sql, &args).await? {
                 existing.insert(
-                    row.try_get("record_id")?,
+                    row.text(0)?,
                     Held {
-                        updated_ms: row.try_get("updated_ms")?,
-                        is_final: row.try_get::<i64, _>("final")? != 0,
-                        payload: row.try_get("payload")?,
-                        created_ms: row.try_get("created_ms")?,
-                        status: row.try_get("status")?,
-                        booked_ms: row.try_get("booked_ms")?,
-                        parent_id: row.try_get("parent_id")?,
-                        amount_e4: row.try_get("amount_e4")?,
+                        updated_ms: row.int(1)?,
+                        is_final: row.int(2)? != 0,
+                        payload: row.text(3)?,
+                        created_ms: row.opt_int(4)?,
+                        status: row.opt_text(5)?,
+                        booked_ms: row.opt_int(6)?,
+                        parent_id: row.opt_text(7)?,
+                        amount_e4: row.opt_int(8)?,
                     },
                 );
             }
@@ -286,19 +331,19 @@ impl Store {
             }
             versions.push(record);
         }
-        hours.write(self, tx, connection_id, stream).await?;
+        hours.write(tx, connection_id, stream).await?;
         if !refund_moves.is_empty() {
             // Each share under its order's tags as stored now (the order may not be yet).
             let orders = refund_moves
                 .iter()
                 .map(|(share, _)| share.order_sn.as_str())
                 .collect();
-            let tags = self.order_tags(tx, connection_id, &orders).await?;
+            let tags = crate::kept::order_tags(tx, connection_id, &orders).await?;
             let mut sums = crate::kept::RefundDays::default();
             for (share, sign) in &refund_moves {
                 sums.add(share, &tags.get(&share.order_sn).cloned(), *sign);
             }
-            sums.write(self, tx, connection_id).await?;
+            sums.write(tx, connection_id).await?;
         }
         for chunk in versions.chunks(WRITE_CHUNK) {
             let sql = format!(
@@ -306,17 +351,21 @@ impl Store {
                  VALUES {}",
                 Placeholders::new(self.backend()).rows(6, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
+            let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
             for record in chunk {
-                query = query
-                    .bind(connection_id)
-                    .bind(stream)
-                    .bind(&record.id)
-                    .bind(record.updated_ms)
-                    .bind(now_ms)
-                    .bind(&record.payload);
+                crate::page_sql::extend_args(
+                    &mut args,
+                    [
+                        connection_id.into(),
+                        stream.into(),
+                        (&record.id).into(),
+                        record.updated_ms.into(),
+                        now_ms.into(),
+                        (&record.payload).into(),
+                    ],
+                );
             }
-            query.execute(&mut **tx).await?;
+            tx.run(&sql, &args).await?;
         }
         let rows = newest_per_key(&versions, |record| &record.id);
         for chunk in rows.chunks(WRITE_CHUNK) {
@@ -332,28 +381,32 @@ impl Store {
                  amount = excluded.amount, has_refund = excluded.has_refund, amount_e4 = excluded.amount_e4",
                 Placeholders::new(self.backend()).rows(17, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
+            let mut args: Vec<Arg> = Vec::with_capacity(17 * chunk.len());
             for (record, new_versions) in chunk {
-                query = query
-                    .bind(connection_id)
-                    .bind(stream)
-                    .bind(&record.id)
-                    .bind(record.updated_ms)
-                    .bind(i64::from(record.is_final))
-                    .bind(&record.payload)
-                    .bind(*new_versions)
-                    .bind(now_ms)
-                    .bind(record.columns.created_ms)
-                    .bind(&record.columns.status)
-                    .bind(record.columns.booked_ms)
-                    .bind(&record.columns.parent_id)
-                    .bind(&record.columns.alt_id)
-                    .bind(&record.columns.title)
-                    .bind(&record.columns.amount)
-                    .bind(i64::from(record.columns.has_refund))
-                    .bind(amount_e4_of(record));
+                crate::page_sql::extend_args(
+                    &mut args,
+                    [
+                        connection_id.into(),
+                        stream.into(),
+                        (&record.id).into(),
+                        record.updated_ms.into(),
+                        i64::from(record.is_final).into(),
+                        (&record.payload).into(),
+                        (*new_versions).into(),
+                        now_ms.into(),
+                        record.columns.created_ms.into(),
+                        (&record.columns.status).into(),
+                        record.columns.booked_ms.into(),
+                        (&record.columns.parent_id).into(),
+                        (&record.columns.alt_id).into(),
+                        (&record.columns.title).into(),
+                        (&record.columns.amount).into(),
+                        i64::from(record.columns.has_refund).into(),
+                        amount_e4_of(record).into(),
+                    ],
+                );
             }
-            query.execute(&mut **tx).await?;
+            tx.run(&sql, &args).await?;
         }
         Ok(versions.len())
     }

@@ -8,6 +8,7 @@ use futures_util::TryStreamExt;
 use shopbridge_core::money::Decimal;
 use sqlx::Row;
 
+use crate::page_sql::{Arg, PageSql};
 use crate::{Placeholders, Store, StoreError, WRITE_CHUNK, newest_per_key};
 
 /// One order as the sync writes it.
@@ -114,7 +115,7 @@ impl Store {
     /// Upserts a stream's checkpoint inside the caller's transaction.
     pub(crate) async fn write_checkpoint(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut impl PageSql,
         connection_id: &str,
         stream: &str,
         checkpoint: Checkpoint,
@@ -124,24 +125,25 @@ impl Store {
             Some((s, e, p)) => (Some(s), Some(e), Some(p)),
             None => (None, None, None),
         };
-        sqlx::query(
+        tx.run(
             "INSERT INTO sync_checkpoints (connection_id, stream, cursor_ms, window_start_ms, window_end_ms, next_page, updated_ms, covered_from_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (connection_id, stream) DO UPDATE SET cursor_ms = excluded.cursor_ms, window_start_ms = excluded.window_start_ms,
              window_end_ms = excluded.window_end_ms, next_page = excluded.next_page, updated_ms = excluded.updated_ms",
+            &[
+                connection_id.into(),
+                stream.into(),
+                checkpoint.cursor_ms.into(),
+                start.into(),
+                end.into(),
+                page.into(),
+                now_ms.into(),
+                // The first checkpoint's window is where the stream's history starts; later
+                // writes keep it.
+                start.unwrap_or(checkpoint.cursor_ms).into(),
+            ],
         )
-        .bind(connection_id)
-        .bind(stream)
-        .bind(checkpoint.cursor_ms)
-        .bind(start)
-        .bind(end)
-        .bind(page)
-        .bind(now_ms)
-        // The first checkpoint's window is where the stream's history starts; later writes keep it.
-        .bind(start.unwrap_or(checkpoint.cursor_ms))
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        .await
     }
 
     /// What a stream's sync has stored: every change from `.0` until before `.1` (epoch ms);
@@ -190,16 +192,12 @@ impl Store {
     /// own thread), adding the orders that settle to the daily sums.
     pub(crate) async fn write_union_orders(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut impl PageSql,
         page: &crate::records::PageWrite<'_>,
+        subscribers: &crate::webhooks::Subscribers,
         orders: &[UnionOrderRecord],
     ) -> Result<usize, StoreError> {
-        let (connection_id, events, subscribers, now_ms) = (
-            page.connection_id,
-            page.events,
-            page.subscribers,
-            page.now_ms,
-        );
+        let (connection_id, events, now_ms) = (page.connection_id, page.events, page.now_ms);
         // What the store holds of this page's orders.
         let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
         // The tags each order's refunds are summed under now (none for an order not stored),
@@ -212,20 +210,16 @@ impl Store {
             let sql = format!(
                 "SELECT order_sn, last_update_ms, settled, chan_tag, stat_param FROM union_orders WHERE connection_id = {connection} AND order_sn IN ({order_sns})"
             );
-            let mut query = sqlx::query(&sql).bind(connection_id);
-            for order in orders {
-                query = query.bind(&order.order_sn);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                let settled: i64 = row.try_get("settled")?;
-                let order_sn: String = row.try_get("order_sn")?;
-                let chan_tag: Option<String> = row.try_get("chan_tag")?;
-                let stat_param: Option<String> = row.try_get("stat_param")?;
+            let mut args: Vec<Arg> = vec![connection_id.into()];
+            args.extend(orders.iter().map(|order| Arg::from(&order.order_sn)));
+            for row in tx.rows(&sql, &args).await? {
+                let order_sn = row.text(0)?;
+                let (chan_tag, stat_param) = (row.opt_text(3)?, row.opt_text(4)?);
                 tags_before.insert(
                     order_sn.clone(),
                     Some((chan_tag.unwrap_or_default(), stat_param.unwrap_or_default())),
                 );
-                stored.insert(order_sn, (row.try_get("last_update_ms")?, settled != 0));
+                stored.insert(order_sn, (row.int(1)?, row.int(2)? != 0));
             }
         }
         // Every newer version goes to the history; the newest of each order (with how many new
@@ -306,11 +300,9 @@ impl Store {
                    WHERE o.connection_id = union_order_history.connection_id AND o.order_sn = union_order_history.order_sn)
                  WHERE connection_id = {connection} AND order_sn IN ({list}) AND payload = ''"
             );
-            let mut query = sqlx::query(&sql).bind(connection_id);
-            for order_sn in chunk {
-                query = query.bind(*order_sn);
-            }
-            query.execute(&mut **tx).await?;
+            let mut args: Vec<Arg> = vec![connection_id.into()];
+            args.extend(chunk.iter().map(|order_sn| Arg::from(*order_sn)));
+            tx.run(&sql, &args).await?;
         }
         let rows = newest_per_key(&versions, |order| &order.order_sn);
         // Each order's last version in the page is the one its row gets.
@@ -325,20 +317,24 @@ impl Store {
                  VALUES {} ON CONFLICT DO NOTHING",
                 Placeholders::new(self.backend()).rows(6, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
+            let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
             for (n, order) in chunk.iter().enumerate() {
                 let current =
                     last_of.get(order.order_sn.as_str()) == Some(&(chunk_no * WRITE_CHUNK + n));
                 let payload = if current { "" } else { order.payload.as_str() };
-                query = query
-                    .bind(connection_id)
-                    .bind(&order.order_sn)
-                    .bind(order.last_update_ms)
-                    .bind(&order.sub_status)
-                    .bind(&order.commission)
-                    .bind(payload);
+                crate::page_sql::extend_args(
+                    &mut args,
+                    [
+                        connection_id.into(),
+                        (&order.order_sn).into(),
+                        order.last_update_ms.into(),
+                        (&order.sub_status).into(),
+                        (&order.commission).into(),
+                        payload.into(),
+                    ],
+                );
             }
-            query.execute(&mut **tx).await?;
+            tx.run(&sql, &args).await?;
         }
         for chunk in rows.chunks(WRITE_CHUNK) {
             let sql = format!(
@@ -353,25 +349,29 @@ impl Store {
                  versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
                 Placeholders::new(self.backend()).rows(14, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
+            let mut args: Vec<Arg> = Vec::with_capacity(14 * chunk.len());
             for (order, new_versions) in chunk {
-                query = query
-                    .bind(connection_id)
-                    .bind(&order.order_sn)
-                    .bind(order.status)
-                    .bind(&order.sub_status)
-                    .bind(&order.chan_tag)
-                    .bind(&order.stat_param)
-                    .bind(&order.commission)
-                    .bind(order.order_time_ms)
-                    .bind(order.last_update_ms)
-                    .bind(i64::from(order.settled))
-                    .bind(order.settled_ms)
-                    .bind(&order.payload)
-                    .bind(*new_versions)
-                    .bind(now_ms);
+                crate::page_sql::extend_args(
+                    &mut args,
+                    [
+                        connection_id.into(),
+                        (&order.order_sn).into(),
+                        order.status.into(),
+                        (&order.sub_status).into(),
+                        (&order.chan_tag).into(),
+                        (&order.stat_param).into(),
+                        (&order.commission).into(),
+                        order.order_time_ms.into(),
+                        order.last_update_ms.into(),
+                        i64::from(order.settled).into(),
+                        order.settled_ms.into(),
+                        (&order.payload).into(),
+                        (*new_versions).into(),
+                        now_ms.into(),
+                    ],
+                );
             }
-            query.execute(&mut **tx).await?;
+            tx.run(&sql, &args).await?;
         }
         // An order arriving after its refunds, or changing its tags, moves their sums.
         let moved: Vec<&str> = tags_after
@@ -383,13 +383,13 @@ impl Store {
             .collect();
         if !moved.is_empty() {
             let mut sums = crate::kept::RefundDays::default();
-            for share in self.refund_shares_of(tx, connection_id, &moved).await? {
+            for share in crate::kept::refund_shares_of(tx, connection_id, &moved).await? {
                 let before = tags_before.get(&share.order_sn).cloned().flatten();
                 let after = tags_after.get(share.order_sn.as_str()).cloned();
                 sums.add(&share, &before, -1);
                 sums.add(&share, &after, 1);
             }
-            sums.write(self, tx, connection_id).await?;
+            sums.write(tx, connection_id).await?;
         }
         for (table, column, sums) in [
             ("union_settled_daily", "day_ms", settling),
@@ -405,17 +405,21 @@ impl Store {
                      commission_e4 = {table}.commission_e4 + excluded.commission_e4",
                     Placeholders::new(self.backend()).rows(6, chunk.len())
                 );
-                let mut query = sqlx::query(&sql);
+                let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
                 for ((start_ms, chan_tag, stat_param), (count, commission)) in chunk {
-                    query = query
-                        .bind(connection_id)
-                        .bind(*start_ms)
-                        .bind(chan_tag)
-                        .bind(stat_param)
-                        .bind(*count)
-                        .bind(*commission);
+                    crate::page_sql::extend_args(
+                        &mut args,
+                        [
+                            connection_id.into(),
+                            (*start_ms).into(),
+                            chan_tag.into(),
+                            stat_param.into(),
+                            (*count).into(),
+                            (*commission).into(),
+                        ],
+                    );
                 }
-                query.execute(&mut **tx).await?;
+                tx.run(&sql, &args).await?;
             }
         }
         Ok(versions.len())

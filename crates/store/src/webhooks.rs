@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
 
+use crate::page_sql::{PageSql, Row as PageRow, SqlxTx};
 use crate::vault::Sealed;
 use crate::{Store, StoreError};
 
@@ -43,38 +44,35 @@ pub(crate) struct Subscribers {
 }
 
 impl Subscribers {
-    async fn of(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        tenant_id: &str,
-    ) -> Result<Self, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = 1")
-                .bind(tenant_id)
-                .fetch_all(&mut **tx)
-                .await?;
+    async fn of(tx: &mut impl PageSql, tenant_id: &str) -> Result<Self, StoreError> {
+        let rows = tx
+            .rows(
+                "SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = 1",
+                &[tenant_id.into()],
+            )
+            .await?;
         Self::from_rows(&rows)
     }
 
     /// The webhooks of a connection's tenant, in one query.
-    async fn of_connection(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pub(crate) async fn of_connection(
+        tx: &mut impl PageSql,
         connection_id: &str,
     ) -> Result<Self, StoreError> {
-        let rows = sqlx::query(
-            "SELECT w.id, w.events FROM webhooks w JOIN connections c ON c.tenant_id = w.tenant_id
-             WHERE c.id = $1 AND w.enabled = 1",
-        )
-        .bind(connection_id)
-        .fetch_all(&mut **tx)
-        .await?;
+        let rows = tx
+            .rows(
+                "SELECT w.id, w.events FROM webhooks w JOIN connections c ON c.tenant_id = w.tenant_id
+                 WHERE c.id = $1 AND w.enabled = 1",
+                &[connection_id.into()],
+            )
+            .await?;
         Self::from_rows(&rows)
     }
 
-    fn from_rows(rows: &[sqlx::any::AnyRow]) -> Result<Self, StoreError> {
+    fn from_rows(rows: &[PageRow]) -> Result<Self, StoreError> {
         let mut hooks = Vec::with_capacity(rows.len());
         for row in rows {
-            let events: String = row.try_get("events")?;
-            hooks.push((row.try_get("id")?, subscribed_events(&events)));
+            hooks.push((row.text(0)?, subscribed_events(&row.text(1)?)));
         }
         Ok(Self { hooks })
     }
@@ -89,7 +87,7 @@ impl Subscribers {
     /// Queues `event` for each webhook that wants it; answers how many deliveries were queued.
     pub(crate) async fn enqueue(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut impl PageSql,
         event: &str,
         data: Value,
         now_ms: i64,
@@ -100,15 +98,11 @@ impl Subscribers {
             if !events.iter().any(|e| e == event) {
                 continue;
             }
-            sqlx::query(
+            tx.run(
                 "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, next_attempt_ms, created_ms, finished_ms)
                  VALUES ($1, $2, $3, 'pending', 0, $4, $4, NULL)",
+                &[id.into(), event.into(), (&body).into(), now_ms.into()],
             )
-            .bind(id)
-            .bind(event)
-            .bind(&body)
-            .bind(now_ms)
-            .execute(&mut **tx)
             .await?;
             queued += 1;
         }
@@ -363,17 +357,12 @@ impl Store {
         data: Value,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
-        let hooks = Subscribers::of(tx, tenant_id).await?;
-        hooks.enqueue(tx, event, data, now_ms).await
-    }
-
-    /// The webhooks of a connection's tenant, read once for a whole page of changes.
-    pub(crate) async fn subscribers_of_connection(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        connection_id: &str,
-    ) -> Result<Subscribers, StoreError> {
-        Subscribers::of_connection(tx, connection_id).await
+        let mut tx = SqlxTx {
+            tx,
+            backend: self.backend(),
+        };
+        let hooks = Subscribers::of(&mut tx, tenant_id).await?;
+        hooks.enqueue(&mut tx, event, data, now_ms).await
     }
 
     /// Queues an event on its own.

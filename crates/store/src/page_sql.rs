@@ -1,0 +1,205 @@
+//! Where a page's statements run: a sqlx transaction (PostgreSQL), or, on SQLite, the store's own
+//! page connection, whose prepared statements run on the caller's thread instead of being handed
+//! one by one to a driver thread (that hand-off cost more than the writes themselves).
+
+use sqlx::Row as _;
+
+use crate::{Backend, StoreError};
+
+/// A value bound to a statement's next placeholder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(text: &'a str) -> Self {
+        Arg::Text(Some(text))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(text: &'a String) -> Self {
+        Arg::Text(Some(text))
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(text: &'a Option<String>) -> Self {
+        Arg::Text(text.as_deref())
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(text: Option<&'a str>) -> Self {
+        Arg::Text(text)
+    }
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(n: i64) -> Self {
+        Arg::Int(Some(n))
+    }
+}
+
+impl From<Option<i64>> for Arg<'_> {
+    fn from(n: Option<i64>) -> Self {
+        Arg::Int(n)
+    }
+}
+
+/// A row a page's query read; its columns are read by position.
+pub(crate) enum Row {
+    Sqlx(sqlx::any::AnyRow),
+    Sqlite(Vec<rusqlite::types::Value>),
+}
+
+impl Row {
+    pub(crate) fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+        match self {
+            Row::Sqlx(row) => Ok(row.try_get(column)?),
+            Row::Sqlite(values) => match values.get(column) {
+                Some(rusqlite::types::Value::Integer(n)) => Ok(Some(*n)),
+                Some(rusqlite::types::Value::Null) => Ok(None),
+                other => Err(unexpected(column, "an integer", other)),
+            },
+        }
+    }
+
+    pub(crate) fn int(&self, column: usize) -> Result<i64, StoreError> {
+        self.opt_int(column)?
+            .ok_or_else(|| unexpected(column, "an integer", None))
+    }
+
+    pub(crate) fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError> {
+        match self {
+            Row::Sqlx(row) => Ok(row.try_get(column)?),
+            Row::Sqlite(values) => match values.get(column) {
+                Some(rusqlite::types::Value::Text(text)) => Ok(Some(text.clone())),
+                Some(rusqlite::types::Value::Null) => Ok(None),
+                other => Err(unexpected(column, "text", other)),
+            },
+        }
+    }
+
+    pub(crate) fn text(&self, column: usize) -> Result<String, StoreError> {
+        self.opt_text(column)?
+            .ok_or_else(|| unexpected(column, "text", None))
+    }
+}
+
+fn unexpected(column: usize, expected: &str, found: Option<&rusqlite::types::Value>) -> StoreError {
+    StoreError::Invalid(format!(
+        "column {column} of a stored row: expected {expected}, found {found:?}"
+    ))
+}
+
+/// A transaction a page is written in.
+pub(crate) trait PageSql {
+    fn backend(&self) -> Backend;
+
+    /// The rows `sql` reads with `args` bound in order.
+    async fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StoreError>;
+
+    /// Runs `sql` with `args` bound in order.
+    async fn run(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<(), StoreError>;
+}
+
+/// A page written through sqlx (PostgreSQL).
+pub(crate) struct SqlxTx<'t, 'c> {
+    pub tx: &'t mut sqlx::Transaction<'c, sqlx::Any>,
+    pub backend: Backend,
+}
+
+fn bind_args<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for arg in args {
+        query = match *arg {
+            Arg::Text(text) => query.bind(text),
+            Arg::Int(n) => query.bind(n),
+        };
+    }
+    query
+}
+
+impl PageSql for SqlxTx<'_, '_> {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StoreError> {
+        let rows = bind_args(sqlx::query(sql), args)
+            .fetch_all(&mut **self.tx)
+            .await?;
+        Ok(rows.into_iter().map(Row::Sqlx).collect())
+    }
+
+    async fn run(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<(), StoreError> {
+        bind_args(sqlx::query(sql), args)
+            .execute(&mut **self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A page written through the SQLite page connection, inside its `BEGIN IMMEDIATE`.
+pub(crate) struct SqliteTx<'c> {
+    pub conn: &'c mut rusqlite::Connection,
+}
+
+impl SqliteTx<'_> {
+    fn prepared(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<rusqlite::CachedStatement<'_>, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        if statement.parameter_count() != args.len() {
+            return Err(StoreError::Invalid(format!(
+                "a statement takes {} values, {} were given",
+                statement.parameter_count(),
+                args.len()
+            )));
+        }
+        for (n, arg) in args.iter().enumerate() {
+            match *arg {
+                Arg::Text(text) => statement.raw_bind_parameter(n + 1, text)?,
+                Arg::Int(value) => statement.raw_bind_parameter(n + 1, value)?,
+            }
+        }
+        Ok(statement)
+    }
+}
+
+impl PageSql for SqliteTx<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StoreError> {
+        let mut statement = self.prepared(sql, args)?;
+        let columns = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut read = Vec::new();
+        while let Some(row) = rows.next()? {
+            let values = (0..columns)
+                .map(|column| row.get::<_, rusqlite::types::Value>(column))
+                .collect::<Result<Vec<_>, _>>()?;
+            read.push(Row::Sqlite(values));
+        }
+        Ok(read)
+    }
+
+    async fn run(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<(), StoreError> {
+        self.prepared(sql, args)?.raw_execute()?;
+        Ok(())
+    }
+}
+
+/// Appends one row's values to a multi-row statement's arguments.
+pub(crate) fn extend_args<'a, const N: usize>(args: &mut Vec<Arg<'a>>, row: [Arg<'a>; N]) {
+    args.extend(row);
+}
