@@ -117,9 +117,15 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         // Not while one of its pages is being written (the same order of locks as a page's).
         crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
-        let Some(row) = sqlx::query(
-            "SELECT tenant_id, platform, mode, name, state FROM connections WHERE id = $1",
-        )
+        // The row is locked on PostgreSQL until the shop is gone: a re-authorization cannot bring
+        // it back to life between this check and the deletion. (SQLite has one writer.)
+        let lock = match self.backend() {
+            crate::Backend::Postgres => " FOR UPDATE",
+            crate::Backend::Sqlite => "",
+        };
+        let Some(row) = sqlx::query(&format!(
+            "SELECT tenant_id, platform, mode, name, state FROM connections WHERE id = $1{lock}"
+        ))
         .bind(connection_id)
         .fetch_optional(&mut *tx)
         .await?

@@ -121,6 +121,9 @@ pub struct ConnectionSummary {
     pub refresh_expires_ms: Option<i64>,
 }
 
+/// How many times a revocation reads the state again when another change landed first.
+const REVOKE_ATTEMPTS: usize = 5;
+
 impl Store {
     /// Creates a tenant (an ERP or affiliate app calling the hub); its secret is sealed.
     pub async fn create_tenant(
@@ -436,41 +439,47 @@ impl Store {
     /// removal of every re-authorization flow begun for it, in one transaction, so that no
     /// flow begun before can bring it back. A connection already revoked is a conflict.
     pub async fn revoke(&self, id: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
-        let current = self.connection(id).await?.state;
-        if current == ConnectionState::Revoked {
-            return Err(StoreError::Conflict(format!(
-                "connection {id} is already revoked"
-            )));
-        }
-        let mut tx = self.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE connections SET state = 'revoked', last_error = $1, updated_ms = $2 WHERE id = $3 AND state <> 'revoked'",
-        )
-        .bind(reason)
-        .bind(now_ms)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "connection {id} is already revoked"
-            )));
-        }
-        sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(now_ms)
-            .bind(current.as_str())
-            .bind(ConnectionState::Revoked.as_str())
+        // A compare-and-set on the state read, so that the event says the state it really left:
+        // a change landing between the read and the update sends the revocation round again.
+        for _ in 0..REVOKE_ATTEMPTS {
+            let current = self.connection(id).await?.state;
+            if current == ConnectionState::Revoked {
+                return Err(StoreError::Conflict(format!(
+                    "connection {id} is already revoked"
+                )));
+            }
+            let mut tx = self.pool().begin().await?;
+            let updated = sqlx::query(
+                "UPDATE connections SET state = 'revoked', last_error = $1, updated_ms = $2 WHERE id = $3 AND state = $4",
+            )
             .bind(reason)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM connect_states WHERE connection_id = $1")
+            .bind(now_ms)
             .bind(id)
+            .bind(current.as_str())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+            if updated.rows_affected() == 0 {
+                tx.rollback().await?;
+                continue;
+            }
+            sqlx::query("INSERT INTO connection_events (connection_id, at_ms, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
+                .bind(id)
+                .bind(now_ms)
+                .bind(current.as_str())
+                .bind(ConnectionState::Revoked.as_str())
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM connect_states WHERE connection_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        Err(StoreError::Conflict(format!(
+            "connection {id} kept changing state while it was being revoked; try again"
+        )))
     }
 
     /// Moves a connection to `next`, keeping `error` as its last error, with an event. The change,
