@@ -195,7 +195,13 @@ pub async fn rotate(database: &str, key_file: &std::path::Path) -> anyhow::Resul
         std::env::var("SHOPBRIDGE_MASTER_KEY").is_err(),
         "the master key comes from SHOPBRIDGE_MASTER_KEY: rotate it where that variable is set, not here"
     );
-    let old = MasterKey::load_or_create(key_file)?;
+    // A missing key is not made up here: there would be nothing it could open.
+    anyhow::ensure!(
+        key_file.exists(),
+        "no master key at {}: rotation replaces an existing key (check --master-key-file)",
+        key_file.display()
+    );
+    let old = MasterKey::load(key_file)?;
     let next_path = sibling(key_file, ".next");
     let next = MasterKey::load_or_create(&next_path)?;
     let vault = Vault::new(next).with_old_key(old);

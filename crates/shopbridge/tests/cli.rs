@@ -1099,6 +1099,22 @@ async fn keys_rotate_reencrypts_and_the_store_still_opens() {
         ])
     };
     assert!(stdout_of(&sync()).contains("synced union orders"));
+    // A key file that is not there is refused, not made up.
+    let missing = dir.join("missing.key");
+    let refused = run(&[
+        "keys",
+        "--database",
+        &database,
+        "--master-key-file",
+        missing.to_str().expect("path"),
+        "rotate",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no master key at"),
+        "{refused:?}"
+    );
+    assert!(!missing.exists() && !dir.join("missing.key.next").exists());
     let before = std::fs::read_to_string(&key_file).expect("key");
     let rotated = stdout_of(&run(&[
         "keys",

@@ -55,6 +55,17 @@ impl MasterKey {
         Ok(Self::from_bytes(bytes))
     }
 
+    /// Reads the key file, which must exist.
+    pub fn load(path: &Path) -> Result<Self, StoreError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_hex(&SecretString::from(text)),
+            Err(err) => Err(StoreError::Vault(format!(
+                "cannot read the master key file {}: {err}",
+                path.display()
+            ))),
+        }
+    }
+
     /// Reads the key file, or creates it (mode 0600) with a new key on first run.
     pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
         match std::fs::read_to_string(path) {
