@@ -39,6 +39,8 @@ pub struct AppConfig {
     pub trust_forwarded_for: bool,
     /// In demo mode, what `GET /demo/credentials` answers once the demo shops are connected.
     pub demo_credentials: Option<Arc<OnceLock<Value>>>,
+    /// The bearer token `GET /metrics` asks for; `None` leaves the metrics open.
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 /// Why a hub could not be assembled.
@@ -100,6 +102,7 @@ impl Application {
             demo_credentials: config.demo_credentials,
             webhook_targets: config.webhook_targets.clone(),
             background_passes: Default::default(),
+            metrics_token: config.metrics_token,
         };
         let dispatcher = WebhookDispatcher::with_targets(
             config.store,

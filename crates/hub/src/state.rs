@@ -34,6 +34,8 @@ pub struct HubApp {
     /// The tenants with a sync pass started from the console still running here: one at a
     /// time each, however often "sync now" is pressed.
     pub background_passes: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// The bearer token `GET /metrics` asks for; `None` leaves the metrics open.
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 impl std::fmt::Debug for HubApp {

@@ -814,3 +814,59 @@ async fn a_saturated_store_answers_retry_instead_of_hanging() {
         "the store serves again once it is free"
     );
 }
+
+/// With a metrics token configured, `/metrics` answers only requests that carry it, and says
+/// what it asks for; without one it stays open (loopback deployments, tests).
+#[tokio::test]
+async fn metrics_ask_for_the_operators_token_when_one_is_set() {
+    let sandbox = common::sandbox(10).await;
+    let store = common::sqlite_store().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hub = format!("http://{}", listener.local_addr().expect("addr"));
+    let application = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
+        metrics_token: Some(secrecy::SecretString::from("a-token-for-prometheus-only")),
+        ..common::app_config(&sandbox, &store, &hub)
+    })
+    .expect("hub");
+    common::serve(&application, listener);
+    let http = reqwest::Client::new();
+    let get = |authorization: Option<&'static str>| {
+        let mut request = http.get(format!("{hub}/metrics"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send()
+    };
+    for refused in [
+        None,
+        Some("Bearer wrong-token-of-some-length"),
+        Some("Bearer a-token-for-prometheus-onl"),
+        Some("a-token-for-prometheus-only"),
+    ] {
+        let answer = get(refused).await.expect("answer");
+        assert_eq!(answer.status(), 401, "{refused:?}");
+        assert_eq!(
+            answer
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer")
+        );
+        let body = answer.text().await.expect("body");
+        assert!(body.contains("Authorization: Bearer TOKEN"), "{body}");
+        assert!(!body.contains("a-token-for-prometheus-only"), "{body}");
+    }
+    let answer = get(Some("Bearer a-token-for-prometheus-only"))
+        .await
+        .expect("answer");
+    assert_eq!(answer.status(), 200);
+    assert!(
+        answer
+            .text()
+            .await
+            .expect("metrics")
+            .contains("shopbridge_")
+    );
+}

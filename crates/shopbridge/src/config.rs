@@ -88,6 +88,8 @@ pub struct FileHub {
     pub allow_private_webhook_targets: Option<bool>,
     /// Count failed sign-ins by the `X-Forwarded-For` address (behind a trusted proxy).
     pub trust_forwarded_for: Option<bool>,
+    /// A file holding the bearer token `/metrics` asks for (relative to this file).
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// `[winit]`: the Winit application and seller.

@@ -544,6 +544,7 @@ async fn hub_chapter(running: &shopbridge_sandbox::RunningSandbox) -> anyhow::Re
         poll: std::time::Duration::from_secs(3600),
         webhook_targets: Default::default(),
         trust_forwarded_for: false,
+        metrics_token: None,
     })
     .await?;
     let creds = crate::serve::connect_demo_shops(&store, running, &hub.url).await?;

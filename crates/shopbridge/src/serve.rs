@@ -55,6 +55,11 @@ pub struct ServeArgs {
     /// `X-Forwarded-For`, not by the proxy's own. Only where the proxy sets that header itself.
     #[arg(long, env = "SHOPBRIDGE_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// A file holding a bearer token that `GET /metrics` then asks for (`Authorization: Bearer
+    /// TOKEN`); without it the metrics are open to whoever reaches the hub. Also
+    /// `SHOPBRIDGE_METRICS_TOKEN` with the token itself.
+    #[arg(long, env = "SHOPBRIDGE_METRICS_TOKEN_FILE")]
+    metrics_token_file: Option<PathBuf>,
     /// Size of the embedded sandbox's Union catalog (demo mode).
     #[arg(long, default_value_t = 2_000)]
     union_goods: usize,
@@ -134,8 +139,10 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
             redis: args.redis.clone(),
             allow_private_webhook_targets: args.allow_private_webhook_targets,
             trust_forwarded_for: args.trust_forwarded_for,
+            metrics_token_file: args.metrics_token_file.clone(),
         },
     )?;
+    let metrics_token = metrics_token(settings.metrics_token_file.as_deref())?;
     // Without a database named anywhere, demo mode keeps its own temporary one.
     args.database = settings.database_named.then(|| settings.database.clone());
     args.public_url = settings.public_url;
@@ -189,6 +196,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
             own_origin: None,
         },
         trust_forwarded_for: args.trust_forwarded_for,
+        metrics_token,
     })
     .await?;
     let public_url = hub.url.clone();
@@ -280,6 +288,28 @@ pub struct HubParts {
     pub webhook_targets: shopbridge_hub::security::TargetPolicy,
     /// Count failed sign-ins by the address in `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The bearer token `GET /metrics` asks for, if any.
+    pub metrics_token: Option<SecretString>,
+}
+
+/// The token `/metrics` asks for: `SHOPBRIDGE_METRICS_TOKEN`, else the file's first line.
+fn metrics_token(file: Option<&std::path::Path>) -> anyhow::Result<Option<SecretString>> {
+    let token = match (std::env::var("SHOPBRIDGE_METRICS_TOKEN"), file) {
+        (Ok(token), _) => token,
+        (Err(_), Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("metrics token file {}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        (Err(_), None) => return Ok(None),
+    };
+    let token = token.trim();
+    anyhow::ensure!(
+        token.len() >= 16,
+        "the metrics token must be at least 16 characters (a random one: `openssl rand -hex 32`)"
+    );
+    Ok(Some(SecretString::from(token.to_owned())))
 }
 
 /// A hub serving HTTP, its scheduler and webhook dispatcher running in the background.
@@ -311,6 +341,7 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
         webhook_targets: parts.webhook_targets,
         trust_forwarded_for: parts.trust_forwarded_for,
         demo_credentials: parts.demo_credentials,
+        metrics_token: parts.metrics_token,
     })?;
     let poll = parts.poll;
     let server =
@@ -502,5 +533,31 @@ impl PolyCaller {
             answer["submessage"].as_str().unwrap_or_default()
         );
         Ok(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    /// The token file's first line, trimmed; a short token is refused rather than guessed.
+    #[test]
+    fn the_metrics_token_comes_from_its_file_and_is_long_enough() {
+        if std::env::var("SHOPBRIDGE_METRICS_TOKEN").is_ok() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("sb-metrics-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("metrics.token");
+        std::fs::write(&file, "0123456789abcdef0123\nignored\n").expect("write");
+        let token = super::metrics_token(Some(&file))
+            .expect("read")
+            .expect("a token");
+        assert_eq!(token.expose_secret(), "0123456789abcdef0123");
+        std::fs::write(&file, "short\n").expect("write");
+        let err = super::metrics_token(Some(&file)).expect_err("too short");
+        assert!(err.to_string().contains("at least 16"), "{err}");
+        assert!(super::metrics_token(None).expect("none").is_none());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -24,6 +24,9 @@ pub struct HubSettings {
     pub allow_private_webhook_targets: bool,
     #[serde(default)]
     pub trust_forwarded_for: bool,
+    /// A file holding the bearer token `/metrics` asks for.
+    #[serde(default)]
+    pub metrics_token_file: Option<RelativePathBuf>,
 }
 
 impl Default for HubSettings {
@@ -35,6 +38,7 @@ impl Default for HubSettings {
             redis: None,
             allow_private_webhook_targets: false,
             trust_forwarded_for: false,
+            metrics_token_file: None,
         }
     }
 }
@@ -54,6 +58,8 @@ pub struct HubOverrides {
     pub allow_private_webhook_targets: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub trust_forwarded_for: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// The resolved settings: the key file as a path to open, and a SQLite database given in the
@@ -68,6 +74,7 @@ pub struct Resolved {
     pub redis: Option<String>,
     pub allow_private_webhook_targets: bool,
     pub trust_forwarded_for: bool,
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// One table of the configuration, layered: `base`, then the config file's table (checked for
@@ -123,6 +130,7 @@ pub fn hub(config: Option<&Path>, overrides: HubOverrides) -> anyhow::Result<Res
         redis: settings.redis,
         allow_private_webhook_targets: settings.allow_private_webhook_targets,
         trust_forwarded_for: settings.trust_forwarded_for,
+        metrics_token_file: settings.metrics_token_file.map(|file| file.relative()),
     })
 }
 

@@ -382,6 +382,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 webhook_targets: Default::default(),
                 trust_forwarded_for: false,
                 demo_credentials: None,
+                metrics_token: None,
             })?
             .scheduler;
             // A spinner on a terminal (hidden otherwise) naming the run in progress.

@@ -1107,10 +1107,34 @@ async fn redeliver_webhook(
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
+#[utoipa::path(get, path = "/metrics", responses(
+    (status = 200, description = "Prometheus text", content_type = "text/plain", body = String),
+    (status = 401, description = "The hub asks for its metrics token (`--metrics-token-file`) and the request did not carry it as `Authorization: Bearer TOKEN`", body = Problem, content_type = "application/problem+json"),
+))]
 /// Prometheus text: HTTP requests and latency per route, platform calls per method and outcome,
 /// sync runs and lag per stream, webhook attempts and backlog, quota use, database pools.
-async fn metrics(State(app): Shared) -> Response {
+async fn metrics(State(app): Shared, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &app.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !crate::state::constant_time_eq(
+            given.as_bytes(),
+            secrecy::ExposeSecret::expose_secret(token).as_bytes(),
+        ) {
+            let mut refused = crate::problem::problem(
+                StatusCode::UNAUTHORIZED,
+                "the metrics ask for the operator's token: Authorization: Bearer TOKEN",
+            );
+            refused.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+            return refused;
+        }
+    }
     match crate::telemetry::render(&app.store, app.clock.now_ms()).await {
         Ok(text) => (
             [(

@@ -308,6 +308,7 @@ pub fn app_config(
         webhook_targets: Default::default(),
         trust_forwarded_for: false,
         demo_credentials: None,
+        metrics_token: None,
     }
 }
 
