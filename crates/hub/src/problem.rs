@@ -55,7 +55,7 @@ pub fn store_failure(err: shopbridge_store::StoreError) -> Response {
         tracing::warn!(error = %err, "store busy; a request was asked to retry");
         let mut response = problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the hub's store is busy (every database connection is taken); retry in a second",
+            "the hub's store is busy (its database connections or its file are taken); retry in a second",
         );
         response
             .headers_mut()

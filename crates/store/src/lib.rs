@@ -65,11 +65,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Every pooled connection stayed taken for as long as a query may wait: the store is
-    /// overloaded, not broken, and the request may be retried.
+    /// Every pooled connection stayed taken for as long as a query may wait, or another writer
+    /// held a SQLite file as long: the store is overloaded, not broken, and the request may be
+    /// retried.
     pub fn is_busy(&self) -> bool {
         match self {
             StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            // SQLite's BUSY and LOCKED (and their extended codes): another writer holds the file.
+            StoreError::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => matches!(
                 failure.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
@@ -463,15 +469,21 @@ impl Store {
     }
 }
 
-/// Creates a SQLite database file readable by its owner only (0600) before SQLite opens it: it
-/// holds buyers' names, addresses and phones. SQLite gives its `-wal` and `-shm` files the
-/// database file's permissions. An existing file keeps the mode it has.
+/// Whether a SQLite URL names a database in memory (which sqlx renames to a `file:` URI of its
+/// own): nothing to create on disk, and nothing a second connection would share.
+fn in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
 /// The SQLite connection sync pages are written through, with the pool's settings: prepared
 /// statements run on the caller's thread, where sqlx's driver hands every statement and row to a
 /// thread of its own and back (which cost more than the writes). `None` for an in-memory
 /// database, which a second connection would not share.
 fn open_page_connection(url: &str) -> Result<Option<rusqlite::Connection>, StoreError> {
     use sqlx::sqlite::SqliteConnectOptions;
+    if in_memory(url) {
+        return Ok(None);
+    }
     let options = SqliteConnectOptions::from_str(url)?;
     let path = options.get_filename();
     if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') {
@@ -481,18 +493,26 @@ fn open_page_connection(url: &str) -> Result<Option<rusqlite::Connection>, Store
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    // The same settings as the pool's connections (see `Store::open`).
+    // The same settings as the pool's connections (see `Store::open`), but no busy timeout:
+    // SQLite would wait for another process's write lock on the async task's thread, so
+    // `save_page` waits for it between attempts instead.
     conn.execute_batch(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;
          PRAGMA temp_store = MEMORY;",
     )?;
-    // A page's statements differ by their number of rows: room for every size a sync writes.
-    conn.set_prepared_statement_cache_capacity(256);
+    // A page's statements differ by their number of rows; most pages are full ones.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(Some(conn))
 }
 
+/// Creates a SQLite database file readable by its owner only (0600) before SQLite opens it: it
+/// holds buyers' names, addresses and phones. SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions. An existing file keeps the mode it has.
 fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
     use sqlx::sqlite::SqliteConnectOptions;
+    if in_memory(url) {
+        return Ok(());
+    }
     let options = SqliteConnectOptions::from_str(url)?;
     let path = options.get_filename();
     if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') || path.exists() {

@@ -89,9 +89,19 @@ impl Row {
     }
 }
 
+/// A stored value of another type than the writer reads there (named by type only: the value
+/// may be a buyer's data).
 fn unexpected(column: usize, expected: &str, found: Option<&rusqlite::types::Value>) -> StoreError {
+    let found = match found {
+        None => "nothing",
+        Some(rusqlite::types::Value::Null) => "NULL",
+        Some(rusqlite::types::Value::Integer(_)) => "an integer",
+        Some(rusqlite::types::Value::Real(_)) => "a real",
+        Some(rusqlite::types::Value::Text(_)) => "text",
+        Some(rusqlite::types::Value::Blob(_)) => "a blob",
+    };
     StoreError::Invalid(format!(
-        "column {column} of a stored row: expected {expected}, found {found:?}"
+        "column {column} of a stored row: expected {expected}, found {found}"
     ))
 }
 
@@ -145,9 +155,56 @@ impl PageSql for SqlxTx<'_, '_> {
     }
 }
 
-/// A page written through the SQLite page connection, inside its `BEGIN IMMEDIATE`.
+/// A page written through the SQLite page connection, inside its `BEGIN IMMEDIATE`: unless
+/// committed, dropping it (an error, a panic, a failed `COMMIT`) rolls the page back, so the
+/// connection never keeps the file's write lock.
 pub(crate) struct SqliteTx<'c> {
-    pub conn: &'c mut rusqlite::Connection,
+    conn: &'c mut rusqlite::Connection,
+}
+
+/// How long a page waits for another process's write lock on the file before giving up busy.
+const BEGIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl<'c> SqliteTx<'c> {
+    /// Begins the page's transaction, waiting (without holding the thread) while another
+    /// process writes.
+    pub(crate) async fn begin(conn: &'c mut rusqlite::Connection) -> Result<Self, StoreError> {
+        if !conn.is_autocommit() {
+            // Left open by a write that ended half-way: nothing of it was committed.
+            conn.execute_batch("ROLLBACK")?;
+        }
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(2);
+        loop {
+            match conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => return Ok(Self { conn }),
+                Err(rusqlite::Error::SqliteFailure(failure, _))
+                    if failure.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < BEGIN_PATIENCE =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(100));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// Commits the page; on failure it is rolled back when `self` drops.
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit()
+            && let Err(err) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %err, "could not roll a page back");
+        }
+    }
 }
 
 impl SqliteTx<'_> {
@@ -185,9 +242,25 @@ impl PageSql for SqliteTx<'_> {
         let mut rows = statement.raw_query();
         let mut read = Vec::new();
         while let Some(row) = rows.next()? {
-            let values = (0..columns)
-                .map(|column| row.get::<_, rusqlite::types::Value>(column))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut values = Vec::with_capacity(columns);
+            for column in 0..columns {
+                use rusqlite::types::{Value, ValueRef};
+                values.push(match row.get_ref(column)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Integer(n),
+                    ValueRef::Real(x) => Value::Real(x),
+                    // Text that is not UTF-8 is an error to report, not a panic.
+                    ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+                        Ok(text) => Value::Text(text.to_owned()),
+                        Err(_) => {
+                            return Err(StoreError::Invalid(format!(
+                                "column {column} of a stored row is not UTF-8 text"
+                            )));
+                        }
+                    },
+                    ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
+                });
+            }
             read.push(Row::Sqlite(values));
         }
         Ok(read)

@@ -179,31 +179,12 @@ impl Store {
         // time, and a transaction that read before another's commit could not write after it).
         let _writer_turn = self.pool().acquire().await?;
         let mut conn = page_connection.lock().await;
-        if !conn.is_autocommit() {
-            // Left open by a write that was dropped half-way: nothing of it was committed.
-            conn.execute_batch("ROLLBACK")?;
-        }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let written = self
-            .write_page(
-                &mut SqliteTx { conn: &mut conn },
-                &page_write,
-                page,
-                checkpoint,
-            )
-            .await;
-        match written {
-            Ok(changed) => {
-                conn.execute_batch("COMMIT")?;
-                Ok(changed)
-            }
-            Err(err) => {
-                if let Err(rollback) = conn.execute_batch("ROLLBACK") {
-                    tracing::warn!(error = %rollback, "could not roll a failed page back");
-                }
-                Err(err)
-            }
-        }
+        let mut tx = SqliteTx::begin(&mut conn).await?;
+        let changed = self
+            .write_page(&mut tx, &page_write, page, checkpoint)
+            .await?;
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// A page's records, their sums, announcements and the checkpoint, inside `tx`.

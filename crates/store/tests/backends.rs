@@ -1629,3 +1629,91 @@ async fn sqlite_history_keeps_every_version() {
 async fn postgres_history_keeps_every_version() {
     on_postgres(history_keeps_every_versions_json).await;
 }
+
+/// A page that fails half-way leaves nothing behind and no lock held: the store's next writes,
+/// through the pool and through the page connection, go through. Foreign keys hold on the page
+/// connection as on the pool's.
+#[tokio::test]
+async fn sqlite_a_failed_page_leaves_no_lock_behind() {
+    let (store, path) = sqlite().await;
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    let err = store
+        .save_page(
+            "no-such-shop",
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(vec![order("X", 10, "pending", false)]),
+            cp,
+            None,
+            0,
+        )
+        .await
+        .expect_err("an order of no shop");
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    let shop = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        new_shop(&store, "after", "union_channel"),
+    )
+    .await
+    .expect("the pool writes at once");
+    store
+        .save_page(
+            &shop,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(vec![order("X", 10, "pending", false)]),
+            cp,
+            None,
+            0,
+        )
+        .await
+        .expect("the page connection writes");
+    assert_eq!(store.union_order_count(&shop).await.expect("count"), 1);
+    std::fs::remove_file(&path).ok();
+}
+
+/// While another process holds the file's write lock, a page waits for it (without holding
+/// the thread) and is written once it is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_page_waits_for_another_writer() {
+    let (store, path) = sqlite().await;
+    let shop = new_shop(&store, "waits", "union_channel").await;
+    let other = rusqlite::Connection::open(&path).expect("another writer");
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("the write lock");
+    let writing = {
+        let store = store.clone();
+        let shop = shop.clone();
+        tokio::spawn(async move {
+            store
+                .save_page(
+                    &shop,
+                    "union_orders",
+                    &shopbridge_store::PageRecords::UnionOrders(vec![order(
+                        "W", 10, "pending", false,
+                    )]),
+                    Checkpoint {
+                        cursor_ms: 0,
+                        window: None,
+                    },
+                    None,
+                    0,
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert!(!writing.is_finished(), "the page waits for the lock");
+    // The thread is not held meanwhile: another task runs.
+    let tick = tokio::spawn(async { 1 }).await.expect("a task runs");
+    assert_eq!(tick, 1);
+    other.execute_batch("COMMIT").expect("release");
+    writing
+        .await
+        .expect("task")
+        .expect("written once the lock is free");
+    assert_eq!(store.union_order_count(&shop).await.expect("count"), 1);
+    std::fs::remove_file(&path).ok();
+}
