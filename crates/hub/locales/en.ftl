@@ -327,6 +327,7 @@ shop-deleted = (deleted shop)
 delivery-pending = Pending
 delivery-delivered = Delivered
 delivery-failed = Failed
+delivery-cancelled = Cancelled (its shop was deleted)
 delivery-other = Unknown
 
 ## Errors

@@ -318,6 +318,7 @@ shop-deleted = （已删除的店铺）
 delivery-pending = 待投递
 delivery-delivered = 已送达
 delivery-failed = 失败
+delivery-cancelled = 已取消（店铺已删除）
 delivery-other = 未知
 
 ## Errors

@@ -162,6 +162,10 @@ impl Store {
             .bind(connection_id)
             .execute(&mut *tx)
             .await?;
+        // What was queued about the shop is no longer sent: it would announce data the tenant
+        // has just deleted. The deliveries stay in the log, cancelled.
+        crate::webhooks::cancel_pending_of_shop(&mut tx, self.backend(), connection_id, now_ms)
+            .await?;
         sqlx::query("INSERT INTO audit_log (at_ms, tenant_id, connection_id, action, detail) VALUES ($1, $2, $3, 'shop_delete', $4)")
             .bind(now_ms)
             .bind(&tenant_id)

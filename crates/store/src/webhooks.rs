@@ -110,6 +110,31 @@ impl Subscribers {
     }
 }
 
+/// Cancels the deliveries still pending whose event is about `connection_id` (every event about
+/// a shop carries `"connection_id"` in its data), inside the caller's transaction.
+pub(crate) async fn cancel_pending_of_shop(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    connection_id: &str,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    // The payload is serde_json's compact text: the shop's id appears exactly so.
+    let needle = format!("\"connection_id\":{}", Value::from(connection_id));
+    let find = match backend {
+        crate::Backend::Sqlite => "instr",
+        crate::Backend::Postgres => "strpos",
+    };
+    let done = sqlx::query(&format!(
+        "UPDATE webhook_deliveries SET status = 'cancelled', finished_ms = $1
+         WHERE status = 'pending' AND {find}(payload, $2) > 0"
+    ))
+    .bind(now_ms)
+    .bind(needle)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// After this many deliveries in a row have failed for good (every retry spent, or refused) an
 /// endpoint is disabled. Attempts are not counted: a burst of events queued for an endpoint that
 /// is briefly down must not disable it before a single retry.
@@ -142,7 +167,8 @@ pub struct Delivery {
     pub event: String,
     /// The JSON body sent.
     pub payload: String,
-    /// `pending`, `delivered`, `failed` (refused for good, or out of attempts).
+    /// `pending`, `delivered`, `failed` (refused for good, or out of attempts), `cancelled` (its
+    /// shop was deleted before it went out).
     pub status: String,
     pub attempts: i64,
     pub next_attempt_ms: i64,

@@ -1717,3 +1717,83 @@ async fn sqlite_a_page_waits_for_another_writer() {
     assert_eq!(store.union_order_count(&shop).await.expect("count"), 1);
     std::fs::remove_file(&path).ok();
 }
+
+/// Deleting a shop cancels the deliveries still queued about it (kept in the log, never sent),
+/// and leaves every other shop's alone.
+async fn deleting_a_shop_cancels_its_queued_deliveries(store: &Store) {
+    let cp = Checkpoint {
+        cursor_ms: 0,
+        window: None,
+    };
+    let events = Some(shopbridge_store::RecordEvents {
+        created: "union_order.created",
+        updated: "union_order.updated",
+    });
+    let mut hooks = Vec::new();
+    for name in ["deleted", "kept"] {
+        let shop = new_shop(store, name, "union_channel").await;
+        let tenant = store.connection(&shop).await.expect("shop").tenant_id;
+        let hook = store
+            .create_webhook(
+                &tenant,
+                "https://example.com/h",
+                &[],
+                &SecretString::from("k"),
+                1,
+            )
+            .await
+            .expect("webhook");
+        store
+            .save_page(
+                &shop,
+                "union_orders",
+                &shopbridge_store::PageRecords::UnionOrders(vec![order("N", 10, "pending", false)]),
+                cp,
+                events,
+                2,
+            )
+            .await
+            .expect("page");
+        hooks.push((shop, tenant, hook));
+    }
+    let (deleted, _, _) = &hooks[0];
+    store.revoke(deleted, "test", 3).await.expect("revoke");
+    store
+        .delete_connection(deleted, "test", 4)
+        .await
+        .expect("delete");
+    let statuses = |tenant: String, hook: String| async move {
+        store
+            .webhook_deliveries(&tenant, &hook, 10)
+            .await
+            .expect("deliveries")
+            .into_iter()
+            .map(|(delivery, _)| delivery.status)
+            .collect::<Vec<_>>()
+    };
+    let (_, tenant, hook) = hooks[0].clone();
+    assert_eq!(statuses(tenant, hook).await, ["cancelled"]);
+    let (_, tenant, hook) = hooks[1].clone();
+    assert_eq!(statuses(tenant, hook).await, ["pending"]);
+    assert!(
+        store
+            .claim_due_deliveries(1_000, 60_000, 10)
+            .await
+            .expect("due")
+            .iter()
+            .all(|due| !due.delivery.payload.contains(deleted.as_str())),
+        "a cancelled delivery is never claimed"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_deleting_a_shop_cancels_its_deliveries() {
+    let (store, path) = sqlite().await;
+    deleting_a_shop_cancels_its_queued_deliveries(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn postgres_deleting_a_shop_cancels_its_deliveries() {
+    on_postgres(deleting_a_shop_cancels_its_queued_deliveries).await;
+}

@@ -28,7 +28,8 @@ pub(super) const AUDIT_ACTIONS: &[&str] = &[
 ];
 
 /// A delivery's states.
-pub(super) const DELIVERY_STATES: &[&str] = &["pending", "delivered", "failed", "other"];
+pub(super) const DELIVERY_STATES: &[&str] =
+    &["pending", "delivered", "failed", "cancelled", "other"];
 
 /// A deleted shop's name and how many records went with it, from its audit entry
 /// (`<id> <platform>/<mode> "<name>" by <actor>: <n> records`).
