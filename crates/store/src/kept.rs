@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use crate::page_sql::{Arg, PageSql};
+use crate::page_sql::{Arg, PageSql, insert_rows};
 use crate::{Placeholders, Store, StoreError, WRITE_CHUNK};
 
 /// The stream Union after-settlement refunds are stored under: the order writer moves their sums
@@ -98,31 +98,24 @@ impl HourCounts {
         stream: &str,
     ) -> Result<(), StoreError> {
         let deltas: Vec<_> = self.deltas.into_iter().filter(|(_, n)| *n != 0).collect();
-        for chunk in deltas.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records)
-                 VALUES {}
-                 ON CONFLICT (connection_id, stream, time_field, hour_ms, status) DO UPDATE SET
-                 records = synced_record_hours.records + excluded.records",
-                Placeholders::new(tx.backend()).rows(6, chunk.len())
-            );
-            let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
-            for ((field, hour_ms, status), n) in chunk {
-                crate::page_sql::extend_args(
-                    &mut args,
-                    [
-                        connection_id.into(),
-                        stream.into(),
-                        field.name().into(),
-                        (*hour_ms).into(),
-                        status.into(),
-                        (*n).into(),
-                    ],
-                );
-            }
-            tx.run(&sql, &args).await?;
-        }
-        Ok(())
+        insert_rows(
+            tx,
+            "INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records)",
+            "ON CONFLICT (connection_id, stream, time_field, hour_ms, status) DO UPDATE SET
+             records = synced_record_hours.records + excluded.records",
+            &deltas,
+            |((field, hour_ms, status), n)| {
+                [
+                    connection_id.into(),
+                    stream.into(),
+                    field.name().into(),
+                    (*hour_ms).into(),
+                    status.into(),
+                    (*n).into(),
+                ]
+            },
+        )
+        .await
     }
 }
 
@@ -179,37 +172,30 @@ impl RefundDays {
             .into_iter()
             .filter(|(_, (n, e4))| *n != 0 || *e4 != 0)
             .collect();
-        for chunk in deltas.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO union_refund_daily (connection_id, day_ms, known, chan_tag, stat_param, refunds, deduction_e4)
-                 VALUES {}
-                 ON CONFLICT (connection_id, day_ms, known, chan_tag, stat_param) DO UPDATE SET
-                 refunds = union_refund_daily.refunds + excluded.refunds,
-                 deduction_e4 = union_refund_daily.deduction_e4 + excluded.deduction_e4",
-                Placeholders::new(tx.backend()).rows(7, chunk.len())
-            );
-            let mut args: Vec<Arg> = Vec::with_capacity(7 * chunk.len());
-            for ((day_ms, tags), (refunds, deduction_e4)) in chunk {
+        insert_rows(
+            tx,
+            "INSERT INTO union_refund_daily (connection_id, day_ms, known, chan_tag, stat_param, refunds, deduction_e4)",
+            "ON CONFLICT (connection_id, day_ms, known, chan_tag, stat_param) DO UPDATE SET
+             refunds = union_refund_daily.refunds + excluded.refunds,
+             deduction_e4 = union_refund_daily.deduction_e4 + excluded.deduction_e4",
+            &deltas,
+            |((day_ms, tags), (refunds, deduction_e4))| {
                 let (chan_tag, stat_param) = match tags {
                     Some((chan_tag, stat_param)) => (chan_tag.as_str(), stat_param.as_str()),
                     None => ("", ""),
                 };
-                crate::page_sql::extend_args(
-                    &mut args,
-                    [
-                        connection_id.into(),
-                        (*day_ms).into(),
-                        i64::from(tags.is_some()).into(),
-                        chan_tag.into(),
-                        stat_param.into(),
-                        (*refunds).into(),
-                        (*deduction_e4).into(),
-                    ],
-                );
-            }
-            tx.run(&sql, &args).await?;
-        }
-        Ok(())
+                [
+                    connection_id.into(),
+                    (*day_ms).into(),
+                    i64::from(tags.is_some()).into(),
+                    chan_tag.into(),
+                    stat_param.into(),
+                    (*refunds).into(),
+                    (*deduction_e4).into(),
+                ]
+            },
+        )
+        .await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use sqlx::Row as _;
 
-use crate::{Backend, StoreError};
+use crate::{Backend, Placeholders, StoreError, WRITE_CHUNK};
 
 /// A value bound to a statement's next placeholder.
 #[derive(Debug, Clone, Copy)]
@@ -272,7 +272,24 @@ impl PageSql for SqliteTx<'_> {
     }
 }
 
-/// Appends one row's values to a multi-row statement's arguments.
-pub(crate) fn extend_args<'a, const N: usize>(args: &mut Vec<Arg<'a>>, row: [Arg<'a>; N]) {
-    args.extend(row);
+/// Inserts `rows` with one multi-row statement per [`WRITE_CHUNK`] of them: `insert` names the
+/// table and its columns, `tail` follows the values (an `ON CONFLICT` clause, or nothing), and
+/// `values` gives each row's `N` values in the columns' order.
+pub(crate) async fn insert_rows<'a, T, const N: usize>(
+    tx: &mut impl PageSql,
+    insert: &str,
+    tail: &str,
+    rows: &'a [T],
+    values: impl Fn(&'a T) -> [Arg<'a>; N],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(WRITE_CHUNK) {
+        let tuples = Placeholders::new(tx.backend()).rows(N, chunk.len());
+        let sql = format!("{insert} VALUES {tuples} {tail}");
+        let mut args = Vec::with_capacity(N * chunk.len());
+        for row in chunk {
+            args.extend(values(row));
+        }
+        tx.run(&sql, &args).await?;
+    }
+    Ok(())
 }

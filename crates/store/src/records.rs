@@ -7,10 +7,9 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx};
+use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx, insert_rows};
 use crate::{
-    Checkpoint, Placeholders, RecordEvents, Store, StoreError, UnionOrderRecord, WRITE_CHUNK,
-    newest_per_key,
+    Checkpoint, Placeholders, RecordEvents, Store, StoreError, UnionOrderRecord, newest_per_key,
 };
 
 /// One record as a stream writes it.
@@ -326,69 +325,58 @@ impl Store {
             }
             sums.write(tx, connection_id).await?;
         }
-        for chunk in versions.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO synced_record_history (connection_id, stream, record_id, updated_ms, synced_ms, payload)
-                 VALUES {}",
-                Placeholders::new(self.backend()).rows(6, chunk.len())
-            );
-            let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
-            for record in chunk {
-                crate::page_sql::extend_args(
-                    &mut args,
-                    [
-                        connection_id.into(),
-                        stream.into(),
-                        (&record.id).into(),
-                        record.updated_ms.into(),
-                        now_ms.into(),
-                        (&record.payload).into(),
-                    ],
-                );
-            }
-            tx.run(&sql, &args).await?;
-        }
+        insert_rows(
+            tx,
+            "INSERT INTO synced_record_history (connection_id, stream, record_id, updated_ms, synced_ms, payload)",
+            "",
+            &versions,
+            |record| {
+                [
+                    connection_id.into(),
+                    stream.into(),
+                    (&record.id).into(),
+                    record.updated_ms.into(),
+                    now_ms.into(),
+                    (&record.payload).into(),
+                ]
+            },
+        )
+        .await?;
         let rows = newest_per_key(&versions, |record| &record.id);
-        for chunk in rows.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms,
-                 created_ms, status, booked_ms, parent_id, alt_id, title, amount, has_refund, amount_e4)
-                 VALUES {}
-                 ON CONFLICT (connection_id, stream, record_id) DO UPDATE SET
-                 updated_ms = excluded.updated_ms, final = excluded.final, payload = excluded.payload,
-                 versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms,
-                 created_ms = excluded.created_ms, status = excluded.status, booked_ms = excluded.booked_ms,
-                 parent_id = excluded.parent_id, alt_id = excluded.alt_id, title = excluded.title,
-                 amount = excluded.amount, has_refund = excluded.has_refund, amount_e4 = excluded.amount_e4",
-                Placeholders::new(self.backend()).rows(17, chunk.len())
-            );
-            let mut args: Vec<Arg> = Vec::with_capacity(17 * chunk.len());
-            for (record, new_versions) in chunk {
-                crate::page_sql::extend_args(
-                    &mut args,
-                    [
-                        connection_id.into(),
-                        stream.into(),
-                        (&record.id).into(),
-                        record.updated_ms.into(),
-                        i64::from(record.is_final).into(),
-                        (&record.payload).into(),
-                        (*new_versions).into(),
-                        now_ms.into(),
-                        record.columns.created_ms.into(),
-                        (&record.columns.status).into(),
-                        record.columns.booked_ms.into(),
-                        (&record.columns.parent_id).into(),
-                        (&record.columns.alt_id).into(),
-                        (&record.columns.title).into(),
-                        (&record.columns.amount).into(),
-                        i64::from(record.columns.has_refund).into(),
-                        amount_e4_of(record).into(),
-                    ],
-                );
-            }
-            tx.run(&sql, &args).await?;
-        }
+        insert_rows(
+            tx,
+            "INSERT INTO synced_records (connection_id, stream, record_id, updated_ms, final, payload, versions, synced_ms,
+             created_ms, status, booked_ms, parent_id, alt_id, title, amount, has_refund, amount_e4)",
+            "ON CONFLICT (connection_id, stream, record_id) DO UPDATE SET
+             updated_ms = excluded.updated_ms, final = excluded.final, payload = excluded.payload,
+             versions = synced_records.versions + excluded.versions, synced_ms = excluded.synced_ms,
+             created_ms = excluded.created_ms, status = excluded.status, booked_ms = excluded.booked_ms,
+             parent_id = excluded.parent_id, alt_id = excluded.alt_id, title = excluded.title,
+             amount = excluded.amount, has_refund = excluded.has_refund, amount_e4 = excluded.amount_e4",
+            &rows,
+            |(record, new_versions)| {
+                [
+                    connection_id.into(),
+                    stream.into(),
+                    (&record.id).into(),
+                    record.updated_ms.into(),
+                    i64::from(record.is_final).into(),
+                    (&record.payload).into(),
+                    (*new_versions).into(),
+                    now_ms.into(),
+                    record.columns.created_ms.into(),
+                    (&record.columns.status).into(),
+                    record.columns.booked_ms.into(),
+                    (&record.columns.parent_id).into(),
+                    (&record.columns.alt_id).into(),
+                    (&record.columns.title).into(),
+                    (&record.columns.amount).into(),
+                    i64::from(record.columns.has_refund).into(),
+                    amount_e4_of(record).into(),
+                ]
+            },
+        )
+        .await?;
         Ok(versions.len())
     }
 

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use shopbridge_core::money::Decimal;
 use sqlx::Row;
 
-use crate::page_sql::{Arg, PageSql};
+use crate::page_sql::{Arg, PageSql, insert_rows};
 use crate::{Placeholders, Store, StoreError, WRITE_CHUNK, newest_per_key};
 
 /// One order as the sync writes it.
@@ -305,74 +305,69 @@ impl Store {
             tx.run(&sql, &args).await?;
         }
         let rows = newest_per_key(&versions, |order| &order.order_sn);
-        // Each order's last version in the page is the one its row gets.
+        // Each order's last version in the page is the one its row gets: its history row holds
+        // '' (see above).
         let last_of: HashMap<&str, usize> = versions
             .iter()
             .enumerate()
             .map(|(n, order)| (order.order_sn.as_str(), n))
             .collect();
-        for (chunk_no, chunk) in versions.chunks(WRITE_CHUNK).enumerate() {
-            let sql = format!(
-                "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
-                 VALUES {} ON CONFLICT DO NOTHING",
-                Placeholders::new(self.backend()).rows(6, chunk.len())
-            );
-            let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
-            for (n, order) in chunk.iter().enumerate() {
-                let current =
-                    last_of.get(order.order_sn.as_str()) == Some(&(chunk_no * WRITE_CHUNK + n));
-                let payload = if current { "" } else { order.payload.as_str() };
-                crate::page_sql::extend_args(
-                    &mut args,
-                    [
-                        connection_id.into(),
-                        (&order.order_sn).into(),
-                        order.last_update_ms.into(),
-                        (&order.sub_status).into(),
-                        (&order.commission).into(),
-                        payload.into(),
-                    ],
-                );
-            }
-            tx.run(&sql, &args).await?;
-        }
-        for chunk in rows.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
-                 order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)
-                 VALUES {}
-                 ON CONFLICT (connection_id, order_sn) DO UPDATE SET status = excluded.status,
-                 sub_status = excluded.sub_status, chan_tag = excluded.chan_tag,
-                 stat_param = excluded.stat_param, commission = excluded.commission,
-                 order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
-                 settled = excluded.settled, settled_ms = excluded.settled_ms, payload = excluded.payload,
-                 versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
-                Placeholders::new(self.backend()).rows(14, chunk.len())
-            );
-            let mut args: Vec<Arg> = Vec::with_capacity(14 * chunk.len());
-            for (order, new_versions) in chunk {
-                crate::page_sql::extend_args(
-                    &mut args,
-                    [
-                        connection_id.into(),
-                        (&order.order_sn).into(),
-                        order.status.into(),
-                        (&order.sub_status).into(),
-                        (&order.chan_tag).into(),
-                        (&order.stat_param).into(),
-                        (&order.commission).into(),
-                        order.order_time_ms.into(),
-                        order.last_update_ms.into(),
-                        i64::from(order.settled).into(),
-                        order.settled_ms.into(),
-                        (&order.payload).into(),
-                        (*new_versions).into(),
-                        now_ms.into(),
-                    ],
-                );
-            }
-            tx.run(&sql, &args).await?;
-        }
+        let history: Vec<(&UnionOrderRecord, &str)> = versions
+            .iter()
+            .enumerate()
+            .map(|(n, order)| {
+                let current = last_of.get(order.order_sn.as_str()) == Some(&n);
+                (*order, if current { "" } else { order.payload.as_str() })
+            })
+            .collect();
+        insert_rows(
+            tx,
+            "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)",
+            "ON CONFLICT DO NOTHING",
+            &history,
+            |(order, payload)| {
+                [
+                    connection_id.into(),
+                    (&order.order_sn).into(),
+                    order.last_update_ms.into(),
+                    (&order.sub_status).into(),
+                    (&order.commission).into(),
+                    (*payload).into(),
+                ]
+            },
+        )
+        .await?;
+        insert_rows(
+            tx,
+            "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
+             order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)",
+            "ON CONFLICT (connection_id, order_sn) DO UPDATE SET status = excluded.status,
+             sub_status = excluded.sub_status, chan_tag = excluded.chan_tag,
+             stat_param = excluded.stat_param, commission = excluded.commission,
+             order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
+             settled = excluded.settled, settled_ms = excluded.settled_ms, payload = excluded.payload,
+             versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
+            &rows,
+            |(order, new_versions)| {
+                [
+                    connection_id.into(),
+                    (&order.order_sn).into(),
+                    order.status.into(),
+                    (&order.sub_status).into(),
+                    (&order.chan_tag).into(),
+                    (&order.stat_param).into(),
+                    (&order.commission).into(),
+                    order.order_time_ms.into(),
+                    order.last_update_ms.into(),
+                    i64::from(order.settled).into(),
+                    order.settled_ms.into(),
+                    (&order.payload).into(),
+                    (*new_versions).into(),
+                    now_ms.into(),
+                ]
+            },
+        )
+        .await?;
         // An order arriving after its refunds, or changing its tags, moves their sums.
         let moved: Vec<&str> = tags_after
             .iter()
@@ -396,31 +391,29 @@ impl Store {
             ("union_settled_hourly", "hour_ms", settling_hours),
         ] {
             let sums: Vec<_> = sums.into_iter().collect();
-            for chunk in sums.chunks(WRITE_CHUNK) {
-                let sql = format!(
-                    "INSERT INTO {table} (connection_id, {column}, chan_tag, stat_param, orders, commission_e4)
-                     VALUES {}
-                     ON CONFLICT (connection_id, {column}, chan_tag, stat_param) DO UPDATE SET
+            insert_rows(
+                tx,
+                &format!(
+                    "INSERT INTO {table} (connection_id, {column}, chan_tag, stat_param, orders, commission_e4)"
+                ),
+                &format!(
+                    "ON CONFLICT (connection_id, {column}, chan_tag, stat_param) DO UPDATE SET
                      orders = {table}.orders + excluded.orders,
-                     commission_e4 = {table}.commission_e4 + excluded.commission_e4",
-                    Placeholders::new(self.backend()).rows(6, chunk.len())
-                );
-                let mut args: Vec<Arg> = Vec::with_capacity(6 * chunk.len());
-                for ((start_ms, chan_tag, stat_param), (count, commission)) in chunk {
-                    crate::page_sql::extend_args(
-                        &mut args,
-                        [
-                            connection_id.into(),
-                            (*start_ms).into(),
-                            chan_tag.into(),
-                            stat_param.into(),
-                            (*count).into(),
-                            (*commission).into(),
-                        ],
-                    );
-                }
-                tx.run(&sql, &args).await?;
-            }
+                     commission_e4 = {table}.commission_e4 + excluded.commission_e4"
+                ),
+                &sums,
+                |((start_ms, chan_tag, stat_param), (count, commission))| {
+                    [
+                        connection_id.into(),
+                        (*start_ms).into(),
+                        chan_tag.into(),
+                        stat_param.into(),
+                        (*count).into(),
+                        (*commission).into(),
+                    ]
+                },
+            )
+            .await?;
         }
         Ok(versions.len())
     }
