@@ -1105,18 +1105,13 @@ pub(super) async fn ship(
     .await
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct RefundForm {
-    csrf: String,
-}
-
 /// Asks the platform about the order's refund, then shows the order with the answer.
 pub(super) async fn check_refund(
     State(app): Shared,
     viewer: Viewer,
     jar: CookieJar,
     Path((shop_id, number)): Path<(String, String)>,
-    Form(form): Form<RefundForm>,
+    Form(form): Form<super::auth::CsrfForm>,
 ) -> Response {
     let lang = viewer.lang;
     order_action(

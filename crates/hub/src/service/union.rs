@@ -302,7 +302,7 @@ async fn earnings_of(
         );
     }
     let mut partial_hours = Vec::new();
-    for (start, end) in edges.into_iter().filter(|(start, end)| start < end) {
+    for &(start, end) in edges.iter().filter(|(start, end)| start < end) {
         let first_hour = shopbridge_store::hour_of(start + HOUR_MS - 1);
         let end_hour = shopbridge_store::hour_of(end);
         if first_hour < end_hour {
@@ -335,16 +335,14 @@ async fn earnings_of(
     // tags; the partial days at either end summed in the database from the refunds booked in
     // them. Each refund lands on its own Beijing day.
     let mut refund_sums = Vec::new();
-    let mut refund_edges = vec![(from, to)];
     if first_whole < end_whole {
-        refund_edges = vec![(from, first_whole), (end_whole, to)];
         refund_sums.extend(
             app.store
                 .refund_days(connection_id, first_whole, end_whole)
                 .await?,
         );
     }
-    for (start, end) in refund_edges.into_iter().filter(|(start, end)| start < end) {
+    for &(start, end) in edges.iter().filter(|(start, end)| start < end) {
         refund_sums.extend(
             app.store
                 .booked_refund_sums(connection_id, UNION_REFUNDS, start, end)
