@@ -556,6 +556,21 @@ impl Store {
         Ok((total, Vec::new()))
     }
 
+    /// The first `limit` records of a stream that match `filter`, in the order `find_records`
+    /// pages them, without counting them all: for callers that only need to know whether there
+    /// are more than they take.
+    pub async fn first_records(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        filter: &RecordFilter,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut reader = self.reader().acquire().await?;
+        self.records_from(&mut reader, connection_id, stream, filter, 0, limit)
+            .await
+    }
+
     /// How many records of a stream match `filter`, by index.
     async fn count_records(
         &self,

@@ -545,16 +545,10 @@ async fn get_refund(call: &Call<'_>) -> Result<Fields, PolyError> {
         has_refund: true,
         ..RecordFilter::default()
     };
-    let (_, records) = call
+    let records = call
         .app
         .store
-        .find_records(
-            &shop(call)?.id,
-            stream,
-            &filter,
-            0,
-            MAX_REFUNDING_ORDERS + 1,
-        )
+        .first_records(&shop(call)?.id, stream, &filter, MAX_REFUNDING_ORDERS + 1)
         .await?;
     if records.len() as i64 > MAX_REFUNDING_ORDERS {
         return Err(PolyError::logic(format!(
