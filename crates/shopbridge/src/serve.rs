@@ -292,17 +292,20 @@ pub struct HubParts {
     pub metrics_token: Option<SecretString>,
 }
 
-/// The token `/metrics` asks for: `SHOPBRIDGE_METRICS_TOKEN`, else the file's first line.
+/// The token `/metrics` asks for: `SHOPBRIDGE_METRICS_TOKEN` (or the file its `_FILE` names),
+/// else the first line of the configured file.
 fn metrics_token(file: Option<&std::path::Path>) -> anyhow::Result<Option<SecretString>> {
-    let token = match (std::env::var("SHOPBRIDGE_METRICS_TOKEN"), file) {
-        (Ok(token), _) => token,
-        (Err(_), Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("metrics token file {}", path.display()))?
+    let token = match (
+        crate::config::secret_from_env("SHOPBRIDGE_METRICS_TOKEN")?,
+        file,
+    ) {
+        (Some(token), _) => token,
+        (None, Some(path)) => crate::config::read_secret_file(path)?
             .lines()
             .next()
             .unwrap_or_default()
             .to_owned(),
-        (Err(_), None) => return Ok(None),
+        (None, None) => return Ok(None),
     };
     let token = token.trim();
     anyhow::ensure!(
@@ -543,7 +546,9 @@ mod tests {
     /// The token file's first line, trimmed; a short token is refused rather than guessed.
     #[test]
     fn the_metrics_token_comes_from_its_file_and_is_long_enough() {
-        if std::env::var("SHOPBRIDGE_METRICS_TOKEN").is_ok() {
+        if std::env::var_os("SHOPBRIDGE_METRICS_TOKEN").is_some()
+            || std::env::var_os("SHOPBRIDGE_METRICS_TOKEN_FILE").is_some()
+        {
             return;
         }
         let dir = std::env::temp_dir().join(format!("sb-metrics-{}", uuid::Uuid::new_v4()));
