@@ -284,9 +284,11 @@ impl Store {
             }
             versions.push(order);
         }
-        // The history keeps every version's JSON, but the current version's lives only in the
-        // order's row (its history row holds ''), so a first sync writes each order's JSON once.
-        // A version being replaced gets its JSON from the row before the row is overwritten.
+        // The history holds the versions an order's row no longer shows: the current version
+        // lives only in the row, so a first sync writes each order once, and no random-keyed
+        // history entry is made for an order that never changes. A stored version being replaced
+        // is copied from its row before the row is overwritten; versions that a later one of the
+        // same page replaces go there directly.
         let replaced: Vec<&str> = tags_after
             .keys()
             .copied()
@@ -296,43 +298,41 @@ impl Store {
             let mut p = Placeholders::new(self.backend());
             let (connection, list) = (p.one(), p.list(chunk.len()));
             let sql = format!(
-                "UPDATE union_order_history SET payload = (SELECT o.payload FROM union_orders o
-                   WHERE o.connection_id = union_order_history.connection_id AND o.order_sn = union_order_history.order_sn)
-                 WHERE connection_id = {connection} AND order_sn IN ({list}) AND payload = ''"
+                "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
+                 SELECT connection_id, order_sn, last_update_ms, sub_status, commission, payload FROM union_orders
+                 WHERE connection_id = {connection} AND order_sn IN ({list})
+                 ON CONFLICT DO NOTHING"
             );
             let mut args: Vec<Arg> = vec![connection_id.into()];
             args.extend(chunk.iter().map(|order_sn| Arg::from(*order_sn)));
             tx.run(&sql, &args).await?;
         }
         let rows = newest_per_key(&versions, |order| &order.order_sn);
-        // Each order's last version in the page is the one its row gets: its history row holds
-        // '' (see above).
+        // Each order's last version in the page is the one its row gets.
         let last_of: HashMap<&str, usize> = versions
             .iter()
             .enumerate()
             .map(|(n, order)| (order.order_sn.as_str(), n))
             .collect();
-        let history: Vec<(&UnionOrderRecord, &str)> = versions
+        let superseded: Vec<&UnionOrderRecord> = versions
             .iter()
             .enumerate()
-            .map(|(n, order)| {
-                let current = last_of.get(order.order_sn.as_str()) == Some(&n);
-                (*order, if current { "" } else { order.payload.as_str() })
-            })
+            .filter(|(n, order)| last_of.get(order.order_sn.as_str()) != Some(n))
+            .map(|(_, order)| *order)
             .collect();
         insert_rows(
             tx,
             "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)",
             "ON CONFLICT DO NOTHING",
-            &history,
-            |(order, payload)| {
+            &superseded,
+            |order| {
                 [
                     connection_id.into(),
                     (&order.order_sn).into(),
                     order.last_update_ms.into(),
                     (&order.sub_status).into(),
                     (&order.commission).into(),
-                    (*payload).into(),
+                    (&order.payload).into(),
                 ]
             },
         )
@@ -602,7 +602,13 @@ impl Store {
         connection_id: &str,
         order_sn: &str,
     ) -> Result<Vec<(i64, Option<String>, Option<String>)>, StoreError> {
-        let rows = sqlx::query("SELECT last_update_ms, sub_status, commission FROM union_order_history WHERE connection_id = $1 AND order_sn = $2 ORDER BY last_update_ms")
+        // The history holds the versions replaced; the order's row holds the current one.
+        let rows = sqlx::query(
+            "SELECT last_update_ms, sub_status, commission FROM union_order_history WHERE connection_id = $1 AND order_sn = $2
+             UNION ALL
+             SELECT last_update_ms, sub_status, commission FROM union_orders WHERE connection_id = $1 AND order_sn = $2
+             ORDER BY last_update_ms",
+        )
             .bind(connection_id)
             .bind(order_sn)
             .fetch_all(self.pool())
@@ -627,13 +633,16 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// How many versions of an order were stored.
+    /// How many versions of an order were stored: those replaced and the current one.
     pub async fn union_order_history_len(
         &self,
         connection_id: &str,
         order_sn: &str,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM union_order_history WHERE connection_id = $1 AND order_sn = $2")
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM union_order_history WHERE connection_id = $1 AND order_sn = $2)
+                  + (SELECT COUNT(*) FROM union_orders WHERE connection_id = $1 AND order_sn = $2) AS n",
+        )
             .bind(connection_id)
             .bind(order_sn)
             .fetch_one(self.pool())

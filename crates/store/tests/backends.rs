@@ -670,9 +670,78 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
         .execute(&pool)
         .await
         .expect("union order");
+    // Earlier writers kept an order's current version in its history as well: with its JSON
+    // (U1), or '' once the order's row held it (U2, whose older version is there in full).
+    sqlx::query("INSERT INTO union_orders (connection_id, order_sn, status, commission, order_time_ms, last_update_ms, settled, payload, versions, synced_ms) VALUES ('c', 'U2', 1, '1.00', 1, 200, 0, $1, 2, 0)")
+        .bind(r#"{"orderSn":"U2","v":200}"#)
+        .execute(&pool)
+        .await
+        .expect("union order");
+    for (order_sn, update, payload) in [
+        ("U1", 4500, r#"{"orderSn":"U1","settledTime":4000}"#),
+        ("U2", 100, r#"{"orderSn":"U2","v":100}"#),
+        ("U2", 200, ""),
+    ] {
+        sqlx::query("INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, payload) VALUES ('c', $1, $2, $3)")
+            .bind(order_sn)
+            .bind(update as i64)
+            .bind(payload)
+            .execute(&pool)
+            .await
+            .expect("history");
+    }
     pool.close().await;
 
     let store = Store::open(url, vault()).await.expect("migrated");
+    // Each version is listed once; the current one comes from the order's row.
+    let updates = |order_sn: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .union_order_versions("c", order_sn)
+                .await
+                .expect("versions")
+                .into_iter()
+                .map(|(update, _, _)| update)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(updates("U1").await, vec![4500]);
+    assert_eq!(updates("U2").await, vec![100, 200]);
+    // A newer version moves the row's JSON into the history.
+    store
+        .save_page(
+            "c",
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(vec![self::order(
+                "U2",
+                300,
+                "已付款",
+                false,
+            )]),
+            Checkpoint {
+                cursor_ms: 0,
+                window: None,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("a newer version");
+    assert_eq!(updates("U2").await, vec![100, 200, 300]);
+    let history: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT last_update_ms, payload FROM union_order_history WHERE connection_id = 'c' AND order_sn = 'U2' ORDER BY last_update_ms",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("history");
+    assert_eq!(
+        history,
+        vec![
+            (100, r#"{"orderSn":"U2","v":100}"#.to_owned()),
+            (200, r#"{"orderSn":"U2","v":200}"#.to_owned())
+        ]
+    );
     let find = |filter: RecordFilter, stream: &'static str| {
         let store = store.clone();
         async move {
@@ -1545,8 +1614,8 @@ async fn postgres_refund_sums() {
 }
 
 /// Every version of a Union order keeps its JSON: a replaced version's in its history row, the
-/// current version's in the order's row only (its history row holds ''), so that a first sync
-/// writes each order's JSON once.
+/// current version's in the order's row only (it has no history row), so that a first sync
+/// writes each order once.
 async fn history_keeps_every_versions_json(store: &Store) {
     let shop = new_shop(store, "history", "union_channel").await;
     let cp = Checkpoint {
@@ -1604,10 +1673,17 @@ async fn history_keeps_every_versions_json(store: &Store) {
             (10, json("X", 10)),
             (20, json("X", 20)),
             (30, json("X", 30)),
-            (40, String::new()),
         ]
     );
-    assert_eq!(history("Y").await, vec![(10, String::new())]);
+    assert_eq!(history("Y").await, vec![]);
+    let updates = store
+        .union_order_versions(&shop, "X")
+        .await
+        .expect("versions")
+        .into_iter()
+        .map(|(update, _, _)| update)
+        .collect::<Vec<_>>();
+    assert_eq!(updates, vec![10, 20, 30, 40]);
     let (_, current) = store
         .union_orders_page(&shop, i64::MIN, None, 10)
         .await
