@@ -44,16 +44,19 @@ impl Store {
         caller: &str,
         ok: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO api_calls (at_ms, platform, service, method, caller, ok) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(at_ms)
-            .bind(platform)
-            .bind(service)
-            .bind(method)
-            .bind(caller)
-            .bind(i64::from(ok))
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        // Recorded between a sync's pages: written where they are (see `write_alone`).
+        self.write_alone(
+            "INSERT INTO api_calls (at_ms, platform, service, method, caller, ok) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                at_ms.into(),
+                platform.into(),
+                service.into(),
+                method.into(),
+                caller.into(),
+                i64::from(ok).into(),
+            ],
+        )
+        .await
     }
 
     /// Use per (service, method, caller) in `[since_ms, until_ms)`, against the documented

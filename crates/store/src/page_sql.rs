@@ -4,7 +4,7 @@
 
 use sqlx::Row as _;
 
-use crate::{Backend, Placeholders, StoreError, WRITE_CHUNK};
+use crate::{Backend, Placeholders, Store, StoreError, WRITE_CHUNK};
 
 /// A value bound to a statement's next placeholder.
 #[derive(Debug, Clone, Copy)]
@@ -269,6 +269,27 @@ impl PageSql for SqliteTx<'_> {
     async fn run(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<(), StoreError> {
         self.prepared(sql, args)?.raw_execute()?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Runs one write of its own (`sql` with `args` bound in order) where the sync's pages are
+    /// written: on SQLite through the page connection, because a write on any other connection
+    /// empties that connection's page cache, and the next page would read its indexes from the
+    /// file again.
+    pub(crate) async fn write_alone(&self, sql: &str, args: &[Arg<'_>]) -> Result<(), StoreError> {
+        let Some(page_connection) = &self.page_connection else {
+            bind_args(sqlx::query(sql), args)
+                .execute(self.pool())
+                .await?;
+            return Ok(());
+        };
+        // As in `save_page`: no other write of this process runs meanwhile.
+        let _writer_turn = self.pool().acquire().await?;
+        let mut conn = page_connection.lock().await;
+        let mut tx = SqliteTx::begin(&mut conn).await?;
+        tx.run(sql, args).await?;
+        tx.commit()
     }
 }
 
