@@ -25,6 +25,14 @@ pub struct BenchArgs {
     command: BenchCommand,
 }
 
+impl BenchArgs {
+    /// The minimal client is measured as the one-shot `sync union` it stands beside runs: on one
+    /// thread. The benchmarks themselves drive load from every core.
+    pub fn runs_tasks_in_parallel(&self) -> bool {
+        !matches!(self.command, BenchCommand::RawClient { .. })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Union orders from a separate sandbox into SQLite with quotas off: the real `sync union`

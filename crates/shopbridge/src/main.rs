@@ -107,10 +107,41 @@ fn end_quietly_on_closed_pipe() {
     }));
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+impl Command {
+    /// Whether the command serves or drives many things at once (the hub, the sandbox, the
+    /// scheduled sync, the benchmarks' load), so that its tasks should run on every core. A
+    /// one-shot command runs on one thread: its few tasks wait on each other (a call, then its
+    /// page's write), and handing each wake-up to another thread cost a tenth of a sync's CPU.
+    fn runs_tasks_in_parallel(&self) -> bool {
+        match self {
+            Command::Serve(_) | Command::Sandbox(_) | Command::Demo(_) => true,
+            Command::Bench(args) => args.runs_tasks_in_parallel(),
+            Command::Sync(args) => args.runs_tasks_in_parallel(),
+            _ => false,
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
+    let runtime = if cli.command.runs_tasks_in_parallel() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> std::process::ExitCode {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -21,6 +21,14 @@ pub struct SyncArgs {
     stream: SyncStream,
 }
 
+impl SyncArgs {
+    /// The scheduled sync keeps many shops' streams going at once; one stream's sync is a
+    /// sequence of calls and writes.
+    pub fn runs_tasks_in_parallel(&self) -> bool {
+        matches!(self.stream, SyncStream::Scheduled { .. })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum SyncStream {
     /// Union orders of the configured app (channel mode) or of the user whose token is given (--tool).
