@@ -306,12 +306,14 @@ impl StreamSync {
         self.source.clock().now_ms()
     }
 
+    /// One page, retried as the settings say; returns it with when its call was made. Failed
+    /// calls are recorded at once; the successful one is recorded with its page.
     async fn fetch(
         &self,
         start: i64,
         end: i64,
         (pass, page): (u32, u32),
-    ) -> Result<FetchedPage, ConnectorError> {
+    ) -> Result<(FetchedPage, i64), ConnectorError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
@@ -326,9 +328,15 @@ impl StreamSync {
                     .await;
             }
             let result = self.source.fetch(start, end, pass, page).await;
-            crate::telemetry::record_platform_call(&self.store, self.now_ms(), &call, result.is_ok())
-                .await;
-            result
+            let at_ms = self.now_ms();
+            crate::telemetry::count_platform_call(&call, result.is_ok());
+            match result {
+                Ok(fetched) => Ok((fetched, at_ms)),
+                Err(err) => {
+                    crate::telemetry::record_call_in_store(&self.store, at_ms, &call, false).await;
+                    Err(err)
+                }
+            }
         })
         .retry(backoff)
         .when(|err: &ConnectorError| err.class.is_retryable())
@@ -431,22 +439,39 @@ impl StreamSync {
         result
     }
 
+    /// Writes a page with the record of the call that fetched it (made at `called_ms`); if the
+    /// page cannot be written, the call is still recorded: it counted against the quota.
     async fn save(
         &self,
         records: &PageRecords,
         checkpoint: Checkpoint,
+        called_ms: i64,
     ) -> Result<usize, StoreError> {
         let now = self.now_ms();
-        self.store
-            .save_page(
+        let call = self.source.call();
+        let saved = self
+            .store
+            .save_fetched_page(
                 &self.connection_id,
                 self.stream(),
                 records,
                 checkpoint,
                 self.source.events(),
                 now,
+                Some(shopbridge_store::ApiCall {
+                    at_ms: called_ms,
+                    platform: call.platform,
+                    service: &call.service,
+                    method: &call.method,
+                    caller: &call.caller,
+                    ok: true,
+                }),
             )
-            .await
+            .await;
+        if saved.is_err() {
+            crate::telemetry::record_call_in_store(&self.store, called_ms, &call, true).await;
+        }
+        saved
     }
 
     /// The last instant whose records can no longer change while they are read: before the
@@ -488,7 +513,7 @@ impl StreamSync {
             };
             report.windows += 1;
             loop {
-                let fetched = self.fetch(start, end, step.page()).await?;
+                let (fetched, called_ms) = self.fetch(start, end, step.page()).await?;
                 let next = step.after(fetched.records.len(), fetched.total, page_size, passes);
                 checkpoint = match next {
                     Some(next) => Checkpoint {
@@ -508,7 +533,7 @@ impl StreamSync {
                         )),
                     },
                 };
-                let changed = self.save(&fetched.records, checkpoint).await?;
+                let changed = self.save(&fetched.records, checkpoint, called_ms).await?;
                 report.pages += 1;
                 report.fetched += fetched.records.len() as u32;
                 report.changed += changed as u32;

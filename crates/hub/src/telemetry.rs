@@ -54,7 +54,23 @@ pub async fn record_platform_call(
     call: &crate::sync::CallKey,
     ok: bool,
 ) {
+    count_platform_call(call, ok);
+    record_call_in_store(store, at_ms, call, ok).await;
+}
+
+/// Counts a platform call for Prometheus.
+pub fn count_platform_call(call: &crate::sync::CallKey, ok: bool) {
     platform_call(call.platform, &call.method, ok);
+}
+
+/// Records a platform call where the quota report reads it; a failure to record is logged,
+/// never the caller's failure.
+pub async fn record_call_in_store(
+    store: &Store,
+    at_ms: i64,
+    call: &crate::sync::CallKey,
+    ok: bool,
+) {
     if let Err(err) = store
         .record_call(
             at_ms,

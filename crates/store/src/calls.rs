@@ -6,6 +6,8 @@ use serde::Serialize;
 use shopbridge_core::quota::QuotaTable;
 use sqlx::Row;
 
+use crate::page_sql::Arg;
+use crate::records::ApiCall;
 use crate::{Store, StoreError};
 
 /// One method's use over the report's period.
@@ -34,7 +36,22 @@ struct CallGroup {
     calls: Vec<(i64, bool)>,
 }
 
+pub(crate) const INSERT_CALL: &str = "INSERT INTO api_calls (at_ms, platform, service, method, caller, ok) VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub(crate) fn call_args<'a>(call: &ApiCall<'a>) -> [Arg<'a>; 6] {
+    [
+        call.at_ms.into(),
+        call.platform.into(),
+        call.service.into(),
+        call.method.into(),
+        call.caller.into(),
+        i64::from(call.ok).into(),
+    ]
+}
+
 impl Store {
+    /// Records one platform call (a sync's successful page calls go with their page instead:
+    /// [`Store::save_fetched_page`]).
     pub async fn record_call(
         &self,
         at_ms: i64,
@@ -44,19 +61,16 @@ impl Store {
         caller: &str,
         ok: bool,
     ) -> Result<(), StoreError> {
+        let call = ApiCall {
+            at_ms,
+            platform,
+            service,
+            method,
+            caller,
+            ok,
+        };
         // Recorded between a sync's pages: written where they are (see `write_alone`).
-        self.write_alone(
-            "INSERT INTO api_calls (at_ms, platform, service, method, caller, ok) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                at_ms.into(),
-                platform.into(),
-                service.into(),
-                method.into(),
-                caller.into(),
-                i64::from(ok).into(),
-            ],
-        )
-        .await
+        self.write_alone(INSERT_CALL, &call_args(&call)).await
     }
 
     /// Use per (service, method, caller) in `[since_ms, until_ms)`, against the documented

@@ -29,7 +29,7 @@ pub use connection::{
 };
 pub use kept::UNION_REFUNDS_STREAM;
 pub use records::{
-    BrowseFilter, Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek,
+    ApiCall, BrowseFilter, Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek,
     StoredRecord, SyncRun, SyncedRecord, TimeField,
 };
 pub use replay::SignedRequest;

@@ -136,6 +136,17 @@ pub(crate) struct PageWrite<'a> {
     pub now_ms: i64,
 }
 
+/// A platform call as the quota report counts it (see [`Store::record_call`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiCall<'a> {
+    pub at_ms: i64,
+    pub platform: &'a str,
+    pub service: &'a str,
+    pub method: &'a str,
+    pub caller: &'a str,
+    pub ok: bool,
+}
+
 impl Store {
     /// The one record writer: a page of a stream's records and the stream's checkpoint, with
     /// the new versions' history and their announcements, in one transaction; returns how many
@@ -149,6 +160,31 @@ impl Store {
         checkpoint: Checkpoint,
         events: Option<RecordEvents>,
         now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        self.save_fetched_page(
+            connection_id,
+            stream,
+            page,
+            checkpoint,
+            events,
+            now_ms,
+            None,
+        )
+        .await
+    }
+
+    /// [`Store::save_page`], with the platform call that fetched the page recorded in the same
+    /// transaction: a sync then commits once per page rather than twice.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_fetched_page(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        page: &PageRecords,
+        checkpoint: Checkpoint,
+        events: Option<RecordEvents>,
+        now_ms: i64,
+        call: Option<ApiCall<'_>>,
     ) -> Result<usize, StoreError> {
         let page_write = PageWrite {
             connection_id,
@@ -168,6 +204,7 @@ impl Store {
                     &page_write,
                     page,
                     checkpoint,
+                    call,
                 )
                 .await?;
             tx.commit().await?;
@@ -180,7 +217,7 @@ impl Store {
         let mut conn = page_connection.lock().await;
         let mut tx = SqliteTx::begin(&mut conn).await?;
         let changed = self
-            .write_page(&mut tx, &page_write, page, checkpoint)
+            .write_page(&mut tx, &page_write, page, checkpoint, call)
             .await?;
         tx.commit()?;
         Ok(changed)
@@ -193,8 +230,13 @@ impl Store {
         page_write: &PageWrite<'_>,
         page: &PageRecords,
         checkpoint: Checkpoint,
+        call: Option<ApiCall<'_>>,
     ) -> Result<usize, StoreError> {
         let (connection_id, stream) = (page_write.connection_id, page_write.stream);
+        if let Some(call) = call {
+            tx.run(crate::calls::INSERT_CALL, &crate::calls::call_args(&call))
+                .await?;
+        }
         let subscribers = match page_write.events {
             Some(_) => crate::webhooks::Subscribers::of_connection(tx, connection_id).await?,
             None => Default::default(),
