@@ -62,6 +62,10 @@ enum BenchCommand {
         /// The SQLite file to fill.
         #[arg(long)]
         database: std::path::PathBuf,
+        /// Store each order as the hub's order table does (its row, key and indexes, made by
+        /// the store's migrations) instead of a number and its JSON.
+        #[arg(long)]
+        hub_table: bool,
     },
     /// A background sync held at orderList's documented quota (180 per 30 s): the share of the
     /// quota it uses and the throttles the gateway answered.
@@ -227,9 +231,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let script = script.unwrap_or_else(crate::bench_ingest::default_script);
             crate::bench_ingest::ingest(orders, rounds, &script, perf.as_deref()).await
         }
-        BenchCommand::RawClient { sandbox, database } => {
-            crate::bench_ingest::raw_client(&sandbox, &database).await
-        }
+        BenchCommand::RawClient {
+            sandbox,
+            database,
+            hub_table,
+        } => crate::bench_ingest::raw_client(&sandbox, &database, hub_table).await,
         BenchCommand::Quota { minutes } => quota(minutes).await,
         BenchCommand::Api {
             seconds,

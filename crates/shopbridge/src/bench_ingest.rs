@@ -156,6 +156,7 @@ async fn place_orders(base: &str, orders: u64) -> anyhow::Result<()> {
 enum Contestant {
     Hub,
     Raw,
+    RawHubTable,
     Script,
 }
 
@@ -164,6 +165,7 @@ impl Contestant {
         match self {
             Contestant::Hub => "hub: shopbridge sync union",
             Contestant::Raw => "minimal Rust client",
+            Contestant::RawHubTable => "minimal Rust client, hub's order table",
             Contestant::Script => "Python script (urllib, sqlite3)",
         }
     }
@@ -171,7 +173,7 @@ impl Contestant {
     /// The table its orders land in.
     fn table(self) -> &'static str {
         match self {
-            Contestant::Hub => "union_orders",
+            Contestant::Hub | Contestant::RawHubTable => "union_orders",
             Contestant::Raw | Contestant::Script => "orders",
         }
     }
@@ -210,10 +212,13 @@ fn command_of(
                 .env_remove("SHOPBRIDGE_DATABASE_URL");
             hub
         }
-        Contestant::Raw => {
+        Contestant::Raw | Contestant::RawHubTable => {
             let mut raw = Command::new(exe);
             raw.args(["bench", "raw-client", "--sandbox", base, "--database"])
                 .arg(db);
+            if contestant == Contestant::RawHubTable {
+                raw.arg("--hub-table");
+            }
             raw
         }
         Contestant::Script => {
@@ -250,7 +255,7 @@ pub async fn ingest(
     place_orders(&base, orders).await?;
     let dir = tempfile_dir()?;
     let exe = std::env::current_exe().context("where am I")?;
-    let mut contestants = vec![Contestant::Hub, Contestant::Raw];
+    let mut contestants = vec![Contestant::Hub, Contestant::Raw, Contestant::RawHubTable];
     if script.exists() {
         contestants.push(Contestant::Script);
     } else {
@@ -373,7 +378,12 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 /// request, each order kept as the platform's JSON), and inserts each order's number and JSON
 /// with one prepared statement per page's transaction; no history, no checkpoint, no typed model:
 /// the least a Rust client of this stack can spend on an order.
-pub async fn raw_client(sandbox: &str, database: &Path) -> anyhow::Result<()> {
+///
+/// With `hub_table`, each order is read into the typed model and stored as the hub's order table
+/// keeps it (the same row, the shop's key, the indexes the reads use, the same upsert), and
+/// nothing else: no lookup of what is stored, no history, sums, checkpoint, call log or
+/// announcements. That is what the hub's storage layout costs by itself.
+pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyhow::Result<()> {
     #[derive(serde::Deserialize, Default)]
     #[serde(rename_all = "camelCase", default)]
     struct Page {
@@ -386,11 +396,24 @@ pub async fn raw_client(sandbox: &str, database: &Path) -> anyhow::Result<()> {
         order_sn: String,
     }
     let (client, clock) = sandbox_client(sandbox).await?;
+    if hub_table {
+        // The store's own migrations make the table and its indexes.
+        let key = shopbridge_store::MasterKey::load_or_create(&database.with_extension("key"))?;
+        let store = shopbridge_store::Store::open(
+            &format!("sqlite://{}", database.display()),
+            shopbridge_store::Vault::new(key),
+        )
+        .await?;
+        store.pool().close().await;
+    }
     let mut db = rusqlite::Connection::open(database)?;
     db.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
          CREATE TABLE IF NOT EXISTS orders (order_sn TEXT PRIMARY KEY, payload TEXT)",
     )?;
+    // The orders belong to no shop row of the store: only their key's width matters here.
+    db.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let shop = uuid::Uuid::new_v4().to_string();
     let now = clock.now_ms();
     let mut stored = 0u64;
     for day in (1..=DAYS).rev() {
@@ -403,7 +426,42 @@ pub async fn raw_client(sandbox: &str, database: &Path) -> anyhow::Result<()> {
                     .page(page);
             let result: Page = client.execute_as(&request).await?;
             let tx = db.transaction()?;
-            {
+            if hub_table {
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
+                     order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+                     ON CONFLICT (connection_id, order_sn) DO UPDATE SET status = excluded.status,
+                     sub_status = excluded.sub_status, chan_tag = excluded.chan_tag,
+                     stat_param = excluded.stat_param, commission = excluded.commission,
+                     order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
+                     settled = excluded.settled, settled_ms = excluded.settled_ms, payload = excluded.payload,
+                     versions = union_orders.versions + 1, synced_ms = excluded.synced_ms",
+                )?;
+                for raw in &result.order_info_list {
+                    let order: shopbridge_vop::union::OrderInfo = serde_json::from_str(raw.get())?;
+                    let row = shopbridge_hub::platforms::vop::streams::union_order_record_with(
+                        &order,
+                        raw.get().to_owned(),
+                    );
+                    upsert.execute(rusqlite::params![
+                        shop,
+                        row.order_sn,
+                        row.status,
+                        row.sub_status,
+                        row.chan_tag,
+                        row.stat_param,
+                        row.commission,
+                        row.order_time_ms,
+                        row.last_update_ms,
+                        row.settled,
+                        row.settled_ms,
+                        row.payload,
+                        now,
+                    ])?;
+                    stored += 1;
+                }
+            } else {
                 let mut insert = tx.prepare_cached(
                     "INSERT OR REPLACE INTO orders (order_sn, payload) VALUES (?, ?)",
                 )?;

@@ -73,7 +73,7 @@ pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
 }
 
 /// A Union order as the store keeps it, with `payload` as its JSON (the platform's own text).
-fn union_order_record_with(order: &OrderInfo, payload: String) -> UnionOrderRecord {
+pub fn union_order_record_with(order: &OrderInfo, payload: String) -> UnionOrderRecord {
     UnionOrderRecord {
         order_sn: order.order_sn.clone(),
         status: i64::from(order.status),
