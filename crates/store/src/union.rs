@@ -198,12 +198,16 @@ impl Store {
         orders: &[UnionOrderRecord],
     ) -> Result<usize, StoreError> {
         let (connection_id, events, now_ms) = (page.connection_id, page.events, page.now_ms);
+        // Keyed by the page's own order numbers: nothing is copied per order.
+        let numbers: std::collections::HashSet<&str> =
+            orders.iter().map(|order| order.order_sn.as_str()).collect();
         // What the store holds of this page's orders.
-        let mut stored: HashMap<String, (i64, bool)> = HashMap::new();
+        let mut stored: HashMap<&str, (i64, bool)> = HashMap::with_capacity(orders.len());
         // The tags each order's refunds are summed under now (none for an order not stored),
         // and those its newest version brings.
-        let mut tags_before: HashMap<String, crate::kept::OrderTags> = HashMap::new();
-        let mut tags_after: HashMap<&str, (String, String)> = HashMap::new();
+        let mut tags_before: HashMap<&str, crate::kept::OrderTags> =
+            HashMap::with_capacity(orders.len());
+        let mut tags_after: HashMap<&str, (&str, &str)> = HashMap::with_capacity(orders.len());
         if !orders.is_empty() {
             let mut p = Placeholders::new(self.backend());
             let (connection, order_sns) = (p.one(), p.list(orders.len()));
@@ -213,10 +217,12 @@ impl Store {
             let mut args: Vec<Arg> = vec![connection_id.into()];
             args.extend(orders.iter().map(|order| Arg::from(&order.order_sn)));
             for row in tx.rows(&sql, &args).await? {
-                let order_sn = row.text(0)?;
+                let Some(order_sn) = numbers.get(row.text(0)?.as_str()).copied() else {
+                    continue;
+                };
                 let (chan_tag, stat_param) = (row.opt_text(3)?, row.opt_text(4)?);
                 tags_before.insert(
-                    order_sn.clone(),
+                    order_sn,
                     Some((chan_tag.unwrap_or_default(), stat_param.unwrap_or_default())),
                 );
                 stored.insert(order_sn, (row.int(1)?, row.int(2)? != 0));
@@ -224,46 +230,37 @@ impl Store {
         }
         // Every newer version goes to the history; the newest of each order (with how many new
         // versions it brings) replaces the stored row.
-        let mut versions: Vec<&UnionOrderRecord> = Vec::new();
+        let mut versions: Vec<&UnionOrderRecord> = Vec::with_capacity(orders.len());
         // Orders settling now, summed per day and tag: a settled order is final, so each one
         // is added to the daily sums exactly once.
-        let mut settling: HashMap<(i64, String, String), (i64, i64)> = HashMap::new();
+        let mut settling: HashMap<(i64, &str, &str), (i64, i64)> = HashMap::new();
         // The same, per hour.
-        let mut settling_hours: HashMap<(i64, String, String), (i64, i64)> = HashMap::new();
+        let mut settling_hours: HashMap<(i64, &str, &str), (i64, i64)> = HashMap::new();
         for order in orders {
+            let order_sn = order.order_sn.as_str();
             // A settled order never changes again; older data never replaces newer.
             let newer = stored
-                .get(&order.order_sn)
+                .get(order_sn)
                 .is_none_or(|&(stored_update, settled)| {
                     !settled && order.last_update_ms > stored_update
                 });
             if !newer {
                 continue;
             }
-            let before = stored.insert(
-                order.order_sn.clone(),
-                (order.last_update_ms, order.settled),
+            let before = stored.insert(order_sn, (order.last_update_ms, order.settled));
+            tags_before.entry(order_sn).or_insert(None);
+            let tags = (
+                order.chan_tag.as_deref().unwrap_or_default(),
+                order.stat_param.as_deref().unwrap_or_default(),
             );
-            tags_before.entry(order.order_sn.clone()).or_insert(None);
-            tags_after.insert(
-                &order.order_sn,
-                (
-                    order.chan_tag.clone().unwrap_or_default(),
-                    order.stat_param.clone().unwrap_or_default(),
-                ),
-            );
+            tags_after.insert(order_sn, tags);
             if let (true, Some(settled_ms)) = (order.settled, order.settled_ms) {
                 let commission = amount_e4(order.commission.as_deref());
                 for (sums, start) in [
                     (&mut settling, beijing_day(settled_ms)),
                     (&mut settling_hours, hour_of(settled_ms)),
                 ] {
-                    let key = (
-                        start,
-                        order.chan_tag.clone().unwrap_or_default(),
-                        order.stat_param.clone().unwrap_or_default(),
-                    );
-                    let sum = sums.entry(key).or_default();
+                    let sum = sums.entry((start, tags.0, tags.1)).or_default();
                     sum.0 += 1;
                     sum.1 = sum.1.saturating_add(commission);
                 }
@@ -371,16 +368,23 @@ impl Store {
         // An order arriving after its refunds, or changing its tags, moves their sums.
         let moved: Vec<&str> = tags_after
             .iter()
-            .filter(|(order_sn, after)| {
-                tags_before.get(**order_sn).and_then(Option::as_ref) != Some(*after)
+            .filter(|&(order_sn, &(chan_tag, stat_param))| {
+                tags_before
+                    .get(*order_sn)
+                    .and_then(Option::as_ref)
+                    .is_none_or(|(before_tag, before_param)| {
+                        (before_tag.as_str(), before_param.as_str()) != (chan_tag, stat_param)
+                    })
             })
             .map(|(order_sn, _)| *order_sn)
             .collect();
         if !moved.is_empty() {
             let mut sums = crate::kept::RefundDays::default();
             for share in crate::kept::refund_shares_of(tx, connection_id, &moved).await? {
-                let before = tags_before.get(&share.order_sn).cloned().flatten();
-                let after = tags_after.get(share.order_sn.as_str()).cloned();
+                let before = tags_before.get(share.order_sn.as_str()).cloned().flatten();
+                let after = tags_after
+                    .get(share.order_sn.as_str())
+                    .map(|&(chan_tag, stat_param)| (chan_tag.to_owned(), stat_param.to_owned()));
                 sums.add(&share, &before, -1);
                 sums.add(&share, &after, 1);
             }
@@ -406,8 +410,8 @@ impl Store {
                     [
                         connection_id.into(),
                         (*start_ms).into(),
-                        chan_tag.into(),
-                        stat_param.into(),
+                        (*chan_tag).into(),
+                        (*stat_param).into(),
                         (*count).into(),
                         (*commission).into(),
                     ]
