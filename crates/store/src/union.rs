@@ -228,8 +228,8 @@ impl Store {
                 stored.insert(order_sn, (row.int(1)?, row.int(2)? != 0));
             }
         }
-        // Every newer version goes to the history; the newest of each order (with how many new
-        // versions it brings) replaces the stored row.
+        // Every newer version is stored: the newest of each order (with how many new versions
+        // it brings) replaces the stored row, the others go to the history.
         let mut versions: Vec<&UnionOrderRecord> = Vec::with_capacity(orders.len());
         // Orders settling now, summed per day and tag: a settled order is final, so each one
         // is added to the daily sums exactly once.
@@ -285,7 +285,8 @@ impl Store {
         // lives only in the row, so a first sync writes each order once, and no random-keyed
         // history entry is made for an order that never changes. A stored version being replaced
         // is copied from its row before the row is overwritten; versions that a later one of the
-        // same page replaces go there directly.
+        // same page replaces go there directly. (A history row of the same version, left by an
+        // earlier writer that kept the current version there too, takes the row's JSON.)
         let replaced: Vec<&str> = tags_after
             .keys()
             .copied()
@@ -298,7 +299,8 @@ impl Store {
                 "INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, sub_status, commission, payload)
                  SELECT connection_id, order_sn, last_update_ms, sub_status, commission, payload FROM union_orders
                  WHERE connection_id = {connection} AND order_sn IN ({list})
-                 ON CONFLICT DO NOTHING"
+                 ON CONFLICT (connection_id, order_sn, last_update_ms) DO UPDATE SET
+                 sub_status = excluded.sub_status, commission = excluded.commission, payload = excluded.payload"
             );
             let mut args: Vec<Arg> = vec![connection_id.into()];
             args.extend(chunk.iter().map(|order_sn| Arg::from(*order_sn)));
@@ -606,9 +608,12 @@ impl Store {
         connection_id: &str,
         order_sn: &str,
     ) -> Result<Vec<(i64, Option<String>, Option<String>)>, StoreError> {
-        // The history holds the versions replaced; the order's row holds the current one.
+        // The history holds the versions replaced; the order's row holds the current one. (A
+        // history row of the current version, which a writer from before migration 0020 still
+        // running could add, is not listed twice.)
         let rows = sqlx::query(
-            "SELECT last_update_ms, sub_status, commission FROM union_order_history WHERE connection_id = $1 AND order_sn = $2
+            "SELECT h.last_update_ms, h.sub_status, h.commission FROM union_order_history h WHERE h.connection_id = $1 AND h.order_sn = $2
+               AND NOT EXISTS (SELECT 1 FROM union_orders o WHERE o.connection_id = $1 AND o.order_sn = $2 AND o.last_update_ms = h.last_update_ms)
              UNION ALL
              SELECT last_update_ms, sub_status, commission FROM union_orders WHERE connection_id = $1 AND order_sn = $2
              ORDER BY last_update_ms",
@@ -644,7 +649,8 @@ impl Store {
         order_sn: &str,
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM union_order_history WHERE connection_id = $1 AND order_sn = $2)
+            "SELECT (SELECT COUNT(*) FROM union_order_history h WHERE h.connection_id = $1 AND h.order_sn = $2
+                     AND NOT EXISTS (SELECT 1 FROM union_orders o WHERE o.connection_id = $1 AND o.order_sn = $2 AND o.last_update_ms = h.last_update_ms))
                   + (SELECT COUNT(*) FROM union_orders WHERE connection_id = $1 AND order_sn = $2) AS n",
         )
             .bind(connection_id)

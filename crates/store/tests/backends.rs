@@ -251,7 +251,8 @@ async fn exercise(store: &Store) {
         0
     );
     // Two versions of one order in the same page (a status change between two page reads):
-    // both are history, the newest is stored, and neither backend trips over the repeat.
+    // the newest is the order's row, the older one history (two versions in all), and neither
+    // backend trips over the repeat.
     let repeated = [
         order("C", 100, "已下单", false),
         order("C", 150, "已付款", false),
@@ -742,6 +743,44 @@ async fn old_rows_get_query_columns(url: &str, backend: &str) {
             (200, r#"{"orderSn":"U2","v":200}"#.to_owned())
         ]
     );
+    // A writer from before 0020 still running adds a history row of the current version (''):
+    // the version is not listed twice, and keeps its JSON once a newer one replaces it.
+    sqlx::query("INSERT INTO union_order_history (connection_id, order_sn, last_update_ms, payload) VALUES ('c', 'U2', 300, '')")
+        .execute(store.pool())
+        .await
+        .expect("an older writer's row");
+    assert_eq!(updates("U2").await, vec![100, 200, 300]);
+    assert_eq!(
+        store.union_order_history_len("c", "U2").await.expect("len"),
+        3
+    );
+    store
+        .save_page(
+            "c",
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(vec![self::order(
+                "U2",
+                400,
+                "已签收",
+                false,
+            )]),
+            Checkpoint {
+                cursor_ms: 0,
+                window: None,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("a newer version");
+    assert_eq!(updates("U2").await, vec![100, 200, 300, 400]);
+    let replaced: String = sqlx::query_scalar(
+        "SELECT payload FROM union_order_history WHERE connection_id = 'c' AND order_sn = 'U2' AND last_update_ms = 300",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("replaced version");
+    assert_eq!(replaced, self::order("U2", 300, "", false).payload);
     let find = |filter: RecordFilter, stream: &'static str| {
         let store = store.clone();
         async move {
