@@ -110,6 +110,7 @@ col-error = Error
 outcome-complete = Complete
 outcome-running = Running
 outcome-fetching = Running
+outcome-interrupted = Interrupted
 outcome-fetch_error = Failed
 outcome-auth_error = Authorization failed
 outcome-failed = Failed

@@ -107,6 +107,7 @@ col-error = 错误
 outcome-complete = 完成
 outcome-running = 运行中
 outcome-fetching = 运行中
+outcome-interrupted = 已中断
 outcome-fetch_error = 失败
 outcome-auth_error = 授权失败
 outcome-failed = 失败

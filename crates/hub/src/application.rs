@@ -52,6 +52,9 @@ pub enum BuildError {
     WebhookClient(#[from] reqwest::Error),
 }
 
+/// How long a stopping hub waits for its sync runs to finish the page they are on.
+const STOP_PATIENCE: Duration = Duration::from_secs(10);
+
 /// A hub: its HTTP application, scheduler and webhook dispatcher.
 pub struct Application {
     pub hub: HubApp,
@@ -132,19 +135,33 @@ impl Application {
         let router = self.router();
         let scheduler = self.scheduler;
         let dispatcher = self.dispatcher;
-        let background = [
-            tokio::spawn(async move { scheduler.run_forever(poll).await }),
-            tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await }),
-        ];
+        let mut scheduling = {
+            let scheduler = scheduler.clone();
+            tokio::spawn(async move { scheduler.run_forever(poll).await })
+        };
+        let dispatching =
+            tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        for task in background {
-            task.abort();
+        // Runs in progress end after their current page, so that it and the call that fetched
+        // it are stored and the run is recorded as interrupted; one that cannot (a platform
+        // call hanging) is cut off, and the next process to take its stream ends its record.
+        scheduler.stop();
+        if tokio::time::timeout(STOP_PATIENCE, &mut scheduling)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "a sync run did not reach the end of its page in {STOP_PATIENCE:?}; it is cut off"
+            );
+            scheduling.abort();
         }
+        // Deliveries are kept until they are sent: one cut off is sent again later.
+        dispatching.abort();
         served
     }
 }

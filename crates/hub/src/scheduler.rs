@@ -52,6 +52,8 @@ pub struct Scheduler {
     pub wake: Arc<tokio::sync::Notify>,
     /// One lock per (shop, stream) that reads are catching up: concurrent reads share a run.
     catch_ups: Arc<std::sync::Mutex<CatchUpLocks>>,
+    /// Set when the process stops: no new run starts, and runs end after their current page.
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// The lock of each (shop, stream) being caught up for reads.
@@ -88,7 +90,19 @@ impl Scheduler {
             on_page: None,
             wake: Arc::new(tokio::sync::Notify::new()),
             catch_ups: Arc::default(),
+            stop: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
+    }
+
+    /// Asks the scheduler to stop: no new run starts, and a run in progress ends after the page
+    /// it is on (recorded `interrupted`, its stream due again at once, so the next process to
+    /// look resumes it from its checkpoint). [`Scheduler::run_forever`] then returns.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
     }
 
     /// Schedules the streams of every active connection (new connections start due now).
@@ -208,6 +222,12 @@ impl Scheduler {
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
+        sync.stop = Some(self.stop.subscribe());
+        // The stream is this process's now: a run of it still "fetching" was left by a process
+        // that stopped without ending it (killed, or cut off while it shut down).
+        self.store
+            .interrupt_abandoned_runs(&claimed.connection_id, &claimed.stream, self.clock.now_ms())
+            .await?;
         if let Some(progress) = self.on_page.clone() {
             let (connection_id, stream) = (claimed.connection_id.clone(), claimed.stream.clone());
             sync.on_page = Some(Arc::new(move |report, window_end| {
@@ -319,6 +339,9 @@ impl Scheduler {
 
     /// Claims and runs one due stream within `scope`.
     pub async fn run_one_of(&self, scope: ClaimScope<'_>) -> Result<Option<RunOutcome>, SyncError> {
+        if self.stopping() {
+            return Ok(None);
+        }
         let Some(claimed) = self
             .store
             .claim_due_of(&self.owner, self.clock.now_ms(), self.lease_ms, scope)
@@ -333,16 +356,25 @@ impl Scheduler {
             result.is_ok(),
             started.elapsed().as_secs_f64(),
         );
-        let status = match &result {
-            Ok(_) => "complete".to_owned(),
+        let now = self.clock.now_ms();
+        match &result {
+            Ok(report) if report.interrupted => {
+                self.store
+                    .release_interrupted(&claimed, &self.owner, now)
+                    .await?;
+            }
+            Ok(_) => {
+                self.store
+                    .release_lease(&claimed, &self.owner, "complete", now)
+                    .await?;
+            }
             Err(err) => {
                 tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err, "sync run failed");
-                format!("failed: {err}")
+                self.store
+                    .release_lease(&claimed, &self.owner, &format!("failed: {err}"), now)
+                    .await?;
             }
-        };
-        self.store
-            .release_lease(&claimed, &self.owner, &status, self.clock.now_ms())
-            .await?;
+        }
         Ok(Some(RunOutcome {
             connection_id: claimed.connection_id,
             stream: claimed.stream,
@@ -362,15 +394,18 @@ impl Scheduler {
         Ok(outcomes)
     }
 
-    /// Runs forever, looking for due work every `poll`; store errors are logged and retried.
+    /// Runs until [`Scheduler::stop`], looking for due work every `poll`; store errors are
+    /// logged and retried.
     pub async fn run_forever(&self, poll: Duration) {
-        loop {
+        let mut stop = self.stop.subscribe();
+        while !self.stopping() {
             if let Err(err) = self.run_until_idle().await {
                 tracing::warn!(error = %err, "scheduler pass failed");
             }
             tokio::select! {
                 () = tokio::time::sleep(poll) => {}
                 () = self.wake.notified() => {}
+                _ = stop.wait_for(|stopping| *stopping) => {}
             }
         }
     }

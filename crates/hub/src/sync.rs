@@ -95,6 +95,20 @@ pub struct RunReport {
     pub fetched: u32,
     /// Records inserted or replaced by a newer version.
     pub changed: u32,
+    /// The run stopped between two pages because its process is stopping; the next run
+    /// resumes at its checkpoint.
+    pub interrupted: bool,
+}
+
+impl RunReport {
+    /// How the run ended, as its record says: `complete`, or `interrupted` by a stopping process.
+    pub fn outcome(&self) -> &'static str {
+        if self.interrupted {
+            "interrupted"
+        } else {
+            "complete"
+        }
+    }
 }
 
 /// One page fetched from a platform.
@@ -264,6 +278,8 @@ pub struct StreamSync {
     pub gate: Option<crate::QuotaGate>,
     /// Called after every stored page with the run so far and the end of the current window.
     pub on_page: Option<ProgressHook>,
+    /// Becomes `true` when the process is stopping: the run ends after the page it is on.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for StreamSync {
@@ -295,7 +311,13 @@ impl StreamSync {
             retry: RetryPolicy::default(),
             gate: None,
             on_page: None,
+            stop: None,
         }
+    }
+
+    /// Whether the process asked the run to stop.
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
     }
 
     pub fn stream(&self) -> &'static str {
@@ -373,7 +395,7 @@ impl StreamSync {
                 pages = report.pages,
                 changed = report.changed,
                 duration_ms = started.elapsed().as_millis() as u64,
-                outcome = "complete",
+                outcome = report.outcome(),
                 "sync run"
             ),
             Err(err) => tracing::info!(
@@ -390,7 +412,7 @@ impl StreamSync {
                 self.store
                     .finish_run(
                         run_id,
-                        "complete",
+                        report.outcome(),
                         i64::from(report.pages),
                         i64::from(report.changed),
                         None,
@@ -539,6 +561,12 @@ impl StreamSync {
                 report.changed += changed as u32;
                 if let Some(hook) = &self.on_page {
                     hook(&report, end);
+                }
+                // A stop waits for the page in hand: it and its call are stored, and the
+                // checkpoint says where the next run goes on.
+                if self.stopping() {
+                    report.interrupted = true;
+                    return Ok(report);
                 }
                 match next {
                     Some(next) => step = next,

@@ -550,3 +550,120 @@ async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
     store_b.pool().close().await;
     database.drop_now().await;
 }
+
+/// A stopping process ends its runs after the page they are on: the page and its call are
+/// stored, the run is recorded as interrupted and its stream due again, and the next scheduler
+/// resumes it from its checkpoint to the platform's whole order set. A run that a killed process
+/// left "fetching" is ended by the process that takes its stream over.
+#[tokio::test]
+async fn a_stopping_scheduler_ends_runs_after_their_page_and_the_next_resumes() {
+    let sandbox = common::sandbox(50).await;
+    let store = common::sqlite_store().await;
+    let vop = common::vop_client(&sandbox);
+    let shop = common::connection(
+        &store,
+        "vop",
+        "union_channel",
+        "affiliate",
+        "{}",
+        (None, None),
+    )
+    .await;
+    buyers(&sandbox, &vop, 40).await;
+    let mut first = scheduler(&sandbox, &store, "first");
+    let stopper = first.clone();
+    first.on_page = Some(std::sync::Arc::new(move |_, stream, _, _| {
+        if stream == UNION_ORDERS {
+            stopper.stop();
+        }
+    }));
+    let outcomes = first.run_until_idle().await.expect("first pass");
+    let stopped = outcomes
+        .iter()
+        .find(|outcome| outcome.stream == UNION_ORDERS)
+        .expect("the order stream ran");
+    let report = stopped.result.as_ref().expect("a stop is not a failure");
+    assert!(report.interrupted);
+    assert_eq!(report.pages, 1, "the run ended after the page it was on");
+    assert_eq!(
+        outcomes.last().map(|outcome| outcome.stream.as_str()),
+        Some(UNION_ORDERS),
+        "no run starts once the scheduler is stopping"
+    );
+    let runs = store
+        .stream_runs(&shop, UNION_ORDERS, 10)
+        .await
+        .expect("runs");
+    assert_eq!(
+        (
+            runs[0].status.as_str(),
+            runs[0].pages,
+            runs[0].finished_ms.is_some()
+        ),
+        ("interrupted", 1, true)
+    );
+    // The page's call was recorded with it.
+    let calls = |method: &'static str| {
+        let sandbox = sandbox.base_url();
+        async move {
+            let log: Value = common::http()
+                .get(format!("{sandbox}/_sandbox/vop/calls?method={method}"))
+                .send()
+                .await
+                .expect("gateway log")
+                .json()
+                .await
+                .expect("gateway log");
+            log["calls"].as_i64().expect("calls")
+        }
+    };
+    let recorded = store
+        .quota_report(0, i64::MAX / 2)
+        .await
+        .expect("report")
+        .into_iter()
+        .find(|usage| usage.method == "orderList")
+        .map(|usage| usage.calls);
+    assert_eq!(recorded, Some(calls("orderList").await));
+
+    // A run a killed process left fetching.
+    let abandoned = store
+        .start_run(&shop, UNION_ORDERS, sandbox.clock().now_ms())
+        .await
+        .expect("abandoned run");
+    // The next process finds the stream due at once and finishes it.
+    let second = scheduler(&sandbox, &store, "second");
+    let outcomes = second.run_until_idle().await.expect("second pass");
+    let resumed = outcomes
+        .iter()
+        .find(|outcome| outcome.stream == UNION_ORDERS)
+        .expect("the order stream is due again at once");
+    let report = resumed.result.as_ref().expect("resumed run");
+    assert!(!report.interrupted);
+    let runs = store
+        .stream_runs(&shop, UNION_ORDERS, 10)
+        .await
+        .expect("runs");
+    let left = runs
+        .iter()
+        .find(|run| run.id == abandoned)
+        .expect("the abandoned run");
+    assert_eq!(left.status, "interrupted");
+    assert!(left.finished_ms.is_some() && left.error.is_some());
+    assert_eq!(runs[0].status, "complete");
+    let now = sandbox.clock().now_ms();
+    let app_key = sandbox.credentials().vop.app_key.clone();
+    let truth = sandbox
+        .state()
+        .vop()
+        .union
+        .orders
+        .order_set(&app_key, now)
+        .len() as i64;
+    assert!(truth >= 120);
+    assert_eq!(
+        store.union_order_count(&shop).await.expect("count"),
+        truth,
+        "the resumed run stored every order"
+    );
+}

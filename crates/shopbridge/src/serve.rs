@@ -236,7 +236,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Ctrl-C, or SIGTERM (what `systemctl stop` and `kill` send).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

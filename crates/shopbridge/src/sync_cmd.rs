@@ -409,9 +409,24 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 progress.tick();
             }));
             if !until_idle {
+                // Ctrl-C or SIGTERM: runs end after the page they are on, as under `serve`.
+                let stopper = scheduler.clone();
+                tokio::spawn(async move {
+                    crate::serve::shutdown_signal().await;
+                    stopper.stop();
+                    // A second signal, or a page still in hand after this, is not waited for:
+                    // the next process to take the stream ends the run's record.
+                    tokio::select! {
+                        () = crate::serve::shutdown_signal() => {}
+                        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+                    }
+                    eprintln!("stopped without waiting for the page in progress");
+                    std::process::exit(130);
+                });
                 scheduler
                     .run_forever(std::time::Duration::from_secs(poll_secs.max(1)))
                     .await;
+                spinner.finish_and_clear();
                 return Ok(());
             }
             let outcomes = scheduler.run_until_idle().await;

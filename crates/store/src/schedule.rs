@@ -151,6 +151,49 @@ impl Store {
         Ok(())
     }
 
+    /// Releases a stream whose run this process stopped between two pages: it is due again at
+    /// once, so whichever process looks next resumes it from its checkpoint.
+    pub async fn release_interrupted(
+        &self,
+        claimed: &Claimed,
+        owner: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = 'interrupted',
+             last_finished_ms = $1, next_run_ms = $1 WHERE connection_id = $2 AND stream = $3 AND lease_owner = $4",
+        )
+        .bind(now_ms)
+        .bind(&claimed.connection_id)
+        .bind(&claimed.stream)
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Ends the runs of a stream still recorded as fetching, which a process left when it was
+    /// killed or cut off while stopping: called by the process that holds the stream's lease
+    /// now, before its own run. Returns how many there were.
+    pub async fn interrupt_abandoned_runs(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = 'interrupted', finished_ms = $1,
+             error = 'the process running it stopped before the run ended; the next run resumed from its checkpoint'
+             WHERE connection_id = $2 AND stream = $3 AND status = 'fetching'",
+        )
+        .bind(now_ms)
+        .bind(connection_id)
+        .bind(stream)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Makes a stream due now ("sync now").
     pub async fn run_now(
         &self,

@@ -18,6 +18,7 @@ pub(super) const OUTCOMES: &[&str] = &[
     "complete",
     "running",
     "fetching",
+    "interrupted",
     "fetch_error",
     "auth_error",
     "failed",
