@@ -141,24 +141,40 @@ impl Application {
         };
         let dispatching =
             tokio::spawn(async move { dispatcher.run_forever(Duration::from_secs(1)).await });
+        // The signal stops the scheduler at once, not after the requests in flight: runs in
+        // progress (a request's "sync now" among them) end after their current page, so that
+        // it and the call that fetched it are stored and the run is recorded as interrupted.
+        let stopper = scheduler.clone();
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopper.stop();
+        })
         .await;
-        // Runs in progress end after their current page, so that it and the call that fetched
-        // it are stored and the run is recorded as interrupted; one that cannot (a platform
-        // call hanging) is cut off, and the next process to take its stream ends its record.
         scheduler.stop();
-        if tokio::time::timeout(STOP_PATIENCE, &mut scheduling)
-            .await
-            .is_err()
-        {
+        let ended = tokio::time::timeout(STOP_PATIENCE, async {
+            let _ = (&mut scheduling).await;
+            scheduler.runs_ended().await;
+        })
+        .await;
+        if ended.is_err() {
+            // One that cannot (a platform call hanging) is cut off; its streams are handed
+            // back now rather than when their leases run out, and whichever process takes one
+            // ends its run's record.
             tracing::warn!(
                 "a sync run did not reach the end of its page in {STOP_PATIENCE:?}; it is cut off"
             );
             scheduling.abort();
+            let store = &scheduler.store;
+            if let Err(err) = store
+                .release_leases_of(&scheduler.owner, scheduler.clock.now_ms())
+                .await
+            {
+                tracing::warn!(error = %err, "could not hand the streams back");
+            }
         }
         // Deliveries are kept until they are sent: one cut off is sent again later.
         dispatching.abort();

@@ -53,7 +53,27 @@ pub struct Scheduler {
     /// One lock per (shop, stream) that reads are catching up: concurrent reads share a run.
     catch_ups: Arc<std::sync::Mutex<CatchUpLocks>>,
     /// Set when the process stops: no new run starts, and runs end after their current page.
+    /// Every clone shares it: stopping one stops them all.
     stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// How many runs this process has in progress, wherever they were started (the scheduler's
+    /// loop, a read catching a stream up, "sync now"), so that a stop can wait for them all.
+    active: Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+/// Counts a run as in progress while it lives.
+struct ActiveRun(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl ActiveRun {
+    fn start(active: &Arc<tokio::sync::watch::Sender<usize>>) -> Self {
+        active.send_modify(|n| *n += 1);
+        Self(active.clone())
+    }
+}
+
+impl Drop for ActiveRun {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// The lock of each (shop, stream) being caught up for reads.
@@ -91,6 +111,7 @@ impl Scheduler {
             wake: Arc::new(tokio::sync::Notify::new()),
             catch_ups: Arc::default(),
             stop: Arc::new(tokio::sync::watch::Sender::new(false)),
+            active: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -103,6 +124,13 @@ impl Scheduler {
 
     fn stopping(&self) -> bool {
         *self.stop.borrow()
+    }
+
+    /// Resolves when no run of this process is in progress (after [`Scheduler::stop`], once
+    /// each has finished its page).
+    pub async fn runs_ended(&self) {
+        let mut active = self.active.subscribe();
+        let _ = active.wait_for(|n| *n == 0).await;
     }
 
     /// Schedules the streams of every active connection (new connections start due now).
@@ -350,10 +378,14 @@ impl Scheduler {
             return Ok(None);
         };
         let started = std::time::Instant::now();
+        let _active = ActiveRun::start(&self.active);
         let result = self.run_claimed(&claimed).await;
         crate::telemetry::sync_run(
             &claimed.stream,
-            result.is_ok(),
+            match &result {
+                Ok(report) => report.outcome(),
+                Err(_) => "failed",
+            },
             started.elapsed().as_secs_f64(),
         );
         let now = self.clock.now_ms();

@@ -535,6 +535,11 @@ impl StreamSync {
             };
             report.windows += 1;
             loop {
+                // Stopping before a call: the checkpoint already says where to go on.
+                if self.stopping() {
+                    report.interrupted = true;
+                    return Ok(report);
+                }
                 let (fetched, called_ms) = self.fetch(start, end, step.page()).await?;
                 let next = step.after(fetched.records.len(), fetched.total, page_size, passes);
                 checkpoint = match next {
@@ -563,8 +568,10 @@ impl StreamSync {
                     hook(&report, end);
                 }
                 // A stop waits for the page in hand: it and its call are stored, and the
-                // checkpoint says where the next run goes on.
-                if self.stopping() {
+                // checkpoint says where the next run goes on. (A run whose last page this was
+                // is complete.)
+                let done = next.is_none() && end >= horizon;
+                if !done && self.stopping() {
                     report.interrupted = true;
                     return Ok(report);
                 }

@@ -98,8 +98,9 @@ fn platform_call(platform: &str, method: &str, ok: bool) {
 }
 
 /// One sync run of a stream, by outcome, with its duration.
-pub fn sync_run(stream: &str, ok: bool, seconds: f64) {
-    let outcome = if ok { "complete" } else { "failed" };
+/// One sync run, by stream and how it ended: `complete`, `interrupted` (its process stopped
+/// between two pages) or `failed`.
+pub fn sync_run(stream: &str, outcome: &'static str, seconds: f64) {
     metrics::counter!("shopbridge_sync_runs_total", "stream" => stream.to_owned(), "outcome" => outcome).increment(1);
     metrics::histogram!("shopbridge_sync_run_duration_seconds", "stream" => stream.to_owned())
         .record(seconds);
@@ -138,6 +139,8 @@ pub async fn render(store: &Store, now_ms: i64) -> Result<String, shopbridge_sto
             let outcome = match s.last_status.as_deref() {
                 None => "never",
                 Some("complete") => "complete",
+                // Stopped between two pages by a restart: not a failure to alert on.
+                Some("interrupted") => "interrupted",
                 Some(_) => "failed",
             };
             *streams.entry((s.stream.clone(), outcome)).or_insert(0_u32) += 1;

@@ -172,6 +172,20 @@ impl Store {
         Ok(())
     }
 
+    /// Hands back every stream `owner` holds, due at once: a stopping process whose runs were
+    /// cut off short of a page's end. Returns how many.
+    pub async fn release_leases_of(&self, owner: &str, now_ms: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = 'interrupted',
+             last_finished_ms = $1, next_run_ms = $1 WHERE lease_owner = $2",
+        )
+        .bind(now_ms)
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Ends the runs of a stream still recorded as fetching, which a process left when it was
     /// killed or cut off while stopping: called by the process that holds the stream's lease
     /// now, before its own run. Returns how many there were.
@@ -183,7 +197,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE sync_runs SET status = 'interrupted', finished_ms = $1,
-             error = 'the process running it stopped before the run ended; the next run resumed from its checkpoint'
+             error = 'the process running it stopped before the run ended; a later run goes on from its checkpoint'
              WHERE connection_id = $2 AND stream = $3 AND status = 'fetching'",
         )
         .bind(now_ms)

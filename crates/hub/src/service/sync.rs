@@ -15,6 +15,9 @@ pub struct RunView {
     pub connection_id: String,
     pub stream: String,
     pub ok: bool,
+    /// The run stopped between two pages because its process is stopping; its stream is due
+    /// again at once and the next run goes on from there.
+    pub interrupted: bool,
     pub pages: u32,
     /// Records inserted or replaced by a newer version.
     pub changed: u32,
@@ -123,6 +126,7 @@ pub async fn run_due(app: &HubApp, tenant: &str) -> Result<SyncRunAnswer, HubErr
         while let Some(outcome) = app.scheduler.run_one_of(ClaimScope::Tenant(tenant)).await? {
             runs.push(RunView {
                 ok: outcome.result.is_ok(),
+                interrupted: outcome.result.as_ref().is_ok_and(|r| r.interrupted),
                 pages: outcome.result.as_ref().map(|r| r.pages).unwrap_or_default(),
                 changed: outcome
                     .result
