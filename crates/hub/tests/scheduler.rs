@@ -667,3 +667,103 @@ async fn a_stopping_scheduler_ends_runs_after_their_page_and_the_next_resumes() 
         "the resumed run stored every order"
     );
 }
+
+/// `serve` stopping while a run is in progress: the signal stops the scheduler, the run ends
+/// after its page (recorded interrupted, with every call it made recorded), serve returns, and
+/// the stream is due again at once.
+#[tokio::test]
+async fn serve_stopping_mid_run_ends_the_run_after_its_page() {
+    let sandbox = common::sandbox(50).await;
+    let store = common::sqlite_store().await;
+    let vop = common::vop_client(&sandbox);
+    let shop = common::connection(
+        &store,
+        "vop",
+        "union_channel",
+        "affiliate",
+        "{}",
+        (None, None),
+    )
+    .await;
+    buyers(&sandbox, &vop, 20).await;
+    // Real latency on every platform answer, so that a run of its 31 windows is still going
+    // when the stop comes.
+    let http = common::http();
+    let answer = http
+        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .json(&json!({"latency_ms": 20}))
+        .send()
+        .await
+        .expect("faults");
+    assert!(answer.status().is_success());
+    let mut application =
+        shopbridge_hub::Application::build(common::app_config(&sandbox, &store, "")).expect("hub");
+    let (first_page, on_first_page) = tokio::sync::oneshot::channel::<()>();
+    let first_page = std::sync::Mutex::new(Some(first_page));
+    application.scheduler.on_page = Some(std::sync::Arc::new(move |_, stream, _, _| {
+        if stream == UNION_ORDERS
+            && let Some(tell) = first_page.lock().expect("lock").take()
+        {
+            let _ = tell.send(());
+        }
+    }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listener");
+    let serving = tokio::spawn(
+        application.serve(listener, Duration::from_millis(20), async {
+            let _ = stopped.await;
+        }),
+    );
+    on_first_page.await.expect("a page of the order stream");
+    stop.send(()).expect("stop");
+    serving.await.expect("serve task").expect("serve");
+    let runs = store
+        .stream_runs(&shop, UNION_ORDERS, 10)
+        .await
+        .expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "interrupted");
+    assert!(
+        runs[0].pages >= 1 && runs[0].pages < 31,
+        "{}",
+        runs[0].pages
+    );
+    assert!(runs[0].finished_ms.is_some());
+    let log: Value = http
+        .get(format!(
+            "{}/_sandbox/vop/calls?method=orderList",
+            sandbox.base_url()
+        ))
+        .send()
+        .await
+        .expect("gateway log")
+        .json()
+        .await
+        .expect("gateway log");
+    let recorded = store
+        .quota_report(0, i64::MAX / 2)
+        .await
+        .expect("report")
+        .into_iter()
+        .find(|usage| usage.method == "orderList")
+        .map(|usage| usage.calls);
+    assert_eq!(
+        recorded,
+        log["calls"].as_i64(),
+        "every call made is recorded"
+    );
+    // Due again at once: another process claims it now.
+    let next = scheduler(&sandbox, &store, "next");
+    let claimed = store
+        .claim_due_of(
+            &next.owner,
+            sandbox.clock().now_ms(),
+            60_000,
+            shopbridge_store::ClaimScope::Stream(&shop, UNION_ORDERS),
+        )
+        .await
+        .expect("claim");
+    assert!(claimed.is_some(), "the stream is due again at once");
+}
