@@ -250,7 +250,9 @@ impl Scheduler {
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
-        sync.stop = Some(self.stop.subscribe());
+        // The run stops after its page when the process stops or the stream's lease is lost.
+        let lease_lost = Arc::new(tokio::sync::watch::Sender::new(false));
+        sync.stop = vec![self.stop.subscribe(), lease_lost.subscribe()];
         // The stream is this process's now: a run of it still "fetching" was left by a process
         // that stopped without ending it (killed, or cut off while it shut down).
         self.store
@@ -262,13 +264,15 @@ impl Scheduler {
                 progress(&connection_id, &stream, report, window_end)
             }));
         }
-        // Keep the lease while the run lasts; stop if another process took it over.
+        // Keep the lease while the run lasts. If another process took it over (this one's
+        // lapsed), the run stops after its page rather than run the stream beside it.
         let renewer = {
             let store = self.store.clone();
             let claimed = claimed.clone();
             let owner = self.owner.clone();
             let clock = self.clock.clone();
             let lease_ms = self.lease_ms;
+            let lease_lost = lease_lost.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(1) as u64)).await;
@@ -277,7 +281,12 @@ impl Scheduler {
                         .await
                     {
                         Ok(true) => {}
-                        Ok(false) => return,
+                        Ok(false) => {
+                            tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream,
+                                "another process took this stream's lease over; the run stops after its page");
+                            lease_lost.send_replace(true);
+                            return;
+                        }
                         Err(err) => tracing::warn!(error = %err, "could not renew a sync lease"),
                     }
                 }

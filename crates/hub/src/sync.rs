@@ -278,8 +278,9 @@ pub struct StreamSync {
     pub gate: Option<crate::QuotaGate>,
     /// Called after every stored page with the run so far and the end of the current window.
     pub on_page: Option<ProgressHook>,
-    /// Becomes `true` when the process is stopping: the run ends after the page it is on.
-    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Signals to end the run after the page it is on (the process stopping, the stream's
+    /// lease lost): it ends when any of them is `true`.
+    pub stop: Vec<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for StreamSync {
@@ -311,13 +312,13 @@ impl StreamSync {
             retry: RetryPolicy::default(),
             gate: None,
             on_page: None,
-            stop: None,
+            stop: Vec::new(),
         }
     }
 
     /// Whether the process asked the run to stop.
     fn stopping(&self) -> bool {
-        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
+        self.stop.iter().any(|stop| *stop.borrow())
     }
 
     pub fn stream(&self) -> &'static str {

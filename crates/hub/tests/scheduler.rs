@@ -767,3 +767,74 @@ async fn serve_stopping_mid_run_ends_the_run_after_its_page() {
         .expect("claim");
     assert!(claimed.is_some(), "the stream is due again at once");
 }
+
+/// A run whose lease another process took over (this one's lapsed) stops after its page
+/// instead of running the stream beside the new holder, and leaves the lease to it.
+#[tokio::test]
+async fn a_run_that_loses_its_lease_stops_after_its_page() {
+    let sandbox = common::sandbox(50).await;
+    let store = common::sqlite_store().await;
+    let shop = common::connection(
+        &store,
+        "vop",
+        "union_channel",
+        "affiliate",
+        "{}",
+        (None, None),
+    )
+    .await;
+    // Real latency on every platform answer: the run's 31 windows take far longer than the
+    // renewal interval.
+    let answer = common::http()
+        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .json(&json!({"latency_ms": 30}))
+        .send()
+        .await
+        .expect("faults");
+    assert!(answer.status().is_success());
+    let mut holder = scheduler(&sandbox, &store, "holder");
+    holder.lease_ms = 150;
+    let (store_in_hook, shop_in_hook) = (store.clone(), shop.clone());
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    holder.on_page = Some(std::sync::Arc::new(move |_, stream, _, _| {
+        if stream != UNION_ORDERS || taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        // Another process takes the stream over after the first page.
+        let (store, shop) = (store_in_hook.clone(), shop_in_hook.clone());
+        tokio::spawn(async move {
+            sqlx::query("UPDATE sync_schedule SET lease_owner = 'usurper' WHERE connection_id = $1 AND stream = $2")
+                .bind(shop)
+                .bind(UNION_ORDERS)
+                .execute(store.pool())
+                .await
+                .expect("take the lease over");
+        });
+    }));
+    let outcome = holder
+        .run_stream_now(&store.connection(&shop).await.expect("shop"), UNION_ORDERS)
+        .await
+        .expect("run")
+        .expect("claimed");
+    let report = outcome.result.expect("a lost lease is not a failure");
+    assert!(report.interrupted);
+    assert!(report.pages < 31, "{} pages", report.pages);
+    let runs = store
+        .stream_runs(&shop, UNION_ORDERS, 1)
+        .await
+        .expect("runs");
+    assert_eq!(runs[0].status, "interrupted");
+    let holder_now: Option<String> = sqlx::query_scalar(
+        "SELECT lease_owner FROM sync_schedule WHERE connection_id = $1 AND stream = $2",
+    )
+    .bind(&shop)
+    .bind(UNION_ORDERS)
+    .fetch_one(store.pool())
+    .await
+    .expect("schedule");
+    assert_eq!(
+        holder_now.as_deref(),
+        Some("usurper"),
+        "the lease stays with its new holder"
+    );
+}
