@@ -137,18 +137,8 @@ impl Store {
         status: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = $1, last_finished_ms = $2,
-             next_run_ms = $2 + interval_ms WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5",
-        )
-        .bind(status)
-        .bind(now_ms)
-        .bind(&claimed.connection_id)
-        .bind(&claimed.stream)
-        .bind(owner)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.release(claimed, owner, status, now_ms, "$2 + interval_ms")
+            .await
     }
 
     /// Releases a stream whose run this process stopped between two pages: it is due again at
@@ -159,10 +149,25 @@ impl Store {
         owner: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = 'interrupted',
-             last_finished_ms = $1, next_run_ms = $1 WHERE connection_id = $2 AND stream = $3 AND lease_owner = $4",
-        )
+        self.release(claimed, owner, "interrupted", now_ms, "$2")
+            .await
+    }
+
+    /// Releases `owner`'s lease of a stream with its last outcome; `next_run` is the SQL of its
+    /// next due time (`$2` is `now_ms`).
+    async fn release(
+        &self,
+        claimed: &Claimed,
+        owner: &str,
+        status: &str,
+        now_ms: i64,
+        next_run: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = $1, last_finished_ms = $2,
+             next_run_ms = {next_run} WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5",
+        ))
+        .bind(status)
         .bind(now_ms)
         .bind(&claimed.connection_id)
         .bind(&claimed.stream)
