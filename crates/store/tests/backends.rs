@@ -65,6 +65,13 @@ async fn on_postgres(check: impl AsyncFnOnce(&Store)) {
     drop_database(&admin, &name).await;
 }
 
+/// Runs `check` on a fresh SQLite store, then removes its file.
+async fn on_sqlite(check: impl AsyncFnOnce(&Store)) {
+    let (store, path) = sqlite().await;
+    check(&store).await;
+    std::fs::remove_file(&path).ok();
+}
+
 /// A shop of a new tenant, for tests that need one to write records under.
 async fn new_shop(store: &Store, name: &str, mode: &str) -> String {
     let secret = SecretString::from("s");
@@ -1122,9 +1129,7 @@ async fn browsing_walks_every_record_once(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_browsing() {
-    let (store, path) = sqlite().await;
-    browsing_walks_every_record_once(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(browsing_walks_every_record_once).await;
 }
 
 #[tokio::test]
@@ -1251,9 +1256,7 @@ async fn daily_sums_count_each_settled_order_once(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_daily_sums() {
-    let (store, path) = sqlite().await;
-    daily_sums_count_each_settled_order_once(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(daily_sums_count_each_settled_order_once).await;
 }
 
 #[tokio::test]
@@ -1362,9 +1365,7 @@ async fn a_revocation_beats_every_flow_begun_before_it(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_revocation_beats_earlier_flows() {
-    let (store, path) = sqlite().await;
-    a_revocation_beats_every_flow_begun_before_it(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(a_revocation_beats_every_flow_begun_before_it).await;
 }
 
 #[tokio::test]
@@ -1516,9 +1517,7 @@ async fn hourly_counts_agree_with_the_records(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_hourly_counts() {
-    let (store, path) = sqlite().await;
-    hourly_counts_agree_with_the_records(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(hourly_counts_agree_with_the_records).await;
 }
 
 #[tokio::test]
@@ -1642,9 +1641,7 @@ async fn refund_sums_agree_with_the_refunds(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_refund_sums() {
-    let (store, path) = sqlite().await;
-    refund_sums_agree_with_the_refunds(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(refund_sums_agree_with_the_refunds).await;
 }
 
 #[tokio::test]
@@ -1735,9 +1732,7 @@ async fn history_keeps_every_versions_json(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_history_keeps_every_version() {
-    let (store, path) = sqlite().await;
-    history_keeps_every_versions_json(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(history_keeps_every_versions_json).await;
 }
 
 #[tokio::test]
@@ -1901,12 +1896,63 @@ async fn deleting_a_shop_cancels_its_queued_deliveries(store: &Store) {
 
 #[tokio::test]
 async fn sqlite_deleting_a_shop_cancels_its_deliveries() {
-    let (store, path) = sqlite().await;
-    deleting_a_shop_cancels_its_queued_deliveries(&store).await;
-    std::fs::remove_file(&path).ok();
+    on_sqlite(deleting_a_shop_cancels_its_queued_deliveries).await;
 }
 
 #[tokio::test]
 async fn postgres_deleting_a_shop_cancels_its_deliveries() {
     on_postgres(deleting_a_shop_cancels_its_queued_deliveries).await;
+}
+
+/// A stopping process whose runs were cut off hands its streams back due at once: another
+/// process claims them now instead of when the leases run out; other owners' leases stay.
+async fn cut_off_streams_are_handed_back(store: &Store) {
+    let shop = new_shop(store, "hand back", "union_channel").await;
+    for stream in ["union_orders", "union_refunds"] {
+        store
+            .ensure_schedule(&shop, stream, 180_000, 0)
+            .await
+            .expect("schedule");
+    }
+    let scope = |stream| shopbridge_store::ClaimScope::Stream(&shop, stream);
+    let mine = store
+        .claim_due_of("stopping", 1_000, 600_000, scope("union_orders"))
+        .await
+        .expect("claim")
+        .expect("due");
+    store
+        .claim_due_of("other", 1_000, 600_000, scope("union_refunds"))
+        .await
+        .expect("claim")
+        .expect("due");
+    assert_eq!(
+        store
+            .release_leases_of("stopping", 2_000)
+            .await
+            .expect("hand back"),
+        1
+    );
+    let again = store
+        .claim_due_of("next", 2_000, 600_000, scope(&mine.stream))
+        .await
+        .expect("claim");
+    assert!(again.is_some(), "due at once, not when the lease runs out");
+    assert!(
+        store
+            .claim_due_of("next", 2_000, 600_000, scope("union_refunds"))
+            .await
+            .expect("claim")
+            .is_none(),
+        "another owner's lease stays"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_cut_off_streams_are_handed_back() {
+    on_sqlite(cut_off_streams_are_handed_back).await;
+}
+
+#[tokio::test]
+async fn postgres_cut_off_streams_are_handed_back() {
+    on_postgres(cut_off_streams_are_handed_back).await;
 }
