@@ -54,17 +54,7 @@ async fn sandbox_with_small_quota() -> RunningSandbox {
 }
 
 async fn call_log(sandbox: &RunningSandbox) -> CallLog {
-    common::http()
-        .get(format!(
-            "{}/_sandbox/vop/calls?method=orderList",
-            sandbox.base_url()
-        ))
-        .send()
-        .await
-        .expect("calls")
-        .json()
-        .await
-        .expect("log")
+    common::gateway_log(sandbox, "orderList").await
 }
 
 /// A sync that never runs out of work: one-minute windows over thirty days of history.

@@ -551,6 +551,17 @@ async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
     database.drop_now().await;
 }
 
+/// The calls of one method the store recorded, as the quota report counts them.
+async fn recorded_calls(store: &Store, method: &str) -> Option<i64> {
+    store
+        .quota_report(0, i64::MAX / 2)
+        .await
+        .expect("report")
+        .into_iter()
+        .find(|usage| usage.method == method)
+        .map(|usage| usage.calls)
+}
+
 /// A stopping process ends its runs after the page they are on: the page and its call are
 /// stored, the run is recorded as interrupted and its stream due again, and the next scheduler
 /// resumes it from its checkpoint to the platform's whole order set. A run that a killed process
@@ -560,15 +571,7 @@ async fn a_stopping_scheduler_ends_runs_after_their_page_and_the_next_resumes() 
     let sandbox = common::sandbox(50).await;
     let store = common::sqlite_store().await;
     let vop = common::vop_client(&sandbox);
-    let shop = common::connection(
-        &store,
-        "vop",
-        "union_channel",
-        "affiliate",
-        "{}",
-        (None, None),
-    )
-    .await;
+    let shop = common::union_channel_shop(&store).await;
     buyers(&sandbox, &vop, 40).await;
     let mut first = scheduler(&sandbox, &store, "first");
     let stopper = first.clone();
@@ -603,28 +606,11 @@ async fn a_stopping_scheduler_ends_runs_after_their_page_and_the_next_resumes() 
         ("interrupted", 1, true)
     );
     // The page's call was recorded with it.
-    let calls = |method: &'static str| {
-        let sandbox = sandbox.base_url();
-        async move {
-            let log: Value = common::http()
-                .get(format!("{sandbox}/_sandbox/vop/calls?method={method}"))
-                .send()
-                .await
-                .expect("gateway log")
-                .json()
-                .await
-                .expect("gateway log");
-            log["calls"].as_i64().expect("calls")
-        }
-    };
-    let recorded = store
-        .quota_report(0, i64::MAX / 2)
-        .await
-        .expect("report")
-        .into_iter()
-        .find(|usage| usage.method == "orderList")
-        .map(|usage| usage.calls);
-    assert_eq!(recorded, Some(calls("orderList").await));
+    let gateway: Value = common::gateway_log(&sandbox, "orderList").await;
+    assert_eq!(
+        recorded_calls(&store, "orderList").await,
+        gateway["calls"].as_i64()
+    );
 
     // A run a killed process left fetching.
     let abandoned = store
@@ -676,26 +662,11 @@ async fn serve_stopping_mid_run_ends_the_run_after_its_page() {
     let sandbox = common::sandbox(50).await;
     let store = common::sqlite_store().await;
     let vop = common::vop_client(&sandbox);
-    let shop = common::connection(
-        &store,
-        "vop",
-        "union_channel",
-        "affiliate",
-        "{}",
-        (None, None),
-    )
-    .await;
+    let shop = common::union_channel_shop(&store).await;
     buyers(&sandbox, &vop, 20).await;
     // Real latency on every platform answer, so that a run of its 31 windows is still going
     // when the stop comes.
-    let http = common::http();
-    let answer = http
-        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
-        .json(&json!({"latency_ms": 20}))
-        .send()
-        .await
-        .expect("faults");
-    assert!(answer.status().is_success());
+    common::platform_latency(&sandbox, 20).await;
     let mut application =
         shopbridge_hub::Application::build(common::app_config(&sandbox, &store, "")).expect("hub");
     let (first_page, on_first_page) = tokio::sync::oneshot::channel::<()>();
@@ -731,27 +702,10 @@ async fn serve_stopping_mid_run_ends_the_run_after_its_page() {
         runs[0].pages
     );
     assert!(runs[0].finished_ms.is_some());
-    let log: Value = http
-        .get(format!(
-            "{}/_sandbox/vop/calls?method=orderList",
-            sandbox.base_url()
-        ))
-        .send()
-        .await
-        .expect("gateway log")
-        .json()
-        .await
-        .expect("gateway log");
-    let recorded = store
-        .quota_report(0, i64::MAX / 2)
-        .await
-        .expect("report")
-        .into_iter()
-        .find(|usage| usage.method == "orderList")
-        .map(|usage| usage.calls);
+    let gateway: Value = common::gateway_log(&sandbox, "orderList").await;
     assert_eq!(
-        recorded,
-        log["calls"].as_i64(),
+        recorded_calls(&store, "orderList").await,
+        gateway["calls"].as_i64(),
         "every call made is recorded"
     );
     // Due again at once: another process claims it now.
@@ -774,24 +728,10 @@ async fn serve_stopping_mid_run_ends_the_run_after_its_page() {
 async fn a_run_that_loses_its_lease_stops_after_its_page() {
     let sandbox = common::sandbox(50).await;
     let store = common::sqlite_store().await;
-    let shop = common::connection(
-        &store,
-        "vop",
-        "union_channel",
-        "affiliate",
-        "{}",
-        (None, None),
-    )
-    .await;
+    let shop = common::union_channel_shop(&store).await;
     // Real latency on every platform answer: the run's 31 windows take far longer than the
     // renewal interval.
-    let answer = common::http()
-        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
-        .json(&json!({"latency_ms": 30}))
-        .send()
-        .await
-        .expect("faults");
-    assert!(answer.status().is_success());
+    common::platform_latency(&sandbox, 30).await;
     let mut holder = scheduler(&sandbox, &store, "holder");
     holder.lease_ms = 150;
     let (store_in_hook, shop_in_hook) = (store.clone(), shop.clone());

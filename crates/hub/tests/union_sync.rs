@@ -162,18 +162,7 @@ async fn twenty_days_into_sqlite_equal_the_sandbox() {
     );
     assert!(report[0].calls > 50 && report[0].peak_use.is_some_and(|p| p <= 1.0));
     // Every call the gateway saw is recorded once: a page's call goes with its page.
-    let gateway: Value = env
-        .http
-        .get(format!(
-            "{}/_sandbox/vop/calls?method=orderList",
-            env.sandbox.base_url()
-        ))
-        .send()
-        .await
-        .expect("gateway log")
-        .json()
-        .await
-        .expect("gateway log");
+    let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
     assert_eq!(Some(report[0].calls as u64), gateway["calls"].as_u64());
 }
 

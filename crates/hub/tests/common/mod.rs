@@ -230,6 +230,49 @@ impl PgDatabase {
     }
 }
 
+/// The sandbox gateway's log of one VOP method's calls (`GET /_sandbox/vop/calls`): how many,
+/// how many throttled, the most admitted in any window, their arrival times.
+pub async fn gateway_log<T: serde::de::DeserializeOwned>(
+    sandbox: &RunningSandbox,
+    method: &str,
+) -> T {
+    http()
+        .get(format!(
+            "{}/_sandbox/vop/calls?method={method}",
+            sandbox.base_url()
+        ))
+        .send()
+        .await
+        .expect("gateway log")
+        .json()
+        .await
+        .expect("gateway log")
+}
+
+/// Real (not simulated) latency on every platform answer of the sandbox, in milliseconds.
+pub async fn platform_latency(sandbox: &RunningSandbox, latency_ms: u64) {
+    let answer = http()
+        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .json(&json!({ "latency_ms": latency_ms }))
+        .send()
+        .await
+        .expect("faults");
+    assert!(answer.status().is_success());
+}
+
+/// A Union channel-mode shop (the demo app's own orders), active, in the store.
+pub async fn union_channel_shop(store: &Store) -> String {
+    connection(
+        store,
+        "vop",
+        "union_channel",
+        "affiliate",
+        "{}",
+        (None, None),
+    )
+    .await
+}
+
 /// A tenant and a connection holding `credentials`, active, in the store.
 pub async fn connection(
     store: &Store,
