@@ -407,12 +407,15 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
         store.pool().close().await;
     }
     let mut db = rusqlite::Connection::open(database)?;
-    db.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-         CREATE TABLE IF NOT EXISTS orders (order_sn TEXT PRIMARY KEY, payload TEXT)",
-    )?;
-    // The orders belong to no shop row of the store: only their key's width matters here.
-    db.execute_batch("PRAGMA foreign_keys = OFF")?;
+    db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")?;
+    if hub_table {
+        // The orders belong to no shop row of the store: only their key's width matters here.
+        db.execute_batch("PRAGMA foreign_keys = OFF")?;
+    } else {
+        db.execute_batch(
+            "CREATE TABLE IF NOT EXISTS orders (order_sn TEXT PRIMARY KEY, payload TEXT)",
+        )?;
+    }
     let shop = uuid::Uuid::new_v4().to_string();
     let now = clock.now_ms();
     let mut stored = 0u64;
