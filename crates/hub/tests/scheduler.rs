@@ -54,15 +54,7 @@ async fn connect_shops(sandbox: &RunningSandbox, store: &Store) -> Shops {
     let vendor = common::authorize_vop(sandbox, &vop, "vendor").await;
     let w = sandbox.credentials().winit;
     Shops {
-        union: common::connection(
-            store,
-            "vop",
-            "union_channel",
-            "affiliate",
-            "{}",
-            (None, None),
-        )
-        .await,
+        union: common::union_channel_shop(store).await,
         jit: common::connection(
             store,
             "vop",
