@@ -23,6 +23,11 @@ mod winit_cmd;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc, not the C library's allocator: a sync allocates and frees every order's strings
+/// and rows, and glibc's malloc and free were a tenth of its CPU (`BENCHMARKS.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Self-hosted integration hub for Chinese e-commerce open platforms.
 #[derive(Debug, Parser)]
 #[command(name = "shopbridge", version, about)]
