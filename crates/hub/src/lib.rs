@@ -26,4 +26,4 @@ pub use application::{AppConfig, Application, BuildError};
 pub use platforms::vop::tokens::{TokenError, TokenManager, VopTokens};
 pub use quota::{QuotaGate, RetryAfter};
 pub use scheduler::{Platforms, RunOutcome, Scheduler};
-pub use sync::{RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};
+pub use sync::{PageBatching, RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};

@@ -1,6 +1,7 @@
 //! Incremental sync of one (connection, stream): windows by update time with a lookback overlap,
-//! page after page, each page stored with its checkpoint in one transaction, so that a run
-//! interrupted anywhere resumes where it stopped and never loses or duplicates a record.
+//! page after page, pages stored with their checkpoint in one transaction (a few pages at a time,
+//! [`PageBatching`]), so that a run interrupted anywhere resumes where it stopped and never loses
+//! or duplicates a record.
 //!
 //! # Completeness while the platform moves
 //!
@@ -29,7 +30,8 @@
 //!    record in the window is stored.
 //!
 //! The invariant is a fact about the store, not about the process. The checkpoint keeps the
-//! window and the next page down, written in the same transaction as the page. A run that is
+//! window and the next page down, written in the same transaction as the pages before it; pages
+//! read and not yet written are not in the store, and neither is the checkpoint after them. A run that is
 //! killed, or whose retries run out, resumes at that page however long after and however much
 //! changed meanwhile. A checkpoint written by an earlier version (reading front to back)
 //! restarts its window from page 1, which is always safe.
@@ -83,6 +85,53 @@ impl Default for RetryPolicy {
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
         }
+    }
+}
+
+/// How a run groups the pages it reads into commits. One commit for several pages writes each
+/// index page they share to the database's log once, where a commit a page wrote it again for
+/// every page (`BENCHMARKS.md`). A crash loses nothing by it: the checkpoint is written with the
+/// pages, so pages read and not yet written are read again by the next run.
+#[derive(Debug, Clone, Copy)]
+pub struct PageBatching {
+    /// At most this many pages go into one commit.
+    pub pages: usize,
+    /// A page is written at most this long after it was read, even while the next call waits
+    /// for its answer or for a quota slot.
+    pub within: Duration,
+}
+
+impl Default for PageBatching {
+    fn default() -> Self {
+        Self {
+            pages: 8,
+            within: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Pages read and not yet written, with the checkpoint after the last of them.
+#[derive(Default)]
+struct Unsaved {
+    pages: Vec<UnsavedPage>,
+    checkpoint: Option<Checkpoint>,
+    /// When the first of them was read.
+    since: Option<tokio::time::Instant>,
+}
+
+struct UnsavedPage {
+    fetched: FetchedPage,
+    /// When its call was made.
+    called_ms: i64,
+    /// The end of the window it belongs to, for the progress hook.
+    window_end: i64,
+}
+
+impl Unsaved {
+    fn push(&mut self, page: UnsavedPage, checkpoint: Checkpoint) {
+        self.since.get_or_insert_with(tokio::time::Instant::now);
+        self.pages.push(page);
+        self.checkpoint = Some(checkpoint);
     }
 }
 
@@ -276,7 +325,9 @@ pub struct StreamSync {
     pub retry: RetryPolicy,
     /// Waits for a quota slot before every call (background priority) when set.
     pub gate: Option<crate::QuotaGate>,
-    /// Called after every stored page with the run so far and the end of the current window.
+    /// How pages are grouped into commits.
+    pub batching: PageBatching,
+    /// Called after every stored page with the run so far and the end of the page's window.
     pub on_page: Option<ProgressHook>,
     /// Signals to end the run after the page it is on (the process stopping, the stream's
     /// lease lost): it ends when any of them is `true`.
@@ -311,6 +362,7 @@ impl StreamSync {
             initial_ms: 30 * DAY_MS,
             retry: RetryPolicy::default(),
             gate: None,
+            batching: PageBatching::default(),
             on_page: None,
             stop: Vec::new(),
         }
@@ -462,39 +514,89 @@ impl StreamSync {
         result
     }
 
-    /// Writes a page with the record of the call that fetched it (made at `called_ms`); if the
-    /// page cannot be written, the call is still recorded: it counted against the quota.
-    async fn save(
-        &self,
-        records: &PageRecords,
-        checkpoint: Checkpoint,
-        called_ms: i64,
-    ) -> Result<usize, StoreError> {
-        let now = self.now_ms();
+    /// Writes the pages read so far, each with the record of the call that fetched it, and
+    /// the checkpoint after them; counts them in the report. If they cannot be written, their
+    /// calls are still recorded: they counted against the quota.
+    async fn save(&self, unsaved: &mut Unsaved, report: &mut RunReport) -> Result<(), StoreError> {
+        let Some(checkpoint) = unsaved.checkpoint.take() else {
+            return Ok(());
+        };
+        let pages = std::mem::take(&mut unsaved.pages);
+        unsaved.since = None;
         let call = self.source.call();
-        let saved = self
-            .store
-            .save_fetched_page(
-                &self.connection_id,
-                self.stream(),
-                records,
-                checkpoint,
-                self.source.events(),
-                now,
-                Some(shopbridge_store::ApiCall {
-                    at_ms: called_ms,
+        let target = shopbridge_store::PageTarget {
+            connection_id: &self.connection_id,
+            stream: self.stream(),
+            events: self.source.events(),
+            now_ms: self.now_ms(),
+        };
+        let fetched: Vec<_> = pages
+            .iter()
+            .map(|page| shopbridge_store::FetchedRecords {
+                records: &page.fetched.records,
+                call: Some(shopbridge_store::ApiCall {
+                    at_ms: page.called_ms,
                     platform: call.platform,
                     service: &call.service,
                     method: &call.method,
                     caller: &call.caller,
                     ok: true,
                 }),
-            )
-            .await;
-        if saved.is_err() {
-            crate::telemetry::record_call_in_store(&self.store, called_ms, &call, true).await;
+            })
+            .collect();
+        match self
+            .store
+            .save_fetched_pages(&target, &fetched, checkpoint)
+            .await
+        {
+            Ok(changed) => {
+                for (page, changed) in pages.iter().zip(changed) {
+                    report.pages += 1;
+                    report.fetched += page.fetched.records.len() as u32;
+                    report.changed += changed as u32;
+                    if let Some(hook) = &self.on_page {
+                        hook(report, page.window_end);
+                    }
+                }
+                Ok(())
+            }
+            Err(err) => {
+                for page in &pages {
+                    crate::telemetry::record_call_in_store(
+                        &self.store,
+                        page.called_ms,
+                        &call,
+                        true,
+                    )
+                    .await;
+                }
+                Err(err)
+            }
         }
-        saved
+    }
+
+    /// [`Self::fetch`]; pages read before it are written once they have waited as long as the
+    /// batching allows, while the call is under way.
+    async fn fetch_saving(
+        &self,
+        start: i64,
+        end: i64,
+        step: (u32, u32),
+        unsaved: &mut Unsaved,
+        report: &mut RunReport,
+    ) -> Result<(FetchedPage, i64), SyncError> {
+        let fetch = self.fetch(start, end, step);
+        let Some(since) = unsaved.since else {
+            return Ok(fetch.await?);
+        };
+        tokio::pin!(fetch);
+        tokio::select! {
+            biased;
+            fetched = &mut fetch => return Ok(fetched?),
+            () = tokio::time::sleep_until(since + self.batching.within) => {}
+        }
+        self.save(unsaved, report).await?;
+        Ok(fetch.await?)
     }
 
     /// The last instant whose records can no longer change while they are read: before the
@@ -508,9 +610,34 @@ impl StreamSync {
     /// that a lookback longer than a window still moves forward; the cursor never moves back.
     /// Each window is read as the module's doc says.
     async fn run_windows(&self, now: i64) -> Result<RunReport, SyncError> {
+        let mut report = RunReport::default();
+        let mut unsaved = Unsaved::default();
+        let read = self.read_windows(now, &mut unsaved, &mut report).await;
+        // However the reading ended (done, stopping, a call that failed for good), the pages
+        // read before are written: the next run goes on after them.
+        let saved = self.save(&mut unsaved, &mut report).await;
+        match (read, saved) {
+            (Ok(()), Ok(())) => Ok(report),
+            (Ok(()), Err(err)) => Err(err.into()),
+            (Err(err), saved) => {
+                if let Err(save) = saved {
+                    tracing::warn!(stream = self.stream(), error = %save, "pages read before a failed call were not stored");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// The reading of [`Self::run_windows`]: pages go to `unsaved`, and are written a batch at
+    /// a time.
+    async fn read_windows(
+        &self,
+        now: i64,
+        unsaved: &mut Unsaved,
+        report: &mut RunReport,
+    ) -> Result<(), SyncError> {
         let horizon = self.horizon(now);
         let (page_size, passes) = (self.source.page_size(), self.source.passes());
-        let mut report = RunReport::default();
         let mut checkpoint = self
             .store
             .checkpoint(&self.connection_id, self.stream())
@@ -524,7 +651,7 @@ impl StreamSync {
                 Some((start, end, code)) => (start, end, ReadStep::decode(code)),
                 None => {
                     if checkpoint.cursor_ms >= horizon {
-                        return Ok(report);
+                        return Ok(());
                     }
                     let start = (checkpoint.cursor_ms - self.lookback_ms).max(0);
                     (
@@ -536,12 +663,14 @@ impl StreamSync {
             };
             report.windows += 1;
             loop {
-                // Stopping before a call: the checkpoint already says where to go on.
+                // Stopping before a call: the checkpoint, with the pages read, says where to go on.
                 if self.stopping() {
                     report.interrupted = true;
-                    return Ok(report);
+                    return Ok(());
                 }
-                let (fetched, called_ms) = self.fetch(start, end, step.page()).await?;
+                let (fetched, called_ms) = self
+                    .fetch_saving(start, end, step.page(), unsaved, report)
+                    .await?;
                 let next = step.after(fetched.records.len(), fetched.total, page_size, passes);
                 checkpoint = match next {
                     Some(next) => Checkpoint {
@@ -561,20 +690,24 @@ impl StreamSync {
                         )),
                     },
                 };
-                let changed = self.save(&fetched.records, checkpoint, called_ms).await?;
-                report.pages += 1;
-                report.fetched += fetched.records.len() as u32;
-                report.changed += changed as u32;
-                if let Some(hook) = &self.on_page {
-                    hook(&report, end);
+                unsaved.push(
+                    UnsavedPage {
+                        fetched,
+                        called_ms,
+                        window_end: end,
+                    },
+                    checkpoint,
+                );
+                if unsaved.pages.len() >= self.batching.pages {
+                    self.save(unsaved, report).await?;
                 }
-                // A stop waits for the page in hand: it and its call are stored, and the
-                // checkpoint says where the next run goes on. (A run whose last page this was
-                // is complete.)
+                // A stop waits for the page in hand: it and its call are stored with the pages
+                // read before it, and the checkpoint says where the next run goes on. (A run
+                // whose last page this was is complete.)
                 let done = next.is_none() && end >= horizon;
                 if !done && self.stopping() {
                     report.interrupted = true;
-                    return Ok(report);
+                    return Ok(());
                 }
                 match next {
                     Some(next) => step = next,
@@ -582,7 +715,7 @@ impl StreamSync {
                 }
             }
             if end >= horizon {
-                return Ok(report);
+                return Ok(());
             }
         }
     }

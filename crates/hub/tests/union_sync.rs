@@ -11,7 +11,8 @@ use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
-use shopbridge_hub::{RetryPolicy, StreamSync};
+use shopbridge_core::capability::ConnectorError;
+use shopbridge_hub::{RetryPolicy, StreamSource, StreamSync};
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_store::{MasterKey, NewConnection, Store};
 use shopbridge_vop::{Mode, VopClient};
@@ -424,6 +425,8 @@ async fn a_run_killed_at_page_two_resumes_without_losing_orders_that_shifted() {
     on_each_store(async |env: &Env, store: &Store| {
         paid_and_lapsed(env).await;
         let mut sync = sync_for(env, store).await;
+        // A commit a page, so that the cut falls between two pages of the window.
+        sync.batching.pages = 1;
         sync.on_page = Some(Arc::new(|report: &shopbridge_hub::RunReport, _| {
             assert!(report.fetched < 200, "killed after two pages of the window");
         }));
@@ -491,6 +494,7 @@ async fn a_window_whose_retries_run_out_midway_is_completed_by_a_later_run() {
         paid_and_lapsed(env).await;
         let mut sync = sync_for(env, store).await;
         sync.retry.attempts = 2;
+        sync.batching.pages = 1;
         let state = env.sandbox.state();
         sync.on_page = Some(Arc::new(move |report: &shopbridge_hub::RunReport, _| {
             if report.fetched >= 200 {
@@ -513,4 +517,215 @@ async fn a_window_whose_retries_run_out_midway_is_completed_by_a_later_run() {
         assert_equal(env, &sync).await;
     })
     .await;
+}
+
+/// A source that passes `passing` calls through to the platform, then fails every call for
+/// good (`Fail::Refuse`), dies with its process (`Fail::Die`), as a crash between two calls, or
+/// holds the next call until it is let go (`Fail::Hold`), as a slow platform or a quota wait.
+struct FailingAfter {
+    inner: Arc<dyn StreamSource>,
+    passing: u32,
+    made: std::sync::atomic::AtomicU32,
+    fail: Fail,
+}
+
+enum Fail {
+    Refuse,
+    Die,
+    Hold(Arc<tokio::sync::Notify>),
+}
+
+#[async_trait::async_trait]
+impl StreamSource for FailingAfter {
+    fn stream(&self) -> &'static str {
+        self.inner.stream()
+    }
+    fn max_window_ms(&self) -> i64 {
+        self.inner.max_window_ms()
+    }
+    fn clock(&self) -> &dyn Clock {
+        self.inner.clock()
+    }
+    fn call(&self) -> shopbridge_hub::sync::CallKey {
+        self.inner.call()
+    }
+    fn events(&self) -> Option<shopbridge_store::RecordEvents> {
+        self.inner.events()
+    }
+    fn page_size(&self) -> u32 {
+        self.inner.page_size()
+    }
+    fn passes(&self) -> u32 {
+        self.inner.passes()
+    }
+    fn time_resolution_ms(&self) -> i64 {
+        self.inner.time_resolution_ms()
+    }
+    async fn fetch(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        pass: u32,
+        page: u32,
+    ) -> Result<shopbridge_hub::sync::FetchedPage, ConnectorError> {
+        let made = self.made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if made < self.passing {
+            return self.inner.fetch(start_ms, end_ms, pass, page).await;
+        }
+        match &self.fail {
+            Fail::Refuse => Err(ConnectorError::invalid(
+                shopbridge_core::Platform::Vop,
+                "refused for the test",
+            )),
+            Fail::Die => panic!("the process dies between two calls"),
+            Fail::Hold(go) => {
+                if made == self.passing {
+                    go.notified().await;
+                }
+                self.inner.fetch(start_ms, end_ms, pass, page).await
+            }
+        }
+    }
+}
+
+fn failing_after(sync: &StreamSync, passing: u32, fail: Fail) -> StreamSync {
+    let mut failing = sync.clone();
+    failing.source = Arc::new(FailingAfter {
+        inner: sync.source.clone(),
+        passing,
+        made: Default::default(),
+        fail,
+    });
+    failing
+}
+
+/// Pages are committed several at a time. When a call fails for good with pages read and not
+/// yet written, those pages, their calls and the checkpoint after them are written before the
+/// run fails: the window's probe and its last two pages (300 orders), and the next run goes on
+/// at page 2.
+#[tokio::test]
+async fn pages_read_before_a_call_that_fails_for_good_are_stored_with_their_calls() {
+    on_each_store(async |env: &Env, store: &Store| {
+        paid_and_lapsed(env).await;
+        let mut sync = sync_for(env, store).await;
+        // One window, from before the orders were placed: its four pages are the first calls.
+        sync.initial_ms = 2 * 3_600_000;
+        assert!(sync.batching.pages > 3, "the three pages are one batch");
+        let failed = failing_after(&sync, 3, Fail::Refuse)
+            .run()
+            .await
+            .expect_err("the fourth call fails");
+        assert!(
+            failed.to_string().contains("refused for the test"),
+            "{failed}"
+        );
+        let stored = store
+            .union_orders(&sync.connection_id)
+            .await
+            .expect("stored");
+        assert_eq!(stored.len(), 300, "pages 1, 4 and 3 of the window");
+        let checkpoint = store
+            .checkpoint(&sync.connection_id, sync.stream())
+            .await
+            .expect("checkpoint")
+            .expect("written with the pages");
+        let step = checkpoint
+            .window
+            .map(|(_, _, code)| shopbridge_hub::sync::ReadStep::decode(code));
+        assert_eq!(
+            step,
+            Some(shopbridge_hub::sync::ReadStep::Down { pass: 0, page: 2 })
+        );
+        let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
+        assert_eq!(gateway["calls"].as_i64(), Some(3));
+        let calls = store.quota_report(0, i64::MAX / 2).await.expect("report");
+        let order_list = calls
+            .iter()
+            .find(|usage| usage.method == "orderList")
+            .expect("orderList calls");
+        assert_eq!(
+            (order_list.calls, order_list.success_rate),
+            (4, 0.75),
+            "three pages and the failure"
+        );
+
+        sync.run().await.expect("the next run");
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
+            .await;
+        sync.run().await.expect("later run");
+        assert_equal(env, &sync).await;
+    })
+    .await;
+}
+
+/// A process that dies with pages read and not yet written has written nothing of them, not
+/// even the checkpoint: the next run reads them again and loses nothing.
+#[tokio::test]
+async fn pages_read_and_not_written_when_the_process_dies_are_read_again() {
+    on_each_store(async |env: &Env, store: &Store| {
+        paid_and_lapsed(env).await;
+        let mut sync = sync_for(env, store).await;
+        // One window, from before the orders were placed: its four pages are the first calls.
+        sync.initial_ms = 2 * 3_600_000;
+        let dying = failing_after(&sync, 3, Fail::Die);
+        let died = tokio::spawn(async move { dying.run().await }).await;
+        assert!(died.is_err(), "the run died at its fourth call");
+        assert!(
+            store
+                .union_orders(&sync.connection_id)
+                .await
+                .expect("stored")
+                .is_empty()
+        );
+        assert!(
+            store
+                .checkpoint(&sync.connection_id, sync.stream())
+                .await
+                .expect("checkpoint")
+                .is_none(),
+            "no checkpoint without its pages"
+        );
+        sync.run().await.expect("the next run");
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
+            .await;
+        sync.run().await.expect("later run");
+        assert_equal(env, &sync).await;
+    })
+    .await;
+}
+
+/// Pages read are written once they have waited `within`, even while the next call has no
+/// answer yet: a slow platform or a quota wait does not keep them from the store.
+#[tokio::test]
+async fn pages_read_are_written_while_the_next_call_waits() {
+    let env = Env::start().await;
+    let store = common::sqlite_store().await;
+    paid_and_lapsed(&env).await;
+    let mut sync = sync_for(&env, &store).await;
+    sync.initial_ms = 2 * 3_600_000;
+    sync.batching.within = Duration::from_millis(20);
+    let go = Arc::new(tokio::sync::Notify::new());
+    let held = failing_after(&sync, 3, Fail::Hold(go.clone()));
+    let run = tokio::spawn(async move { held.run().await });
+    // The fourth call is held: the three pages before it reach the store meanwhile.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while store
+            .union_order_count(&sync.connection_id)
+            .await
+            .expect("count")
+            < 300
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the pages read are stored while the call waits");
+    assert!(!run.is_finished());
+    go.notify_one();
+    let report = run.await.expect("run").expect("the run goes on");
+    // Page 1 is read first for the total, then 4, 3, 2 and 1 again.
+    assert_eq!((report.pages, report.fetched), (5, 500));
+    assert_complete_until(&env, &sync, cursor(&sync).await).await;
 }

@@ -51,7 +51,7 @@ pub(crate) fn call_args<'a>(call: &ApiCall<'a>) -> [Arg<'a>; 6] {
 
 impl Store {
     /// Records one platform call (a sync's successful page calls go with their page instead:
-    /// [`Store::save_fetched_page`]).
+    /// [`Store::save_fetched_pages`]).
     pub async fn record_call(
         &self,
         at_ms: i64,

@@ -29,8 +29,8 @@ pub use connection::{
 };
 pub use kept::UNION_REFUNDS_STREAM;
 pub use records::{
-    ApiCall, BrowseFilter, Browsed, Capped, Cursor, PageRecords, RecordColumns, RecordFilter, Seek,
-    StoredRecord, SyncRun, SyncedRecord, TimeField,
+    ApiCall, BrowseFilter, Browsed, Capped, Cursor, FetchedRecords, PageRecords, PageTarget,
+    RecordColumns, RecordFilter, Seek, StoredRecord, SyncRun, SyncedRecord, TimeField,
 };
 pub use replay::SignedRequest;
 pub use schedule::{ClaimScope, Claimed, Schedule};

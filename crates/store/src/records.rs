@@ -128,12 +128,23 @@ fn amount_e4_of(record: &SyncedRecord) -> Option<i64> {
         .map(|amount| crate::union::amount_e4(Some(amount)))
 }
 
-/// What every row of a page is written with.
-pub(crate) struct PageWrite<'a> {
+/// Whose pages a save writes, and what every row of them is written with.
+#[derive(Debug, Clone, Copy)]
+pub struct PageTarget<'a> {
     pub connection_id: &'a str,
     pub stream: &'a str,
+    /// The announcements the records' changes make, if the stream makes any.
     pub events: Option<RecordEvents>,
+    /// When the rows are written (`synced_ms`).
     pub now_ms: i64,
+}
+
+/// A page as a sync read it: its records, and the platform call that fetched them (recorded in
+/// the page's transaction, so that a sync commits once, not twice).
+#[derive(Debug, Clone, Copy)]
+pub struct FetchedRecords<'a> {
+    pub records: &'a PageRecords,
+    pub call: Option<ApiCall<'a>>,
 }
 
 /// A platform call as the quota report counts it (see [`Store::record_call`]).
@@ -161,50 +172,43 @@ impl Store {
         events: Option<RecordEvents>,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
-        self.save_fetched_page(
-            connection_id,
-            stream,
-            page,
-            checkpoint,
-            events,
-            now_ms,
-            None,
-        )
-        .await
-    }
-
-    /// [`Store::save_page`], with the platform call that fetched the page recorded in the same
-    /// transaction: a sync then commits once per page rather than twice.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn save_fetched_page(
-        &self,
-        connection_id: &str,
-        stream: &str,
-        page: &PageRecords,
-        checkpoint: Checkpoint,
-        events: Option<RecordEvents>,
-        now_ms: i64,
-        call: Option<ApiCall<'_>>,
-    ) -> Result<usize, StoreError> {
-        let page_write = PageWrite {
+        let target = PageTarget {
             connection_id,
             stream,
             events,
             now_ms,
         };
+        let pages = [FetchedRecords {
+            records: page,
+            call: None,
+        }];
+        let changed = self.save_fetched_pages(&target, &pages, checkpoint).await?;
+        Ok(changed.into_iter().sum())
+    }
+
+    /// Pages a sync read one after another, each with the platform call that fetched it, and
+    /// the checkpoint after the last of them, in one transaction; returns how many records each
+    /// page inserted or replaced. The pages are written in the order they were read, so a record
+    /// that two of them hold ends at its newest version, as if each page had been saved on its
+    /// own; one commit for several pages writes each index page they share to the log once.
+    pub async fn save_fetched_pages(
+        &self,
+        target: &PageTarget<'_>,
+        pages: &[FetchedRecords<'_>],
+        checkpoint: Checkpoint,
+    ) -> Result<Vec<usize>, StoreError> {
         let Some(page_connection) = &self.page_connection else {
             let mut tx = self.pool().begin().await?;
-            crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
+            crate::kept::lock_shop_pages(self, &mut tx, target.connection_id).await?;
             let changed = self
-                .write_page(
+                .write_pages(
                     &mut SqlxTx {
                         tx: &mut tx,
                         backend: self.backend(),
                     },
-                    &page_write,
-                    page,
+                    target,
+                    pages,
                     checkpoint,
-                    call,
                 )
                 .await?;
             tx.commit().await?;
@@ -216,45 +220,45 @@ impl Store {
         let _writer_turn = self.pool().acquire().await?;
         let mut conn = page_connection.lock().await;
         let mut tx = SqliteTx::begin(&mut conn).await?;
-        let changed = self
-            .write_page(&mut tx, &page_write, page, checkpoint, call)
-            .await?;
+        let changed = self.write_pages(&mut tx, target, pages, checkpoint).await?;
         tx.commit()?;
         Ok(changed)
     }
 
-    /// A page's records, their sums, announcements and the checkpoint, inside `tx`.
-    async fn write_page(
+    /// Pages' records, their calls, sums and announcements, then the checkpoint, inside `tx`.
+    async fn write_pages(
         &self,
         tx: &mut impl PageSql,
-        page_write: &PageWrite<'_>,
-        page: &PageRecords,
+        target: &PageTarget<'_>,
+        pages: &[FetchedRecords<'_>],
         checkpoint: Checkpoint,
-        call: Option<ApiCall<'_>>,
-    ) -> Result<usize, StoreError> {
-        let (connection_id, stream) = (page_write.connection_id, page_write.stream);
-        if let Some(call) = call {
-            tx.run(crate::calls::INSERT_CALL, &crate::calls::call_args(&call))
-                .await?;
-        }
-        let subscribers = match page_write.events {
+    ) -> Result<Vec<usize>, StoreError> {
+        let (connection_id, stream) = (target.connection_id, target.stream);
+        let subscribers = match target.events {
             Some(_) => crate::webhooks::Subscribers::of_connection(tx, connection_id).await?,
             None => Default::default(),
         };
-        let changed = match page {
-            PageRecords::Records(records) => {
-                // The stream, not the caller, decides: the order writer moves the sums of every
-                // record of this stream, so each one of them must be in the sums.
-                let refund_sums = stream == crate::UNION_REFUNDS_STREAM;
-                self.write_records(tx, page_write, &subscribers, records, refund_sums)
-                    .await?
+        let mut changed = Vec::with_capacity(pages.len());
+        for page in pages {
+            if let Some(call) = &page.call {
+                tx.run(crate::calls::INSERT_CALL, &crate::calls::call_args(call))
+                    .await?;
             }
-            PageRecords::UnionOrders(orders) => {
-                self.write_union_orders(tx, page_write, &subscribers, orders)
-                    .await?
-            }
-        };
-        self.write_checkpoint(tx, connection_id, stream, checkpoint, page_write.now_ms)
+            changed.push(match page.records {
+                PageRecords::Records(records) => {
+                    // The stream, not the caller, decides: the order writer moves the sums of
+                    // every record of this stream, so each one of them must be in the sums.
+                    let refund_sums = stream == crate::UNION_REFUNDS_STREAM;
+                    self.write_records(tx, target, &subscribers, records, refund_sums)
+                        .await?
+                }
+                PageRecords::UnionOrders(orders) => {
+                    self.write_union_orders(tx, target, &subscribers, orders)
+                        .await?
+                }
+            });
+        }
+        self.write_checkpoint(tx, connection_id, stream, checkpoint, target.now_ms)
             .await?;
         Ok(changed)
     }
@@ -264,7 +268,7 @@ impl Store {
     async fn write_records(
         &self,
         tx: &mut impl PageSql,
-        page: &PageWrite<'_>,
+        page: &PageTarget<'_>,
         subscribers: &crate::webhooks::Subscribers,
         records: &[SyncedRecord],
         refund_sums: bool,

@@ -193,7 +193,7 @@ impl Store {
     pub(crate) async fn write_union_orders(
         &self,
         tx: &mut impl PageSql,
-        page: &crate::records::PageWrite<'_>,
+        page: &crate::records::PageTarget<'_>,
         subscribers: &crate::webhooks::Subscribers,
         orders: &[UnionOrderRecord],
     ) -> Result<usize, StoreError> {
