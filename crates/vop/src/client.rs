@@ -130,10 +130,18 @@ impl VopClient {
             }
         })?;
         let method = request.method();
-        let answer = self
-            .call_answer(R::SERVICE, &method, R::VERSION, &body)
+        let (text, mut invocation) = self
+            .call_text(R::SERVICE, &method, R::VERSION, &body)
             .await?;
-        answer.result_as(R::SERVICE, &method)
+        // A successful answer is read in one pass, envelope and result together; anything
+        // else goes the way that tells what is wrong with it.
+        if let Some(result) = decode_success::<T>(&text) {
+            invocation.return_code = Some("0".to_owned());
+            self.record(invocation);
+            return Ok(result);
+        }
+        self.decode_answer(text, invocation, R::SERVICE, &method)?
+            .result_as(R::SERVICE, &method)
     }
 
     /// Calls any method with a JSON body and returns its decoded `result`.
@@ -171,6 +179,20 @@ impl VopClient {
         version: &str,
         body: &str,
     ) -> Result<Answer, VopError> {
+        let (text, invocation) = self.call_text(service, method, version, body).await?;
+        self.decode_answer(text, invocation, service, method)
+    }
+
+    /// Signs and sends one call; returns the answer's text (HTTP 2xx) with the call's record,
+    /// which the caller completes and keeps once it has read the envelope. A call that gets no
+    /// such text is recorded here.
+    async fn call_text(
+        &self,
+        service: &str,
+        method: &str,
+        version: &str,
+        body: &str,
+    ) -> Result<(String, LastInvocation), VopError> {
         let config = &*self.config;
         let timestamp = self.clock.now_secs().to_string();
         let access_token = config
@@ -245,6 +267,18 @@ impl VopClient {
                 snippet: snippet(&text, 200),
             });
         }
+        Ok((text, invocation))
+    }
+
+    /// Reads the envelope of an answer's text, records the call with its return code, and
+    /// gives the answer or the platform's error.
+    fn decode_answer(
+        &self,
+        text: String,
+        mut invocation: LastInvocation,
+        service: &str,
+        method: &str,
+    ) -> Result<Answer, VopError> {
         let decoded = decode_envelope(&text);
         invocation.return_code = match &decoded {
             Ok(_) => Some("0".to_owned()),
@@ -396,9 +430,59 @@ fn decode_envelope(text: &str) -> Result<Option<std::ops::Range<usize>>, Envelop
     Err(EnvelopeError::Api { code, message })
 }
 
+/// An answer whose `returnCode` is `"0"` (or `0`) and whose `result` is present, with that result
+/// read as `T` in the same pass as the envelope; `None` for any other answer.
+fn decode_success<T: DeserializeOwned>(text: &str) -> Option<T> {
+    #[derive(serde::Deserialize)]
+    struct Success<'a, T> {
+        #[serde(rename = "returnCode", borrow)]
+        return_code: &'a serde_json::value::RawValue,
+        #[serde(default = "Option::default")]
+        result: Option<T>,
+    }
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let success: Success<'_, T> = serde_json::from_str(text).ok()?;
+    let code = success.return_code.get();
+    (code == "0" || code == "\"0\"").then_some(success.result)?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_successful_answer_with_a_result_of_its_type_is_read_in_one_pass() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Page {
+            total: i64,
+        }
+        let read = |text: &str| decode_success::<Page>(text);
+        assert_eq!(
+            read(r#"{"returnCode":"0","result":{"total":3}}"#),
+            Some(Page { total: 3 })
+        );
+        assert_eq!(
+            read(r#" {"result":{"total":3},"returnCode":0}"#),
+            Some(Page { total: 3 })
+        );
+        // What the envelope's own reading decides: errors, no result, other types, escapes.
+        for other in [
+            r#"{"returnCode":"1001","returnMessage":"no","result":{"total":3}}"#,
+            r#"{"returnCode":"0"}"#,
+            r#"{"returnCode":"0","result":null}"#,
+            r#"{"returnCode":"0","result":{"total":"three"}}"#,
+            r#"{"returnCode":"\u0030","result":{"total":3}}"#,
+            r#"{"result":{"total":3}}"#,
+            r#"[{"returnCode":"0"}]"#,
+            r#"{"returnCode":"0","result":{"total":3}} trailing"#,
+        ] {
+            assert_eq!(read(other), None, "{other}");
+        }
+        // The same answers through the envelope: the escaped code is a success there.
+        assert!(decode_envelope(r#"{"returnCode":"\u0030","result":{"total":3}}"#).is_ok());
+    }
 
     #[test]
     fn url_keeps_the_official_order_and_redacts_the_token() {
