@@ -157,7 +157,10 @@ impl StreamSource for UnionOrderSource {
                 }
             })?;
             // The order's text becomes its payload as it is, without a copy.
-            orders.push(union_order_record_with(&order, Box::<str>::from(raw).into_string()));
+            orders.push(union_order_record_with(
+                &order,
+                Box::<str>::from(raw).into_string(),
+            ));
         }
         Ok(FetchedPage {
             total: u64::try_from(answer.total).ok(),
