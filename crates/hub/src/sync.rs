@@ -576,7 +576,7 @@ impl StreamSync {
     }
 
     /// [`Self::fetch`]; pages read before it are written once they have waited as long as the
-    /// batching allows, while the call is under way.
+    /// batching allows, while the call goes on.
     async fn fetch_saving(
         &self,
         start: i64,
@@ -586,17 +586,31 @@ impl StreamSync {
         report: &mut RunReport,
     ) -> Result<(FetchedPage, i64), SyncError> {
         let fetch = self.fetch(start, end, step);
-        let Some(since) = unsaved.since else {
+        // No deadline when nothing waits, or when the batching sets none (a `within` too long
+        // for the clock).
+        let Some(deadline) = unsaved
+            .since
+            .and_then(|since| since.checked_add(self.batching.within))
+        else {
             return Ok(fetch.await?);
         };
         tokio::pin!(fetch);
         tokio::select! {
             biased;
             fetched = &mut fetch => return Ok(fetched?),
-            () = tokio::time::sleep_until(since + self.batching.within) => {}
+            () = tokio::time::sleep_until(deadline) => {}
         }
-        self.save(unsaved, report).await?;
-        Ok(fetch.await?)
+        // The call goes on while the pages are written, and is waited for even if they cannot
+        // be: it counted against the quota and must be recorded either way.
+        let (saved, fetched) = tokio::join!(self.save(unsaved, report), &mut fetch);
+        if let Err(err) = saved {
+            if let Ok((_, called_ms)) = &fetched {
+                let call = self.source.call();
+                crate::telemetry::record_call_in_store(&self.store, *called_ms, &call, true).await;
+            }
+            return Err(err.into());
+        }
+        Ok(fetched?)
     }
 
     /// The last instant whose records can no longer change while they are read: before the

@@ -573,6 +573,7 @@ impl StreamSource for FailingAfter {
             return self.inner.fetch(start_ms, end_ms, pass, page).await;
         }
         match &self.fail {
+            // An invalid request is not retried: the fourth call is the last.
             Fail::Refuse => Err(ConnectorError::invalid(
                 shopbridge_core::Platform::Vop,
                 "refused for the test",
@@ -668,7 +669,9 @@ async fn pages_read_and_not_written_when_the_process_dies_are_read_again() {
         let mut sync = sync_for(env, store).await;
         // One window, from before the orders were placed: its four pages are the first calls.
         sync.initial_ms = 2 * 3_600_000;
-        let dying = failing_after(&sync, 3, Fail::Die);
+        let mut dying = failing_after(&sync, 3, Fail::Die);
+        // However slow the machine, the three pages wait for the batch, not for the clock.
+        dying.batching.within = Duration::from_secs(3_600);
         let died = tokio::spawn(async move { dying.run().await }).await;
         assert!(died.is_err(), "the run died at its fourth call");
         assert!(
@@ -724,8 +727,21 @@ async fn pages_read_are_written_while_the_next_call_waits() {
     .expect("the pages read are stored while the call waits");
     assert!(!run.is_finished());
     go.notify_one();
-    let report = run.await.expect("run").expect("the run goes on");
-    // Page 1 is read first for the total, then 4, 3, 2 and 1 again.
+    let report = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the held call is answered")
+        .expect("run")
+        .expect("the run goes on");
+    // Page 1 is read first for the total, then 4, 3, 2 and 1 again: each call made once and
+    // recorded once.
     assert_eq!((report.pages, report.fetched), (5, 500));
+    let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
+    assert_eq!(gateway["calls"].as_i64(), Some(5));
+    let calls = store.quota_report(0, i64::MAX / 2).await.expect("report");
+    let recorded = calls
+        .iter()
+        .find(|usage| usage.method == "orderList")
+        .map(|usage| usage.calls);
+    assert_eq!(recorded, Some(5));
     assert_complete_until(&env, &sync, cursor(&sync).await).await;
 }

@@ -437,6 +437,9 @@ fn decode_success<T: DeserializeOwned>(text: &str) -> Option<T> {
     struct Success<'a, T> {
         #[serde(rename = "returnCode", borrow)]
         return_code: &'a serde_json::value::RawValue,
+        // Named, so that a second one is refused here as by the envelope's own reading.
+        #[serde(rename = "returnMessage", default)]
+        _return_message: Option<serde::de::IgnoredAny>,
         #[serde(default = "Option::default")]
         result: Option<T>,
     }
@@ -477,6 +480,7 @@ mod tests {
             r#"{"result":{"total":3}}"#,
             r#"[{"returnCode":"0"}]"#,
             r#"{"returnCode":"0","result":{"total":3}} trailing"#,
+            r#"{"returnCode":"0","returnMessage":"a","returnMessage":"b","result":{"total":3}}"#,
         ] {
             assert_eq!(read(other), None, "{other}");
         }
