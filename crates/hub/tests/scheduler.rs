@@ -543,17 +543,6 @@ async fn schedulers_on_one_postgres_share_the_work_and_take_over_dead_leases() {
     database.drop_now().await;
 }
 
-/// The calls of one method the store recorded, as the quota report counts them.
-async fn recorded_calls(store: &Store, method: &str) -> Option<i64> {
-    store
-        .quota_report(0, i64::MAX / 2)
-        .await
-        .expect("report")
-        .into_iter()
-        .find(|usage| usage.method == method)
-        .map(|usage| usage.calls)
-}
-
 /// A stopping process ends its runs after the page they are on: the pages read and their calls
 /// are stored, the run is recorded as interrupted and its stream due again, and the next scheduler
 /// resumes it from its checkpoint to the platform's whole order set. A run that a killed process
@@ -605,7 +594,7 @@ async fn a_stopping_scheduler_ends_runs_after_their_page_and_the_next_resumes() 
     // The pages' calls were recorded with them.
     let gateway: Value = common::gateway_log(&sandbox, "orderList").await;
     assert_eq!(
-        recorded_calls(&store, "orderList").await,
+        common::recorded_calls(&store, "orderList").await,
         gateway["calls"].as_i64()
     );
 
@@ -701,7 +690,7 @@ async fn serve_stopping_mid_run_ends_the_run_after_its_page() {
     assert!(runs[0].finished_ms.is_some());
     let gateway: Value = common::gateway_log(&sandbox, "orderList").await;
     assert_eq!(
-        recorded_calls(&store, "orderList").await,
+        common::recorded_calls(&store, "orderList").await,
         gateway["calls"].as_i64(),
         "every call made is recorded"
     );

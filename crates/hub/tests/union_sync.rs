@@ -395,6 +395,26 @@ async fn assert_complete_until(env: &Env, sync: &StreamSync, until: i64) {
     );
 }
 
+/// The paid and lapsed orders, and a sync whose first window starts before they were placed: its
+/// first calls are that window's probe and its four pages, last first.
+async fn one_window_sync(env: &Env, store: &Store) -> StreamSync {
+    paid_and_lapsed(env).await;
+    let mut sync = sync_for(env, store).await;
+    sync.initial_ms = 2 * 3_600_000;
+    sync
+}
+
+/// The next run completes the windows it goes through, and once everything has settled a later
+/// one leaves the store equal to the sandbox.
+async fn resumes_to_the_sandbox(env: &Env, sync: &StreamSync) {
+    sync.run().await.expect("the next run");
+    assert_complete_until(env, sync, cursor(sync).await).await;
+    env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
+        .await;
+    sync.run().await.expect("later run");
+    assert_equal(env, sync).await;
+}
+
 /// Where the sync's finished windows end.
 async fn cursor(sync: &StreamSync) -> i64 {
     sync.store
@@ -448,12 +468,7 @@ async fn a_run_killed_at_page_two_resumes_without_losing_orders_that_shifted() {
         env.admin("/_sandbox/clock", json!({"advance_seconds": DAY}))
             .await;
         sync.on_page = None;
-        sync.run().await.expect("resumed");
-        assert_complete_until(env, &sync, cursor(&sync).await).await;
-        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
-            .await;
-        sync.run().await.expect("later run");
-        assert_equal(env, &sync).await;
+        resumes_to_the_sandbox(env, &sync).await;
     })
     .await;
 }
@@ -509,12 +524,7 @@ async fn a_window_whose_retries_run_out_midway_is_completed_by_a_later_run() {
         env.admin("/_sandbox/clock", json!({"advance_seconds": DAY}))
             .await;
         sync.on_page = None;
-        sync.run().await.expect("later run");
-        assert_complete_until(env, &sync, cursor(&sync).await).await;
-        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
-            .await;
-        sync.run().await.expect("final run");
-        assert_equal(env, &sync).await;
+        resumes_to_the_sandbox(env, &sync).await;
     })
     .await;
 }
@@ -607,10 +617,7 @@ fn failing_after(sync: &StreamSync, passing: u32, fail: Fail) -> StreamSync {
 #[tokio::test]
 async fn pages_read_before_a_call_that_fails_for_good_are_stored_with_their_calls() {
     on_each_store(async |env: &Env, store: &Store| {
-        paid_and_lapsed(env).await;
-        let mut sync = sync_for(env, store).await;
-        // One window, from before the orders were placed: its four pages are the first calls.
-        sync.initial_ms = 2 * 3_600_000;
+        let sync = one_window_sync(env, store).await;
         assert!(sync.batching.pages > 3, "the three pages are one batch");
         let failed = failing_after(&sync, 3, Fail::Refuse)
             .run()
@@ -650,12 +657,7 @@ async fn pages_read_before_a_call_that_fails_for_good_are_stored_with_their_call
             "three pages and the failure"
         );
 
-        sync.run().await.expect("the next run");
-        assert_complete_until(env, &sync, cursor(&sync).await).await;
-        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
-            .await;
-        sync.run().await.expect("later run");
-        assert_equal(env, &sync).await;
+        resumes_to_the_sandbox(env, &sync).await;
     })
     .await;
 }
@@ -665,10 +667,7 @@ async fn pages_read_before_a_call_that_fails_for_good_are_stored_with_their_call
 #[tokio::test]
 async fn pages_read_and_not_written_when_the_process_dies_are_read_again() {
     on_each_store(async |env: &Env, store: &Store| {
-        paid_and_lapsed(env).await;
-        let mut sync = sync_for(env, store).await;
-        // One window, from before the orders were placed: its four pages are the first calls.
-        sync.initial_ms = 2 * 3_600_000;
+        let sync = one_window_sync(env, store).await;
         let mut dying = failing_after(&sync, 3, Fail::Die);
         // However slow the machine, the three pages wait for the batch, not for the clock.
         dying.batching.within = Duration::from_secs(3_600);
@@ -689,12 +688,7 @@ async fn pages_read_and_not_written_when_the_process_dies_are_read_again() {
                 .is_none(),
             "no checkpoint without its pages"
         );
-        sync.run().await.expect("the next run");
-        assert_complete_until(env, &sync, cursor(&sync).await).await;
-        env.admin("/_sandbox/clock", json!({"advance_seconds": 20 * DAY}))
-            .await;
-        sync.run().await.expect("later run");
-        assert_equal(env, &sync).await;
+        resumes_to_the_sandbox(env, &sync).await;
     })
     .await;
 }
@@ -705,9 +699,7 @@ async fn pages_read_and_not_written_when_the_process_dies_are_read_again() {
 async fn pages_read_are_written_while_the_next_call_waits() {
     let env = Env::start().await;
     let store = common::sqlite_store().await;
-    paid_and_lapsed(&env).await;
-    let mut sync = sync_for(&env, &store).await;
-    sync.initial_ms = 2 * 3_600_000;
+    let mut sync = one_window_sync(&env, &store).await;
     sync.batching.within = Duration::from_millis(20);
     let go = Arc::new(tokio::sync::Notify::new());
     let held = failing_after(&sync, 3, Fail::Hold(go.clone()));
@@ -737,11 +729,6 @@ async fn pages_read_are_written_while_the_next_call_waits() {
     assert_eq!((report.pages, report.fetched), (5, 500));
     let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
     assert_eq!(gateway["calls"].as_i64(), Some(5));
-    let calls = store.quota_report(0, i64::MAX / 2).await.expect("report");
-    let recorded = calls
-        .iter()
-        .find(|usage| usage.method == "orderList")
-        .map(|usage| usage.calls);
-    assert_eq!(recorded, Some(5));
+    assert_eq!(common::recorded_calls(&store, "orderList").await, Some(5));
     assert_complete_until(&env, &sync, cursor(&sync).await).await;
 }

@@ -505,3 +505,14 @@ impl HubEnv {
         }
     }
 }
+
+/// The calls of one method the store recorded, as the quota report counts them.
+pub async fn recorded_calls(store: &Store, method: &str) -> Option<i64> {
+    store
+        .quota_report(0, i64::MAX / 2)
+        .await
+        .expect("report")
+        .into_iter()
+        .find(|usage| usage.method == method)
+        .map(|usage| usage.calls)
+}
