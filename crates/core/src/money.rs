@@ -1,9 +1,11 @@
 //! Money as exact decimals: platforms send amounts as decimal strings (元), never as floats.
 
+use std::fmt;
 use std::str::FromStr;
 
 pub use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::de::{self, Visitor};
+use serde::{Deserializer, Serializer};
 
 /// Parses a platform amount such as `"129.90"` or `"-3.5"`, naming the field when it is not one.
 pub fn parse_amount(field: &str, text: &str) -> Result<Decimal, String> {
@@ -11,27 +13,56 @@ pub fn parse_amount(field: &str, text: &str) -> Result<Decimal, String> {
         .map_err(|_| format!("{field}: expected a decimal amount like \"99.50\", got {text:?}"))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawAmount {
-    Text(String),
-    Number(serde_json::Number),
-}
-
 /// Deserializes an optional amount sent as a decimal string (or, leniently, a JSON number);
 /// an empty string is `None`.
 pub fn de_opt_amount<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Decimal>, D::Error> {
-    let text = match Option::<RawAmount>::deserialize(deserializer)? {
-        None => return Ok(None),
-        Some(RawAmount::Text(text)) if text.trim().is_empty() => return Ok(None),
-        Some(RawAmount::Text(text)) => text,
-        Some(RawAmount::Number(number)) => number.to_string(),
-    };
-    parse_amount("amount", &text)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
+    deserializer.deserialize_option(OptAmount)
+}
+
+/// What [`de_opt_amount`] reads. A visitor, not an untagged enum: serde buffers an untagged
+/// value into a copy of its own before it tries the variants, and every order line has amounts.
+struct OptAmount;
+
+impl<'de> Visitor<'de> for OptAmount {
+    type Value = Option<Decimal>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a decimal amount (a string like \"99.50\", or a number), or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_amount("amount", text).map(Some).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Self::Value, E> {
+        Ok(Some(Decimal::from(number)))
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Self::Value, E> {
+        Ok(Some(Decimal::from(number)))
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Self::Value, E> {
+        // The shortest text that reads back as the number: 12.5, not 12.4999…
+        self.visit_str(&number.to_string())
+    }
 }
 
 /// Serializes an optional amount back as the platform's decimal string.
@@ -49,7 +80,7 @@ pub fn ser_opt_amount<S: Serializer>(
 mod tests {
     use super::*;
 
-    #[derive(Debug, Deserialize, serde::Serialize)]
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
     struct Line {
         #[serde(
             default,
@@ -80,5 +111,24 @@ mod tests {
         assert!(empty.commission.is_none());
         let bad = serde_json::from_str::<Line>(r#"{"commission":"12,5"}"#).expect_err("comma");
         assert!(bad.to_string().contains("decimal amount"));
+        let null: Line = serde_json::from_str(r#"{"commission":null}"#).expect("null");
+        assert!(null.commission.is_none());
+        let absent: Line = serde_json::from_str("{}").expect("absent");
+        assert!(absent.commission.is_none());
+        let whole: Line = serde_json::from_str(r#"{"commission":-3}"#).expect("integer");
+        assert_eq!(whole.commission, Some(Decimal::from(-3)));
+        let escaped: Line = serde_json::from_str(r#"{"commission":"\u0031.5"}"#).expect("escaped");
+        assert_eq!(
+            escaped.commission.map(|c| c.to_string()).as_deref(),
+            Some("1.5")
+        );
+        for wrong in [
+            r#"{"commission":true}"#,
+            r#"{"commission":{}}"#,
+            r#"{"commission":[1]}"#,
+        ] {
+            let err = serde_json::from_str::<Line>(wrong).expect_err(wrong);
+            assert!(err.to_string().contains("decimal amount"), "{err}");
+        }
     }
 }
