@@ -200,7 +200,7 @@ pub(crate) fn newest_per_key<'a, T>(
     versions: &[&'a T],
     key: impl Fn(&T) -> &str,
 ) -> Vec<(&'a T, i64)> {
-    let mut newest: std::collections::HashMap<&str, (&'a T, i64)> = Default::default();
+    let mut newest: foldhash::HashMap<&str, (&'a T, i64)> = Default::default();
     for &version in versions {
         let entry = newest.entry(key(version)).or_insert((version, 0));
         *entry = (version, entry.1 + 1);
