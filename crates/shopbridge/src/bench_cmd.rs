@@ -52,6 +52,12 @@ enum BenchCommand {
         /// read it with `perf report -i FILE`. Its figures then include perf's own CPU.
         #[arg(long)]
         perf: Option<std::path::PathBuf>,
+        /// After the measured rounds, run the hub's sync once more under valgrind's callgrind,
+        /// writing its profile to this file (`callgrind_annotate FILE`), and report the
+        /// instructions it executed per order: unlike CPU seconds, the same on a busy machine
+        /// as on an idle one, so two builds compare to a fraction of a percent.
+        #[arg(long, conflicts_with = "perf")]
+        callgrind: Option<std::path::PathBuf>,
     },
     /// The minimal client `bench ingest` compares the hub with: fetch and insert raw rows.
     #[command(hide = true)]
@@ -227,9 +233,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             rounds,
             script,
             perf,
+            callgrind,
         } => {
+            use crate::bench_ingest::Profiler;
             let script = script.unwrap_or_else(crate::bench_ingest::default_script);
-            crate::bench_ingest::ingest(orders, rounds, &script, perf.as_deref()).await
+            let profiler = match (&perf, &callgrind) {
+                (Some(out), _) => Some(Profiler::Perf(out)),
+                (None, Some(out)) => Some(Profiler::Callgrind(out)),
+                (None, None) => None,
+            };
+            crate::bench_ingest::ingest(orders, rounds, &script, profiler).await
         }
         BenchCommand::RawClient {
             sandbox,

@@ -179,6 +179,16 @@ impl Contestant {
     }
 }
 
+/// A profiler the hub's sync runs under, and the file it writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Profiler<'a> {
+    /// `perf record` with call graphs: where the CPU time goes.
+    Perf(&'a Path),
+    /// valgrind's callgrind: the instructions the sync executes, which unlike CPU time do not
+    /// change with what else the machine runs.
+    Callgrind(&'a Path),
+}
+
 /// The command that runs `contestant` into `db` (a fresh file).
 fn command_of(
     contestant: Contestant,
@@ -186,13 +196,13 @@ fn command_of(
     base: &str,
     db: &Path,
     script: &Path,
-    perf: Option<&Path>,
+    profiler: Option<Profiler<'_>>,
 ) -> Command {
     match contestant {
         Contestant::Hub => {
-            // Profiled, it runs under `perf record` (whose own CPU is then counted too).
-            let mut hub = match perf {
-                Some(out) => {
+            let mut hub = match profiler {
+                // Under `perf record`, whose own CPU is then counted too.
+                Some(Profiler::Perf(out)) => {
                     let mut perf = Command::new("perf");
                     perf.args(["record", "-e", "cpu-clock", "-F", "999"])
                         .args(["--call-graph", "dwarf,16384", "-o"])
@@ -200,6 +210,14 @@ fn command_of(
                         .arg("--")
                         .arg(exe);
                     perf
+                }
+                Some(Profiler::Callgrind(out)) => {
+                    let mut valgrind = Command::new("valgrind");
+                    valgrind
+                        .args(["--tool=callgrind", "--quiet"])
+                        .arg(format!("--callgrind-out-file={}", out.display()))
+                        .arg(exe);
+                    valgrind
                 }
                 None => Command::new(exe),
             };
@@ -239,7 +257,7 @@ pub async fn ingest(
     orders: u64,
     rounds: usize,
     script: &Path,
-    perf: Option<&Path>,
+    profiler: Option<Profiler<'_>>,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         (100..=5_000_000).contains(&orders),
@@ -270,7 +288,10 @@ pub async fn ingest(
     for round in 0..rounds {
         for (n, &contestant) in contestants.iter().enumerate() {
             let db = dir.join(format!("{}-{round}.db", n));
-            let profile = perf.filter(|_| round == 0);
+            let profile = match profiler {
+                Some(Profiler::Perf(out)) if round == 0 => Some(Profiler::Perf(out)),
+                _ => None,
+            };
             let command = command_of(contestant, &exe, &base, &db, script, profile);
             let table = contestant.table();
             runs[n].push(
@@ -326,9 +347,38 @@ pub async fn ingest(
             per_order(hub) / per_order(script)
         );
     }
+    if let Some(Profiler::Callgrind(out)) = profiler {
+        // A run of its own, after the measured ones: valgrind slows it some fifty times.
+        let db = dir.join("callgrind.db");
+        let command = command_of(Contestant::Hub, &exe, &base, &db, script, profiler);
+        let run = measure(
+            "hub under callgrind",
+            command,
+            sandbox.child.id(),
+            || async { rows_in(&db, Contestant::Hub.table()).await },
+        )
+        .await?;
+        let instructions = callgrind_total(out)?;
+        println!(
+            "the hub's sync executed {:.0} instructions per stored order (callgrind, user space; {})",
+            instructions as f64 / run.stored.max(1) as f64,
+            out.display()
+        );
+    }
     drop(sandbox);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The instructions a callgrind profile counted in all: its `totals:` line.
+fn callgrind_total(profile: &Path) -> anyhow::Result<u64> {
+    let text = std::fs::read_to_string(profile)
+        .with_context(|| format!("reading the callgrind profile {}", profile.display()))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("totals:"))
+        .and_then(|total| total.split_whitespace().next())
+        .and_then(|total| total.parse().ok())
+        .with_context(|| format!("{} has no totals line", profile.display()))
 }
 
 /// Runs one contestant, with the sandbox's CPU over the same span.
@@ -444,7 +494,7 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
                 for raw in &result.order_info_list {
                     let order: shopbridge_vop::union::OrderInfo = serde_json::from_str(raw.get())?;
                     let row = shopbridge_hub::platforms::vop::streams::union_order_record_with(
-                        &order,
+                        order,
                         raw.get().to_owned(),
                     );
                     upsert.execute(rusqlite::params![

@@ -69,22 +69,25 @@ pub fn union_order_sync(
 
 /// A Union order as the store keeps it.
 pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
-    union_order_record_with(order, json(order))
+    union_order_record_with(order.clone(), json(order))
 }
 
-/// A Union order as the store keeps it, with `payload` as its JSON (the platform's own text).
-pub fn union_order_record_with(order: &OrderInfo, payload: String) -> UnionOrderRecord {
+/// A Union order as the store keeps it, with `payload` as its JSON (the platform's own text);
+/// the order's own texts move into the record.
+pub fn union_order_record_with(order: OrderInfo, payload: String) -> UnionOrderRecord {
+    let chan_tag = order.chan_tag().map(str::to_owned);
+    let settled = order.is_settled();
     UnionOrderRecord {
-        order_sn: order.order_sn.clone(),
         status: i64::from(order.status),
-        sub_status: order.order_sub_status_name.clone(),
-        chan_tag: order.chan_tag().map(str::to_owned),
-        stat_param: order.stat_param.clone(),
         commission: order.commission.map(|c| c.to_string()),
         order_time_ms: order.order_time,
         last_update_ms: order.last_update_time,
-        settled: order.is_settled(),
-        settled_ms: order.settled_time.filter(|_| order.is_settled()),
+        settled,
+        settled_ms: order.settled_time.filter(|_| settled),
+        order_sn: order.order_sn,
+        sub_status: order.order_sub_status_name,
+        chan_tag,
+        stat_param: order.stat_param,
         payload,
     }
 }
@@ -158,7 +161,7 @@ impl StreamSource for UnionOrderSource {
             })?;
             // The order's text becomes its payload as it is, without a copy.
             orders.push(union_order_record_with(
-                &order,
+                order,
                 Box::<str>::from(raw).into_string(),
             ));
         }
