@@ -144,8 +144,8 @@ pub struct RunReport {
     pub fetched: u32,
     /// Records inserted or replaced by a newer version.
     pub changed: u32,
-    /// The run stopped between two pages because its process is stopping; the next run
-    /// resumes at its checkpoint.
+    /// The run stopped between two pages because its process is stopping, or another process
+    /// took its stream over; the next run resumes at its checkpoint.
     pub interrupted: bool,
 }
 
@@ -332,6 +332,10 @@ pub struct StreamSync {
     /// Signals to end the run after the page it is on (the process stopping, the stream's
     /// lease lost): it ends when any of them is `true`.
     pub stop: Vec<tokio::sync::watch::Receiver<bool>>,
+    /// The process whose lease on the stream this run holds (the scheduler's runs): its pages
+    /// are written only while the lease is still its own. The stop signal comes from a renewal
+    /// that may be a third of a lease late; this check is in the pages' own transaction.
+    pub lease_owner: Option<String>,
 }
 
 impl std::fmt::Debug for StreamSync {
@@ -365,6 +369,7 @@ impl StreamSync {
             batching: PageBatching::default(),
             on_page: None,
             stop: Vec::new(),
+            lease_owner: None,
         }
     }
 
@@ -529,6 +534,7 @@ impl StreamSync {
             stream: self.stream(),
             events: self.source.events(),
             now_ms: self.now_ms(),
+            lease_owner: self.lease_owner.as_deref(),
         };
         let fetched: Vec<_> = pages
             .iter()
@@ -630,6 +636,19 @@ impl StreamSync {
         // However the reading ended (done, stopping, a call that failed for good), the pages
         // read before are written: the next run goes on after them.
         let saved = self.save(&mut unsaved, &mut report).await;
+        let taken_over = matches!(
+            (&read, &saved),
+            (Err(SyncError::Store(StoreError::LeaseLost { .. })), _)
+                | (Ok(()), Err(StoreError::LeaseLost { .. }))
+        );
+        if taken_over {
+            // Another process runs the stream now, from the last checkpoint written: what this
+            // run read and did not write, it reads again. An interruption, not a failure.
+            tracing::warn!(connection = %self.connection_id, stream = self.stream(),
+                "another process has taken this stream over; the pages this run had not written are left to it");
+            report.interrupted = true;
+            return Ok(report);
+        }
         match (read, saved) {
             (Ok(()), Ok(())) => Ok(report),
             (Ok(()), Err(err)) => Err(err.into()),

@@ -722,20 +722,28 @@ async fn a_run_that_loses_its_lease_stops_after_its_page() {
     holder.lease_ms = 150;
     let (store_in_hook, shop_in_hook) = (store.clone(), shop.clone());
     let taken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The checkpoint as the new holder finds it when it takes the stream over.
+    let takeover = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let takeover_in_hook = takeover.clone();
     holder.on_page = Some(std::sync::Arc::new(move |_, stream, _, _| {
         if stream != UNION_ORDERS || taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
         // Another process takes the stream over after the first page.
         let (store, shop) = (store_in_hook.clone(), shop_in_hook.clone());
-        tokio::spawn(async move {
+        let took = tokio::spawn(async move {
             sqlx::query("UPDATE sync_schedule SET lease_owner = 'usurper' WHERE connection_id = $1 AND stream = $2")
-                .bind(shop)
+                .bind(&shop)
                 .bind(UNION_ORDERS)
                 .execute(store.pool())
                 .await
                 .expect("take the lease over");
+            store
+                .checkpoint(&shop, UNION_ORDERS)
+                .await
+                .expect("checkpoint")
         });
+        *takeover_in_hook.lock().expect("lock") = Some(took);
     }));
     let outcome = holder
         .run_stream_now(&store.connection(&shop).await.expect("shop"), UNION_ORDERS)
@@ -762,5 +770,17 @@ async fn a_run_that_loses_its_lease_stops_after_its_page() {
         holder_now.as_deref(),
         Some("usurper"),
         "the lease stays with its new holder"
+    );
+    // Nothing the old run had read and not yet written is written after the takeover: the new
+    // holder's checkpoint is not moved under it.
+    let took = takeover.lock().expect("lock").take().expect("taken over");
+    let at_takeover = took.await.expect("takeover");
+    assert!(at_takeover.is_some(), "the first batch was written");
+    assert_eq!(
+        store
+            .checkpoint(&shop, UNION_ORDERS)
+            .await
+            .expect("checkpoint"),
+        at_takeover
     );
 }

@@ -62,6 +62,14 @@ pub enum StoreError {
     /// The request conflicts with the record's state (deleting a shop still active).
     #[error("{0}")]
     Conflict(String),
+    /// A sync's pages came to be written after another process had taken its stream over.
+    #[error(
+        "another process has taken over the sync of {stream} for shop {connection_id}: this run's pages were not written, and the new run reads them again"
+    )]
+    LeaseLost {
+        connection_id: String,
+        stream: String,
+    },
 }
 
 impl StoreError {

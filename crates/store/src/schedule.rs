@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use crate::page_sql::PageSql;
 use crate::{Backend, Store, StoreError};
 
 /// A stream's schedule as stored.
@@ -298,4 +299,34 @@ pub enum ClaimScope<'a> {
     Tenant(&'a str),
     /// One stream of one shop.
     Stream(&'a str, &'a str),
+}
+
+/// Fails with [`StoreError::LeaseLost`] unless `owner` still holds the stream's lease, and keeps
+/// it held until `tx` ends. On PostgreSQL the row is locked, so a claim by another process waits
+/// for the page's commit; on SQLite the page's transaction is the file's one writer already.
+pub(crate) async fn hold_lease(
+    tx: &mut impl PageSql,
+    connection_id: &str,
+    stream: &str,
+    owner: &str,
+) -> Result<(), StoreError> {
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let held = tx
+        .rows(
+            &format!(
+                "SELECT 1 FROM sync_schedule WHERE connection_id = $1 AND stream = $2 AND lease_owner = $3{lock}"
+            ),
+            &[connection_id.into(), stream.into(), owner.into()],
+        )
+        .await?;
+    if held.is_empty() {
+        return Err(StoreError::LeaseLost {
+            connection_id: connection_id.to_owned(),
+            stream: stream.to_owned(),
+        });
+    }
+    Ok(())
 }

@@ -1956,3 +1956,114 @@ async fn sqlite_cut_off_streams_are_handed_back() {
 async fn postgres_cut_off_streams_are_handed_back() {
     on_postgres(cut_off_streams_are_handed_back).await;
 }
+
+/// A run writes its pages only while its stream's lease is its own: once another process has
+/// taken the stream over (the old one's lease lapsed), a late batch of the old run is refused
+/// whole, checkpoint included, so the new owner's checkpoint never moves back.
+async fn pages_are_written_only_under_their_lease(store: &Store) {
+    let shop = new_shop(store, "lease", "union_channel").await;
+    let stream = "jit_orders";
+    store
+        .ensure_schedule(&shop, stream, 180_000, 0)
+        .await
+        .expect("schedule");
+    let scope = shopbridge_store::ClaimScope::Stream(&shop, stream);
+    store
+        .claim_due_of("first", 1_000, 60_000, scope)
+        .await
+        .expect("claim")
+        .expect("due");
+    let records = |id: &str| {
+        shopbridge_store::PageRecords::Records(vec![SyncedRecord {
+            id: id.into(),
+            updated_ms: 10,
+            is_final: false,
+            payload: format!(r#"{{"id":"{id}"}}"#),
+            columns: Default::default(),
+        }])
+    };
+    let write = async |owner: &str, id: &str, cursor_ms: i64| {
+        let page = records(id);
+        let target = shopbridge_store::PageTarget {
+            connection_id: &shop,
+            stream,
+            events: None,
+            now_ms: cursor_ms,
+            lease_owner: Some(owner),
+        };
+        let pages = [shopbridge_store::FetchedRecords {
+            records: &page,
+            call: None,
+        }];
+        let checkpoint = Checkpoint {
+            cursor_ms,
+            window: None,
+        };
+        store.save_fetched_pages(&target, &pages, checkpoint).await
+    };
+    let cursor = async || {
+        store
+            .checkpoint(&shop, stream)
+            .await
+            .expect("checkpoint")
+            .map(|checkpoint| checkpoint.cursor_ms)
+    };
+    let stored = async || {
+        let mut ids: Vec<String> = store
+            .synced_records(&shop, stream)
+            .await
+            .expect("records")
+            .into_iter()
+            .map(|stored| stored.record.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+
+    let refused = write("nobody", "X", 5_000)
+        .await
+        .expect_err("a process without the lease");
+    assert!(
+        matches!(refused, shopbridge_store::StoreError::LeaseLost { .. }),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("another process has taken over")
+    );
+    assert_eq!(
+        (cursor().await, stored().await),
+        (None, Vec::<String>::new())
+    );
+
+    write("first", "A", 2_000).await.expect("the lease holder");
+    assert_eq!(cursor().await, Some(2_000));
+
+    // The first process's lease lapses unrenewed and another one takes the stream over.
+    store
+        .claim_due_of("second", 200_000, 60_000, scope)
+        .await
+        .expect("claim")
+        .expect("due again, its lease lapsed");
+    write("second", "B", 9_000).await.expect("the new owner");
+    let late = write("first", "C", 3_000)
+        .await
+        .expect_err("the old owner's late batch");
+    assert!(
+        matches!(late, shopbridge_store::StoreError::LeaseLost { .. }),
+        "{late}"
+    );
+    assert_eq!(cursor().await, Some(9_000), "never moved back");
+    assert_eq!(stored().await, ["A", "B"], "nothing of the late batch");
+}
+
+#[tokio::test]
+async fn sqlite_pages_are_written_only_under_their_lease() {
+    on_sqlite(pages_are_written_only_under_their_lease).await;
+}
+
+#[tokio::test]
+async fn postgres_pages_are_written_only_under_their_lease() {
+    on_postgres(pages_are_written_only_under_their_lease).await;
+}
