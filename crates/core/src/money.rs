@@ -60,8 +60,11 @@ impl<'de> Visitor<'de> for OptAmount {
     }
 
     fn visit_f64<E: de::Error>(self, number: f64) -> Result<Self::Value, E> {
-        // The shortest text that reads back as the number: 12.5, not 12.4999…
-        self.visit_str(&number.to_string())
+        // As JSON writes the number: 12.5, not 12.4999…, and 100.0 as it came.
+        match serde_json::Number::from_f64(number) {
+            Some(number) => self.visit_str(&number.to_string()),
+            None => Err(E::custom(format!("amount: {number} is not a number"))),
+        }
     }
 }
 
@@ -115,6 +118,11 @@ mod tests {
         assert!(null.commission.is_none());
         let absent: Line = serde_json::from_str("{}").expect("absent");
         assert!(absent.commission.is_none());
+        let float: Line = serde_json::from_str(r#"{"commission":100.0}"#).expect("float");
+        assert_eq!(
+            float.commission.map(|c| c.to_string()).as_deref(),
+            Some("100.0")
+        );
         let whole: Line = serde_json::from_str(r#"{"commission":-3}"#).expect("integer");
         assert_eq!(whole.commission, Some(Decimal::from(-3)));
         let escaped: Line = serde_json::from_str(r#"{"commission":"\u0031.5"}"#).expect("escaped");

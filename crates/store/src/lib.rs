@@ -198,8 +198,9 @@ const SQLITE_PAGE_SIZE: u32 = 16_384;
 /// background loops retry on their next pass.
 const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Rows per multi-row statement: 13 parameters a row stays far below SQLite's (32,766) and
-/// PostgreSQL's (65,535) limits on parameters per statement.
+/// Rows per multi-row statement (lookups' key lists, PostgreSQL's inserts): up to 17 parameters
+/// a row stays far below SQLite's (32,766) and PostgreSQL's (65,535) limits on parameters per
+/// statement.
 pub(crate) const WRITE_CHUNK: usize = 500;
 
 /// The last of each key's versions in a page, with how many versions of that key the page
@@ -301,8 +302,9 @@ impl Store {
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA busy_timeout = 5000",
-                            // A page's multi-row upserts keep their statement journals in
-                            // memory instead of creating and deleting a file for each.
+                            // Statement journals (statements that write several rows) and
+                            // the sorting of key lists stay in memory instead of creating and
+                            // deleting a file for each.
                             "PRAGMA temp_store = MEMORY",
                         ];
                         if read_only {
@@ -519,7 +521,7 @@ fn open_page_connection(url: &str) -> Result<Option<rusqlite::Connection>, Store
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;
          PRAGMA temp_store = MEMORY;",
     )?;
-    // A page's statements differ by their number of rows; most pages are full ones.
+    // A page's lookups differ by their number of keys; most pages are full ones.
     conn.set_prepared_statement_cache_capacity(64);
     Ok(Some(conn))
 }

@@ -126,7 +126,7 @@ pub(crate) trait PageSql {
     ) -> Result<(), StoreError>;
 }
 
-/// A page written through sqlx (PostgreSQL).
+/// A page written through sqlx (PostgreSQL; SQLite in memory).
 pub(crate) struct SqlxTx<'t, 'c> {
     pub tx: &'t mut sqlx::Transaction<'c, sqlx::Any>,
     pub backend: Backend,
@@ -353,8 +353,9 @@ impl Store {
 
 /// Inserts `rows`: `insert` names the table and its columns, `tail` follows the values (an `ON
 /// CONFLICT` clause, or nothing), and `values` gives each row's `N` values in the columns' order.
-/// Each backend writes them its cheapest way: PostgreSQL in multi-row statements of up to
-/// [`WRITE_CHUNK`] rows, SQLite a row a statement.
+/// Each way of writing takes its cheapest: through sqlx (PostgreSQL, and in-memory SQLite, which
+/// has no page connection) in multi-row statements of up to [`WRITE_CHUNK`] rows, through the
+/// SQLite page connection a row a statement.
 pub(crate) async fn insert_rows<'a, T, const N: usize>(
     tx: &mut impl PageSql,
     insert: &str,

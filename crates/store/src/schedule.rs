@@ -302,8 +302,10 @@ pub enum ClaimScope<'a> {
 }
 
 /// Fails with [`StoreError::LeaseLost`] unless `owner` still holds the stream's lease, and keeps
-/// it held until `tx` ends. On PostgreSQL the row is locked, so a claim by another process waits
-/// for the page's commit; on SQLite the page's transaction is the file's one writer already.
+/// it held until `tx` ends. On PostgreSQL the row is locked: a claim (`SKIP LOCKED`) passes it
+/// over and a renewal waits for the page's commit; on SQLite the page's transaction is the
+/// file's one writer already. `owner` names a process, not a run: two runs of one stream in
+/// one process (its renewals failing for a whole lease, then a claim of its own) both pass.
 pub(crate) async fn hold_lease(
     tx: &mut impl PageSql,
     connection_id: &str,

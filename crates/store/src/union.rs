@@ -189,9 +189,9 @@ impl Store {
         }))
     }
 
-    /// Writes one page of a Union account's orders (see [`Store::save_page`]) in a few
-    /// multi-row statements rather than a few per order (SQLite answers each statement on its
-    /// own thread), adding the orders that settle to the daily sums.
+    /// Writes one page of a Union account's orders (see [`Store::save_page`]): one lookup of
+    /// what is stored, the rows through [`insert_rows`], and the orders that settle added to
+    /// the daily sums.
     pub(crate) async fn write_union_orders(
         &self,
         tx: &mut impl PageSql,
