@@ -250,7 +250,7 @@ impl Scheduler {
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
-        sync.lease_owner = Some(self.owner.clone());
+        sync.lease = Some(claimed.clone());
         // The run stops after its page when the process stops or the stream's lease is lost.
         let lease_lost = Arc::new(tokio::sync::watch::Sender::new(false));
         sync.stop = vec![self.stop.subscribe(), lease_lost.subscribe()];

@@ -332,10 +332,10 @@ pub struct StreamSync {
     /// Signals to end the run after the page it is on (the process stopping, the stream's
     /// lease lost): it ends when any of them is `true`.
     pub stop: Vec<tokio::sync::watch::Receiver<bool>>,
-    /// The process whose lease on the stream this run holds (the scheduler's runs): its pages
-    /// are written only while the lease is still its own. The stop signal comes from a renewal
-    /// that may be a third of a lease late; this check is in the pages' own transaction.
-    pub lease_owner: Option<String>,
+    /// The claim of the stream's lease this run holds (the scheduler's runs): its pages are
+    /// written only while the lease is still this claim's. The stop signal comes from a
+    /// renewal that may be a third of a lease late; this check is in the pages' own transaction.
+    pub lease: Option<shopbridge_store::Claimed>,
 }
 
 impl std::fmt::Debug for StreamSync {
@@ -369,7 +369,7 @@ impl StreamSync {
             batching: PageBatching::default(),
             on_page: None,
             stop: Vec::new(),
-            lease_owner: None,
+            lease: None,
         }
     }
 
@@ -534,7 +534,7 @@ impl StreamSync {
             stream: self.stream(),
             events: self.source.events(),
             now_ms: self.now_ms(),
-            lease_owner: self.lease_owner.as_deref(),
+            lease: self.lease.as_ref(),
         };
         let fetched: Vec<_> = pages
             .iter()

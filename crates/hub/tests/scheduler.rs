@@ -732,7 +732,7 @@ async fn a_run_that_loses_its_lease_stops_after_its_page() {
         // Another process takes the stream over after the first page.
         let (store, shop) = (store_in_hook.clone(), shop_in_hook.clone());
         let took = tokio::spawn(async move {
-            sqlx::query("UPDATE sync_schedule SET lease_owner = 'usurper' WHERE connection_id = $1 AND stream = $2")
+            sqlx::query("UPDATE sync_schedule SET lease_owner = 'usurper', lease_token = 'the usurper''s claim' WHERE connection_id = $1 AND stream = $2")
                 .bind(&shop)
                 .bind(UNION_ORDERS)
                 .execute(store.pool())

@@ -137,10 +137,11 @@ pub struct PageTarget<'a> {
     pub events: Option<RecordEvents>,
     /// When the rows are written (`synced_ms`).
     pub now_ms: i64,
-    /// The process whose lease on the stream the run holds, if it holds one: the pages are
-    /// written only while the lease is still its own, so that a run whose lease lapsed and was
-    /// taken over never writes its checkpoint after the new owner's.
-    pub lease_owner: Option<&'a str>,
+    /// The claim of the stream's lease the run holds, if it holds one: the pages are written
+    /// only while the lease is still this claim's, so that a run whose lease lapsed and was
+    /// claimed again (by another process, or its own) never writes its checkpoint after the new
+    /// holder's.
+    pub lease: Option<&'a crate::Claimed>,
 }
 
 /// A page as a sync read it: its records, and the platform call that fetched them (recorded in
@@ -181,7 +182,7 @@ impl Store {
             stream,
             events,
             now_ms,
-            lease_owner: None,
+            lease: None,
         };
         let pages = [FetchedRecords {
             records: page,
@@ -239,8 +240,8 @@ impl Store {
         checkpoint: Checkpoint,
     ) -> Result<Vec<usize>, StoreError> {
         let (connection_id, stream) = (target.connection_id, target.stream);
-        if let Some(owner) = target.lease_owner {
-            crate::schedule::hold_lease(tx, connection_id, stream, owner).await?;
+        if let Some(claim) = target.lease {
+            crate::schedule::hold_lease(tx, connection_id, stream, claim).await?;
         }
         let subscribers = match target.events {
             Some(_) => crate::webhooks::Subscribers::of_connection(tx, connection_id).await?,

@@ -25,6 +25,9 @@ pub struct Schedule {
 pub struct Claimed {
     pub connection_id: String,
     pub stream: String,
+    /// This claim's own token: renewals, releases and page writes check it, so that an earlier
+    /// claim of the stream by the same process (whose lease lapsed) can no longer act on it.
+    pub lease_token: String,
 }
 
 impl Store {
@@ -86,14 +89,14 @@ impl Store {
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2
+            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = $7
              WHERE (connection_id, stream) = (
                  SELECT s.connection_id, s.stream FROM sync_schedule s JOIN connections c ON c.id = s.connection_id
                  WHERE s.next_run_ms <= $3 AND (s.lease_until_ms IS NULL OR s.lease_until_ms < $3) AND c.state IN ('active', 'refreshing')
                  AND ($4 IS NULL OR c.tenant_id = $4) AND ($5 IS NULL OR s.connection_id = $5)
                  AND ($6 IS NULL OR s.stream = $6)
                  ORDER BY s.next_run_ms LIMIT 1 {lock})
-             RETURNING connection_id, stream"
+             RETURNING connection_id, stream, lease_token"
         );
         let row = sqlx::query(&sql)
             .bind(owner)
@@ -102,29 +105,33 @@ impl Store {
             .bind(tenant_id)
             .bind(connection_id)
             .bind(stream)
+            .bind(uuid::Uuid::new_v4().to_string())
             .fetch_optional(self.pool())
             .await?;
         row.map(|row| {
             Ok(Claimed {
                 connection_id: row.try_get("connection_id")?,
                 stream: row.try_get("stream")?,
+                lease_token: row.try_get("lease_token")?,
             })
         })
         .transpose()
     }
 
-    /// Extends a lease still held by `owner`; false if another process has taken it.
+    /// Extends a lease still held by `owner` under this claim; false if another claim (of
+    /// another process, or a later one of this process) has taken it.
     pub async fn renew_lease(
         &self,
         claimed: &Claimed,
         owner: &str,
         until_ms: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE sync_schedule SET lease_until_ms = $1 WHERE connection_id = $2 AND stream = $3 AND lease_owner = $4")
+        let done = sqlx::query("UPDATE sync_schedule SET lease_until_ms = $1 WHERE connection_id = $2 AND stream = $3 AND lease_owner = $4 AND lease_token = $5")
             .bind(until_ms)
             .bind(&claimed.connection_id)
             .bind(&claimed.stream)
             .bind(owner)
+            .bind(&claimed.lease_token)
             .execute(self.pool())
             .await?;
         Ok(done.rows_affected() == 1)
@@ -154,8 +161,8 @@ impl Store {
             .await
     }
 
-    /// Releases `owner`'s lease of a stream with its last outcome; `next_run` is the SQL of its
-    /// next due time (`$2` is `now_ms`).
+    /// Releases `owner`'s lease of a stream under this claim with its last outcome; `next_run`
+    /// is the SQL of its next due time (`$2` is `now_ms`).
     async fn release(
         &self,
         claimed: &Claimed,
@@ -165,14 +172,16 @@ impl Store {
         next_run: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(&format!(
-            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = $1, last_finished_ms = $2,
-             next_run_ms = {next_run} WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5",
+            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, lease_token = NULL, last_status = $1,
+             last_finished_ms = $2, next_run_ms = {next_run}
+             WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5 AND lease_token = $6",
         ))
         .bind(status)
         .bind(now_ms)
         .bind(&claimed.connection_id)
         .bind(&claimed.stream)
         .bind(owner)
+        .bind(&claimed.lease_token)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -182,8 +191,8 @@ impl Store {
     /// cut off short of a page's end. Returns how many.
     pub async fn release_leases_of(&self, owner: &str, now_ms: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, last_status = 'interrupted',
-             last_finished_ms = $1, next_run_ms = $1 WHERE lease_owner = $2",
+            "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, lease_token = NULL,
+             last_status = 'interrupted', last_finished_ms = $1, next_run_ms = $1 WHERE lease_owner = $2",
         )
         .bind(now_ms)
         .bind(owner)
@@ -301,16 +310,15 @@ pub enum ClaimScope<'a> {
     Stream(&'a str, &'a str),
 }
 
-/// Fails with [`StoreError::LeaseLost`] unless `owner` still holds the stream's lease, and keeps
+/// Fails with [`StoreError::LeaseLost`] unless `claim` still holds the stream's lease, and keeps
 /// it held until `tx` ends. On PostgreSQL the row is locked: a claim (`SKIP LOCKED`) passes it
 /// over and a renewal waits for the page's commit; on SQLite the page's transaction is the
-/// file's one writer already. `owner` names a process, not a run: two runs of one stream in
-/// one process (its renewals failing for a whole lease, then a claim of its own) both pass.
+/// file's one writer already.
 pub(crate) async fn hold_lease(
     tx: &mut impl PageSql,
     connection_id: &str,
     stream: &str,
-    owner: &str,
+    claim: &Claimed,
 ) -> Result<(), StoreError> {
     let lock = match tx.backend() {
         Backend::Postgres => " FOR UPDATE",
@@ -319,9 +327,9 @@ pub(crate) async fn hold_lease(
     let held = tx
         .rows(
             &format!(
-                "SELECT 1 FROM sync_schedule WHERE connection_id = $1 AND stream = $2 AND lease_owner = $3{lock}"
+                "SELECT 1 FROM sync_schedule WHERE connection_id = $1 AND stream = $2 AND lease_token = $3{lock}"
             ),
-            &[connection_id.into(), stream.into(), owner.into()],
+            &[connection_id.into(), stream.into(), (&claim.lease_token).into()],
         )
         .await?;
     if held.is_empty() {

@@ -1957,9 +1957,10 @@ async fn postgres_cut_off_streams_are_handed_back() {
     on_postgres(cut_off_streams_are_handed_back).await;
 }
 
-/// A run writes its pages only while its stream's lease is its own: once another process has
-/// taken the stream over (the old one's lease lapsed), a late batch of the old run is refused
-/// whole, checkpoint included, so the new owner's checkpoint never moves back.
+/// A run writes its pages only while its stream's lease is its own claim: once the stream has
+/// been claimed again (the old claim's lease lapsed), by another process or by the same one, a
+/// late batch of the old run is refused whole, checkpoint included, so the new holder's
+/// checkpoint never moves back; the old claim can neither renew nor release the new one.
 async fn pages_are_written_only_under_their_lease(store: &Store) {
     let shop = new_shop(store, "lease", "union_channel").await;
     let stream = "jit_orders";
@@ -1968,11 +1969,13 @@ async fn pages_are_written_only_under_their_lease(store: &Store) {
         .await
         .expect("schedule");
     let scope = shopbridge_store::ClaimScope::Stream(&shop, stream);
-    store
-        .claim_due_of("first", 1_000, 60_000, scope)
-        .await
-        .expect("claim")
-        .expect("due");
+    let claim = async |owner: &str, now_ms: i64| {
+        store
+            .claim_due_of(owner, now_ms, 60_000, scope)
+            .await
+            .expect("claim")
+            .expect("due, or its lease lapsed")
+    };
     let records = |id: &str| {
         shopbridge_store::PageRecords::Records(vec![SyncedRecord {
             id: id.into(),
@@ -1982,14 +1985,14 @@ async fn pages_are_written_only_under_their_lease(store: &Store) {
             columns: Default::default(),
         }])
     };
-    let write = async |owner: &str, id: &str, cursor_ms: i64| {
+    let write = async |lease: &shopbridge_store::Claimed, id: &str, cursor_ms: i64| {
         let page = records(id);
         let target = shopbridge_store::PageTarget {
             connection_id: &shop,
             stream,
             events: None,
             now_ms: cursor_ms,
-            lease_owner: Some(owner),
+            lease: Some(lease),
         };
         let pages = [shopbridge_store::FetchedRecords {
             records: &page,
@@ -2000,6 +2003,14 @@ async fn pages_are_written_only_under_their_lease(store: &Store) {
             window: None,
         };
         store.save_fetched_pages(&target, &pages, checkpoint).await
+    };
+    let refused = |result: Result<Vec<usize>, shopbridge_store::StoreError>| {
+        let err = result.expect_err("refused");
+        assert!(
+            matches!(err, shopbridge_store::StoreError::LeaseLost { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("another process has taken over"));
     };
     let cursor = async || {
         store
@@ -2020,42 +2031,58 @@ async fn pages_are_written_only_under_their_lease(store: &Store) {
         ids
     };
 
-    let refused = write("nobody", "X", 5_000)
-        .await
-        .expect_err("a process without the lease");
-    assert!(
-        matches!(refused, shopbridge_store::StoreError::LeaseLost { .. }),
-        "{refused}"
-    );
-    assert!(
-        refused
-            .to_string()
-            .contains("another process has taken over")
-    );
+    let first = claim("first", 1_000).await;
+    let forged = shopbridge_store::Claimed {
+        lease_token: "not a claim".into(),
+        ..first.clone()
+    };
+    refused(write(&forged, "X", 5_000).await);
     assert_eq!(
         (cursor().await, stored().await),
         (None, Vec::<String>::new())
     );
-
-    write("first", "A", 2_000).await.expect("the lease holder");
+    write(&first, "A", 2_000).await.expect("the lease holder");
     assert_eq!(cursor().await, Some(2_000));
 
     // The first process's lease lapses unrenewed and another one takes the stream over.
-    store
-        .claim_due_of("second", 200_000, 60_000, scope)
-        .await
-        .expect("claim")
-        .expect("due again, its lease lapsed");
-    write("second", "B", 9_000).await.expect("the new owner");
-    let late = write("first", "C", 3_000)
-        .await
-        .expect_err("the old owner's late batch");
-    assert!(
-        matches!(late, shopbridge_store::StoreError::LeaseLost { .. }),
-        "{late}"
-    );
+    let second = claim("second", 200_000).await;
+    write(&second, "B", 9_000).await.expect("the new holder");
+    refused(write(&first, "C", 3_000).await);
     assert_eq!(cursor().await, Some(9_000), "never moved back");
-    assert_eq!(stored().await, ["A", "B"], "nothing of the late batch");
+
+    // The second process's lease lapses too (its renewals failed), and it claims the stream
+    // again: its earlier claim is as stale as another process's.
+    let again = claim("second", 400_000).await;
+    assert_ne!(again.lease_token, second.lease_token);
+    refused(write(&second, "D", 4_000).await);
+    assert!(
+        !store
+            .renew_lease(&second, "second", 500_000)
+            .await
+            .expect("renew"),
+        "the stale claim cannot renew"
+    );
+    // Released as interrupted, the stream would be due again at once: another claim would
+    // take it if this release counted.
+    store
+        .release_interrupted(&second, "second", 400_001)
+        .await
+        .expect("release");
+    assert!(
+        store
+            .claim_due_of("third", 400_002, 60_000, scope)
+            .await
+            .expect("claim")
+            .is_none(),
+        "the stale claim's release leaves the new claim's lease"
+    );
+    write(&again, "E", 12_000).await.expect("the new claim");
+    assert_eq!(cursor().await, Some(12_000));
+    assert_eq!(
+        stored().await,
+        ["A", "B", "E"],
+        "nothing of the stale batches"
+    );
 }
 
 #[tokio::test]
