@@ -693,6 +693,82 @@ async fn pages_read_and_not_written_when_the_process_dies_are_read_again() {
     .await;
 }
 
+/// A batch spans windows: an empty hour, an hour of 100 orders and the first pages of an hour
+/// of 300 are one commit, with the checkpoint inside the last of them. When a call there fails
+/// for good, every page read is stored, the windows before it are complete, and the next run
+/// goes on in the third window at the page that failed.
+#[tokio::test]
+async fn a_batch_spanning_windows_is_stored_with_the_checkpoint_in_its_last_window() {
+    on_each_store(async |env: &Env, store: &Store| {
+        // 100 orders paid ten minutes after they are placed, an hour before 300 that lapse
+        // half an hour after theirs, an hour before now.
+        env.admin(
+            "/_sandbox/vop/union/clicks",
+            json!({"link": env.links[0], "orders": 100, "scenario": "settles"}),
+        )
+        .await;
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 3_600}))
+            .await;
+        for _ in 0..3 {
+            env.admin(
+                "/_sandbox/vop/union/clicks",
+                json!({"link": env.links[1], "orders": 100, "scenario": "unpaid"}),
+            )
+            .await;
+        }
+        env.admin("/_sandbox/clock", json!({"advance_seconds": 3_600}))
+            .await;
+        let mut sync = sync_for(env, store).await;
+        sync.initial_ms = 3 * 3_600_000;
+        sync.window_ms = 3_600_000;
+        assert!(sync.batching.pages > 4, "the four pages are one batch");
+        // Read: the empty hour's probe, the 100 orders' one page, the 300 orders' probe and
+        // their last page; their page 2 is refused.
+        let mut failing = failing_after(&sync, 4, Fail::Refuse);
+        failing.batching.within = Duration::from_secs(3_600);
+        let failed = failing.run().await.expect_err("the fifth call fails");
+        assert!(
+            failed.to_string().contains("refused for the test"),
+            "{failed}"
+        );
+        let stored = store
+            .union_orders(&sync.connection_id)
+            .await
+            .expect("stored");
+        assert_eq!(
+            stored.len(),
+            300,
+            "the second hour's 100, pages 1 and 3 of the third's"
+        );
+        let checkpoint = store
+            .checkpoint(&sync.connection_id, sync.stream())
+            .await
+            .expect("checkpoint")
+            .expect("written with the pages");
+        let (start, _, code) = checkpoint.window.expect("inside a window");
+        let now = env.sandbox.clock().now_ms();
+        let (paid, lapsed) = (now - 7_200_000 + 600_000, now - 3_600_000 + 1_800_000);
+        assert!(
+            paid < start && start <= lapsed,
+            "the window of the 300 orders' changes: {start}, {paid}, {lapsed}"
+        );
+        assert_eq!(
+            checkpoint.cursor_ms, start,
+            "the two hours before are finished"
+        );
+        assert_eq!(
+            shopbridge_hub::sync::ReadStep::decode(code),
+            shopbridge_hub::sync::ReadStep::Down { pass: 0, page: 2 }
+        );
+        assert_complete_until(env, &sync, checkpoint.cursor_ms).await;
+        // The next run ends the hour it is in; the twenty days after it go a day a window, so
+        // that their calls stay within the quota.
+        sync.window_ms = 24 * 3_600_000;
+        resumes_to_the_sandbox(env, &sync).await;
+    })
+    .await;
+}
+
 /// Pages read are written once they have waited `within`, even while the next call has no
 /// answer yet: a slow platform or a quota wait does not keep them from the store.
 #[tokio::test]
