@@ -542,7 +542,11 @@ struct FailingAfter {
 enum Fail {
     Refuse,
     Die,
-    Hold(Arc<tokio::sync::Notify>),
+    /// Holds the call until `go`, telling `reached` when it is held.
+    Hold {
+        go: Arc<tokio::sync::Notify>,
+        reached: Arc<tokio::sync::Notify>,
+    },
 }
 
 #[async_trait::async_trait]
@@ -589,8 +593,9 @@ impl StreamSource for FailingAfter {
                 "refused for the test",
             )),
             Fail::Die => panic!("the process dies between two calls"),
-            Fail::Hold(go) => {
+            Fail::Hold { go, reached } => {
                 if made == self.passing {
+                    reached.notify_one();
                     go.notified().await;
                 }
                 self.inner.fetch(start_ms, end_ms, pass, page).await
@@ -778,7 +783,15 @@ async fn pages_read_are_written_while_the_next_call_waits() {
     let mut sync = one_window_sync(&env, &store).await;
     sync.batching.within = Duration::from_millis(20);
     let go = Arc::new(tokio::sync::Notify::new());
-    let held = failing_after(&sync, 3, Fail::Hold(go.clone()));
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let held = failing_after(
+        &sync,
+        3,
+        Fail::Hold {
+            go: go.clone(),
+            reached,
+        },
+    );
     let run = tokio::spawn(async move { held.run().await });
     // The fourth call is held: the three pages before it reach the store meanwhile.
     tokio::time::timeout(Duration::from_secs(30), async {
@@ -807,4 +820,54 @@ async fn pages_read_are_written_while_the_next_call_waits() {
     assert_eq!(gateway["calls"].as_i64(), Some(5));
     assert_eq!(common::recorded_calls(&store, "orderList").await, Some(5));
     assert_complete_until(&env, &sync, cursor(&sync).await).await;
+}
+
+/// A stop that comes while a call is held ends the run after that call's page: the call is
+/// waited for, its page is stored with the three before it and each call is recorded once, and
+/// the next run goes on from there.
+#[tokio::test]
+async fn a_stop_while_a_call_is_held_ends_the_run_after_its_page() {
+    let env = Env::start().await;
+    let store = common::sqlite_store().await;
+    let mut sync = one_window_sync(&env, &store).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    sync.stop = vec![stopped];
+    let (go, reached) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let mut held = failing_after(
+        &sync,
+        3,
+        Fail::Hold {
+            go: go.clone(),
+            reached: reached.clone(),
+        },
+    );
+    // The three pages before the held call wait for the batch, not for the clock.
+    held.batching.within = Duration::from_secs(3_600);
+    let run = tokio::spawn(async move { held.run().await });
+    reached.notified().await;
+    stop.send_replace(true);
+    go.notify_one();
+    let report = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the held call is answered")
+        .expect("run")
+        .expect("a stop is not a failure");
+    assert!(report.interrupted);
+    // Page 1 for the total, then 4, 3 and the held 2.
+    assert_eq!((report.pages, report.fetched), (4, 400));
+    assert_eq!(
+        store
+            .union_order_count(&sync.connection_id)
+            .await
+            .expect("count"),
+        400
+    );
+    let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
+    assert_eq!(gateway["calls"].as_i64(), Some(4));
+    assert_eq!(common::recorded_calls(&store, "orderList").await, Some(4));
+    stop.send_replace(false);
+    resumes_to_the_sandbox(&env, &sync).await;
 }
