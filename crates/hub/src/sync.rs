@@ -299,6 +299,23 @@ pub trait StreamSource: Send + Sync {
     ) -> Result<FetchedPage, ConnectorError>;
 }
 
+/// Resolves once any of `stops` is `true`; never when there are none (or their senders are
+/// gone without asking).
+async fn stop_signalled(stops: Vec<tokio::sync::watch::Receiver<bool>>) {
+    let waits = stops.into_iter().map(|mut stop| {
+        Box::pin(async move {
+            if stop.wait_for(|stopping| *stopping).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    });
+    let waits: Vec<_> = waits.collect();
+    if waits.is_empty() {
+        std::future::pending::<()>().await;
+    }
+    futures_util::future::select_all(waits).await;
+}
+
 /// Waits until `clock` has passed the second it reads now (at most a second): runs started after
 /// it read every change made before the call, since their windows end before their own second.
 pub async fn settle_current_second(clock: &dyn Clock) {
@@ -329,8 +346,9 @@ pub struct StreamSync {
     pub batching: PageBatching,
     /// Called after every stored page with the run so far and the end of the page's window.
     pub on_page: Option<ProgressHook>,
-    /// Signals to end the run after the page it is on (the process stopping, the stream's
-    /// lease lost): it ends when any of them is `true`.
+    /// Signals to end the run after the page it is on, or at once while it waits for a quota
+    /// slot or a retry (the process stopping, the stream's lease lost): it ends when any of
+    /// them is `true`.
     pub stop: Vec<tokio::sync::watch::Receiver<bool>>,
     /// The claim of the stream's lease this run holds (the scheduler's runs): its pages are
     /// written only while the lease is still this claim's. The stop signal comes from a
@@ -388,30 +406,38 @@ impl StreamSync {
 
     /// One page, retried as the settings say; returns it with when its call was made. Failed
     /// calls are recorded at once; the successful one is recorded with its page.
+    /// A page and when it was called; `None` when the run was asked to stop while it waited for
+    /// a quota slot or a retry, before any call was made.
     async fn fetch(
         &self,
         start: i64,
         end: i64,
         (pass, page): (u32, u32),
-    ) -> Result<(FetchedPage, i64), ConnectorError> {
+    ) -> Result<Option<(FetchedPage, i64)>, ConnectorError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.attempts)
             .with_jitter();
         let call = self.source.call();
+        let stop = self.stop.clone();
         (|| async {
+            if self.stopping() {
+                return Ok(None);
+            }
             if let Some(gate) = &self.gate {
-                // Background work never fails on the gate: it waits for a slot.
-                let _ = gate
-                    .acquire(&call.service, &call.method, &call.caller, Priority::Background)
-                    .await;
+                // Background work never fails on the gate: it waits for a slot, unless the run
+                // is to stop (a wait for a slot reserves none).
+                tokio::select! {
+                    _ = gate.acquire(&call.service, &call.method, &call.caller, Priority::Background) => {}
+                    () = stop_signalled(self.stop.clone()) => return Ok(None),
+                }
             }
             let result = self.source.fetch(start, end, pass, page).await;
             let at_ms = self.now_ms();
             crate::telemetry::count_platform_call(&call, result.is_ok());
             match result {
-                Ok(fetched) => Ok((fetched, at_ms)),
+                Ok(fetched) => Ok(Some((fetched, at_ms))),
                 Err(err) => {
                     crate::telemetry::record_call_in_store(&self.store, at_ms, &call, false).await;
                     Err(err)
@@ -419,6 +445,16 @@ impl StreamSync {
             }
         })
         .retry(backoff)
+        // A stop cuts the wait before a retry short; the retry then makes no call.
+        .sleep(move |wait| {
+            let stop = stop.clone();
+            async move {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stop_signalled(stop) => {}
+                }
+            }
+        })
         .when(|err: &ConnectorError| err.class.is_retryable())
         .notify(|err: &ConnectorError, wait: Duration| {
             tracing::warn!(stream = self.stream(), error = %err, ?wait, "page failed; retrying")
@@ -590,7 +626,7 @@ impl StreamSync {
         step: (u32, u32),
         unsaved: &mut Unsaved,
         report: &mut RunReport,
-    ) -> Result<(FetchedPage, i64), SyncError> {
+    ) -> Result<Option<(FetchedPage, i64)>, SyncError> {
         let fetch = self.fetch(start, end, step);
         // No deadline when nothing waits, or when the batching sets none (a `within` too long
         // for the clock).
@@ -610,7 +646,7 @@ impl StreamSync {
         // be: it counted against the quota and must be recorded either way.
         let (saved, fetched) = tokio::join!(self.save(unsaved, report), &mut fetch);
         if let Err(err) = saved {
-            if let Ok((_, called_ms)) = &fetched {
+            if let Ok(Some((_, called_ms))) = &fetched {
                 let call = self.source.call();
                 crate::telemetry::record_call_in_store(&self.store, *called_ms, &call, true).await;
             }
@@ -701,9 +737,15 @@ impl StreamSync {
                     report.interrupted = true;
                     return Ok(());
                 }
-                let (fetched, called_ms) = self
+                let Some((fetched, called_ms)) = self
                     .fetch_saving(start, end, step.page(), unsaved, report)
-                    .await?;
+                    .await?
+                else {
+                    // Stopped while it waited for a quota slot or a retry: no call was made,
+                    // and the checkpoint of the pages read says where to go on.
+                    report.interrupted = true;
+                    return Ok(());
+                };
                 let next = step.after(fetched.records.len(), fetched.total, page_size, passes);
                 checkpoint = match next {
                     Some(next) => Checkpoint {

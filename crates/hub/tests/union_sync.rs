@@ -542,6 +542,11 @@ struct FailingAfter {
 enum Fail {
     Refuse,
     Die,
+    /// Answers every call with a failure worth retrying (the platform busy), telling
+    /// `reached` at the first.
+    Busy {
+        reached: Arc<tokio::sync::Notify>,
+    },
     /// Holds the call until `go`, telling `reached` when it is held.
     Hold {
         go: Arc<tokio::sync::Notify>,
@@ -593,6 +598,18 @@ impl StreamSource for FailingAfter {
                 "refused for the test",
             )),
             Fail::Die => panic!("the process dies between two calls"),
+            Fail::Busy { reached } => {
+                if made == self.passing {
+                    reached.notify_one();
+                }
+                Err(ConnectorError {
+                    platform: shopbridge_core::Platform::Vop,
+                    class: shopbridge_core::ErrorClass::Transient,
+                    code: None,
+                    message: "busy for the test".into(),
+                    cause: None,
+                })
+            }
             Fail::Hold { go, reached } => {
                 if made == self.passing {
                     reached.notify_one();
@@ -870,4 +887,108 @@ async fn a_stop_while_a_call_is_held_ends_the_run_after_its_page() {
     assert_eq!(common::recorded_calls(&store, "orderList").await, Some(4));
     stop.send_replace(false);
     resumes_to_the_sandbox(&env, &sync).await;
+}
+
+/// A stop that comes while a failed call waits for its retry ends the run at once: the retry is
+/// not made, the pages read before are stored, and the run is interrupted, not failed.
+#[tokio::test]
+async fn a_stop_during_a_retry_wait_ends_the_run_without_the_retry() {
+    let env = Env::start().await;
+    let store = common::sqlite_store().await;
+    let mut sync = one_window_sync(&env, &store).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    sync.stop = vec![stopped];
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let mut busy = failing_after(
+        &sync,
+        3,
+        Fail::Busy {
+            reached: reached.clone(),
+        },
+    );
+    // Retries an hour apart: a run that waited for one would outlast the test's timeout.
+    busy.retry = RetryPolicy {
+        attempts: 5,
+        min_delay: Duration::from_secs(3_600),
+        max_delay: Duration::from_secs(3_600),
+    };
+    busy.batching.within = Duration::from_secs(3_600);
+    let run = tokio::spawn(async move { busy.run().await });
+    reached.notified().await;
+    stop.send_replace(true);
+    let report = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the wait is cut short")
+        .expect("run")
+        .expect("a stop is not a failure");
+    assert!(report.interrupted);
+    assert_eq!((report.pages, report.fetched), (3, 300));
+    assert_eq!(
+        store
+            .union_order_count(&sync.connection_id)
+            .await
+            .expect("count"),
+        300
+    );
+    // The failed call is recorded; no retry was made.
+    assert_eq!(common::recorded_calls(&store, "orderList").await, Some(4));
+    stop.send_replace(false);
+    resumes_to_the_sandbox(&env, &sync).await;
+}
+
+/// A stop that comes while the run waits for a quota slot ends it at once: the pages read
+/// before are stored, no further call is made, and the run is interrupted, not failed.
+#[tokio::test]
+async fn a_stop_during_a_quota_wait_ends_the_run_without_the_call() {
+    let env = Env::start().await;
+    let store = common::sqlite_store().await;
+    let mut sync = one_window_sync(&env, &store).await;
+    // Three calls a minute (fewer for background work, which leaves room for requests): the
+    // call after them waits for a slot far longer than the test's timeout.
+    let table = shopbridge_core::quota::QuotaTable::documented()
+        .with_override("orderList=3/60s")
+        .expect("override");
+    sync.gate =
+        Some(shopbridge_hub::QuotaGate::new(Arc::new(env.sandbox.clock())).with_table(table));
+    sync.batching.pages = 1;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    sync.stop = vec![stopped];
+    let stop = Arc::new(stop);
+    let stop_in_hook = stop.clone();
+    sync.on_page = Some(Arc::new(move |report, _| {
+        if report.pages == 1 {
+            // The calls the quota allows are made at once; the next one waits for its slot,
+            // and the stop comes during that wait.
+            let stop = stop_in_hook.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                stop.send_replace(true);
+            });
+        }
+    }));
+    let run = tokio::spawn({
+        let sync = sync.clone();
+        async move { sync.run().await }
+    });
+    let report = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the wait is cut short")
+        .expect("run")
+        .expect("a stop is not a failure");
+    assert!(report.interrupted);
+    assert!((1..=3).contains(&report.pages), "{} pages", report.pages);
+    assert_eq!(
+        store
+            .union_order_count(&sync.connection_id)
+            .await
+            .expect("count"),
+        i64::from(report.fetched)
+    );
+    // Every call made was for a page stored, and is recorded: none was made after the stop.
+    let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
+    assert_eq!(gateway["calls"].as_i64(), Some(i64::from(report.pages)));
+    assert_eq!(
+        common::recorded_calls(&store, "orderList").await,
+        Some(i64::from(report.pages))
+    );
 }
