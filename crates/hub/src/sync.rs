@@ -405,9 +405,9 @@ impl StreamSync {
     }
 
     /// One page, retried as the settings say; returns it with when its call was made. Failed
-    /// calls are recorded at once; the successful one is recorded with its page.
-    /// A page and when it was called; `None` when the run was asked to stop while it waited for
-    /// a quota slot or a retry, before any call was made.
+    /// calls are recorded at once; the successful one is recorded with its page. `None` when
+    /// the run was asked to stop while it waited for a quota slot or a retry: the call it
+    /// waited to make is not made.
     async fn fetch(
         &self,
         start: i64,
@@ -427,7 +427,8 @@ impl StreamSync {
             }
             if let Some(gate) = &self.gate {
                 // Background work never fails on the gate: it waits for a slot, unless the run
-                // is to stop (a wait for a slot reserves none).
+                // is to stop. A wait reserves no slot; on Redis, a try in flight when the stop
+                // comes may take one that no call then uses, at most one a stopped run.
                 tokio::select! {
                     _ = gate.acquire(&call.service, &call.method, &call.caller, Priority::Background) => {}
                     () = stop_signalled(self.stop.clone()) => return Ok(None),
@@ -741,8 +742,9 @@ impl StreamSync {
                     .fetch_saving(start, end, step.page(), unsaved, report)
                     .await?
                 else {
-                    // Stopped while it waited for a quota slot or a retry: no call was made,
-                    // and the checkpoint of the pages read says where to go on.
+                    // Stopped while it waited for a quota slot or a retry: the page's call was
+                    // not made (failed tries are recorded), and the checkpoint of the pages
+                    // read says where to go on.
                     report.interrupted = true;
                     return Ok(());
                 };
