@@ -116,8 +116,9 @@ impl Scheduler {
     }
 
     /// Asks the scheduler to stop: no new run starts, and a run in progress ends after the page
-    /// it is on (recorded `interrupted`, its stream due again at once, so the next process to
-    /// look resumes it from its checkpoint). [`Scheduler::run_forever`] then returns.
+    /// it is on, or at once while it waits for a quota slot or a retry (recorded `interrupted`,
+    /// its stream due again at once, so the next process to look resumes it from its
+    /// checkpoint). [`Scheduler::run_forever`] then returns.
     pub fn stop(&self) {
         self.stop.send_replace(true);
     }
@@ -251,7 +252,8 @@ impl Scheduler {
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
         sync.lease = Some(claimed.clone());
-        // The run stops after its page when the process stops or the stream's lease is lost.
+        // The run stops after its page (or at once while it waits for a quota slot or a retry)
+        // when the process stops or the stream's lease is lost.
         let lease_lost = Arc::new(tokio::sync::watch::Sender::new(false));
         sync.stop = vec![self.stop.subscribe(), lease_lost.subscribe()];
         // The stream is this process's now: a run of it still "fetching" was left by a process
@@ -266,7 +268,8 @@ impl Scheduler {
             }));
         }
         // Keep the lease while the run lasts. If another process took it over (this one's
-        // lapsed), the run stops after its page rather than run the stream beside it.
+        // lapsed), the run stops after its page rather than run the stream beside it; the page
+        // writes check the claim themselves, so nothing it had not written is written after.
         let renewer = {
             let store = self.store.clone();
             let claimed = claimed.clone();

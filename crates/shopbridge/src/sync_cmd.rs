@@ -409,7 +409,8 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 progress.tick();
             }));
             if !until_idle {
-                // Ctrl-C or SIGTERM: runs end after the page they are on, as under `serve`.
+                // Ctrl-C or SIGTERM: runs end after the page they are on (at once while they
+                // wait for a quota slot or a retry), as under `serve`.
                 let stopper = scheduler.clone();
                 tokio::spawn(async move {
                     crate::serve::shutdown_signal().await;
