@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use shopbridge_core::Clock;
 use shopbridge_core::capability::ConnectorError;
-use shopbridge_hub::{RetryPolicy, StreamSource, StreamSync};
+use shopbridge_hub::{RetryPolicy, RunReport, StreamSource, StreamSync, SyncError};
 use shopbridge_sandbox::RunningSandbox;
 use shopbridge_store::{MasterKey, NewConnection, Store};
 use shopbridge_vop::{Mode, VopClient};
@@ -839,6 +839,40 @@ async fn pages_read_are_written_while_the_next_call_waits() {
     assert_complete_until(&env, &sync, cursor(&sync).await).await;
 }
 
+/// A one-window sync that ends when the returned sender says so.
+async fn stoppable_sync(
+    env: &Env,
+    store: &Store,
+) -> (StreamSync, tokio::sync::watch::Sender<bool>) {
+    let mut sync = one_window_sync(env, store).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    sync.stop = vec![stopped];
+    (sync, stop)
+}
+
+/// The report of a run that a stop ended: within 30 s (`waiting` says what it waited for),
+/// interrupted, not failed.
+async fn stopped_report(
+    run: tokio::task::JoinHandle<Result<RunReport, SyncError>>,
+    waiting: &str,
+) -> RunReport {
+    let report = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect(waiting)
+        .expect("run")
+        .expect("a stop is not a failure");
+    assert!(report.interrupted);
+    report
+}
+
+/// How many of the sync's orders the store holds.
+async fn stored_count(sync: &StreamSync) -> i64 {
+    sync.store
+        .union_order_count(&sync.connection_id)
+        .await
+        .expect("count")
+}
+
 /// A stop that comes while a call is held ends the run after that call's page: the call is
 /// waited for, its page is stored with the three before it and each call is recorded once, and
 /// the next run goes on from there.
@@ -846,9 +880,7 @@ async fn pages_read_are_written_while_the_next_call_waits() {
 async fn a_stop_while_a_call_is_held_ends_the_run_after_its_page() {
     let env = Env::start().await;
     let store = common::sqlite_store().await;
-    let mut sync = one_window_sync(&env, &store).await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    sync.stop = vec![stopped];
+    let (sync, stop) = stoppable_sync(&env, &store).await;
     let (go, reached) = (
         Arc::new(tokio::sync::Notify::new()),
         Arc::new(tokio::sync::Notify::new()),
@@ -867,21 +899,10 @@ async fn a_stop_while_a_call_is_held_ends_the_run_after_its_page() {
     reached.notified().await;
     stop.send_replace(true);
     go.notify_one();
-    let report = tokio::time::timeout(Duration::from_secs(30), run)
-        .await
-        .expect("the held call is answered")
-        .expect("run")
-        .expect("a stop is not a failure");
-    assert!(report.interrupted);
+    let report = stopped_report(run, "the held call is answered").await;
     // Page 1 for the total, then 4, 3 and the held 2.
     assert_eq!((report.pages, report.fetched), (4, 400));
-    assert_eq!(
-        store
-            .union_order_count(&sync.connection_id)
-            .await
-            .expect("count"),
-        400
-    );
+    assert_eq!(stored_count(&sync).await, 400);
     let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
     assert_eq!(gateway["calls"].as_i64(), Some(4));
     assert_eq!(common::recorded_calls(&store, "orderList").await, Some(4));
@@ -895,9 +916,7 @@ async fn a_stop_while_a_call_is_held_ends_the_run_after_its_page() {
 async fn a_stop_during_a_retry_wait_ends_the_run_without_the_retry() {
     let env = Env::start().await;
     let store = common::sqlite_store().await;
-    let mut sync = one_window_sync(&env, &store).await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    sync.stop = vec![stopped];
+    let (sync, stop) = stoppable_sync(&env, &store).await;
     let reached = Arc::new(tokio::sync::Notify::new());
     let mut busy = failing_after(
         &sync,
@@ -916,20 +935,9 @@ async fn a_stop_during_a_retry_wait_ends_the_run_without_the_retry() {
     let run = tokio::spawn(async move { busy.run().await });
     reached.notified().await;
     stop.send_replace(true);
-    let report = tokio::time::timeout(Duration::from_secs(30), run)
-        .await
-        .expect("the wait is cut short")
-        .expect("run")
-        .expect("a stop is not a failure");
-    assert!(report.interrupted);
+    let report = stopped_report(run, "the wait is cut short").await;
     assert_eq!((report.pages, report.fetched), (3, 300));
-    assert_eq!(
-        store
-            .union_order_count(&sync.connection_id)
-            .await
-            .expect("count"),
-        300
-    );
+    assert_eq!(stored_count(&sync).await, 300);
     // The failed call is recorded; no retry was made.
     assert_eq!(common::recorded_calls(&store, "orderList").await, Some(4));
     stop.send_replace(false);
@@ -942,7 +950,7 @@ async fn a_stop_during_a_retry_wait_ends_the_run_without_the_retry() {
 async fn a_stop_during_a_quota_wait_ends_the_run_without_the_call() {
     let env = Env::start().await;
     let store = common::sqlite_store().await;
-    let mut sync = one_window_sync(&env, &store).await;
+    let (mut sync, stop) = stoppable_sync(&env, &store).await;
     // Three calls a minute (fewer for background work, which leaves room for requests): the
     // call after them waits for a slot far longer than the test's timeout.
     let table = shopbridge_core::quota::QuotaTable::documented()
@@ -951,8 +959,6 @@ async fn a_stop_during_a_quota_wait_ends_the_run_without_the_call() {
     sync.gate =
         Some(shopbridge_hub::QuotaGate::new(Arc::new(env.sandbox.clock())).with_table(table));
     sync.batching.pages = 1;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    sync.stop = vec![stopped];
     let stop = Arc::new(stop);
     let stop_in_hook = stop.clone();
     sync.on_page = Some(Arc::new(move |report, _| {
@@ -970,20 +976,9 @@ async fn a_stop_during_a_quota_wait_ends_the_run_without_the_call() {
         let sync = sync.clone();
         async move { sync.run().await }
     });
-    let report = tokio::time::timeout(Duration::from_secs(30), run)
-        .await
-        .expect("the wait is cut short")
-        .expect("run")
-        .expect("a stop is not a failure");
-    assert!(report.interrupted);
+    let report = stopped_report(run, "the wait is cut short").await;
     assert!((1..=3).contains(&report.pages), "{} pages", report.pages);
-    assert_eq!(
-        store
-            .union_order_count(&sync.connection_id)
-            .await
-            .expect("count"),
-        i64::from(report.fetched)
-    );
+    assert_eq!(stored_count(&sync).await, i64::from(report.fetched));
     // Every call made was for a page stored, and is recorded: none was made after the stop.
     let gateway: Value = common::gateway_log(&env.sandbox, "orderList").await;
     assert_eq!(gateway["calls"].as_i64(), Some(i64::from(report.pages)));
