@@ -302,14 +302,16 @@ pub trait StreamSource: Send + Sync {
 /// Resolves once any of `stops` is `true`; never when there are none (or their senders are
 /// gone without asking).
 async fn stop_signalled(stops: Vec<tokio::sync::watch::Receiver<bool>>) {
-    let waits = stops.into_iter().map(|mut stop| {
-        Box::pin(async move {
-            if stop.wait_for(|stopping| *stopping).await.is_err() {
-                std::future::pending::<()>().await;
-            }
+    let waits: Vec<_> = stops
+        .into_iter()
+        .map(|mut stop| {
+            Box::pin(async move {
+                if stop.wait_for(|stopping| *stopping).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })
         })
-    });
-    let waits: Vec<_> = waits.collect();
+        .collect();
     if waits.is_empty() {
         std::future::pending::<()>().await;
     }

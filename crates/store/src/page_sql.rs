@@ -172,8 +172,9 @@ impl PageSql for SqlxTx<'_, '_> {
         width: usize,
         args: &[Arg<'_>],
     ) -> Result<(), StoreError> {
-        for chunk in args.chunks(width.max(1).saturating_mul(WRITE_CHUNK)) {
-            let tuples = Placeholders::new(self.backend).rows(width, chunk.len() / width.max(1));
+        let width = width.max(1);
+        for chunk in args.chunks(width.saturating_mul(WRITE_CHUNK)) {
+            let tuples = Placeholders::new(self.backend).rows(width, chunk.len() / width);
             self.run(&format!("{insert} VALUES {tuples} {tail}"), chunk)
                 .await?;
         }
