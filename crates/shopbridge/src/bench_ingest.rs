@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+use nix::unistd::Pid;
 use serde_json::json;
 use shopbridge_core::Clock;
 use shopbridge_vop::Mode;
@@ -28,6 +30,9 @@ struct Measured {
     wall_s: f64,
     cpu_s: f64,
     peak_rss_mib: f64,
+    /// What it wrote through system calls (`wchar`): the database's log, its checkpoints and
+    /// the requests; how a layout or a batch size amplifies each order's bytes.
+    written_mib: f64,
     sandbox_cpu_s: f64,
 }
 
@@ -63,10 +68,27 @@ fn peak_rss_of(pid: u32) -> Option<f64> {
     crate::bench_cmd::peak_rss_mib(Some(pid))
 }
 
+/// The bytes a running process has written through system calls so far (`wchar` of
+/// `/proc/PID/io`), in MiB.
+fn written_by(pid: u32) -> Option<f64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    let line = io.lines().find(|l| l.starts_with("wchar:"))?;
+    let bytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(bytes / 1_048_576.0)
+}
+
+/// What [`run_measured`] saw of a process.
+struct Run {
+    wall_s: f64,
+    cpu_s: f64,
+    peak_rss_mib: f64,
+    written_mib: f64,
+}
+
 /// Runs `command` to its end: its wall time, its CPU seconds (the growth of the reaped
-/// children's getrusage: contestants run one at a time) and its peak RSS (its high-water mark,
-/// read until it exits).
-fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<(f64, f64, f64)> {
+/// children's getrusage: contestants run one at a time), its peak RSS (its high-water mark,
+/// read until it exits) and what it wrote through system calls.
+fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<Run> {
     let cpu_before = children_cpu_s()?;
     let started = Instant::now();
     // Its diagnostics go to a file: a pipe nobody reads while it runs could fill and stall it.
@@ -76,13 +98,25 @@ fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<(f64, f64, f
         .spawn()
         .context("cannot start the process")?;
     let pid = child.id();
-    let mut peak = 0.0_f64;
+    let (mut peak, mut written) = (0.0_f64, 0.0_f64);
     let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
+        // Waited for without being reaped, so that its last figures (the final checkpoint's
+        // writes included) can still be read from /proc after it exits.
+        let exited = !matches!(
+            waitid(
+                Id::Pid(Pid::from_raw(i32::try_from(pid)?)),
+                WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT,
+            )?,
+            WaitStatus::StillAlive
+        );
         if let Some(rss) = peak_rss_of(pid) {
             peak = peak.max(rss);
+        }
+        if let Some(mib) = written_by(pid) {
+            written = written.max(mib);
+        }
+        if exited {
+            break child.wait()?;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
@@ -91,7 +125,12 @@ fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<(f64, f64, f
         let stderr = std::fs::read_to_string(log).unwrap_or_default();
         bail!("exited with {status}: {}", stderr.trim());
     }
-    Ok((wall, children_cpu_s()? - cpu_before, peak))
+    Ok(Run {
+        wall_s: wall,
+        cpu_s: children_cpu_s()? - cpu_before,
+        peak_rss_mib: peak,
+        written_mib: written,
+    })
 }
 
 /// Rows in `table` of a SQLite file.
@@ -314,6 +353,7 @@ pub async fn ingest(
                 wall_s: pick(|r| r.wall_s),
                 cpu_s: pick(|r| r.cpu_s),
                 peak_rss_mib: pick(|r| r.peak_rss_mib),
+                written_mib: pick(|r| r.written_mib),
                 sandbox_cpu_s: pick(|r| r.sandbox_cpu_s),
             }
         })
@@ -321,19 +361,20 @@ pub async fn ingest(
 
     println!("\nmedians of {rounds} rounds:\n");
     println!(
-        "| process | orders stored | wall s | orders/s | CPU s per 1,000 orders | peak RSS MiB | sandbox CPU s per 1,000 orders |"
+        "| process | orders stored | wall s | orders/s | CPU s per 1,000 orders | peak RSS MiB | MiB written | sandbox CPU s per 1,000 orders |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &results {
         let per_thousand = |seconds: f64| seconds * 1000.0 / (r.stored.max(1) as f64);
         println!(
-            "| {} | {} | {:.1} | {:.0} | {:.3} | {:.0} | {:.3} |",
+            "| {} | {} | {:.1} | {:.0} | {:.3} | {:.0} | {:.0} | {:.3} |",
             r.name,
             r.stored,
             r.wall_s,
             r.stored as f64 / r.wall_s,
             per_thousand(r.cpu_s),
             r.peak_rss_mib,
+            r.written_mib,
             per_thousand(r.sandbox_cpu_s),
         );
     }
@@ -400,13 +441,21 @@ where
     let logged = log.clone();
     let measured = tokio::task::spawn_blocking(move || run_measured(command, &logged)).await?;
     let _ = std::fs::remove_file(&log);
-    let (wall_s, cpu_s, peak_rss_mib) = measured.with_context(|| name.to_string())?;
+    let Run {
+        wall_s,
+        cpu_s,
+        peak_rss_mib,
+        written_mib,
+    } = measured.with_context(|| name.to_string())?;
     let sandbox_cpu_s = process_cpu_s(sandbox_pid)? - sandbox_before;
     let stored = stored().await?;
-    println!("{name}: {stored} orders in {wall_s:.1} s, {cpu_s:.2} CPU s");
+    println!(
+        "{name}: {stored} orders in {wall_s:.1} s, {cpu_s:.2} CPU s, {written_mib:.0} MiB written"
+    );
     Ok(Measured {
         name,
         stored,
+        written_mib,
         wall_s,
         cpu_s,
         peak_rss_mib,
