@@ -48,6 +48,9 @@ pub struct QuotaGate {
     clock: Arc<dyn Clock>,
     table: QuotaTable,
     windows: Windows,
+    /// How many times a background caller has started to wait for a slot, shared by the
+    /// gate's clones: what shows that work is paced by the quota, and when.
+    waits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for QuotaGate {
@@ -75,7 +78,14 @@ impl QuotaGate {
             clock,
             table: QuotaTable::documented(),
             windows: Windows::Local(Arc::new(Mutex::new(HashMap::new()))),
+            waits: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// The number of times background callers have started to wait for a slot (or for the
+    /// shared backend to answer again), as it grows.
+    pub fn waits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.waits.subscribe()
     }
 
     /// Other quota rules (a higher tier, or a test's small quota).
@@ -149,6 +159,8 @@ impl QuotaGate {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(wait)) if priority == Priority::Interactive => return Err(wait),
                 Ok(Err(RetryAfter(ms))) => {
+                    self.waits
+                        .send_modify(|waits| *waits = waits.saturating_add(1));
                     tokio::time::sleep(Duration::from_millis(ms.max(1) as u64)).await
                 }
                 Err(err) => {
@@ -156,6 +168,8 @@ impl QuotaGate {
                     if priority == Priority::Interactive {
                         return Err(RetryAfter(1_000));
                     }
+                    self.waits
+                        .send_modify(|waits| *waits = waits.saturating_add(1));
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }

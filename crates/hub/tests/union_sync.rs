@@ -956,22 +956,17 @@ async fn a_stop_during_a_quota_wait_ends_the_run_without_the_call() {
     let table = shopbridge_core::quota::QuotaTable::documented()
         .with_override("orderList=3/60s")
         .expect("override");
-    sync.gate =
-        Some(shopbridge_hub::QuotaGate::new(Arc::new(env.sandbox.clock())).with_table(table));
-    sync.batching.pages = 1;
-    let stop = Arc::new(stop);
-    let stop_in_hook = stop.clone();
-    sync.on_page = Some(Arc::new(move |report, _| {
-        if report.pages == 1 {
-            // The calls the quota allows are made at once; the next one waits for its slot,
-            // and the stop comes during that wait.
-            let stop = stop_in_hook.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                stop.send_replace(true);
-            });
+    let gate = shopbridge_hub::QuotaGate::new(Arc::new(env.sandbox.clock())).with_table(table);
+    // The calls the quota allows are made at once; the stop comes once the next one has
+    // started to wait for its slot.
+    let mut waits = gate.waits();
+    tokio::spawn(async move {
+        if waits.wait_for(|&waits| waits >= 1).await.is_ok() {
+            stop.send_replace(true);
         }
-    }));
+    });
+    sync.gate = Some(gate);
+    sync.batching.pages = 1;
     let run = tokio::spawn({
         let sync = sync.clone();
         async move { sync.run().await }

@@ -62,9 +62,11 @@ pub enum StoreError {
     /// The request conflicts with the record's state (deleting a shop still active).
     #[error("{0}")]
     Conflict(String),
-    /// A sync's pages came to be written after another process had taken its stream over.
+    /// A sync's pages came to be written after its lease on the stream had ended: it lapsed and
+    /// another claim (of this process or another) took the stream, or the stream was handed
+    /// back at a stop.
     #[error(
-        "another process has taken over the sync of {stream} for shop {connection_id}: this run's pages were not written, and the new run reads them again"
+        "this run no longer holds the lease on {stream} for shop {connection_id} (it lapsed and the stream was claimed again, or was handed back): its pages were not written, and the stream's next run reads them again"
     )]
     LeaseLost {
         connection_id: String,

@@ -2010,7 +2010,7 @@ async fn pages_are_written_only_under_their_lease(store: &Store) {
             matches!(err, shopbridge_store::StoreError::LeaseLost { .. }),
             "{err}"
         );
-        assert!(err.to_string().contains("another process has taken over"));
+        assert!(err.to_string().contains("no longer holds the lease"));
     };
     let cursor = async || {
         store
