@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shopbridge_core::Clock;
-use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store};
+use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store, StoreError};
 
 use crate::QuotaGate;
 use crate::platforms::MINUTE_MS;
@@ -103,7 +103,7 @@ impl Scheduler {
             platforms,
             clock,
             owner: owner.into(),
-            lease_ms: 10 * MINUTE_MS,
+            lease_ms: LEASE_MS,
             retry: RetryPolicy::default(),
             gate: None,
             warn_ahead_ms: 7 * DAY_MS,
@@ -251,54 +251,24 @@ impl Scheduler {
         }
         sync.retry = self.retry;
         sync.gate = self.gate.clone();
-        sync.lease = Some(claimed.clone());
-        // The run stops after its page (or at once while it waits for a quota slot or a retry)
-        // when the process stops or the stream's lease is lost.
-        let lease_lost = Arc::new(tokio::sync::watch::Sender::new(false));
-        sync.stop = vec![self.stop.subscribe(), lease_lost.subscribe()];
-        // The stream is this process's now: a run of it still "fetching" was left by a process
-        // that stopped without ending it (killed, or cut off while it shut down).
-        self.store
-            .interrupt_abandoned_runs(&claimed.connection_id, &claimed.stream, self.clock.now_ms())
-            .await?;
+        sync.stop = vec![self.stop.subscribe()];
         if let Some(progress) = self.on_page.clone() {
             let (connection_id, stream) = (claimed.connection_id.clone(), claimed.stream.clone());
             sync.on_page = Some(Arc::new(move |report, window_end| {
                 progress(&connection_id, &stream, report, window_end)
             }));
         }
-        // Keep the lease while the run lasts. If another process took it over (this one's
-        // lapsed), the run stops after its page rather than run the stream beside it; the page
-        // writes check the claim themselves, so nothing it had not written is written after.
-        let renewer = {
-            let store = self.store.clone();
-            let claimed = claimed.clone();
-            let owner = self.owner.clone();
-            let clock = self.clock.clone();
-            let lease_ms = self.lease_ms;
-            let lease_lost = lease_lost.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(1) as u64)).await;
-                    match store
-                        .renew_lease(&claimed, &owner, clock.now_ms() + lease_ms)
-                        .await
-                    {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream,
-                                "another process took this stream's lease over; the run stops after its page");
-                            lease_lost.send_replace(true);
-                            return;
-                        }
-                        Err(err) => tracing::warn!(error = %err, "could not renew a sync lease"),
-                    }
-                }
-            })
-        };
-        let result = sync.run().await;
-        renewer.abort();
-        result
+        self.lease().run(claimed, sync).await
+    }
+
+    /// This scheduler's hold on the streams it claims.
+    fn lease(&self) -> Lease<'_> {
+        Lease {
+            store: &self.store,
+            owner: &self.owner,
+            lease_ms: self.lease_ms,
+            clock: &self.clock,
+        }
     }
 
     /// Claims and runs one due stream; `None` when nothing is due.
@@ -401,25 +371,7 @@ impl Scheduler {
             },
             started.elapsed().as_secs_f64(),
         );
-        let now = self.clock.now_ms();
-        match &result {
-            Ok(report) if report.interrupted => {
-                self.store
-                    .release_interrupted(&claimed, &self.owner, now)
-                    .await?;
-            }
-            Ok(_) => {
-                self.store
-                    .release_lease(&claimed, &self.owner, "complete", now)
-                    .await?;
-            }
-            Err(err) => {
-                tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err, "sync run failed");
-                self.store
-                    .release_lease(&claimed, &self.owner, &format!("failed: {err}"), now)
-                    .await?;
-            }
-        }
+        self.lease().release(&claimed, &result).await?;
         Ok(Some(RunOutcome {
             connection_id: claimed.connection_id,
             stream: claimed.stream,
@@ -454,4 +406,176 @@ impl Scheduler {
             }
         }
     }
+}
+
+/// How long a claimed stream stays leased without renewal, unless a scheduler sets otherwise.
+pub const LEASE_MS: i64 = 10 * MINUTE_MS;
+
+/// Holding one stream's lease for a run: what a scheduled run and a run by hand share.
+struct Lease<'a> {
+    store: &'a Store,
+    owner: &'a str,
+    lease_ms: i64,
+    clock: &'a Arc<dyn Clock>,
+}
+
+impl Lease<'_> {
+    /// Runs `sync` under `claimed`: its pages are written only while the claim holds, runs a
+    /// stopped process left "fetching" are ended first, and the lease is renewed while the run
+    /// lasts. Besides the sync's own stops, the run stops after its page (or at once while it
+    /// waits for a quota slot or a retry) when the lease is lost.
+    async fn run(&self, claimed: &Claimed, mut sync: StreamSync) -> Result<RunReport, SyncError> {
+        sync.lease = Some(claimed.clone());
+        let lease_lost = Arc::new(tokio::sync::watch::Sender::new(false));
+        sync.stop.push(lease_lost.subscribe());
+        // The stream is this process's now: a run of it still "fetching" was left by a process
+        // that stopped without ending it (killed, or cut off while it shut down). Every run
+        // holds the lease, so none of them is live.
+        self.store
+            .interrupt_abandoned_runs(&claimed.connection_id, &claimed.stream, self.clock.now_ms())
+            .await?;
+        // Keep the lease while the run lasts. If another process took it over (this one's
+        // lapsed), the run stops after its page rather than run the stream beside it; the page
+        // writes check the claim themselves, so nothing it had not written is written after.
+        let renewer = {
+            let store = self.store.clone();
+            let claimed = claimed.clone();
+            let owner = self.owner.to_owned();
+            let clock = self.clock.clone();
+            let lease_ms = self.lease_ms;
+            let lease_lost = lease_lost.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(1) as u64)).await;
+                    match store
+                        .renew_lease(&claimed, &owner, clock.now_ms() + lease_ms)
+                        .await
+                    {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream,
+                                "this run's lease on the stream ended (it lapsed and was claimed again); the run stops after its page");
+                            lease_lost.send_replace(true);
+                            return;
+                        }
+                        Err(err) => tracing::warn!(error = %err, "could not renew a sync lease"),
+                    }
+                }
+            })
+        };
+        let result = sync.run().await;
+        renewer.abort();
+        result
+    }
+
+    /// Hands the stream back with its run's outcome: due again at once after an interrupted
+    /// run (whichever process looks next resumes it from its checkpoint), after its interval
+    /// otherwise.
+    async fn release(
+        &self,
+        claimed: &Claimed,
+        result: &Result<RunReport, SyncError>,
+    ) -> Result<(), SyncError> {
+        let now = self.clock.now_ms();
+        match result {
+            Ok(report) if report.interrupted => {
+                self.store
+                    .release_interrupted(claimed, self.owner, now)
+                    .await?;
+            }
+            Ok(_) => {
+                self.store
+                    .release_lease(claimed, self.owner, "complete", now)
+                    .await?;
+            }
+            Err(err) => {
+                tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err, "sync run failed");
+                self.store
+                    .release_lease(claimed, self.owner, &format!("failed: {err}"), now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one stream of a shop by hand (the `sync` command) under the same lease scheduled runs
+/// take: the stream is claimed now whatever its schedule (made with `interval_ms` if it has
+/// none), its lease renewed while the run lasts and handed back with the outcome, so a serving
+/// hub never runs the stream beside it, and never takes the run for one a stopped process left.
+/// Refused with [`SyncError::Held`] while another run holds the stream, unless `holder_is_gone`
+/// says its holder has exited (a killed `sync` on this host): its leases are then handed back,
+/// as its own stop would have, and the stream claimed.
+pub async fn run_by_hand(
+    store: &Store,
+    owner: &str,
+    clock: Arc<dyn Clock>,
+    interval_ms: i64,
+    sync: StreamSync,
+    holder_is_gone: impl Fn(&str) -> bool,
+) -> Result<RunReport, SyncError> {
+    let connection_id = sync.connection_id.clone();
+    let stream = sync.stream().to_owned();
+    let connection = store.connection(&connection_id).await?;
+    if !matches!(
+        connection.state,
+        ConnectionState::Active | ConnectionState::Refreshing
+    ) {
+        return Err(SyncError::Settings(format!(
+            "shop {connection_id} is {}: only an active shop is synced",
+            connection.state.as_str()
+        )));
+    }
+    let now = clock.now_ms();
+    if !store.run_now(&connection_id, &stream, now).await? {
+        store
+            .ensure_schedule(&connection_id, &stream, interval_ms, now)
+            .await?;
+    }
+    let claim = async || {
+        store
+            .claim_due_of(
+                owner,
+                now,
+                LEASE_MS,
+                ClaimScope::Stream(&connection_id, &stream),
+            )
+            .await
+    };
+    let holder = async || -> Result<Option<(String, i64)>, StoreError> {
+        Ok(store
+            .tenant_schedules(&connection.tenant_id)
+            .await?
+            .into_iter()
+            .find(|s| s.connection_id == connection_id && s.stream == stream)
+            .and_then(|s| s.lease_owner.zip(s.lease_until_ms)))
+    };
+    let mut claimed = claim().await?;
+    if claimed.is_none()
+        && let Some((gone, _)) = holder().await?.filter(|(holder, _)| holder_is_gone(holder))
+    {
+        tracing::warn!(stream, shop = %connection_id, holder = %gone,
+            "the process holding this stream's lease has exited; taking the stream over");
+        store.release_leases_of(&gone, now).await?;
+        claimed = claim().await?;
+    }
+    let Some(claimed) = claimed else {
+        return Err(SyncError::Held(match holder().await? {
+            Some((holder, until_ms)) => format!(
+                "{stream} of shop {connection_id} is being synced by {holder} (its lease runs until {until_ms} ms since the epoch, renewed while it runs): try again when that run has ended"
+            ),
+            None => format!(
+                "{stream} of shop {connection_id} is being synced by another run: try again when it has ended"
+            ),
+        }));
+    };
+    let lease = Lease {
+        store,
+        owner,
+        lease_ms: LEASE_MS,
+        clock: &clock,
+    };
+    let result = lease.run(&claimed, sync).await;
+    lease.release(&claimed, &result).await?;
+    result
 }

@@ -68,6 +68,9 @@ pub enum SyncError {
     Platform(#[from] ConnectorError),
     #[error("invalid sync settings: {0}")]
     Settings(String),
+    /// Another run holds the stream's lease.
+    #[error("{0}")]
+    Held(String),
 }
 
 /// How transient failures are retried: capped exponential backoff with jitter.

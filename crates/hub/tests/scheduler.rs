@@ -784,3 +784,149 @@ async fn a_run_that_loses_its_lease_stops_after_its_page() {
         at_takeover
     );
 }
+
+/// A run by hand (the `sync` command) holds the stream's lease as a scheduled run does: it is
+/// refused while another run holds the stream, and takes it over from a holder that has exited;
+/// while it runs, a serving hub neither claims the stream nor takes the run for one a stopped
+/// process left; and it hands the stream back with its outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_by_hand_holds_the_stream_as_a_scheduled_run_does() {
+    let sandbox = common::sandbox(50).await;
+    let store = common::sqlite_store().await;
+    let shop = common::union_channel_shop(&store).await;
+    let hub = scheduler(&sandbox, &store, "hub");
+    let vop = common::vop_client(&sandbox);
+    let clock = vop.shared_clock();
+    let hand_sync = || {
+        let mut sync = shopbridge_hub::sources::union_order_sync(
+            store.clone(),
+            vop.clone(),
+            Mode::Channel,
+            shop.clone(),
+        );
+        sync.initial_ms = 3 * DAY_MS;
+        sync
+    };
+    let by_hand = |sync| {
+        shopbridge_hub::scheduler::run_by_hand(
+            &store,
+            "by-hand",
+            clock.clone(),
+            180_000,
+            sync,
+            |holder: &str| holder == "gone",
+        )
+    };
+    let lease_owner = async || -> Option<String> {
+        sqlx::query_scalar(
+            "SELECT lease_owner FROM sync_schedule WHERE connection_id = $1 AND stream = $2",
+        )
+        .bind(&shop)
+        .bind(UNION_ORDERS)
+        .fetch_one(store.pool())
+        .await
+        .expect("schedule")
+    };
+
+    // Held by a scheduler's run: refused, naming the holder, and nothing is run.
+    let now = clock.now_ms();
+    store
+        .ensure_schedule(&shop, UNION_ORDERS, 180_000, now)
+        .await
+        .expect("schedule");
+    let held = store
+        .claim_due_of(
+            "hub",
+            now,
+            600_000,
+            shopbridge_store::ClaimScope::Stream(&shop, UNION_ORDERS),
+        )
+        .await
+        .expect("claim")
+        .expect("due");
+    match by_hand(hand_sync()).await {
+        Err(shopbridge_hub::SyncError::Held(message)) => {
+            assert!(message.contains("hub"), "{message}");
+        }
+        other => panic!("expected the stream to be held, got {other:?}"),
+    }
+    assert!(
+        store
+            .stream_runs(&shop, UNION_ORDERS, 1)
+            .await
+            .expect("runs")
+            .is_empty()
+    );
+    store
+        .release_lease(&held, "hub", "complete", now)
+        .await
+        .expect("release");
+    // Then held by a `sync` that was killed on this host: its lease has not lapsed, but its
+    // holder is gone, so the run by hand takes the stream over.
+    assert!(store.run_now(&shop, UNION_ORDERS, now).await.expect("due"));
+    store
+        .claim_due_of(
+            "gone",
+            now,
+            600_000,
+            shopbridge_store::ClaimScope::Stream(&shop, UNION_ORDERS),
+        )
+        .await
+        .expect("claim")
+        .expect("due");
+    assert_eq!(lease_owner().await.as_deref(), Some("gone"));
+
+    // It runs under its own lease. A hub looking meanwhile (at its first page) can claim
+    // nothing, and leaves the run fetching.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mut sync = hand_sync();
+    {
+        let (hub, store, shop, seen) = (hub.clone(), store.clone(), shop.clone(), seen.clone());
+        sync.on_page = Some(std::sync::Arc::new(move |_, _| {
+            let mut seen = seen.lock().expect("lock");
+            if seen.is_some() {
+                return;
+            }
+            // The run waits here while the hub looks, so that it is certainly in progress.
+            *seen = Some(tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(async {
+                    let connection = store.connection(&shop).await.expect("shop");
+                    let claimed = hub
+                        .run_stream_now(&connection, UNION_ORDERS)
+                        .await
+                        .expect("look");
+                    let runs = store
+                        .stream_runs(&shop, UNION_ORDERS, 1)
+                        .await
+                        .expect("runs");
+                    (claimed.is_some(), runs[0].status.clone())
+                })
+            }));
+        }));
+    }
+    let report = by_hand(sync).await.expect("run");
+    assert!(!report.interrupted);
+    assert_eq!(
+        seen.lock().expect("lock").clone(),
+        Some((false, "fetching".to_owned())),
+        "the hub claimed nothing and left the run in progress alone"
+    );
+    let runs = store
+        .stream_runs(&shop, UNION_ORDERS, 1)
+        .await
+        .expect("runs");
+    assert_eq!(runs[0].status, "complete");
+    assert_eq!(lease_owner().await, None, "handed back");
+    let schedule = store
+        .schedules()
+        .await
+        .expect("schedules")
+        .into_iter()
+        .find(|s| s.connection_id == shop && s.stream == UNION_ORDERS)
+        .expect("schedule");
+    assert_eq!(schedule.last_status.as_deref(), Some("complete"));
+    assert!(
+        schedule.next_run_ms > clock.now_ms(),
+        "due again after its interval"
+    );
+}

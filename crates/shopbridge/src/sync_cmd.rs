@@ -73,6 +73,34 @@ enum SyncStream {
     },
 }
 
+/// This machine's name, as the leases of `sync` runs name it.
+fn this_host() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .filter(|name| !name.is_empty() && !name.contains(':'))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// Whether a lease's holder is a `sync` run of this host (`sync@HOST:PID`) whose process has
+/// exited (killed, or cut off before it handed the stream back). Any other holder, and a
+/// process that still exists (even one that reused the number), is taken to be running.
+fn exited_here(host: &str, holder: &str) -> bool {
+    let Some(pid) = holder
+        .strip_prefix("sync@")
+        .and_then(|rest| rest.strip_prefix(host))
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|pid| pid.parse::<i32>().ok())
+        .filter(|&pid| pid > 0)
+    else {
+        return false;
+    };
+    matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
+}
+
 /// A key file next to the main one (`.old` after a rotation, `.next` during one).
 fn sibling(key_file: &std::path::Path, suffix: &str) -> PathBuf {
     let mut name = key_file.as_os_str().to_owned();
@@ -275,6 +303,11 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 "--initial-days: expected 1 to 365"
             );
             let now = client.clock().now_ms();
+            let (mode, kind) = if tool {
+                (Mode::ToolProvider, shopbridge_core::ShopKind::VopUnionTool)
+            } else {
+                (Mode::Channel, shopbridge_core::ShopKind::VopUnionChannel)
+            };
             let tenant = match store.tenant_by_app_key("local").await? {
                 Some((id, _)) => id,
                 None => {
@@ -295,11 +328,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                         .create_connection(
                             &NewConnection {
                                 tenant_id: &tenant,
-                                kind: if tool {
-                                    shopbridge_core::ShopKind::VopUnionTool
-                                } else {
-                                    shopbridge_core::ShopKind::VopUnionChannel
-                                },
+                                kind,
                                 name: &connection,
                                 credentials: &SecretString::from(format!(
                                     r#"{{"app_key":"{}"}}"#,
@@ -313,11 +342,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                         .await?
                 }
             };
-            let mode = if tool {
-                Mode::ToolProvider
-            } else {
-                Mode::Channel
-            };
+            let clock = client.shared_clock();
             let mut sync = shopbridge_hub::sources::union_order_sync(
                 store.clone(),
                 client,
@@ -343,7 +368,24 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                     report.pages, report.changed
                 ));
             }));
-            let report = sync.run().await;
+            // Under the stream's lease, as a serving hub's runs are: neither runs the stream
+            // beside the other, and a hub never takes this run for one a stopped process left.
+            let interval_ms = shopbridge_hub::platforms::vop::plans(kind)
+                .into_iter()
+                .find(|plan| plan.stream == sync.stream())
+                .map(|plan| plan.interval_ms)
+                .context("the Union order stream has no schedule plan")?;
+            let host = this_host();
+            let owner = format!("sync@{host}:{}", std::process::id());
+            let report = shopbridge_hub::scheduler::run_by_hand(
+                &store,
+                &owner,
+                clock,
+                interval_ms,
+                sync,
+                |holder| exited_here(&host, holder),
+            )
+            .await;
             bar.finish_and_clear();
             let report = report?;
             println!(
@@ -361,10 +403,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             poll_secs,
         } => {
             let vop = credentials.client().await?;
-            let clock: Arc<dyn shopbridge_core::Clock> = match credentials.sandbox_url() {
-                Some(base) => Arc::new(crate::config::sandbox_clock(base).await?),
-                None => Arc::new(shopbridge_core::SystemClock),
-            };
+            let clock = vop.shared_clock();
             let winit = crate::winit_cmd::WinitSettings::from_config(
                 credentials.sandbox_url().map(str::to_owned),
                 credentials.config_path(),
@@ -526,4 +565,33 @@ pub async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_exited_sync_of_this_host_is_taken_for_gone() {
+        let host = this_host();
+        let mut exited = std::process::Command::new("true")
+            .spawn()
+            .expect("a process that exits");
+        let dead = exited.id();
+        exited.wait().expect("reaped");
+        assert!(exited_here(&host, &format!("sync@{host}:{dead}")));
+        // Running, another host's, a serving hub's, or not a process number at all.
+        let alive = std::process::id();
+        for holder in [
+            format!("sync@{host}:{alive}"),
+            format!("sync@elsewhere-{host}:{dead}"),
+            format!("hub-{dead}"),
+            format!("sync@{host}:"),
+            format!("sync@{host}:0"),
+            format!("sync@{host}:-1"),
+            format!("sync@{host}:99999999999"),
+        ] {
+            assert!(!exited_here(&host, &holder), "{holder}");
+        }
+    }
 }

@@ -1394,3 +1394,62 @@ async fn serve_logs_requests_and_sync_runs_as_json() {
     assert!(!stderr.contains(&secret), "no secret in the logs");
     let _ = std::fs::remove_dir_all(&temp);
 }
+
+/// `sync union` runs its stream under the lease a serving hub's runs take: while another
+/// process holds it the command is refused, naming the holder; a lease left by a `sync` of this
+/// host that was killed is taken over at once, not waited out.
+#[tokio::test]
+async fn sync_union_waits_its_turn_on_the_streams_lease() {
+    let sandbox = SandboxProcess::start();
+    let dir = std::env::temp_dir().join(format!("sb-lease-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("shop.db").display());
+    let key_file = dir.join("master.key");
+    let key = key_file.to_str().expect("path");
+    let sync = || {
+        run(&[
+            "sync",
+            "--create",
+            "--database",
+            &database,
+            "--master-key-file",
+            key,
+            "union",
+            "--sandbox",
+            &sandbox.url,
+            "--initial-days",
+            "2",
+        ])
+    };
+    assert!(stdout_of(&sync()).contains("synced union orders"));
+    let hold = |holder: String| {
+        let database = database.clone();
+        async move {
+            use sqlx::Connection;
+            let mut db = sqlx::SqliteConnection::connect(&database)
+                .await
+                .expect("database");
+            let held = sqlx::query(
+                "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'theirs' WHERE stream = 'union_orders'",
+            )
+            .bind(holder)
+            .bind(i64::MAX / 2)
+            .execute(&mut db)
+            .await
+            .expect("hold");
+            assert_eq!(held.rows_affected(), 1);
+        }
+    };
+    hold("hub-1".to_owned()).await;
+    let refused = sync();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("is being synced by hub-1"), "{stderr}");
+    // A `sync` of this host that is gone (a process that has exited) holds it: taken over.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let mut exited = Command::new("true").spawn().expect("a process that exits");
+    let dead = exited.id();
+    exited.wait().expect("reaped");
+    hold(format!("sync@{}:{dead}", host.trim())).await;
+    assert!(stdout_of(&sync()).contains("synced union orders"));
+}

@@ -85,6 +85,11 @@ impl VopClient {
         &*self.clock
     }
 
+    /// The same clock, to share with what works beside the client.
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// The same client acting for another authorized user (tool-provider mode).
     pub fn with_access_token(&self, token: impl Into<secrecy::SecretString>) -> Self {
         let config = (*self.config).clone().with_access_token(token);
