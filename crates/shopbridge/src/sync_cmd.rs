@@ -375,6 +375,15 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 .find(|plan| plan.stream == sync.stream())
                 .map(|plan| plan.interval_ms)
                 .context("the Union order stream has no schedule plan")?;
+            // Ctrl-C or SIGTERM ends the run after its page (at once while it waits for a
+            // retry): what it read is stored, and the stream is handed back due, so the next
+            // run goes on from its checkpoint.
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let signal = tokio::spawn(async move {
+                crate::serve::shutdown_signal().await;
+                stop.send_replace(true);
+            });
+            sync.stop = vec![stopped];
             let host = this_host();
             let owner = format!("sync@{host}:{}", std::process::id());
             let report = shopbridge_hub::scheduler::run_by_hand(
@@ -386,12 +395,20 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 |holder| exited_here(&host, holder),
             )
             .await;
+            signal.abort();
             bar.finish_and_clear();
             let report = report?;
-            println!(
-                "synced union orders: {} windows, {} pages, {} fetched, {} changed",
-                report.windows, report.pages, report.fetched, report.changed
-            );
+            if report.interrupted {
+                println!(
+                    "union orders sync stopped: {} pages, {} fetched, {} changed are stored; the next run goes on from there",
+                    report.pages, report.fetched, report.changed
+                );
+            } else {
+                println!(
+                    "synced union orders: {} windows, {} pages, {} fetched, {} changed",
+                    report.windows, report.pages, report.fetched, report.changed
+                );
+            }
         }
         SyncStream::Scheduled {
             credentials,

@@ -1453,3 +1453,81 @@ async fn sync_union_waits_its_turn_on_the_streams_lease() {
     hold(format!("sync@{}:{dead}", host.trim())).await;
     assert!(stdout_of(&sync()).contains("synced union orders"));
 }
+
+/// SIGTERM (or Ctrl-C) stops `sync union` after its page: it exits normally, saying so, with
+/// what it read stored and the stream handed back due, and the next run finishes from there.
+#[tokio::test]
+async fn sync_union_stops_after_its_page_on_sigterm() {
+    let sandbox = SandboxProcess::start();
+    // Slow answers: the run's 31 one-day windows take seconds, so the signal lands mid-run.
+    let faults = shopbridge_vop::http_client_builder()
+        .build()
+        .expect("http")
+        .post(format!("{}/_sandbox/faults", sandbox.url))
+        .json(&serde_json::json!({ "latency_ms": 150 }))
+        .send()
+        .await
+        .expect("faults");
+    assert!(faults.status().is_success());
+    let dir = std::env::temp_dir().join(format!("sb-stop-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("shop.db").display());
+    let key_file = dir.join("master.key");
+    let sync = || {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "sync",
+                "--create",
+                "--database",
+                &database,
+                "--master-key-file",
+            ])
+            .arg(&key_file)
+            .args(["union", "--sandbox", &sandbox.url, "--initial-days", "30"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let child = sync().spawn().expect("sync");
+    // Once a batch of pages is stored, the run is certainly under way.
+    let query = async |sql: &str| -> Option<String> {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&format!("{database}?mode=ro"))
+            .await
+            .ok()?;
+        sqlx::query_scalar(sql).fetch_optional(&mut db).await.ok()?
+    };
+    let mut checked = 0;
+    while query("SELECT CAST(cursor_ms AS TEXT) FROM sync_checkpoints")
+        .await
+        .is_none()
+    {
+        checked += 1;
+        assert!(checked < 600, "no page was stored within a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let stopped = child.wait_with_output().expect("exit");
+    assert!(stopped.status.success(), "{stopped:?}");
+    let said = String::from_utf8_lossy(&stopped.stdout);
+    assert!(said.contains("union orders sync stopped"), "{said}");
+    assert_eq!(
+        query("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1").await,
+        Some("interrupted".to_owned())
+    );
+    assert_eq!(
+        query("SELECT COALESCE(lease_owner, 'none') || ' ' || last_status FROM sync_schedule WHERE stream = 'union_orders'").await,
+        Some("none interrupted".to_owned()),
+        "handed back"
+    );
+    let finished = sync().output().expect("sync");
+    assert!(
+        String::from_utf8_lossy(&finished.stdout).contains("synced union orders"),
+        "{finished:?}"
+    );
+}
