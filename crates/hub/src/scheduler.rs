@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shopbridge_core::Clock;
-use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store, StoreError};
+use shopbridge_store::{ClaimScope, Claimed, Connection, ConnectionState, Store};
 
 use crate::QuotaGate;
 use crate::platforms::MINUTE_MS;
@@ -371,7 +371,7 @@ impl Scheduler {
             },
             started.elapsed().as_secs_f64(),
         );
-        self.lease().release(&claimed, &result).await?;
+        self.lease().release(&claimed, &result).await;
         Ok(Some(RunOutcome {
             connection_id: claimed.connection_id,
             stream: claimed.stream,
@@ -419,6 +419,41 @@ struct Lease<'a> {
     clock: &'a Arc<dyn Clock>,
 }
 
+/// The lease's renewal while a run lasts. Dropped with the run (its future dropped half-way,
+/// say by a request that gave up), it stops renewing and hands the stream back as interrupted,
+/// instead of holding it for as long as the process lives.
+struct Renewal {
+    task: tokio::task::JoinHandle<()>,
+    /// What the hand-back needs, until the run has ended and its caller releases the lease.
+    pending: Option<(Store, String, Claimed, Arc<dyn Clock>)>,
+}
+
+impl Renewal {
+    /// The run ended: its caller hands the stream back with the outcome.
+    fn finish(mut self) {
+        self.pending = None;
+    }
+}
+
+impl Drop for Renewal {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let (Some((store, owner, claimed, clock)), Ok(runtime)) =
+            (self.pending.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(async move {
+                if let Err(err) = store
+                    .release_interrupted(&claimed, &owner, clock.now_ms())
+                    .await
+                {
+                    tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err,
+                        "could not hand back the stream of a run that was cut off; its lease lapses instead");
+                }
+            });
+        }
+    }
+}
+
 impl Lease<'_> {
     /// Runs `sync` under `claimed`: its pages are written only while the claim holds, runs a
     /// stopped process left "fetching" are ended first, and the lease is renewed while the run
@@ -437,7 +472,7 @@ impl Lease<'_> {
         // Keep the lease while the run lasts. If another process took it over (this one's
         // lapsed), the run stops after its page rather than run the stream beside it; the page
         // writes check the claim themselves, so nothing it had not written is written after.
-        let renewer = {
+        let task = {
             let store = self.store.clone();
             let claimed = claimed.clone();
             let owner = self.owner.to_owned();
@@ -463,39 +498,48 @@ impl Lease<'_> {
                 }
             })
         };
+        let renewal = Renewal {
+            task,
+            pending: Some((
+                self.store.clone(),
+                self.owner.to_owned(),
+                claimed.clone(),
+                self.clock.clone(),
+            )),
+        };
         let result = sync.run().await;
-        renewer.abort();
+        renewal.finish();
         result
     }
 
     /// Hands the stream back with its run's outcome: due again at once after an interrupted
     /// run (whichever process looks next resumes it from its checkpoint), after its interval
-    /// otherwise.
-    async fn release(
-        &self,
-        claimed: &Claimed,
-        result: &Result<RunReport, SyncError>,
-    ) -> Result<(), SyncError> {
+    /// otherwise. A hand-back that fails is logged, not returned: the run's own outcome is what
+    /// its caller needs, and the lease then lapses on its own.
+    async fn release(&self, claimed: &Claimed, result: &Result<RunReport, SyncError>) {
         let now = self.clock.now_ms();
-        match result {
+        let released = match result {
             Ok(report) if report.interrupted => {
                 self.store
                     .release_interrupted(claimed, self.owner, now)
-                    .await?;
+                    .await
             }
             Ok(_) => {
                 self.store
                     .release_lease(claimed, self.owner, "complete", now)
-                    .await?;
+                    .await
             }
             Err(err) => {
                 tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err, "sync run failed");
                 self.store
                     .release_lease(claimed, self.owner, &format!("failed: {err}"), now)
-                    .await?;
+                    .await
             }
+        };
+        if let Err(err) = released {
+            tracing::warn!(connection = %claimed.connection_id, stream = %claimed.stream, error = %err,
+                "could not hand the stream back; its lease lapses instead");
         }
-        Ok(())
     }
 }
 
@@ -504,8 +548,8 @@ impl Lease<'_> {
 /// none), its lease renewed while the run lasts and handed back with the outcome, so a serving
 /// hub never runs the stream beside it, and never takes the run for one a stopped process left.
 /// Refused with [`SyncError::Held`] while another run holds the stream, unless `holder_is_gone`
-/// says its holder has exited (a killed `sync` on this host): its leases are then handed back,
-/// as its own stop would have, and the stream claimed.
+/// says its holder has exited (a killed `sync` of this machine): that very claim is then taken
+/// over, and any claim made since is left alone.
 pub async fn run_by_hand(
     store: &Store,
     owner: &str,
@@ -521,8 +565,8 @@ pub async fn run_by_hand(
         connection.state,
         ConnectionState::Active | ConnectionState::Refreshing
     ) {
-        return Err(SyncError::Settings(format!(
-            "shop {connection_id} is {}: only an active shop is synced",
+        return Err(SyncError::Inactive(format!(
+            "shop {connection_id} is {}: only an active shop is synced; authorize it again to resume its sync",
             connection.state.as_str()
         )));
     }
@@ -532,42 +576,44 @@ pub async fn run_by_hand(
             .ensure_schedule(&connection_id, &stream, interval_ms, now)
             .await?;
     }
-    let claim = async || {
-        store
-            .claim_due_of(
-                owner,
-                now,
-                LEASE_MS,
-                ClaimScope::Stream(&connection_id, &stream),
-            )
-            .await
+    let mut claimed = store
+        .claim_due_of(
+            owner,
+            now,
+            LEASE_MS,
+            ClaimScope::Stream(&connection_id, &stream),
+        )
+        .await?;
+    let holder = match claimed {
+        Some(_) => None,
+        None => store.lease_of(&connection_id, &stream).await?,
     };
-    let holder = async || -> Result<Option<(String, i64)>, StoreError> {
-        Ok(store
-            .tenant_schedules(&connection.tenant_id)
-            .await?
-            .into_iter()
-            .find(|s| s.connection_id == connection_id && s.stream == stream)
-            .and_then(|s| s.lease_owner.zip(s.lease_until_ms)))
-    };
-    let mut claimed = claim().await?;
-    if claimed.is_none()
-        && let Some((gone, _)) = holder().await?.filter(|(holder, _)| holder_is_gone(holder))
+    if let Some((gone, _, held)) = holder
+        .as_ref()
+        .filter(|(holder, _, _)| holder_is_gone(holder))
     {
-        tracing::warn!(stream, shop = %connection_id, holder = %gone,
-            "the process holding this stream's lease has exited; taking the stream over");
-        store.release_leases_of(&gone, now).await?;
-        claimed = claim().await?;
+        claimed = store
+            .take_over_lease(held, gone, owner, now, LEASE_MS)
+            .await?;
+        if claimed.is_some() {
+            tracing::warn!(stream, shop = %connection_id, holder = %gone,
+                "the process holding this stream's lease has exited; took the stream over");
+        }
     }
     let Some(claimed) = claimed else {
-        return Err(SyncError::Held(match holder().await? {
-            Some((holder, until_ms)) => format!(
-                "{stream} of shop {connection_id} is being synced by {holder} (its lease runs until {until_ms} ms since the epoch, renewed while it runs): try again when that run has ended"
-            ),
-            None => format!(
-                "{stream} of shop {connection_id} is being synced by another run: try again when it has ended"
-            ),
-        }));
+        let holder = match store.lease_of(&connection_id, &stream).await? {
+            Some((holder, until_ms, _)) => {
+                let until = chrono::DateTime::from_timestamp_millis(until_ms).map_or_else(
+                    || format!("{until_ms} ms since the epoch"),
+                    |at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                );
+                format!("by {holder} (its lease runs until {until}, renewed while it runs)")
+            }
+            None => "by another run, or the shop's state changed meanwhile".to_owned(),
+        };
+        return Err(SyncError::Held(format!(
+            "{stream} of shop {connection_id} is being synced {holder}: try again when that run has ended"
+        )));
     };
     let lease = Lease {
         store,
@@ -576,6 +622,6 @@ pub async fn run_by_hand(
         clock: &clock,
     };
     let result = lease.run(&claimed, sync).await;
-    lease.release(&claimed, &result).await?;
+    lease.release(&claimed, &result).await;
     result
 }

@@ -71,6 +71,9 @@ pub enum SyncError {
     /// Another run holds the stream's lease.
     #[error("{0}")]
     Held(String),
+    /// The shop is not active (it must be authorized again, or was revoked).
+    #[error("{0}")]
+    Inactive(String),
 }
 
 /// How transient failures are retried: capped exponential backoff with jitter.

@@ -846,7 +846,7 @@ async fn a_run_by_hand_holds_the_stream_as_a_scheduled_run_does() {
         .expect("due");
     match by_hand(hand_sync()).await {
         Err(shopbridge_hub::SyncError::Held(message)) => {
-            assert!(message.contains("hub"), "{message}");
+            assert!(message.contains("is being synced by hub ("), "{message}");
         }
         other => panic!("expected the stream to be held, got {other:?}"),
     }
@@ -929,4 +929,50 @@ async fn a_run_by_hand_holds_the_stream_as_a_scheduled_run_does() {
         schedule.next_run_ms > clock.now_ms(),
         "due again after its interval"
     );
+}
+
+/// A run cut off by its caller (its future dropped half-way, as when the request that started
+/// it gives up) stops renewing its lease and hands the stream back, due at once, instead of
+/// holding it for as long as the process lives.
+#[tokio::test]
+async fn a_run_dropped_half_way_hands_its_stream_back() {
+    let sandbox = common::sandbox(50).await;
+    let store = common::sqlite_store().await;
+    let shop = common::union_channel_shop(&store).await;
+    // Slow answers: the run's 31 windows take far longer than the caller waits.
+    common::platform_latency(&sandbox, 30).await;
+    let mut hub = scheduler(&sandbox, &store, "hub");
+    hub.lease_ms = 300;
+    let connection = store.connection(&shop).await.expect("shop");
+    let cut_off = tokio::time::timeout(
+        Duration::from_millis(200),
+        hub.run_stream_now(&connection, UNION_ORDERS),
+    )
+    .await;
+    assert!(cut_off.is_err(), "the run was still going");
+    // The hand-back runs on its own: wait for it (bounded), then check it.
+    let schedule = async || {
+        store
+            .schedules()
+            .await
+            .expect("schedules")
+            .into_iter()
+            .find(|s| s.connection_id == shop && s.stream == UNION_ORDERS)
+            .expect("schedule")
+    };
+    let mut looked = 0;
+    while schedule().await.lease_owner.is_some() {
+        looked += 1;
+        assert!(looked < 100, "the stream was not handed back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after = schedule().await;
+    assert_eq!(after.last_status.as_deref(), Some("interrupted"));
+    // Due at once: the next look resumes it.
+    let outcome = hub
+        .run_stream_now(&connection, UNION_ORDERS)
+        .await
+        .expect("run")
+        .expect("claimed");
+    assert!(!outcome.result.expect("run").interrupted);
 }

@@ -286,8 +286,9 @@ fn command_of(
     }
 }
 
-/// The median of some figures.
+/// The median of some figures, those not measured (NaN) left out.
 fn median(mut values: Vec<f64>) -> f64 {
+    values.retain(|value| !value.is_nan());
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
@@ -333,12 +334,15 @@ pub async fn ingest(
             };
             let command = command_of(contestant, &exe, &base, &db, script, profile);
             let table = contestant.table();
-            runs[n].push(
-                measure(contestant.name(), command, sandbox.child.id(), || async {
-                    rows_in(&db, table).await
-                })
-                .await?,
-            );
+            let mut measured = measure(contestant.name(), command, sandbox.child.id(), || async {
+                rows_in(&db, table).await
+            })
+            .await?;
+            if profile.is_some() {
+                // What was measured is `perf`, which writes its profile: not the sync's bytes.
+                measured.written_mib = f64::NAN;
+            }
+            runs[n].push(measured);
         }
     }
     let results: Vec<Measured> = runs
@@ -367,14 +371,18 @@ pub async fn ingest(
     for r in &results {
         let per_thousand = |seconds: f64| seconds * 1000.0 / (r.stored.max(1) as f64);
         println!(
-            "| {} | {} | {:.1} | {:.0} | {:.3} | {:.0} | {:.0} | {:.3} |",
+            "| {} | {} | {:.1} | {:.0} | {:.3} | {:.0} | {} | {:.3} |",
             r.name,
             r.stored,
             r.wall_s,
             r.stored as f64 / r.wall_s,
             per_thousand(r.cpu_s),
             r.peak_rss_mib,
-            r.written_mib,
+            if r.written_mib.is_nan() {
+                "n/a (under perf)".to_owned()
+            } else {
+                format!("{:.0}", r.written_mib)
+            },
             per_thousand(r.sandbox_cpu_s),
         );
     }

@@ -9,6 +9,7 @@ mod demo;
 mod doctor_cmd;
 mod init_cmd;
 mod jit_cmd;
+mod run_owner;
 mod sandbox_cmd;
 mod serve;
 mod settings;
@@ -175,7 +176,12 @@ async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Shops(args) => tenant_cmd::shops(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Sign(args) => sign_cmd::run(args),
-        Command::Sync(args) => sync_cmd::run(args).await,
+        Command::Sync(args) => match sync_cmd::run(args).await {
+            Err(err) if err.is::<sync_cmd::Stopped>() => {
+                return std::process::ExitCode::from(sync_cmd::STOPPED_EXIT);
+            }
+            other => other,
+        },
         Command::Tenant(args) => tenant_cmd::run(args).await,
         Command::Union(args) => union_cmd::run(args).await,
         Command::Vop(args) => vop_cmd::run(args).await,

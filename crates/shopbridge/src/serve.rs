@@ -235,26 +235,40 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ctrl-C, or SIGTERM (what `systemctl stop` and `kill` send).
+/// Ctrl-C, or SIGTERM (what `systemctl stop` and `kill` send). If neither can be watched, it
+/// is logged and never comes: a stop that cannot be asked for is not taken as one.
 pub(crate) async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    match Signals::register() {
+        Ok(mut signals) => signals.recv().await,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot watch for Ctrl-C and SIGTERM");
+            std::future::pending::<()>().await;
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Ctrl-C and SIGTERM, watched from the moment they are registered: one that comes before
+/// the first wait is kept for it instead of ending the process.
+pub(crate) struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub(crate) fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The next of either.
+    pub(crate) async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 

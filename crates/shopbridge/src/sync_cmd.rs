@@ -73,33 +73,21 @@ enum SyncStream {
     },
 }
 
-/// This machine's name, as the leases of `sync` runs name it.
-fn this_host() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|name| name.into_string().ok())
-        .filter(|name| !name.is_empty() && !name.contains(':'))
-        .unwrap_or_else(|| "localhost".to_owned())
+/// The exit status of a `sync` that a signal stopped before it finished: `EX_TEMPFAIL`, "try
+/// again", which is what to do (the next run goes on from where this one stopped).
+pub const STOPPED_EXIT: u8 = 75;
+
+/// A `sync` stopped by a signal before it finished; what it stored is said on its output.
+#[derive(Debug)]
+pub struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped before the sync finished")
+    }
 }
 
-/// Whether a lease's holder is a `sync` run of this host (`sync@HOST:PID`) whose process has
-/// exited (killed, or cut off before it handed the stream back). Any other holder, and a
-/// process that still exists (even one that reused the number), is taken to be running.
-fn exited_here(host: &str, holder: &str) -> bool {
-    let Some(pid) = holder
-        .strip_prefix("sync@")
-        .and_then(|rest| rest.strip_prefix(host))
-        .and_then(|rest| rest.strip_prefix(':'))
-        .and_then(|pid| pid.parse::<i32>().ok())
-        .filter(|&pid| pid > 0)
-    else {
-        return false;
-    };
-    matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
-}
+impl std::error::Error for Stopped {}
 
 /// A key file next to the main one (`.old` after a rotation, `.next` during one).
 fn sibling(key_file: &std::path::Path, suffix: &str) -> PathBuf {
@@ -377,22 +365,28 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 .context("the Union order stream has no schedule plan")?;
             // Ctrl-C or SIGTERM ends the run after its page (at once while it waits for a
             // retry): what it read is stored, and the stream is handed back due, so the next
-            // run goes on from its checkpoint.
+            // run goes on from its checkpoint. A second signal ends the process at once.
+            let mut signals =
+                crate::serve::Signals::register().context("cannot watch for Ctrl-C and SIGTERM")?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let signal = tokio::spawn(async move {
-                crate::serve::shutdown_signal().await;
+                signals.recv().await;
                 stop.send_replace(true);
+                signals.recv().await;
+                eprintln!(
+                    "stopped at once: the next sync of this machine takes the stream over and reads again what was not stored"
+                );
+                std::process::exit(i32::from(STOPPED_EXIT));
             });
             sync.stop = vec![stopped];
-            let host = this_host();
-            let owner = format!("sync@{host}:{}", std::process::id());
+            let this = crate::run_owner::ThisProcess::new();
             let report = shopbridge_hub::scheduler::run_by_hand(
                 &store,
-                &owner,
+                &this.owner(),
                 clock,
                 interval_ms,
                 sync,
-                |holder| exited_here(&host, holder),
+                |holder| this.holder_exited(holder),
             )
             .await;
             signal.abort();
@@ -403,6 +397,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                     "union orders sync stopped: {} pages, {} fetched, {} changed are stored; the next run goes on from there",
                     report.pages, report.fetched, report.changed
                 );
+                return Err(Stopped.into());
             } else {
                 println!(
                     "synced union orders: {} windows, {} pages, {} fetched, {} changed",
@@ -582,33 +577,4 @@ pub async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_an_exited_sync_of_this_host_is_taken_for_gone() {
-        let host = this_host();
-        let mut exited = std::process::Command::new("true")
-            .spawn()
-            .expect("a process that exits");
-        let dead = exited.id();
-        exited.wait().expect("reaped");
-        assert!(exited_here(&host, &format!("sync@{host}:{dead}")));
-        // Running, another host's, a serving hub's, or not a process number at all.
-        let alive = std::process::id();
-        for holder in [
-            format!("sync@{host}:{alive}"),
-            format!("sync@elsewhere-{host}:{dead}"),
-            format!("hub-{dead}"),
-            format!("sync@{host}:"),
-            format!("sync@{host}:0"),
-            format!("sync@{host}:-1"),
-            format!("sync@{host}:99999999999"),
-        ] {
-            assert!(!exited_here(&host, &holder), "{holder}");
-        }
-    }
 }

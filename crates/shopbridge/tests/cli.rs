@@ -1397,7 +1397,7 @@ async fn serve_logs_requests_and_sync_runs_as_json() {
 
 /// `sync union` runs its stream under the lease a serving hub's runs take: while another
 /// process holds it the command is refused, naming the holder; a lease left by a `sync` of this
-/// host that was killed is taken over at once, not waited out.
+/// machine that was killed is taken over at once, not waited out.
 #[tokio::test]
 async fn sync_union_waits_its_turn_on_the_streams_lease() {
     let sandbox = SandboxProcess::start();
@@ -1444,18 +1444,40 @@ async fn sync_union_waits_its_turn_on_the_streams_lease() {
     let refused = sync();
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("is being synced by hub-1"), "{stderr}");
-    // A `sync` of this host that is gone (a process that has exited) holds it: taken over.
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
-    let mut exited = Command::new("true").spawn().expect("a process that exits");
-    let dead = exited.id();
+    assert!(
+        stderr.contains("is being synced by hub-1 (its lease runs until"),
+        "{stderr}"
+    );
+    // A `sync` of this machine that has exited holds it: taken over. Its name is what that
+    // process called itself: number, start time, boot and process-number namespace.
+    let mut exited = Command::new("sleep").arg("30").spawn().expect("a child");
+    let pid = exited.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let started = stat
+        .rsplit_once(')')
+        .and_then(|(_, fields)| fields.split_whitespace().nth(19))
+        .expect("start time")
+        .to_owned();
+    exited.kill().expect("kill");
     exited.wait().expect("reaped");
-    hold(format!("sync@{}:{dead}", host.trim())).await;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot id");
+    let namespace = std::fs::read_link("/proc/self/ns/pid").expect("namespace");
+    let namespace = namespace
+        .to_str()
+        .and_then(|link| link.strip_prefix("pid:["))
+        .and_then(|link| link.strip_suffix(']'))
+        .expect("namespace inode");
+    hold(format!(
+        "sync:{pid}:{started}:{}:{namespace}@host",
+        boot.trim()
+    ))
+    .await;
     assert!(stdout_of(&sync()).contains("synced union orders"));
 }
 
-/// SIGTERM (or Ctrl-C) stops `sync union` after its page: it exits normally, saying so, with
-/// what it read stored and the stream handed back due, and the next run finishes from there.
+/// SIGTERM (or Ctrl-C) stops `sync union` after its page: it says so and exits with 75 ("try
+/// again"), with what it read stored and the stream handed back due, and the next run finishes
+/// from there.
 #[tokio::test]
 async fn sync_union_stops_after_its_page_on_sigterm() {
     let sandbox = SandboxProcess::start();
@@ -1491,18 +1513,20 @@ async fn sync_union_stops_after_its_page_on_sigterm() {
     };
     let child = sync().spawn().expect("sync");
     // Once a batch of pages is stored, the run is certainly under way.
-    let query = async |sql: &str| -> Option<String> {
+    let query = async |sql: &str| -> Result<Option<String>, sqlx::Error> {
         use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&format!("{database}?mode=ro"))
-            .await
-            .ok()?;
-        sqlx::query_scalar(sql).fetch_optional(&mut db).await.ok()?
+        let mut db = sqlx::SqliteConnection::connect(&format!("{database}?mode=ro")).await?;
+        sqlx::query_scalar(sql).fetch_optional(&mut db).await
     };
     let mut checked = 0;
-    while query("SELECT CAST(cursor_ms AS TEXT) FROM sync_checkpoints")
-        .await
-        .is_none()
-    {
+    loop {
+        // Before the command has made its database, there is nothing to read yet.
+        match query("SELECT CAST(cursor_ms AS TEXT) FROM sync_checkpoints").await {
+            Ok(Some(_)) => break,
+            Ok(None) => {}
+            Err(err) if checked > 100 => panic!("the sync's database: {err}"),
+            Err(_) => {}
+        }
         checked += 1;
         assert!(checked < 600, "no page was stored within a minute");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -1512,16 +1536,31 @@ async fn sync_union_stops_after_its_page_on_sigterm() {
         nix::sys::signal::Signal::SIGTERM,
     )
     .expect("SIGTERM");
+    // Stopped after its page: within a minute, or it is killed and the test fails.
+    let mut child = child;
+    let mut waited = 0;
+    while child.try_wait().expect("wait").is_none() {
+        waited += 1;
+        if waited > 600 {
+            let _ = child.kill();
+            panic!("the sync did not stop within a minute of SIGTERM");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let stopped = child.wait_with_output().expect("exit");
-    assert!(stopped.status.success(), "{stopped:?}");
+    assert_eq!(stopped.status.code(), Some(75), "{stopped:?}");
     let said = String::from_utf8_lossy(&stopped.stdout);
     assert!(said.contains("union orders sync stopped"), "{said}");
     assert_eq!(
-        query("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1").await,
+        query("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1")
+            .await
+            .expect("runs"),
         Some("interrupted".to_owned())
     );
     assert_eq!(
-        query("SELECT COALESCE(lease_owner, 'none') || ' ' || last_status FROM sync_schedule WHERE stream = 'union_orders'").await,
+        query("SELECT COALESCE(lease_owner, 'none') || ' ' || last_status FROM sync_schedule WHERE stream = 'union_orders'")
+            .await
+            .expect("schedule"),
         Some("none interrupted".to_owned()),
         "handed back"
     );

@@ -118,6 +118,71 @@ impl Store {
         .transpose()
     }
 
+    /// Who holds a stream's lease now: `(owner, until_ms, claim)`; `None` when nobody does.
+    pub async fn lease_of(
+        &self,
+        connection_id: &str,
+        stream: &str,
+    ) -> Result<Option<(String, i64, Claimed)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT lease_owner, lease_until_ms, lease_token FROM sync_schedule
+             WHERE connection_id = $1 AND stream = $2 AND lease_owner IS NOT NULL
+             AND lease_until_ms IS NOT NULL AND lease_token IS NOT NULL",
+        )
+        .bind(connection_id)
+        .bind(stream)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("lease_owner")?,
+                row.try_get("lease_until_ms")?,
+                Claimed {
+                    connection_id: connection_id.to_owned(),
+                    stream: stream.to_owned(),
+                    lease_token: row.try_get("lease_token")?,
+                },
+            ))
+        })
+        .transpose()
+    }
+
+    /// Takes over the lease `held` by `holder`, known to have exited before handing it back,
+    /// for `owner`: only while that very claim still holds it (a claim made since, by anyone,
+    /// is left alone), and only for an active shop. `None` when it no longer does.
+    pub async fn take_over_lease(
+        &self,
+        held: &Claimed,
+        holder: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = $3
+             WHERE connection_id = $4 AND stream = $5 AND lease_owner = $6 AND lease_token = $7
+             AND connection_id IN (SELECT id FROM connections WHERE state IN ('active', 'refreshing'))
+             RETURNING lease_token",
+        )
+        .bind(owner)
+        .bind(now_ms.saturating_add(lease_ms))
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&held.connection_id)
+        .bind(&held.stream)
+        .bind(holder)
+        .bind(&held.lease_token)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(Claimed {
+                connection_id: held.connection_id.clone(),
+                stream: held.stream.clone(),
+                lease_token: row.try_get("lease_token")?,
+            })
+        })
+        .transpose()
+    }
+
     /// Extends a lease still held by `owner` under this claim; false if another claim (of
     /// another process, or a later one of this process) has taken it.
     pub async fn renew_lease(

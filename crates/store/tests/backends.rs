@@ -2094,3 +2094,92 @@ async fn sqlite_pages_are_written_only_under_their_lease() {
 async fn postgres_pages_are_written_only_under_their_lease() {
     on_postgres(pages_are_written_only_under_their_lease).await;
 }
+
+/// A lease whose holder has exited is taken over only under the very claim that was seen: once
+/// anyone has claimed the stream since, the take-over finds nothing, and the new claim stays.
+/// Nor is an inactive shop's stream taken over.
+async fn only_the_claim_seen_is_taken_over(store: &Store) {
+    let shop = new_shop(store, "takeover", "union_channel").await;
+    let stream = "union_orders";
+    store
+        .ensure_schedule(&shop, stream, 180_000, 0)
+        .await
+        .expect("schedule");
+    let scope = shopbridge_store::ClaimScope::Stream(&shop, stream);
+    let gone = store
+        .claim_due_of("gone", 0, 60_000, scope)
+        .await
+        .expect("claim")
+        .expect("due");
+    let (owner, until_ms, seen) = store
+        .lease_of(&shop, stream)
+        .await
+        .expect("lease")
+        .expect("held");
+    assert_eq!((owner.as_str(), until_ms), ("gone", 60_000));
+    assert_eq!(seen, gone);
+    // Its lease lapses and another process claims the stream: the take-over of the claim seen
+    // before finds nothing.
+    let other = store
+        .claim_due_of("other", 70_000, 60_000, scope)
+        .await
+        .expect("claim")
+        .expect("lapsed");
+    assert_eq!(
+        store
+            .take_over_lease(&seen, "gone", "by-hand", 70_000, 60_000)
+            .await
+            .expect("take over"),
+        None
+    );
+    assert_eq!(
+        store
+            .lease_of(&shop, stream)
+            .await
+            .expect("lease")
+            .map(|(owner, _, claim)| (owner, claim)),
+        Some(("other".to_owned(), other.clone()))
+    );
+    // Under the claim that holds, the take-over succeeds with a claim of its own.
+    let taken = store
+        .take_over_lease(&other, "other", "by-hand", 80_000, 60_000)
+        .await
+        .expect("take over")
+        .expect("taken");
+    assert_ne!(taken.lease_token, other.lease_token);
+    assert!(
+        !store
+            .renew_lease(&other, "other", 90_000)
+            .await
+            .expect("renew")
+    );
+    assert!(
+        store
+            .renew_lease(&taken, "by-hand", 90_000)
+            .await
+            .expect("renew")
+    );
+    // An inactive shop's stream is not taken over.
+    sqlx::query("UPDATE connections SET state = 'needs_reauth' WHERE id = $1")
+        .bind(&shop)
+        .execute(store.pool())
+        .await
+        .expect("state");
+    assert_eq!(
+        store
+            .take_over_lease(&taken, "by-hand", "someone", 100_000, 60_000)
+            .await
+            .expect("take over"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn sqlite_only_the_claim_seen_is_taken_over() {
+    on_sqlite(only_the_claim_seen_is_taken_over).await;
+}
+
+#[tokio::test]
+async fn postgres_only_the_claim_seen_is_taken_over() {
+    on_postgres(only_the_claim_seen_is_taken_over).await;
+}

@@ -71,7 +71,9 @@ impl From<crate::SyncError> for HubError {
         match err {
             crate::SyncError::Platform(err) => Self::Platform(err),
             crate::SyncError::Settings(message) => Self::Unsupported(message),
-            crate::SyncError::Held(message) => Self::Conflict(message),
+            crate::SyncError::Held(message) | crate::SyncError::Inactive(message) => {
+                Self::Conflict(message)
+            }
             crate::SyncError::Store(err) => err.into(),
         }
     }

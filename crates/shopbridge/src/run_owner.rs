@@ -1,0 +1,169 @@
+//! How a `sync` run names itself on its stream's lease, and how a later run tells that the
+//! process holding a lease has exited (killed, or cut off before it handed the stream back).
+
+use std::path::Path;
+
+/// This process as a lease names it: `sync:PID:START:BOOT:PIDNS@HOST`. The process number alone
+/// is not enough: numbers are reused, other machines and containers have their own, and
+/// containers may share a host name. So the name also carries when the process started (clock
+/// ticks since boot), the boot's id and the process-number namespace; only a holder of the same
+/// boot and namespace is ever judged, and only by its own number and start time.
+pub struct ThisProcess {
+    pid: u32,
+    start: Option<u64>,
+    boot: Option<String>,
+    pid_namespace: Option<String>,
+    host: String,
+}
+
+impl ThisProcess {
+    pub fn new() -> Self {
+        let pid = std::process::id();
+        Self {
+            pid,
+            start: start_time(pid),
+            boot: std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .ok()
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty() && !id.contains([':', '@'])),
+            pid_namespace: pid_namespace(Path::new("/proc/self/ns/pid")),
+            host: nix::unistd::gethostname()
+                .ok()
+                .and_then(|name| name.into_string().ok())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "localhost".to_owned()),
+        }
+    }
+
+    /// The lease owner's name.
+    pub fn owner(&self) -> String {
+        let or_unknown = |part: Option<String>| part.unwrap_or_else(|| "?".to_owned());
+        format!(
+            "sync:{}:{}:{}:{}@{}",
+            self.pid,
+            or_unknown(self.start.map(|start| start.to_string())),
+            or_unknown(self.boot.clone()),
+            or_unknown(self.pid_namespace.clone()),
+            self.host
+        )
+    }
+
+    /// Whether `holder` names a `sync` of this boot and namespace whose process has exited:
+    /// no process has its number, or the one that has it started at another moment. Any other
+    /// holder (a serving hub, another machine or container, a name this cannot read, a process
+    /// that cannot be looked at) is taken to be running.
+    pub fn holder_exited(&self, holder: &str) -> bool {
+        let (Some(boot), Some(namespace)) = (&self.boot, &self.pid_namespace) else {
+            return false;
+        };
+        let Some((identity, _host)) = holder
+            .strip_prefix("sync:")
+            .and_then(|rest| rest.split_once('@'))
+        else {
+            return false;
+        };
+        let parts: Vec<&str> = identity.split(':').collect();
+        let [pid, start, holder_boot, holder_namespace] = parts[..] else {
+            return false;
+        };
+        let (Ok(pid), Ok(start)) = (pid.parse::<i32>(), start.parse::<u64>()) else {
+            return false;
+        };
+        if pid <= 0 || holder_boot != boot || holder_namespace != namespace {
+            return false;
+        }
+        match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+            Err(nix::errno::Errno::ESRCH) => true,
+            _ => u32::try_from(pid)
+                .ok()
+                .and_then(start_time)
+                .is_some_and(|now_started| now_started != start),
+        }
+    }
+}
+
+/// When a process started, in clock ticks after boot (field 22 of `/proc/PID/stat`).
+fn start_time(pid: u32) -> Option<u64> {
+    start_of_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Field 22 of a `/proc/PID/stat` line.
+fn start_of_stat(stat: &str) -> Option<u64> {
+    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+    let (_, after_name) = stat.rsplit_once(')')?;
+    // Field 3 (the state) is the first after the name, so field 22 is the 20th.
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The inode of a process-number namespace link (`pid:[4026531836]` gives `4026531836`).
+fn pid_namespace(link: &Path) -> Option<String> {
+    let target = std::fs::read_link(link).ok()?;
+    let target = target.to_str()?;
+    let inode = target.strip_prefix("pid:[")?.strip_suffix(']')?;
+    inode
+        .chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| inode.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_exited_sync_of_this_boot_and_namespace_is_taken_for_gone() {
+        let this = ThisProcess::new();
+        let owner = this.owner();
+        assert!(!this.holder_exited(&owner), "itself: {owner}");
+        // A process that has exited, named as it would have named itself.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("a child");
+        let pid = child.id();
+        let started = start_time(pid).expect("its start");
+        let named = |pid: u32, start: u64| {
+            owner.replacen(
+                &format!("sync:{}:{}:", this.pid, this.start.expect("start")),
+                &format!("sync:{pid}:{start}:"),
+                1,
+            )
+        };
+        assert!(!this.holder_exited(&named(pid, started)), "still running");
+        assert!(
+            this.holder_exited(&named(pid, started + 1)),
+            "its number now belongs to a process started at another moment"
+        );
+        child.kill().expect("kill");
+        child.wait().expect("reaped");
+        assert!(this.holder_exited(&named(pid, started)), "exited");
+        // Another boot, another namespace, a serving hub, or names that do not parse.
+        let boot = this.boot.clone().expect("boot id");
+        let namespace = this.pid_namespace.clone().expect("namespace");
+        for holder in [
+            named(pid, started).replacen(&boot, "another-boot", 1),
+            named(pid, started).replacen(&format!(":{namespace}@"), ":1@", 1),
+            format!("hub-{pid}"),
+            format!("sync@host:{pid}"),
+            format!("sync:{pid}:{started}:{boot}@host"),
+            format!("sync:0:{started}:{boot}:{namespace}@host"),
+            format!("sync:-1:{started}:{boot}:{namespace}@host"),
+            format!("sync:99999999999:{started}:{boot}:{namespace}@host"),
+            format!("sync:{pid}:soon:{boot}:{namespace}@host"),
+        ] {
+            assert!(!this.holder_exited(&holder), "{holder}");
+        }
+    }
+
+    #[test]
+    fn a_command_name_with_spaces_and_parentheses_does_not_shift_the_fields() {
+        let fields: Vec<String> = (3..=25).map(|n| format!("f{n}")).collect();
+        let mut stat = format!("42 (a) (b c) {}", fields.join(" "));
+        assert_eq!(start_of_stat(&stat), None, "field 22 is not a number");
+        stat = stat.replace("f22", "123456");
+        assert_eq!(start_of_stat(&stat), Some(123_456));
+        assert_eq!(start_of_stat("42 (truncated"), None);
+        assert!(start_time(std::process::id()).is_some());
+        assert_eq!(pid_namespace(Path::new("/nonexistent")), None);
+    }
+}
