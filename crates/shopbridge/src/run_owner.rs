@@ -1,11 +1,12 @@
-//! How a `sync` run names itself on its stream's lease, and how a later run tells that the
+//! How a process names itself on the leases it holds, and how a later `sync` tells that the
 //! process holding a lease has exited (killed, or cut off before it handed the stream back).
 
 use std::path::Path;
 
-/// This process as a lease names it: `sync:PID:START:BOOT:PIDNS@HOST`. The process number alone
-/// is not enough: numbers are reused, other machines and containers have their own, and
-/// containers may share a host name. So the name also carries when the process started (clock
+/// This process as a lease names it: `ROLE:PID:START:BOOT:PIDNS@HOST`. The process number alone
+/// is not enough: numbers are reused, other machines and containers have their own (every
+/// container's first process is number 1), and containers may share a host name: a stopping
+/// hub hands back the leases held under its own name, which must then be its alone. So the name also carries when the process started (clock
 /// ticks since boot), the boot's id and the process-number namespace; only a holder of the same
 /// boot and namespace is ever judged, and only by its own number and start time.
 pub struct ThisProcess {
@@ -35,11 +36,11 @@ impl ThisProcess {
         }
     }
 
-    /// The lease owner's name.
-    pub fn owner(&self) -> String {
+    /// The lease owner's name for this process in `role` (`sync`, `serve`, `hub`).
+    pub fn owner(&self, role: &str) -> String {
         let or_unknown = |part: Option<String>| part.unwrap_or_else(|| "?".to_owned());
         format!(
-            "sync:{}:{}:{}:{}@{}",
+            "{role}:{}:{}:{}:{}@{}",
             self.pid,
             or_unknown(self.start.map(|start| start.to_string())),
             or_unknown(self.boot.clone()),
@@ -113,7 +114,7 @@ mod tests {
     #[test]
     fn only_an_exited_sync_of_this_boot_and_namespace_is_taken_for_gone() {
         let this = ThisProcess::new();
-        let owner = this.owner();
+        let owner = this.owner("sync");
         assert!(!this.holder_exited(&owner), "itself: {owner}");
         // A process that has exited, named as it would have named itself.
         let mut child = std::process::Command::new("sleep")
@@ -144,6 +145,7 @@ mod tests {
             named(pid, started).replacen(&boot, "another-boot", 1),
             named(pid, started).replacen(&format!(":{namespace}@"), ":1@", 1),
             format!("hub-{pid}"),
+            named(pid, started).replacen("sync:", "serve:", 1),
             format!("sync@host:{pid}"),
             format!("sync:{pid}:{started}:{boot}@host"),
             format!("sync:0:{started}:{boot}:{namespace}@host"),

@@ -354,7 +354,7 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
         clock: parts.clock,
         gate: Some(parts.gate),
         public_url: url.clone(),
-        owner: format!("serve-{}", std::process::id()),
+        owner: crate::run_owner::ThisProcess::new().owner("serve"),
         webhook_targets: parts.webhook_targets,
         trust_forwarded_for: parts.trust_forwarded_for,
         demo_credentials: parts.demo_credentials,

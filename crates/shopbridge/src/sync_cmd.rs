@@ -61,7 +61,9 @@ enum SyncStream {
         /// Quotas other than the documented ones: METHOD=LIMIT/SECONDSs (repeatable).
         #[arg(long = "quota", value_name = "METHOD=LIMIT/SECONDSs")]
         quotas: Vec<String>,
-        /// This process's name on the leases it holds (default: host and process id).
+        /// This process's name on the leases it holds (default: `hub:PID:START:BOOT:PIDNS@HOST`,
+        /// unique to this process even among containers). A name given here must be unique
+        /// too: a stopping process hands back every lease held under its name.
         #[arg(long)]
         owner: Option<String>,
         /// Exit once nothing is due instead of running forever.
@@ -382,7 +384,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             let this = crate::run_owner::ThisProcess::new();
             let report = shopbridge_hub::scheduler::run_by_hand(
                 &store,
-                &this.owner(),
+                &this.owner("sync"),
                 clock,
                 interval_ms,
                 sync,
@@ -428,7 +430,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             let gate =
                 crate::config::quota_gate(clock.clone(), &quotas, redis.as_deref(), &redis_prefix)
                     .await?;
-            let owner = owner.unwrap_or_else(|| format!("hub-{}", std::process::id()));
+            let owner = owner.unwrap_or_else(|| crate::run_owner::ThisProcess::new().owner("hub"));
             // The same wiring as `serve`; only its scheduler runs here (no callbacks are served).
             let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
                 store,
