@@ -42,7 +42,7 @@ pub(crate) async fn lock_shop_pages(
 /// window a caller can name reaches beyond.
 const TIME_LIMIT_MS: i64 = 253_402_300_800_000;
 
-fn countable(time_ms: i64) -> bool {
+pub(crate) fn countable(time_ms: i64) -> bool {
     (-TIME_LIMIT_MS + 1..TIME_LIMIT_MS).contains(&time_ms)
 }
 
@@ -54,7 +54,7 @@ pub(crate) enum CountedTime {
 }
 
 impl CountedTime {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             CountedTime::Created => "created",
             CountedTime::Updated => "updated",
@@ -89,6 +89,11 @@ impl HourCounts {
                 *self.deltas.entry(key).or_default() += sign;
             }
         }
+    }
+
+    /// The counts by `(time, hour, status)`.
+    pub(crate) fn into_deltas(self) -> impl Iterator<Item = ((CountedTime, i64, String), i64)> {
+        self.deltas.into_iter()
     }
 
     pub(crate) async fn write(
@@ -160,6 +165,11 @@ impl RefundDays {
         sum.1 = sum
             .1
             .saturating_add(sign.saturating_mul(share.deduction_e4));
+    }
+
+    /// The sums by `(day, tags)`: `(refunds, deductions)`.
+    pub(crate) fn into_deltas(self) -> impl Iterator<Item = ((i64, OrderTags), (i64, i64))> {
+        self.deltas.into_iter()
     }
 
     pub(crate) async fn write(

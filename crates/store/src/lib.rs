@@ -7,6 +7,7 @@ pub mod calls;
 pub mod connect;
 pub mod connection;
 mod kept;
+pub mod kept_check;
 mod page_sql;
 pub mod records;
 pub mod replay;
@@ -28,6 +29,7 @@ pub use connection::{
     Connection, ConnectionLock, ConnectionState, ConnectionSummary, NewConnection,
 };
 pub use kept::UNION_REFUNDS_STREAM;
+pub use kept_check::{SumsCheck, SumsTable};
 pub use records::{
     ApiCall, BrowseFilter, Browsed, Capped, Cursor, FetchedRecords, PageRecords, PageTarget,
     RecordColumns, RecordFilter, Seek, StoredRecord, SyncRun, SyncedRecord, TimeField,

@@ -46,6 +46,13 @@ pub fn beijing_day(at_ms: i64) -> i64 {
     (at_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS
 }
 
+/// The Beijing day and the hour a settled order is summed under; `None` for a settlement time
+/// beyond 10,000 years of 1970 either way (a platform's nonsense), which no sum counts and whose
+/// day could not even be computed without overflow.
+pub(crate) fn settled_periods(settled_ms: i64) -> Option<(i64, i64)> {
+    crate::kept::countable(settled_ms).then(|| (beijing_day(settled_ms), hour_of(settled_ms)))
+}
+
 /// An amount in ten-thousandths of a yuan, halves rounded away from zero as SQL's `ROUND` does
 /// (0 when absent, not a number, or ten billion yuan or more: no amount, and sums of them cannot
 /// overflow).
@@ -255,12 +262,11 @@ impl Store {
                 order.stat_param.as_deref().unwrap_or_default(),
             );
             tags_after.insert(order_sn, tags);
-            if let (true, Some(settled_ms)) = (order.settled, order.settled_ms) {
+            if let (true, Some((day, hour))) =
+                (order.settled, order.settled_ms.and_then(settled_periods))
+            {
                 let commission = amount_e4(order.commission.as_deref());
-                for (sums, start) in [
-                    (&mut settling, beijing_day(settled_ms)),
-                    (&mut settling_hours, hour_of(settled_ms)),
-                ] {
+                for (sums, start) in [(&mut settling, day), (&mut settling_hours, hour)] {
                     let sum = sums.entry((start, tags.0, tags.1)).or_default();
                     sum.0 += 1;
                     sum.1 = sum.1.saturating_add(commission);
