@@ -145,6 +145,21 @@ enum ShopsCommand {
         /// The shop's id (`shopbridge shops list`).
         id: String,
     },
+    /// Checks the sums the hub keeps beside each shop's rows (settled earnings per day and
+    /// hour, refunds per day, records per hour and status) against the sums the rows make; exits
+    /// non-zero when any differs. With --rebuild, replaces those that differ. Each shop is
+    /// checked as one of its page writes: a sync of it waits meanwhile.
+    Sums {
+        /// Only this shop (its id, `shopbridge shops list`).
+        #[arg(long)]
+        shop: Option<String>,
+        /// Replace the sums of each shop where any differs.
+        #[arg(long)]
+        rebuild: bool,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn shops(args: ShopsArgs) -> anyhow::Result<()> {
@@ -206,6 +221,70 @@ pub async fn shops(args: ShopsArgs) -> anyhow::Result<()> {
                         other => other.into(),
                     })?;
             println!("deleted shop {id} and {} stored records", deleted.records);
+        }
+        ShopsCommand::Sums {
+            shop,
+            rebuild,
+            json,
+        } => {
+            let shops = match shop {
+                // Named: it must exist (a typo would otherwise "agree").
+                Some(id) => vec![store.connection(&id).await?.id],
+                None => store
+                    .connection_summaries()
+                    .await?
+                    .into_iter()
+                    .map(|shop| shop.id)
+                    .collect(),
+            };
+            let mut checks = Vec::with_capacity(shops.len());
+            for id in &shops {
+                checks.push(store.check_kept_sums(id, rebuild).await?);
+            }
+            if json {
+                let rows: Vec<_> = checks
+                    .iter()
+                    .map(|check| {
+                        serde_json::json!({
+                            "shop": check.connection_id,
+                            "agrees": check.agrees(),
+                            "rebuilt": check.rebuilt,
+                            "tables": check.tables.iter().map(|t| serde_json::json!({
+                                "table": t.table, "kept": t.kept, "recomputed": t.recomputed, "differing": t.differing,
+                            })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                let mut table = Table::new(["SHOP", "SUMS", "KEPT", "FROM ROWS", "DIFFERING", ""]);
+                for check in &checks {
+                    for t in &check.tables {
+                        let outcome = match (t.differing, check.rebuilt) {
+                            (0, _) => "ok",
+                            (_, true) => "rebuilt",
+                            (_, false) => "DIFFERS",
+                        };
+                        table.row([
+                            check.connection_id.clone(),
+                            t.table.to_owned(),
+                            t.kept.to_string(),
+                            t.recomputed.to_string(),
+                            t.differing.to_string(),
+                            outcome.to_owned(),
+                        ]);
+                    }
+                }
+                table.print_or("no shops");
+            }
+            let differing = checks
+                .iter()
+                .filter(|check| !check.agrees() && !check.rebuilt)
+                .count();
+            anyhow::ensure!(
+                differing == 0,
+                "the kept sums of {differing} shop(s) differ from their rows: `shopbridge shops sums --rebuild` replaces them"
+            );
         }
     }
     Ok(())

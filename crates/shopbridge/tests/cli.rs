@@ -1570,3 +1570,70 @@ async fn sync_union_stops_after_its_page_on_sigterm() {
         "{finished:?}"
     );
 }
+
+/// `shops sums` checks every shop's kept sums against its rows, fails when one differs, and
+/// with `--rebuild` puts back what the rows make.
+#[tokio::test]
+async fn shops_sums_finds_and_rebuilds_a_sum_that_differs() {
+    let sandbox = SandboxProcess::start();
+    let dir = std::env::temp_dir().join(format!("sb-sums-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("shop.db").display());
+    let key_file = dir.join("master.key");
+    let key = key_file.to_str().expect("path");
+    let synced = run(&[
+        "sync",
+        "--create",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "--initial-days",
+        "2",
+    ]);
+    assert!(stdout_of(&synced).contains("synced union orders"));
+    let sums = |extra: &[&str]| {
+        let mut args = vec![
+            "shops",
+            "--database",
+            &database,
+            "--master-key-file",
+            key,
+            "sums",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let agreed = sums(&[]);
+    assert!(agreed.status.success(), "{agreed:?}");
+    // A sum no row makes: found, and the command fails.
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&database)
+            .await
+            .expect("database");
+        sqlx::query(
+            "INSERT INTO union_settled_daily (connection_id, day_ms, chan_tag, stat_param, orders, commission_e4)
+             SELECT id, 0, 'x', '', 5, 50000 FROM connections",
+        )
+        .execute(&mut db)
+        .await
+        .expect("a sum no row makes");
+    }
+    let found = sums(&["--json"]);
+    assert!(!found.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&found.stdout).expect("a JSON report");
+    assert_eq!(report[0]["agrees"], false, "{report}");
+    assert_eq!(report[0]["tables"][0]["differing"], 1, "{report}");
+    assert!(String::from_utf8_lossy(&found.stderr).contains("--rebuild"));
+    let rebuilt = sums(&["--rebuild"]);
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    assert!(String::from_utf8_lossy(&rebuilt.stdout).contains("rebuilt"));
+    assert!(sums(&[]).status.success());
+    let unknown = sums(&["--shop", "no-such-shop"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-shop"));
+}
