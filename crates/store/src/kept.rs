@@ -40,7 +40,7 @@ pub(crate) async fn lock_shop_pages(
 /// Times are counted and summed only within 10,000 years of 1970 either way (the migration that
 /// filled the sums says the same): a platform's nonsense cannot overflow the arithmetic, and no
 /// window a caller can name reaches beyond.
-const TIME_LIMIT_MS: i64 = 253_402_300_800_000;
+pub(crate) const TIME_LIMIT_MS: i64 = 253_402_300_800_000;
 
 pub(crate) fn countable(time_ms: i64) -> bool {
     (-TIME_LIMIT_MS + 1..TIME_LIMIT_MS).contains(&time_ms)
@@ -128,7 +128,9 @@ impl HourCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RefundShare {
     pub day_ms: i64,
-    pub order_sn: String,
+    /// Its order; `None` for a refund that names none, which is summed as of an order not
+    /// stored.
+    pub order_sn: Option<String>,
     pub deduction_e4: i64,
 }
 
@@ -141,7 +143,7 @@ impl RefundShare {
     ) -> Option<Self> {
         Some(Self {
             day_ms: crate::beijing_day(booked_ms.filter(|time| countable(*time))?),
-            order_sn: parent_id.unwrap_or_default().to_owned(),
+            order_sn: parent_id.map(str::to_owned),
             // Deductions count whatever sign the platform gave them.
             deduction_e4: amount_e4.unwrap_or_default().saturating_abs(),
         })

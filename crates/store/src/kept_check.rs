@@ -1,16 +1,20 @@
 //! The kept sums recomputed from the rows they sum: a check that they agree, and a rebuild of a
 //! shop's sums where they do not (a bug fixed since, a restore of part of a database, a hand
 //! edit), by the same arithmetic as the writer that keeps them.
+//!
+//! The work goes a Beijing day at a time (a day's hours are whole hours), jumping over days
+//! with nothing in them: its memory is one day's sums whatever the shop's size. Each day is read
+//! from one snapshot (no lock: a sync goes on meanwhile), and a rebuild adds to the kept sums the
+//! difference that snapshot showed, in a transaction of its own as short as a page's. Since a
+//! page changes its rows and its sums together, what a sync committed after the snapshot is in
+//! neither side of that difference and stays counted.
 
 use std::collections::BTreeMap;
 
-use crate::kept::{HourCounts, RefundDays, RefundShare, UNION_REFUNDS_STREAM};
-use crate::page_sql::{Arg, PageSql, Row, SqliteTx, SqlxTx, insert_rows};
+use crate::kept::{HourCounts, RefundDays, RefundShare, TIME_LIMIT_MS, UNION_REFUNDS_STREAM};
+use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx};
+use crate::union::DAY_MS;
 use crate::{Placeholders, Store, StoreError};
-
-/// Rows read at a time: the recomputation's memory is this and the sums, whatever the shop's
-/// size.
-const SCAN_ROWS: i64 = 5_000;
 
 /// One table of kept sums, compared with the sums recomputed from the rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,360 +33,772 @@ pub struct SumsTable {
 pub struct SumsCheck {
     pub connection_id: String,
     pub tables: Vec<SumsTable>,
-    /// The shop's kept sums were replaced by the recomputed ones.
+    /// The shop's kept sums were brought to what its rows make.
     pub rebuilt: bool,
 }
 
 impl SumsCheck {
-    /// Whether every table agrees with its rows.
+    /// Whether every table agreed with its rows when it was read.
     pub fn agrees(&self) -> bool {
         self.tables.iter().all(|table| table.differing == 0)
     }
 }
 
-/// A row of sums: its time (day or hour), three texts that with the time make its key, and two
-/// figures (a count and an amount in ten-thousandths of a yuan, or a count and 0).
+/// Rows of sums: a time (day or hour), three texts that with it make the row's key (unused
+/// places empty), and two figures (a count and an amount in ten-thousandths of a yuan, or a
+/// count and 0).
 type Sums = BTreeMap<(i64, [String; 3]), (i64, i64)>;
 
-/// The four tables of kept sums, and how each one's rows read as [`Sums`].
-const TABLES: [(&str, &str); 4] = [
-    (
-        "union_settled_daily",
-        "SELECT day_ms, chan_tag, stat_param, '', orders, commission_e4 FROM union_settled_daily",
-    ),
-    (
-        "union_settled_hourly",
-        "SELECT hour_ms, chan_tag, stat_param, '', orders, commission_e4 FROM union_settled_hourly",
-    ),
-    (
-        "union_refund_daily",
-        "SELECT day_ms, CAST(known AS TEXT), chan_tag, stat_param, refunds, deduction_e4 FROM union_refund_daily",
-    ),
-    (
-        "synced_record_hours",
-        "SELECT hour_ms, stream, time_field, status, records, CAST(0 AS BIGINT) FROM synced_record_hours",
-    ),
-];
+/// A table of kept sums as this module reads and writes it.
+struct Kept {
+    name: &'static str,
+    time: &'static str,
+    /// The key's columns after the time (`""` where unused); `true` for an integer column,
+    /// whose value the key holds as its decimal text.
+    keys: [(&'static str, bool); 3],
+    /// The figures' columns (`""` for an unused second).
+    figures: [&'static str; 2],
+}
+
+const SETTLED_DAILY: Kept = Kept {
+    name: "union_settled_daily",
+    time: "day_ms",
+    keys: [("chan_tag", false), ("stat_param", false), ("", false)],
+    figures: ["orders", "commission_e4"],
+};
+const SETTLED_HOURLY: Kept = Kept {
+    name: "union_settled_hourly",
+    time: "hour_ms",
+    keys: [("chan_tag", false), ("stat_param", false), ("", false)],
+    figures: ["orders", "commission_e4"],
+};
+const REFUND_DAILY: Kept = Kept {
+    name: "union_refund_daily",
+    time: "day_ms",
+    keys: [("known", true), ("chan_tag", false), ("stat_param", false)],
+    figures: ["refunds", "deduction_e4"],
+};
+const RECORD_HOURS: Kept = Kept {
+    name: "synced_record_hours",
+    time: "hour_ms",
+    keys: [("stream", false), ("time_field", false), ("status", false)],
+    figures: ["records", ""],
+};
+
+/// A table's rows of one shop, with `filters` (column, value) besides.
+struct Scope<'a> {
+    table: &'a Kept,
+    connection_id: &'a str,
+    filters: &'a [(&'static str, &'a str)],
+}
+
+impl Scope<'_> {
+    /// `WHERE` for the shop and filters, then `time`; and the arguments of the first part.
+    fn clause<'s>(&'s self, p: &mut Placeholders) -> (String, Vec<Arg<'s>>) {
+        let mut sql = format!("connection_id = {}", p.one());
+        let mut args: Vec<Arg> = vec![self.connection_id.into()];
+        for (column, value) in self.filters {
+            sql.push_str(&format!(" AND {column} = {}", p.one()));
+            args.push((*value).into());
+        }
+        (sql, args)
+    }
+
+    /// The earliest time of a kept row at or after `from`.
+    async fn next(&self, tx: &mut impl PageSql, from: i64) -> Result<Option<i64>, StoreError> {
+        let mut p = Placeholders::new(tx.backend());
+        let (clause, mut args) = self.clause(&mut p);
+        let time = self.table.time;
+        let sql = format!(
+            "SELECT MIN({time}) FROM {} WHERE {clause} AND {time} >= {}",
+            self.table.name,
+            p.one()
+        );
+        args.push(from.into());
+        first_int(tx, &sql, &args).await
+    }
+
+    /// The kept rows with a time in `[from, to)` (or outside it, with `outside`), those summing
+    /// to nothing left out.
+    async fn read(
+        &self,
+        tx: &mut impl PageSql,
+        (from, to): (i64, i64),
+        outside: bool,
+    ) -> Result<Sums, StoreError> {
+        let Kept {
+            name,
+            time,
+            keys,
+            figures,
+        } = self.table;
+        let key = |(column, integer): (&str, bool)| match (column, integer) {
+            ("", _) => "''".to_owned(),
+            (column, true) => format!("CAST({column} AS TEXT)"),
+            (column, false) => column.to_owned(),
+        };
+        let second = match figures[1] {
+            "" => "CAST(0 AS BIGINT)",
+            column => column,
+        };
+        let mut p = Placeholders::new(tx.backend());
+        let (clause, mut args) = self.clause(&mut p);
+        let (a, b) = (p.one(), p.one());
+        let range = if outside {
+            format!("({time} < {a} OR {time} >= {b})")
+        } else {
+            format!("{time} >= {a} AND {time} < {b}")
+        };
+        let sql = format!(
+            "SELECT {time}, {}, {}, {}, {}, {second} FROM {name} WHERE {clause} AND {range}",
+            key(keys[0]),
+            key(keys[1]),
+            key(keys[2]),
+            figures[0],
+        );
+        args.extend([Arg::from(from), Arg::from(to)]);
+        let mut sums = Sums::new();
+        for row in tx.rows(&sql, &args).await? {
+            let figures = (row.int(4)?, row.int(5)?);
+            if figures != (0, 0) {
+                sums.insert(
+                    (row.int(0)?, [row.text(1)?, row.text(2)?, row.text(3)?]),
+                    figures,
+                );
+            }
+        }
+        Ok(sums)
+    }
+
+    /// Adds `deltas` to the kept rows, then drops those of `[from, to)` (or outside it) that
+    /// now sum to nothing.
+    async fn apply(
+        &self,
+        tx: &mut impl PageSql,
+        deltas: &Sums,
+        (from, to): (i64, i64),
+        outside: bool,
+    ) -> Result<(), StoreError> {
+        let Kept {
+            name,
+            time,
+            keys,
+            figures,
+        } = self.table;
+        let used_keys: Vec<(usize, &str, bool)> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, (column, _))| !column.is_empty())
+            .map(|(n, &(column, integer))| (n, column, integer))
+            .collect();
+        let used_figures: Vec<&str> = figures.iter().copied().filter(|f| !f.is_empty()).collect();
+        let key_columns: Vec<&str> = used_keys.iter().map(|(_, column, _)| *column).collect();
+        let columns = [
+            vec!["connection_id", time],
+            key_columns.clone(),
+            used_figures.clone(),
+        ]
+        .concat()
+        .join(", ");
+        let conflict = [vec!["connection_id", time], key_columns]
+            .concat()
+            .join(", ");
+        let adds = used_figures
+            .iter()
+            .map(|f| format!("{f} = {name}.{f} + excluded.{f}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let width = 2 + used_keys.len() + used_figures.len();
+        let mut values: Vec<Arg> = Vec::with_capacity(width.saturating_mul(deltas.len()));
+        for ((at, texts), (first, second)) in deltas {
+            values.push(self.connection_id.into());
+            values.push((*at).into());
+            for &(n, _, integer) in &used_keys {
+                values.push(if integer {
+                    // The key holds an integer column's value as its decimal text.
+                    Arg::from(texts[n].parse::<i64>().map_err(|_| {
+                        StoreError::Invalid(format!("{name}: {:?} is not an integer", texts[n]))
+                    })?)
+                } else {
+                    Arg::from(texts[n].as_str())
+                });
+            }
+            values.push((*first).into());
+            if used_figures.len() > 1 {
+                values.push((*second).into());
+            }
+        }
+        tx.insert_values(
+            &format!("INSERT INTO {name} ({columns})"),
+            &format!("ON CONFLICT ({conflict}) DO UPDATE SET {adds}"),
+            width,
+            &values,
+        )
+        .await?;
+        let mut p = Placeholders::new(tx.backend());
+        let (clause, mut args) = self.clause(&mut p);
+        let (a, b) = (p.one(), p.one());
+        let range = if outside {
+            format!("({time} < {a} OR {time} >= {b})")
+        } else {
+            format!("{time} >= {a} AND {time} < {b}")
+        };
+        let nothing = used_figures
+            .iter()
+            .map(|f| format!("{f} = 0"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        args.extend([Arg::from(from), Arg::from(to)]);
+        tx.run(
+            &format!("DELETE FROM {name} WHERE {clause} AND {range} AND {nothing}"),
+            &args,
+        )
+        .await
+    }
+}
+
+/// The first column of the first row `sql` reads, as an integer (`None` for NULL or no row).
+async fn first_int(
+    tx: &mut impl PageSql,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<Option<i64>, StoreError> {
+    match tx.rows(sql, args).await?.first() {
+        Some(row) => row.opt_int(0),
+        None => Ok(None),
+    }
+}
+
+/// What one family of sums is recomputed from: the rows of a time column, read a day at a time.
+enum Source<'a> {
+    /// Settled Union orders, by settlement time: the daily and hourly settled sums.
+    Settled,
+    /// Booked Union refunds, by booking time, under their order's tags as stored now.
+    Refunds,
+    /// One stream's records by one of their times (`created_ms`, `updated_ms`) and status.
+    Records {
+        stream: &'a str,
+        column: &'static str,
+        field: &'static str,
+    },
+}
+
+impl Source<'_> {
+    /// The earliest time of a row at or after `from`.
+    async fn next(
+        &self,
+        tx: &mut impl PageSql,
+        connection_id: &str,
+        from: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut p = Placeholders::new(tx.backend());
+        let shop = p.one();
+        match self {
+            Source::Settled => {
+                let sql = format!(
+                    "SELECT MIN(settled_ms) FROM union_orders WHERE connection_id = {shop}
+                     AND settled_ms IS NOT NULL AND settled_ms >= {}",
+                    p.one()
+                );
+                first_int(tx, &sql, &[connection_id.into(), from.into()]).await
+            }
+            Source::Refunds => {
+                let (stream, at) = (p.one(), p.one());
+                let sql = format!(
+                    "SELECT MIN(booked_ms) FROM synced_records WHERE connection_id = {shop}
+                     AND stream = {stream} AND booked_ms IS NOT NULL AND booked_ms >= {at}"
+                );
+                let args = [
+                    connection_id.into(),
+                    UNION_REFUNDS_STREAM.into(),
+                    from.into(),
+                ];
+                first_int(tx, &sql, &args).await
+            }
+            Source::Records { stream, column, .. } => {
+                let (stream_p, at) = (p.one(), p.one());
+                let sql = format!(
+                    "SELECT MIN({column}) FROM synced_records WHERE connection_id = {shop}
+                     AND stream = {stream_p} AND {column} >= {at}"
+                );
+                first_int(
+                    tx,
+                    &sql,
+                    &[connection_id.into(), (*stream).into(), from.into()],
+                )
+                .await
+            }
+        }
+    }
+
+    /// The sums the rows with a time in `[from, to)` make, one map per kept table of the
+    /// family, by the writer's own arithmetic.
+    async fn sums(
+        &self,
+        tx: &mut impl PageSql,
+        connection_id: &str,
+        (from, to): (i64, i64),
+    ) -> Result<Vec<Sums>, StoreError> {
+        let mut p = Placeholders::new(tx.backend());
+        let shop = p.one();
+        match self {
+            Source::Settled => {
+                let (a, b) = (p.one(), p.one());
+                let sql = format!(
+                    "SELECT settled_ms, chan_tag, stat_param, commission FROM union_orders
+                     WHERE connection_id = {shop} AND settled_ms IS NOT NULL
+                     AND settled_ms >= {a} AND settled_ms < {b} AND settled = 1"
+                );
+                let (mut days, mut hours) = (Sums::new(), Sums::new());
+                for row in tx
+                    .rows(&sql, &[connection_id.into(), from.into(), to.into()])
+                    .await?
+                {
+                    let Some((day, hour)) = crate::union::settled_periods(row.int(0)?) else {
+                        continue;
+                    };
+                    let tags = [
+                        row.opt_text(1)?.unwrap_or_default(),
+                        row.opt_text(2)?.unwrap_or_default(),
+                        String::new(),
+                    ];
+                    let commission = crate::union::amount_e4(row.opt_text(3)?.as_deref());
+                    for (sums, start) in [(&mut days, day), (&mut hours, hour)] {
+                        let sum = sums.entry((start, tags.clone())).or_default();
+                        sum.0 += 1;
+                        sum.1 = sum.1.saturating_add(commission);
+                    }
+                }
+                Ok(vec![days, hours])
+            }
+            Source::Refunds => {
+                let (stream, a, b) = (p.one(), p.one(), p.one());
+                let sql = format!(
+                    "SELECT r.booked_ms, r.parent_id, r.amount_e4, o.order_sn, o.chan_tag, o.stat_param
+                     FROM synced_records r LEFT JOIN union_orders o
+                     ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
+                     WHERE r.connection_id = {shop} AND r.stream = {stream} AND r.booked_ms IS NOT NULL
+                     AND r.booked_ms >= {a} AND r.booked_ms < {b}"
+                );
+                let args = [
+                    connection_id.into(),
+                    UNION_REFUNDS_STREAM.into(),
+                    from.into(),
+                    to.into(),
+                ];
+                let mut refunds = RefundDays::default();
+                for row in tx.rows(&sql, &args).await? {
+                    let parent = row.opt_text(1)?;
+                    let Some(share) =
+                        RefundShare::of(row.opt_int(0)?, parent.as_deref(), row.opt_int(2)?)
+                    else {
+                        continue;
+                    };
+                    let tags = match row.opt_text(3)? {
+                        Some(_) => Some((
+                            row.opt_text(4)?.unwrap_or_default(),
+                            row.opt_text(5)?.unwrap_or_default(),
+                        )),
+                        None => None,
+                    };
+                    refunds.add(&share, &tags, 1);
+                }
+                let days = refunds
+                    .into_deltas()
+                    .map(|((day_ms, tags), figures)| {
+                        let key = match tags {
+                            Some((chan_tag, stat_param)) => ["1".to_owned(), chan_tag, stat_param],
+                            None => ["0".to_owned(), String::new(), String::new()],
+                        };
+                        ((day_ms, key), figures)
+                    })
+                    .collect();
+                Ok(vec![days])
+            }
+            Source::Records {
+                stream,
+                column,
+                field,
+            } => {
+                let (stream_p, a, b) = (p.one(), p.one(), p.one());
+                let sql = format!(
+                    "SELECT {column}, status FROM synced_records WHERE connection_id = {shop}
+                     AND stream = {stream_p} AND {column} >= {a} AND {column} < {b}"
+                );
+                let args = [
+                    connection_id.into(),
+                    (*stream).into(),
+                    from.into(),
+                    to.into(),
+                ];
+                let mut counts = HourCounts::default();
+                for row in tx.rows(&sql, &args).await? {
+                    // Counted by this one time only: the other is its own family.
+                    let at = row.int(0)?;
+                    let status = row.opt_text(1)?;
+                    match *field {
+                        "created" => counts.add(Some(at), i64::MIN, status.as_deref(), 1),
+                        _ => counts.add(None, at, status.as_deref(), 1),
+                    }
+                }
+                let hours = counts
+                    .into_deltas()
+                    .filter(|((counted, _, _), _)| counted.name() == *field)
+                    .map(|((counted, hour_ms, status), records)| {
+                        let key = [(*stream).to_owned(), counted.name().to_owned(), status];
+                        ((hour_ms, key), (records, 0))
+                    })
+                    .collect();
+                Ok(vec![hours])
+            }
+        }
+    }
+}
+
+/// What a family's check found in one table, summed over its days.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    kept: usize,
+    recomputed: usize,
+    differing: usize,
+}
 
 impl Store {
     /// Compares a shop's kept sums with the sums its stored rows make and, with `rebuild`,
-    /// replaces them where any differs. Runs as one of the shop's page writes (the same lock,
-    /// one transaction), so a sync writing meanwhile waits and then adds to the sums as they
-    /// are rebuilt; reads the rows a few thousand at a time.
+    /// brings them to those (see the module's doc for how, and why a sync may go on meanwhile).
     pub async fn check_kept_sums(
         &self,
         connection_id: &str,
         rebuild: bool,
     ) -> Result<SumsCheck, StoreError> {
-        let Some(page_connection) = &self.page_connection else {
-            let mut tx = self.pool().begin().await?;
-            crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
-            let check = check_in(
-                &mut SqlxTx {
-                    tx: &mut tx,
-                    backend: self.backend(),
-                },
+        let mut tables = Vec::new();
+        let mut rebuilt = false;
+        let settled = self
+            .check_family(
                 connection_id,
+                &Source::Settled,
+                &[(&SETTLED_DAILY, &[]), (&SETTLED_HOURLY, &[])],
                 rebuild,
             )
             .await?;
+        let refunds = self
+            .check_family(
+                connection_id,
+                &Source::Refunds,
+                &[(&REFUND_DAILY, &[])],
+                rebuild,
+            )
+            .await?;
+        for (kept, (tally, changed)) in [SETTLED_DAILY, SETTLED_HOURLY]
+            .iter()
+            .zip(settled)
+            .chain([(&REFUND_DAILY, refunds[0])])
+        {
+            rebuilt |= changed;
+            tables.push(SumsTable {
+                table: kept.name,
+                kept: tally.kept,
+                recomputed: tally.recomputed,
+                differing: tally.differing,
+            });
+        }
+        // Every stream with records or kept counts, by each of its two times.
+        let mut hours = Tally::default();
+        for stream in self.counted_streams(connection_id).await? {
+            for (column, field) in [("created_ms", "created"), ("updated_ms", "updated")] {
+                let source = Source::Records {
+                    stream: &stream,
+                    column,
+                    field,
+                };
+                let filters = [("stream", stream.as_str()), ("time_field", field)];
+                let [(tally, changed)] = self
+                    .check_family(
+                        connection_id,
+                        &source,
+                        &[(&RECORD_HOURS, &filters)],
+                        rebuild,
+                    )
+                    .await?[..]
+                else {
+                    continue;
+                };
+                rebuilt |= changed;
+                hours.kept += tally.kept;
+                hours.recomputed += tally.recomputed;
+                hours.differing += tally.differing;
+            }
+        }
+        // Kept counts under a time field no writer uses.
+        let unused_fields = {
+            let mut tx = self.reader().begin().await?;
+            let mut read = SqlxTx {
+                tx: &mut tx,
+                backend: self.backend(),
+            };
+            let mut p = Placeholders::new(self.backend());
+            let sql = format!(
+                "SELECT COUNT(*) FROM synced_record_hours WHERE connection_id = {}
+                 AND time_field NOT IN ('created', 'updated') AND records <> 0",
+                p.one()
+            );
+            first_int(&mut read, &sql, &[connection_id.into()]).await?
+        };
+        if let Some(count) = unused_fields.filter(|count| *count > 0) {
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            hours.kept += count;
+            hours.differing += count;
+            if rebuild {
+                self.write_sums(connection_id, &SumsWrite::DropUnusedFields)
+                    .await?;
+                rebuilt = true;
+            }
+        }
+        tables.push(SumsTable {
+            table: RECORD_HOURS.name,
+            kept: hours.kept,
+            recomputed: hours.recomputed,
+            differing: hours.differing,
+        });
+        Ok(SumsCheck {
+            connection_id: connection_id.to_owned(),
+            tables,
+            rebuilt,
+        })
+    }
+
+    /// The streams a shop has records or kept counts of.
+    async fn counted_streams(&self, connection_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut p = Placeholders::new(self.backend());
+        let (a, b) = (p.one(), p.one());
+        let sql = format!(
+            "SELECT DISTINCT stream FROM synced_records WHERE connection_id = {a}
+             UNION SELECT DISTINCT stream FROM synced_record_hours WHERE connection_id = {b}"
+        );
+        let rows: Vec<(String,)> = sqlx::query_as(&sql)
+            .bind(connection_id)
+            .bind(connection_id)
+            .fetch_all(self.reader())
+            .await?;
+        Ok(rows.into_iter().map(|(stream,)| stream).collect())
+    }
+
+    /// Checks the kept tables one source sums into, a Beijing day at a time from the earliest
+    /// day holding a row or a kept sum, then the kept rows outside the times anything is summed
+    /// in; with `rebuild`, adds each day's differences. Per table: what was found, and whether
+    /// anything was changed.
+    async fn check_family(
+        &self,
+        connection_id: &str,
+        source: &Source<'_>,
+        tables: &[(&Kept, &[(&'static str, &str)])],
+        rebuild: bool,
+    ) -> Result<Vec<(Tally, bool)>, StoreError> {
+        let scopes: Vec<Scope> = tables
+            .iter()
+            .map(|&(table, filters)| Scope {
+                table,
+                connection_id,
+                filters,
+            })
+            .collect();
+        let mut found = vec![(Tally::default(), false); scopes.len()];
+        let mut from = -TIME_LIMIT_MS + 1;
+        loop {
+            // One snapshot for the day: its rows and its sums as one commit left them.
+            let mut snapshot = match self.backend() {
+                crate::Backend::Sqlite => self.reader().begin().await?,
+                crate::Backend::Postgres => {
+                    self.reader()
+                        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        .await?
+                }
+            };
+            let mut read = SqlxTx {
+                tx: &mut snapshot,
+                backend: self.backend(),
+            };
+            let mut next = source.next(&mut read, connection_id, from).await?;
+            for scope in &scopes {
+                if let Some(at) = scope.next(&mut read, from).await? {
+                    next = Some(next.map_or(at, |next| next.min(at)));
+                }
+            }
+            let Some(next) = next.filter(|next| *next < TIME_LIMIT_MS) else {
+                break;
+            };
+            let day = crate::union::beijing_day(next);
+            let range = (day.max(-TIME_LIMIT_MS + 1), day + DAY_MS);
+            let recomputed = source.sums(&mut read, connection_id, range).await?;
+            let mut deltas = Vec::with_capacity(scopes.len());
+            for ((scope, sums), (tally, _)) in scopes.iter().zip(&recomputed).zip(&mut found) {
+                let kept = scope.read(&mut read, range, false).await?;
+                deltas.push(tally.compare(&kept, sums));
+            }
+            snapshot.commit().await?;
+            if rebuild {
+                self.apply_deltas(&scopes, &deltas, range, false, &mut found)
+                    .await?;
+            }
+            from = range.1;
+        }
+        // Kept rows beyond the times anything is summed in: none should be there.
+        let range = (-TIME_LIMIT_MS + 1, TIME_LIMIT_MS);
+        let mut deltas = Vec::with_capacity(scopes.len());
+        {
+            let mut tx = self.reader().begin().await?;
+            let mut read = SqlxTx {
+                tx: &mut tx,
+                backend: self.backend(),
+            };
+            for (scope, (tally, _)) in scopes.iter().zip(&mut found) {
+                let kept = scope.read(&mut read, range, true).await?;
+                deltas.push(tally.compare(&kept, &Sums::new()));
+            }
+        }
+        if rebuild {
+            self.apply_deltas(&scopes, &deltas, range, true, &mut found)
+                .await?;
+        }
+        Ok(found)
+    }
+
+    /// Adds one day's differences to the kept tables, in one transaction.
+    async fn apply_deltas(
+        &self,
+        scopes: &[Scope<'_>],
+        deltas: &[Sums],
+        range: (i64, i64),
+        outside: bool,
+        found: &mut [(Tally, bool)],
+    ) -> Result<(), StoreError> {
+        let Some(first) = scopes.first() else {
+            return Ok(());
+        };
+        if deltas.iter().all(Sums::is_empty) {
+            return Ok(());
+        }
+        self.write_sums(
+            first.connection_id,
+            &SumsWrite::Deltas {
+                scopes,
+                deltas,
+                range,
+                outside,
+            },
+        )
+        .await?;
+        for ((_, changed), deltas) in found.iter_mut().zip(deltas) {
+            *changed |= !deltas.is_empty();
+        }
+        Ok(())
+    }
+
+    /// Makes `write` in a transaction as one of the shop's page writes: under the shop's lock
+    /// on PostgreSQL, on the page connection's `BEGIN IMMEDIATE` on SQLite.
+    async fn write_sums(
+        &self,
+        connection_id: &str,
+        write: &SumsWrite<'_, '_>,
+    ) -> Result<(), StoreError> {
+        let Some(page_connection) = &self.page_connection else {
+            let mut tx = self.pool().begin().await?;
+            crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
+            write
+                .run(
+                    &mut SqlxTx {
+                        tx: &mut tx,
+                        backend: self.backend(),
+                    },
+                    connection_id,
+                )
+                .await?;
             tx.commit().await?;
-            return Ok(check);
+            return Ok(());
         };
         // SQLite: as a page's write (see `save_fetched_pages`).
         let _writer_turn = self.pool().acquire().await?;
         let mut conn = page_connection.lock().await;
         let mut tx = SqliteTx::begin(&mut conn).await?;
-        let check = check_in(&mut tx, connection_id, rebuild).await?;
+        write.run(&mut tx, connection_id).await?;
         tx.commit()?;
-        Ok(check)
+        Ok(())
     }
 }
 
-async fn check_in(
-    tx: &mut impl PageSql,
-    connection_id: &str,
-    rebuild: bool,
-) -> Result<SumsCheck, StoreError> {
-    let recomputed = recompute(tx, connection_id).await?;
-    let mut tables = Vec::with_capacity(TABLES.len());
-    for ((table, select), sums) in TABLES.iter().zip(&recomputed) {
-        let kept = kept_sums(tx, select, connection_id).await?;
-        let differing = kept
-            .iter()
-            .filter(|(key, figures)| sums.get(*key) != Some(*figures))
-            .count()
-            + sums.keys().filter(|key| !kept.contains_key(*key)).count();
-        tables.push(SumsTable {
-            table,
-            kept: kept.len(),
-            recomputed: sums.len(),
-            differing,
-        });
-    }
-    let rebuilt = rebuild && tables.iter().any(|table| table.differing > 0);
-    if rebuilt {
-        for (table, _) in TABLES {
-            let mut p = Placeholders::new(tx.backend());
-            tx.run(
-                &format!("DELETE FROM {table} WHERE connection_id = {}", p.one()),
-                &[connection_id.into()],
-            )
-            .await?;
-        }
-        write_sums(tx, connection_id, &recomputed).await?;
-    }
-    Ok(SumsCheck {
-        connection_id: connection_id.to_owned(),
-        tables,
-        rebuilt,
-    })
+/// A change to a shop's kept sums.
+enum SumsWrite<'s, 'a> {
+    /// One day's differences (or those outside every day), added to their tables.
+    Deltas {
+        scopes: &'s [Scope<'a>],
+        deltas: &'s [Sums],
+        range: (i64, i64),
+        outside: bool,
+    },
+    /// Record counts under a time field no writer uses, dropped.
+    DropUnusedFields,
 }
 
-/// A kept table's rows of one shop, those summing to nothing left out.
-async fn kept_sums(
-    tx: &mut impl PageSql,
-    select: &str,
-    connection_id: &str,
-) -> Result<Sums, StoreError> {
-    let mut p = Placeholders::new(tx.backend());
-    let sql = format!("{select} WHERE connection_id = {}", p.one());
-    let mut sums = Sums::new();
-    for row in tx.rows(&sql, &[connection_id.into()]).await? {
-        let figures = (row.int(4)?, row.int(5)?);
-        if figures != (0, 0) {
-            let key = [row.text(1)?, row.text(2)?, row.text(3)?];
-            sums.insert((row.int(0)?, key), figures);
-        }
-    }
-    Ok(sums)
-}
-
-/// The four tables' sums as the shop's rows make them, in [`TABLES`]' order.
-async fn recompute(tx: &mut impl PageSql, connection_id: &str) -> Result<[Sums; 4], StoreError> {
-    let mut settled_days = Sums::new();
-    let mut settled_hours = Sums::new();
-    scan(
-        tx,
-        "SELECT order_sn, settled_ms, chan_tag, stat_param, commission FROM union_orders
-         WHERE connection_id = {shop} AND settled = 1 AND settled_ms IS NOT NULL AND order_sn > {after}
-         ORDER BY order_sn LIMIT {limit}",
-        connection_id,
-        None,
-        |row| {
-            let Some((day, hour)) = crate::union::settled_periods(row.int(1)?) else {
-                return Ok(());
-            };
-            let tags = [
-                row.opt_text(2)?.unwrap_or_default(),
-                row.opt_text(3)?.unwrap_or_default(),
-                String::new(),
-            ];
-            let commission = crate::union::amount_e4(row.opt_text(4)?.as_deref());
-            for (sums, start) in [(&mut settled_days, day), (&mut settled_hours, hour)] {
-                let sum = sums.entry((start, tags.clone())).or_default();
-                sum.0 += 1;
-                sum.1 = sum.1.saturating_add(commission);
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    // Refunds, each under its order's tags as stored now: the writer's own sums, added up.
-    let mut refunds = RefundDays::default();
-    scan(
-        tx,
-        &format!(
-            "SELECT r.record_id, r.booked_ms, r.parent_id, r.amount_e4, o.order_sn, o.chan_tag, o.stat_param
-             FROM synced_records r LEFT JOIN union_orders o ON o.connection_id = r.connection_id AND o.order_sn = r.parent_id
-             WHERE r.connection_id = {{shop}} AND r.stream = '{UNION_REFUNDS_STREAM}' AND r.booked_ms IS NOT NULL
-             AND r.record_id > {{after}} ORDER BY r.record_id LIMIT {{limit}}"
-        ),
-        connection_id,
-        None,
-        |row| {
-            let parent = row.opt_text(2)?;
-            if let Some(share) = RefundShare::of(row.opt_int(1)?, parent.as_deref(), row.opt_int(3)?) {
-                let tags = match row.opt_text(4)? {
-                    Some(_) => Some((
-                        row.opt_text(5)?.unwrap_or_default(),
-                        row.opt_text(6)?.unwrap_or_default(),
-                    )),
-                    None => None,
-                };
-                refunds.add(&share, &tags, 1);
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    let refund_days = refunds
-        .into_deltas()
-        .map(|((day_ms, tags), figures)| {
-            let key = match tags {
-                Some((chan_tag, stat_param)) => ["1".to_owned(), chan_tag, stat_param],
-                None => ["0".to_owned(), String::new(), String::new()],
-            };
-            ((day_ms, key), figures)
-        })
-        .collect();
-    // Every stream's records per hour of their creation and last change, and status: stream
-    // by stream, each read in the order of its key.
-    let mut p = Placeholders::new(tx.backend());
-    let streams: Vec<String> = tx
-        .rows(
-            &format!(
-                "SELECT DISTINCT stream FROM synced_records WHERE connection_id = {}",
-                p.one()
-            ),
-            &[connection_id.into()],
-        )
-        .await?
-        .iter()
-        .map(|row| row.text(0))
-        .collect::<Result<_, _>>()?;
-    let mut hours: Vec<(String, HourCounts)> = Vec::with_capacity(streams.len());
-    for stream in streams {
-        let mut counts = HourCounts::default();
-        scan(
-            tx,
-            "SELECT record_id, created_ms, updated_ms, status FROM synced_records
-             WHERE connection_id = {shop} AND stream = {stream} AND record_id > {after}
-             ORDER BY record_id LIMIT {limit}",
-            connection_id,
-            Some(&stream),
-            |row| {
-                counts.add(row.opt_int(1)?, row.int(2)?, row.opt_text(3)?.as_deref(), 1);
+impl SumsWrite<'_, '_> {
+    async fn run(&self, tx: &mut impl PageSql, connection_id: &str) -> Result<(), StoreError> {
+        match self {
+            SumsWrite::Deltas {
+                scopes,
+                deltas,
+                range,
+                outside,
+            } => {
+                for (scope, deltas) in scopes.iter().zip(deltas.iter()) {
+                    if !deltas.is_empty() {
+                        scope.apply(tx, deltas, *range, *outside).await?;
+                    }
+                }
                 Ok(())
-            },
-        )
-        .await?;
-        hours.push((stream, counts));
-    }
-    let mut record_hours = Sums::new();
-    for (stream, counts) in hours {
-        for ((field, hour_ms, status), records) in counts.into_deltas() {
-            let key = [stream.clone(), field.name().to_owned(), status];
-            record_hours.insert((hour_ms, key), (records, 0));
-        }
-    }
-    let drop_nothing = |sums: Sums| -> Sums {
-        sums.into_iter()
-            .filter(|(_, figures)| *figures != (0, 0))
-            .collect()
-    };
-    Ok([
-        drop_nothing(settled_days),
-        drop_nothing(settled_hours),
-        drop_nothing(refund_days),
-        drop_nothing(record_hours),
-    ])
-}
-
-/// Reads a shop's rows (of one stream, where `stream` is given) `SCAN_ROWS` at a time, in the
-/// order of their first column, which each next read starts after. `sql` names the shop
-/// `{shop}`, the stream `{stream}`, that column's last value `{after}` and the count `{limit}`.
-async fn scan(
-    tx: &mut impl PageSql,
-    sql: &str,
-    connection_id: &str,
-    stream: Option<&str>,
-    mut each: impl FnMut(&Row) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    let mut p = Placeholders::new(tx.backend());
-    let shop = p.one();
-    let stream_placeholder = stream.map(|_| p.one()).unwrap_or_default();
-    let (after, limit) = (p.one(), p.one());
-    let sql = sql
-        .replace("{shop}", &shop)
-        .replace("{stream}", &stream_placeholder)
-        .replace("{after}", &after)
-        .replace("{limit}", &limit);
-    let mut last = String::new();
-    loop {
-        let mut args: Vec<Arg> = vec![connection_id.into()];
-        args.extend(stream.map(Arg::from));
-        args.push(last.as_str().into());
-        args.push(SCAN_ROWS.into());
-        let rows = tx.rows(&sql, &args).await?;
-        for row in &rows {
-            each(row)?;
-        }
-        match rows.last() {
-            Some(row) if i64::try_from(rows.len()).unwrap_or(i64::MAX) >= SCAN_ROWS => {
-                last = row.text(0)?;
             }
-            _ => return Ok(()),
+            SumsWrite::DropUnusedFields => {
+                let mut p = Placeholders::new(tx.backend());
+                tx.run(
+                    &format!(
+                        "DELETE FROM synced_record_hours WHERE connection_id = {}
+                         AND time_field NOT IN ('created', 'updated')",
+                        p.one()
+                    ),
+                    &[connection_id.into()],
+                )
+                .await
+            }
         }
     }
 }
 
-/// Writes recomputed sums into the tables they belong to.
-async fn write_sums(
-    tx: &mut impl PageSql,
-    connection_id: &str,
-    [settled_days, settled_hours, refund_days, record_hours]: &[Sums; 4],
-) -> Result<(), StoreError> {
-    for (table, column, sums) in [
-        ("union_settled_daily", "day_ms", settled_days),
-        ("union_settled_hourly", "hour_ms", settled_hours),
-    ] {
-        let rows: Vec<_> = sums.iter().collect();
-        insert_rows(
-            tx,
-            &format!(
-                "INSERT INTO {table} (connection_id, {column}, chan_tag, stat_param, orders, commission_e4)"
-            ),
-            "",
-            &rows,
-            |((start_ms, [chan_tag, stat_param, _]), (orders, commission))| {
-                [
-                    connection_id.into(),
-                    (*start_ms).into(),
-                    chan_tag.as_str().into(),
-                    stat_param.as_str().into(),
-                    (*orders).into(),
-                    (*commission).into(),
-                ]
-            },
-        )
-        .await?;
+impl Tally {
+    /// Counts one day's kept rows against the recomputed ones; what to add to the kept rows to
+    /// make them equal.
+    fn compare(&mut self, kept: &Sums, recomputed: &Sums) -> Sums {
+        self.kept += kept.len();
+        self.recomputed += recomputed.len();
+        let mut deltas = Sums::new();
+        for (key, &(first, second)) in recomputed {
+            let (had_first, had_second) = kept.get(key).copied().unwrap_or_default();
+            if (had_first, had_second) != (first, second) {
+                deltas.insert(
+                    key.clone(),
+                    (
+                        first.saturating_sub(had_first),
+                        second.saturating_sub(had_second),
+                    ),
+                );
+            }
+        }
+        for (key, &(first, second)) in kept {
+            if !recomputed.contains_key(key) {
+                deltas.insert(
+                    key.clone(),
+                    (first.saturating_neg(), second.saturating_neg()),
+                );
+            }
+        }
+        self.differing += deltas.len();
+        deltas
     }
-    let rows: Vec<_> = refund_days.iter().collect();
-    insert_rows(
-        tx,
-        "INSERT INTO union_refund_daily (connection_id, day_ms, known, chan_tag, stat_param, refunds, deduction_e4)",
-        "",
-        &rows,
-        |((day_ms, [known, chan_tag, stat_param]), (refunds, deduction))| {
-            [
-                connection_id.into(),
-                (*day_ms).into(),
-                i64::from(known == "1").into(),
-                chan_tag.as_str().into(),
-                stat_param.as_str().into(),
-                (*refunds).into(),
-                (*deduction).into(),
-            ]
-        },
-    )
-    .await?;
-    let rows: Vec<_> = record_hours.iter().collect();
-    insert_rows(
-        tx,
-        "INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records)",
-        "",
-        &rows,
-        |((hour_ms, [stream, field, status]), (records, _))| {
-            [
-                connection_id.into(),
-                stream.as_str().into(),
-                field.as_str().into(),
-                (*hour_ms).into(),
-                status.as_str().into(),
-                (*records).into(),
-            ]
-        },
-    )
-    .await
 }

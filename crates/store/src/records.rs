@@ -371,12 +371,17 @@ impl Store {
             // Each share under its order's tags as stored now (the order may not be yet).
             let orders = refund_moves
                 .iter()
-                .map(|(share, _)| share.order_sn.as_str())
+                .filter_map(|(share, _)| share.order_sn.as_deref())
                 .collect();
             let tags = crate::kept::order_tags(tx, connection_id, &orders).await?;
             let mut sums = crate::kept::RefundDays::default();
             for (share, sign) in &refund_moves {
-                sums.add(share, &tags.get(&share.order_sn).cloned(), *sign);
+                let order_tags = share
+                    .order_sn
+                    .as_ref()
+                    .and_then(|order_sn| tags.get(order_sn))
+                    .cloned();
+                sums.add(share, &order_tags, *sign);
             }
             sums.write(tx, connection_id).await?;
         }

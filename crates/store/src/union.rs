@@ -390,9 +390,13 @@ impl Store {
         if !moved.is_empty() {
             let mut sums = crate::kept::RefundDays::default();
             for share in crate::kept::refund_shares_of(tx, connection_id, &moved).await? {
-                let before = tags_before.get(share.order_sn.as_str()).cloned().flatten();
+                // Every share read here names one of these orders.
+                let Some(order_sn) = share.order_sn.as_deref() else {
+                    continue;
+                };
+                let before = tags_before.get(order_sn).cloned().flatten();
                 let after = tags_after
-                    .get(share.order_sn.as_str())
+                    .get(order_sn)
                     .map(|&(chan_tag, stat_param)| (chan_tag.to_owned(), stat_param.to_owned()));
                 sums.add(&share, &before, -1);
                 sums.add(&share, &after, 1);

@@ -2191,7 +2191,8 @@ async fn kept_sums_are_checked_and_rebuilt_from_the_rows(store: &Store) {
     let shop = new_shop(store, "kept sums", "union_channel").await;
     let base = shopbridge_store::beijing_day(1_764_000_000_000);
     let day = 86_400_000_i64;
-    let tags = [None, Some("a"), Some("b")];
+    let tags = [None, Some(""), Some("a"), Some("b")];
+    let far = i64::MAX - 1;
     let mut rng = Lcg(7);
     let cp = Checkpoint {
         cursor_ms: 0,
@@ -2231,17 +2232,27 @@ async fn kept_sums_are_checked_and_rebuilt_from_the_rows(store: &Store) {
             (shopbridge_store::UNION_REFUNDS_STREAM, true),
             ("jit_returns", false),
         ] {
+            // Times no hour or day can hold, no status, no creation time, final records.
             let records: Vec<SyncedRecord> = (0..30)
                 .map(|_| SyncedRecord {
                     id: format!("R{:03}", rng.below(90)),
                     updated_ms: update + rng.below(2000) as i64,
-                    is_final: false,
+                    is_final: rng.below(10) == 0,
                     payload: format!(r#"{{"n":{}}}"#, rng.below(1000)),
                     columns: shopbridge_store::RecordColumns {
-                        created_ms: Some(base + rng.below(day as u64) as i64),
-                        status: Some(["new", "done"][rng.below(2) as usize].into()),
-                        booked_ms: (rng.below(4) > 0)
-                            .then(|| base + rng.below(2 * day as u64) as i64),
+                        created_ms: match rng.below(8) {
+                            0 => None,
+                            1 => Some(far),
+                            _ => Some(base + rng.below(day as u64) as i64),
+                        },
+                        status: [None, Some("new".to_owned()), Some("done".to_owned())]
+                            [rng.below(3) as usize]
+                            .clone(),
+                        booked_ms: match rng.below(6) {
+                            0 => None,
+                            1 => Some(-far),
+                            _ => Some(base + rng.below(2 * day as u64) as i64),
+                        },
                         parent_id: (parent && rng.below(5) > 0)
                             .then(|| format!("U{:03}", rng.below(150))),
                         amount: Some(format!("-{}.5", rng.below(20))),
@@ -2287,6 +2298,9 @@ async fn kept_sums_are_checked_and_rebuilt_from_the_rows(store: &Store) {
          (SELECT connection_id, stream, time_field, hour_ms, status FROM synced_record_hours WHERE connection_id = $1
           AND records > 0 ORDER BY stream, time_field, hour_ms, status LIMIT 1)",
         "INSERT INTO union_refund_daily (connection_id, day_ms, known, chan_tag, stat_param, refunds, deduction_e4) VALUES ($1, 0, 1, 'x', 'y', 3, 40000)",
+        // Beyond any day, and under a time field no writer uses.
+        "INSERT INTO union_settled_hourly (connection_id, hour_ms, chan_tag, stat_param, orders, commission_e4) VALUES ($1, 9000000000000000000, '', '', 1, 1)",
+        "INSERT INTO synced_record_hours (connection_id, stream, time_field, hour_ms, status, records) VALUES ($1, 'jit_returns', 'booked', 0, '', 2)",
     ] {
         sqlx::query(sql)
             .bind(&shop)
@@ -2307,9 +2321,9 @@ async fn kept_sums_are_checked_and_rebuilt_from_the_rows(store: &Store) {
         differing(&found),
         [
             ("union_settled_daily", 1),
-            ("union_settled_hourly", 0),
+            ("union_settled_hourly", 1),
             ("union_refund_daily", 1),
-            ("synced_record_hours", 1)
+            ("synced_record_hours", 2)
         ]
     );
     assert_eq!(
@@ -2350,4 +2364,53 @@ async fn sqlite_kept_sums_are_checked_and_rebuilt() {
 #[tokio::test]
 async fn postgres_kept_sums_are_checked_and_rebuilt() {
     on_postgres(kept_sums_are_checked_and_rebuilt_from_the_rows).await;
+}
+
+/// A check reads from snapshots and takes no write lock: it runs to its end while another
+/// process holds the file's write lock (a sync writing a page, say), where a rebuild that has
+/// something to change waits for it like a page.
+#[tokio::test]
+async fn sqlite_a_check_of_the_sums_runs_beside_a_writer() {
+    let (store, path) = sqlite().await;
+    let shop = new_shop(&store, "check beside", "union_channel").await;
+    store
+        .save_page(
+            &shop,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(vec![order("S", 10, "已结算", true)]),
+            Checkpoint {
+                cursor_ms: 0,
+                window: None,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("page");
+    let other = rusqlite::Connection::open(&path).expect("another writer");
+    other
+        .execute_batch("BEGIN IMMEDIATE; UPDATE union_settled_daily SET orders = orders + 1")
+        .expect("the write lock");
+    let check = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        store.check_kept_sums(&shop, false),
+    )
+    .await
+    .expect("not waiting for the writer")
+    .expect("check");
+    assert!(
+        check.agrees(),
+        "the writer's uncommitted change is not seen: {check:?}"
+    );
+    other.execute_batch("COMMIT").expect("commit");
+    let found = store.check_kept_sums(&shop, true).await.expect("rebuild");
+    assert!(!found.agrees() && found.rebuilt);
+    assert!(
+        store
+            .check_kept_sums(&shop, false)
+            .await
+            .expect("check")
+            .agrees()
+    );
+    std::fs::remove_file(&path).ok();
 }
