@@ -148,8 +148,8 @@ enum ShopsCommand {
     /// Checks the sums the hub keeps beside each shop's rows (settled earnings per day and
     /// hour, refunds per day, records per hour and status) against the sums the rows make; exits
     /// non-zero when any differs. With --rebuild, brings those that differ to what the rows
-    /// make. Reads a day at a time from snapshots, so syncs go on meanwhile; a rebuild writes
-    /// each day's differences in a transaction as short as a page's.
+    /// make. Reads a day at a time from snapshots, so syncs go on meanwhile; a rebuild
+    /// computes each day that differed again in a write as short as a page's.
     Sums {
         /// Only this shop (its id, `shopbridge shops list`).
         #[arg(long)]

@@ -4,10 +4,9 @@
 //!
 //! The work goes a Beijing day at a time (a day's hours are whole hours), jumping over days
 //! with nothing in them: its memory is one day's sums whatever the shop's size. Each day is read
-//! from one snapshot (no lock: a sync goes on meanwhile), and a rebuild adds to the kept sums the
-//! difference that snapshot showed, in a transaction of its own as short as a page's. Since a
-//! page changes its rows and its sums together, what a sync committed after the snapshot is in
-//! neither side of that difference and stays counted.
+//! from one snapshot, without locks, so syncs go on meanwhile; a rebuild computes a day that
+//! differed again inside a write of its own, as short as a page's and under the same lock, and
+//! brings that day's kept rows to what its rows make.
 
 use std::collections::BTreeMap;
 
@@ -637,7 +636,7 @@ impl Store {
             }
             snapshot.commit().await?;
             if rebuild {
-                self.apply_deltas(&scopes, &deltas, range, false, &mut found)
+                self.rebuild_day(&scopes, Some(source), &deltas, range, &mut found)
                     .await?;
             }
             from = range.1;
@@ -657,54 +656,58 @@ impl Store {
             }
         }
         if rebuild {
-            self.apply_deltas(&scopes, &deltas, range, true, &mut found)
+            self.rebuild_day(&scopes, None, &deltas, range, &mut found)
                 .await?;
         }
         Ok(found)
     }
 
-    /// Adds one day's differences to the kept tables, in one transaction.
-    async fn apply_deltas(
+    /// Where a day's snapshot showed differences (`found`), brings its kept rows to what its
+    /// rows make (with no `source`, drops the kept rows outside every day): computed again
+    /// inside the write's own transaction, as short as a page's, so that neither a sync nor
+    /// another rebuild that committed since the snapshot is counted twice.
+    async fn rebuild_day(
         &self,
         scopes: &[Scope<'_>],
-        deltas: &[Sums],
+        source: Option<&Source<'_>>,
+        found: &[Sums],
         range: (i64, i64),
-        outside: bool,
-        found: &mut [(Tally, bool)],
+        tallies: &mut [(Tally, bool)],
     ) -> Result<(), StoreError> {
         let Some(first) = scopes.first() else {
             return Ok(());
         };
-        if deltas.iter().all(Sums::is_empty) {
+        if found.iter().all(Sums::is_empty) {
             return Ok(());
         }
-        self.write_sums(
-            first.connection_id,
-            &SumsWrite::Deltas {
-                scopes,
-                deltas,
-                range,
-                outside,
-            },
-        )
-        .await?;
-        for ((_, changed), deltas) in found.iter_mut().zip(deltas) {
-            *changed |= !deltas.is_empty();
+        let changed = self
+            .write_sums(
+                first.connection_id,
+                &SumsWrite::Day {
+                    scopes,
+                    source,
+                    range,
+                },
+            )
+            .await?;
+        for ((_, rebuilt), changed) in tallies.iter_mut().zip(changed) {
+            *rebuilt |= changed;
         }
         Ok(())
     }
 
     /// Makes `write` in a transaction as one of the shop's page writes: under the shop's lock
-    /// on PostgreSQL, on the page connection's `BEGIN IMMEDIATE` on SQLite.
+    /// on PostgreSQL, on the page connection's `BEGIN IMMEDIATE` on SQLite. Answers, per table
+    /// written, whether anything in it changed.
     async fn write_sums(
         &self,
         connection_id: &str,
         write: &SumsWrite<'_, '_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         let Some(page_connection) = &self.page_connection else {
             let mut tx = self.pool().begin().await?;
             crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
-            write
+            let changed = write
                 .run(
                     &mut SqlxTx {
                         tx: &mut tx,
@@ -714,46 +717,58 @@ impl Store {
                 )
                 .await?;
             tx.commit().await?;
-            return Ok(());
+            return Ok(changed);
         };
         // SQLite: as a page's write (see `save_fetched_pages`).
         let _writer_turn = self.pool().acquire().await?;
         let mut conn = page_connection.lock().await;
         let mut tx = SqliteTx::begin(&mut conn).await?;
-        write.run(&mut tx, connection_id).await?;
+        let changed = write.run(&mut tx, connection_id).await?;
         tx.commit()?;
-        Ok(())
+        Ok(changed)
     }
 }
 
 /// A change to a shop's kept sums.
 enum SumsWrite<'s, 'a> {
-    /// One day's differences (or those outside every day), added to their tables.
-    Deltas {
+    /// One day's kept rows brought to what its rows make (with no `source`, the kept rows
+    /// outside every day dropped), computed in the write's own transaction.
+    Day {
         scopes: &'s [Scope<'a>],
-        deltas: &'s [Sums],
+        source: Option<&'s Source<'a>>,
         range: (i64, i64),
-        outside: bool,
     },
     /// Record counts under a time field no writer uses, dropped.
     DropUnusedFields,
 }
 
 impl SumsWrite<'_, '_> {
-    async fn run(&self, tx: &mut impl PageSql, connection_id: &str) -> Result<(), StoreError> {
+    /// Per table written, whether anything in it changed.
+    async fn run(
+        &self,
+        tx: &mut impl PageSql,
+        connection_id: &str,
+    ) -> Result<Vec<bool>, StoreError> {
         match self {
-            SumsWrite::Deltas {
+            SumsWrite::Day {
                 scopes,
-                deltas,
+                source,
                 range,
-                outside,
             } => {
-                for (scope, deltas) in scopes.iter().zip(deltas.iter()) {
+                let recomputed = match source {
+                    Some(source) => source.sums(tx, connection_id, *range).await?,
+                    None => vec![Sums::new(); scopes.len()],
+                };
+                let mut changed = Vec::with_capacity(scopes.len());
+                for (scope, sums) in scopes.iter().zip(&recomputed) {
+                    let kept = scope.read(tx, *range, source.is_none()).await?;
+                    let deltas = differences(&kept, sums);
                     if !deltas.is_empty() {
-                        scope.apply(tx, deltas, *range, *outside).await?;
+                        scope.apply(tx, &deltas, *range, source.is_none()).await?;
                     }
+                    changed.push(!deltas.is_empty());
                 }
-                Ok(())
+                Ok(changed)
             }
             SumsWrite::DropUnusedFields => {
                 let mut p = Placeholders::new(tx.backend());
@@ -765,7 +780,8 @@ impl SumsWrite<'_, '_> {
                     ),
                     &[connection_id.into()],
                 )
-                .await
+                .await?;
+                Ok(vec![true])
             }
         }
     }
@@ -777,28 +793,34 @@ impl Tally {
     fn compare(&mut self, kept: &Sums, recomputed: &Sums) -> Sums {
         self.kept += kept.len();
         self.recomputed += recomputed.len();
-        let mut deltas = Sums::new();
-        for (key, &(first, second)) in recomputed {
-            let (had_first, had_second) = kept.get(key).copied().unwrap_or_default();
-            if (had_first, had_second) != (first, second) {
-                deltas.insert(
-                    key.clone(),
-                    (
-                        first.saturating_sub(had_first),
-                        second.saturating_sub(had_second),
-                    ),
-                );
-            }
-        }
-        for (key, &(first, second)) in kept {
-            if !recomputed.contains_key(key) {
-                deltas.insert(
-                    key.clone(),
-                    (first.saturating_neg(), second.saturating_neg()),
-                );
-            }
-        }
+        let deltas = differences(kept, recomputed);
         self.differing += deltas.len();
         deltas
     }
+}
+
+/// What to add to `kept` to make it `recomputed`, row by row.
+fn differences(kept: &Sums, recomputed: &Sums) -> Sums {
+    let mut deltas = Sums::new();
+    for (key, &(first, second)) in recomputed {
+        let (had_first, had_second) = kept.get(key).copied().unwrap_or_default();
+        if (had_first, had_second) != (first, second) {
+            deltas.insert(
+                key.clone(),
+                (
+                    first.saturating_sub(had_first),
+                    second.saturating_sub(had_second),
+                ),
+            );
+        }
+    }
+    for (key, &(first, second)) in kept {
+        if !recomputed.contains_key(key) {
+            deltas.insert(
+                key.clone(),
+                (first.saturating_neg(), second.saturating_neg()),
+            );
+        }
+    }
+    deltas
 }
