@@ -49,17 +49,18 @@ impl ThisProcess {
         )
     }
 
-    /// Whether `holder` names a `sync` of this boot and namespace whose process has exited:
-    /// no process has its number, or the one that has it started at another moment. Any other
-    /// holder (a serving hub, another machine or container, a name this cannot read, a process
-    /// that cannot be looked at) is taken to be running.
+    /// Whether `holder` names a process of this boot and namespace (`sync`, `serve` or `hub`)
+    /// that has exited: no process has its number, or the one that has it started at another
+    /// moment. Any other holder (another machine or container, a name this cannot read, a
+    /// process that cannot be looked at) is taken to be running.
     pub fn holder_exited(&self, holder: &str) -> bool {
         let (Some(boot), Some(namespace)) = (&self.boot, &self.pid_namespace) else {
             return false;
         };
         let Some((identity, _host)) = holder
-            .strip_prefix("sync:")
-            .and_then(|rest| rest.split_once('@'))
+            .split_once(':')
+            .filter(|(role, _)| ROLES.contains(role))
+            .and_then(|(_, rest)| rest.split_once('@'))
         else {
             return false;
         };
@@ -81,6 +82,30 @@ impl ThisProcess {
                 .is_some_and(|now_started| now_started != start),
         }
     }
+}
+
+/// The roles processes hold leases in.
+const ROLES: [&str; 3] = ["sync", "serve", "hub"];
+
+/// Hands back, due at once, every stream whose lease is held by a process of this machine
+/// that has exited (killed, or a crash the service manager restarted from), so that its
+/// streams resume now instead of when the leases lapse. Each is handed back only under the
+/// claim its holder left. Returns how many.
+pub async fn hand_back_leases_of_exited(
+    store: &shopbridge_store::Store,
+    now_ms: i64,
+) -> Result<usize, shopbridge_store::StoreError> {
+    let this = ThisProcess::new();
+    let mut handed_back = 0;
+    for (holder, _, claimed) in store.leases().await? {
+        if this.holder_exited(&holder) {
+            store.release_interrupted(&claimed, &holder, now_ms).await?;
+            tracing::warn!(holder = %holder, shop = %claimed.connection_id, stream = %claimed.stream,
+                "the process holding this stream's lease has exited; handed the stream back");
+            handed_back += 1;
+        }
+    }
+    Ok(handed_back)
 }
 
 /// When a process started, in clock ticks after boot (field 22 of `/proc/PID/stat`).
@@ -138,6 +163,10 @@ mod tests {
         child.kill().expect("kill");
         child.wait().expect("reaped");
         assert!(this.holder_exited(&named(pid, started)), "exited");
+        for role in ["serve:", "hub:"] {
+            let as_role = named(pid, started).replacen("sync:", role, 1);
+            assert!(this.holder_exited(&as_role), "{as_role}");
+        }
         // Another boot, another namespace, a serving hub, or names that do not parse.
         let boot = this.boot.clone().expect("boot id");
         let namespace = this.pid_namespace.clone().expect("namespace");
@@ -145,7 +174,7 @@ mod tests {
             named(pid, started).replacen(&boot, "another-boot", 1),
             named(pid, started).replacen(&format!(":{namespace}@"), ":1@", 1),
             format!("hub-{pid}"),
-            named(pid, started).replacen("sync:", "serve:", 1),
+            named(pid, started).replacen("sync:", "cron:", 1),
             format!("sync@host:{pid}"),
             format!("sync:{pid}:{started}:{boot}@host"),
             format!("sync:0:{started}:{boot}:{namespace}@host"),

@@ -431,6 +431,9 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                 crate::config::quota_gate(clock.clone(), &quotas, redis.as_deref(), &redis_prefix)
                     .await?;
             let owner = owner.unwrap_or_else(|| crate::run_owner::ThisProcess::new().owner("hub"));
+            // As `serve` does: streams a crashed predecessor on this machine left leased resume
+            // now.
+            crate::run_owner::hand_back_leases_of_exited(&store, clock.now_ms()).await?;
             // The same wiring as `serve`; only its scheduler runs here (no callbacks are served).
             let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
                 store,

@@ -1448,30 +1448,8 @@ async fn sync_union_waits_its_turn_on_the_streams_lease() {
         stderr.contains("is being synced by hub-1 (its lease runs until"),
         "{stderr}"
     );
-    // A `sync` of this machine that has exited holds it: taken over. Its name is what that
-    // process called itself: number, start time, boot and process-number namespace.
-    let mut exited = Command::new("sleep").arg("30").spawn().expect("a child");
-    let pid = exited.id();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let started = stat
-        .rsplit_once(')')
-        .and_then(|(_, fields)| fields.split_whitespace().nth(19))
-        .expect("start time")
-        .to_owned();
-    exited.kill().expect("kill");
-    exited.wait().expect("reaped");
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot id");
-    let namespace = std::fs::read_link("/proc/self/ns/pid").expect("namespace");
-    let namespace = namespace
-        .to_str()
-        .and_then(|link| link.strip_prefix("pid:["))
-        .and_then(|link| link.strip_suffix(']'))
-        .expect("namespace inode");
-    hold(format!(
-        "sync:{pid}:{started}:{}:{namespace}@host",
-        boot.trim()
-    ))
-    .await;
+    // A `sync` of this machine that has exited holds it: taken over.
+    hold(exited_process("sync")).await;
     assert!(stdout_of(&sync()).contains("synced union orders"));
 }
 
@@ -1636,4 +1614,127 @@ async fn shops_sums_finds_and_rebuilds_a_sum_that_differs() {
     let unknown = sums(&["--shop", "no-such-shop"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-shop"));
+}
+
+/// A process's lease owner's name in `role`, as that process calls itself: its number, when it
+/// started, the boot and its process-number namespace.
+fn process_name(role: &str, pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let started = stat
+        .rsplit_once(')')
+        .and_then(|(_, fields)| fields.split_whitespace().nth(19))
+        .expect("start time")
+        .to_owned();
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot id");
+    let namespace = std::fs::read_link("/proc/self/ns/pid").expect("namespace");
+    let namespace = namespace
+        .to_str()
+        .and_then(|link| link.strip_prefix("pid:["))
+        .and_then(|link| link.strip_suffix(']'))
+        .expect("namespace inode");
+    format!("{role}:{pid}:{started}:{}:{namespace}@host", boot.trim())
+}
+
+/// The lease owner's name of a process of this machine that has exited, in `role`.
+fn exited_process(role: &str) -> String {
+    let mut exited = Command::new("sleep").arg("30").spawn().expect("a child");
+    let name = process_name(role, exited.id());
+    exited.kill().expect("kill");
+    exited.wait().expect("reaped");
+    name
+}
+
+/// A hub that starts after one on this machine crashed (killed, or restarted by its service
+/// manager) resumes the streams it left leased at once, not when their leases lapse; a lease
+/// of a process still running is left alone.
+#[tokio::test]
+async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
+    let sandbox = SandboxProcess::start();
+    let dir = std::env::temp_dir().join(format!("sb-crashed-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("shop.db").display());
+    let key_file = dir.join("master.key");
+    let key = key_file.to_str().expect("path");
+    let synced = run(&[
+        "sync",
+        "--create",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "union",
+        "--sandbox",
+        &sandbox.url,
+        "--initial-days",
+        "2",
+    ]);
+    assert!(stdout_of(&synced).contains("synced union orders"));
+    let set_lease = async |holder: &str| {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&database)
+            .await
+            .expect("database");
+        sqlx::query(
+            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'left', next_run_ms = 0
+             WHERE stream = 'union_orders'",
+        )
+        .bind(holder)
+        .bind(i64::MAX / 2)
+        .execute(&mut db)
+        .await
+        .expect("lease");
+    };
+    let lease_owner = async || -> Option<String> {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&database)
+            .await
+            .expect("database");
+        sqlx::query_scalar("SELECT lease_owner FROM sync_schedule WHERE stream = 'union_orders'")
+            .fetch_one(&mut db)
+            .await
+            .expect("schedule")
+    };
+    let scheduled = || {
+        run(&[
+            "sync",
+            "--database",
+            &database,
+            "--master-key-file",
+            key,
+            "scheduled",
+            "--sandbox",
+            &sandbox.url,
+            "--until-idle",
+        ])
+    };
+    // Held by a process that is running (this test, named as a hub): left as it is.
+    let running = process_name("serve", std::process::id());
+    set_lease(&running).await;
+    let idle = scheduled();
+    assert!(idle.status.success(), "{idle:?}");
+    assert_eq!(
+        lease_owner().await,
+        Some(running),
+        "a running holder's lease stays"
+    );
+    // Held by a `serve` of this machine that has exited: handed back, and run.
+    set_lease(&exited_process("serve")).await;
+    let resumed = scheduled();
+    assert!(resumed.status.success(), "{resumed:?}");
+    assert_eq!(lease_owner().await, None, "handed back, run, and released");
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&database)
+            .await
+            .expect("database");
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT last_status FROM sync_schedule WHERE stream = 'union_orders'",
+        )
+        .fetch_one(&mut db)
+        .await
+        .expect("schedule");
+        assert_eq!(last.as_deref(), Some("complete"), "run to its end");
+    }
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(stderr.contains("has exited"), "{stderr}");
 }

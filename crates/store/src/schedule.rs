@@ -147,6 +147,29 @@ impl Store {
         .transpose()
     }
 
+    /// Every lease held now: `(owner, until_ms, claim)`.
+    pub async fn leases(&self) -> Result<Vec<(String, i64, Claimed)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT connection_id, stream, lease_owner, lease_until_ms, lease_token FROM sync_schedule
+             WHERE lease_owner IS NOT NULL AND lease_until_ms IS NOT NULL AND lease_token IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("lease_owner")?,
+                    row.try_get("lease_until_ms")?,
+                    Claimed {
+                        connection_id: row.try_get("connection_id")?,
+                        stream: row.try_get("stream")?,
+                        lease_token: row.try_get("lease_token")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Takes over the lease `held` by `holder`, known to have exited before handing it back,
     /// for `owner`: only while that very claim still holds it (a claim made since, by anyone,
     /// is left alone), and only for an active shop. `None` when it no longer does.
