@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-/// This process as a lease names it: `ROLE:PID:START:BOOT:PIDNS@HOST`. The process number alone
+/// This process as a lease names it: `ROLE:PID:START:BOOT:PIDNS.TIMENS@HOST`. The process number alone
 /// is not enough: numbers are reused, other machines and containers have their own (every
 /// container's first process is number 1), and containers may share a host name: a stopping
 /// hub hands back the leases held under its own name, which must then be its alone. So the name also carries when the process started (clock
@@ -27,7 +27,7 @@ impl ThisProcess {
                 .ok()
                 .map(|id| id.trim().to_owned())
                 .filter(|id| !id.is_empty() && !id.contains([':', '@'])),
-            pid_namespace: pid_namespace(Path::new("/proc/self/ns/pid")),
+            pid_namespace: namespaces(),
             host: nix::unistd::gethostname()
                 .ok()
                 .and_then(|name| name.into_string().ok())
@@ -57,13 +57,18 @@ impl ThisProcess {
         let (Some(boot), Some(namespace)) = (&self.boot, &self.pid_namespace) else {
             return false;
         };
-        let Some((identity, _host)) = holder
+        let Some((identity, host)) = holder
             .split_once(':')
             .filter(|(role, _)| ROLES.contains(role))
             .and_then(|(_, rest)| rest.split_once('@'))
         else {
             return false;
         };
+        // Machines cloned from one image or snapshot may share a boot id: the name tells them
+        // apart too.
+        if host != self.host {
+            return false;
+        }
         let parts: Vec<&str> = identity.split(':').collect();
         let [pid, start, holder_boot, holder_namespace] = parts[..] else {
             return false;
@@ -87,25 +92,49 @@ impl ThisProcess {
 /// The roles processes hold leases in.
 const ROLES: [&str; 3] = ["sync", "serve", "hub"];
 
+/// Whether a lease owner's name given by hand reads as one this module makes (and could then
+/// be judged exited while its process runs).
+pub fn is_generated_name(owner: &str) -> bool {
+    owner
+        .split_once(':')
+        .is_some_and(|(role, _)| ROLES.contains(&role))
+}
+
 /// Hands back, due at once, every stream whose lease is held by a process of this machine
 /// that has exited (killed, or a crash the service manager restarted from), so that its
 /// streams resume now instead of when the leases lapse. Each is handed back only under the
-/// claim its holder left. Returns how many.
-pub async fn hand_back_leases_of_exited(
-    store: &shopbridge_store::Store,
-    now_ms: i64,
-) -> Result<usize, shopbridge_store::StoreError> {
+/// claim its holder left. Returns how many; a failure is logged, not returned: the leases
+/// lapse on their own.
+pub async fn hand_back_leases_of_exited(store: &shopbridge_store::Store, now_ms: i64) -> usize {
     let this = ThisProcess::new();
+    let leases = match store.leases().await {
+        Ok(leases) => leases,
+        Err(err) => {
+            // A clean-up: the leases lapse on their own if it cannot run.
+            tracing::warn!(error = %err, "could not look for leases of exited processes");
+            return 0;
+        }
+    };
     let mut handed_back = 0;
-    for (holder, _, claimed) in store.leases().await? {
-        if this.holder_exited(&holder) {
-            store.release_interrupted(&claimed, &holder, now_ms).await?;
-            tracing::warn!(holder = %holder, shop = %claimed.connection_id, stream = %claimed.stream,
-                "the process holding this stream's lease has exited; handed the stream back");
-            handed_back += 1;
+    for (holder, _, claimed) in leases {
+        if !this.holder_exited(&holder) {
+            continue;
+        }
+        match store.release_interrupted(&claimed, &holder, now_ms).await {
+            Ok(true) => {
+                tracing::warn!(holder = %holder, shop = %claimed.connection_id, stream = %claimed.stream,
+                    "the process holding this stream's lease has exited; handed the stream back");
+                handed_back += 1;
+            }
+            // Claimed again meanwhile (another hub starting too): nothing to hand back.
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(holder = %holder, shop = %claimed.connection_id, stream = %claimed.stream,
+                    error = %err, "could not hand back the stream of an exited process; its lease lapses instead");
+            }
         }
     }
-    Ok(handed_back)
+    handed_back
 }
 
 /// When a process started, in clock ticks after boot (field 22 of `/proc/PID/stat`).
@@ -121,15 +150,28 @@ fn start_of_stat(stat: &str) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// The inode of a process-number namespace link (`pid:[4026531836]` gives `4026531836`).
-fn pid_namespace(link: &Path) -> Option<String> {
+/// This process's process-number and time namespaces, as `PID.TIME` inodes: a process's start
+/// time is only comparable within both (a time namespace shifts it). Kernels without time
+/// namespaces give `PID.0`.
+fn namespaces() -> Option<String> {
+    let pid = namespace_inode(Path::new("/proc/self/ns/pid"), "pid")?;
+    let time = if Path::new("/proc/self/ns/time").exists() {
+        namespace_inode(Path::new("/proc/self/ns/time"), "time")?
+    } else {
+        "0".to_owned()
+    };
+    Some(format!("{pid}.{time}"))
+}
+
+/// The inode of a namespace link of `kind` (`pid:[4026531836]` gives `4026531836`).
+fn namespace_inode(link: &Path, kind: &str) -> Option<String> {
     let target = std::fs::read_link(link).ok()?;
-    let target = target.to_str()?;
-    let inode = target.strip_prefix("pid:[")?.strip_suffix(']')?;
-    inode
-        .chars()
-        .all(|c| c.is_ascii_digit())
-        .then(|| inode.to_owned())
+    let inode = target
+        .to_str()?
+        .strip_prefix(kind)?
+        .strip_prefix(":[")?
+        .strip_suffix(']')?;
+    (!inode.is_empty() && inode.chars().all(|c| c.is_ascii_digit())).then(|| inode.to_owned())
 }
 
 #[cfg(test)]
@@ -175,6 +217,7 @@ mod tests {
             named(pid, started).replacen(&format!(":{namespace}@"), ":1@", 1),
             format!("hub-{pid}"),
             named(pid, started).replacen("sync:", "cron:", 1),
+            named(pid, started).replacen(&format!("@{}", this.host), "@a-clone", 1),
             format!("sync@host:{pid}"),
             format!("sync:{pid}:{started}:{boot}@host"),
             format!("sync:0:{started}:{boot}:{namespace}@host"),
@@ -187,6 +230,14 @@ mod tests {
     }
 
     #[test]
+    fn names_given_by_hand_must_not_read_as_made_ones() {
+        assert!(is_generated_name("hub:1:2:b:3.4@h"));
+        assert!(is_generated_name("sync:anything"));
+        assert!(!is_generated_name("hub-a"));
+        assert!(!is_generated_name("worker:1"));
+    }
+
+    #[test]
     fn a_command_name_with_spaces_and_parentheses_does_not_shift_the_fields() {
         let fields: Vec<String> = (3..=25).map(|n| format!("f{n}")).collect();
         let mut stat = format!("42 (a) (b c) {}", fields.join(" "));
@@ -195,6 +246,7 @@ mod tests {
         assert_eq!(start_of_stat(&stat), Some(123_456));
         assert_eq!(start_of_stat("42 (truncated"), None);
         assert!(start_time(std::process::id()).is_some());
-        assert_eq!(pid_namespace(Path::new("/nonexistent")), None);
+        assert_eq!(namespace_inode(Path::new("/nonexistent"), "pid"), None);
+        assert!(namespaces().is_some_and(|ns| ns.contains('.')));
     }
 }

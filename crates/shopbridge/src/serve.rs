@@ -349,7 +349,7 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
         .to_owned();
     // Streams a crashed predecessor on this machine left leased resume now, not when their
     // leases lapse.
-    crate::run_owner::hand_back_leases_of_exited(&parts.store, parts.clock.now_ms()).await?;
+    crate::run_owner::hand_back_leases_of_exited(&parts.store, parts.clock.now_ms()).await;
     let application = Application::build(AppConfig {
         store: parts.store,
         vop: parts.vop,

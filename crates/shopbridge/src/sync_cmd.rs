@@ -430,10 +430,16 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             let gate =
                 crate::config::quota_gate(clock.clone(), &quotas, redis.as_deref(), &redis_prefix)
                     .await?;
+            if let Some(owner) = &owner {
+                anyhow::ensure!(
+                    !crate::run_owner::is_generated_name(owner),
+                    "--owner: {owner:?} reads as a name the hub makes (ROLE:...); choose another, unique to this process"
+                );
+            }
             let owner = owner.unwrap_or_else(|| crate::run_owner::ThisProcess::new().owner("hub"));
             // As `serve` does: streams a crashed predecessor on this machine left leased resume
             // now.
-            crate::run_owner::hand_back_leases_of_exited(&store, clock.now_ms()).await?;
+            crate::run_owner::hand_back_leases_of_exited(&store, clock.now_ms()).await;
             // The same wiring as `serve`; only its scheduler runs here (no callbacks are served).
             let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
                 store,

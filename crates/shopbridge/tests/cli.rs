@@ -1626,13 +1626,27 @@ fn process_name(role: &str, pid: u32) -> String {
         .expect("start time")
         .to_owned();
     let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot id");
-    let namespace = std::fs::read_link("/proc/self/ns/pid").expect("namespace");
-    let namespace = namespace
-        .to_str()
-        .and_then(|link| link.strip_prefix("pid:["))
-        .and_then(|link| link.strip_suffix(']'))
-        .expect("namespace inode");
-    format!("{role}:{pid}:{started}:{}:{namespace}@host", boot.trim())
+    let inode = |kind: &str| {
+        let link = std::fs::read_link(format!("/proc/self/ns/{kind}")).ok()?;
+        let inode = link
+            .to_str()?
+            .strip_prefix(kind)?
+            .strip_prefix(":[")?
+            .strip_suffix(']')?
+            .to_owned();
+        Some(inode)
+    };
+    let namespaces = format!(
+        "{}.{}",
+        inode("pid").expect("pid namespace"),
+        inode("time").unwrap_or_else(|| "0".to_owned())
+    );
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    format!(
+        "{role}:{pid}:{started}:{}:{namespaces}@{}",
+        boot.trim(),
+        host.trim()
+    )
 }
 
 /// The lease owner's name of a process of this machine that has exited, in `role`.
@@ -1714,7 +1728,7 @@ async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
     assert!(idle.status.success(), "{idle:?}");
     assert_eq!(
         lease_owner().await,
-        Some(running),
+        Some(running.clone()),
         "a running holder's lease stays"
     );
     // Held by a `serve` of this machine that has exited: handed back, and run.
@@ -1736,5 +1750,25 @@ async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
         assert_eq!(last.as_deref(), Some("complete"), "run to its end");
     }
     let stderr = String::from_utf8_lossy(&resumed.stderr);
-    assert!(stderr.contains("has exited"), "{stderr}");
+    assert!(
+        stderr.contains("has exited; handed the stream back"),
+        "{stderr}"
+    );
+    // A name given by hand that reads as a made one is refused: it could be taken for an
+    // exited process's while its own runs.
+    let refused = run(&[
+        "sync",
+        "--database",
+        &database,
+        "--master-key-file",
+        key,
+        "scheduled",
+        "--sandbox",
+        &sandbox.url,
+        "--until-idle",
+        "--owner",
+        &running,
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--owner"));
 }

@@ -454,6 +454,12 @@ impl Source<'_> {
     }
 }
 
+/// The times every kept key lies within: from the Beijing day of the earliest time the writer
+/// counts (which starts before it) to the limit of the times it counts.
+fn summed_keys() -> (i64, i64) {
+    (crate::union::beijing_day(-TIME_LIMIT_MS + 1), TIME_LIMIT_MS)
+}
+
 /// What a family's check found in one table, summed over its days.
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -602,7 +608,10 @@ impl Store {
             })
             .collect();
         let mut found = vec![(Tally::default(), false); scopes.len()];
-        let mut from = -TIME_LIMIT_MS + 1;
+        // Every key the writer makes lies in [LOW, HIGH): the days and hours of the times it
+        // counts (within 10,000 years of 1970 either way), the first of them starting before it.
+        let (low, high) = summed_keys();
+        let mut from = low;
         loop {
             // One snapshot for the day: its rows and its sums as one commit left them.
             let mut snapshot = match self.backend() {
@@ -623,11 +632,11 @@ impl Store {
                     next = Some(next.map_or(at, |next| next.min(at)));
                 }
             }
-            let Some(next) = next.filter(|next| *next < TIME_LIMIT_MS) else {
+            let Some(next) = next.filter(|next| *next < high) else {
                 break;
             };
             let day = crate::union::beijing_day(next);
-            let range = (day.max(-TIME_LIMIT_MS + 1), day + DAY_MS);
+            let range = (day.max(low), day.saturating_add(DAY_MS).min(high));
             let recomputed = source.sums(&mut read, connection_id, range).await?;
             let mut deltas = Vec::with_capacity(scopes.len());
             for ((scope, sums), (tally, _)) in scopes.iter().zip(&recomputed).zip(&mut found) {
@@ -642,7 +651,7 @@ impl Store {
             from = range.1;
         }
         // Kept rows beyond the times anything is summed in: none should be there.
-        let range = (-TIME_LIMIT_MS + 1, TIME_LIMIT_MS);
+        let range = (low, high);
         let mut deltas = Vec::with_capacity(scopes.len());
         {
             let mut tx = self.reader().begin().await?;

@@ -225,14 +225,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Releases a lease after a run: the stream is next due one interval after `now_ms`.
+    /// Releases a lease after a run: the stream is next due one interval after `now_ms`. False
+    /// when the claim no longer held it.
     pub async fn release_lease(
         &self,
         claimed: &Claimed,
         owner: &str,
         status: &str,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.release(claimed, owner, status, now_ms, "$2 + interval_ms")
             .await
     }
@@ -244,13 +245,14 @@ impl Store {
         claimed: &Claimed,
         owner: &str,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.release(claimed, owner, "interrupted", now_ms, "$2")
             .await
     }
 
     /// Releases `owner`'s lease of a stream under this claim with its last outcome; `next_run`
-    /// is the SQL of its next due time (`$2` is `now_ms`).
+    /// is the SQL of its next due time (`$2` is `now_ms`). False when the claim no longer held
+    /// it.
     async fn release(
         &self,
         claimed: &Claimed,
@@ -258,8 +260,8 @@ impl Store {
         status: &str,
         now_ms: i64,
         next_run: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(&format!(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(&format!(
             "UPDATE sync_schedule SET lease_owner = NULL, lease_until_ms = NULL, lease_token = NULL, last_status = $1,
              last_finished_ms = $2, next_run_ms = {next_run}
              WHERE connection_id = $3 AND stream = $4 AND lease_owner = $5 AND lease_token = $6",
@@ -272,7 +274,7 @@ impl Store {
         .bind(&claimed.lease_token)
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Hands back every stream `owner` holds, due at once: a stopping process whose runs were
