@@ -2243,6 +2243,8 @@ async fn kept_sums_are_checked_and_rebuilt_from_the_rows(store: &Store) {
                         created_ms: match rng.below(8) {
                             0 => None,
                             1 => Some(far),
+                            // The earliest time anything is counted at: its day starts before it.
+                            2 => Some(-253_402_300_800_000 + 1),
                             _ => Some(base + rng.below(day as u64) as i64),
                         },
                         status: [None, Some("new".to_owned()), Some("done".to_owned())]
