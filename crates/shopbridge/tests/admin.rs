@@ -649,3 +649,75 @@ async fn init_then_every_command_runs_from_one_config_file() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `serve` starting after a hub on this machine crashed (its service manager restarting it)
+/// hands back, due at once, the streams that hub left leased, before it says it is ready,
+/// instead of leaving them until the leases lapse.
+// Two threads: the sandbox runs in this process and answers the commands this test waits for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_resumes_the_streams_a_crashed_hub_left_leased() {
+    let sandbox = shopbridge_sandbox::RunningSandbox::spawn(Default::default())
+        .await
+        .expect("sandbox");
+    let dir = std::env::temp_dir().join(format!("sb-crash-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let database = format!("sqlite://{}", dir.join("hub.db").display());
+    let key = dir.join("hub.key");
+    let synced = admin(
+        &[
+            "sync",
+            "union",
+            "--sandbox",
+            &sandbox.base_url(),
+            "--initial-days",
+            "2",
+            "--create",
+        ],
+        &database,
+        &key,
+    );
+    assert!(ok(&synced).contains("synced union orders"));
+    let crashed = common::exited_process("serve");
+    let lease_owner = async || -> Option<String> {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&database)
+            .await
+            .expect("database");
+        sqlx::query_scalar("SELECT lease_owner FROM sync_schedule WHERE stream = 'union_orders'")
+            .fetch_one(&mut db)
+            .await
+            .expect("schedule")
+    };
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&database)
+            .await
+            .expect("database");
+        sqlx::query(
+            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'left'
+             WHERE stream = 'union_orders'",
+        )
+        .bind(&crashed)
+        .bind(i64::MAX / 2)
+        .execute(&mut db)
+        .await
+        .expect("lease");
+    }
+    assert_eq!(lease_owner().await.as_ref(), Some(&crashed));
+    let _hub = serve_with(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--sandbox",
+        &sandbox.base_url(),
+        "--database",
+        &database,
+        "--master-key-file",
+        &key.display().to_string(),
+    ]);
+    assert_ne!(
+        lease_owner().await.as_ref(),
+        Some(&crashed),
+        "handed back before the hub said it was ready"
+    );
+}

@@ -3,6 +3,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_shopbridge");
 
 fn run(args: &[&str]) -> Output {
@@ -1449,7 +1451,7 @@ async fn sync_union_waits_its_turn_on_the_streams_lease() {
         "{stderr}"
     );
     // A `sync` of this machine that has exited holds it: taken over.
-    hold(exited_process("sync")).await;
+    hold(common::exited_process("sync")).await;
     assert!(stdout_of(&sync()).contains("synced union orders"));
 }
 
@@ -1616,48 +1618,6 @@ async fn shops_sums_finds_and_rebuilds_a_sum_that_differs() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-shop"));
 }
 
-/// A process's lease owner's name in `role`, as that process calls itself: its number, when it
-/// started, the boot and its process-number namespace.
-fn process_name(role: &str, pid: u32) -> String {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let started = stat
-        .rsplit_once(')')
-        .and_then(|(_, fields)| fields.split_whitespace().nth(19))
-        .expect("start time")
-        .to_owned();
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot id");
-    let inode = |kind: &str| {
-        let link = std::fs::read_link(format!("/proc/self/ns/{kind}")).ok()?;
-        let inode = link
-            .to_str()?
-            .strip_prefix(kind)?
-            .strip_prefix(":[")?
-            .strip_suffix(']')?
-            .to_owned();
-        Some(inode)
-    };
-    let namespaces = format!(
-        "{}.{}",
-        inode("pid").expect("pid namespace"),
-        inode("time").unwrap_or_else(|| "0".to_owned())
-    );
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
-    format!(
-        "{role}:{pid}:{started}:{}:{namespaces}@{}",
-        boot.trim(),
-        host.trim()
-    )
-}
-
-/// The lease owner's name of a process of this machine that has exited, in `role`.
-fn exited_process(role: &str) -> String {
-    let mut exited = Command::new("sleep").arg("30").spawn().expect("a child");
-    let name = process_name(role, exited.id());
-    exited.kill().expect("kill");
-    exited.wait().expect("reaped");
-    name
-}
-
 /// A hub that starts after one on this machine crashed (killed, or restarted by its service
 /// manager) resumes the streams it left leased at once, not when their leases lapse; a lease
 /// of a process still running is left alone.
@@ -1722,7 +1682,7 @@ async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
         ])
     };
     // Held by a process that is running (this test, named as a hub): left as it is.
-    let running = process_name("serve", std::process::id());
+    let running = common::process_name("serve", std::process::id());
     set_lease(&running).await;
     let idle = scheduled();
     assert!(idle.status.success(), "{idle:?}");
@@ -1732,7 +1692,7 @@ async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
         "a running holder's lease stays"
     );
     // Held by a `serve` of this machine that has exited: handed back, and run.
-    set_lease(&exited_process("serve")).await;
+    set_lease(&common::exited_process("serve")).await;
     let resumed = scheduled();
     assert!(resumed.status.success(), "{resumed:?}");
     assert_eq!(lease_owner().await, None, "handed back, run, and released");

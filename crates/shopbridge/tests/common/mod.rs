@@ -1,5 +1,5 @@
-//! What the command-line tests share: a `shopbridge serve` process, and a fresh PostgreSQL
-//! database per test.
+//! What the command-line tests share: a `shopbridge serve` process, a fresh PostgreSQL
+//! database per test, and the lease owner's names processes give themselves.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -94,4 +94,46 @@ impl PgDatabase {
             .await
             .expect("drop");
     }
+}
+
+/// A process's lease owner's name in `role`, as that process calls itself: its number, when it
+/// started, the boot, its process-number and time namespaces, and the host.
+pub fn process_name(role: &str, pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let started = stat
+        .rsplit_once(')')
+        .and_then(|(_, fields)| fields.split_whitespace().nth(19))
+        .expect("start time")
+        .to_owned();
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").expect("boot id");
+    let inode = |kind: &str| {
+        let link = std::fs::read_link(format!("/proc/self/ns/{kind}")).ok()?;
+        let inode = link
+            .to_str()?
+            .strip_prefix(kind)?
+            .strip_prefix(":[")?
+            .strip_suffix(']')?
+            .to_owned();
+        Some(inode)
+    };
+    let namespaces = format!(
+        "{}.{}",
+        inode("pid").expect("pid namespace"),
+        inode("time").unwrap_or_else(|| "0".to_owned())
+    );
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    format!(
+        "{role}:{pid}:{started}:{}:{namespaces}@{}",
+        boot.trim(),
+        host.trim()
+    )
+}
+
+/// The lease owner's name of a process of this machine that has exited, in `role`.
+pub fn exited_process(role: &str) -> String {
+    let mut exited = Command::new("sleep").arg("30").spawn().expect("a child");
+    let name = process_name(role, exited.id());
+    exited.kill().expect("kill");
+    exited.wait().expect("reaped");
+    name
 }
