@@ -54,6 +54,17 @@ pub(crate) enum CountedTime {
 }
 
 impl CountedTime {
+    /// Both times a record is counted by.
+    pub(crate) const BOTH: [CountedTime; 2] = [CountedTime::Created, CountedTime::Updated];
+
+    /// The record column that holds this time.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            CountedTime::Created => "created_ms",
+            CountedTime::Updated => "updated_ms",
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             CountedTime::Created => "created",
@@ -78,16 +89,22 @@ impl HourCounts {
         status: Option<&str>,
         sign: i64,
     ) {
-        let status = status.unwrap_or_default();
-        let times = [
-            (CountedTime::Created, created_ms),
-            (CountedTime::Updated, Some(updated_ms)),
-        ];
-        for (field, time) in times {
-            if let Some(time) = time.filter(|time| countable(*time)) {
-                let key = (field, crate::hour_of(time), status.to_owned());
-                *self.deltas.entry(key).or_default() += sign;
-            }
+        if let Some(created_ms) = created_ms {
+            self.count(CountedTime::Created, created_ms, status, sign);
+        }
+        self.count(CountedTime::Updated, updated_ms, status, sign);
+    }
+
+    /// Counts a record in (`sign` 1) or out (`sign` -1) of the hour `time` falls in by one of
+    /// its times; a time beyond any hour is counted nowhere.
+    pub(crate) fn count(&mut self, field: CountedTime, time: i64, status: Option<&str>, sign: i64) {
+        if countable(time) {
+            let key = (
+                field,
+                crate::hour_of(time),
+                status.unwrap_or_default().to_owned(),
+            );
+            *self.deltas.entry(key).or_default() += sign;
         }
     }
 

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::kept::{HourCounts, RefundDays, RefundShare, TIME_LIMIT_MS, UNION_REFUNDS_STREAM};
+use crate::kept::{
+    CountedTime, HourCounts, RefundDays, RefundShare, TIME_LIMIT_MS, UNION_REFUNDS_STREAM,
+};
 use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx};
 use crate::union::DAY_MS;
 use crate::{Placeholders, Store, StoreError};
@@ -59,18 +61,19 @@ struct Kept {
     figures: [&'static str; 2],
 }
 
-const SETTLED_DAILY: Kept = Kept {
-    name: "union_settled_daily",
-    time: "day_ms",
-    keys: [("chan_tag", false), ("stat_param", false), ("", false)],
-    figures: ["orders", "commission_e4"],
-};
-const SETTLED_HOURLY: Kept = Kept {
-    name: "union_settled_hourly",
-    time: "hour_ms",
-    keys: [("chan_tag", false), ("stat_param", false), ("", false)],
-    figures: ["orders", "commission_e4"],
-};
+/// Settled orders summed per period and tags: the daily and the hourly table differ only in
+/// these.
+const fn settled(name: &'static str, time: &'static str) -> Kept {
+    Kept {
+        name,
+        time,
+        keys: [("chan_tag", false), ("stat_param", false), ("", false)],
+        figures: ["orders", "commission_e4"],
+    }
+}
+
+const SETTLED_DAILY: Kept = settled("union_settled_daily", "day_ms");
+const SETTLED_HOURLY: Kept = settled("union_settled_hourly", "hour_ms");
 const REFUND_DAILY: Kept = Kept {
     name: "union_refund_daily",
     time: "day_ms",
@@ -142,12 +145,7 @@ impl Scope<'_> {
         };
         let mut p = Placeholders::new(tx.backend());
         let (clause, mut args) = self.clause(&mut p);
-        let (a, b) = (p.one(), p.one());
-        let range = if outside {
-            format!("({time} < {a} OR {time} >= {b})")
-        } else {
-            format!("{time} >= {a} AND {time} < {b}")
-        };
+        let range = range_clause(time, outside, &mut p);
         let sql = format!(
             "SELECT {time}, {}, {}, {}, {}, {second} FROM {name} WHERE {clause} AND {range}",
             key(keys[0]),
@@ -236,12 +234,7 @@ impl Scope<'_> {
         .await?;
         let mut p = Placeholders::new(tx.backend());
         let (clause, mut args) = self.clause(&mut p);
-        let (a, b) = (p.one(), p.one());
-        let range = if outside {
-            format!("({time} < {a} OR {time} >= {b})")
-        } else {
-            format!("{time} >= {a} AND {time} < {b}")
-        };
+        let range = range_clause(time, outside, &mut p);
         let nothing = used_figures
             .iter()
             .map(|f| format!("{f} = 0"))
@@ -253,6 +246,16 @@ impl Scope<'_> {
             &args,
         )
         .await
+    }
+}
+
+/// `time` in `[from, to)`, or outside it with `outside`: two placeholders, `from` then `to`.
+fn range_clause(time: &str, outside: bool, p: &mut Placeholders) -> String {
+    let (from, to) = (p.one(), p.one());
+    if outside {
+        format!("({time} < {from} OR {time} >= {to})")
+    } else {
+        format!("{time} >= {from} AND {time} < {to}")
     }
 }
 
@@ -274,12 +277,8 @@ enum Source<'a> {
     Settled,
     /// Booked Union refunds, by booking time, under their order's tags as stored now.
     Refunds,
-    /// One stream's records by one of their times (`created_ms`, `updated_ms`) and status.
-    Records {
-        stream: &'a str,
-        column: &'static str,
-        field: &'static str,
-    },
+    /// One stream's records by one of their times and status.
+    Records { stream: &'a str, time: CountedTime },
 }
 
 impl Source<'_> {
@@ -314,7 +313,8 @@ impl Source<'_> {
                 ];
                 first_int(tx, &sql, &args).await
             }
-            Source::Records { stream, column, .. } => {
+            Source::Records { stream, time } => {
+                let column = time.column();
                 let (stream_p, at) = (p.one(), p.one());
                 let sql = format!(
                     "SELECT MIN({column}) FROM synced_records WHERE connection_id = {shop}
@@ -414,11 +414,8 @@ impl Source<'_> {
                     .collect();
                 Ok(vec![days])
             }
-            Source::Records {
-                stream,
-                column,
-                field,
-            } => {
+            Source::Records { stream, time } => {
+                let column = time.column();
                 let (stream_p, a, b) = (p.one(), p.one(), p.one());
                 let sql = format!(
                     "SELECT {column}, status FROM synced_records WHERE connection_id = {shop}
@@ -432,17 +429,10 @@ impl Source<'_> {
                 ];
                 let mut counts = HourCounts::default();
                 for row in tx.rows(&sql, &args).await? {
-                    // Counted by this one time only: the other is its own family.
-                    let at = row.int(0)?;
-                    let status = row.opt_text(1)?;
-                    match *field {
-                        "created" => counts.add(Some(at), i64::MIN, status.as_deref(), 1),
-                        _ => counts.add(None, at, status.as_deref(), 1),
-                    }
+                    counts.count(*time, row.int(0)?, row.opt_text(1)?.as_deref(), 1);
                 }
                 let hours = counts
                     .into_deltas()
-                    .filter(|((counted, _, _), _)| counted.name() == *field)
                     .map(|((counted, hour_ms, status), records)| {
                         let key = [(*stream).to_owned(), counted.name().to_owned(), status];
                         ((hour_ms, key), (records, 0))
@@ -510,13 +500,12 @@ impl Store {
         // Every stream with records or kept counts, by each of its two times.
         let mut hours = Tally::default();
         for stream in self.counted_streams(connection_id).await? {
-            for (column, field) in [("created_ms", "created"), ("updated_ms", "updated")] {
+            for time in CountedTime::BOTH {
                 let source = Source::Records {
                     stream: &stream,
-                    column,
-                    field,
+                    time,
                 };
-                let filters = [("stream", stream.as_str()), ("time_field", field)];
+                let filters = [("stream", stream.as_str()), ("time_field", time.name())];
                 let [(tally, changed)] = self
                     .check_family(
                         connection_id,
