@@ -105,8 +105,11 @@ pub fn is_generated_name(owner: &str) -> bool {
 /// streams resume now instead of when the leases lapse. Each is handed back only under the
 /// claim its holder left. Returns how many; a failure is logged, not returned: the leases
 /// lapse on their own.
-pub async fn hand_back_leases_of_exited(store: &shopbridge_store::Store, now_ms: i64) -> usize {
-    let this = ThisProcess::new();
+pub async fn hand_back_leases_of_exited(
+    this: &ThisProcess,
+    store: &shopbridge_store::Store,
+    now_ms: i64,
+) -> usize {
     let leases = match store.leases().await {
         Ok(leases) => leases,
         Err(err) => {

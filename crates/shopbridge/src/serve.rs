@@ -349,7 +349,8 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
         .to_owned();
     // Streams a crashed predecessor on this machine left leased resume now, not when their
     // leases lapse.
-    crate::run_owner::hand_back_leases_of_exited(&parts.store, parts.clock.now_ms()).await;
+    let this = crate::run_owner::ThisProcess::new();
+    crate::run_owner::hand_back_leases_of_exited(&this, &parts.store, parts.clock.now_ms()).await;
     let application = Application::build(AppConfig {
         store: parts.store,
         vop: parts.vop,
@@ -357,7 +358,7 @@ pub async fn start_hub(parts: HubParts) -> anyhow::Result<RunningHub> {
         clock: parts.clock,
         gate: Some(parts.gate),
         public_url: url.clone(),
-        owner: crate::run_owner::ThisProcess::new().owner("serve"),
+        owner: this.owner("serve"),
         webhook_targets: parts.webhook_targets,
         trust_forwarded_for: parts.trust_forwarded_for,
         demo_credentials: parts.demo_credentials,

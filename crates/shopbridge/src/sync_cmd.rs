@@ -436,10 +436,11 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
                     "--owner: {owner:?} reads as a name the hub makes (ROLE:...); choose another, unique to this process"
                 );
             }
-            let owner = owner.unwrap_or_else(|| crate::run_owner::ThisProcess::new().owner("hub"));
+            let this = crate::run_owner::ThisProcess::new();
+            let owner = owner.unwrap_or_else(|| this.owner("hub"));
             // As `serve` does: streams a crashed predecessor on this machine left leased resume
             // now.
-            crate::run_owner::hand_back_leases_of_exited(&store, clock.now_ms()).await;
+            crate::run_owner::hand_back_leases_of_exited(&this, &store, clock.now_ms()).await;
             // The same wiring as `serve`; only its scheduler runs here (no callbacks are served).
             let mut scheduler = shopbridge_hub::Application::build(shopbridge_hub::AppConfig {
                 store,
