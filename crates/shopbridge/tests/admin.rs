@@ -93,17 +93,7 @@ impl Running {
             stderr.contains("hub.db (new)") && stderr.contains("hub.key (new)"),
             "the command says which store and key it created: {stderr}"
         );
-        let hub = serve_with(&[
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--sandbox",
-            &sandbox.base_url(),
-            "--database",
-            &database,
-            "--master-key-file",
-            &key.display().to_string(),
-        ]);
+        let hub = common::serve_store(&sandbox.base_url(), &database, &key.display().to_string());
         let http = shopbridge_core::http::client_builder()
             .build()
             .expect("http");
@@ -229,17 +219,11 @@ async fn a_running_hub_is_backed_up_and_restored_into_a_fresh_directory() {
     assert!(refused(&over).contains("exists"));
 
     // The restored store serves the same shops and data.
-    let restored = serve_with(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--sandbox",
+    let restored = common::serve_store(
         &env.sandbox.base_url(),
-        "--database",
         &restored_db,
-        "--master-key-file",
         &env.key.display().to_string(),
-    ]);
+    );
     let (status, shops) = env.get(&restored.url, &env.secret, "/v1/shops").await;
     assert_eq!(status, 200, "{shops}");
     let ids: Vec<&str> = shops
@@ -678,45 +662,14 @@ async fn serve_resumes_the_streams_a_crashed_hub_left_leased() {
     );
     assert!(ok(&synced).contains("synced union orders"));
     let crashed = common::exited_process("serve");
-    let lease_owner = async || -> Option<String> {
-        use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&database)
-            .await
-            .expect("database");
-        sqlx::query_scalar("SELECT lease_owner FROM sync_schedule WHERE stream = 'union_orders'")
-            .fetch_one(&mut db)
-            .await
-            .expect("schedule")
-    };
-    {
-        use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&database)
-            .await
-            .expect("database");
-        sqlx::query(
-            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'left'
-             WHERE stream = 'union_orders'",
-        )
-        .bind(&crashed)
-        .bind(i64::MAX / 2)
-        .execute(&mut db)
-        .await
-        .expect("lease");
-    }
-    assert_eq!(lease_owner().await.as_ref(), Some(&crashed));
-    let _hub = serve_with(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--sandbox",
-        &sandbox.base_url(),
-        "--database",
-        &database,
-        "--master-key-file",
-        &key.display().to_string(),
-    ]);
+    common::hold_union_orders(&database, &crashed).await;
+    assert_eq!(
+        common::union_orders_holder(&database).await.as_ref(),
+        Some(&crashed)
+    );
+    let _hub = common::serve_store(&sandbox.base_url(), &database, &key.display().to_string());
     assert_ne!(
-        lease_owner().await.as_ref(),
+        common::union_orders_holder(&database).await.as_ref(),
         Some(&crashed),
         "handed back before the hub said it was ready"
     );

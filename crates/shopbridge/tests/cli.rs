@@ -164,6 +164,41 @@ impl SandboxProcess {
     }
 }
 
+/// A fresh directory for a store and its master key, as a `sync union` with `--create` makes
+/// them.
+struct StoreDir {
+    database: String,
+    key: String,
+}
+
+impl StoreDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sb-{tag}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        Self {
+            database: format!("sqlite://{}", dir.join("shop.db").display()),
+            key: dir.join("master.key").display().to_string(),
+        }
+    }
+
+    /// `shopbridge sync --create` into this store, of the Union orders of the last `days`.
+    fn sync_union_command(&self, sandbox: &SandboxProcess, days: &str) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(["sync", "--create", "--database", &self.database])
+            .args(["--master-key-file", &self.key])
+            .args(["union", "--sandbox", &sandbox.url, "--initial-days", days]);
+        command
+    }
+
+    /// The same, two days, run to its end.
+    fn sync_union(&self, sandbox: &SandboxProcess) -> Output {
+        self.sync_union_command(sandbox, "2")
+            .output()
+            .expect("run shopbridge")
+    }
+}
+
 impl Drop for SandboxProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -1080,26 +1115,11 @@ async fn winit_warehouses_outbound_inventory_and_tracking_from_the_shell() {
 #[tokio::test]
 async fn keys_rotate_reencrypts_and_the_store_still_opens() {
     let sandbox = SandboxProcess::start();
-    let dir = std::env::temp_dir().join(format!("sb-rotate-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let database = format!("sqlite://{}", dir.join("shop.db").display());
-    let key_file = dir.join("master.key");
-    let key = key_file.to_str().expect("path");
-    let sync = || {
-        run(&[
-            "sync",
-            "--create",
-            "--database",
-            &database,
-            "--master-key-file",
-            key,
-            "union",
-            "--sandbox",
-            &sandbox.url,
-            "--initial-days",
-            "2",
-        ])
-    };
+    let store = StoreDir::new("rotate");
+    let (database, key) = (store.database.clone(), store.key.as_str());
+    let key_file = std::path::PathBuf::from(key);
+    let dir = key_file.parent().expect("its directory").to_path_buf();
+    let sync = || store.sync_union(&sandbox);
     assert!(stdout_of(&sync()).contains("synced union orders"));
     // A key file that is not there is refused, not made up.
     let missing = dir.join("missing.key");
@@ -1403,46 +1423,10 @@ async fn serve_logs_requests_and_sync_runs_as_json() {
 #[tokio::test]
 async fn sync_union_waits_its_turn_on_the_streams_lease() {
     let sandbox = SandboxProcess::start();
-    let dir = std::env::temp_dir().join(format!("sb-lease-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let database = format!("sqlite://{}", dir.join("shop.db").display());
-    let key_file = dir.join("master.key");
-    let key = key_file.to_str().expect("path");
-    let sync = || {
-        run(&[
-            "sync",
-            "--create",
-            "--database",
-            &database,
-            "--master-key-file",
-            key,
-            "union",
-            "--sandbox",
-            &sandbox.url,
-            "--initial-days",
-            "2",
-        ])
-    };
+    let store = StoreDir::new("lease");
+    let sync = || store.sync_union(&sandbox);
     assert!(stdout_of(&sync()).contains("synced union orders"));
-    let hold = |holder: String| {
-        let database = database.clone();
-        async move {
-            use sqlx::Connection;
-            let mut db = sqlx::SqliteConnection::connect(&database)
-                .await
-                .expect("database");
-            let held = sqlx::query(
-                "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'theirs' WHERE stream = 'union_orders'",
-            )
-            .bind(holder)
-            .bind(i64::MAX / 2)
-            .execute(&mut db)
-            .await
-            .expect("hold");
-            assert_eq!(held.rows_affected(), 1);
-        }
-    };
-    hold("hub-1".to_owned()).await;
+    common::hold_union_orders(&store.database, "hub-1").await;
     let refused = sync();
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -1451,7 +1435,7 @@ async fn sync_union_waits_its_turn_on_the_streams_lease() {
         "{stderr}"
     );
     // A `sync` of this machine that has exited holds it: taken over.
-    hold(common::exited_process("sync")).await;
+    common::hold_union_orders(&store.database, &common::exited_process("sync")).await;
     assert!(stdout_of(&sync()).contains("synced union orders"));
 }
 
@@ -1471,24 +1455,11 @@ async fn sync_union_stops_after_its_page_on_sigterm() {
         .await
         .expect("faults");
     assert!(faults.status().is_success());
-    let dir = std::env::temp_dir().join(format!("sb-stop-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let database = format!("sqlite://{}", dir.join("shop.db").display());
-    let key_file = dir.join("master.key");
+    let store = StoreDir::new("stop");
+    let database = &store.database;
     let sync = || {
-        let mut command = Command::new(BIN);
-        command
-            .args([
-                "sync",
-                "--create",
-                "--database",
-                &database,
-                "--master-key-file",
-            ])
-            .arg(&key_file)
-            .args(["union", "--sandbox", &sandbox.url, "--initial-days", "30"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut command = store.sync_union_command(&sandbox, "30");
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         command
     };
     let child = sync().spawn().expect("sync");
@@ -1556,32 +1527,15 @@ async fn sync_union_stops_after_its_page_on_sigterm() {
 #[tokio::test]
 async fn shops_sums_finds_and_rebuilds_a_sum_that_differs() {
     let sandbox = SandboxProcess::start();
-    let dir = std::env::temp_dir().join(format!("sb-sums-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let database = format!("sqlite://{}", dir.join("shop.db").display());
-    let key_file = dir.join("master.key");
-    let key = key_file.to_str().expect("path");
-    let synced = run(&[
-        "sync",
-        "--create",
-        "--database",
-        &database,
-        "--master-key-file",
-        key,
-        "union",
-        "--sandbox",
-        &sandbox.url,
-        "--initial-days",
-        "2",
-    ]);
-    assert!(stdout_of(&synced).contains("synced union orders"));
+    let store = StoreDir::new("sums");
+    assert!(stdout_of(&store.sync_union(&sandbox)).contains("synced union orders"));
     let sums = |extra: &[&str]| {
         let mut args = vec![
             "shops",
             "--database",
-            &database,
+            &store.database,
             "--master-key-file",
-            key,
+            &store.key,
             "sums",
         ];
         args.extend_from_slice(extra);
@@ -1590,19 +1544,13 @@ async fn shops_sums_finds_and_rebuilds_a_sum_that_differs() {
     let agreed = sums(&[]);
     assert!(agreed.status.success(), "{agreed:?}");
     // A sum no row makes: found, and the command fails.
-    {
-        use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&database)
-            .await
-            .expect("database");
-        sqlx::query(
-            "INSERT INTO union_settled_daily (connection_id, day_ms, chan_tag, stat_param, orders, commission_e4)
-             SELECT id, 0, 'x', '', 5, 50000 FROM connections",
-        )
-        .execute(&mut db)
-        .await
-        .expect("a sum no row makes");
-    }
+    sqlx::query(
+        "INSERT INTO union_settled_daily (connection_id, day_ms, chan_tag, stat_param, orders, commission_e4)
+         SELECT id, 0, 'x', '', 5, 50000 FROM connections",
+    )
+    .execute(&mut common::sqlite(&store.database).await)
+    .await
+    .expect("a sum no row makes");
     let found = sums(&["--json"]);
     assert!(!found.status.success());
     let report: serde_json::Value = serde_json::from_slice(&found.stdout).expect("a JSON report");
@@ -1624,91 +1572,49 @@ async fn shops_sums_finds_and_rebuilds_a_sum_that_differs() {
 #[tokio::test]
 async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
     let sandbox = SandboxProcess::start();
-    let dir = std::env::temp_dir().join(format!("sb-crashed-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let database = format!("sqlite://{}", dir.join("shop.db").display());
-    let key_file = dir.join("master.key");
-    let key = key_file.to_str().expect("path");
-    let synced = run(&[
-        "sync",
-        "--create",
-        "--database",
-        &database,
-        "--master-key-file",
-        key,
-        "union",
-        "--sandbox",
-        &sandbox.url,
-        "--initial-days",
-        "2",
-    ]);
-    assert!(stdout_of(&synced).contains("synced union orders"));
-    let set_lease = async |holder: &str| {
-        use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&database)
-            .await
-            .expect("database");
-        sqlx::query(
-            "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'left', next_run_ms = 0
-             WHERE stream = 'union_orders'",
-        )
-        .bind(holder)
-        .bind(i64::MAX / 2)
-        .execute(&mut db)
-        .await
-        .expect("lease");
-    };
-    let lease_owner = async || -> Option<String> {
-        use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&database)
-            .await
-            .expect("database");
-        sqlx::query_scalar("SELECT lease_owner FROM sync_schedule WHERE stream = 'union_orders'")
-            .fetch_one(&mut db)
-            .await
-            .expect("schedule")
-    };
-    let scheduled = || {
-        run(&[
+    let store = StoreDir::new("crashed");
+    assert!(stdout_of(&store.sync_union(&sandbox)).contains("synced union orders"));
+    let database = &store.database;
+    let scheduled = |extra: &[&str]| {
+        let mut args = vec![
             "sync",
             "--database",
-            &database,
+            database,
             "--master-key-file",
-            key,
+            &store.key,
             "scheduled",
             "--sandbox",
             &sandbox.url,
             "--until-idle",
-        ])
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
     };
     // Held by a process that is running (this test, named as a hub): left as it is.
     let running = common::process_name("serve", std::process::id());
-    set_lease(&running).await;
-    let idle = scheduled();
+    common::hold_union_orders(database, &running).await;
+    let idle = scheduled(&[]);
     assert!(idle.status.success(), "{idle:?}");
     assert_eq!(
-        lease_owner().await,
+        common::union_orders_holder(database).await,
         Some(running.clone()),
         "a running holder's lease stays"
     );
     // Held by a `serve` of this machine that has exited: handed back, and run.
-    set_lease(&common::exited_process("serve")).await;
-    let resumed = scheduled();
+    common::hold_union_orders(database, &common::exited_process("serve")).await;
+    let resumed = scheduled(&[]);
     assert!(resumed.status.success(), "{resumed:?}");
-    assert_eq!(lease_owner().await, None, "handed back, run, and released");
-    {
-        use sqlx::Connection;
-        let mut db = sqlx::SqliteConnection::connect(&database)
+    assert_eq!(
+        common::union_orders_holder(database).await,
+        None,
+        "handed back, run, and released"
+    );
+    let last: Option<String> =
+        sqlx::query_scalar("SELECT last_status FROM sync_schedule WHERE stream = 'union_orders'")
+            .fetch_one(&mut common::sqlite(database).await)
             .await
-            .expect("database");
-        let last: Option<String> = sqlx::query_scalar(
-            "SELECT last_status FROM sync_schedule WHERE stream = 'union_orders'",
-        )
-        .fetch_one(&mut db)
-        .await
-        .expect("schedule");
-        assert_eq!(last.as_deref(), Some("complete"), "run to its end");
-    }
+            .expect("schedule");
+    assert_eq!(last.as_deref(), Some("complete"), "run to its end");
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(
         stderr.contains("has exited; handed the stream back"),
@@ -1716,19 +1622,7 @@ async fn a_hub_resumes_the_streams_a_crashed_one_left_leased() {
     );
     // A name given by hand that reads as a made one is refused: it could be taken for an
     // exited process's while its own runs.
-    let refused = run(&[
-        "sync",
-        "--database",
-        &database,
-        "--master-key-file",
-        key,
-        "scheduled",
-        "--sandbox",
-        &sandbox.url,
-        "--until-idle",
-        "--owner",
-        &running,
-    ]);
+    let refused = scheduled(&["--owner", &running]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--owner"));
 }

@@ -378,17 +378,7 @@ async fn a_hub_on_a_sandbox_follows_its_clock_as_it_moves() {
         .lines()
         .find_map(|l| l.strip_prefix("appsecret").map(|s| s.trim().to_owned()))
         .expect("secret printed");
-    let hub = serve_with(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--sandbox",
-        &sandbox.base_url(),
-        "--database",
-        &database,
-        "--master-key-file",
-        &key,
-    ]);
+    let hub = common::serve_store(&sandbox.base_url(), &database, &key);
     let http = shopbridge_core::http::client_builder()
         .build()
         .expect("http");

@@ -137,3 +137,50 @@ pub fn exited_process(role: &str) -> String {
     exited.wait().expect("reaped");
     name
 }
+
+/// `shopbridge serve` on a free port against a sandbox, a store and its key file, once it says
+/// it is ready.
+pub fn serve_store(sandbox_url: &str, database: &str, key_file: &str) -> Hub {
+    serve_with(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--sandbox",
+        sandbox_url,
+        "--database",
+        database,
+        "--master-key-file",
+        key_file,
+    ])
+}
+
+/// A connection to a test's SQLite store (`sqlite://PATH`).
+pub async fn sqlite(database: &str) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    sqlx::SqliteConnection::connect(database)
+        .await
+        .expect("the store")
+}
+
+/// Gives the Union order stream's lease to `holder` for as good as ever, due now, as a process
+/// that stopped holding it would have left it.
+pub async fn hold_union_orders(database: &str, holder: &str) {
+    let held = sqlx::query(
+        "UPDATE sync_schedule SET lease_owner = $1, lease_until_ms = $2, lease_token = 'left', next_run_ms = 0
+         WHERE stream = 'union_orders'",
+    )
+    .bind(holder)
+    .bind(i64::MAX / 2)
+    .execute(&mut sqlite(database).await)
+    .await
+    .expect("the lease");
+    assert_eq!(held.rows_affected(), 1, "the stream has a schedule");
+}
+
+/// Who holds the Union order stream's lease now.
+pub async fn union_orders_holder(database: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT lease_owner FROM sync_schedule WHERE stream = 'union_orders'")
+        .fetch_one(&mut sqlite(database).await)
+        .await
+        .expect("the schedule")
+}
