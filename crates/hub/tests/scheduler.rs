@@ -834,16 +834,19 @@ async fn a_run_by_hand_holds_the_stream_as_a_scheduled_run_does() {
         .ensure_schedule(&shop, UNION_ORDERS, 180_000, now)
         .await
         .expect("schedule");
-    let held = store
-        .claim_due_of(
-            "hub",
-            now,
-            600_000,
-            shopbridge_store::ClaimScope::Stream(&shop, UNION_ORDERS),
-        )
-        .await
-        .expect("claim")
-        .expect("due");
+    let claim_as = async |owner: &str| {
+        store
+            .claim_due_of(
+                owner,
+                now,
+                600_000,
+                shopbridge_store::ClaimScope::Stream(&shop, UNION_ORDERS),
+            )
+            .await
+            .expect("claim")
+            .expect("due")
+    };
+    let held = claim_as("hub").await;
     match by_hand(hand_sync()).await {
         Err(shopbridge_hub::SyncError::Held(message)) => {
             assert!(message.contains("is being synced by hub ("), "{message}");
@@ -864,16 +867,7 @@ async fn a_run_by_hand_holds_the_stream_as_a_scheduled_run_does() {
     // Then held by a `sync` that was killed on this host: its lease has not lapsed, but its
     // holder is gone, so the run by hand takes the stream over.
     assert!(store.run_now(&shop, UNION_ORDERS, now).await.expect("due"));
-    store
-        .claim_due_of(
-            "gone",
-            now,
-            600_000,
-            shopbridge_store::ClaimScope::Stream(&shop, UNION_ORDERS),
-        )
-        .await
-        .expect("claim")
-        .expect("due");
+    claim_as("gone").await;
     assert_eq!(lease_owner().await.as_deref(), Some("gone"));
 
     // It runs under its own lease. A hub looking meanwhile (at its first page) can claim
