@@ -353,7 +353,11 @@ impl Source<'_> {
                     .rows(&sql, &[connection_id.into(), from.into(), to.into()])
                     .await?
                 {
-                    let Some((day, hour)) = crate::union::settled_periods(row.int(0)?) else {
+                    let Some((day, hour, commission)) = crate::union::settled_share(
+                        true,
+                        Some(row.int(0)?),
+                        row.opt_text(3)?.as_deref(),
+                    ) else {
                         continue;
                     };
                     let tags = [
@@ -361,11 +365,11 @@ impl Source<'_> {
                         row.opt_text(2)?.unwrap_or_default(),
                         String::new(),
                     ];
-                    let commission = crate::union::amount_e4(row.opt_text(3)?.as_deref());
                     for (sums, start) in [(&mut days, day), (&mut hours, hour)] {
-                        let sum = sums.entry((start, tags.clone())).or_default();
-                        sum.0 += 1;
-                        sum.1 = sum.1.saturating_add(commission);
+                        crate::union::add_settled(
+                            sums.entry((start, tags.clone())).or_default(),
+                            commission,
+                        );
                     }
                 }
                 Ok(vec![days, hours])

@@ -46,11 +46,27 @@ pub fn beijing_day(at_ms: i64) -> i64 {
     (at_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS
 }
 
-/// The Beijing day and the hour a settled order is summed under; `None` for a settlement time
-/// beyond 10,000 years of 1970 either way (a platform's nonsense), which no sum counts and whose
-/// day could not even be computed without overflow.
-pub(crate) fn settled_periods(settled_ms: i64) -> Option<(i64, i64)> {
-    crate::kept::countable(settled_ms).then(|| (beijing_day(settled_ms), hour_of(settled_ms)))
+/// What an order adds to the settled sums, once it has settled: the Beijing day and the hour
+/// it is summed under and its commission in ten-thousandths of a yuan. `None` for an order not
+/// settled, or settled at a time beyond 10,000 years of 1970 either way (a platform's
+/// nonsense), which no sum counts and whose day could not even be computed without overflow.
+pub(crate) fn settled_share(
+    settled: bool,
+    settled_ms: Option<i64>,
+    commission: Option<&str>,
+) -> Option<(i64, i64, i64)> {
+    let settled_ms = settled_ms.filter(|at| settled && crate::kept::countable(*at))?;
+    Some((
+        beijing_day(settled_ms),
+        hour_of(settled_ms),
+        amount_e4(commission),
+    ))
+}
+
+/// Adds one settled order's commission to a sum of `(orders, commission_e4)`.
+pub(crate) fn add_settled(sum: &mut (i64, i64), commission_e4: i64) {
+    sum.0 += 1;
+    sum.1 = sum.1.saturating_add(commission_e4);
 }
 
 /// An amount in ten-thousandths of a yuan, halves rounded away from zero as SQL's `ROUND` does
@@ -262,14 +278,11 @@ impl Store {
                 order.stat_param.as_deref().unwrap_or_default(),
             );
             tags_after.insert(order_sn, tags);
-            if let (true, Some((day, hour))) =
-                (order.settled, order.settled_ms.and_then(settled_periods))
+            if let Some((day, hour, commission)) =
+                settled_share(order.settled, order.settled_ms, order.commission.as_deref())
             {
-                let commission = amount_e4(order.commission.as_deref());
                 for (sums, start) in [(&mut settling, day), (&mut settling_hours, hour)] {
-                    let sum = sums.entry((start, tags.0, tags.1)).or_default();
-                    sum.0 += 1;
-                    sum.1 = sum.1.saturating_add(commission);
+                    add_settled(sums.entry((start, tags.0, tags.1)).or_default(), commission);
                 }
             }
             if let Some(events) = events {
