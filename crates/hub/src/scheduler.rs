@@ -584,7 +584,7 @@ pub async fn run_by_hand(
             ClaimScope::Stream(&connection_id, &stream),
         )
         .await?;
-    let holder = match claimed {
+    let mut holder = match claimed {
         Some(_) => None,
         None => store.lease_of(&connection_id, &stream).await?,
     };
@@ -595,13 +595,15 @@ pub async fn run_by_hand(
         claimed = store
             .take_over_lease(held, gone, owner, now, LEASE_MS)
             .await?;
-        if claimed.is_some() {
-            tracing::warn!(stream, shop = %connection_id, holder = %gone,
-                "the process holding this stream's lease has exited; took the stream over");
+        match claimed {
+            Some(_) => tracing::warn!(stream, shop = %connection_id, holder = %gone,
+                "the process holding this stream's lease has exited; took the stream over"),
+            // Claimed by someone else meanwhile: say who holds it now.
+            None => holder = store.lease_of(&connection_id, &stream).await?,
         }
     }
     let Some(claimed) = claimed else {
-        let holder = match store.lease_of(&connection_id, &stream).await? {
+        let holder = match holder {
             Some((holder, until_ms, _)) => {
                 let until = chrono::DateTime::from_timestamp_millis(until_ms).map_or_else(
                     || format!("{until_ms} ms since the epoch"),
