@@ -56,11 +56,11 @@ fn process_cpu_s(pid: u32) -> anyhow::Result<f64> {
     Ok((ticks(11)? + ticks(12)?) / per_second.max(1.0))
 }
 
-/// CPU seconds of every child reaped so far (getrusage of `RUSAGE_CHILDREN`).
-fn children_cpu_s() -> anyhow::Result<f64> {
+/// User and system CPU seconds of every child reaped so far (getrusage of `RUSAGE_CHILDREN`).
+fn children_cpu_s() -> anyhow::Result<(f64, f64)> {
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?;
     let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    Ok(seconds(usage.user_time()) + seconds(usage.system_time()))
+    Ok((seconds(usage.user_time()), seconds(usage.system_time())))
 }
 
 /// A process's peak resident memory so far (`VmHWM`), in MiB.
@@ -81,6 +81,8 @@ fn written_by(pid: u32) -> Option<f64> {
 struct Run {
     wall_s: f64,
     cpu_s: f64,
+    /// The part of `cpu_s` spent in the kernel: writes, syncs, page faults, the sockets.
+    system_s: f64,
     peak_rss_mib: f64,
     written_mib: f64,
 }
@@ -89,7 +91,7 @@ struct Run {
 /// children's getrusage: contestants run one at a time), its peak RSS (its high-water mark,
 /// read until it exits) and what it wrote through system calls.
 fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<Run> {
-    let cpu_before = children_cpu_s()?;
+    let (user_before, system_before) = children_cpu_s()?;
     let started = Instant::now();
     // Its diagnostics go to a file: a pipe nobody reads while it runs could fill and stall it.
     let mut child = command
@@ -125,9 +127,12 @@ fn run_measured(mut command: Command, log: &Path) -> anyhow::Result<Run> {
         let stderr = std::fs::read_to_string(log).unwrap_or_default();
         bail!("exited with {status}: {}", stderr.trim());
     }
+    let (user, system) = children_cpu_s()?;
+    let system_s = system - system_before;
     Ok(Run {
         wall_s: wall,
-        cpu_s: children_cpu_s()? - cpu_before,
+        cpu_s: user - user_before + system_s,
+        system_s,
         peak_rss_mib: peak,
         written_mib: written,
     })
@@ -452,13 +457,14 @@ where
     let Run {
         wall_s,
         cpu_s,
+        system_s,
         peak_rss_mib,
         written_mib,
     } = measured.with_context(|| name.to_string())?;
     let sandbox_cpu_s = process_cpu_s(sandbox_pid)? - sandbox_before;
     let stored = stored().await?;
     println!(
-        "{name}: {stored} orders in {wall_s:.1} s, {cpu_s:.2} CPU s, {written_mib:.0} MiB written"
+        "{name}: {stored} orders in {wall_s:.1} s, {cpu_s:.2} CPU s ({system_s:.2} system), {written_mib:.0} MiB written"
     );
     Ok(Measured {
         name,
