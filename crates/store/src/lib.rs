@@ -3,6 +3,7 @@
 //! SQLite (the default, a file in WAL mode) or PostgreSQL, chosen by the database URL.
 
 pub mod admin;
+mod by_status;
 pub mod calls;
 pub mod connect;
 pub mod connection;

@@ -7,6 +7,9 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
+use crate::by_status::{
+    Direction, OrderedTable, Params, StatusRange, after_clause, ranged_page_sql,
+};
 use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx, insert_rows};
 use crate::{
     Checkpoint, Placeholders, RecordEvents, Store, StoreError, UnionOrderRecord, newest_per_key,
@@ -737,13 +740,14 @@ impl Store {
         limit: i64,
         count_cap: i64,
     ) -> Result<Browsed<StoredRecord>, StoreError> {
-        let table = BrowseTable {
+        let table = OrderedTable {
             table: "synced_records",
             id: "record_id",
             updated: "updated_ms",
             status: "status",
             columns: RECORD_COLUMNS,
             stream: Some(stream),
+            indexed_by_status_only: false,
         };
         let (rows, matching) = self
             .browse(&table, connection_id, filter, seek, limit, count_cap)
@@ -763,16 +767,8 @@ impl Store {
         limit: i64,
         count_cap: i64,
     ) -> Result<Browsed<(Cursor, String)>, StoreError> {
-        let table = BrowseTable {
-            table: "union_orders",
-            id: "order_sn",
-            updated: "last_update_ms",
-            status: "sub_status",
-            columns: "order_sn, last_update_ms, payload",
-            stream: None,
-        };
         let (rows, matching) = self
-            .browse(&table, connection_id, filter, seek, limit, count_cap)
+            .browse(&UNION_ORDERS, connection_id, filter, seek, limit, count_cap)
             .await?;
         Ok(Browsed {
             rows: rows.iter().map(union_row).collect::<Result<_, _>>()?,
@@ -782,93 +778,113 @@ impl Store {
 
     async fn browse(
         &self,
-        table: &BrowseTable<'_>,
+        table: &OrderedTable<'_>,
         connection_id: &str,
         filter: &BrowseFilter,
         seek: &Seek,
         limit: i64,
         count_cap: i64,
     ) -> Result<(Vec<sqlx::any::AnyRow>, Capped), StoreError> {
-        let BrowseTable {
-            table: name,
-            id,
-            updated,
-            ..
-        } = *table;
-        let mut p = Placeholders::new(self.backend());
-        let mut clauses = vec![format!("connection_id = {}", p.one())];
-        let mut binds = vec![Bind::Text(connection_id.to_owned())];
-        if let Some(stream) = table.stream {
-            clauses.push(format!("stream = {}", p.one()));
-            binds.push(Bind::Text(stream.to_owned()));
+        let prefix = filter.id_prefix.as_deref().filter(|p| !p.is_empty());
+        let mut present = Vec::new();
+        let ranges = match prefix {
+            // A prefix is a range of the key by id, whatever the statuses.
+            Some(_) if filter.status.is_none() => vec![StatusRange::Any],
+            _ => {
+                self.status_ranges(table, connection_id, filter.status.as_deref(), &mut present)
+                    .await?
+            }
+        };
+        // The conditions of one range: the shop (and stream), its status, the change times
+        // and the id prefix asked for.
+        let filtered = |params: &mut Params, range: StatusRange<'_>| {
+            let mut clauses = vec![format!("connection_id = {}", params.text(connection_id))];
+            if let Some(stream) = table.stream {
+                clauses.push(format!("stream = {}", params.text(stream)));
+            }
+            clauses.extend(range.clause(table.status, params));
+            if let Some(from) = filter.updated_from_ms {
+                clauses.push(format!("{} >= {}", table.updated, params.int(from)));
+            }
+            if let Some(to) = filter.updated_to_ms {
+                clauses.push(format!("{} < {}", table.updated, params.int(to)));
+            }
+            if let Some(prefix) = prefix {
+                // A prefix is a range of the id index: `[prefix, prefix + U+10FFFF)`.
+                // Bytes, not the database's collation: a linguistic one orders ids by other rules.
+                let bytes = match self.backend() {
+                    crate::Backend::Sqlite => "",
+                    crate::Backend::Postgres => r#" COLLATE "C""#,
+                };
+                let (low, high) = (
+                    params.text(prefix),
+                    params.text(&format!("{prefix}\u{10FFFF}")),
+                );
+                clauses.push(format!(
+                    "{id}{bytes} >= {low} AND {id}{bytes} < {high}",
+                    id = table.id
+                ));
+            }
+            clauses
+        };
+        // Counted up to the cap, range by range. The cap is a number, written into the
+        // statement: its placeholder would shift the numbering on PostgreSQL.
+        let cap_rows = count_cap.max(0).saturating_add(1);
+        let mut counted: i64 = 0;
+        for range in &ranges {
+            let mut params = Params::new(self.backend());
+            let filter_sql = filtered(&mut params, *range).join(" AND ");
+            let count_sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} WHERE {filter_sql} LIMIT {cap_rows}) AS capped",
+                table.table
+            );
+            let n: i64 = bind_all(sqlx::query(&count_sql), &params.binds)
+                .fetch_one(self.reader())
+                .await?
+                .try_get("n")?;
+            counted = counted.saturating_add(n);
+            if counted > count_cap {
+                break;
+            }
         }
-        if let Some(status) = &filter.status {
-            clauses.push(format!("{} = {}", table.status, p.one()));
-            binds.push(Bind::Text(status.clone()));
-        }
-        if let Some(from) = filter.updated_from_ms {
-            clauses.push(format!("{updated} >= {}", p.one()));
-            binds.push(Bind::Int(from));
-        }
-        if let Some(to) = filter.updated_to_ms {
-            clauses.push(format!("{updated} < {}", p.one()));
-            binds.push(Bind::Int(to));
-        }
-        if let Some(prefix) = filter.id_prefix.as_deref().filter(|p| !p.is_empty()) {
-            // A prefix is a range of the id index: `[prefix, prefix + U+10FFFF)`.
-            let (low, high) = (p.one(), p.one());
-            // Bytes, not the database's collation: a linguistic one orders ids by other rules.
-            let bytes = match self.backend() {
-                crate::Backend::Sqlite => "",
-                crate::Backend::Postgres => r#" COLLATE "C""#,
-            };
-            clauses.push(format!("{id}{bytes} >= {low} AND {id}{bytes} < {high}"));
-            binds.push(Bind::Text(prefix.to_owned()));
-            binds.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
-        }
-        let filter_sql = clauses.join(" AND ");
-        // The cap is a number, written into the statement: its placeholder would shift the
-        // page query's numbering on PostgreSQL.
-        let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {name} WHERE {filter_sql} LIMIT {}) AS capped",
-            count_cap.max(0).saturating_add(1)
-        );
-        let counted: i64 = bind_all(sqlx::query(&count_sql), &binds)
-            .fetch_one(self.reader())
-            .await?
-            .try_get("n")?;
         let matching = if counted > count_cap {
             Capped::MoreThan(count_cap)
         } else {
             Capped::Exactly(counted)
         };
-        // Newest first; `Newer` and `Oldest` read the other way and turn the page around.
-        let (bound, direction, reverse) = match seek {
-            Seek::Newest => (None, "DESC", false),
-            Seek::Older(cursor) => (Some(("<", cursor)), "DESC", false),
-            Seek::Newer(cursor) => (Some((">", cursor)), "ASC", true),
-            Seek::Oldest => (None, "ASC", true),
-        };
-        let mut clauses = vec![filter_sql];
-        if let Some((op, cursor)) = bound {
-            let (a, b, c) = (p.one(), p.one(), p.one());
-            clauses.push(format!(
-                "({updated} {op} {a} OR ({updated} = {b} AND {id} {op} {c}))"
-            ));
-            binds.push(Bind::Int(cursor.updated_ms));
-            binds.push(Bind::Int(cursor.updated_ms));
-            binds.push(Bind::Text(cursor.id.clone()));
+        if ranges.is_empty() {
+            return Ok((Vec::new(), matching));
         }
-        let page_sql = format!(
-            "SELECT {columns} FROM {name} WHERE {filter} ORDER BY {updated} {direction}, {id} {direction} LIMIT {limit_p}",
-            columns = table.columns,
-            filter = clauses.join(" AND "),
-            limit_p = p.one(),
+        // Newest first; `Newer` and `Oldest` read the other way and turn the page around.
+        let (after, direction, reverse) = match seek {
+            Seek::Newest => (None, Direction::Descending, false),
+            Seek::Older(cursor) => (Some(cursor), Direction::Descending, false),
+            Seek::Newer(cursor) => (Some(cursor), Direction::Ascending, true),
+            Seek::Oldest => (None, Direction::Ascending, true),
+        };
+        let mut params = Params::new(self.backend());
+        let page_sql = ranged_page_sql(
+            &mut params,
+            table,
+            connection_id,
+            &ranges,
+            |params, range| {
+                let mut clauses = filtered(params, range);
+                if let Some(cursor) = after {
+                    clauses.push(after_clause(
+                        table,
+                        direction,
+                        cursor.updated_ms,
+                        &cursor.id,
+                        params,
+                    ));
+                }
+                clauses
+            },
+            direction,
+            limit,
         );
-        let mut rows = bind_all(sqlx::query(&page_sql), &binds)
-            .bind(limit)
-            .fetch_all(self.reader())
-            .await?;
+        let mut rows = self.fetch_with(&page_sql, &params).await?;
         if reverse {
             rows.reverse();
         }
@@ -910,19 +926,38 @@ impl Store {
         cursor: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<(Cursor, String)>, StoreError> {
-        let (sql, binds) = after_cursor_sql(
-            self.backend(),
-            "SELECT order_sn, last_update_ms, payload FROM union_orders",
-            &[],
-            connection_id,
-            ("last_update_ms", "order_sn"),
-            from_ms,
-            cursor,
-        );
-        let rows = bind_all(sqlx::query(&sql), &binds)
-            .bind(limit)
-            .fetch_all(self.reader())
+        let mut present = Vec::new();
+        let ranges = self
+            .status_ranges(&UNION_ORDERS, connection_id, None, &mut present)
             .await?;
+        if ranges.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = Params::new(self.backend());
+        let sql = ranged_page_sql(
+            &mut params,
+            &UNION_ORDERS,
+            connection_id,
+            &ranges,
+            |params, range| {
+                let mut clauses = vec![format!("connection_id = {}", params.text(connection_id))];
+                clauses.extend(range.clause(UNION_ORDERS.status, params));
+                match cursor {
+                    Some(cursor) if cursor.updated_ms >= from_ms => clauses.push(after_clause(
+                        &UNION_ORDERS,
+                        Direction::Ascending,
+                        cursor.updated_ms,
+                        &cursor.id,
+                        params,
+                    )),
+                    _ => clauses.push(format!("last_update_ms >= {}", params.int(from_ms))),
+                }
+                clauses
+            },
+            Direction::Ascending,
+            limit,
+        );
+        let rows = self.fetch_with(&sql, &params).await?;
         rows.iter().map(union_row).collect()
     }
 
@@ -1036,6 +1071,17 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
     })
 }
 
+/// Union orders, read by change time through their index by sub-status alone.
+const UNION_ORDERS: OrderedTable<'static> = OrderedTable {
+    table: "union_orders",
+    id: "order_sn",
+    updated: "last_update_ms",
+    status: "sub_status",
+    columns: "order_sn, last_update_ms, payload",
+    stream: None,
+    indexed_by_status_only: true,
+};
+
 fn union_row(row: &sqlx::any::AnyRow) -> Result<(Cursor, String), StoreError> {
     Ok((
         Cursor {
@@ -1073,12 +1119,12 @@ impl Cursor {
 
 /// A value bound to a placeholder of a query built at run time.
 #[derive(Debug, Clone)]
-enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
-fn bind_all<'q>(
+pub(crate) fn bind_all<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     binds: &'q [Bind],
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -1201,14 +1247,4 @@ pub struct BrowseFilter {
     pub updated_from_ms: Option<i64>,
     /// Changed before this time.
     pub updated_to_ms: Option<i64>,
-}
-
-struct BrowseTable<'a> {
-    table: &'static str,
-    id: &'static str,
-    updated: &'static str,
-    /// The status column the filter compares.
-    status: &'static str,
-    columns: &'static str,
-    stream: Option<&'a str>,
 }

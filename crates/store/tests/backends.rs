@@ -2,7 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use shopbridge_store::{
-    BrowseFilter, Browsed, Capped, Checkpoint, ConnectionState, MasterKey, NewConnection,
+    BrowseFilter, Browsed, Capped, Checkpoint, ConnectionState, Cursor, MasterKey, NewConnection,
     RecordFilter, Seek, Store, SyncedRecord, TimeField, UnionOrderRecord, Vault,
 };
 
@@ -2415,4 +2415,189 @@ async fn sqlite_a_check_of_the_sums_runs_beside_a_writer() {
             .agrees()
     );
     std::fs::remove_file(&path).ok();
+}
+
+/// Union orders are read by change time from their index by sub-status alone: a read across
+/// statuses merges one range per status (NULL included) and must give what one ordered read
+/// of every order gives, page by page, both ways, within change-time bounds, counted exactly.
+async fn orders_across_statuses_read_as_one_list(store: &Store) {
+    let shop = new_shop(store, "merged", "union_channel").await;
+    let other = new_shop(store, "merged-other", "union_channel").await;
+    let stages = [
+        Some("已付款"),
+        Some("已签收"),
+        None,
+        Some("已结算"),
+        Some("已失效"),
+    ];
+    // 41 orders, several sharing a change time (ties go by number), statuses interleaved.
+    let orders: Vec<UnionOrderRecord> = (0..41)
+        .map(|n: i64| {
+            let mut o = order(&format!("S{:03}", (n * 7) % 41), 1_000 + n / 3, "", false);
+            o.sub_status = stages[(n % 5) as usize].map(str::to_owned);
+            o
+        })
+        .collect();
+    // Another shop's orders never show.
+    let foreign: Vec<UnionOrderRecord> = (0..5)
+        .map(|n| order(&format!("F{n}"), 1_005, "已付款", false))
+        .collect();
+    for (id, page) in [(&shop, &orders), (&other, &foreign)] {
+        store
+            .save_page(
+                id,
+                "union_orders",
+                &shopbridge_store::PageRecords::UnionOrders(page.to_vec()),
+                Checkpoint {
+                    cursor_ms: 0,
+                    window: None,
+                },
+                None,
+                0,
+            )
+            .await
+            .expect("save");
+    }
+    let mut by_change: Vec<(i64, String)> = orders
+        .iter()
+        .map(|o| (o.last_update_ms, o.order_sn.clone()))
+        .collect();
+    by_change.sort();
+    let numbers = |rows: &[(Cursor, String)]| {
+        rows.iter()
+            .map(|(cursor, _)| (cursor.updated_ms, cursor.id.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Newest first, 4 at a time, to the end; then back up from the oldest.
+    let all = BrowseFilter::default();
+    let mut seen = Vec::new();
+    let mut seek = Seek::Newest;
+    loop {
+        let page = store
+            .browse_union_orders(&shop, &all, &seek, 4, 100)
+            .await
+            .expect("page");
+        assert_eq!(page.matching, Capped::Exactly(41));
+        seen.extend(numbers(&page.rows));
+        match page.rows.last() {
+            Some((cursor, _)) if page.rows.len() == 4 => seek = Seek::Older(cursor.clone()),
+            _ => break,
+        }
+    }
+    let newest_first: Vec<(i64, String)> = by_change.iter().rev().cloned().collect();
+    assert_eq!(
+        seen, newest_first,
+        "newest first, ties by number, each once"
+    );
+    let oldest = store
+        .browse_union_orders(&shop, &all, &Seek::Oldest, 4, 10)
+        .await
+        .expect("oldest");
+    assert_eq!(oldest.matching, Capped::MoreThan(10));
+    assert_eq!(numbers(&oldest.rows), newest_first[37..].to_vec());
+    let newer = store
+        .browse_union_orders(&shop, &all, &Seek::Newer(oldest.rows[0].0.clone()), 4, 10)
+        .await
+        .expect("newer");
+    assert_eq!(numbers(&newer.rows), newest_first[33..37].to_vec());
+    // Change-time bounds across statuses, counted exactly.
+    let bounded = BrowseFilter {
+        updated_from_ms: Some(1_004),
+        updated_to_ms: Some(1_009),
+        ..BrowseFilter::default()
+    };
+    let page = store
+        .browse_union_orders(&shop, &bounded, &Seek::Newest, 100, 100)
+        .await
+        .expect("bounded");
+    let expected: Vec<(i64, String)> = newest_first
+        .iter()
+        .filter(|(update, _)| (1_004..1_009).contains(update))
+        .cloned()
+        .collect();
+    assert_eq!(page.matching, Capped::Exactly(expected.len() as i64));
+    assert_eq!(numbers(&page.rows), expected);
+    // One status is one range; a prefix is a range of numbers.
+    let signed = store
+        .browse_union_orders(
+            &shop,
+            &BrowseFilter {
+                status: Some("已签收".into()),
+                ..BrowseFilter::default()
+            },
+            &Seek::Newest,
+            100,
+            100,
+        )
+        .await
+        .expect("status");
+    let expected: Vec<(i64, String)> = newest_first
+        .iter()
+        .filter(|(_, sn)| {
+            orders
+                .iter()
+                .any(|o| &o.order_sn == sn && o.sub_status.as_deref() == Some("已签收"))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(signed.matching, Capped::Exactly(8));
+    assert_eq!(numbers(&signed.rows), expected);
+    let prefixed = store
+        .browse_union_orders(
+            &shop,
+            &BrowseFilter {
+                id_prefix: Some("S00".into()),
+                ..BrowseFilter::default()
+            },
+            &Seek::Newest,
+            100,
+            100,
+        )
+        .await
+        .expect("prefix");
+    assert_eq!(prefixed.matching, Capped::Exactly(10));
+    // The feed after a cursor, oldest first, 6 at a time, walks every order once.
+    let mut fed = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = store
+            .union_orders_page(&shop, 1_002, cursor.as_ref(), 6)
+            .await
+            .expect("feed");
+        fed.extend(numbers(&page));
+        match page.last() {
+            Some((last, _)) if page.len() == 6 => cursor = Some(last.clone()),
+            _ => break,
+        }
+    }
+    let expected: Vec<(i64, String)> = by_change
+        .iter()
+        .filter(|(update, _)| *update >= 1_002)
+        .cloned()
+        .collect();
+    assert_eq!(fed, expected);
+    // A shop with no orders reads as empty.
+    let empty = new_shop(store, "merged-empty", "union_channel").await;
+    let page = store
+        .browse_union_orders(&empty, &all, &Seek::Newest, 10, 10)
+        .await
+        .expect("empty");
+    assert_eq!((page.rows.len(), page.matching), (0, Capped::Exactly(0)));
+    assert!(
+        store
+            .union_orders_page(&empty, 0, None, 10)
+            .await
+            .expect("empty feed")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_orders_across_statuses_read_as_one_list() {
+    on_sqlite(orders_across_statuses_read_as_one_list).await;
+}
+
+#[tokio::test]
+async fn postgres_orders_across_statuses_read_as_one_list() {
+    on_postgres(orders_across_statuses_read_as_one_list).await;
 }

@@ -1,0 +1,343 @@
+//! Reads in change-time order from one index by (shop, status, change time, id): a status is one
+//! range of it, and all statuses at once are a merge of one range per status present.
+//!
+//! Union orders are kept this way. A second index by change time alone would serve the reads
+//! across statuses directly, but every order written pays for each index it enters (about a
+//! tenth of a sync's CPU and of the bytes it writes for this one), while a read across statuses
+//! costs one short range per status: the platform's sub-statuses are a handful.
+
+use sqlx::Row;
+
+use crate::records::{Bind, bind_all};
+use crate::{Backend, Placeholders, Store, StoreError};
+
+/// A statement's placeholders and the values bound to them, in the order they are written.
+pub(crate) struct Params {
+    placeholders: Placeholders,
+    pub binds: Vec<Bind>,
+}
+
+impl Params {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self {
+            placeholders: Placeholders::new(backend),
+            binds: Vec::new(),
+        }
+    }
+
+    /// The placeholder of a text value.
+    pub(crate) fn text(&mut self, value: &str) -> String {
+        self.binds.push(Bind::Text(value.to_owned()));
+        self.placeholders.one()
+    }
+
+    /// The placeholder of an integer value.
+    pub(crate) fn int(&mut self, value: i64) -> String {
+        self.binds.push(Bind::Int(value));
+        self.placeholders.one()
+    }
+}
+
+/// The most distinct statuses a read across statuses merges; a shop whose rows carry more is
+/// read one status at a time.
+pub const MAX_MERGED_STATUSES: usize = 64;
+
+/// A table read in (change time, id) order, with the columns its reads name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OrderedTable<'a> {
+    pub table: &'static str,
+    pub id: &'static str,
+    pub updated: &'static str,
+    /// The status column the filter compares.
+    pub status: &'static str,
+    pub columns: &'static str,
+    pub stream: Option<&'a str>,
+    /// Whether the table has no index by change time alone, only by status and change time:
+    /// then a read across statuses merges one range per status.
+    pub indexed_by_status_only: bool,
+}
+
+/// The rows one range of a read covers, by status.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StatusRange<'a> {
+    Any,
+    Is(&'a str),
+    IsNull,
+}
+
+impl StatusRange<'_> {
+    /// The clause that keeps a read to this range, its value bound in `binds`.
+    pub(crate) fn clause(self, column: &str, params: &mut Params) -> Option<String> {
+        match self {
+            StatusRange::Any => None,
+            StatusRange::Is(status) => Some(format!("{column} = {}", params.text(status))),
+            StatusRange::IsNull => Some(format!("{column} IS NULL")),
+        }
+    }
+}
+
+/// Which way a page of a read in (change time, id) order goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Ascending,
+    Descending,
+}
+
+impl Direction {
+    fn sql(self) -> &'static str {
+        match self {
+            Direction::Ascending => "ASC",
+            Direction::Descending => "DESC",
+        }
+    }
+}
+
+impl Store {
+    /// The ranges a read of `table` with `status` (or every status) is made of: one, where an
+    /// index serves the read as it is; one per status the shop's rows carry (NULL included),
+    /// found by one index seek each, where only the index by status does.
+    pub(crate) async fn status_ranges<'s>(
+        &self,
+        table: &OrderedTable<'_>,
+        connection_id: &str,
+        status: Option<&'s str>,
+        present: &'s mut Vec<String>,
+    ) -> Result<Vec<StatusRange<'s>>, StoreError> {
+        if let Some(status) = status {
+            return Ok(vec![StatusRange::Is(status)]);
+        }
+        if !table.indexed_by_status_only {
+            return Ok(vec![StatusRange::Any]);
+        }
+        let OrderedTable {
+            table: name,
+            status: column,
+            ..
+        } = *table;
+        let mut params = Params::new(self.backend());
+        let (first, next) = (params.text(connection_id), params.text(connection_id));
+        // Each step is the least status above the last: a seek of the index, not a read of
+        // the rows between.
+        let sql = format!(
+            "WITH RECURSIVE present(status) AS (
+                 SELECT MIN({column}) FROM {name} WHERE connection_id = {first}
+                 UNION ALL
+                 SELECT (SELECT MIN({column}) FROM {name}
+                         WHERE connection_id = {next} AND {column} > present.status)
+                 FROM present WHERE present.status IS NOT NULL
+             )
+             SELECT status FROM present WHERE status IS NOT NULL LIMIT {}",
+            MAX_MERGED_STATUSES + 1
+        );
+        let rows = self.fetch_with(&sql, &params).await?;
+        if rows.len() > MAX_MERGED_STATUSES {
+            return Err(StoreError::Invalid(format!(
+                "this shop's {name} carry more than {MAX_MERGED_STATUSES} different statuses, too many to list across statuses; filter by one status"
+            )));
+        }
+        *present = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>("status"))
+            .collect::<Result<_, _>>()?;
+        let mut params = Params::new(self.backend());
+        let null_sql = format!(
+            "SELECT 1 AS present FROM {name} WHERE connection_id = {} AND {column} IS NULL LIMIT 1",
+            params.text(connection_id)
+        );
+        let nulls = self.fetch_with(&null_sql, &params).await?.len();
+        let mut ranges: Vec<StatusRange<'s>> = present
+            .iter()
+            .map(|s| StatusRange::Is(s.as_str()))
+            .collect();
+        if nulls > 0 {
+            ranges.push(StatusRange::IsNull);
+        }
+        Ok(ranges)
+    }
+}
+
+/// One statement reading up to `limit` rows of `table` in (change time, id) order from
+/// `ranges`, each range's conditions given by `clauses_of` (which binds their values).
+///
+/// One range is one ordered read of its index. Several are merged inside the statement: each
+/// range yields its first `limit` keys (a covering read of the index by status), the first
+/// `limit` of those are taken, and only their rows are read.
+pub(crate) fn ranged_page_sql(
+    params: &mut Params,
+    table: &OrderedTable<'_>,
+    connection_id: &str,
+    ranges: &[StatusRange<'_>],
+    mut clauses_of: impl FnMut(&mut Params, StatusRange<'_>) -> Vec<String>,
+    direction: Direction,
+    limit: i64,
+) -> String {
+    let OrderedTable {
+        table: name,
+        id,
+        updated,
+        columns,
+        ..
+    } = *table;
+    let order = direction.sql();
+    let order_by = format!("ORDER BY {updated} {order}, {id} {order}");
+    if let [range] = ranges {
+        let clauses = clauses_of(params, *range).join(" AND ");
+        let limit = params.int(limit);
+        return format!("SELECT {columns} FROM {name} WHERE {clauses} {order_by} LIMIT {limit}");
+    }
+    let mut key = vec![format!("connection_id = {}", params.text(connection_id))];
+    if let Some(stream) = table.stream {
+        key.push(format!("stream = {}", params.text(stream)));
+    }
+    let branches: Vec<String> = ranges
+        .iter()
+        .enumerate()
+        .map(|(n, range)| {
+            let clauses = clauses_of(params, *range).join(" AND ");
+            let limit = params.int(limit);
+            format!(
+                "SELECT {id}, {updated} FROM (SELECT {id}, {updated} FROM {name} WHERE {clauses} {order_by} LIMIT {limit}) AS range_{n}"
+            )
+        })
+        .collect();
+    let limit = params.int(limit);
+    format!(
+        "SELECT {columns} FROM {name} WHERE {key} AND {id} IN (
+             SELECT {id} FROM ({branches}) AS merged {order_by} LIMIT {limit}
+         ) {order_by}",
+        key = key.join(" AND "),
+        branches = branches.join(" UNION ALL "),
+    )
+}
+
+/// The clause that keeps rows after `(updated_ms, id)` in `direction`, written as a range of
+/// the change time (which an index can seek to) narrowed by the id at its edge.
+pub(crate) fn after_clause(
+    table: &OrderedTable<'_>,
+    direction: Direction,
+    updated_ms: i64,
+    after_id: &str,
+    params: &mut Params,
+) -> String {
+    let (updated, id) = (table.updated, table.id);
+    let (edge, beyond) = match direction {
+        Direction::Ascending => (">=", ">"),
+        Direction::Descending => ("<=", "<"),
+    };
+    let (a, b, c) = (
+        params.int(updated_ms),
+        params.int(updated_ms),
+        params.text(after_id),
+    );
+    format!("{updated} {edge} {a} AND ({updated} {beyond} {b} OR {id} {beyond} {c})")
+}
+
+impl Store {
+    /// Runs a statement with its parameters on a reading connection.
+    pub(crate) async fn fetch_with(
+        &self,
+        sql: &str,
+        params: &Params,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        Ok(bind_all(sqlx::query(sql), &params.binds)
+            .fetch_all(self.reader())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MasterKey, Vault};
+
+    const ORDERS: OrderedTable<'static> = OrderedTable {
+        table: "union_orders",
+        id: "order_sn",
+        updated: "last_update_ms",
+        status: "sub_status",
+        columns: "order_sn, last_update_ms, payload",
+        stream: None,
+        indexed_by_status_only: true,
+    };
+
+    /// The steps of SQLite's plan for `sql` that read `union_orders`.
+    async fn steps_on_orders(store: &Store, sql: &str, params: &Params) -> Vec<String> {
+        let rows = store
+            .fetch_with(&format!("EXPLAIN QUERY PLAN {sql}"), params)
+            .await
+            .expect("plan");
+        rows.iter()
+            .map(|row| row.try_get::<String, _>("detail").expect("detail"))
+            .filter(|step| step.contains("union_orders"))
+            .collect()
+    }
+
+    /// Whether a step seeks the index by status, or one order by its number: neither reads a
+    /// shop's orders from end to end.
+    fn seeks(step: &str) -> bool {
+        step.starts_with(
+            "SEARCH union_orders USING COVERING INDEX union_orders_by_sub_status (connection_id=?",
+        ) || step.ends_with("(connection_id=? AND order_sn=?)")
+    }
+
+    #[tokio::test]
+    async fn reads_across_statuses_seek_the_index_by_status() {
+        let path = std::env::temp_dir().join(format!("sb-by-status-{}.db", uuid::Uuid::new_v4()));
+        let store = Store::open(
+            &format!("sqlite://{}", path.display()),
+            Vault::new(MasterKey::from_bytes([7; 32])),
+        )
+        .await
+        .expect("store");
+        let ranges = [
+            StatusRange::Is("已付款"),
+            StatusRange::Is("已结算"),
+            StatusRange::IsNull,
+        ];
+        for direction in [Direction::Ascending, Direction::Descending] {
+            let mut params = Params::new(store.backend());
+            let sql = ranged_page_sql(
+                &mut params,
+                &ORDERS,
+                "shop",
+                &ranges,
+                |params, range| {
+                    let mut clauses = vec![format!("connection_id = {}", params.text("shop"))];
+                    clauses.extend(range.clause(ORDERS.status, params));
+                    clauses.push(after_clause(&ORDERS, direction, 5, "S1", params));
+                    clauses
+                },
+                direction,
+                20,
+            );
+            let steps = steps_on_orders(&store, &sql, &params).await;
+            assert!(steps.iter().all(|step| seeks(step)), "{steps:#?}");
+            // Each range is a seek to its status and change time, read in the index's order.
+            let ranged = steps
+                .iter()
+                .filter(|step| {
+                    step.contains("(connection_id=? AND sub_status=? AND last_update_ms")
+                })
+                .count();
+            assert_eq!(ranged, ranges.len(), "{steps:#?}");
+        }
+        // Finding the statuses present: one seek per status.
+        let mut present = Vec::new();
+        let found = store
+            .status_ranges(&ORDERS, "shop", None, &mut present)
+            .await
+            .expect("statuses");
+        assert!(found.is_empty(), "no orders, no ranges");
+        let mut params = Params::new(store.backend());
+        let (first, next) = (params.text("shop"), params.text("shop"));
+        let sql = format!(
+            "SELECT MIN(sub_status) FROM union_orders WHERE connection_id = {first}
+             UNION ALL SELECT MIN(sub_status) FROM union_orders WHERE connection_id = {next} AND sub_status > 'a'"
+        );
+        let steps = steps_on_orders(&store, &sql, &params).await;
+        assert_eq!(steps.len(), 2, "{steps:#?}");
+        assert!(steps.iter().all(|step| seeks(step)), "{steps:#?}");
+        store.pool().close().await;
+        std::fs::remove_file(&path).ok();
+    }
+}
