@@ -124,6 +124,18 @@ pub(crate) trait PageSql {
         width: usize,
         args: &[Arg<'_>],
     ) -> Result<(), StoreError>;
+
+    /// Inserts rows as [`PageSql::insert_values`] does, where `tail` is an `ON CONFLICT ... DO
+    /// NOTHING` on the key whose value is the text at `key` of each row (its column `key_column`):
+    /// whether each row was inserted (its key was not there yet), in order.
+    async fn insert_absent(
+        &mut self,
+        insert: &str,
+        tail: &str,
+        key: (usize, &str),
+        width: usize,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<bool>, StoreError>;
 }
 
 /// A page written through sqlx (PostgreSQL; SQLite in memory).
@@ -162,6 +174,36 @@ impl PageSql for SqlxTx<'_, '_> {
             .execute(&mut **self.tx)
             .await?;
         Ok(())
+    }
+
+    /// One multi-row statement per [`WRITE_CHUNK`] rows, returning the keys it inserted.
+    async fn insert_absent(
+        &mut self,
+        insert: &str,
+        tail: &str,
+        (key, key_column): (usize, &str),
+        width: usize,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<bool>, StoreError> {
+        let width = width.max(1);
+        let mut inserted = Vec::with_capacity(args.len() / width);
+        for chunk in args.chunks(width.saturating_mul(WRITE_CHUNK)) {
+            let tuples = Placeholders::new(self.backend).rows(width, chunk.len() / width);
+            let returned = self
+                .rows(
+                    &format!("{insert} VALUES {tuples} {tail} RETURNING {key_column}"),
+                    chunk,
+                )
+                .await?;
+            let keys = returned
+                .iter()
+                .map(|row| row.text(0))
+                .collect::<Result<std::collections::HashSet<String>, _>>()?;
+            inserted.extend(chunk.chunks(width).map(
+                |row| matches!(row.get(key), Some(Arg::Text(Some(value))) if keys.contains(*value)),
+            ));
+        }
+        Ok(inserted)
     }
 
     /// One multi-row statement per [`WRITE_CHUNK`] rows: each statement is a round trip.
@@ -328,6 +370,31 @@ impl PageSql for SqliteTx<'_> {
             statement.raw_execute()?;
         }
         Ok(())
+    }
+
+    /// One single-row statement per row, as [`SqliteTx::insert_values`]; a row was inserted
+    /// when its statement changed a row.
+    async fn insert_absent(
+        &mut self,
+        insert: &str,
+        tail: &str,
+        _key: (usize, &str),
+        width: usize,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<bool>, StoreError> {
+        if args.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tuple = Placeholders::new(Backend::Sqlite).rows(width, 1);
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("{insert} VALUES {tuple} {tail}"))?;
+        let mut inserted = Vec::with_capacity(args.len() / width.max(1));
+        for row in args.chunks(width.max(1)) {
+            bind_all(&mut statement, row)?;
+            inserted.push(statement.raw_execute()? > 0);
+        }
+        Ok(inserted)
     }
 }
 

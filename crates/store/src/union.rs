@@ -13,6 +13,45 @@ use sqlx::Row;
 use crate::page_sql::{Arg, PageSql, insert_rows};
 use crate::{Placeholders, Store, StoreError, WRITE_CHUNK, newest_per_key};
 
+/// Whether a version of an order replaces what is stored of it (`(change time, settled)`, or
+/// nothing): older data never replaces newer, and a settled order never changes again.
+fn replaces(stored: Option<&(i64, bool)>, order: &UnionOrderRecord) -> bool {
+    stored.is_none_or(|&(stored_update, settled)| !settled && order.last_update_ms > stored_update)
+}
+
+/// The statement head that writes an order's row; [`order_row`] gives its values.
+const ORDER_INSERT: &str = "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
+     order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)";
+
+/// How many values an order's row has.
+const ORDER_ROW_WIDTH: usize = 14;
+
+/// An order's row as [`ORDER_INSERT`] writes it, `new_versions` being how many versions of it
+/// this page brings.
+fn order_row<'a>(
+    connection_id: &'a str,
+    now_ms: i64,
+    order: &'a UnionOrderRecord,
+    new_versions: i64,
+) -> [Arg<'a>; ORDER_ROW_WIDTH] {
+    [
+        connection_id.into(),
+        (&order.order_sn).into(),
+        order.status.into(),
+        (&order.sub_status).into(),
+        (&order.chan_tag).into(),
+        (&order.stat_param).into(),
+        (&order.commission).into(),
+        order.order_time_ms.into(),
+        order.last_update_ms.into(),
+        i64::from(order.settled).into(),
+        order.settled_ms.into(),
+        (&order.payload).into(),
+        new_versions.into(),
+        now_ms.into(),
+    ]
+}
+
 /// One order as the sync writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnionOrderRecord {
@@ -223,8 +262,46 @@ impl Store {
         orders: &[UnionOrderRecord],
     ) -> Result<usize, StoreError> {
         let (connection_id, events, now_ms) = (page.connection_id, page.events, page.now_ms);
+        // Orders not stored yet are inserted first, each as the newest of its versions in the
+        // page would be were nothing stored. The insert checks the key anyway, so it tells
+        // which orders were not stored without a lookup of their own: a first sync looks
+        // nothing up. The orders it finds stored are looked up and go through the rules below,
+        // which treat the inserted ones as unstored and so accept the very versions inserted.
+        let mut unstored: HashMap<&str, (i64, bool)> = HashMap::with_capacity(orders.len());
+        let mut unstored_versions: Vec<&UnionOrderRecord> = Vec::with_capacity(orders.len());
+        for order in orders {
+            let order_sn = order.order_sn.as_str();
+            if replaces(unstored.get(order_sn), order) {
+                unstored.insert(order_sn, (order.last_update_ms, order.settled));
+                unstored_versions.push(order);
+            }
+        }
+        let unstored_rows = newest_per_key(&unstored_versions, |order| &order.order_sn);
+        let mut args = Vec::with_capacity(unstored_rows.len().saturating_mul(ORDER_ROW_WIDTH));
+        for &(order, new_versions) in &unstored_rows {
+            args.extend(order_row(connection_id, now_ms, order, new_versions));
+        }
+        let was_inserted = tx
+            .insert_absent(
+                ORDER_INSERT,
+                "ON CONFLICT (connection_id, order_sn) DO NOTHING",
+                (1, "order_sn"),
+                ORDER_ROW_WIDTH,
+                &args,
+            )
+            .await?;
+        let inserted: HashSet<&str> = unstored_rows
+            .iter()
+            .zip(was_inserted)
+            .filter(|(_, inserted)| *inserted)
+            .map(|((order, _), _)| order.order_sn.as_str())
+            .collect();
         // Keyed by the page's own order numbers: nothing is copied per order.
-        let numbers: HashSet<&str> = orders.iter().map(|order| order.order_sn.as_str()).collect();
+        let numbers: HashSet<&str> = orders
+            .iter()
+            .map(|order| order.order_sn.as_str())
+            .filter(|order_sn| !inserted.contains(order_sn))
+            .collect();
         // What the store holds of this page's orders.
         let mut stored: HashMap<&str, (i64, bool)> = HashMap::with_capacity(orders.len());
         // The tags each order's refunds are summed under now (none for an order not stored),
@@ -232,14 +309,14 @@ impl Store {
         let mut tags_before: HashMap<&str, crate::kept::OrderTags> =
             HashMap::with_capacity(orders.len());
         let mut tags_after: HashMap<&str, (&str, &str)> = HashMap::with_capacity(orders.len());
-        if !orders.is_empty() {
+        if !numbers.is_empty() {
             let mut p = Placeholders::new(self.backend());
-            let (connection, order_sns) = (p.one(), p.list(orders.len()));
+            let (connection, order_sns) = (p.one(), p.list(numbers.len()));
             let sql = format!(
                 "SELECT order_sn, last_update_ms, settled, chan_tag, stat_param FROM union_orders WHERE connection_id = {connection} AND order_sn IN ({order_sns})"
             );
             let mut args: Vec<Arg> = vec![connection_id.into()];
-            args.extend(orders.iter().map(|order| Arg::from(&order.order_sn)));
+            args.extend(numbers.iter().map(|order_sn| Arg::from(*order_sn)));
             for row in tx.rows(&sql, &args).await? {
                 let Some(order_sn) = numbers.get(row.text(0)?.as_str()).copied() else {
                     continue;
@@ -263,12 +340,7 @@ impl Store {
         for order in orders {
             let order_sn = order.order_sn.as_str();
             // A settled order never changes again; older data never replaces newer.
-            let newer = stored
-                .get(order_sn)
-                .is_none_or(|&(stored_update, settled)| {
-                    !settled && order.last_update_ms > stored_update
-                });
-            if !newer {
+            if !replaces(stored.get(order_sn), order) {
                 continue;
             }
             let before = stored.insert(order_sn, (order.last_update_ms, order.settled));
@@ -356,35 +428,22 @@ impl Store {
             },
         )
         .await?;
+        // The rows of orders that were stored; those inserted above are written already.
+        let stored_rows: Vec<(&UnionOrderRecord, i64)> = rows
+            .into_iter()
+            .filter(|(order, _)| !inserted.contains(order.order_sn.as_str()))
+            .collect();
         insert_rows(
             tx,
-            "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
-             order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)",
+            ORDER_INSERT,
             "ON CONFLICT (connection_id, order_sn) DO UPDATE SET status = excluded.status,
              sub_status = excluded.sub_status, chan_tag = excluded.chan_tag,
              stat_param = excluded.stat_param, commission = excluded.commission,
              order_time_ms = excluded.order_time_ms, last_update_ms = excluded.last_update_ms,
              settled = excluded.settled, settled_ms = excluded.settled_ms, payload = excluded.payload,
              versions = union_orders.versions + excluded.versions, synced_ms = excluded.synced_ms",
-            &rows,
-            |(order, new_versions)| {
-                [
-                    connection_id.into(),
-                    (&order.order_sn).into(),
-                    order.status.into(),
-                    (&order.sub_status).into(),
-                    (&order.chan_tag).into(),
-                    (&order.stat_param).into(),
-                    (&order.commission).into(),
-                    order.order_time_ms.into(),
-                    order.last_update_ms.into(),
-                    i64::from(order.settled).into(),
-                    order.settled_ms.into(),
-                    (&order.payload).into(),
-                    (*new_versions).into(),
-                    now_ms.into(),
-                ]
-            },
+            &stored_rows,
+            |&(order, new_versions)| order_row(connection_id, now_ms, order, new_versions),
         )
         .await?;
         // An order arriving after its refunds, or changing its tags, moves their sums.

@@ -2601,3 +2601,93 @@ async fn sqlite_orders_across_statuses_read_as_one_list() {
 async fn postgres_orders_across_statuses_read_as_one_list() {
     on_postgres(orders_across_statuses_read_as_one_list).await;
 }
+
+/// A page of orders not stored yet beside stored ones: the new ones are inserted without a
+/// lookup, and each order still ends as the rules say (newest wins, settled is final, every
+/// accepted version kept once), whichever kind it is.
+async fn new_and_stored_orders_in_one_page(store: &Store) {
+    let shop = new_shop(store, "mixed", "union_channel").await;
+    let save = async |page: &[UnionOrderRecord]| {
+        store
+            .save_page(
+                &shop,
+                "union_orders",
+                &shopbridge_store::PageRecords::UnionOrders(page.to_vec()),
+                Checkpoint {
+                    cursor_ms: 0,
+                    window: None,
+                },
+                None,
+                0,
+            )
+            .await
+            .expect("page")
+    };
+    save(&[
+        order("OLD", 100, "已付款", false),
+        order("FINAL", 100, "已结算", true),
+    ])
+    .await;
+    let saved = save(&[
+        order("NEW", 10, "已下单", false),
+        order("OLD", 90, "已下单", false),
+        order("FINAL", 200, "已失效", false),
+        order("NEW", 20, "已付款", false),
+        order("OLD", 120, "已签收", false),
+        order("NEW", 15, "已付款", false),
+        order("TWO", 5, "已结算", true),
+        order("TWO", 6, "已失效", false),
+    ])
+    .await;
+    assert_eq!(saved, 4, "NEW at 10 and 20, OLD at 120, TWO at 5");
+    let rows: Vec<(String, Option<String>, i64)> = store
+        .union_orders(&shop)
+        .await
+        .expect("orders")
+        .into_iter()
+        .map(|(sn, stage, _, update)| (sn, stage, update))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("FINAL".into(), Some("已结算".into()), 100),
+            ("NEW".into(), Some("已付款".into()), 20),
+            ("OLD".into(), Some("已签收".into()), 120),
+            ("TWO".into(), Some("已结算".into()), 5),
+        ]
+    );
+    for (order_sn, versions) in [
+        ("NEW", vec![10, 20]),
+        ("OLD", vec![100, 120]),
+        ("FINAL", vec![100]),
+        ("TWO", vec![5]),
+    ] {
+        let kept: Vec<i64> = store
+            .union_order_versions(&shop, order_sn)
+            .await
+            .expect("versions")
+            .into_iter()
+            .map(|(update, _, _)| update)
+            .collect();
+        assert_eq!(kept, versions, "{order_sn}");
+    }
+    // The same page again changes nothing: every order in it is stored now.
+    assert_eq!(
+        save(&[
+            order("NEW", 20, "已付款", false),
+            order("TWO", 6, "已失效", false)
+        ])
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn sqlite_new_and_stored_orders_in_one_page() {
+    on_sqlite(new_and_stored_orders_in_one_page).await;
+}
+
+#[tokio::test]
+async fn postgres_new_and_stored_orders_in_one_page() {
+    on_postgres(new_and_stored_orders_in_one_page).await;
+}
