@@ -14,7 +14,9 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 /// roots, as reqwest's own default does, but the roots are read at the first TLS handshake
 /// rather than when the client is built: reading and parsing them costs about 50 ms of CPU,
 /// which every command paid at start even when it only ever spoke plain HTTP (the sandbox,
-/// a local gateway). Every HTTP client in shopbridge starts from this builder.
+/// a local gateway). Every HTTP client in shopbridge starts from this builder. Since the TLS
+/// settings are made here, reqwest's own TLS options (extra roots, TLS versions, SNI) do not
+/// apply to a client built from it: change them in [`tls_config`].
 pub fn client_builder() -> reqwest::ClientBuilder {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // Some crates reached through reqwest look the process-wide provider up; installing it is
@@ -49,7 +51,7 @@ fn tls_config(provider: Arc<CryptoProvider>) -> Result<rustls::ClientConfig, rus
 #[derive(Debug)]
 pub struct SystemRootsOnFirstUse {
     provider: Arc<CryptoProvider>,
-    platform: OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+    platform: OnceLock<rustls_platform_verifier::Verifier>,
 }
 
 impl SystemRootsOnFirstUse {
@@ -66,11 +68,15 @@ impl SystemRootsOnFirstUse {
         self.platform.get().is_some()
     }
 
+    /// The platform's verifier, built at the first call that succeeds: a failure to read the
+    /// roots (a file being replaced, no descriptor left) fails that handshake only, and the
+    /// next one reads them again.
     fn platform(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
-        self.platform
-            .get_or_init(|| rustls_platform_verifier::Verifier::new(self.provider.clone()))
-            .as_ref()
-            .map_err(Clone::clone)
+        if let Some(platform) = self.platform.get() {
+            return Ok(platform);
+        }
+        let built = rustls_platform_verifier::Verifier::new(self.provider.clone())?;
+        Ok(self.platform.get_or_init(|| built))
     }
 }
 

@@ -49,8 +49,10 @@ fn the_roots_are_read_when_a_certificate_is_first_checked() {
             UnixTime::now(),
         )
         .expect_err("a self-signed certificate is not trusted");
-    assert!(verifier.roots_read());
     assert!(refuses_as_untrusted(&error), "{error:?}");
+    // Read once they could be; a machine without roots reads them again next time.
+    let no_roots = matches!(error, rustls::Error::General(_));
+    assert_eq!(verifier.roots_read(), !no_roots);
 }
 
 #[tokio::test]

@@ -38,9 +38,9 @@ impl Params {
     }
 }
 
-/// The most distinct statuses a read across statuses merges; a shop whose rows carry more is
-/// read one status at a time.
-pub const MAX_MERGED_STATUSES: usize = 64;
+/// The most statuses one statement merges; a shop whose rows carry more (the platform names a
+/// handful) is read by one statement per this many, whose pages are merged in turn.
+pub(crate) const MAX_MERGED_STATUSES: usize = 64;
 
 /// A table read in (change time, id) order, with the columns its reads name.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +98,7 @@ impl Store {
     /// found by one index seek each, where only the index by status does.
     pub(crate) async fn status_ranges<'s>(
         &self,
+        snapshot: &mut sqlx::AnyConnection,
         table: &OrderedTable<'_>,
         connection_id: &str,
         status: Option<&'s str>,
@@ -126,15 +127,9 @@ impl Store {
                          WHERE connection_id = {next} AND {column} > present.status)
                  FROM present WHERE present.status IS NOT NULL
              )
-             SELECT status FROM present WHERE status IS NOT NULL LIMIT {}",
-            MAX_MERGED_STATUSES + 1
+             SELECT status FROM present WHERE status IS NOT NULL"
         );
-        let rows = self.fetch_with(&sql, &params).await?;
-        if rows.len() > MAX_MERGED_STATUSES {
-            return Err(StoreError::Invalid(format!(
-                "this shop's {name} carry more than {MAX_MERGED_STATUSES} different statuses, too many to list across statuses; filter by one status"
-            )));
-        }
+        let rows = fetch_with(snapshot, &sql, &params).await?;
         *present = rows
             .iter()
             .map(|row| row.try_get::<String, _>("status"))
@@ -144,7 +139,7 @@ impl Store {
             "SELECT 1 AS present FROM {name} WHERE connection_id = {} AND {column} IS NULL LIMIT 1",
             params.text(connection_id)
         );
-        let nulls = self.fetch_with(&null_sql, &params).await?.len();
+        let nulls = fetch_with(snapshot, &null_sql, &params).await?.len();
         let mut ranges: Vec<StatusRange<'s>> = present
             .iter()
             .map(|s| StatusRange::Is(s.as_str()))
@@ -233,16 +228,75 @@ pub(crate) fn after_clause(
 }
 
 impl Store {
-    /// Runs a statement with its parameters on a reading connection.
-    pub(crate) async fn fetch_with(
+    /// A read on a reading connection in which every statement sees the same commit: the
+    /// statuses present and the page read from them agree.
+    pub(crate) async fn read_snapshot(
         &self,
-        sql: &str,
-        params: &Params,
-    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
-        Ok(bind_all(sqlx::query(sql), &params.binds)
-            .fetch_all(self.reader())
-            .await?)
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend() {
+            Backend::Sqlite => self.reader().begin().await?,
+            Backend::Postgres => {
+                self.reader()
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
     }
+}
+
+/// Runs a statement with its parameters.
+pub(crate) async fn fetch_with(
+    connection: &mut sqlx::AnyConnection,
+    sql: &str,
+    params: &Params,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    Ok(bind_all(sqlx::query(sql), &params.binds)
+        .fetch_all(connection)
+        .await?)
+}
+
+/// Up to `limit` rows of `table` in (change time, id) order from `ranges`, each range's
+/// conditions given by `clauses_of`: one statement per [`MAX_MERGED_STATUSES`] ranges (one in
+/// practice), their pages merged when there are several.
+pub(crate) async fn read_ranged_page(
+    snapshot: &mut sqlx::AnyConnection,
+    backend: Backend,
+    (table, connection_id): (&OrderedTable<'_>, &str),
+    ranges: &[StatusRange<'_>],
+    mut clauses_of: impl FnMut(&mut Params, StatusRange<'_>) -> Vec<String>,
+    direction: Direction,
+    limit: i64,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in ranges.chunks(MAX_MERGED_STATUSES) {
+        let mut params = Params::new(backend);
+        let sql = ranged_page_sql(
+            &mut params,
+            table,
+            connection_id,
+            chunk,
+            &mut clauses_of,
+            direction,
+            limit,
+        );
+        rows.extend(fetch_with(snapshot, &sql, &params).await?);
+    }
+    if ranges.len() <= MAX_MERGED_STATUSES {
+        return Ok(rows);
+    }
+    let mut keyed = rows
+        .into_iter()
+        .map(|row| {
+            let key: (i64, String) = (row.try_get(table.updated)?, row.try_get(table.id)?);
+            Ok((key, row))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    keyed.sort_by(|(a, _), (b, _)| match direction {
+        Direction::Ascending => a.cmp(b),
+        Direction::Descending => b.cmp(a),
+    });
+    keyed.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
 }
 
 #[cfg(test)]
@@ -262,8 +316,8 @@ mod tests {
 
     /// The steps of SQLite's plan for `sql` that read `union_orders`.
     async fn steps_on_orders(store: &Store, sql: &str, params: &Params) -> Vec<String> {
-        let rows = store
-            .fetch_with(&format!("EXPLAIN QUERY PLAN {sql}"), params)
+        let mut snapshot = store.read_snapshot().await.expect("snapshot");
+        let rows = fetch_with(&mut snapshot, &format!("EXPLAIN QUERY PLAN {sql}"), params)
             .await
             .expect("plan");
         rows.iter()
@@ -323,10 +377,12 @@ mod tests {
         }
         // Finding the statuses present: one seek per status.
         let mut present = Vec::new();
+        let mut snapshot = store.read_snapshot().await.expect("snapshot");
         let found = store
-            .status_ranges(&ORDERS, "shop", None, &mut present)
+            .status_ranges(&mut snapshot, &ORDERS, "shop", None, &mut present)
             .await
             .expect("statuses");
+        drop(snapshot);
         assert!(found.is_empty(), "no orders, no ranges");
         let mut params = Params::new(store.backend());
         let (first, next) = (params.text("shop"), params.text("shop"));

@@ -607,14 +607,7 @@ impl Store {
         let mut from = low;
         loop {
             // One snapshot for the day: its rows and its sums as one commit left them.
-            let mut snapshot = match self.backend() {
-                crate::Backend::Sqlite => self.reader().begin().await?,
-                crate::Backend::Postgres => {
-                    self.reader()
-                        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                        .await?
-                }
-            };
+            let mut snapshot = self.read_snapshot().await?;
             let mut read = SqlxTx {
                 tx: &mut snapshot,
                 backend: self.backend(),

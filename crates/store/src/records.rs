@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::by_status::{
-    Direction, OrderedTable, Params, StatusRange, after_clause, ranged_page_sql,
+    Direction, OrderedTable, Params, StatusRange, after_clause, read_ranged_page,
 };
 use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx, insert_rows};
 use crate::{
@@ -786,13 +786,20 @@ impl Store {
         count_cap: i64,
     ) -> Result<(Vec<sqlx::any::AnyRow>, Capped), StoreError> {
         let prefix = filter.id_prefix.as_deref().filter(|p| !p.is_empty());
+        let mut snapshot = self.read_snapshot().await?;
         let mut present = Vec::new();
         let ranges = match prefix {
             // A prefix is a range of the key by id, whatever the statuses.
             Some(_) if filter.status.is_none() => vec![StatusRange::Any],
             _ => {
-                self.status_ranges(table, connection_id, filter.status.as_deref(), &mut present)
-                    .await?
+                self.status_ranges(
+                    &mut snapshot,
+                    table,
+                    connection_id,
+                    filter.status.as_deref(),
+                    &mut present,
+                )
+                .await?
             }
         };
         // The conditions of one range: the shop (and stream), its status, the change times
@@ -839,7 +846,7 @@ impl Store {
                 table.table
             );
             let n: i64 = bind_all(sqlx::query(&count_sql), &params.binds)
-                .fetch_one(self.reader())
+                .fetch_one(&mut *snapshot)
                 .await?
                 .try_get("n")?;
             counted = counted.saturating_add(n);
@@ -862,11 +869,10 @@ impl Store {
             Seek::Newer(cursor) => (Some(cursor), Direction::Ascending, true),
             Seek::Oldest => (None, Direction::Ascending, true),
         };
-        let mut params = Params::new(self.backend());
-        let page_sql = ranged_page_sql(
-            &mut params,
-            table,
-            connection_id,
+        let mut rows = read_ranged_page(
+            &mut snapshot,
+            self.backend(),
+            (table, connection_id),
             &ranges,
             |params, range| {
                 let mut clauses = filtered(params, range);
@@ -883,8 +889,9 @@ impl Store {
             },
             direction,
             limit,
-        );
-        let mut rows = self.fetch_with(&page_sql, &params).await?;
+        )
+        .await?;
+        snapshot.commit().await?;
         if reverse {
             rows.reverse();
         }
@@ -926,18 +933,21 @@ impl Store {
         cursor: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<(Cursor, String)>, StoreError> {
+        let mut snapshot = self.read_snapshot().await?;
         let mut present = Vec::new();
         let ranges = self
-            .status_ranges(&UNION_ORDERS, connection_id, None, &mut present)
+            .status_ranges(
+                &mut snapshot,
+                &UNION_ORDERS,
+                connection_id,
+                None,
+                &mut present,
+            )
             .await?;
-        if ranges.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut params = Params::new(self.backend());
-        let sql = ranged_page_sql(
-            &mut params,
-            &UNION_ORDERS,
-            connection_id,
+        let rows = read_ranged_page(
+            &mut snapshot,
+            self.backend(),
+            (&UNION_ORDERS, connection_id),
             &ranges,
             |params, range| {
                 let mut clauses = vec![format!("connection_id = {}", params.text(connection_id))];
@@ -956,8 +966,9 @@ impl Store {
             },
             Direction::Ascending,
             limit,
-        );
-        let rows = self.fetch_with(&sql, &params).await?;
+        )
+        .await?;
+        snapshot.commit().await?;
         rows.iter().map(union_row).collect()
     }
 

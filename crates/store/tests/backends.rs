@@ -2576,6 +2576,56 @@ async fn orders_across_statuses_read_as_one_list(store: &Store) {
         .cloned()
         .collect();
     assert_eq!(fed, expected);
+    // More statuses than one statement merges: the statements' pages are merged in turn.
+    let many = new_shop(store, "merged-many", "union_channel").await;
+    let varied: Vec<UnionOrderRecord> = (0..150)
+        .map(|n: i64| {
+            let mut o = order(&format!("M{n:03}"), 5_000 - n / 2, "", false);
+            o.sub_status = Some(format!("stage {}", n % 75));
+            o
+        })
+        .collect();
+    store
+        .save_page(
+            &many,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(varied.clone()),
+            Checkpoint {
+                cursor_ms: 0,
+                window: None,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("save");
+    let mut expected: Vec<(i64, String)> = varied
+        .iter()
+        .map(|o| (o.last_update_ms, o.order_sn.clone()))
+        .collect();
+    expected.sort();
+    expected.reverse();
+    let mut seen = Vec::new();
+    let mut seek = Seek::Newest;
+    loop {
+        let page = store
+            .browse_union_orders(&many, &all, &seek, 7, 1_000)
+            .await
+            .expect("page of many statuses");
+        assert_eq!(page.matching, Capped::Exactly(150));
+        seen.extend(numbers(&page.rows));
+        match page.rows.last() {
+            Some((cursor, _)) if page.rows.len() == 7 => seek = Seek::Older(cursor.clone()),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, expected, "75 statuses read as one list");
+    let first = store
+        .union_orders_page(&many, 0, None, 9)
+        .await
+        .expect("feed of many statuses");
+    expected.reverse();
+    assert_eq!(numbers(&first), expected[..9].to_vec());
     // A shop with no orders reads as empty.
     let empty = new_shop(store, "merged-empty", "union_channel").await;
     let page = store
