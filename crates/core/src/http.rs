@@ -68,9 +68,9 @@ impl SystemRootsOnFirstUse {
         self.platform.get().is_some()
     }
 
-    /// The platform's verifier, built at the first call that succeeds: a failure to read the
-    /// roots (a file being replaced, no descriptor left) fails that handshake only, and the
-    /// next one reads them again.
+    /// The platform's verifier, built at the first call that succeeds. If no root can be read
+    /// (a file being replaced, no descriptor left), that handshake fails and the next reads them
+    /// again; roots that were read are kept for the life of the client.
     fn platform(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
         if let Some(platform) = self.platform.get() {
             return Ok(platform);

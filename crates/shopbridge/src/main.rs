@@ -24,7 +24,8 @@ mod winit_cmd;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc, not the C library's allocator: a sync allocates and frees every order's strings
+/// mimalloc for Rust's allocations; the workspace's `override` feature makes it serve the C
+/// library's malloc and free (SQLite's) too. A sync allocates and frees every order's strings
 /// and rows, and glibc's malloc and free were a tenth of its CPU (`BENCHMARKS.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

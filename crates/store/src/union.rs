@@ -251,9 +251,10 @@ impl Store {
         }))
     }
 
-    /// Writes one page of a Union account's orders (see [`Store::save_page`]): one lookup of
-    /// what is stored, the rows through [`insert_rows`], and the orders that settle added to
-    /// the daily sums.
+    /// Writes one page of a Union account's orders (see [`Store::save_page`]): orders not stored
+    /// yet are inserted first ([`PageSql::insert_absent`]), only those found stored are looked up
+    /// and written by the newest-wins rules, and the orders that settle are added to the daily
+    /// sums.
     pub(crate) async fn write_union_orders(
         &self,
         tx: &mut impl PageSql,
