@@ -16,14 +16,23 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 /// which every command paid at start even when it only ever spoke plain HTTP (the sandbox,
 /// a local gateway). Every HTTP client in shopbridge starts from this builder. Since the TLS
 /// settings are made here, reqwest's own TLS options (extra roots, TLS versions, SNI) do not
-/// apply to a client built from it: change them in [`tls_config`].
+/// apply to a client built from it: change them in [`tls_config`], or trust a private root
+/// with [`client_builder_with_extra_roots`].
 pub fn client_builder() -> reqwest::ClientBuilder {
+    client_builder_with_extra_roots(Vec::new())
+}
+
+/// [`client_builder`] trusting `extra_roots` beside the system's (a private certificate
+/// authority in front of a gateway, or a test's own).
+pub fn client_builder_with_extra_roots(
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> reqwest::ClientBuilder {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // Some crates reached through reqwest look the process-wide provider up; installing it is
     // a no-op when one is already installed.
     let _ = CryptoProvider::install_default(rustls::crypto::ring::default_provider());
     let builder = reqwest::Client::builder();
-    match tls_config(provider) {
+    match tls_config(provider, extra_roots) {
         Ok(config) => builder.tls_backend_preconfigured(config),
         // ring supports both default TLS versions, so this is not expected; reqwest's own
         // setup (the same checks, roots read now) is then the answer.
@@ -33,8 +42,14 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 
 /// The TLS settings reqwest would make by default (TLS 1.2 and 1.3, SNI, HTTP/2 offered before
 /// HTTP/1.1), with the system roots read on first use.
-fn tls_config(provider: Arc<CryptoProvider>) -> Result<rustls::ClientConfig, rustls::Error> {
-    let verifier = Arc::new(SystemRootsOnFirstUse::new(provider.clone()));
+fn tls_config(
+    provider: Arc<CryptoProvider>,
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    let verifier = Arc::new(SystemRootsOnFirstUse::with_extra_roots(
+        provider.clone(),
+        extra_roots,
+    ));
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
@@ -51,14 +66,25 @@ fn tls_config(provider: Arc<CryptoProvider>) -> Result<rustls::ClientConfig, rus
 #[derive(Debug)]
 pub struct SystemRootsOnFirstUse {
     provider: Arc<CryptoProvider>,
+    /// Roots trusted beside the system's.
+    extra_roots: Vec<CertificateDer<'static>>,
     platform: OnceLock<rustls_platform_verifier::Verifier>,
 }
 
 impl SystemRootsOnFirstUse {
     /// A verifier that has not read the system's roots yet.
     pub fn new(provider: Arc<CryptoProvider>) -> Self {
+        Self::with_extra_roots(provider, Vec::new())
+    }
+
+    /// A verifier that will trust `extra_roots` beside the system's roots.
+    pub fn with_extra_roots(
+        provider: Arc<CryptoProvider>,
+        extra_roots: Vec<CertificateDer<'static>>,
+    ) -> Self {
         Self {
             provider,
+            extra_roots,
             platform: OnceLock::new(),
         }
     }
@@ -75,7 +101,10 @@ impl SystemRootsOnFirstUse {
         if let Some(platform) = self.platform.get() {
             return Ok(platform);
         }
-        let built = rustls_platform_verifier::Verifier::new(self.provider.clone())?;
+        let built = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            self.extra_roots.iter().cloned(),
+            self.provider.clone(),
+        )?;
         Ok(self.platform.get_or_init(|| built))
     }
 }
