@@ -10,7 +10,7 @@
 use sqlx::Row;
 
 use crate::records::{Bind, bind_all};
-use crate::{Backend, Placeholders, Store, StoreError};
+use crate::{Backend, Cursor, Placeholders, Store, StoreError};
 
 /// A statement's placeholders and the values bound to them, in the order they are written.
 pub(crate) struct Params {
@@ -58,17 +58,28 @@ pub(crate) struct OrderedTable<'a> {
     pub indexed_by_status_only: bool,
 }
 
+/// Union orders, read by change time through their index by sub-status alone.
+pub(crate) const UNION_ORDERS: OrderedTable<'static> = OrderedTable {
+    table: "union_orders",
+    id: "order_sn",
+    updated: "last_update_ms",
+    status: "sub_status",
+    columns: "order_sn, last_update_ms, payload",
+    stream: None,
+    indexed_by_status_only: true,
+};
+
 /// The rows one range of a read covers, by status.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum StatusRange<'a> {
+#[derive(Debug, Clone)]
+pub(crate) enum StatusRange {
     Any,
-    Is(&'a str),
+    Is(String),
     IsNull,
 }
 
-impl StatusRange<'_> {
-    /// The clause that keeps a read to this range, its value bound in `binds`.
-    pub(crate) fn clause(self, column: &str, params: &mut Params) -> Option<String> {
+impl StatusRange {
+    /// The clause that keeps a read to this range, its value bound in `params`.
+    pub(crate) fn clause(&self, column: &str, params: &mut Params) -> Option<String> {
         match self {
             StatusRange::Any => None,
             StatusRange::Is(status) => Some(format!("{column} = {}", params.text(status))),
@@ -97,16 +108,15 @@ impl Store {
     /// The ranges a read of `table` with `status` (or every status) is made of: one, where an
     /// index serves the read as it is; one per status the shop's rows carry (NULL included),
     /// found by one index seek each, where only the index by status does.
-    pub(crate) async fn status_ranges<'s>(
+    pub(crate) async fn status_ranges(
         &self,
         snapshot: &mut sqlx::AnyConnection,
         table: &OrderedTable<'_>,
         connection_id: &str,
-        status: Option<&'s str>,
-        present: &'s mut Vec<String>,
-    ) -> Result<Vec<StatusRange<'s>>, StoreError> {
+        status: Option<&str>,
+    ) -> Result<Vec<StatusRange>, StoreError> {
         if let Some(status) = status {
-            return Ok(vec![StatusRange::Is(status)]);
+            return Ok(vec![StatusRange::Is(status.to_owned())]);
         }
         if !table.indexed_by_status_only {
             return Ok(vec![StatusRange::Any]);
@@ -131,20 +141,16 @@ impl Store {
              SELECT status FROM present WHERE status IS NOT NULL"
         );
         let rows = fetch_with(snapshot, &sql, &params).await?;
-        *present = rows
+        let mut ranges = rows
             .iter()
-            .map(|row| row.try_get::<String, _>("status"))
-            .collect::<Result<_, _>>()?;
+            .map(|row| Ok(StatusRange::Is(row.try_get("status")?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let mut params = Params::new(self.backend());
         let null_sql = format!(
             "SELECT 1 AS present FROM {name} WHERE connection_id = {} AND {column} IS NULL LIMIT 1",
             params.text(connection_id)
         );
         let nulls = fetch_with(snapshot, &null_sql, &params).await?.len();
-        let mut ranges: Vec<StatusRange<'s>> = present
-            .iter()
-            .map(|s| StatusRange::Is(s.as_str()))
-            .collect();
         if nulls > 0 {
             ranges.push(StatusRange::IsNull);
         }
@@ -162,8 +168,8 @@ pub(crate) fn ranged_page_sql(
     params: &mut Params,
     table: &OrderedTable<'_>,
     connection_id: &str,
-    ranges: &[StatusRange<'_>],
-    mut clauses_of: impl FnMut(&mut Params, StatusRange<'_>) -> Vec<String>,
+    ranges: &[StatusRange],
+    mut clauses_of: impl FnMut(&mut Params, &StatusRange) -> Vec<String>,
     direction: Direction,
     limit: i64,
 ) -> String {
@@ -177,7 +183,7 @@ pub(crate) fn ranged_page_sql(
     let order = direction.sql();
     let order_by = format!("ORDER BY {updated} {order}, {id} {order}");
     if let [range] = ranges {
-        let clauses = clauses_of(params, *range).join(" AND ");
+        let clauses = clauses_of(params, range).join(" AND ");
         let limit = params.int(limit);
         return format!("SELECT {columns} FROM {name} WHERE {clauses} {order_by} LIMIT {limit}");
     }
@@ -189,7 +195,7 @@ pub(crate) fn ranged_page_sql(
         .iter()
         .enumerate()
         .map(|(n, range)| {
-            let clauses = clauses_of(params, *range).join(" AND ");
+            let clauses = clauses_of(params, range).join(" AND ");
             let limit = params.int(limit);
             format!(
                 "SELECT {id}, {updated} FROM (SELECT {id}, {updated} FROM {name} WHERE {clauses} {order_by} LIMIT {limit}) AS range_{n}"
@@ -206,26 +212,42 @@ pub(crate) fn ranged_page_sql(
     )
 }
 
-/// The clause that keeps rows after `(updated_ms, id)` in `direction`, written as a range of
-/// the change time (which an index can seek to) narrowed by the id at its edge.
+/// The clause that keeps rows after `cursor` by `(updated, id)` in `direction`, written as a
+/// range of the change time (which an index can seek to) narrowed by the id at its edge.
 pub(crate) fn after_clause(
-    table: &OrderedTable<'_>,
+    (updated, id): (&str, &str),
     direction: Direction,
-    updated_ms: i64,
-    after_id: &str,
+    cursor: &Cursor,
     params: &mut Params,
 ) -> String {
-    let (updated, id) = (table.updated, table.id);
     let (edge, beyond) = match direction {
         Direction::Ascending => (">=", ">"),
         Direction::Descending => ("<=", "<"),
     };
     let (a, b, c) = (
-        params.int(updated_ms),
-        params.int(updated_ms),
-        params.text(after_id),
+        params.int(cursor.updated_ms),
+        params.int(cursor.updated_ms),
+        params.text(&cursor.id),
     );
     format!("{updated} {edge} {a} AND ({updated} {beyond} {b} OR {id} {beyond} {c})")
+}
+
+/// The clause of a feed read oldest first by `(updated, id)`: rows changed at or after
+/// `from_ms`, and after `cursor` when it lies there. Without a cursor there is no cursor
+/// clause at all, and with one the lower bound is the larger of the two: either way the index
+/// range starts where the page does.
+pub(crate) fn feed_clause(
+    (updated, id): (&str, &str),
+    from_ms: i64,
+    cursor: Option<&Cursor>,
+    params: &mut Params,
+) -> String {
+    match cursor {
+        Some(cursor) if cursor.updated_ms >= from_ms => {
+            after_clause((updated, id), Direction::Ascending, cursor, params)
+        }
+        _ => format!("{updated} >= {}", params.int(from_ms)),
+    }
 }
 
 impl Store {
@@ -263,8 +285,8 @@ pub(crate) async fn read_ranged_page(
     snapshot: &mut sqlx::AnyConnection,
     backend: Backend,
     (table, connection_id): (&OrderedTable<'_>, &str),
-    ranges: &[StatusRange<'_>],
-    mut clauses_of: impl FnMut(&mut Params, StatusRange<'_>) -> Vec<String>,
+    ranges: &[StatusRange],
+    mut clauses_of: impl FnMut(&mut Params, &StatusRange) -> Vec<String>,
     direction: Direction,
     limit: i64,
 ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
@@ -305,15 +327,7 @@ mod tests {
     use super::*;
     use crate::{MasterKey, Vault};
 
-    const ORDERS: OrderedTable<'static> = OrderedTable {
-        table: "union_orders",
-        id: "order_sn",
-        updated: "last_update_ms",
-        status: "sub_status",
-        columns: "order_sn, last_update_ms, payload",
-        stream: None,
-        indexed_by_status_only: true,
-    };
+    const ORDERS: OrderedTable<'static> = UNION_ORDERS;
 
     /// The steps of SQLite's plan for `sql` that read `union_orders`.
     async fn steps_on_orders(store: &Store, sql: &str, params: &Params) -> Vec<String> {
@@ -345,8 +359,8 @@ mod tests {
         .await
         .expect("store");
         let ranges = [
-            StatusRange::Is("已付款"),
-            StatusRange::Is("已结算"),
+            StatusRange::Is("已付款".into()),
+            StatusRange::Is("已结算".into()),
             StatusRange::IsNull,
         ];
         for direction in [Direction::Ascending, Direction::Descending] {
@@ -359,7 +373,16 @@ mod tests {
                 |params, range| {
                     let mut clauses = vec![format!("connection_id = {}", params.text("shop"))];
                     clauses.extend(range.clause(ORDERS.status, params));
-                    clauses.push(after_clause(&ORDERS, direction, 5, "S1", params));
+                    let cursor = Cursor {
+                        updated_ms: 5,
+                        id: "S1".into(),
+                    };
+                    clauses.push(after_clause(
+                        (ORDERS.updated, ORDERS.id),
+                        direction,
+                        &cursor,
+                        params,
+                    ));
                     clauses
                 },
                 direction,
@@ -377,10 +400,9 @@ mod tests {
             assert_eq!(ranged, ranges.len(), "{steps:#?}");
         }
         // Finding the statuses present: one seek per status.
-        let mut present = Vec::new();
         let mut snapshot = store.read_snapshot().await.expect("snapshot");
         let found = store
-            .status_ranges(&mut snapshot, &ORDERS, "shop", None, &mut present)
+            .status_ranges(&mut snapshot, &ORDERS, "shop", None)
             .await
             .expect("statuses");
         drop(snapshot);

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::kept::{
     CountedTime, HourCounts, RefundDays, RefundShare, TIME_LIMIT_MS, UNION_REFUNDS_STREAM,
 };
-use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx};
+use crate::page_sql::{Arg, PageSql, PageWrite, SqlxTx};
 use crate::union::DAY_MS;
 use crate::{Placeholders, Store, StoreError};
 
@@ -691,36 +691,26 @@ impl Store {
         Ok(())
     }
 
-    /// Makes `write` in a transaction as one of the shop's page writes: under the shop's lock
-    /// on PostgreSQL, on the page connection's `BEGIN IMMEDIATE` on SQLite. Answers, per table
-    /// written, whether anything in it changed.
+    /// Makes `write` as one of the shop's page writes ([`Store::write_as_page`]). Answers, per
+    /// table written, whether anything in it changed.
     async fn write_sums(
         &self,
         connection_id: &str,
         write: &SumsWrite<'_, '_>,
     ) -> Result<Vec<bool>, StoreError> {
-        let Some(page_connection) = &self.page_connection else {
-            let mut tx = self.pool().begin().await?;
-            crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
-            let changed = write
-                .run(
-                    &mut SqlxTx {
-                        tx: &mut tx,
-                        backend: self.backend(),
-                    },
-                    connection_id,
-                )
-                .await?;
-            tx.commit().await?;
-            return Ok(changed);
-        };
-        // SQLite: as a page's write (see `save_fetched_pages`).
-        let _writer_turn = self.pool().acquire().await?;
-        let mut conn = page_connection.lock().await;
-        let mut tx = SqliteTx::begin(&mut conn).await?;
-        let changed = write.run(&mut tx, connection_id).await?;
-        tx.commit()?;
-        Ok(changed)
+        self.write_as_page(connection_id, &ShopSums(connection_id, write))
+            .await
+    }
+}
+
+/// A change to a shop's kept sums, with the shop it is for.
+struct ShopSums<'w, 's, 'a>(&'w str, &'w SumsWrite<'s, 'a>);
+
+impl PageWrite for ShopSums<'_, '_, '_> {
+    type Output = Vec<bool>;
+
+    async fn write(&self, tx: &mut impl PageSql) -> Result<Vec<bool>, StoreError> {
+        self.1.run(tx, self.0).await
     }
 }
 

@@ -398,7 +398,44 @@ impl PageSql for SqliteTx<'_> {
     }
 }
 
+/// A write made as one of a shop's page writes (see [`Store::write_as_page`]).
+pub(crate) trait PageWrite {
+    type Output;
+
+    async fn write(&self, tx: &mut impl PageSql) -> Result<Self::Output, StoreError>;
+}
+
 impl Store {
+    /// Makes `write` in one transaction as one of the shop's page writes. On PostgreSQL (and
+    /// in-memory SQLite) under the shop's page lock. On SQLite through the page connection while
+    /// the pool's one writing connection is held, so that no other write of this process runs
+    /// meanwhile (SQLite takes one writer at a time, and a transaction that read before
+    /// another's commit could not write after it).
+    pub(crate) async fn write_as_page<W: PageWrite>(
+        &self,
+        connection_id: &str,
+        write: &W,
+    ) -> Result<W::Output, StoreError> {
+        let Some(page_connection) = &self.page_connection else {
+            let mut tx = self.pool().begin().await?;
+            crate::kept::lock_shop_pages(self, &mut tx, connection_id).await?;
+            let written = write
+                .write(&mut SqlxTx {
+                    tx: &mut tx,
+                    backend: self.backend(),
+                })
+                .await?;
+            tx.commit().await?;
+            return Ok(written);
+        };
+        let _writer_turn = self.pool().acquire().await?;
+        let mut conn = page_connection.lock().await;
+        let mut tx = SqliteTx::begin(&mut conn).await?;
+        let written = write.write(&mut tx).await?;
+        tx.commit()?;
+        Ok(written)
+    }
+
     /// Runs one write of its own (`sql` with `args` bound in order) where the sync's pages are
     /// written: on SQLite through the page connection, because a write on any other connection
     /// empties that connection's page cache, and the next page would read its indexes from the
@@ -410,7 +447,7 @@ impl Store {
                 .await?;
             return Ok(());
         };
-        // As in `save_page`: no other write of this process runs meanwhile.
+        // As in `write_as_page`: no other write of this process runs meanwhile.
         let _writer_turn = self.pool().acquire().await?;
         let mut conn = page_connection.lock().await;
         let mut tx = SqliteTx::begin(&mut conn).await?;

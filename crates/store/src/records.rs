@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::by_status::{
-    Direction, OrderedTable, Params, StatusRange, after_clause, read_ranged_page,
+    Direction, OrderedTable, Params, StatusRange, UNION_ORDERS, after_clause, feed_clause,
+    read_ranged_page,
 };
-use crate::page_sql::{Arg, PageSql, SqliteTx, SqlxTx, insert_rows};
+use crate::page_sql::{Arg, PageSql, PageWrite, insert_rows};
 use crate::{
     Checkpoint, Placeholders, RecordEvents, Store, StoreError, UnionOrderRecord, newest_per_key,
 };
@@ -206,32 +207,13 @@ impl Store {
         pages: &[FetchedRecords<'_>],
         checkpoint: Checkpoint,
     ) -> Result<Vec<usize>, StoreError> {
-        let Some(page_connection) = &self.page_connection else {
-            let mut tx = self.pool().begin().await?;
-            crate::kept::lock_shop_pages(self, &mut tx, target.connection_id).await?;
-            let changed = self
-                .write_pages(
-                    &mut SqlxTx {
-                        tx: &mut tx,
-                        backend: self.backend(),
-                    },
-                    target,
-                    pages,
-                    checkpoint,
-                )
-                .await?;
-            tx.commit().await?;
-            return Ok(changed);
+        let write = FetchedPagesWrite {
+            store: self,
+            target,
+            pages,
+            checkpoint,
         };
-        // SQLite: the pool's one writing connection is held while the page connection writes,
-        // so that no other write of this process runs meanwhile (SQLite takes one writer at a
-        // time, and a transaction that read before another's commit could not write after it).
-        let _writer_turn = self.pool().acquire().await?;
-        let mut conn = page_connection.lock().await;
-        let mut tx = SqliteTx::begin(&mut conn).await?;
-        let changed = self.write_pages(&mut tx, target, pages, checkpoint).await?;
-        tx.commit()?;
-        Ok(changed)
+        self.write_as_page(target.connection_id, &write).await
     }
 
     /// Pages' records, their calls, sums and announcements, then the checkpoint, inside `tx`.
@@ -787,7 +769,6 @@ impl Store {
     ) -> Result<(Vec<sqlx::any::AnyRow>, Capped), StoreError> {
         let prefix = filter.id_prefix.as_deref().filter(|p| !p.is_empty());
         let mut snapshot = self.read_snapshot().await?;
-        let mut present = Vec::new();
         let ranges = match prefix {
             // A prefix is a range of the key by id, whatever the statuses.
             Some(_) if filter.status.is_none() => vec![StatusRange::Any],
@@ -797,14 +778,13 @@ impl Store {
                     table,
                     connection_id,
                     filter.status.as_deref(),
-                    &mut present,
                 )
                 .await?
             }
         };
         // The conditions of one range: the shop (and stream), its status, the change times
         // and the id prefix asked for.
-        let filtered = |params: &mut Params, range: StatusRange<'_>| {
+        let filtered = |params: &mut Params, range: &StatusRange| {
             let mut clauses = vec![format!("connection_id = {}", params.text(connection_id))];
             if let Some(stream) = table.stream {
                 clauses.push(format!("stream = {}", params.text(stream)));
@@ -840,7 +820,7 @@ impl Store {
         let mut counted: i64 = 0;
         for range in &ranges {
             let mut params = Params::new(self.backend());
-            let filter_sql = filtered(&mut params, *range).join(" AND ");
+            let filter_sql = filtered(&mut params, range).join(" AND ");
             let count_sql = format!(
                 "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} WHERE {filter_sql} LIMIT {cap_rows}) AS capped",
                 table.table
@@ -878,10 +858,9 @@ impl Store {
                 let mut clauses = filtered(params, range);
                 if let Some(cursor) = after {
                     clauses.push(after_clause(
-                        table,
+                        (table.updated, table.id),
                         direction,
-                        cursor.updated_ms,
-                        &cursor.id,
+                        cursor,
                         params,
                     ));
                 }
@@ -908,17 +887,18 @@ impl Store {
         cursor: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<StoredRecord>, StoreError> {
-        let (sql, binds) = after_cursor_sql(
-            self.backend(),
-            &format!("SELECT {RECORD_COLUMNS} FROM synced_records"),
-            &[("stream", stream)],
-            connection_id,
-            ("updated_ms", "record_id"),
-            from_ms,
-            cursor,
+        // Oldest first from where the page starts: one range of the index by (shop, stream,
+        // change time, id).
+        let mut params = Params::new(self.backend());
+        let (shop, stream) = (params.text(connection_id), params.text(stream));
+        let after = feed_clause(("updated_ms", "record_id"), from_ms, cursor, &mut params);
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM synced_records
+             WHERE connection_id = {shop} AND stream = {stream} AND {after}
+             ORDER BY updated_ms, record_id LIMIT {}",
+            params.int(limit)
         );
-        let rows = bind_all(sqlx::query(&sql), &binds)
-            .bind(limit)
+        let rows = bind_all(sqlx::query(&sql), &params.binds)
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(stored).collect()
@@ -934,15 +914,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(Cursor, String)>, StoreError> {
         let mut snapshot = self.read_snapshot().await?;
-        let mut present = Vec::new();
         let ranges = self
-            .status_ranges(
-                &mut snapshot,
-                &UNION_ORDERS,
-                connection_id,
-                None,
-                &mut present,
-            )
+            .status_ranges(&mut snapshot, &UNION_ORDERS, connection_id, None)
             .await?;
         let rows = read_ranged_page(
             &mut snapshot,
@@ -952,16 +925,12 @@ impl Store {
             |params, range| {
                 let mut clauses = vec![format!("connection_id = {}", params.text(connection_id))];
                 clauses.extend(range.clause(UNION_ORDERS.status, params));
-                match cursor {
-                    Some(cursor) if cursor.updated_ms >= from_ms => clauses.push(after_clause(
-                        &UNION_ORDERS,
-                        Direction::Ascending,
-                        cursor.updated_ms,
-                        &cursor.id,
-                        params,
-                    )),
-                    _ => clauses.push(format!("last_update_ms >= {}", params.int(from_ms))),
-                }
+                clauses.push(feed_clause(
+                    (UNION_ORDERS.updated, UNION_ORDERS.id),
+                    from_ms,
+                    cursor,
+                    params,
+                ));
                 clauses
             },
             Direction::Ascending,
@@ -1082,16 +1051,23 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
     })
 }
 
-/// Union orders, read by change time through their index by sub-status alone.
-const UNION_ORDERS: OrderedTable<'static> = OrderedTable {
-    table: "union_orders",
-    id: "order_sn",
-    updated: "last_update_ms",
-    status: "sub_status",
-    columns: "order_sn, last_update_ms, payload",
-    stream: None,
-    indexed_by_status_only: true,
-};
+/// The pages a sync read, written as one page write ([`Store::save_fetched_pages`]).
+struct FetchedPagesWrite<'a, 'p> {
+    store: &'a Store,
+    target: &'a PageTarget<'p>,
+    pages: &'a [FetchedRecords<'p>],
+    checkpoint: Checkpoint,
+}
+
+impl PageWrite for FetchedPagesWrite<'_, '_> {
+    type Output = Vec<usize>;
+
+    async fn write(&self, tx: &mut impl PageSql) -> Result<Vec<usize>, StoreError> {
+        self.store
+            .write_pages(tx, self.target, self.pages, self.checkpoint)
+            .await
+    }
+}
 
 fn union_row(row: &sqlx::any::AnyRow) -> Result<(Cursor, String), StoreError> {
     Ok((
@@ -1146,47 +1122,6 @@ pub(crate) fn bind_all<'q>(
         };
     }
     query
-}
-
-/// `select` filtered to a connection (and `equal` columns), at or after `from_ms` and after
-/// `cursor` by `(time, id)`, ordered by them, with the limit as the last placeholder. Without a
-/// cursor there is no cursor clause at all, and with one the lower bound is the larger of the
-/// two: either way the index range starts where the page does.
-fn after_cursor_sql(
-    backend: crate::Backend,
-    select: &str,
-    equal: &[(&str, &str)],
-    connection_id: &str,
-    (time, id): (&str, &str),
-    from_ms: i64,
-    cursor: Option<&Cursor>,
-) -> (String, Vec<Bind>) {
-    let mut p = Placeholders::new(backend);
-    let mut clauses = vec![format!("connection_id = {}", p.one())];
-    let mut binds = vec![Bind::Text(connection_id.to_owned())];
-    for (column, value) in equal {
-        clauses.push(format!("{column} = {}", p.one()));
-        binds.push(Bind::Text((*value).to_owned()));
-    }
-    match cursor {
-        Some(cursor) if cursor.updated_ms >= from_ms => {
-            let (a, b, c) = (p.one(), p.one(), p.one());
-            clauses.push(format!("{time} >= {a} AND ({time} > {b} OR {id} > {c})"));
-            binds.push(Bind::Int(cursor.updated_ms));
-            binds.push(Bind::Int(cursor.updated_ms));
-            binds.push(Bind::Text(cursor.id.clone()));
-        }
-        _ => {
-            clauses.push(format!("{time} >= {}", p.one()));
-            binds.push(Bind::Int(from_ms));
-        }
-    }
-    let sql = format!(
-        "{select} WHERE {} ORDER BY {time}, {id} LIMIT {}",
-        clauses.join(" AND "),
-        p.one()
-    );
-    (sql, binds)
 }
 
 /// Which time a [`RecordFilter`] bounds.
