@@ -118,13 +118,17 @@ fn serve_once(key: &[u8]) -> (u16, std::thread::JoinHandle<Result<(), String>>) 
     (port, server)
 }
 
+/// A client that trusts the fixture's certificate beside the system's roots.
+fn trusting_the_certificate() -> reqwest::Client {
+    client_builder_with_extra_roots(vec![CertificateDer::from(UNTRUSTED_CERT.to_vec())])
+        .build()
+        .expect("client")
+}
+
 #[tokio::test]
 async fn a_client_trusting_the_certificate_completes_the_handshake() {
     let (port, server) = serve_once(UNTRUSTED_KEY);
-    let client =
-        client_builder_with_extra_roots(vec![CertificateDer::from(UNTRUSTED_CERT.to_vec())])
-            .build()
-            .expect("client");
+    let client = trusting_the_certificate();
     let answer = client
         .get(format!("https://localhost:{port}/"))
         .send()
@@ -139,10 +143,7 @@ async fn a_server_without_the_certificates_key_is_refused() {
     // The certificate is trusted, but the handshake is signed by another key: only the
     // handshake's signature check can refuse it.
     let (port, server) = serve_once(UNRELATED_KEY);
-    let client =
-        client_builder_with_extra_roots(vec![CertificateDer::from(UNTRUSTED_CERT.to_vec())])
-            .build()
-            .expect("client");
+    let client = trusting_the_certificate();
     let error = client
         .get(format!("https://localhost:{port}/"))
         .send()
