@@ -492,8 +492,8 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 /// with one prepared statement per page's transaction; no history, no checkpoint, no typed model:
 /// the least a Rust client of this stack can spend on an order.
 ///
-/// With `hub_table`, each order is read into the typed model and stored as the hub's order table
-/// keeps it (the same row, the shop's key, the indexes the reads use, the same upsert), and
+/// With `hub_table`, each order's head is read as the hub reads it and stored as the hub's order
+/// table keeps it (the same row, the shop's key, the indexes the reads use, the same upsert), and
 /// nothing else: no lookup of what is stored, no history, sums, checkpoint, call log or
 /// announcements. That is what the hub's storage layout costs by itself.
 pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyhow::Result<()> {
@@ -555,9 +555,9 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
                      versions = union_orders.versions + 1, synced_ms = excluded.synced_ms",
                 )?;
                 for raw in &result.order_info_list {
-                    let order: shopbridge_vop::union::OrderInfo = serde_json::from_str(raw.get())?;
+                    let head: shopbridge_vop::union::OrderHead = serde_json::from_str(raw.get())?;
                     let row = shopbridge_hub::platforms::vop::streams::union_order_record_with(
-                        order,
+                        head,
                         raw.get().to_owned(),
                     );
                     upsert.execute(rusqlite::params![

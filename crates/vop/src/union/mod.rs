@@ -13,7 +13,8 @@ pub use goods::{
     JX_CODES, Query, SimilarRecommend, SortField, UserRecommend,
 };
 pub use order::{
-    OrderInfo, OrderList, OrderStage, OrderStatus, RefundOrderInfo, RefundOrderList, RefundSearch,
+    OrderHead, OrderInfo, OrderList, OrderStage, OrderStatus, RefundOrderInfo, RefundOrderList,
+    RefundSearch,
 };
 pub use pid::{GenPid, PID_CAP, QueryPid};
 pub use url::{

@@ -259,15 +259,76 @@ impl OrderInfo {
     }
 
     pub fn is_settled(&self) -> bool {
-        self.settled == Some(1)
+        is_settled(self.settled)
     }
 
     /// The PID (chanTag) the order is attributed to: `pid`, else `channelTag`.
     pub fn chan_tag(&self) -> Option<&str> {
-        self.pid
-            .as_deref()
-            .or(self.channel_tag.as_deref())
-            .filter(|tag| !tag.is_empty())
+        chan_tag(self.pid.as_deref(), self.channel_tag.as_deref())
+    }
+}
+
+fn is_settled(settled: Option<i16>) -> bool {
+    settled == Some(1)
+}
+
+fn chan_tag<'a>(pid: Option<&'a str>, channel_tag: Option<&'a str>) -> Option<&'a str> {
+    pid.or(channel_tag).filter(|tag| !tag.is_empty())
+}
+
+/// An order without its lines (`detailList`): its number, state, times, commission and tags,
+/// the fields that lists, sums and a sync's rules read. Read from the same text as
+/// [`OrderInfo`], with the same types for these fields; the rest of the text is skipped, not
+/// read into a model, so it costs a scan and no allocation.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderHead {
+    pub order_sn: String,
+    pub status: i16,
+    #[serde(default)]
+    pub channel_tag: Option<String>,
+    pub order_time: i64,
+    #[serde(default)]
+    pub settled_time: Option<i64>,
+    pub last_update_time: i64,
+    #[serde(default)]
+    pub settled: Option<i16>,
+    #[serde(default)]
+    pub order_sub_status_name: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_amount")]
+    pub commission: Option<Decimal>,
+    #[serde(default)]
+    pub pid: Option<String>,
+    #[serde(default)]
+    pub stat_param: Option<String>,
+}
+
+impl OrderHead {
+    pub fn is_settled(&self) -> bool {
+        is_settled(self.settled)
+    }
+
+    /// The PID (chanTag) the order is attributed to: `pid`, else `channelTag`.
+    pub fn chan_tag(&self) -> Option<&str> {
+        chan_tag(self.pid.as_deref(), self.channel_tag.as_deref())
+    }
+}
+
+impl From<&OrderInfo> for OrderHead {
+    fn from(order: &OrderInfo) -> Self {
+        Self {
+            order_sn: order.order_sn.clone(),
+            status: order.status,
+            channel_tag: order.channel_tag.clone(),
+            order_time: order.order_time,
+            settled_time: order.settled_time,
+            last_update_time: order.last_update_time,
+            settled: order.settled,
+            order_sub_status_name: order.order_sub_status_name.clone(),
+            commission: order.commission,
+            pid: order.pid.clone(),
+            stat_param: order.stat_param.clone(),
+        }
     }
 }
 
@@ -648,6 +709,54 @@ impl VopRequest for RefundOrderList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An order as the platform sends it: lines, after-sales and fields the model does not
+    /// know.
+    const ORDER: &str = r#"{"orderSn":"2612010015124640","status":2,"newCustomer":1,
+        "channelTag":"","pid":"PID_1","statParam":"s\"1","orderTime":1796000000000,
+        "signTime":1796000100000,"settledTime":1796000200000,"settled":1,"selfBuy":0,
+        "orderSubStatusName":"\u5df2\u7ed3\u7b97","commission":"12.50",
+        "afterSaleChangeCommission":"0.00","afterSaleChangeGoodsCount":0,
+        "commissionEnterTime":1796000200000,"orderSource":"app","isPrepay":0,
+        "lastUpdateTime":1796000300000,"somethingNew":{"a":[1,2,{"b":null}]},
+        "detailList":[{"goodsId":"6919","goodsName":"连衣裙","goodsCount":2,
+        "commissionTotalCost":"125.00","commissionRate":"10","commission":"12.50",
+        "afterSaleInfo":[{"afterSaleSn":"A1","afterSaleStatus":2,"afterSaleType":1}],
+        "sizeId":"s1","status":2}]}"#;
+
+    #[test]
+    fn an_orders_head_is_what_the_whole_order_says() {
+        let order: OrderInfo = serde_json::from_str(ORDER).expect("order");
+        let head: OrderHead = serde_json::from_str(ORDER).expect("head");
+        assert_eq!(head, OrderHead::from(&order));
+        assert_eq!(head.order_sub_status_name.as_deref(), Some("已结算"));
+        assert_eq!(head.stat_param.as_deref(), Some("s\"1"));
+        assert_eq!(head.chan_tag(), Some("PID_1"));
+        assert!(head.is_settled());
+        assert_eq!(
+            head.commission.map(|c| c.to_string()).as_deref(),
+            Some("12.50")
+        );
+        // A field it reads, in a type the model does not take, is refused, naming the field.
+        let bad = ORDER.replace(
+            r#""lastUpdateTime":1796000300000"#,
+            r#""lastUpdateTime":"x""#,
+        );
+        let err = serde_json::from_str::<OrderHead>(&bad).expect_err("not a time");
+        assert!(err.to_string().contains("invalid type"), "{err}");
+        // The order's own commission (the first), not a line's.
+        let bad = ORDER.replacen(r#""commission":"12.50""#, r#""commission":"12,5""#, 1);
+        let err = serde_json::from_str::<OrderHead>(&bad).expect_err("not an amount");
+        assert!(err.to_string().contains("decimal amount"), "{err}");
+        let err = serde_json::from_str::<OrderHead>(r#"{"status":1}"#).expect_err("no number");
+        assert!(err.to_string().contains("orderSn"), "{err}");
+        // Lines it does not read are skipped, not checked: the whole order reads them later.
+        let odd_line = ORDER.replace(r#""goodsCount":2"#, r#""goodsCount":"two""#);
+        serde_json::from_str::<OrderHead>(&odd_line).expect("the head reads");
+        serde_json::from_str::<OrderInfo>(&odd_line).expect_err("the whole order does not");
+        // Text that is not JSON is refused.
+        serde_json::from_str::<OrderHead>(&ORDER[..ORDER.len() - 1]).expect_err("cut");
+    }
 
     #[test]
     fn the_status_flow() {

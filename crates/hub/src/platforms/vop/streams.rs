@@ -7,7 +7,7 @@ use shopbridge_core::capability::ConnectorError;
 use shopbridge_store::{RecordColumns, SyncedRecord, UnionOrderRecord};
 use shopbridge_vop::union::ORDER_SERVICE;
 use shopbridge_vop::union::order::{
-    MAX_WINDOW_MS, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
+    MAX_WINDOW_MS, OrderHead, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
 };
 use shopbridge_vop::{Mode, VopClient};
 
@@ -69,31 +69,32 @@ pub fn union_order_sync(
 
 /// A Union order as the store keeps it.
 pub fn union_order_record(order: &OrderInfo) -> UnionOrderRecord {
-    union_order_record_with(order.clone(), json(order))
+    union_order_record_with(OrderHead::from(order), json(order))
 }
 
-/// A Union order as the store keeps it, with `payload` as its JSON (the platform's own text);
-/// the order's own texts move into the record.
-pub fn union_order_record_with(order: OrderInfo, payload: String) -> UnionOrderRecord {
-    let chan_tag = order.chan_tag().map(str::to_owned);
-    let settled = order.is_settled();
+/// A Union order as the store keeps it: the columns from `head`, and `payload` as its JSON
+/// (the platform's own text); the head's texts move into the record.
+pub fn union_order_record_with(head: OrderHead, payload: String) -> UnionOrderRecord {
+    let chan_tag = head.chan_tag().map(str::to_owned);
+    let settled = head.is_settled();
     UnionOrderRecord {
-        status: i64::from(order.status),
-        commission: order.commission.map(|c| c.to_string()),
-        order_time_ms: order.order_time,
-        last_update_ms: order.last_update_time,
+        status: i64::from(head.status),
+        commission: head.commission.map(|c| c.to_string()),
+        order_time_ms: head.order_time,
+        last_update_ms: head.last_update_time,
         settled,
-        settled_ms: order.settled_time.filter(|_| settled),
-        order_sn: order.order_sn,
-        sub_status: order.order_sub_status_name,
+        settled_ms: head.settled_time.filter(|_| settled),
+        order_sn: head.order_sn,
+        sub_status: head.order_sub_status_name,
         chan_tag,
-        stat_param: order.stat_param,
+        stat_param: head.stat_param,
         payload,
     }
 }
 
-/// A page of `orderList` with each order's JSON as the platform sent it: the typed order is
-/// read from that text, and the text is what the store keeps, so no order is written back out.
+/// A page of `orderList` with each order's JSON as the platform sent it: the order's head (what
+/// the store indexes) is read from that text, and the text is what the store keeps, so no order
+/// is written back out. The lines are read, against the whole model, when an order is shown.
 #[derive(serde::Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct RawOrderPage {
@@ -153,7 +154,7 @@ impl StreamSource for UnionOrderSource {
         let answer: RawOrderPage = self.client.execute_as(&request).await?;
         let mut orders = Vec::with_capacity(answer.order_info_list.len());
         for raw in answer.order_info_list {
-            let order: OrderInfo = serde_json::from_str(raw.get()).map_err(|err| {
+            let head: OrderHead = serde_json::from_str(raw.get()).map_err(|err| {
                 shopbridge_vop::VopError::Undecodable {
                     reason: format!("an order of orderList does not match its type: {err}"),
                     snippet: raw.get().chars().take(300).collect(),
@@ -161,7 +162,7 @@ impl StreamSource for UnionOrderSource {
             })?;
             // The order's text becomes its payload as it is, without a copy.
             orders.push(union_order_record_with(
-                order,
+                head,
                 Box::<str>::from(raw).into_string(),
             ));
         }
