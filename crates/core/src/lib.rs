@@ -8,6 +8,7 @@ pub mod clock;
 pub mod codes;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod model;
 pub mod money;
 pub mod platform;

@@ -776,3 +776,56 @@ async fn orders_filter_and_export_and_streams_show_their_runs() {
         "{earnings}"
     );
 }
+
+/// A Union order whose line the model cannot read (a count sent as text) is stored all the
+/// same: the sync reads only its head. The list shows it by its head; its page answers 422
+/// naming the value refused.
+#[tokio::test]
+async fn an_order_whose_line_does_not_read_is_listed_and_its_page_names_the_value() {
+    let env = HubEnv::start().await;
+    let browser = Browser::sign_in(&env.hub, A).await;
+    let union = &env.ids[1];
+    let payload = r#"{"orderSn":"2612019999000001","status":2,"orderTime":1796000000000,
+        "lastUpdateTime":1796000300000,"settled":0,"orderSubStatusName":"待结算",
+        "commission":"12.50","detailList":[{"goodsId":"6919","goodsCount":"two"}]}"#;
+    let head: shopbridge_vop::union::OrderHead =
+        serde_json::from_str(payload).expect("the head reads");
+    let record =
+        shopbridge_hub::platforms::vop::streams::union_order_record_with(head, payload.into());
+    let checkpoint = env
+        .store
+        .checkpoint(union, "union_orders")
+        .await
+        .expect("checkpoint")
+        .unwrap_or(shopbridge_store::Checkpoint {
+            cursor_ms: 0,
+            window: None,
+        });
+    env.store
+        .save_page(
+            union,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(vec![record]),
+            checkpoint,
+            None,
+            1,
+        )
+        .await
+        .expect("stored");
+    let (status, list) = browser
+        .get(&format!("/console/orders?shop={union}&lang=en"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("2612019999000001") && list.contains("12.50"),
+        "listed with its commission: {list}"
+    );
+    let (status, page) = browser
+        .get(&format!("/console/orders/{union}/2612019999000001?lang=en"))
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("detailList[0].goodsCount"),
+        "the value refused: {page}"
+    );
+}

@@ -6,7 +6,7 @@ use shopbridge_core::quota::Priority;
 use shopbridge_store::Connection;
 use shopbridge_vop::union::earnings::{self, EarningsTally, GroupBy};
 use shopbridge_vop::union::goods::GoodsInfoResponse;
-use shopbridge_vop::union::order::OrderInfo;
+use shopbridge_vop::union::order::{OrderHead, OrderInfo};
 use shopbridge_vop::union::{GenByGoodsId, GoodsList};
 use shopbridge_vop::{Mode, VopClient, VopRequest};
 use utoipa::ToSchema;
@@ -386,8 +386,9 @@ async fn earnings_of(
 
 /// A page of a Union account's synced orders, newest change first, narrowed by `filter` (its
 /// status is the order's sub-status name): keyset paged, counted up to `count_cap`. Every stored
-/// row is answered, with its order where the stored JSON reads (`None` where it does not), so
-/// that paging goes on past a row it cannot read.
+/// row is answered, with its order's head (what a list shows, and what the sync checked when it
+/// stored the order) where the stored JSON reads (`None` where it does not), so that paging goes
+/// on past a row it cannot read.
 pub async fn browse_orders(
     app: &HubApp,
     shop: &Connection,
@@ -395,7 +396,7 @@ pub async fn browse_orders(
     seek: &shopbridge_store::Seek,
     limit: i64,
     count_cap: i64,
-) -> Result<shopbridge_store::Browsed<(shopbridge_store::Cursor, Option<OrderInfo>)>, HubError> {
+) -> Result<shopbridge_store::Browsed<(shopbridge_store::Cursor, Option<OrderHead>)>, HubError> {
     let page = app
         .store
         .browse_union_orders(&shop.id, filter, seek, limit, count_cap)
@@ -405,7 +406,7 @@ pub async fn browse_orders(
             .rows
             .into_iter()
             .map(|(cursor, payload)| {
-                let order = serde_json::from_str::<OrderInfo>(&payload);
+                let order = shopbridge_core::json::read::<OrderHead>(&payload);
                 if let Err(err) = &order {
                     tracing::warn!(order = %cursor.id, error = %err, "a stored Union order does not read");
                 }
@@ -435,7 +436,7 @@ pub async fn order_with_history(
     let Some((cursor, payload)) = app.store.union_order(&shop.id, number).await? else {
         return Ok(None);
     };
-    let order = serde_json::from_str::<OrderInfo>(&payload).map_err(|err| {
+    let order = shopbridge_core::json::read::<OrderInfo>(&payload).map_err(|err| {
         HubError::Unprocessable(format!(
             "order {number}: the stored Union order does not read: {err}"
         ))

@@ -154,7 +154,7 @@ impl StreamSource for UnionOrderSource {
         let answer: RawOrderPage = self.client.execute_as(&request).await?;
         let mut orders = Vec::with_capacity(answer.order_info_list.len());
         for raw in answer.order_info_list {
-            let head: OrderHead = serde_json::from_str(raw.get()).map_err(|err| {
+            let head: OrderHead = shopbridge_core::json::read(raw.get()).map_err(|err| {
                 shopbridge_vop::VopError::Undecodable {
                     reason: format!("an order of orderList does not match its type: {err}"),
                     snippet: raw.get().chars().take(300).collect(),
