@@ -36,13 +36,8 @@
 //! changed meanwhile. A checkpoint written by an earlier version (reading front to back)
 //! restarts its window from page 1, which is always safe.
 //!
-//! Page 1 is read again at the end only when the window lost records meanwhile: the platform
-//! reports the window's total with every page, and since none enters it the total only falls as
-//! records leave. When the total that came with page 2 is still the one page 1 reported, no
-//! record had left when page 2 was read, so page 1 then was what the first call read and stored,
-//! and the window is complete without a second call. When the total fell, page 1 is read again.
-//! So a window that spans several pages costs one call more only when it changed while it was
-//! read; a window that fits one page (the usual incremental run) costs one call. A run leaves the
+//! The cost is one call per window that spans more than one page: page 1 is read twice. A window
+//! that fits one page (the usual incremental run) costs one call, as before. A run leaves the
 //! current second to the next run; a run someone asks for starts once that second is over
 //! ([`settle_current_second`]), so that it reads every change made before it was asked for. A source that
 //! reports no total is read front to back, and only the lookback of its next run covers it.
@@ -185,13 +180,8 @@ pub struct FetchedPage {
 pub enum ReadStep {
     /// Read page 1 of the pass to learn its total.
     Probe { pass: u32 },
-    /// Read `page` of the pass next, going down to page 1; `probe_total` is the total that
-    /// came with page 1 (whose records are stored), when it is known.
-    Down {
-        pass: u32,
-        page: u32,
-        probe_total: Option<u64>,
-    },
+    /// Read `page` of the pass next, going down to page 1.
+    Down { pass: u32, page: u32 },
     /// Read `page` next, going up: for a source that reports no total.
     Forward { pass: u32, page: u32 },
 }
@@ -206,31 +196,14 @@ impl ReadStep {
     pub fn page(self) -> (u32, u32) {
         match self {
             Self::Probe { pass } => (pass, 1),
-            Self::Down { pass, page, .. } | Self::Forward { pass, page } => (pass, page),
+            Self::Down { pass, page } | Self::Forward { pass, page } => (pass, page),
         }
     }
 
     pub fn encode(self) -> i64 {
-        if let Self::Down {
-            pass,
-            page,
-            probe_total: Some(total),
-        } = self
-            && pass < 1 << 4
-            && page < 1 << 20
-            && total < 1 << 24
-        {
-            // Kind 3: a step down with page 1's total, packed into the same 52 bits. A step
-            // whose numbers do not fit is kept without the total, which only costs a call.
-            return STEP_MARK
-                | (3 << 48)
-                | (i64::from(pass) << 44)
-                | (i64::from(page) << 24)
-                | total as i64;
-        }
         let (kind, pass, page) = match self {
             Self::Probe { pass } => (0, pass, 1),
-            Self::Down { pass, page, .. } => (1, pass, page),
+            Self::Down { pass, page } => (1, pass, page),
             Self::Forward { pass, page } => (2, pass, page),
         };
         STEP_MARK | (kind << 48) | (i64::from(pass & 0xffff) << 32) | i64::from(page)
@@ -245,24 +218,8 @@ impl ReadStep {
         let pass = ((code >> 32) & 0xffff) as u32;
         let page = (code & 0xffff_ffff) as u32;
         match (code >> 48) & 0xf {
-            1 if page >= 1 => Self::Down {
-                pass,
-                page,
-                probe_total: None,
-            },
+            1 if page >= 1 => Self::Down { pass, page },
             2 if page >= 1 => Self::Forward { pass, page },
-            3 => {
-                let page = ((code >> 24) & 0xf_ffff) as u32;
-                let pass = ((code >> 44) & 0xf) as u32;
-                match page {
-                    0 => Self::Probe { pass },
-                    page => Self::Down {
-                        pass,
-                        page,
-                        probe_total: Some((code & 0xff_ffff) as u64),
-                    },
-                }
-            }
             _ => Self::Probe { pass },
         }
     }
@@ -280,7 +237,6 @@ impl ReadStep {
                         Some(Self::Down {
                             pass,
                             page: u32::try_from(pages).unwrap_or(u32::MAX),
-                            probe_total: Some(total),
                         })
                     } else {
                         next_pass(pass)
@@ -289,20 +245,9 @@ impl ReadStep {
                 None if full => Some(Self::Forward { pass, page: 2 }),
                 None => next_pass(pass),
             },
-            // Page 2 came with page 1's total: no record had left, so page 1 is as read.
-            Self::Down {
-                pass,
-                page: 2,
-                probe_total: Some(probe_total),
-            } if total == Some(probe_total) => next_pass(pass),
-            Self::Down {
-                pass,
-                page,
-                probe_total,
-            } if page > 1 => Some(Self::Down {
+            Self::Down { pass, page } if page > 1 => Some(Self::Down {
                 pass,
                 page: page - 1,
-                probe_total,
             }),
             Self::Down { pass, .. } => next_pass(pass),
             Self::Forward { pass, page } if full && page < u32::MAX => Some(Self::Forward {
@@ -867,89 +812,38 @@ mod tests {
 
     #[test]
     fn steps_survive_the_checkpoint_and_old_page_numbers_restart_the_window() {
-        let down = |pass, page, probe_total| ReadStep::Down {
-            pass,
-            page,
-            probe_total,
-        };
         for step in [
             ReadStep::FIRST,
             ReadStep::Probe { pass: 2 },
-            down(0, 1, None),
-            down(1, 4_000_000, None),
-            down(0, 3, Some(250)),
-            down(2, (1 << 20) - 1, Some((1 << 24) - 1)),
+            ReadStep::Down { pass: 0, page: 1 },
+            ReadStep::Down {
+                pass: 1,
+                page: 4_000_000,
+            },
             ReadStep::Forward { pass: 0, page: 7 },
         ] {
             assert_eq!(ReadStep::decode(step.encode()), step);
-        }
-        // A total or page too large to pack is dropped: the window then reads page 1 again.
-        for (pass, page, total) in [(0, 3, 1 << 24), (0, 1 << 20, 5), (16, 3, 5)] {
-            assert_eq!(
-                ReadStep::decode(down(pass, page, Some(total)).encode()),
-                down(pass, page, None)
-            );
         }
         for legacy in [1, 2, 57, 100_001, -3] {
             assert_eq!(ReadStep::decode(legacy), ReadStep::FIRST);
         }
     }
 
-    /// The pages a window is read in, 100 a page, when each page reports `totals(page)`.
-    fn pages_read(totals: impl Fn(u32) -> u64) -> Vec<u32> {
+    #[test]
+    fn a_window_is_read_from_its_last_page_down_to_its_first() {
+        // 250 records, 100 a page: page 1 for the total, then 3, 2, 1.
         let mut step = ReadStep::FIRST;
         let mut pages = vec![step.page().1];
-        while let Some(next) = step.after(100, Some(totals(step.page().1)), 100, 1) {
+        while let Some(next) = step.after(100, Some(250), 100, 1) {
             step = next;
             pages.push(step.page().1);
         }
-        pages
-    }
-
-    #[test]
-    fn a_window_is_read_from_its_last_page_down_to_its_first() {
-        // 250 records, 100 a page, none leaving: page 1 for the total, then 3 and 2; page 2
-        // still reports 250, so page 1 is as it was read.
-        assert_eq!(pages_read(|_| 250), vec![1, 3, 2]);
-        // A record left after page 1 was read (page 3 and later report 249): page 1 again.
-        assert_eq!(
-            pages_read(|page| if page == 1 { 250 } else { 249 }),
-            vec![1, 3, 2, 1]
-        );
-        // Two pages: page 2, then page 1 only if the total fell.
-        assert_eq!(pages_read(|_| 200), vec![1, 2]);
-        assert_eq!(
-            pages_read(|page| if page == 1 { 200 } else { 150 }),
-            vec![1, 2, 1]
-        );
+        assert_eq!(pages, vec![1, 3, 2, 1]);
         // One page: one call. Several passes: each read alike.
         assert_eq!(ReadStep::FIRST.after(40, Some(40), 100, 1), None);
         assert_eq!(
             ReadStep::FIRST.after(40, Some(40), 100, 3),
             Some(ReadStep::Probe { pass: 1 })
-        );
-        assert_eq!(
-            ReadStep::Down {
-                pass: 0,
-                page: 2,
-                probe_total: Some(200)
-            }
-            .after(100, Some(200), 100, 3),
-            Some(ReadStep::Probe { pass: 1 })
-        );
-        // A step resumed without page 1's total (an older checkpoint) reads page 1 again.
-        assert_eq!(
-            ReadStep::Down {
-                pass: 0,
-                page: 2,
-                probe_total: None
-            }
-            .after(100, Some(200), 100, 1),
-            Some(ReadStep::Down {
-                pass: 0,
-                page: 1,
-                probe_total: None
-            })
         );
         // No total: front to back until a short page.
         assert_eq!(
