@@ -7,6 +7,12 @@ use sqlx::Row;
 use crate::page_sql::PageSql;
 use crate::{Backend, Store, StoreError};
 
+/// The streams held under a lease, with their holders: read through the partial index of
+/// leased streams (migration 0024), so the cost is the leases held, not the schedule's size.
+const LEASES: &str =
+    "SELECT connection_id, stream, lease_owner, lease_until_ms, lease_token FROM sync_schedule
+     WHERE lease_owner IS NOT NULL AND lease_until_ms IS NOT NULL AND lease_token IS NOT NULL";
+
 /// A stream's schedule as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
@@ -149,12 +155,7 @@ impl Store {
 
     /// Every lease held now: `(owner, until_ms, claim)`.
     pub async fn leases(&self) -> Result<Vec<(String, i64, Claimed)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT connection_id, stream, lease_owner, lease_until_ms, lease_token FROM sync_schedule
-             WHERE lease_owner IS NOT NULL AND lease_until_ms IS NOT NULL AND lease_token IS NOT NULL",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(LEASES).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 Ok((
@@ -429,4 +430,39 @@ pub(crate) async fn hold_lease(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LEASES;
+    use crate::{MasterKey, Store, Vault};
+    use sqlx::Row;
+
+    /// The leases are read from the index of leased streams, not from the whole schedule.
+    #[tokio::test]
+    async fn the_leases_held_are_read_by_their_index() {
+        let path = std::env::temp_dir().join(format!("sb-leases-{}.db", uuid::Uuid::new_v4()));
+        let store = Store::open(
+            &format!("sqlite://{}", path.display()),
+            Vault::new(MasterKey::from_bytes([7; 32])),
+        )
+        .await
+        .expect("store");
+        let plan = sqlx::query(&format!("EXPLAIN QUERY PLAN {LEASES}"))
+            .fetch_all(store.pool())
+            .await
+            .expect("plan");
+        let steps: Vec<String> = plan
+            .iter()
+            .map(|row| row.try_get::<String, _>("detail").expect("detail"))
+            .collect();
+        assert!(
+            steps
+                .iter()
+                .all(|step| step.contains("USING INDEX sync_schedule_leased")),
+            "{steps:#?}"
+        );
+        store.pool().close().await;
+        let _ = std::fs::remove_file(&path);
+    }
 }
