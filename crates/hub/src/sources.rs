@@ -130,6 +130,7 @@ impl StreamSource for OrderStream {
         };
         let answer = self.connector.orders()?.get_orders(&query).await?;
         Ok(FetchedPage {
+            unchanged: 0,
             total: Some(answer.total),
             records: PageRecords::Records(answer.items.iter().map(order_record).collect()),
         })
@@ -193,6 +194,7 @@ impl StreamSource for ProductStream {
         let answer = self.connector.products()?.download_products(&query).await?;
         let seen = self.clock.now_ms();
         Ok(FetchedPage {
+            unchanged: 0,
             total: Some(answer.total),
             records: PageRecords::Records(
                 answer

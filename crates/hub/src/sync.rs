@@ -37,7 +37,11 @@
 //! restarts its window from page 1, which is always safe.
 //!
 //! The cost is one call per window that spans more than one page: page 1 is read twice. A window
-//! that fits one page (the usual incremental run) costs one call, as before. A run leaves the
+//! that fits one page (the usual incremental run) costs one call, as before. The second read of
+//! page 1 is handed what the first returned ([`StreamSource::fetch_again`]): a source may leave
+//! out the records whose text is still what it was then, which were stored from the first read
+//! and would store nothing new. (Its total cannot stand in for the second read: a platform that
+//! counts and lists in two steps can report an unchanged total for a list that has moved.) A run leaves the
 //! current second to the next run; a run someone asks for starts once that second is over
 //! ([`settle_current_second`]), so that it reads every change made before it was asked for. A source that
 //! reports no total is read front to back, and only the lookback of its next run covers it.
@@ -148,6 +152,9 @@ pub struct RunReport {
     pub pages: u32,
     /// Records fetched (one seen in two overlapping windows counts twice).
     pub fetched: u32,
+    /// Of those, records of a page read again whose text was what the first read of that page
+    /// returned this run: left out of the write, which would have stored nothing new.
+    pub unchanged: u32,
     /// Records inserted or replaced by a newer version.
     pub changed: u32,
     /// The run stopped between two pages because its process is stopping, or another process
@@ -173,6 +180,9 @@ pub struct FetchedPage {
     /// How many records the window (in this pass) holds now, as the platform counts them;
     /// `None` when it does not say.
     pub total: Option<u64>,
+    /// Records the page held and left out of `records`, being what an earlier read of the same
+    /// page returned (see [`StreamSource::fetch_again`]).
+    pub unchanged: usize,
 }
 
 /// Where a window's reading stands: what the checkpoint's page field holds.
@@ -303,6 +313,22 @@ pub trait StreamSource: Send + Sync {
         pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError>;
+    /// Page 1 of a window read again at the window's end (see the module's doc); `earlier` is
+    /// what its first read returned in this run, which the run stores before the window is
+    /// done. A source may leave out the records whose text is the same as then (storing them
+    /// again would store nothing new), counting them in [`FetchedPage::unchanged`]; by default
+    /// the page is read as any other.
+    async fn fetch_again(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        pass: u32,
+        page: u32,
+        earlier: &PageRecords,
+    ) -> Result<FetchedPage, ConnectorError> {
+        let _ = earlier;
+        self.fetch(start_ms, end_ms, pass, page).await
+    }
 }
 
 /// Resolves once any of `stops` is `true`; never when there are none (or their senders are
@@ -421,6 +447,7 @@ impl StreamSync {
         start: i64,
         end: i64,
         (pass, page): (u32, u32),
+        earlier: Option<&PageRecords>,
     ) -> Result<Option<(FetchedPage, i64)>, ConnectorError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
@@ -442,7 +469,14 @@ impl StreamSync {
                     () = stop_signalled(self.stop.clone()) => return Ok(None),
                 }
             }
-            let result = self.source.fetch(start, end, pass, page).await;
+            let result = match earlier {
+                Some(earlier) => {
+                    self.source
+                        .fetch_again(start, end, pass, page, earlier)
+                        .await
+                }
+                None => self.source.fetch(start, end, pass, page).await,
+            };
             let at_ms = self.now_ms();
             crate::telemetry::count_platform_call(&call, result.is_ok());
             match result {
@@ -603,7 +637,9 @@ impl StreamSync {
             Ok(changed) => {
                 for (page, changed) in pages.iter().zip(changed) {
                     report.pages += 1;
-                    report.fetched += page.fetched.records.len() as u32;
+                    let unchanged = page.fetched.unchanged as u32;
+                    report.fetched += page.fetched.records.len() as u32 + unchanged;
+                    report.unchanged += unchanged;
                     report.changed += changed as u32;
                     if let Some(hook) = &self.on_page {
                         hook(report, page.window_end);
@@ -633,10 +669,11 @@ impl StreamSync {
         start: i64,
         end: i64,
         step: (u32, u32),
+        earlier: Option<&PageRecords>,
         unsaved: &mut Unsaved,
         report: &mut RunReport,
     ) -> Result<Option<(FetchedPage, i64)>, SyncError> {
-        let fetch = self.fetch(start, end, step);
+        let fetch = self.fetch(start, end, step, earlier);
         // No deadline when nothing waits, or when the batching sets none (a `within` too long
         // for the clock).
         let Some(deadline) = unsaved
@@ -740,14 +777,21 @@ impl StreamSync {
                 }
             };
             report.windows += 1;
+            // What page 1 returned when the window's reading began in this run: its second
+            // read is handed it. (A window resumed from its checkpoint has none.)
+            let mut first_read: Option<PageRecords> = None;
             loop {
                 // Stopping before a call: the checkpoint, with the pages read, says where to go on.
                 if self.stopping() {
                     report.interrupted = true;
                     return Ok(());
                 }
+                let earlier = match step {
+                    ReadStep::Down { page: 1, .. } => first_read.take(),
+                    _ => None,
+                };
                 let Some((fetched, called_ms)) = self
-                    .fetch_saving(start, end, step.page(), unsaved, report)
+                    .fetch_saving(start, end, step.page(), earlier.as_ref(), unsaved, report)
                     .await?
                 else {
                     // Stopped while it waited for a quota slot or a retry: the page's call was
@@ -756,7 +800,15 @@ impl StreamSync {
                     report.interrupted = true;
                     return Ok(());
                 };
-                let next = step.after(fetched.records.len(), fetched.total, page_size, passes);
+                let next = step.after(
+                    fetched.records.len() + fetched.unchanged,
+                    fetched.total,
+                    page_size,
+                    passes,
+                );
+                if let (ReadStep::Probe { .. }, Some(ReadStep::Down { .. })) = (step, next) {
+                    first_read = Some(fetched.records.clone());
+                }
                 checkpoint = match next {
                     Some(next) => Checkpoint {
                         cursor_ms: checkpoint.cursor_ms,

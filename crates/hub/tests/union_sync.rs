@@ -473,6 +473,39 @@ async fn a_run_killed_at_page_two_resumes_without_losing_orders_that_shifted() {
     .await;
 }
 
+/// Page 1 of a window is read twice: first for the total, last to catch orders that moved onto
+/// it. Orders the second read finds as the first read them are left out of the write; the
+/// others are written. A quiet window's second read leaves out all 100; the same window with an
+/// order leaving after each answer (the sandbox's churn) writes those that moved, and both end
+/// complete.
+#[tokio::test]
+async fn page_one_read_again_writes_only_what_changed_since_its_first_read() {
+    on_each_store(async |env: &Env, store: &Store| {
+        let sync = one_window_sync(env, store).await;
+        let report = sync.run().await.expect("run");
+        assert_eq!(
+            (report.pages, report.fetched, report.unchanged),
+            (5, 500, 100),
+            "{report:?}"
+        );
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+    })
+    .await;
+    on_each_store(async |env: &Env, store: &Store| {
+        let sync = one_window_sync(env, store).await;
+        env.admin(
+            "/_sandbox/vop/union/churn",
+            json!({"orders_per_page": 1, "pages": 1000}),
+        )
+        .await;
+        let report = sync.run().await.expect("run");
+        // An order of page 1 left after each read: the orders behind moved onto it.
+        assert_complete_until(env, &sync, cursor(&sync).await).await;
+        assert!(report.unchanged < 100, "{report:?}");
+    })
+    .await;
+}
+
 /// With no crash at all, orders change between every two page reads (the sandbox's churn
 /// switch): each finished window still holds every order whose update time lies in it.
 #[tokio::test]

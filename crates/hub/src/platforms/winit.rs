@@ -334,6 +334,7 @@ impl StreamSource for WinitOutboundSource {
         let answer = self.client.execute(&request).await?;
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
+            unchanged: 0,
             total: answer.total.and_then(|total| u64::try_from(total).ok()),
             records: PageRecords::Records(
                 answer

@@ -529,7 +529,9 @@ page_schema!(
     shopbridge_core::model::Product
 );
 page_schema!(
-    /// One page of Union orders, as the platform answers them (`OrderInfo`).
+    /// One page of Union orders, as the platform answers them (`OrderInfo`): each item is the
+    /// platform's JSON as it was sent, fields it adds kept; a line whose value departs from the
+    /// documented type is passed on as sent rather than holding the order back.
     UnionOrderPage,
     shopbridge_vop::union::order::OrderInfo
 );

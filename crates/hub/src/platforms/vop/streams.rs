@@ -148,12 +148,50 @@ impl StreamSource for UnionOrderSource {
         _pass: u32,
         page: u32,
     ) -> Result<FetchedPage, ConnectorError> {
+        self.read_page(start_ms, end_ms, page, None).await
+    }
+
+    /// Orders whose text is what the first read of the page returned are left out before they
+    /// are read: neither their head nor their write would change anything.
+    async fn fetch_again(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        _pass: u32,
+        page: u32,
+        earlier: &PageRecords,
+    ) -> Result<FetchedPage, ConnectorError> {
+        self.read_page(start_ms, end_ms, page, Some(earlier)).await
+    }
+}
+
+impl UnionOrderSource {
+    /// Page `page` of the orders updated in `[start_ms, end_ms]`, leaving out those whose text
+    /// is one of `earlier`'s.
+    async fn read_page(
+        &self,
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+        earlier: Option<&PageRecords>,
+    ) -> Result<FetchedPage, ConnectorError> {
         let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
             .page(page_number(page));
         let answer: RawOrderPage = self.client.execute_as(&request).await?;
+        let read_before: std::collections::HashSet<&str> = match earlier {
+            Some(PageRecords::UnionOrders(orders)) => {
+                orders.iter().map(|order| order.payload.as_str()).collect()
+            }
+            _ => Default::default(),
+        };
         let mut orders = Vec::with_capacity(answer.order_info_list.len());
+        let mut unchanged = 0;
         for raw in answer.order_info_list {
+            if read_before.contains(raw.get()) {
+                unchanged += 1;
+                continue;
+            }
             let head: OrderHead = shopbridge_core::json::read(raw.get()).map_err(|err| {
                 shopbridge_vop::VopError::Undecodable {
                     reason: format!("an order of orderList does not match its type: {err}"),
@@ -167,6 +205,7 @@ impl StreamSource for UnionOrderSource {
             ));
         }
         Ok(FetchedPage {
+            unchanged,
             total: u64::try_from(answer.total).ok(),
             records: PageRecords::UnionOrders(orders),
         })
@@ -298,6 +337,7 @@ impl StreamSource for UnionRefundSource {
     ) -> Result<FetchedPage, ConnectorError> {
         let Some(&search) = REFUND_PASSES.get(pass as usize) else {
             return Ok(FetchedPage {
+                unchanged: 0,
                 total: Some(0),
                 records: PageRecords::Records(Vec::new()),
             });
@@ -308,6 +348,7 @@ impl StreamSource for UnionRefundSource {
         let answer = self.client.execute(&request).await?;
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
+            unchanged: 0,
             total: u64::try_from(answer.total).ok(),
             records: PageRecords::Records(
                 answer
@@ -383,6 +424,7 @@ impl StreamSource for UnionPidSource {
             .await?;
         let seen = self.client.clock().now_ms();
         Ok(FetchedPage {
+            unchanged: 0,
             total: u64::try_from(answer.total).ok(),
             records: PageRecords::Records(
                 answer
@@ -496,6 +538,7 @@ impl StreamSource for JitReturnSource {
             }
         }
         Ok(FetchedPage {
+            unchanged: 0,
             total: Some(records.len() as u64),
             records: PageRecords::Records(records),
         })
