@@ -540,9 +540,12 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
                 shopbridge_vop::union::OrderList::by_update_time(Mode::Channel, start, end)
                     .page_size(100)
                     .page(page);
-            let result: Page = client.execute_as(&request).await?;
-            let tx = db.transaction()?;
-            if hub_table {
+            let total = if hub_table {
+                // Each order's head and text in one pass, as the hub reads them.
+                let result = client
+                    .execute_list::<_, shopbridge_vop::union::OrderHead>(&request, "orderInfoList")
+                    .await?;
+                let tx = db.transaction()?;
                 let mut upsert = tx.prepare_cached(
                     "INSERT INTO union_orders (connection_id, order_sn, status, sub_status, chan_tag, stat_param, commission,
                      order_time_ms, last_update_ms, settled, settled_ms, payload, versions, synced_ms)
@@ -554,11 +557,9 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
                      settled = excluded.settled, settled_ms = excluded.settled_ms, payload = excluded.payload,
                      versions = union_orders.versions + 1, synced_ms = excluded.synced_ms",
                 )?;
-                for raw in &result.order_info_list {
-                    let head: shopbridge_vop::union::OrderHead = serde_json::from_str(raw.get())?;
+                for (head, text) in result.items {
                     let row = shopbridge_hub::platforms::vop::streams::union_order_record_with(
-                        head,
-                        raw.get().to_owned(),
+                        head, text,
                     );
                     upsert.execute(rusqlite::params![
                         shop,
@@ -577,7 +578,12 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
                     ])?;
                     stored += 1;
                 }
+                drop(upsert);
+                tx.commit()?;
+                result.total
             } else {
+                let result: Page = client.execute_as(&request).await?;
+                let tx = db.transaction()?;
                 let mut insert = tx.prepare_cached(
                     "INSERT OR REPLACE INTO orders (order_sn, payload) VALUES (?, ?)",
                 )?;
@@ -586,9 +592,11 @@ pub async fn raw_client(sandbox: &str, database: &Path, hub_table: bool) -> anyh
                     insert.execute((numbered.order_sn, order.get()))?;
                     stored += 1;
                 }
-            }
-            tx.commit()?;
-            if i64::from(page) * 100 >= result.total {
+                drop(insert);
+                tx.commit()?;
+                result.total
+            };
+            if i64::from(page) * 100 >= total {
                 break;
             }
             page += 1;

@@ -10,6 +10,7 @@ use shopbridge_core::{Clock, SystemClock};
 use url::Url;
 
 use crate::error::snippet;
+use crate::list_page::ListPage;
 use crate::request::VopRequest;
 use crate::{ApiErrorKind, VopConfig, VopError, sign};
 
@@ -127,13 +128,7 @@ impl VopClient {
         &self,
         request: &R,
     ) -> Result<T, VopError> {
-        request.validate()?;
-        let body = serde_json::to_string(&request.arguments()?).map_err(|err| {
-            VopError::InvalidArgument {
-                field: "body".into(),
-                message: format!("cannot serialize the request: {err}"),
-            }
-        })?;
+        let body = request_body(request)?;
         let method = request.method();
         let (text, mut invocation) = self
             .call_text(R::SERVICE, &method, R::VERSION, &body)
@@ -147,6 +142,54 @@ impl VopClient {
         }
         self.decode_answer(text, invocation, R::SERVICE, &method)?
             .result_as(R::SERVICE, &method)
+    }
+
+    /// Executes a request whose result is a page of the list `list`, each item read as `T`
+    /// together with its own text as the platform sent it, in one pass over the answer
+    /// ([`crate::list_page`]). An answer that pass declines is read the general way: a failure
+    /// is its error, and a success is read item by item, naming the first that does not read
+    /// as `T` by its place and the path of the value refused.
+    pub async fn execute_list<R: VopRequest, T: DeserializeOwned>(
+        &self,
+        request: &R,
+        list: &str,
+    ) -> Result<ListPage<T>, VopError> {
+        let body = request_body(request)?;
+        let method = request.method();
+        let (text, mut invocation) = self
+            .call_text(R::SERVICE, &method, R::VERSION, &body)
+            .await?;
+        if let Some(page) = crate::list_page::read::<T>(&text, list) {
+            invocation.return_code = Some("0".to_owned());
+            self.record(invocation);
+            return Ok(page);
+        }
+        let answer = self.decode_answer(text, invocation, R::SERVICE, &method)?;
+        let service = R::SERVICE;
+        let page = crate::list_page::read::<serde::de::IgnoredAny>(&answer.text, list).ok_or_else(
+            || VopError::Undecodable {
+                reason: format!(
+                    "result of {service}.{method} is not a page of `{list}` with an integer `total`"
+                ),
+                snippet: snippet(&answer.text, 300),
+            },
+        )?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for (place, (_, text)) in page.items.into_iter().enumerate() {
+            let item = shopbridge_core::json::read::<T>(&text).map_err(|reason| {
+                VopError::Undecodable {
+                    reason: format!(
+                        "{list}[{place}] of {service}.{method} does not match its type: {reason}"
+                    ),
+                    snippet: snippet(&text, 300),
+                }
+            })?;
+            items.push((item, text));
+        }
+        Ok(ListPage {
+            items,
+            total: page.total,
+        })
     }
 
     /// Calls any method with a JSON body and returns its decoded `result`.
@@ -326,6 +369,15 @@ impl Answer {
             snippet: snippet(json, 300),
         })
     }
+}
+
+/// A request's body as it is signed and sent.
+fn request_body<R: VopRequest>(request: &R) -> Result<String, VopError> {
+    request.validate()?;
+    serde_json::to_string(&request.arguments()?).map_err(|err| VopError::InvalidArgument {
+        field: "body".into(),
+        message: format!("cannot serialize the request: {err}"),
+    })
 }
 
 /// The gateway URL with the system parameters in the official SDK's order.

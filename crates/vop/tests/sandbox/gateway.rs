@@ -444,3 +444,68 @@ async fn goods_details_and_links_in_both_modes() {
         "links belong to the authorized user"
     );
 }
+
+/// Answers every request on a local port with `body` as a 200 JSON answer: a gateway that says
+/// what the test needs it to say.
+async fn gateway_answering(body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{address}/")
+}
+
+/// A list page whose third order's head does not read: the error names the order's place and
+/// the value refused, and a failure's code is still the gateway's error.
+#[tokio::test]
+async fn a_list_item_that_does_not_read_is_named_by_place_and_path() {
+    let client = |url: String| {
+        let mut config = shopbridge_vop::VopConfig::new("key", SecretString::from("secret"));
+        config.gateway_url = url.parse().expect("url");
+        shopbridge_vop::VopClient::new(config).expect("client")
+    };
+    let request = shopbridge_vop::union::OrderList::by_update_time(Mode::Channel, 0, 1000);
+    let odd = client(
+        gateway_answering(
+            r#"{"returnCode":"0","result":{"total":3,"orderInfoList":[
+            {"orderSn":"1","status":1,"orderTime":1,"lastUpdateTime":2},
+            {"orderSn":"2","status":1,"orderTime":1,"lastUpdateTime":2},
+            {"orderSn":"3","status":1,"orderTime":1,"lastUpdateTime":"soon"}]}}"#,
+        )
+        .await,
+    );
+    let err = odd
+        .execute_list::<_, shopbridge_vop::union::OrderHead>(&request, "orderInfoList")
+        .await
+        .expect_err("the third does not read");
+    assert!(
+        err.to_string()
+            .contains("orderInfoList[2] of com.vip.adp.api.open.service.UnionOrderService.orderList does not match its type: lastUpdateTime: invalid type"),
+        "{err}"
+    );
+    assert!(matches!(err, VopError::Undecodable { .. }), "{err:?}");
+    let refused =
+        client(gateway_answering(r#"{"returnCode":"100001","returnMessage":"bad sign"}"#).await);
+    let err = refused
+        .execute_list::<_, shopbridge_vop::union::OrderHead>(&request, "orderInfoList")
+        .await
+        .expect_err("a failure");
+    assert_eq!(
+        err.api_kind(),
+        Some(ApiErrorKind::from_return_code("100001"))
+    );
+}

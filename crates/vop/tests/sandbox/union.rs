@@ -453,6 +453,23 @@ async fn orders_move_through_the_status_flow_and_earnings_add_up_to_the_cent() {
             .await
             .expect("orders");
         assert_eq!(fresh.total, 8, "{mode:?}: each owner sees its own orders");
+        // The same page read as a list of heads with their texts, in one pass: each text is
+        // the order as the typed page has it, and each head that order's head.
+        let heads = client
+            .execute_list::<_, shopbridge_vop::union::OrderHead>(
+                &OrderList::by_order_time(mode, start, now).page_size(100),
+                "orderInfoList",
+            )
+            .await
+            .expect("heads");
+        assert_eq!(heads.total, fresh.total);
+        assert_eq!(heads.items.len(), fresh.order_info_list.len());
+        for ((head, text), order) in heads.items.iter().zip(&fresh.order_info_list) {
+            let from_text: shopbridge_vop::union::OrderInfo =
+                serde_json::from_str(text).expect("an order's own text");
+            assert_eq!(&from_text, order);
+            assert_eq!(head, &shopbridge_vop::union::OrderHead::from(order));
+        }
         assert!(
             fresh
                 .order_info_list

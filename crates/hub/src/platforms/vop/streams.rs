@@ -92,15 +92,11 @@ pub fn union_order_record_with(head: OrderHead, payload: String) -> UnionOrderRe
     }
 }
 
-/// A page of `orderList` with each order's JSON as the platform sent it: the order's head (what
-/// the store indexes) is read from that text, and the text is what the store keeps, so no order
-/// is written back out. The lines are read, against the whole model, when an order is shown.
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct RawOrderPage {
-    order_info_list: Vec<Box<serde_json::value::RawValue>>,
-    total: i64,
-}
+/// The list of an `orderList` page. Each order's JSON is kept as the platform sent it: the
+/// order's head (what the store indexes) is read from that text, and the text is what the store
+/// keeps, so no order is written back out. The lines are read, against the whole model, when an
+/// order is shown.
+const ORDER_LIST: &str = "orderInfoList";
 
 #[async_trait]
 impl StreamSource for UnionOrderSource {
@@ -178,35 +174,54 @@ impl UnionOrderSource {
         let request = OrderList::by_update_time(self.mode, start_ms, end_ms)
             .page_size(UNION_PAGE_SIZE)
             .page(page_number(page));
-        let answer: RawOrderPage = self.client.execute_as(&request).await?;
+        // A first read takes each order's head and text in one pass. A second read of the page
+        // takes the texts alone, and reads the heads of those that changed.
+        let Some(earlier) = earlier else {
+            let page = self
+                .client
+                .execute_list::<_, OrderHead>(&request, ORDER_LIST)
+                .await?;
+            return Ok(FetchedPage {
+                unchanged: 0,
+                total: u64::try_from(page.total).ok(),
+                records: PageRecords::UnionOrders(
+                    page.items
+                        .into_iter()
+                        .map(|(head, text)| union_order_record_with(head, text))
+                        .collect(),
+                ),
+            });
+        };
+        let page = self
+            .client
+            .execute_list::<_, serde::de::IgnoredAny>(&request, ORDER_LIST)
+            .await?;
         let read_before: std::collections::HashSet<&str> = match earlier {
-            Some(PageRecords::UnionOrders(orders)) => {
+            PageRecords::UnionOrders(orders) => {
                 orders.iter().map(|order| order.payload.as_str()).collect()
             }
             _ => Default::default(),
         };
-        let mut orders = Vec::with_capacity(answer.order_info_list.len());
+        let mut orders = Vec::with_capacity(page.items.len());
         let mut unchanged = 0;
-        for raw in answer.order_info_list {
-            if read_before.contains(raw.get()) {
+        for (place, (_, text)) in page.items.into_iter().enumerate() {
+            if read_before.contains(text.as_str()) {
                 unchanged += 1;
                 continue;
             }
-            let head: OrderHead = shopbridge_core::json::read(raw.get()).map_err(|err| {
+            let head: OrderHead = shopbridge_core::json::read(&text).map_err(|err| {
                 shopbridge_vop::VopError::Undecodable {
-                    reason: format!("an order of orderList does not match its type: {err}"),
-                    snippet: raw.get().chars().take(300).collect(),
+                    reason: format!(
+                        "{ORDER_LIST}[{place}] of orderList does not match its type: {err}"
+                    ),
+                    snippet: text.chars().take(300).collect(),
                 }
             })?;
-            // The order's text becomes its payload as it is, without a copy.
-            orders.push(union_order_record_with(
-                head,
-                Box::<str>::from(raw).into_string(),
-            ));
+            orders.push(union_order_record_with(head, text));
         }
         Ok(FetchedPage {
             unchanged,
-            total: u64::try_from(answer.total).ok(),
+            total: u64::try_from(page.total).ok(),
             records: PageRecords::UnionOrders(orders),
         })
     }

@@ -1,0 +1,278 @@
+//! A successful answer whose result is a page of a list, read in one pass: each item as its
+//! type together with its own text, as the platform sent it.
+//!
+//! serde_json reads a value or skips it, but cannot say where a value it has read began and
+//! ended. Keeping an item's text beside its typed reading therefore took two passes over every
+//! item: one to find its extent, one to read it. Here the envelope's punctuation (braces,
+//! brackets, colons, commas) is walked by hand and every value in it is read by serde_json's
+//! stream reader, whose byte offset is where that value ended. Whatever the walk does not expect
+//! (another shape, a key twice, an item that does not read) makes it decline, and the caller
+//! reads the answer the general way, which says what is wrong.
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::value::RawValue;
+
+/// The items of a list page, each with its own text, and the list's total.
+#[derive(Debug)]
+pub struct ListPage<T> {
+    pub items: Vec<(T, String)>,
+    /// `result.total` (0 when the result does not say, as the typed answers default it).
+    pub total: i64,
+}
+
+/// `text` as a successful answer (`returnCode` `"0"` or `0`, and a `result` object) whose
+/// result holds the array `list` (absent: no items) of items that each read as `T`, and an
+/// integer `total`. `None` for anything else.
+pub fn read<T: DeserializeOwned>(text: &str, list: &str) -> Option<ListPage<T>> {
+    let mut walk = Walk { text, at: 0 };
+    let mut code_is_zero = None;
+    let mut message_seen = false;
+    let mut page = None;
+    walk.object(|walk, key| {
+        match key {
+            "returnCode" if code_is_zero.is_none() => {
+                let code: &RawValue = walk.value()?;
+                code_is_zero = Some(matches!(code.get(), "0" | "\"0\""));
+            }
+            "returnMessage" if !message_seen => {
+                message_seen = true;
+                walk.value::<IgnoredAny>()?;
+            }
+            "result" if page.is_none() => page = Some(walk.result(list)?),
+            "returnCode" | "returnMessage" | "result" => return None,
+            _ => {
+                walk.value::<IgnoredAny>()?;
+            }
+        }
+        Some(())
+    })?;
+    walk.skip_whitespace();
+    (walk.at == text.len() && code_is_zero == Some(true)).then_some(())?;
+    page
+}
+
+/// Where the walk is in the answer's text.
+struct Walk<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn skip_whitespace(&mut self) {
+        let rest = &self.text.as_bytes()[self.at..];
+        self.at += rest
+            .iter()
+            .take_while(|byte| matches!(byte, b' ' | b'\n' | b'\r' | b'\t'))
+            .count();
+    }
+
+    /// Takes `byte` after any whitespace.
+    fn punctuation(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.text.as_bytes().get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    /// Whether `byte` comes next (after any whitespace), without taking it.
+    fn next_is(&mut self, byte: u8) -> bool {
+        self.skip_whitespace();
+        self.text.as_bytes().get(self.at) == Some(&byte)
+    }
+
+    /// The next value, read as `V` by serde_json; the walk moves past it.
+    fn value<V: serde::Deserialize<'a>>(&mut self) -> Option<V> {
+        self.skip_whitespace();
+        let rest = self.text.get(self.at..)?;
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<V>();
+        let value = values.next()?.ok()?;
+        self.at += values.byte_offset();
+        Some(value)
+    }
+
+    /// An object, each member's key handed to `member`, which reads its value.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &str) -> Option<()>) -> Option<()> {
+        self.punctuation(b'{')?;
+        if self.next_is(b'}') {
+            return self.punctuation(b'}');
+        }
+        loop {
+            let key: std::borrow::Cow<'a, str> = self.value::<CowText<'a>>()?.0;
+            self.punctuation(b':')?;
+            member(self, &key)?;
+            if self.next_is(b',') {
+                self.punctuation(b',')?;
+                continue;
+            }
+            return self.punctuation(b'}');
+        }
+    }
+
+    /// The answer's `result`: an object with the list and the total, other members skipped.
+    fn result<T: DeserializeOwned>(&mut self, list: &str) -> Option<ListPage<T>> {
+        let mut items = None;
+        let mut total = None;
+        self.object(|walk, key| {
+            if key == list {
+                items.is_none().then_some(())?;
+                items = Some(walk.items()?);
+            } else if key == "total" {
+                total.is_none().then_some(())?;
+                total = Some(walk.value::<i64>()?);
+            } else {
+                walk.value::<IgnoredAny>()?;
+            }
+            Some(())
+        })?;
+        Some(ListPage {
+            items: items.unwrap_or_default(),
+            total: total.unwrap_or(0),
+        })
+    }
+
+    /// An array of items, each read as `T` and kept with its text.
+    fn items<T: DeserializeOwned>(&mut self) -> Option<Vec<(T, String)>> {
+        self.punctuation(b'[')?;
+        let mut items = Vec::new();
+        if self.next_is(b']') {
+            self.punctuation(b']')?;
+            return Some(items);
+        }
+        loop {
+            self.skip_whitespace();
+            let start = self.at;
+            let item: T = self.value()?;
+            items.push((item, self.text.get(start..self.at)?.to_owned()));
+            if self.next_is(b',') {
+                self.punctuation(b',')?;
+                continue;
+            }
+            self.punctuation(b']')?;
+            return Some(items);
+        }
+    }
+}
+
+/// A key, borrowed from the text unless it has escapes.
+struct CowText<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for CowText<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = CowText<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(CowText(std::borrow::Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(CowText(std::borrow::Cow::Owned(text.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Item {
+        order_sn: String,
+        status: i16,
+    }
+
+    /// What the general reading makes of `text`: a success's typed page, each item's text its
+    /// raw extent, as the two-pass reading it replaces did.
+    fn two_pass(text: &str) -> Option<(Vec<(Item, String)>, i64)> {
+        #[derive(serde::Deserialize)]
+        struct Envelope<'a> {
+            #[serde(rename = "returnCode", borrow)]
+            code: &'a RawValue,
+            #[serde(rename = "returnMessage", default)]
+            _message: Option<IgnoredAny>,
+            #[serde(default = "Option::default")]
+            result: Option<Page>,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct Page {
+            order_info_list: Vec<Box<RawValue>>,
+            total: i64,
+        }
+        let envelope: Envelope = serde_json::from_str(text).ok()?;
+        matches!(envelope.code.get(), "0" | "\"0\"").then_some(())?;
+        let page = envelope.result?;
+        let items = page
+            .order_info_list
+            .iter()
+            .map(|raw| Some((serde_json::from_str(raw.get()).ok()?, raw.get().to_owned())))
+            .collect::<Option<Vec<_>>>()?;
+        Some((items, page.total))
+    }
+
+    fn one_pass(text: &str) -> Option<(Vec<(Item, String)>, i64)> {
+        read::<Item>(text, "orderInfoList").map(|page| (page.items, page.total))
+    }
+
+    #[test]
+    fn a_list_page_reads_as_the_two_pass_reading_did() {
+        for text in [
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":2},{"orderSn":"2","status":0}],"total":2}}"#,
+            " {\n \"result\" : { \"total\" : 7 , \"orderInfoList\" : [ {\"status\":1 , \"orderSn\":\"a\\\"b\", \"x\":[1,{\"y\":null}]} ] , \"page\":1 } ,\t\"returnCode\" : 0 , \"returnMessage\":\"ok\" }\n",
+            r#"{"returnCode":"0","result":{"orderInfoList":[],"total":0}}"#,
+            r#"{"returnCode":"0","result":{}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"九","status":1}]},"extra":{"a":[]},"extra":1}"#,
+            r#"{"re\u0074urnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":1}],"total":1}}"#,
+        ] {
+            let read = one_pass(text);
+            assert!(read.is_some(), "{text}");
+            assert_eq!(read, two_pass(text), "{text}");
+        }
+        // The item's text is exactly its extent in the answer.
+        let (items, _) = one_pass(
+            r#"{"returnCode":"0","result":{"orderInfoList":[ {"orderSn":"1", "status":2} ]}}"#,
+        )
+        .expect("reads");
+        assert_eq!(items[0].1, r#"{"orderSn":"1", "status":2}"#);
+    }
+
+    #[test]
+    fn anything_else_is_declined_for_the_general_reading() {
+        for text in [
+            r#"{"returnCode":"1001","returnMessage":"no","result":{"total":3}}"#,
+            r#"{"returnCode":"0"}"#,
+            r#"{"returnCode":"0","result":null}"#,
+            r#"{"returnCode":"\u0030","result":{"total":3}}"#,
+            r#"{"result":{"total":3}}"#,
+            r#"[{"returnCode":"0"}]"#,
+            r#"{"returnCode":"0","result":{"total":3}} trailing"#,
+            r#"{"returnCode":"0","result":{"total":3}}}"#,
+            r#"{"returnCode":"0","returnCode":"0","result":{"total":3}}"#,
+            r#"{"returnCode":"0","returnMessage":"a","returnMessage":"b","result":{"total":3}}"#,
+            r#"{"returnCode":"0","result":{"total":3},"result":{"total":3}}"#,
+            r#"{"returnCode":"0","result":{"total":"three"}}"#,
+            r#"{"returnCode":"0","result":{"total":3,"total":3}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":null}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":{}}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":"x"}]}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":1},]}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":1}{"orderSn":"2","status":1}]}}"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":1}]"#,
+            r#"{"returnCode":"0","result":{"orderInfoList":[{"orderSn":"1","status":1}],}}"#,
+            r#"{"returnCode":"0",,"result":{}}"#,
+            r#"{"returnCode":"0" "result":{}}"#,
+            r#"{"returnCode":"0","result":{"total":3 4}}"#,
+            "",
+            "{",
+        ] {
+            assert!(one_pass(text).is_none(), "{text}");
+            assert!(
+                two_pass(text).is_none(),
+                "the two-pass reading also refuses {text}"
+            );
+        }
+    }
+}
