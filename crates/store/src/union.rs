@@ -14,7 +14,10 @@ use crate::page_sql::{Arg, PageSql, insert_rows};
 use crate::{Placeholders, Store, StoreError, WRITE_CHUNK, newest_per_key};
 
 /// Whether a version of an order replaces what is stored of it (`(change time, settled)`, or
-/// nothing): older data never replaces newer, and a settled order never changes again.
+/// nothing): older data never replaces newer, and a settled order never changes again. A version
+/// seen again never replaces itself (the change time must grow), which is what lets a sync leave
+/// out of a page read again the orders whose text it has already stored
+/// (`StreamSource::fetch_again` in the hub).
 fn replaces(stored: Option<&(i64, bool)>, order: &UnionOrderRecord) -> bool {
     stored.is_none_or(|&(stored_update, settled)| !settled && order.last_update_ms > stored_update)
 }

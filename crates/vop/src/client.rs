@@ -166,14 +166,15 @@ impl VopClient {
         }
         let answer = self.decode_answer(text, invocation, R::SERVICE, &method)?;
         let service = R::SERVICE;
-        let page = crate::list_page::read::<serde::de::IgnoredAny>(&answer.text, list).ok_or_else(
-            || VopError::Undecodable {
+        // The envelope is read (and its code was "0" once unescaped): the result alone is walked.
+        let result = answer.result_text();
+        let page = crate::list_page::read_result::<serde::de::IgnoredAny>(result, list)
+            .ok_or_else(|| VopError::Undecodable {
                 reason: format!(
                     "result of {service}.{method} is not a page of `{list}` with an integer `total`"
                 ),
-                snippet: snippet(&answer.text, 300),
-            },
-        )?;
+                snippet: snippet(result, 300),
+            })?;
         let mut items = Vec::with_capacity(page.items.len());
         for (place, (_, text)) in page.items.into_iter().enumerate() {
             let item = shopbridge_core::json::read::<T>(&text).map_err(|reason| {
@@ -358,12 +359,17 @@ struct Answer {
 }
 
 impl Answer {
-    /// The `result` read as `T`, straight from the answer's text.
-    fn result_as<T: DeserializeOwned>(&self, service: &str, method: &str) -> Result<T, VopError> {
-        let json = match &self.result {
+    /// The `result`'s text (`null` when there is none).
+    fn result_text(&self) -> &str {
+        match &self.result {
             Some(range) => self.text.get(range.clone()).unwrap_or("null"),
             None => "null",
-        };
+        }
+    }
+
+    /// The `result` read as `T`, straight from the answer's text.
+    fn result_as<T: DeserializeOwned>(&self, service: &str, method: &str) -> Result<T, VopError> {
+        let json = self.result_text();
         serde_json::from_str(json).map_err(|err| VopError::Undecodable {
             reason: format!("result of {service}.{method} does not match its type: {err}"),
             snippet: snippet(json, 300),

@@ -498,6 +498,23 @@ async fn a_list_item_that_does_not_read_is_named_by_place_and_path() {
         "{err}"
     );
     assert!(matches!(err, VopError::Undecodable { .. }), "{err:?}");
+    // A code the one pass does not take as "0" (escaped) is read by the envelope's own reading.
+    let escaped = client(
+        gateway_answering(
+            r#"{"returnCode":"\u0030","result":{"total":1,"orderInfoList":[
+            {"orderSn":"1","status":1,"orderTime":1,"lastUpdateTime":2}]}}"#,
+        )
+        .await,
+    );
+    let page = escaped
+        .execute_list::<_, shopbridge_vop::union::OrderHead>(&request, "orderInfoList")
+        .await
+        .expect("a success");
+    assert_eq!((page.items.len(), page.total), (1, 1));
+    assert_eq!(
+        page.items[0].1,
+        r#"{"orderSn":"1","status":1,"orderTime":1,"lastUpdateTime":2}"#
+    );
     let refused =
         client(gateway_answering(r#"{"returnCode":"100001","returnMessage":"bad sign"}"#).await);
     let err = refused

@@ -147,8 +147,8 @@ impl StreamSource for UnionOrderSource {
         self.read_page(start_ms, end_ms, page, None).await
     }
 
-    /// Orders whose text is what the first read of the page returned are left out before they
-    /// are read: neither their head nor their write would change anything.
+    /// Orders whose text is what the first read of the page returned are left out before their
+    /// heads are read: neither their head nor their write would change anything.
     async fn fetch_again(
         &self,
         start_ms: i64,
@@ -175,7 +175,7 @@ impl UnionOrderSource {
             .page_size(UNION_PAGE_SIZE)
             .page(page_number(page));
         // A first read takes each order's head and text in one pass. A second read of the page
-        // takes the texts alone, and reads the heads of those that changed.
+        // scans the texts alone, and reads the heads of those that changed.
         let Some(earlier) = earlier else {
             let page = self
                 .client
@@ -212,7 +212,7 @@ impl UnionOrderSource {
             let head: OrderHead = shopbridge_core::json::read(&text).map_err(|err| {
                 shopbridge_vop::VopError::Undecodable {
                     reason: format!(
-                        "{ORDER_LIST}[{place}] of orderList does not match its type: {err}"
+                        "{ORDER_LIST}[{place}] of {ORDER_SERVICE}.orderList does not match its type: {err}"
                     ),
                     snippet: text.chars().take(300).collect(),
                 }
