@@ -103,6 +103,12 @@ enum BenchCommand {
         /// Sequential requests per read.
         #[arg(long, default_value_t = 20)]
         repeats: usize,
+        /// Build each account in a PostgreSQL database of its own on this server instead of a
+        /// SQLite file: the URL of a database there whose user may create databases (such as
+        /// `postgres://postgres@127.0.0.1:5432/postgres`); each account's database is dropped
+        /// after it is measured.
+        #[arg(long)]
+        postgres: Option<String>,
     },
 }
 
@@ -261,7 +267,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
             api(seconds, concurrency.max(1), jit_orders_per_day).await
         }
-        BenchCommand::Reads { sizes, repeats } => crate::bench_reads::reads(&sizes, repeats).await,
+        BenchCommand::Reads {
+            sizes,
+            repeats,
+            postgres,
+        } => crate::bench_reads::reads(&sizes, repeats, postgres.as_deref()).await,
     }
 }
 

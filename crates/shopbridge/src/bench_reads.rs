@@ -26,9 +26,106 @@ const BATCH: usize = 500;
 const APP_KEY: &str = "bench-erp";
 const APP_SECRET: &str = "bench-erp-secret";
 
-/// One account: the files, and the shops' ids and token.
+/// Where an account's store lives: a SQLite file, or a PostgreSQL database of its own on a
+/// server, made for the account and dropped after it.
+enum Place {
+    Sqlite(std::path::PathBuf),
+    Postgres {
+        admin: sqlx::AnyPool,
+        name: String,
+        url: String,
+    },
+}
+
+impl Place {
+    /// A new place for an account: a file named `stem`, or a database on `postgres` (the URL of
+    /// a database there that may create others, such as `postgres://postgres@127.0.0.1/postgres`).
+    async fn new(stem: &std::path::Path, postgres: Option<&str>) -> anyhow::Result<Self> {
+        let Some(server) = postgres else {
+            return Ok(Place::Sqlite(stem.with_extension("db")));
+        };
+        let mut url = url::Url::parse(server).context("--postgres: expected a URL")?;
+        anyhow::ensure!(
+            matches!(url.scheme(), "postgres" | "postgresql"),
+            "--postgres: expected a postgres:// URL, got the scheme {:?}",
+            url.scheme()
+        );
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(server)
+            .await
+            .context("--postgres: connecting to the server")?;
+        let name = format!("shopbridge_reads_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .with_context(|| format!("creating the database {name}"))?;
+        url.set_path(&format!("/{name}"));
+        Ok(Place::Postgres {
+            admin,
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Place::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Place::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// Leaves a PostgreSQL database as autovacuum leaves one after a bulk load: its statistics
+    /// gathered and its visibility map set, so that the planner knows the tables' sizes and an
+    /// index-only scan need not visit the rows. (A SQLite file has nothing to settle.)
+    async fn settle(&self) -> anyhow::Result<()> {
+        if let Place::Postgres { url, .. } = self {
+            let pool = sqlx::AnyPool::connect(url).await?;
+            sqlx::query("VACUUM (ANALYZE)")
+                .execute(&pool)
+                .await
+                .context("VACUUM (ANALYZE) of the account's database")?;
+            pool.close().await;
+        }
+        Ok(())
+    }
+
+    /// What the account takes on disk, in MiB.
+    async fn size_mib(&self) -> Option<f64> {
+        let bytes = match self {
+            Place::Sqlite(path) => std::fs::metadata(path).ok()?.len() as f64,
+            Place::Postgres { admin, name, .. } => {
+                sqlx::query_scalar::<_, i64>(&format!("SELECT pg_database_size('{name}')"))
+                    .fetch_one(admin)
+                    .await
+                    .ok()? as f64
+            }
+        };
+        Some(bytes / 1_048_576.0)
+    }
+
+    /// Removes the file (with its log) or drops the database.
+    async fn remove(&self) {
+        match self {
+            Place::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Place::Postgres { admin, name, .. } => {
+                if let Err(err) = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                    .execute(admin)
+                    .await
+                {
+                    eprintln!("could not drop the database {name}: {err}");
+                }
+            }
+        }
+    }
+}
+
+/// One account: its store's URL, its key, and the shops' ids and token.
 struct Account {
-    db: std::path::PathBuf,
+    database: String,
     key: std::path::PathBuf,
     jit: String,
     union: String,
@@ -40,15 +137,14 @@ struct Account {
 
 /// Writes `orders` Union orders, as many JIT orders, and a refund per twenty Union orders,
 /// spread over the year before `end`, through the store's own writers.
-async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
-    let stem = std::env::temp_dir().join(format!(
-        "shopbridge-reads-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let db = stem.with_extension("db");
-    let key_path = stem.with_extension("key");
+async fn build(
+    size: u64,
+    now: i64,
+    database: String,
+    key_path: std::path::PathBuf,
+) -> anyhow::Result<Account> {
     let key = MasterKey::load_or_create(&key_path)?;
-    let store = Store::open(&format!("sqlite://{}", db.display()), Vault::new(key)).await?;
+    let store = Store::open(&database, Vault::new(key)).await?;
     let tenant = store
         .create_tenant("bench", APP_KEY, &SecretString::from(APP_SECRET), now)
         .await?;
@@ -255,12 +351,11 @@ async fn build(size: u64, now: i64) -> anyhow::Result<Account> {
         .await?;
     store.pool().close().await;
     println!(
-        "built {size} Union orders, {size} JIT orders and their refunds in {:.1} s ({:.0} MiB on disk)",
+        "built {size} Union orders, {size} JIT orders and their refunds in {:.1} s",
         started.elapsed().as_secs_f64(),
-        std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0
     );
     Ok(Account {
-        db,
+        database,
         key: key_path,
         jit,
         union,
@@ -393,7 +488,7 @@ async fn measure(
     clock: Arc<dyn Clock>,
     repeats: usize,
 ) -> anyhow::Result<Measured> {
-    let database = format!("sqlite://{}", account.db.display());
+    let database = account.database.clone();
     let key = account.key.display().to_string();
     let hub: Process = spawn(
         &[
@@ -625,7 +720,7 @@ async fn measure(
     Ok(measured)
 }
 
-pub async fn reads(sizes: &[u64], repeats: usize) -> anyhow::Result<()> {
+pub async fn reads(sizes: &[u64], repeats: usize, postgres: Option<&str>) -> anyhow::Result<()> {
     anyhow::ensure!(
         sizes.iter().all(|&n| (1..=10_000_000).contains(&n)),
         "--sizes: each from 1 to 10,000,000"
@@ -640,21 +735,41 @@ pub async fn reads(sizes: &[u64], repeats: usize) -> anyhow::Result<()> {
     let mut results = Vec::new();
     for &size in sizes {
         let now = clock.now_ms();
-        println!("building an account of {size} orders...");
-        let account = build(size, now).await?;
-        println!("measuring...");
-        let measured = measure(
-            &sandbox.url,
-            &account,
-            now,
-            Arc::new(clock.clone()),
-            repeats,
-        )
-        .await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", account.db.display()));
+        let stem = std::env::temp_dir().join(format!(
+            "shopbridge-reads-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let place = Place::new(&stem, postgres).await?;
+        match &place {
+            Place::Sqlite(path) => println!(
+                "building an account of {size} orders in {}...",
+                path.display()
+            ),
+            Place::Postgres { name, .. } => {
+                println!(
+                    "building an account of {size} orders in the PostgreSQL database {name}..."
+                )
+            }
         }
-        let _ = std::fs::remove_file(&account.key);
+        let key = stem.with_extension("key");
+        let measured = async {
+            let account = build(size, now, place.url(), key.clone()).await?;
+            place.settle().await?;
+            if let Some(size) = place.size_mib().await {
+                println!("{size:.0} MiB on disk; measuring...");
+            }
+            measure(
+                &sandbox.url,
+                &account,
+                now,
+                Arc::new(clock.clone()),
+                repeats,
+            )
+            .await
+        }
+        .await;
+        place.remove().await;
+        let _ = std::fs::remove_file(&key);
         let measured = measured?;
         for (name, timing) in &measured.reads {
             println!("  {name}: {timing}");

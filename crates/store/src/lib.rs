@@ -345,6 +345,22 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(10)
                     .acquire_timeout(POOL_WAIT)
+                    // Every statement is planned for the tables as they are when it runs. A
+                    // prepared statement's generic plan, which PostgreSQL settles on after five
+                    // runs, is made for the tables as they were then: a writer's lookup planned
+                    // while a new shop's tables were nearly empty scans them on every later page
+                    // until an ANALYZE replaces the plan, so an initial sync into a fresh database
+                    // slowed with every page it wrote (measured: 100,000 orders took 153 s
+                    // where 10,000 took 2.4). Planning a statement costs a fraction of a
+                    // millisecond.
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            sqlx::query("SET plan_cache_mode = force_custom_plan")
+                                .execute(conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 POSTGRES.run(&pool).await?;

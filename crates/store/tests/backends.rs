@@ -2741,3 +2741,23 @@ async fn sqlite_new_and_stored_orders_in_one_page() {
 async fn postgres_new_and_stored_orders_in_one_page() {
     on_postgres(new_and_stored_orders_in_one_page).await;
 }
+
+/// Every PostgreSQL connection of the store plans each statement for the tables as they are:
+/// a generic plan made while a new shop's tables were nearly empty would scan them on every
+/// later page of its first sync (see `Store::open`).
+#[tokio::test]
+async fn postgres_statements_are_planned_for_the_tables_as_they_are() {
+    on_postgres(async |store: &Store| {
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = store.pool().acquire().await.expect("a connection");
+            let mode: String = sqlx::query_scalar("SHOW plan_cache_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("plan_cache_mode");
+            assert_eq!(mode, "force_custom_plan");
+            held.push(conn);
+        }
+    })
+    .await;
+}
