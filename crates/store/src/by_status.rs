@@ -325,7 +325,6 @@ pub(crate) async fn read_ranged_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MasterKey, Vault};
 
     const ORDERS: OrderedTable<'static> = UNION_ORDERS;
 
@@ -351,13 +350,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_across_statuses_seek_the_index_by_status() {
-        let path = std::env::temp_dir().join(format!("sb-by-status-{}.db", uuid::Uuid::new_v4()));
-        let store = Store::open(
-            &format!("sqlite://{}", path.display()),
-            Vault::new(MasterKey::from_bytes([7; 32])),
-        )
-        .await
-        .expect("store");
+        let (store, path) = crate::scratch_sqlite("by-status").await;
         let ranges = [
             StatusRange::Is("已付款".into()),
             StatusRange::Is("已结算".into()),

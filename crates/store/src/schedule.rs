@@ -435,19 +435,12 @@ pub(crate) async fn hold_lease(
 #[cfg(test)]
 mod tests {
     use super::LEASES;
-    use crate::{MasterKey, Store, Vault};
     use sqlx::Row;
 
     /// The leases are read from the index of leased streams, not from the whole schedule.
     #[tokio::test]
     async fn the_leases_held_are_read_by_their_index() {
-        let path = std::env::temp_dir().join(format!("sb-leases-{}.db", uuid::Uuid::new_v4()));
-        let store = Store::open(
-            &format!("sqlite://{}", path.display()),
-            Vault::new(MasterKey::from_bytes([7; 32])),
-        )
-        .await
-        .expect("store");
+        let (store, path) = crate::scratch_sqlite("leases").await;
         let plan = sqlx::query(&format!("EXPLAIN QUERY PLAN {LEASES}"))
             .fetch_all(store.pool())
             .await

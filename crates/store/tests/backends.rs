@@ -95,6 +95,25 @@ async fn new_shop(store: &Store, name: &str, mode: &str) -> String {
         .expect("shop")
 }
 
+/// Saves `orders` as one page of `shop`'s Union orders (no checkpoint to speak of, no
+/// announcements); returns how many it inserted or replaced.
+async fn save_union_page(store: &Store, shop: &str, orders: &[UnionOrderRecord]) -> usize {
+    store
+        .save_page(
+            shop,
+            "union_orders",
+            &shopbridge_store::PageRecords::UnionOrders(orders.to_vec()),
+            Checkpoint {
+                cursor_ms: 0,
+                window: None,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("save")
+}
+
 fn order(sn: &str, update: i64, stage: &str, settled: bool) -> UnionOrderRecord {
     UnionOrderRecord {
         order_sn: sn.into(),
@@ -2443,20 +2462,7 @@ async fn orders_across_statuses_read_as_one_list(store: &Store) {
         .map(|n| order(&format!("F{n}"), 1_005, "已付款", false))
         .collect();
     for (id, page) in [(&shop, &orders), (&other, &foreign)] {
-        store
-            .save_page(
-                id,
-                "union_orders",
-                &shopbridge_store::PageRecords::UnionOrders(page.to_vec()),
-                Checkpoint {
-                    cursor_ms: 0,
-                    window: None,
-                },
-                None,
-                0,
-            )
-            .await
-            .expect("save");
+        save_union_page(store, id, page).await;
     }
     let mut by_change: Vec<(i64, String)> = orders
         .iter()
@@ -2585,20 +2591,7 @@ async fn orders_across_statuses_read_as_one_list(store: &Store) {
             o
         })
         .collect();
-    store
-        .save_page(
-            &many,
-            "union_orders",
-            &shopbridge_store::PageRecords::UnionOrders(varied.clone()),
-            Checkpoint {
-                cursor_ms: 0,
-                window: None,
-            },
-            None,
-            0,
-        )
-        .await
-        .expect("save");
+    save_union_page(store, &many, &varied).await;
     let mut expected: Vec<(i64, String)> = varied
         .iter()
         .map(|o| (o.last_update_ms, o.order_sn.clone()))
@@ -2657,22 +2650,7 @@ async fn postgres_orders_across_statuses_read_as_one_list() {
 /// accepted version kept once), whichever kind it is.
 async fn new_and_stored_orders_in_one_page(store: &Store) {
     let shop = new_shop(store, "mixed", "union_channel").await;
-    let save = async |page: &[UnionOrderRecord]| {
-        store
-            .save_page(
-                &shop,
-                "union_orders",
-                &shopbridge_store::PageRecords::UnionOrders(page.to_vec()),
-                Checkpoint {
-                    cursor_ms: 0,
-                    window: None,
-                },
-                None,
-                0,
-            )
-            .await
-            .expect("page")
-    };
+    let save = async |page: &[UnionOrderRecord]| save_union_page(store, &shop, page).await;
     save(&[
         order("OLD", 100, "已付款", false),
         order("FINAL", 100, "已结算", true),

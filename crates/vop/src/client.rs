@@ -177,14 +177,8 @@ impl VopClient {
             })?;
         let mut items = Vec::with_capacity(page.items.len());
         for (place, (_, text)) in page.items.into_iter().enumerate() {
-            let item = shopbridge_core::json::read::<T>(&text).map_err(|reason| {
-                VopError::Undecodable {
-                    reason: format!(
-                        "{list}[{place}] of {service}.{method} does not match its type: {reason}"
-                    ),
-                    snippet: snippet(&text, 300),
-                }
-            })?;
+            let item =
+                crate::list_page::read_item(&text, list, place, &format!("{service}.{method}"))?;
             items.push((item, text));
         }
         Ok(ListPage {

@@ -79,16 +79,14 @@ impl<'a> Walk<'a> {
             .count();
     }
 
-    /// Takes `byte` after any whitespace.
-    fn punctuation(&mut self, byte: u8) -> Option<()> {
+    /// Takes `byte` if it comes next (after any whitespace).
+    fn take(&mut self, byte: u8) -> bool {
         self.skip_whitespace();
-        (self.text.as_bytes().get(self.at) == Some(&byte)).then(|| self.at += 1)
-    }
-
-    /// Whether `byte` comes next (after any whitespace), without taking it.
-    fn next_is(&mut self, byte: u8) -> bool {
-        self.skip_whitespace();
-        self.text.as_bytes().get(self.at) == Some(&byte)
+        let next = self.text.as_bytes().get(self.at) == Some(&byte);
+        if next {
+            self.at += 1;
+        }
+        next
     }
 
     /// The next value, read as `V` by serde_json; the walk moves past it.
@@ -101,22 +99,32 @@ impl<'a> Walk<'a> {
         Some(value)
     }
 
-    /// An object, each member's key handed to `member`, which reads its value.
-    fn object(&mut self, mut member: impl FnMut(&mut Self, &str) -> Option<()>) -> Option<()> {
-        self.punctuation(b'{')?;
-        if self.next_is(b'}') {
-            return self.punctuation(b'}');
+    /// `open`, then `element`s separated by commas (or none), then `close`.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut element: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.take(open).then_some(())?;
+        if self.take(close) {
+            return Some(());
         }
         loop {
-            let key: std::borrow::Cow<'a, str> = self.value::<CowText<'a>>()?.0;
-            self.punctuation(b':')?;
-            member(self, &key)?;
-            if self.next_is(b',') {
-                self.punctuation(b',')?;
-                continue;
+            element(self)?;
+            if !self.take(b',') {
+                return self.take(close).then_some(());
             }
-            return self.punctuation(b'}');
         }
+    }
+
+    /// An object, each member's key handed to `member`, which reads its value.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &str) -> Option<()>) -> Option<()> {
+        self.sequence(b'{', b'}', |walk| {
+            let key: String = walk.value()?;
+            walk.take(b':').then_some(())?;
+            member(walk, &key)
+        })
     }
 
     /// The answer's `result`: an object with the list and the total, other members skipped.
@@ -143,47 +151,30 @@ impl<'a> Walk<'a> {
 
     /// An array of items, each read as `T` and kept with its text.
     fn items<T: DeserializeOwned>(&mut self) -> Option<Vec<(T, String)>> {
-        self.punctuation(b'[')?;
         let mut items = Vec::new();
-        if self.next_is(b']') {
-            self.punctuation(b']')?;
-            return Some(items);
-        }
-        loop {
-            self.skip_whitespace();
-            let start = self.at;
-            let item: T = self.value()?;
-            items.push((item, self.text.get(start..self.at)?.to_owned()));
-            if self.next_is(b',') {
-                self.punctuation(b',')?;
-                continue;
-            }
-            self.punctuation(b']')?;
-            return Some(items);
-        }
+        self.sequence(b'[', b']', |walk| {
+            walk.skip_whitespace();
+            let start = walk.at;
+            let item: T = walk.value()?;
+            items.push((item, walk.text.get(start..walk.at)?.to_owned()));
+            Some(())
+        })?;
+        Some(items)
     }
 }
 
-/// A key, borrowed from the text unless it has escapes.
-struct CowText<'a>(std::borrow::Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for CowText<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> serde::de::Visitor<'de> for Text {
-            type Value = CowText<'de>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(CowText(std::borrow::Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(CowText(std::borrow::Cow::Owned(text.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(Text)
-    }
+/// Item `place` of the list `list` in the answer of `call` (`service.method`), read as `T` from
+/// its text; a text that does not read is named by its place and the path of the value refused.
+pub fn read_item<T: DeserializeOwned>(
+    text: &str,
+    list: &str,
+    place: usize,
+    call: &str,
+) -> Result<T, crate::VopError> {
+    shopbridge_core::json::read(text).map_err(|reason| crate::VopError::Undecodable {
+        reason: format!("{list}[{place}] of {call} does not match its type: {reason}"),
+        snippet: crate::error::snippet(text, 300),
+    })
 }
 
 #[cfg(test)]

@@ -209,14 +209,12 @@ impl UnionOrderSource {
                 unchanged += 1;
                 continue;
             }
-            let head: OrderHead = shopbridge_core::json::read(&text).map_err(|err| {
-                shopbridge_vop::VopError::Undecodable {
-                    reason: format!(
-                        "{ORDER_LIST}[{place}] of {ORDER_SERVICE}.orderList does not match its type: {err}"
-                    ),
-                    snippet: text.chars().take(300).collect(),
-                }
-            })?;
+            let head: OrderHead = shopbridge_vop::list_page::read_item(
+                &text,
+                ORDER_LIST,
+                place,
+                &format!("{ORDER_SERVICE}.{}", self.mode.method("orderList")),
+            )?;
             orders.push(union_order_record_with(head, text));
         }
         Ok(FetchedPage {
