@@ -41,8 +41,9 @@
 //! page 1 is handed what the first returned ([`StreamSource::fetch_again`]): a source may leave
 //! out the records whose text is still what it was then, which were stored from the first read
 //! and would store nothing new. (Its total cannot stand in for the second read: a platform that
-//! counts and lists in two steps can report an unchanged total for a list that has moved.) A run leaves the
-//! current second to the next run; a run someone asks for starts once that second is over
+//! counts and lists in two steps can report an unchanged total for a list that has moved.)
+//!
+//! A run leaves the current second to the next run; a run someone asks for starts once that second is over
 //! ([`settle_current_second`]), so that it reads every change made before it was asked for. A source that
 //! reports no total is read front to back, and only the lookback of its next run covers it.
 //! Two assumptions are made. A platform stamps a change at the time it makes it; a record made
@@ -183,6 +184,13 @@ pub struct FetchedPage {
     /// Records the page held and left out of `records`, being what an earlier read of the same
     /// page returned (see [`StreamSource::fetch_again`]).
     pub unchanged: usize,
+}
+
+impl FetchedPage {
+    /// The records the platform's page held: those kept and those left out as unchanged.
+    pub fn held(&self) -> usize {
+        self.records.len() + self.unchanged
+    }
 }
 
 /// Where a window's reading stands: what the checkpoint's page field holds.
@@ -637,9 +645,8 @@ impl StreamSync {
             Ok(changed) => {
                 for (page, changed) in pages.iter().zip(changed) {
                     report.pages += 1;
-                    let unchanged = page.fetched.unchanged as u32;
-                    report.fetched += page.fetched.records.len() as u32 + unchanged;
-                    report.unchanged += unchanged;
+                    report.fetched += page.fetched.held() as u32;
+                    report.unchanged += page.fetched.unchanged as u32;
                     report.changed += changed as u32;
                     if let Some(hook) = &self.on_page {
                         hook(report, page.window_end);
@@ -800,12 +807,7 @@ impl StreamSync {
                     report.interrupted = true;
                     return Ok(());
                 };
-                let next = step.after(
-                    fetched.records.len() + fetched.unchanged,
-                    fetched.total,
-                    page_size,
-                    passes,
-                );
+                let next = step.after(fetched.held(), fetched.total, page_size, passes);
                 if let (ReadStep::Probe { .. }, Some(ReadStep::Down { .. })) = (step, next) {
                     first_read = Some(fetched.records.clone());
                 }

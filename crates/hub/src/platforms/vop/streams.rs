@@ -9,7 +9,7 @@ use shopbridge_vop::union::ORDER_SERVICE;
 use shopbridge_vop::union::order::{
     MAX_WINDOW_MS, OrderHead, OrderInfo, OrderList, RefundOrderInfo, RefundOrderList, RefundSearch,
 };
-use shopbridge_vop::{Mode, VopClient};
+use shopbridge_vop::{Mode, VopClient, VopRequest};
 
 use crate::sources::ALL_TIME_MS;
 use crate::sync::{CallKey, DAY_MS, FetchedPage, PageRecords, StreamSource};
@@ -213,7 +213,7 @@ impl UnionOrderSource {
                 &text,
                 ORDER_LIST,
                 place,
-                &format!("{ORDER_SERVICE}.{}", self.mode.method("orderList")),
+                &format!("{}.{}", OrderList::SERVICE, request.method()),
             )?;
             orders.push(union_order_record_with(head, text));
         }
