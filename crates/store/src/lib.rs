@@ -611,6 +611,20 @@ fn redact_user_password(url: &str) -> String {
     }
 }
 
+/// A store on a new SQLite file in the temporary directory, named after `name`, for the crate's
+/// own tests; the caller removes the file.
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite(name: &str) -> (Store, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!("sb-{name}-{}.db", uuid::Uuid::new_v4()));
+    let store = Store::open(
+        &format!("sqlite://{}", path.display()),
+        Vault::new(MasterKey::from_bytes([7; 32])),
+    )
+    .await
+    .expect("a scratch store");
+    (store, path)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -739,18 +753,4 @@ mod tests {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
-}
-
-/// A store on a new SQLite file in the temporary directory, named after `name`, for the crate's
-/// own tests; the caller removes the file.
-#[cfg(test)]
-pub(crate) async fn scratch_sqlite(name: &str) -> (Store, std::path::PathBuf) {
-    let path = std::env::temp_dir().join(format!("sb-{name}-{}.db", uuid::Uuid::new_v4()));
-    let store = Store::open(
-        &format!("sqlite://{}", path.display()),
-        Vault::new(MasterKey::from_bytes([7; 32])),
-    )
-    .await
-    .expect("a scratch store");
-    (store, path)
 }
